@@ -1,0 +1,117 @@
+"""Options shared by the commands that lint, and turning them into a Config."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..config import Config, ConfigError, load_config, parse_version
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    out: list[str] = []
+    for value in values:
+        out.extend(v.strip() for v in value.split(",") if v.strip())
+    return tuple(out)
+
+
+def settings_options(func: F) -> F:
+    """--config, --target-version, --assume-in-transaction, --select, --ignore."""
+    decorators = [
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False),
+            help="Config file to use instead of searching for .sqlsafe.toml or "
+            "pyproject.toml [tool.sqlsafe] upwards from the current directory.",
+        ),
+        click.option(
+            "--target-version",
+            type=str,
+            default=None,
+            metavar="N",
+            help="PostgreSQL major version the migrations will run on (default 15).",
+        ),
+        click.option(
+            "--assume-in-transaction/--no-assume-in-transaction",
+            default=None,
+            help="Whether the migration runner wraps each file in a transaction.",
+        ),
+        click.option(
+            "--select",
+            multiple=True,
+            metavar="RULES",
+            help="Only these rules (names, codes, code prefixes or groups; "
+            "comma-separated or repeated).",
+        ),
+        click.option(
+            "--ignore",
+            multiple=True,
+            metavar="RULES",
+            help="Skip these rules (names, codes, code prefixes or groups).",
+        ),
+        click.option(
+            "--exclude",
+            multiple=True,
+            metavar="GLOB",
+            help="Skip files matching these globs (added to the config's exclude).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def build_config(
+    config_file: str | None,
+    target_version: str | None,
+    assume_in_transaction: bool | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    exclude: tuple[str, ...] = (),
+    **extra: Any,
+) -> Config:
+    """Load the config file, then apply the command-line overrides. Raises UsageError."""
+    try:
+        config = load_config(Path(config_file) if config_file else None)
+        overrides: dict[str, Any] = {}
+        if target_version is not None:
+            overrides["target_version"] = parse_version(target_version, "--target-version")
+        if assume_in_transaction is not None:
+            overrides["assume_in_transaction"] = assume_in_transaction
+        if select:
+            overrides["select"] = _split(select)
+        if ignore:
+            overrides["ignore"] = (*config.settings.ignore, *_split(ignore))
+        if exclude:
+            overrides["exclude"] = (*config.settings.exclude, *exclude)
+        overrides.update({k: v for k, v in extra.items() if v is not None})
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    return replace(config, settings=replace(config.settings, **overrides))
+
+
+def check_rule_names(config: Config, known: set[str]) -> None:
+    """Refuse unknown rule names in select/ignore/per-file-ignores/severity (exit 2)."""
+    settings = config.settings
+    where = str(config.path) if config.path else "command line"
+    names = [*settings.select, *settings.ignore, *settings.severity]
+    for values in settings.per_file_ignores.values():
+        names.extend(values)
+    for name in names:
+        if name in known or (name.isupper() and any(k.startswith(name) for k in known)):
+            continue
+        raise click.UsageError(f"{where}: unknown rule `{name}` (see `sqlsafe rules`)")
+
+
+def known_names(rules: tuple[Any, ...]) -> set[str]:
+    known = {"all", "ALL"}
+    for rule in rules:
+        known.update((rule.name, rule.code, rule.group, *rule.aliases))
+    return known

@@ -1,0 +1,57 @@
+"""``sqlsafe rules`` and ``sqlsafe rule NAME``: the catalogue and each rule's page."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..registry import load_rules
+from ..rule import Rule
+
+
+def rule_summary(rule: Rule) -> dict[str, object]:
+    return {
+        "name": rule.name,
+        "code": rule.code,
+        "summary": rule.summary,
+        "severity": rule.severity.value,
+        "group": rule.group,
+        "lock": rule.lock.value if rule.lock else None,
+        "versions": rule.versions(),
+        "aliases": list(rule.aliases),
+    }
+
+
+@click.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+def rules(output_format: str) -> int:
+    """List every rule: code, name, severity, summary (and aliases in JSON)."""
+    loaded = load_rules()
+    if output_format == "json":
+        click.echo(json.dumps([rule_summary(r) for r in loaded], indent=2))
+        return 0
+    width = max(len(r.name) for r in loaded)
+    for r in loaded:
+        click.echo(f"{r.code}  {r.name:<{width}}  {r.severity.value:<7}  {r.summary}")
+    return 0
+
+
+@click.command()
+@click.argument("name")
+def rule(name: str) -> int:
+    """Show the full documentation of one rule (by name, code or alias)."""
+    from ..docs import render_rule
+
+    for candidate in load_rules():
+        if name in (candidate.name, candidate.code, *candidate.aliases):
+            click.echo(render_rule(candidate))
+            return 0
+    raise click.UsageError(f"unknown rule `{name}` (see `sqlsafe rules`)")

@@ -1,0 +1,178 @@
+"""Configuration: ``[tool.sqlsafe]`` in pyproject.toml or ``.sqlsafe.toml``, validated."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from .context import SUPPORTED_VERSIONS, Settings
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_FILES = (".sqlsafe.toml", "sqlsafe.toml", "pyproject.toml")
+SEVERITIES = ("error", "warning", "note")
+
+
+class ConfigError(Exception):
+    """A configuration file or option is wrong; the message names the file and key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Settings plus where they came from and the keys other commands read."""
+
+    settings: Settings = field(default_factory=Settings)
+    path: Path | None = None
+    root: Path = field(default_factory=Path.cwd)
+    history: str | None = None
+    layout: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def _strings(path: Path, key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(f"{path}: `{key}` must be a string or a list of strings, not {value!r}")
+
+
+def _bool(path: Path, key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ConfigError(f"{path}: `{key}` must be true or false, not {value!r}")
+
+
+def parse_version(value: Any, where: str) -> int:
+    try:
+        version = int(str(value).split(".")[0])
+    except ValueError:
+        version = -1
+    if version not in SUPPORTED_VERSIONS:
+        raise ConfigError(
+            f"{where}: target-version must be a PostgreSQL major version from "
+            f"{SUPPORTED_VERSIONS.start} to {SUPPORTED_VERSIONS.stop - 1}, not {value!r}"
+        )
+    return version
+
+
+def _per_file(path: Path, key: str, value: Any) -> Mapping[str, tuple[str, ...]]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: `{key}` must be a table of glob = [rules]")
+    return MappingProxyType({g: _strings(path, f"{key}.{g}", v) for g, v in value.items()})
+
+
+def _severity(path: Path, key: str, value: Any) -> Mapping[str, str]:
+    if not isinstance(value, dict):
+        raise ConfigError(f'{path}: `{key}` must be a table of rule = "error|warning|note"')
+    for rule, sev in value.items():
+        if sev not in SEVERITIES:
+            raise ConfigError(
+                f"{path}: `{key}.{rule}` must be one of {', '.join(SEVERITIES)}, not {sev!r}"
+            )
+    return MappingProxyType(dict(value))
+
+
+def _fail_on(path: Path, key: str, value: Any) -> str:
+    if value not in SEVERITIES:
+        raise ConfigError(f"{path}: `{key}` must be one of {', '.join(SEVERITIES)}, not {value!r}")
+    return str(value)
+
+
+def _string(path: Path, key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{path}: `{key}` must be a string, not {value!r}")
+    return value
+
+
+# key -> (Settings field or None for Config-level keys, converter)
+_KEYS: dict[str, tuple[str | None, Callable[[Path, str, Any], Any]]] = {
+    "target-version": ("target_version", lambda p, k, v: parse_version(v, f"{p}: `{k}`")),
+    "assume-in-transaction": ("assume_in_transaction", _bool),
+    "select": ("select", _strings),
+    "ignore": ("ignore", _strings),
+    "exclude": ("exclude", _strings),
+    "per-file-ignores": ("per_file_ignores", _per_file),
+    "severity": ("severity", _severity),
+    "fail-on": ("fail_on", _fail_on),
+    "history": (None, _string),
+    "layout": (None, _string),
+}
+
+# Keys owned by other commands (scaffolding, trace...); validated where they are used.
+EXTRA_KEYS: dict[str, Callable[[Path, str, Any], Any]] = {}
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest config file walking up from *start* (pyproject.toml needs the table)."""
+    for directory in (start, *start.parents):
+        for name in CONFIG_FILES:
+            candidate = directory / name
+            if not candidate.is_file():
+                continue
+            if name != "pyproject.toml":
+                return candidate
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+                continue
+            if "sqlsafe" in data.get("tool", {}):
+                return candidate
+    return None
+
+
+def load_config(path: Path | None = None, start: Path | None = None) -> Config:
+    """Read and validate a config file (found by walking up when *path* is not given)."""
+    if path is None:
+        path = find_config((start or Path.cwd()).resolve())
+        if path is None:
+            return Config(root=(start or Path.cwd()).resolve())
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("sqlsafe", {})
+    else:
+        table = data.get("tool", {}).get("sqlsafe", data)
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.sqlsafe] must be a table")
+    values: dict[str, Any] = {}
+    config_values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in table.items():
+        if key in _KEYS:
+            target, convert = _KEYS[key]
+            if target is None:
+                config_values[key] = convert(path, key, value)
+            else:
+                values[target] = convert(path, key, value)
+        elif key in EXTRA_KEYS:
+            extra[key] = EXTRA_KEYS[key](path, key, value)
+        else:
+            known = ", ".join(sorted([*_KEYS, *EXTRA_KEYS]))
+            raise ConfigError(f"{path}: unknown key `{key}` (known keys: {known})")
+    settings = replace(Settings(), **values)
+    return Config(
+        settings=settings,
+        path=path,
+        root=path.resolve().parent,
+        history=config_values.get("history"),
+        layout=config_values.get("layout"),
+        extra=MappingProxyType(extra),
+    )
+
+
+def settings_field_names() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(Settings))

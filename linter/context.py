@@ -1,0 +1,104 @@
+"""Settings, transaction state and the context a rule's ``check`` receives."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from .effects import Effects
+from .locks import LockMode
+from .parsing import LineIndex, Statement
+from .schema import Schema
+
+if TYPE_CHECKING:
+    from .rule import Rule
+
+DEFAULT_TARGET_VERSION = 15
+SUPPORTED_VERSIONS = range(10, 19)
+
+
+def _no_mapping() -> Mapping[str, tuple[str, ...]]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable, resolved from config files and the command line."""
+
+    target_version: int = DEFAULT_TARGET_VERSION
+    assume_in_transaction: bool = False
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=_no_mapping)
+    severity: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    fail_on: str = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class TxState:
+    """Transaction state, folded statement by statement."""
+
+    implicit: bool = False  # the runner wraps the whole file in a transaction
+    explicit: bool = False  # inside BEGIN ... COMMIT written in the file
+    began_at: int | None = None  # statement index of the BEGIN
+    lock_timeout: str | None = None
+    statement_timeout: str | None = None
+    local_settings: frozenset[str] = frozenset()  # SET LOCAL names, reset at transaction end
+    held: Mapping[str, LockMode] = field(default_factory=lambda: MappingProxyType({}))
+    not_valid_added: frozenset[tuple[str, str]] = frozenset()  # (table, constraint) this tx
+    ddl: bool = False  # this transaction already changed the schema
+    dml: bool = False  # this transaction already changed data
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.explicit or self.implicit
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    path: str
+    lines: LineIndex
+    statement_count: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a rule sees: the state *before* the statement under check, and its effects."""
+
+    settings: Settings
+    schema: Schema
+    tx: TxState
+    statement: Statement
+    effects: Effects
+    file: FileInfo
+
+    @property
+    def target(self) -> int:
+        return self.settings.target_version
+
+    def is_new(self, table: str) -> bool:
+        """Created earlier in this file: nobody uses it yet, so locking it harms no one."""
+        return self.schema.is_new_table(table)
+
+    def is_existing(self, table: str) -> bool:
+        return bool(table) and not self.schema.is_new_table(table)
+
+    def lock_phrase(self, table: str) -> str:
+        mode = self.effects.locks.get(table)
+        return mode.describe() if mode else "a lock"
+
+    def report(self, rule: Rule, message: str, *, help: str | None = None) -> Report:
+        return Report(rule.name, message, help)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What ``Rule.check`` yields; the engine turns it into a located finding."""
+
+    rule: str
+    message: str
+    help: str | None = None

@@ -1,0 +1,458 @@
+"""The lock model: what each statement does to production, per target PostgreSQL version.
+
+This is the ONE place that encodes PostgreSQL's locking, rewrite and scan behaviour (see
+``docs/lock-model.md``).  Rules, ``sqlsafe explain`` and the docs read it; the trace tests
+check it against a real server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from . import pgast
+from .locks import LockMode, strongest
+from .pgast import Node, TypeRef
+from .schema import Schema
+
+AEL = LockMode.ACCESS_EXCLUSIVE
+SUE = LockMode.SHARE_UPDATE_EXCLUSIVE
+SRE = LockMode.SHARE_ROW_EXCLUSIVE
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One row of the model: a statement kind or ALTER TABLE subcommand."""
+
+    lock: LockMode
+    rewrite: bool = False
+    scan: bool = False
+    note: str = ""
+
+
+# ALTER TABLE subcommands whose effect does not depend on arguments or version.
+# Subcommands missing here take ACCESS EXCLUSIVE without rewrite or scan.
+ALTER_TABLE_FACTS: Mapping[str, Fact] = MappingProxyType(
+    {
+        "AT_AddColumn": Fact(
+            AEL,
+            note="rewrite with a volatile default, identity, serial or "
+            "stored generated column; before PG 11 with any default",
+        ),
+        "AT_DropColumn": Fact(AEL, note="column hidden, space reclaimed later"),
+        "AT_AlterColumnType": Fact(AEL, rewrite=True, note="no rewrite when binary-coercible"),
+        "AT_ColumnDefault": Fact(AEL),
+        "AT_DropNotNull": Fact(AEL),
+        "AT_SetNotNull": Fact(
+            AEL, scan=True, note="PG 12+: no scan when a validated CHECK (col IS NOT NULL) exists"
+        ),
+        "AT_SetStatistics": Fact(SUE),
+        "AT_SetOptions": Fact(SUE),
+        "AT_ResetOptions": Fact(SUE),
+        "AT_SetStorage": Fact(AEL),
+        "AT_SetCompression": Fact(AEL),
+        "AT_AddConstraint": Fact(
+            AEL,
+            scan=True,
+            note="no scan with NOT VALID; foreign keys take ShareRowExclusiveLock on both tables",
+        ),
+        "AT_ValidateConstraint": Fact(
+            SUE, scan=True, note="RowShareLock on a foreign key's referenced table"
+        ),
+        "AT_DropConstraint": Fact(AEL),
+        "AT_AlterConstraint": Fact(AEL),
+        "AT_EnableTrig": Fact(SRE),
+        "AT_DisableTrig": Fact(SRE),
+        "AT_EnableTrigAll": Fact(SRE),
+        "AT_DisableTrigAll": Fact(SRE),
+        "AT_EnableTrigUser": Fact(SRE),
+        "AT_DisableTrigUser": Fact(SRE),
+        "AT_EnableAlwaysTrig": Fact(SRE),
+        "AT_EnableReplicaTrig": Fact(SRE),
+        "AT_ClusterOn": Fact(SUE),
+        "AT_DropCluster": Fact(SUE),
+        "AT_SetAccessMethod": Fact(AEL, rewrite=True),
+        "AT_SetTableSpace": Fact(AEL, rewrite=True, note="copies the data files"),
+        "AT_SetLogged": Fact(AEL, rewrite=True),
+        "AT_SetUnLogged": Fact(AEL, rewrite=True),
+        "AT_AttachPartition": Fact(
+            SUE,
+            scan=True,
+            note="AccessExclusiveLock on the attached "
+            "table; its scan is skipped when a CHECK proves the bound",
+        ),
+        "AT_DetachPartition": Fact(AEL),
+        "AT_DetachPartitionFinalize": Fact(SUE),
+        "AT_AddIdentity": Fact(AEL),
+        "AT_SetIdentity": Fact(AEL),
+        "AT_DropIdentity": Fact(AEL),
+        "AT_DropExpression": Fact(AEL),
+        "AT_SetExpression": Fact(AEL, rewrite=True),
+    }
+)
+
+# Storage parameters that only need ShareUpdateExclusiveLock (AlterTableGetLockLevel).
+_SUE_RELOPTIONS = frozenset(
+    {
+        "fillfactor",
+        "parallel_workers",
+        "toast_tuple_target",
+        "vacuum_truncate",
+        "vacuum_index_cleanup",
+        "log_autovacuum_min_duration",
+        "user_catalog_table",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Effects:
+    """What one statement does: locks by relation, rewrites, scans, transactionality."""
+
+    locks: Mapping[str, LockMode] = field(default_factory=dict)
+    rewrites: tuple[str, ...] = ()
+    scans: tuple[str, ...] = ()
+    transactional: bool = True  # may run inside a transaction block
+
+    @property
+    def strongest(self) -> LockMode | None:
+        result: LockMode | None = None
+        for mode in self.locks.values():
+            result = strongest(result, mode)
+        return result
+
+
+class _Builder:
+    __slots__ = ("locks", "rewrites", "scans", "transactional")
+
+    def __init__(self) -> None:
+        self.locks: dict[str, LockMode] = {}
+        self.rewrites: list[str] = []
+        self.scans: list[str] = []
+        self.transactional = True
+
+    def lock(self, rel: str, mode: LockMode) -> None:
+        if rel:
+            found = strongest(self.locks.get(rel), mode)
+            assert found is not None
+            self.locks[rel] = found
+
+    def rewrite(self, rel: str) -> None:
+        if rel and rel not in self.rewrites:
+            self.rewrites.append(rel)
+
+    def scan(self, rel: str) -> None:
+        if rel and rel not in self.scans:
+            self.scans.append(rel)
+
+    def build(self) -> Effects:
+        return Effects(
+            MappingProxyType(self.locks),
+            tuple(self.rewrites),
+            tuple(self.scans),
+            self.transactional,
+        )
+
+
+# ---------------------------------------------------------------------------- type changes
+_VAR_LENGTH = frozenset({"varchar", "varbit"})
+_PRECISION = frozenset({"timestamp", "timestamptz", "time", "timetz", "interval"})
+
+
+def binary_coercible(old: TypeRef | None, new: TypeRef | None, target: int) -> bool:
+    """True when ``ALTER COLUMN TYPE old -> new`` needs no table rewrite."""
+    if old is None or new is None or old.array != new.array:
+        return False
+    if old.name == new.name:
+        if old.mods == new.mods:
+            return True
+        if not new.mods:
+            return old.name in _VAR_LENGTH | _PRECISION | {"numeric", "bpchar"} and (
+                old.name != "bpchar"
+            )
+        if old.name in _VAR_LENGTH | _PRECISION:
+            return bool(old.mods) and all(
+                o is not None and n is not None and n >= o
+                for o, n in zip(old.mods, new.mods, strict=False)
+            )
+        if old.name == "numeric" and len(old.mods) == len(new.mods) == 2:
+            (p0, s0), (p1, s1) = old.mods, new.mods
+            return p0 is not None and p1 is not None and p1 >= p0 and s0 == s1
+        return False
+    if old.name == "varchar" and new.name == "text":
+        return True
+    if old.name == "text" and new.name == "varchar" and not new.mods:
+        return True
+    if old.name == "cidr" and new.name == "inet":
+        return True
+    return False
+
+
+# --------------------------------------------------------------------------- add column
+def add_column_rewrites(coldef: Node, target: int) -> str | None:
+    """Why ADD COLUMN *coldef* rewrites the table on *target*, or ``None``."""
+    tref = pgast.type_ref(coldef.get("typeName"))
+    if tref and tref.name in ("serial", "bigserial", "smallserial"):
+        return f"a {tref.name} column fills every row from a sequence (volatile nextval())"
+    for con in pgast.column_constraints(coldef):
+        contype = con.get("contype")
+        if contype == "CONSTR_IDENTITY":
+            return "an identity column fills every existing row"
+        if contype == "CONSTR_GENERATED" and (con.get("generated_kind") == "s" or target < 18):
+            return "a stored generated column is computed and written for every row"
+    default = pgast.column_default(coldef)
+    if default:
+        volatile = pgast.volatile_call(default)
+        if volatile:
+            return f"the default calls {volatile}, which is volatile: every row is rewritten"
+        if target < 11 and not _is_null(default):
+            return "before PostgreSQL 11 any non-NULL default rewrites the table"
+    return None
+
+
+def _is_null(expr: Node) -> bool:
+    const = pgast.unwrap(expr, "A_Const")
+    return bool(const.get("isnull"))
+
+
+# ------------------------------------------------------------------------------- model
+def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder) -> None:
+    rel = pgast.relation_name(fields.get("relation"))
+    objtype = fields.get("objtype", "OBJECT_TABLE")
+    table = schema.table(rel)
+    for item in fields.get("cmds") or ():
+        cmd = pgast.unwrap(item, "AlterTableCmd")
+        sub = cmd.get("subtype", "")
+        fact = ALTER_TABLE_FACTS.get(sub, Fact(AEL))
+        mode = fact.lock
+        if objtype == "OBJECT_INDEX":
+            mode = SUE if sub in ("AT_SetOptions", "AT_ResetOptions", "AT_SetStatistics") else AEL
+            if sub == "AT_AttachPartition":
+                mode = SUE
+            b.lock(rel, mode)
+            continue
+        if sub in ("AT_SetRelOptions", "AT_ResetRelOptions"):
+            options = pgast.unwrap(cmd.get("def") or {}, "List").get("items") or ()
+            names = {pgast.unwrap(o, "DefElem").get("defname", "") for o in options}
+            mode = (
+                SUE
+                if names
+                and all(
+                    n in _SUE_RELOPTIONS or n.startswith("autovacuum") or n.startswith("toast.")
+                    for n in names
+                )
+                else AEL
+            )
+        b.lock(rel, mode)
+        definition = cmd.get("def") or {}
+        if sub == "AT_AddColumn":
+            coldef = pgast.unwrap(definition, "ColumnDef")
+            if add_column_rewrites(coldef, target):
+                b.rewrite(rel)
+            for con in pgast.column_constraints(coldef):
+                _constraint_effect(con, rel, b, scan_needed=True)
+        elif sub == "AT_AlterColumnType":
+            coldef = pgast.unwrap(definition, "ColumnDef")
+            old = schema.column(rel, cmd.get("name", ""))
+            new = pgast.type_ref(coldef.get("typeName"))
+            if coldef.get("raw_default") or not binary_coercible(
+                old.type if old else None, new, target
+            ):
+                b.rewrite(rel)
+        elif sub == "AT_SetNotNull":
+            column = cmd.get("name", "")
+            proven = (
+                table is not None and target >= 12 and table.has_validated_not_null_check(column)
+            )
+            col = schema.column(rel, column)
+            if not proven and not (col is not None and col.not_null):
+                b.scan(rel)
+        elif sub == "AT_AddConstraint":
+            con = pgast.unwrap(definition, "Constraint")
+            _constraint_effect(con, rel, b, scan_needed=True)
+        elif sub == "AT_ValidateConstraint":
+            b.scan(rel)
+            known = schema.constraint(rel, cmd.get("name", ""))
+            if known is not None and known.references:
+                b.lock(known.references, LockMode.ROW_SHARE)
+        elif sub == "AT_AttachPartition":
+            part = pgast.unwrap(definition, "PartitionCmd")
+            child = pgast.relation_name(part.get("name"))
+            b.lock(rel, SUE if target >= 12 else AEL)
+            b.lock(child, AEL)
+            b.scan(child)
+        elif sub == "AT_DetachPartition":
+            part = pgast.unwrap(definition, "PartitionCmd")
+            child = pgast.relation_name(part.get("name"))
+            if part.get("concurrent"):
+                b.locks[rel] = SUE
+                b.lock(child, SUE)
+                b.transactional = False
+            else:
+                b.lock(child, AEL)
+        elif fact.rewrite:
+            b.rewrite(rel)
+        elif fact.scan:
+            b.scan(rel)
+
+
+def _constraint_effect(con: Node, rel: str, b: _Builder, *, scan_needed: bool) -> None:
+    contype = con.get("contype", "")
+    if contype == "CONSTR_FOREIGN":
+        ref = pgast.relation_name(con.get("pktable"))
+        b.lock(ref, SRE)
+        if not pgast.is_not_valid(con):
+            b.scan(rel)
+            b.scan(ref)
+    elif contype == "CONSTR_CHECK":
+        if not pgast.is_not_valid(con):
+            b.scan(rel)
+    elif contype in ("CONSTR_UNIQUE", "CONSTR_PRIMARY", "CONSTR_EXCLUSION"):
+        if not con.get("indexname"):
+            b.scan(rel)
+    elif contype == "CONSTR_NOTNULL" and con.get("keys") and not pgast.is_not_valid(con):
+        b.scan(rel)
+
+
+def _index_table(schema: Schema, index: str) -> str:
+    known = schema.indexes.get(index)
+    return known.table if known else ""
+
+
+def statement_effects(node: Node | None, schema: Schema, target: int) -> Effects:
+    """Locks, rewrites and scans of one top-level statement, before it is applied."""
+    b = _Builder()
+    if not node:
+        return b.build()
+    kind = pgast.kind(node)
+    fields = node[kind]
+    if kind == "AlterTableStmt":
+        _alter_table(fields, schema, target, b)
+    elif kind == "IndexStmt":
+        rel = pgast.relation_name(fields.get("relation"))
+        if fields.get("concurrent"):
+            b.lock(rel, SUE)
+            b.transactional = False
+        else:
+            b.lock(rel, LockMode.SHARE)
+        b.scan(rel)
+    elif kind == "DropStmt":
+        remove = fields.get("removeType", "")
+        concurrent = bool(fields.get("concurrent"))
+        for obj in fields.get("objects") or ():
+            name = pgast.object_name(obj)
+            if remove == "OBJECT_INDEX":
+                table = _index_table(schema, name)
+                b.lock(table, SUE if concurrent else AEL)
+                b.lock(name, AEL)
+                if concurrent:
+                    b.transactional = False
+            elif remove in (
+                "OBJECT_TABLE",
+                "OBJECT_VIEW",
+                "OBJECT_MATVIEW",
+                "OBJECT_SEQUENCE",
+                "OBJECT_FOREIGN_TABLE",
+            ):
+                b.lock(name, AEL)
+    elif kind == "RenameStmt":
+        rtype = fields.get("renameType", "")
+        if fields.get("relation"):
+            rel = pgast.relation_name(fields.get("relation"))
+            b.lock(rel, SUE if rtype == "OBJECT_INDEX" and target >= 12 else AEL)
+            if rtype == "OBJECT_INDEX":
+                b.lock(_index_table(schema, rel), SUE if target >= 12 else AEL)
+    elif kind == "ReindexStmt":
+        rel = pgast.relation_name(fields.get("relation"))
+        concurrent = any(
+            pgast.unwrap(p, "DefElem").get("defname") == "concurrently"
+            for p in fields.get("params") or ()
+        )
+        rkind = fields.get("kind", "")
+        if rkind == "REINDEX_OBJECT_INDEX":
+            table = _index_table(schema, rel)
+            if concurrent:
+                b.lock(table, SUE)
+                b.lock(rel, SUE)
+            else:
+                b.lock(table, LockMode.SHARE)
+                b.lock(rel, AEL)
+            b.scan(table)
+        elif rkind == "REINDEX_OBJECT_TABLE":
+            b.lock(rel, SUE if concurrent else LockMode.SHARE)
+            b.scan(rel)
+        if concurrent or rkind in (
+            "REINDEX_OBJECT_SCHEMA",
+            "REINDEX_OBJECT_DATABASE",
+            "REINDEX_OBJECT_SYSTEM",
+        ):
+            b.transactional = False
+    elif kind == "VacuumStmt":
+        options = {
+            pgast.unwrap(o, "DefElem").get("defname", "") for o in fields.get("options") or ()
+        }
+        vacuum = bool(fields.get("is_vacuumcmd"))
+        for item in fields.get("rels") or ():
+            rel = pgast.relation_name(pgast.unwrap(item, "VacuumRelation").get("relation"))
+            if "full" in options:
+                b.lock(rel, AEL)
+                b.rewrite(rel)
+            else:
+                b.lock(rel, SUE)
+                b.scan(rel)
+        if vacuum:
+            b.transactional = False
+    elif kind == "ClusterStmt":
+        rel = pgast.relation_name(fields.get("relation"))
+        b.lock(rel, AEL)
+        b.rewrite(rel)
+    elif kind == "TruncateStmt":
+        for item in fields.get("relations") or ():
+            b.lock(pgast.relation_name(pgast.unwrap(item, "RangeVar")), AEL)
+    elif kind == "CreateTrigStmt":
+        b.lock(pgast.relation_name(fields.get("relation")), SRE)
+    elif kind in ("UpdateStmt", "DeleteStmt", "InsertStmt", "MergeStmt"):
+        rel = pgast.relation_name(fields.get("relation"))
+        b.lock(rel, LockMode.ROW_EXCLUSIVE)
+        if kind != "InsertStmt":
+            b.scan(rel)
+    elif kind == "LockStmt":
+        mode = _LOCK_STMT_MODES.get(fields.get("mode", 8), AEL)
+        for item in fields.get("relations") or ():
+            b.lock(pgast.relation_name(pgast.unwrap(item, "RangeVar")), mode)
+    elif kind == "CreateStmt":
+        for elt in fields.get("tableElts") or ():
+            for con in _inline_constraints(elt):
+                if con.get("contype") == "CONSTR_FOREIGN":
+                    b.lock(pgast.relation_name(con.get("pktable")), SRE)
+        for parent in fields.get("inhRelations") or ():
+            parent_name = pgast.relation_name(pgast.unwrap(parent, "RangeVar"))
+            b.lock(parent_name, AEL)
+    elif kind == "RefreshMatViewStmt":
+        rel = pgast.relation_name(fields.get("relation"))
+        b.lock(rel, LockMode.EXCLUSIVE if fields.get("concurrent") else AEL)
+        b.rewrite(rel)
+    elif kind == "CreatedbStmt" or kind == "DropdbStmt" or kind == "AlterSystemStmt":
+        b.transactional = False
+    return b.build()
+
+
+def _inline_constraints(elt: Node) -> list[Node]:
+    col = pgast.unwrap(elt, "ColumnDef")
+    if col:
+        return list(pgast.column_constraints(col))
+    con = pgast.unwrap(elt, "Constraint")
+    return [con] if con else []
+
+
+_LOCK_STMT_MODES = {
+    1: LockMode.ACCESS_SHARE,
+    2: LockMode.ROW_SHARE,
+    3: LockMode.ROW_EXCLUSIVE,
+    4: LockMode.SHARE_UPDATE_EXCLUSIVE,
+    5: LockMode.SHARE,
+    6: LockMode.SHARE_ROW_EXCLUSIVE,
+    7: LockMode.EXCLUSIVE,
+    8: LockMode.ACCESS_EXCLUSIVE,
+}

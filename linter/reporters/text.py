@@ -1,0 +1,91 @@
+"""Human-readable output: location, rule, message, the source lines, the safe way."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import TextIO
+
+from ..engine import Finding, LintResult
+from ..rule import Rule
+
+_COLORS = {"error": "\033[31m", "warning": "\033[33m", "note": "\033[36m"}
+_BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+_MAX_LINES = 6
+
+
+def use_color(out: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(out, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class TextReporter:
+    def __init__(self, color: bool | None = None) -> None:
+        self.color = color
+
+    def report(self, result: LintResult, rules: tuple[Rule, ...], out: TextIO) -> None:
+        color = use_color(out) if self.color is None else self.color
+
+        def paint(code: str, text: str) -> str:
+            return f"{code}{text}{_RESET}" if color else text
+
+        sources: dict[str, list[str]] = {}
+        for error in result.errors:
+            out.write(
+                f"{paint(_BOLD, error.path)}: {paint(_COLORS['error'], 'error')} {error.reason}\n"
+            )
+        for finding in result.findings:
+            sev = finding.severity.value
+            out.write(
+                f"{paint(_BOLD, f'{finding.path}:{finding.line}:{finding.column}')}: "
+                f"{paint(_COLORS[sev], sev)} {paint(_BOLD, finding.rule)}: {finding.message}\n"
+            )
+            self._source(out, finding, sources, paint)
+            if finding.help:
+                out.write(f"  {paint(_DIM, 'safe alternative:')} {finding.help}\n")
+            out.write("\n")
+        out.write(summary_line(result) + "\n")
+
+    @staticmethod
+    def _source(out: TextIO, finding: Finding, cache: dict[str, list[str]], paint: object) -> None:
+        lines = cache.get(finding.path)
+        if lines is None:
+            lines = _read_lines(finding.path)
+            cache[finding.path] = lines
+        if not lines or finding.line > len(lines):
+            if finding.sql:
+                for i, text in enumerate(finding.sql.splitlines()[:_MAX_LINES]):
+                    out.write(f"  {finding.line + i:>5} | {text}\n")
+            return
+        last = min(finding.end_line, finding.line + _MAX_LINES - 1, len(lines))
+        for number in range(finding.line, last + 1):
+            out.write(f"  {number:>5} | {lines[number - 1]}\n")
+            if number == finding.line:
+                out.write(f"        | {' ' * (finding.column - 1)}^\n")
+        if finding.end_line > last:
+            out.write(f"        | ... ({finding.end_line - last} more lines)\n")
+
+
+def _read_lines(path: str) -> list[str]:
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            return handle.read().splitlines()
+    except OSError:
+        return []
+
+
+def summary_line(result: LintResult) -> str:
+    counts = Counter(f.severity.value for f in result.findings)
+    files = f"{result.files} file{'s' if result.files != 1 else ''}"
+    if not result.findings and not result.errors:
+        return f"All clear: {files} checked, no findings."
+    parts = [f"{n} {sev}{'s' if n != 1 else ''}" for sev, n in sorted(counts.items())]
+    if result.errors:
+        parts.append(
+            f"{len(result.errors)} unreadable file{'s' if len(result.errors) != 1 else ''}"
+        )
+    return f"Found {', '.join(parts)} in {files}."

@@ -1,0 +1,121 @@
+"""The rule contract: typed metadata, embedded examples, a pure ``check``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar
+
+from .context import Context, Report
+from .locks import LockMode
+from .pgast import Node
+
+CODE_RE = re.compile(r"^[A-Z]{2,5}\d{3}$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+    @property
+    def rank(self) -> int:
+        return {"note": 0, "warning": 1, "error": 2}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """SQL the rule is run on by the tests and shown in the docs.
+
+    ``history`` holds earlier migration files (applied before ``sql``) and ``settings``
+    overrides (``target_version``, ``assume_in_transaction``...) that the example needs.
+    """
+
+    sql: str
+    note: str = ""
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    history: tuple[str, ...] = ()
+
+    @property
+    def expect_finding(self) -> bool:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class Bad(Example):
+    @property
+    def expect_finding(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Good(Example):
+    @property
+    def expect_finding(self) -> bool:
+        return False
+
+
+class Rule:
+    """Base of every rule: one subclass per module in ``pglast_rules/``.
+
+    Rules hold no state: ``check`` reads the node and the context and yields reports.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    why: ClassVar[str]
+    safe_alternative: ClassVar[str]
+    lock: ClassVar[LockMode | None] = None
+    rewrites: ClassVar[bool] = False
+    scans: ClassVar[bool] = False
+    severity: ClassVar[Severity] = Severity.ERROR
+    group: ClassVar[str] = "safety"
+    aliases: ClassVar[tuple[str, ...]] = ()
+    min_version: ClassVar[int | None] = None  # first target version the rule applies to
+    max_version: ClassVar[int | None] = None  # last target version the rule applies to
+    node_types: ClassVar[tuple[str, ...]] = ()  # parse-tree node kinds dispatched to check
+    examples: ClassVar[tuple[Example, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        problems = [
+            attr
+            for attr in ("code", "name", "summary", "why", "safe_alternative")
+            if not isinstance(getattr(cls, attr, None), str) or not getattr(cls, attr)
+        ]
+        if problems:
+            raise TypeError(f"rule {cls.__name__} lacks {', '.join(problems)}")
+        if not CODE_RE.match(cls.code):
+            raise TypeError(f"rule {cls.__name__}: code {cls.code!r} must look like SS001")
+        if not NAME_RE.match(cls.name):
+            raise TypeError(f"rule {cls.__name__}: name {cls.name!r} must be kebab-case")
+
+    def applies_to(self, target: int) -> bool:
+        if self.min_version is not None and target < self.min_version:
+            return False
+        return not (self.max_version is not None and target > self.max_version)
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        """Yield a report for each hazard in *node* (a wrapped parse-tree node)."""
+        return iter(())
+
+    def finish(self, ctx: Context) -> Iterator[Report]:
+        """Called once after the last statement of a file (for whole-file rules)."""
+        return iter(())
+
+    def report(self, message: str, *, help: str | None = None) -> Report:
+        return Report(self.name, message, help)
+
+    @classmethod
+    def versions(cls) -> str:
+        if cls.min_version and cls.max_version:
+            return f"PostgreSQL {cls.min_version} to {cls.max_version}"
+        if cls.min_version:
+            return f"PostgreSQL {cls.min_version} and later"
+        if cls.max_version:
+            return f"PostgreSQL {cls.max_version} and earlier"
+        return "all versions"

@@ -1,0 +1,171 @@
+"""The schema model: what the migration history has said about each object.
+
+Values are immutable; every change returns a new :class:`Schema`.  A table created in the
+file being linted is *new* (nobody uses it yet); one created by an earlier file of the
+history is *existing*; one never seen is existing with an unknown shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+from .pgast import TypeRef
+
+
+def _frozen() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    type: TypeRef | None = None
+    not_null: bool = False
+    has_default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    name: str
+    kind: str  # check | foreign | unique | primary | exclusion | notnull
+    columns: tuple[str, ...] = ()
+    validated: bool = True
+    not_null_column: str | None = None  # CHECK (col IS NOT NULL)
+    references: str | None = None  # referenced table of a foreign key
+    new: bool = True  # added by the file being linted
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    name: str  # schema-qualified
+    table: str
+    columns: tuple[str, ...] = ()
+    unique: bool = False
+    new: bool = True
+    partial: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    new: bool
+    columns: Mapping[str, Column] = field(default_factory=_frozen)
+    constraints: Mapping[str, Constraint] = field(default_factory=_frozen)
+    partitioned: bool = False
+    known: bool = True  # False: referenced but never created in the history
+
+    def with_column(self, column: Column) -> Table:
+        cols = dict(self.columns)
+        cols[column.name] = column
+        return replace(self, columns=MappingProxyType(cols))
+
+    def without_column(self, name: str) -> Table:
+        cols = {k: v for k, v in self.columns.items() if k != name}
+        cons = {k: c for k, c in self.constraints.items() if name not in c.columns}
+        return replace(self, columns=MappingProxyType(cols), constraints=MappingProxyType(cons))
+
+    def with_constraint(self, con: Constraint) -> Table:
+        cons = dict(self.constraints)
+        cons[con.name] = con
+        return replace(self, constraints=MappingProxyType(cons))
+
+    def without_constraint(self, name: str) -> Table:
+        cons = {k: c for k, c in self.constraints.items() if k != name}
+        return replace(self, constraints=MappingProxyType(cons))
+
+    def has_validated_not_null_check(self, column: str) -> bool:
+        return any(
+            c.validated and c.not_null_column == column and c.kind in ("check", "notnull")
+            for c in self.constraints.values()
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    tables: Mapping[str, Table] = field(default_factory=_frozen)
+    indexes: Mapping[str, Index] = field(default_factory=_frozen)
+    # other objects ("sequence:public.s", "type:public.mood", "view:public.v"...) -> new?
+    objects: Mapping[str, bool] = field(default_factory=_frozen)
+
+    # -- queries ----------------------------------------------------------------------
+    def table(self, name: str) -> Table | None:
+        return self.tables.get(name)
+
+    def is_new_table(self, name: str) -> bool:
+        table = self.tables.get(name)
+        return table is not None and table.new
+
+    def is_new_object(self, key: str) -> bool:
+        return self.objects.get(key, False)
+
+    def column(self, table: str, column: str) -> Column | None:
+        t = self.tables.get(table)
+        return t.columns.get(column) if t else None
+
+    def indexes_of(self, table: str) -> list[Index]:
+        return [ix for ix in self.indexes.values() if ix.table == table]
+
+    def constraint(self, table: str, name: str) -> Constraint | None:
+        t = self.tables.get(table)
+        return t.constraints.get(name) if t else None
+
+    # -- changes ----------------------------------------------------------------------
+    def put_table(self, table: Table) -> Schema:
+        tables = dict(self.tables)
+        tables[table.name] = table
+        return replace(self, tables=MappingProxyType(tables))
+
+    def drop_table(self, name: str) -> Schema:
+        tables = {k: v for k, v in self.tables.items() if k != name}
+        indexes = {k: v for k, v in self.indexes.items() if v.table != name}
+        return replace(self, tables=MappingProxyType(tables), indexes=MappingProxyType(indexes))
+
+    def rename_table(self, old: str, new: str) -> Schema:
+        table = self.tables.get(old)
+        if table is None:
+            return self
+        tables = {k: v for k, v in self.tables.items() if k != old}
+        tables[new] = replace(table, name=new)
+        indexes = {
+            k: (replace(v, table=new) if v.table == old else v) for k, v in self.indexes.items()
+        }
+        return replace(self, tables=MappingProxyType(tables), indexes=MappingProxyType(indexes))
+
+    def put_index(self, index: Index) -> Schema:
+        indexes = dict(self.indexes)
+        indexes[index.name] = index
+        return replace(self, indexes=MappingProxyType(indexes))
+
+    def drop_index(self, name: str) -> Schema:
+        indexes = {k: v for k, v in self.indexes.items() if k != name}
+        return replace(self, indexes=MappingProxyType(indexes))
+
+    def put_object(self, key: str, new: bool = True) -> Schema:
+        objects = dict(self.objects)
+        objects[key] = new
+        return replace(self, objects=MappingProxyType(objects))
+
+    def drop_object(self, key: str) -> Schema:
+        objects = {k: v for k, v in self.objects.items() if k != key}
+        return replace(self, objects=MappingProxyType(objects))
+
+    def end_file(self) -> Schema:
+        """The file was applied: what it created now exists (deployed, possibly large)."""
+        tables = {
+            k: replace(
+                t,
+                new=False,
+                constraints=MappingProxyType(
+                    {n: replace(c, new=False) for n, c in t.constraints.items()}
+                ),
+            )
+            for k, t in self.tables.items()
+        }
+        indexes = {k: replace(v, new=False) for k, v in self.indexes.items()}
+        objects = dict.fromkeys(self.objects, False)
+        return Schema(
+            MappingProxyType(tables), MappingProxyType(indexes), MappingProxyType(objects)
+        )

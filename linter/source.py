@@ -1,0 +1,101 @@
+"""Reading migration files: decoding, discovery and ordering."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One migration's text, with the name it is reported under."""
+
+    path: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceError:
+    """A file that could not be read or decoded."""
+
+    path: str
+    reason: str
+
+
+def decode(path: str, data: bytes) -> Source | SourceError:
+    """Decode *data* as UTF-8 (a BOM is tolerated); refuse binary content."""
+    if b"\x00" in data:
+        return SourceError(path, "binary file (contains NUL bytes); not a SQL migration")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return SourceError(
+            path, f"not valid UTF-8: byte 0x{data[exc.start]:02x} at line {line} ({exc.reason})"
+        )
+    return Source(path, text)
+
+
+def read_source(path: str | Path) -> Source | SourceError:
+    name = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except IsADirectoryError:
+        return SourceError(name, "is a directory, not a file")
+    except FileNotFoundError:
+        return SourceError(name, "no such file")
+    except PermissionError:
+        return SourceError(name, "permission denied")
+    except OSError as exc:
+        return SourceError(name, exc.strerror or str(exc))
+    return decode(name, data)
+
+
+def read_stdin(name: str) -> Source | SourceError:
+    return decode(name, sys.stdin.buffer.read())
+
+
+def natural_key(path: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders ``2_x.sql`` before ``10_x.sql``."""
+    parts: list[tuple[int, int | str]] = []
+    for piece in _DIGITS.split(path.replace(os.sep, "/")):
+        if not piece:
+            continue
+        parts.append((0, int(piece)) if piece.isdigit() else (1, piece))
+    return tuple(parts)
+
+
+def is_excluded(path: str, patterns: Sequence[str]) -> bool:
+    posix = path.replace(os.sep, "/")
+    for pattern in patterns:
+        if fnmatch.fnmatch(posix, pattern) or fnmatch.fnmatch(Path(posix).name, pattern):
+            return True
+        if fnmatch.fnmatch(posix, pattern.rstrip("/") + "/*"):
+            return True
+    return False
+
+
+def expand_paths(args: Iterable[str], exclude: Sequence[str] = ()) -> list[str]:
+    """Files named on the command line, directories expanded to their ``*.sql`` files.
+
+    Files named explicitly are kept even when they do not end in ``.sql`` (pre-commit
+    passes what it selected); excluded globs apply to both.
+    """
+    found: list[str] = []
+    for arg in args:
+        path = Path(arg)
+        if path.is_dir():
+            for sub in path.rglob("*.sql"):
+                if sub.is_file() and not is_excluded(str(sub), exclude):
+                    found.append(str(sub))
+        elif not is_excluded(arg, exclude):
+            found.append(arg)
+    unique = dict.fromkeys(found)
+    return sorted(unique, key=natural_key)

@@ -1,0 +1,82 @@
+"""SS004 alter-column-type: ALTER COLUMN ... TYPE that rewrites the table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter import pgast
+from linter.context import Context, Report
+from linter.effects import binary_coercible
+from linter.locks import LockMode
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule
+
+
+class AlterColumnType(Rule):
+    code = "SS004"
+    name = "alter-column-type"
+    summary = "Changing a column's type rewrites the table under an AccessExclusiveLock"
+    why = (
+        "Unless the old type is binary-coercible to the new one, ALTER COLUMN ... TYPE rewrites "
+        "every row and rebuilds every index of the table while holding an AccessExclusiveLock: "
+        "no reads, no writes, for as long as the copy takes."
+    )
+    safe_alternative = (
+        "Expand and contract: add a new column of the new type, keep it in sync with a trigger, "
+        "backfill it in batches, switch the application, then drop the old column in a later "
+        "release (`sqlsafe plan change-type`)."
+    )
+    lock = LockMode.ACCESS_EXCLUSIVE
+    rewrites = True
+    aliases = ("changing-column-type", "E5", "change_column", "PG301")
+    node_types = ("AlterTableStmt",)
+    examples = (
+        Bad("ALTER TABLE accounts ALTER COLUMN id TYPE bigint;"),
+        Bad(
+            "ALTER TABLE enriched_editions ALTER COLUMN title TYPE varchar(100);",
+            history=("CREATE TABLE enriched_editions (id bigint, title varchar(200));",),
+            note="shrinking a varchar must check and rewrite every row",
+        ),
+        Good(
+            "ALTER TABLE enriched_editions ALTER COLUMN title TYPE varchar(500);",
+            history=("CREATE TABLE enriched_editions (id bigint, title varchar(200));",),
+            note="widening a varchar is binary-coercible: no rewrite",
+        ),
+        Good(
+            "ALTER TABLE enriched_editions ALTER COLUMN title SET DATA TYPE text;",
+            history=("CREATE TABLE enriched_editions (id bigint, title varchar(200));",),
+        ),
+        Good(
+            "ALTER TABLE prices ALTER COLUMN amount TYPE numeric(12,2);",
+            history=("CREATE TABLE prices (id bigint, amount numeric(10,2));",),
+            note="more precision at the same scale",
+        ),
+        Good(
+            "CREATE TABLE accounts (id int);\nALTER TABLE accounts ALTER COLUMN id TYPE bigint;",
+            note="a table created in the same file",
+        ),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        fields = pgast.unwrap(node)
+        if not pgast.is_table_alter(fields):
+            return
+        table = pgast.relation_name(fields.get("relation"))
+        if ctx.is_new(table):
+            return
+        for sub, cmd in pgast.alter_commands(fields):
+            if sub != "AT_AlterColumnType":
+                continue
+            column = cmd.get("name", "")
+            coldef = pgast.unwrap(cmd.get("def") or {}, "ColumnDef")
+            new = pgast.type_ref(coldef.get("typeName"))
+            old = ctx.schema.column(table, column)
+            old_type = old.type if old else None
+            if not coldef.get("raw_default") and binary_coercible(old_type, new, ctx.target):
+                continue
+            change = f"from {old_type} to {new}" if old_type else f"to {new}"
+            yield self.report(
+                f"changing `{table}.{column}` {change} rewrites the table and its indexes "
+                f"under {LockMode.ACCESS_EXCLUSIVE.describe()}",
+                help="add a new column, sync it with a trigger, backfill in batches, then swap",
+            )

@@ -1,0 +1,47 @@
+"""SS009 drop-table: an immediate DROP TABLE of an existing table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter import pgast
+from linter.context import Context, Report
+from linter.locks import LockMode
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule
+
+
+class DropTable(Rule):
+    code = "SS009"
+    name = "drop-table"
+    summary = "Dropping a table breaks the code that uses it and loses its data"
+    why = (
+        "DROP TABLE takes an AccessExclusiveLock, waits behind every query on the table, and "
+        "from the moment it commits every query of the running application that touches the "
+        "table fails. The data cannot be recovered without a backup."
+    )
+    safe_alternative = (
+        "Remove every use of the table from the code and deploy it; optionally rename the "
+        "table first and watch for errors; drop it in a later migration."
+    )
+    lock = LockMode.ACCESS_EXCLUSIVE
+    aliases = ("ban-drop-table", "DS102")
+    node_types = ("DropStmt",)
+    examples = (
+        Bad("DROP TABLE external_id_mappings;"),
+        Good("CREATE TABLE scratch (id bigint);\nDROP TABLE scratch;"),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        fields = pgast.unwrap(node)
+        if fields.get("removeType") != "OBJECT_TABLE":
+            return
+        for obj in fields.get("objects") or ():
+            name = pgast.object_name(obj)
+            if ctx.is_new(name):
+                continue
+            yield self.report(
+                f"dropping table `{name}` takes {LockMode.ACCESS_EXCLUSIVE.describe()} and "
+                "breaks any running code that still uses it; its data is lost",
+                help="remove its use from the code, deploy, then drop it in a later migration",
+            )

@@ -1,0 +1,49 @@
+"""SS002 non-concurrent-drop-index: DROP INDEX without CONCURRENTLY."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter import pgast
+from linter.context import Context, Report
+from linter.locks import LockMode
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule
+
+
+class NonConcurrentDropIndex(Rule):
+    code = "SS002"
+    name = "non-concurrent-drop-index"
+    summary = "DROP INDEX without CONCURRENTLY locks the table against reads and writes"
+    why = (
+        "DROP INDEX takes an AccessExclusiveLock on the index's table. It is quick once granted, "
+        "but it waits behind every running query on the table and every query queues behind it."
+    )
+    safe_alternative = "DROP INDEX CONCURRENTLY IF EXISTS, in a migration outside a transaction."
+    lock = LockMode.ACCESS_EXCLUSIVE
+    aliases = ("require-concurrent-index-deletion", "remove_index", "PG102")
+    node_types = ("DropStmt",)
+    examples = (
+        Bad("DROP INDEX accounts_email_idx;"),
+        Good("DROP INDEX CONCURRENTLY IF EXISTS accounts_email_idx;"),
+        Good(
+            "CREATE TABLE scratch (id bigint);\nCREATE INDEX scratch_id_idx ON scratch (id);\n"
+            "DROP INDEX scratch_id_idx;",
+            note="an index on a table created in the same file",
+        ),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        fields = pgast.unwrap(node)
+        if fields.get("removeType") != "OBJECT_INDEX" or fields.get("concurrent"):
+            return
+        for obj in fields.get("objects") or ():
+            name = pgast.object_name(obj)
+            index = ctx.schema.indexes.get(name)
+            if index is not None and (index.new or ctx.is_new(index.table)):
+                continue
+            where = f" on `{index.table}`" if index is not None else ""
+            yield self.report(
+                f"DROP INDEX `{name}` takes {LockMode.ACCESS_EXCLUSIVE.describe()}{where}",
+                help="use DROP INDEX CONCURRENTLY IF EXISTS outside a transaction",
+            )

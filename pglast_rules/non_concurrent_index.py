@@ -1,0 +1,60 @@
+"""SS001 non-concurrent-index: CREATE INDEX without CONCURRENTLY on an existing table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter import pgast
+from linter.context import Context, Report
+from linter.locks import LockMode
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule
+
+
+class NonConcurrentIndex(Rule):
+    code = "SS001"
+    name = "non-concurrent-index"
+    summary = "CREATE INDEX without CONCURRENTLY blocks writes while the index is built"
+    why = (
+        "A plain CREATE INDEX takes a ShareLock on the table for the whole build: every "
+        "INSERT, UPDATE and DELETE waits, for minutes on a large table. Reads go on."
+    )
+    safe_alternative = (
+        "CREATE INDEX CONCURRENTLY, in a migration that runs outside a transaction. If it "
+        "fails, DROP INDEX CONCURRENTLY the INVALID leftover and retry."
+    )
+    lock = LockMode.SHARE
+    scans = True
+    aliases = ("require-concurrent-index-creation", "E6", "add_index", "PG101")
+    node_types = ("IndexStmt",)
+    examples = (
+        Bad("CREATE INDEX accounts_email_idx ON accounts (email);"),
+        Bad(
+            "CREATE UNIQUE INDEX enriched_works_isbn_key ON enriched_works (isbn);",
+            history=("CREATE TABLE enriched_works (id bigint PRIMARY KEY, isbn text);",),
+            note="the table was created by an earlier migration: it exists and may be large",
+        ),
+        Good("CREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);"),
+        Good(
+            "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\n"
+            "CREATE INDEX accounts_email_idx ON accounts (email);",
+            note="a table created in the same file is empty and unused",
+        ),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        fields = pgast.unwrap(node)
+        if fields.get("concurrent"):
+            return
+        table = pgast.relation_name(fields.get("relation"))
+        if ctx.is_new(table):
+            return
+        known = ctx.schema.table(table)
+        if known is not None and known.partitioned:
+            return  # index-on-partitioned-table explains the recipe that works there
+        unique = "UNIQUE " if fields.get("unique") else ""
+        yield self.report(
+            f"CREATE {unique}INDEX on existing table `{table}` takes "
+            f"{LockMode.SHARE.describe()} for the whole index build",
+            help="use CREATE INDEX CONCURRENTLY in a migration that runs outside a transaction",
+        )

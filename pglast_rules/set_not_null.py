@@ -1,0 +1,106 @@
+"""SS005 set-not-null: SET NOT NULL scans the table under an AccessExclusiveLock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter import pgast
+from linter.context import Context, Report
+from linter.locks import LockMode
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule
+
+
+def recipe(target: int, table: str, column: str) -> str:
+    if target >= 18:
+        return (
+            f"ALTER TABLE {table} ADD CONSTRAINT {column}_not_null NOT NULL {column} NOT VALID; "
+            f"then, in a later transaction, ALTER TABLE {table} VALIDATE CONSTRAINT "
+            f"{column}_not_null"
+        )
+    return (
+        f"ADD CONSTRAINT ... CHECK ({column} IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT in a "
+        "later transaction; then SET NOT NULL (no scan from PostgreSQL 12) and drop the check"
+    )
+
+
+class SetNotNull(Rule):
+    code = "SS005"
+    name = "set-not-null"
+    summary = "SET NOT NULL scans the whole table while holding an AccessExclusiveLock"
+    why = (
+        "To prove there is no NULL, PostgreSQL reads every row while it holds an "
+        "AccessExclusiveLock: reads and writes stop for the length of a full table scan. "
+        "From PostgreSQL 12 the scan is skipped when a validated CHECK (col IS NOT NULL) exists."
+    )
+    safe_alternative = (
+        "PostgreSQL 12-17: add `CHECK (col IS NOT NULL) NOT VALID`, VALIDATE it in another "
+        "transaction (ShareUpdateExclusiveLock: reads and writes go on), then SET NOT NULL and "
+        "drop the check. PostgreSQL 18: `ADD CONSTRAINT name NOT NULL col NOT VALID`, then "
+        "`VALIDATE CONSTRAINT name`."
+    )
+    lock = LockMode.ACCESS_EXCLUSIVE
+    scans = True
+    aliases = ("adding-not-nullable-field", "E2", "change_column_null", "PG303")
+    node_types = ("AlterTableStmt",)
+    examples = (
+        Bad("ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;"),
+        Good(
+            "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;",
+            history=(
+                "CREATE TABLE accounts (id bigint, email text);",
+                "ALTER TABLE accounts ADD CONSTRAINT accounts_email_nn "
+                "CHECK (email IS NOT NULL) NOT VALID;",
+                "ALTER TABLE accounts VALIDATE CONSTRAINT accounts_email_nn;",
+            ),
+            note="PostgreSQL 12+ uses the validated check instead of scanning",
+        ),
+        Bad(
+            "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;",
+            history=(
+                "CREATE TABLE accounts (id bigint, email text);",
+                "ALTER TABLE accounts ADD CONSTRAINT accounts_email_nn "
+                "CHECK (email IS NOT NULL) NOT VALID;",
+            ),
+            note="a check that is still NOT VALID proves nothing",
+        ),
+        Bad(
+            "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;",
+            settings={"target_version": 11},
+            history=(
+                "CREATE TABLE accounts (id bigint, email text);",
+                "ALTER TABLE accounts ADD CONSTRAINT accounts_email_nn "
+                "CHECK (email IS NOT NULL) NOT VALID;",
+                "ALTER TABLE accounts VALIDATE CONSTRAINT accounts_email_nn;",
+            ),
+            note="before PostgreSQL 12 the check does not spare the scan",
+        ),
+        Good(
+            "CREATE TABLE accounts (id bigint, email text);\n"
+            "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;",
+        ),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        fields = pgast.unwrap(node)
+        if not pgast.is_table_alter(fields):
+            return
+        table = pgast.relation_name(fields.get("relation"))
+        if ctx.is_new(table):
+            return
+        known = ctx.schema.table(table)
+        for sub, cmd in pgast.alter_commands(fields):
+            if sub != "AT_SetNotNull":
+                continue
+            column = cmd.get("name", "")
+            if known is not None:
+                if ctx.target >= 12 and known.has_validated_not_null_check(column):
+                    continue
+                col = known.columns.get(column)
+                if col is not None and col.not_null:
+                    continue
+            yield self.report(
+                f"SET NOT NULL on `{table}.{column}` scans the whole table under "
+                f"{LockMode.ACCESS_EXCLUSIVE.describe()}",
+                help=recipe(ctx.target, table, column),
+            )

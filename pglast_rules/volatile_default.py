@@ -1,0 +1,74 @@
+"""SS007 volatile-default: ADD COLUMN with a volatile default rewrites the table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter import pgast
+from linter.context import Context, Report
+from linter.locks import LockMode
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule
+
+
+class VolatileDefault(Rule):
+    code = "SS007"
+    name = "volatile-default"
+    summary = "ADD COLUMN with a volatile DEFAULT rewrites the whole table"
+    why = (
+        "A volatile default (random(), gen_random_uuid(), clock_timestamp(), nextval()...) "
+        "must be evaluated for every existing row, so PostgreSQL rewrites the table and its "
+        "indexes under an AccessExclusiveLock. Constants and stable functions such as now() "
+        "are stored in the catalog instead (PostgreSQL 11+); before 11 any default rewrites."
+    )
+    safe_alternative = (
+        "Add the column without a default, SET DEFAULT in a second statement (it applies to "
+        "new rows only), then backfill existing rows in batches (`sqlsafe backfill`)."
+    )
+    lock = LockMode.ACCESS_EXCLUSIVE
+    rewrites = True
+    aliases = ("adding-field-with-default", "add_column_default", "PG302")
+    node_types = ("AlterTableStmt",)
+    examples = (
+        Bad("ALTER TABLE accounts ADD COLUMN token uuid DEFAULT gen_random_uuid();"),
+        Bad(
+            "ALTER TABLE accounts ADD COLUMN plan text DEFAULT 'free';",
+            settings={"target_version": 10},
+            note="before PostgreSQL 11 every default rewrites",
+        ),
+        Good("ALTER TABLE accounts ADD COLUMN plan text DEFAULT 'free';"),
+        Good("ALTER TABLE accounts ADD COLUMN created_at timestamptz DEFAULT now();"),
+        Good(
+            "CREATE TABLE accounts (id bigint);\n"
+            "ALTER TABLE accounts ADD COLUMN token uuid DEFAULT gen_random_uuid();",
+        ),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        fields = pgast.unwrap(node)
+        if not pgast.is_table_alter(fields):
+            return
+        table = pgast.relation_name(fields.get("relation"))
+        if ctx.is_new(table):
+            return
+        for sub, cmd in pgast.alter_commands(fields):
+            if sub != "AT_AddColumn":
+                continue
+            coldef = pgast.unwrap(cmd.get("def") or {}, "ColumnDef")
+            default = pgast.column_default(coldef)
+            if default is None:
+                continue
+            volatile = pgast.volatile_call(default)
+            null_default = bool(pgast.unwrap(default, "A_Const").get("isnull"))
+            if volatile:
+                reason = f"its default calls {volatile}, which is volatile"
+            elif ctx.target < 11 and not null_default:
+                reason = f"PostgreSQL {ctx.target} rewrites for any non-NULL default"
+            else:
+                continue
+            yield self.report(
+                f"ADD COLUMN `{coldef.get('colname')}` rewrites `{table}` because {reason}; "
+                f"the rewrite holds {LockMode.ACCESS_EXCLUSIVE.describe()}",
+                help="add the column without a default, SET DEFAULT separately, backfill in "
+                "batches",
+            )

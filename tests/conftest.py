@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from linter.registry import load_rules
+from linter.rule import Rule
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def corpus_dir() -> Path | None:
+    """``../shared/corpus`` next to the checkout (or $SQLSAFE_CORPUS); None when absent."""
+    env = os.environ.get("SQLSAFE_CORPUS")
+    candidates = [Path(env)] if env else []
+    candidates += [REPO.parent / "shared" / "corpus", REPO.parent.parent / "shared" / "corpus"]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def rules() -> tuple[Rule, ...]:
+    return load_rules()
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO

@@ -1,0 +1,40 @@
+"""Every embedded example of every rule: Bad is flagged by that rule, Good is not."""
+
+from __future__ import annotations
+
+import pytest
+
+from linter.context import Settings
+from linter.engine import lint_sql
+from linter.registry import load_rules
+from linter.rule import Bad, Example, Rule
+
+RULES = load_rules(plugins=False)
+CASES = [(rule, i, ex) for rule in RULES for i, ex in enumerate(rule.examples)]
+
+
+def _id(case: tuple[Rule, int, Example]) -> str:
+    rule, i, ex = case
+    return f"{rule.code}-{rule.name}-{'bad' if isinstance(ex, Bad) else 'good'}-{i}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_example(case: tuple[Rule, int, Example]) -> None:
+    rule, _, example = case
+    settings = Settings(**example.settings)
+    findings = lint_sql(example.sql, RULES, settings, history=example.history)
+    mine = [f for f in findings if f.rule == rule.name]
+    if example.expect_finding:
+        assert mine, f"{rule.name} did not flag:\n{example.sql}"
+        for f in mine:
+            assert f.code == rule.code
+            assert f.message
+            assert f.line >= 1 and f.column >= 1
+    else:
+        assert not mine, f"{rule.name} flagged a good example: {[f.message for f in mine]}"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.name for r in RULES])
+def test_every_rule_has_bad_and_good(rule: Rule) -> None:
+    kinds = {type(ex).__name__ for ex in rule.examples}
+    assert kinds == {"Bad", "Good"}, f"{rule.name} needs at least one Bad and one Good example"
