@@ -174,7 +174,7 @@ def _column(coldef: Node) -> Column:
     return Column(coldef.get("colname", ""), tref, not_null, has_default)
 
 
-def _constraint(con: Node, table: str, columns: tuple[str, ...], new: bool, n: int) -> Constraint:
+def _constraint(con: Node, table: str, columns: tuple[str, ...], file: int, n: int) -> Constraint:
     kind = _CONTYPES.get(con.get("contype", ""), "other")
     keys = pgast.strings(con.get("keys")) or pgast.strings(con.get("fk_attrs")) or columns
     name = con.get("conname") or _default_name(table, kind, keys, n)
@@ -185,7 +185,7 @@ def _constraint(con: Node, table: str, columns: tuple[str, ...], new: bool, n: i
         not_null_column = keys[0] if keys else None
     references = pgast.relation_name(con.get("pktable")) if kind == "foreign" else None
     return Constraint(
-        name, kind, tuple(keys), not pgast.is_not_valid(con), not_null_column, references, new
+        name, kind, tuple(keys), not pgast.is_not_valid(con), not_null_column, references, file
     )
 
 
@@ -205,9 +205,9 @@ def _default_name(table: str, kind: str, keys: tuple[str, ...], n: int) -> str:
 
 
 def _apply_constraint(
-    schema: Schema, table: Table, con: Node, columns: tuple[str, ...], new: bool
+    schema: Schema, table: Table, con: Node, columns: tuple[str, ...]
 ) -> tuple[Schema, Table]:
-    model = _constraint(con, table.name, columns, new, len(table.constraints))
+    model = _constraint(con, table.name, columns, schema.file, len(table.constraints))
     table = table.with_constraint(model)
     if model.kind == "primary":
         for col in model.columns:
@@ -217,7 +217,7 @@ def _apply_constraint(
     if model.kind in ("primary", "unique", "exclusion"):
         index_name = pgast.qualify(table.name.split(".", 1)[0], con.get("indexname") or model.name)
         schema = schema.put_index(
-            Index(index_name, table.name, model.columns, model.kind != "exclusion", new)
+            Index(index_name, table.name, model.columns, model.kind != "exclusion", schema.file)
         )
     return schema, table
 
@@ -226,7 +226,7 @@ def _create_table(schema: Schema, fields: Node) -> Schema:
     name = pgast.relation_name(fields.get("relation"))
     if fields.get("if_not_exists") and name in schema.tables:
         return schema
-    table = Table(name, new=True, partitioned=bool(fields.get("partspec")))
+    table = Table(name, file=schema.file, partitioned=bool(fields.get("partspec")))
     pending: list[tuple[Node, tuple[str, ...]]] = []
     for elt in fields.get("tableElts") or ():
         coldef = pgast.unwrap(elt, "ColumnDef")
@@ -240,13 +240,13 @@ def _create_table(schema: Schema, fields: Node) -> Schema:
         if con:
             pending.append((con, ()))
     for con, cols in pending:
-        schema, table = _apply_constraint(schema, table, con, cols, True)
+        schema, table = _apply_constraint(schema, table, con, cols)
     return schema.put_table(table)
 
 
 def _ensure_table(schema: Schema, name: str) -> Table:
     table = schema.table(name)
-    return table if table is not None else Table(name, new=False, known=False)
+    return table if table is not None else Table(name, file=-1, known=False)
 
 
 def _alter_table(schema: Schema, fields: Node) -> Schema:
@@ -267,7 +267,7 @@ def _alter_table(schema: Schema, fields: Node) -> Schema:
             for con in pgast.column_constraints(coldef):
                 if con.get("contype") in _CONTYPES and con.get("contype") != "CONSTR_NOTNULL":
                     schema, table = _apply_constraint(
-                        schema, table, con, (coldef.get("colname", ""),), True
+                        schema, table, con, (coldef.get("colname", ""),)
                     )
         elif sub == "AT_DropColumn":
             table = table.without_column(colname)
@@ -283,13 +283,13 @@ def _alter_table(schema: Schema, fields: Node) -> Schema:
             table = table.with_column(replace(current, has_default=bool(definition)))
         elif sub == "AT_AddConstraint":
             con = pgast.unwrap(definition, "Constraint")
-            schema, table = _apply_constraint(schema, table, con, (), table.new)
+            schema, table = _apply_constraint(schema, table, con, ())
         elif sub == "AT_ValidateConstraint":
             known = table.constraints.get(colname)
             if known is not None:
                 table = table.with_constraint(replace(known, validated=True))
             elif not table.known:
-                table = table.with_constraint(Constraint(colname, "unknown", new=False))
+                table = table.with_constraint(Constraint(colname, "unknown"))
         elif sub == "AT_DropConstraint":
             table = table.without_constraint(colname)
             schema = schema.drop_index(pgast.qualify(name.split(".", 1)[0], colname))
@@ -366,14 +366,13 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
         qualified = pgast.qualify(table.split(".", 1)[0], idx)
         if fields.get("if_not_exists") and qualified in schema.indexes:
             return schema
-        new = schema.is_new_table(table)
         return schema.put_index(
             Index(
                 qualified,
                 table,
                 pgast.index_columns(fields.get("indexParams")),
                 bool(fields.get("unique")),
-                new,
+                schema.file,
                 bool(fields.get("whereClause")),
             )
         )
@@ -386,7 +385,7 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
         name = pgast.relation_name(into.get("rel"))
         if fields.get("objtype") == "OBJECT_MATVIEW":
             return schema.put_object(f"view:{name}")
-        return schema.put_table(Table(name, new=True))
+        return schema.put_table(Table(name, file=schema.file))
     if kind == "ViewStmt":
         return schema.put_object(f"view:{pgast.relation_name(fields.get('view'))}")
     if kind == "CreateSeqStmt":

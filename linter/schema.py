@@ -35,7 +35,7 @@ class Constraint:
     validated: bool = True
     not_null_column: str | None = None  # CHECK (col IS NOT NULL)
     references: str | None = None  # referenced table of a foreign key
-    new: bool = True  # added by the file being linted
+    file: int = -1  # index of the history file that added it (-1: unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +44,14 @@ class Index:
     table: str
     columns: tuple[str, ...] = ()
     unique: bool = False
-    new: bool = True
+    file: int = -1  # index of the history file that created it (-1: unknown)
     partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Table:
     name: str
-    new: bool
+    file: int  # index of the history file that created it (-1: never seen)
     columns: Mapping[str, Column] = field(default_factory=_frozen)
     constraints: Mapping[str, Constraint] = field(default_factory=_frozen)
     partitioned: bool = False
@@ -87,8 +87,9 @@ class Table:
 class Schema:
     tables: Mapping[str, Table] = field(default_factory=_frozen)
     indexes: Mapping[str, Index] = field(default_factory=_frozen)
-    # other objects ("sequence:public.s", "type:public.mood", "view:public.v"...) -> new?
-    objects: Mapping[str, bool] = field(default_factory=_frozen)
+    # other objects ("sequence:public.s", "type:public.mood", "view:public.v"...) -> file
+    objects: Mapping[str, int] = field(default_factory=_frozen)
+    file: int = 0  # index of the file being applied; what it creates is *new*
 
     # -- queries ----------------------------------------------------------------------
     def table(self, name: str) -> Table | None:
@@ -96,10 +97,13 @@ class Schema:
 
     def is_new_table(self, name: str) -> bool:
         table = self.tables.get(name)
-        return table is not None and table.new
+        return table is not None and table.file == self.file
+
+    def is_new_index(self, index: Index) -> bool:
+        return index.file == self.file or self.is_new_table(index.table)
 
     def is_new_object(self, key: str) -> bool:
-        return self.objects.get(key, False)
+        return self.objects.get(key, -1) == self.file
 
     def column(self, table: str, column: str) -> Column | None:
         t = self.tables.get(table)
@@ -143,9 +147,9 @@ class Schema:
         indexes = {k: v for k, v in self.indexes.items() if k != name}
         return replace(self, indexes=MappingProxyType(indexes))
 
-    def put_object(self, key: str, new: bool = True) -> Schema:
+    def put_object(self, key: str) -> Schema:
         objects = dict(self.objects)
-        objects[key] = new
+        objects[key] = self.file
         return replace(self, objects=MappingProxyType(objects))
 
     def drop_object(self, key: str) -> Schema:
@@ -154,18 +158,4 @@ class Schema:
 
     def end_file(self) -> Schema:
         """The file was applied: what it created now exists (deployed, possibly large)."""
-        tables = {
-            k: replace(
-                t,
-                new=False,
-                constraints=MappingProxyType(
-                    {n: replace(c, new=False) for n, c in t.constraints.items()}
-                ),
-            )
-            for k, t in self.tables.items()
-        }
-        indexes = {k: replace(v, new=False) for k, v in self.indexes.items()}
-        objects = dict.fromkeys(self.objects, False)
-        return Schema(
-            MappingProxyType(tables), MappingProxyType(indexes), MappingProxyType(objects)
-        )
+        return replace(self, file=self.file + 1)

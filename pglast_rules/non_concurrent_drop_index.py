@@ -40,7 +40,7 @@ class NonConcurrentDropIndex(Rule):
         for obj in fields.get("objects") or ():
             name = pgast.object_name(obj)
             index = ctx.schema.indexes.get(name)
-            if index is not None and (index.new or ctx.is_new(index.table)):
+            if index is not None and ctx.schema.is_new_index(index):
                 continue
             where = f" on `{index.table}`" if index is not None else ""
             yield self.report(

@@ -8,7 +8,7 @@ def spans(sql: str) -> list[tuple[int, int, str]]:
     out = []
     for stmt in parsed.statements:
         line, col = parsed.lines.position(stmt.start)
-        out.append((line, col, sql[stmt.start:stmt.end]))
+        out.append((line, col, sql[stmt.start : stmt.end]))
     return out
 
 

@@ -15,8 +15,11 @@ def test_every_module_defines_exactly_one_registered_rule() -> None:
     for info in pkgutil.iter_modules(pglast_rules.__path__):
         module = importlib.import_module(f"pglast_rules.{info.name}")
         classes = [
-            obj for obj in vars(module).values()
-            if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule
+            obj
+            for obj in vars(module).values()
+            if isinstance(obj, type)
+            and issubclass(obj, Rule)
+            and obj is not Rule
             and obj.__module__ == module.__name__
         ]
         assert len(classes) == 1, f"{info.name} must define exactly one rule"
@@ -50,6 +53,7 @@ def test_clashing_codes_are_refused() -> None:
 
 def test_bad_metadata_is_refused_at_definition() -> None:
     with pytest.raises(TypeError, match="kebab-case"):
+
         class BadName(Rule):  # noqa: F841
             code = "XX001"
             name = "Not_Kebab"
