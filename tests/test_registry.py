@@ -54,7 +54,7 @@ def test_clashing_codes_are_refused() -> None:
 def test_bad_metadata_is_refused_at_definition() -> None:
     with pytest.raises(TypeError, match="kebab-case"):
 
-        class BadName(Rule):  # noqa: F841
+        class BadName(Rule):
             code = "XX001"
             name = "Not_Kebab"
             summary = "s"
