@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "rules": "linter.commands.rules:rules",
     "rule": "linter.commands.rules:rule",
     "docs": "linter.commands.docs:docs",
+    "explain": "linter.commands.explain:explain",
 }
 
 

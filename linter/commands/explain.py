@@ -1,0 +1,56 @@
+"""``sqlsafe explain``: what each statement does to production, statement by statement."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from ..api import lint_paths
+from ..explain import explain_document, render_text
+from ..registry import load_rules
+from .options import build_config, check_rule_names, known_names, settings_options
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=str)
+@settings_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--stdin-filename",
+    default="<stdin>",
+    show_default=True,
+    help="Name to report for input read from `-`.",
+)
+def explain(paths: tuple[str, ...], output_format: str, stdin_filename: str, **options: Any) -> int:
+    """Show, per statement, the locks taken (relation -> mode) and what they block, the
+    tables rewritten and scanned, the locks still held from earlier in the transaction,
+    whether each touched table is new or existing, and the findings.
+
+    Several files (or a directory) are one history, explained in version order.
+    Exit code 0 (1 when a file cannot be read, 2 for usage errors).
+    """
+    if not paths:
+        raise click.UsageError("no files given: pass migration files, directories, or -")
+    config = build_config(**options)
+    rules = load_rules()
+    check_rule_names(config, known_names(rules))
+    result = lint_paths(paths, config, rules=rules, stdin_name=stdin_filename, explain=True)
+    document = explain_document(result)
+    if output_format == "json":
+        json.dump(document, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for error in result.errors:
+            click.echo(f"{error.path}: error {error.reason}", err=True)
+        render_text(document["statements"], sys.stdout)
+    return 1 if result.errors else 0
