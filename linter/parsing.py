@@ -13,7 +13,7 @@ import itertools
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pglast import parser as _pg
@@ -244,4 +244,10 @@ def parse(text: str) -> ParsedFile:
         statements = _piecewise(masked)
     else:
         statements = _from_tree(masked, tree, 0, len(masked), 0, _byte_to_char(masked))
+    # a statement's leading comments are everything after the previous statement
+    previous_end = 0
+    for i, stmt in enumerate(statements):
+        if stmt.lead != previous_end:
+            statements[i] = replace(stmt, lead=min(previous_end, stmt.start))
+        previous_end = stmt.end
     return ParsedFile(text, tuple(statements), metas, LineIndex(text))

@@ -1,0 +1,63 @@
+"""The real `pre-commit try-repo` against a temporary repo with one unsafe, one safe migration."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("pre-commit") is None or shutil.which("git") is None,
+    reason="pre-commit and git are needed",
+)
+
+
+def git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_pre_commit_try_repo(tmp_path: Path) -> None:
+    # try-repo needs a git repository of the hook: copy the working tree so uncommitted changes
+    # are tested too
+    hook_repo = tmp_path / "hook"
+    shutil.copytree(
+        REPO,
+        hook_repo,
+        ignore=shutil.ignore_patterns(
+            ".git", "__pycache__", "*.egg-info", "build", "dist", ".mypy_cache", ".ruff_cache"
+        ),
+    )
+    git("init", "-q", cwd=hook_repo)
+    git("add", "-A", cwd=hook_repo)
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "hook", cwd=hook_repo)
+
+    project = tmp_path / "project"
+    (project / "migrations").mkdir(parents=True)
+    (project / "migrations" / "001_safe.sql").write_text(
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\n"
+        "CREATE INDEX accounts_email_idx ON accounts (email);\n"
+    )
+    (project / "migrations" / "002_unsafe.sql").write_text(
+        "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n"
+    )
+    (project / ".sqlsafe.toml").write_text('history = "migrations"\n')
+    git("init", "-q", cwd=project)
+    git("add", "-A", cwd=project)
+
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "NO_COLOR": "1"}
+    result = subprocess.run(
+        ["pre-commit", "try-repo", str(hook_repo), "sqlsafe", "--all-files"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "002_unsafe.sql:1:1: error set-not-null" in output
+    assert "001_safe.sql:" not in output  # the safe migration has no finding
