@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Config
 from .engine import LintResult, lint_sources
+from .layouts import MigrationUnit, detect_layout, migration_units, order_units
 from .registry import load_rules
 from .rule import Rule
-from .source import Source, SourceError, expand_paths, natural_key, read_source, read_stdin
+from .source import Source, SourceError, read_stdin
+
+if TYPE_CHECKING:
+    from .cache import ResultCache
 
 STDIN = "-"
 
@@ -23,6 +28,9 @@ class Inputs:
     ordered: tuple[str, ...]  # every file, history order
     report: frozenset[str]  # the files whose findings are reported
     stdin_name: str | None = None
+    # the migration units of ``ordered`` (a file may give an up and a down unit)
+    units: tuple[MigrationUnit | SourceError, ...] = ()
+    baseline: tuple[MigrationUnit | SourceError, ...] = ()  # --schema, applied first
 
 
 def _display(path: str) -> str:
@@ -33,32 +41,66 @@ def _display(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
+def _ident(path: str) -> str:
+    return os.path.normcase(os.path.abspath(path))
+
+
+def _baseline(config: Config) -> list[MigrationUnit | SourceError]:
+    """``--schema`` files (a dump: plain) and directories (their detected layout)."""
+    out: list[MigrationUnit | SourceError] = []
+    for name in config.baseline:
+        shown = _display(name)
+        if Path(name).is_dir():
+            out.extend(migration_units([shown], config.layout))
+        else:
+            out.extend(migration_units([shown], "plain"))
+    return out
+
+
 def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) -> Inputs:
-    """Expand directories, add the configured history, order everything naturally."""
+    """Expand directories into migration units (per layout), add the configured history."""
     exclude = config.settings.exclude
     named = [p for p in paths if p != STDIN]
-    files = expand_paths(named, exclude)
-    report = {os.path.normpath(f) for f in files}
-    history: list[str] = []
+    default_tx = (
+        config.settings.assume_in_transaction
+        if "assume-in-transaction" in config.explicit
+        else None
+    )
+    layout = config.layout
+    history: list[MigrationUnit | SourceError] = []
     if config.history:
         root = Path(config.history)
         if not root.is_absolute():
             root = config.root / root
         if root.is_dir():
-            history = [_display(f) for f in expand_paths([str(root)], exclude)]
-    by_key: dict[str, str] = {}
-    for f in [*history, *files]:
-        by_key.setdefault(os.path.normcase(os.path.abspath(f)), os.path.normpath(f))
-    ordered = sorted(by_key.values(), key=lambda p: natural_key(os.path.abspath(p)))
+            layout = layout or detect_layout(root)
+            history = migration_units(
+                [_display(str(root))], layout, exclude=exclude, default_tx=default_tx
+            )
+    found = migration_units(named, layout, exclude=exclude, default_tx=default_tx)
+    report = {os.path.normpath(u.path) for u in found}
+    named_ids = {_ident(u.path) for u in found}
+    merged = [u for u in history if _ident(u.path) not in named_ids]
+    units = order_units([u for u in [*merged, *found] if isinstance(u, MigrationUnit)])
+    errors = [u for u in [*merged, *found] if isinstance(u, SourceError)]
     if report and history:
-        # files after the last reported one cannot change any reported finding
-        last = max(ordered.index(p) for p in ordered if p in report)
-        ordered = ordered[: last + 1]
-    return Inputs(tuple(ordered), frozenset(report), stdin_name if STDIN in paths else None)
+        # units after the last reported one cannot change any reported finding
+        kept = [i for i, u in enumerate(units) if os.path.normpath(u.path) in report]
+        units = units[: max(kept) + 1] if kept else []
+    ordered = tuple(dict.fromkeys(os.path.normpath(u.path) for u in units))
+    return Inputs(
+        ordered,
+        frozenset(report),
+        stdin_name if STDIN in paths else None,
+        (*units, *errors),
+        tuple(_baseline(config)),
+    )
 
 
 def read_inputs(inputs: Inputs) -> list[Source | SourceError]:
-    sources: list[Source | SourceError] = [read_source(p) for p in inputs.ordered]
+    sources: list[Source | SourceError] = []
+    for unit in (*inputs.baseline, *inputs.units):
+        sources.append(unit.source() if isinstance(unit, MigrationUnit) else unit)
     if inputs.stdin_name is not None:
         sources.append(read_stdin(inputs.stdin_name))
     return sources
@@ -71,18 +113,33 @@ def lint_paths(
     rules: tuple[Rule, ...] | None = None,
     stdin_name: str = "<stdin>",
     explain: bool = False,
+    only: Collection[str] | None = None,
+    edited: Collection[str] = (),
+    cache: ResultCache | None = None,
 ) -> LintResult:
+    """Lint *paths* as one history.
+
+    *only* and *edited* hold absolute paths (``--diff``): report only those files (the
+    others are context), and mark *edited* ones as changed after being applied. *cache*
+    serves unchanged results (ignored when *explain* is set).
+    """
     inputs = gather(paths, config, stdin_name)
     sources = read_inputs(inputs)
     report = set(inputs.report)
+    if only is not None:
+        report = {p for p in report if _ident(p) in only}
     if inputs.stdin_name is not None:
         report.add(inputs.stdin_name)
-    result = lint_sources(
+    marked = {s.path for s in sources if edited and _ident(s.path) in edited}
+    lint = cache.lint if cache is not None and not explain else lint_sources
+    result = lint(
         sources,
         rules if rules is not None else load_rules(),
         config.settings,
         report=report,
         explain=explain,
+        edited=marked,
     )
-    result.errors = [e for e in result.errors if e.path in report]
+    baseline = {u.path for u in inputs.baseline}
+    result.errors = [e for e in result.errors if e.path in report or e.path in baseline]
     return result

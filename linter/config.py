@@ -33,6 +33,8 @@ class Config:
     root: Path = field(default_factory=Path.cwd)
     history: str | None = None
     layout: str | None = None
+    baseline: tuple[str, ...] = ()  # schema files applied before the history (--schema)
+    explicit: frozenset[str] = frozenset()  # keys set in the file or on the command line
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -92,6 +94,27 @@ def _string(path: Path, key: str, value: Any) -> str:
     return value
 
 
+def _preamble(path: Path, key: str, value: Any) -> tuple[str, ...]:
+    """SQL the runner executes before each file: strings that must parse."""
+    from .parsing import parse
+
+    statements = _strings(path, key, value)
+    for sql in statements:
+        for stmt in parse(sql).statements:
+            if stmt.error:
+                raise ConfigError(f"{path}: `{key}` entry {sql!r} is not valid SQL: {stmt.error}")
+    return statements
+
+
+def _layout(path: Path, key: str, value: Any) -> str:
+    from .layouts import check_layout
+
+    try:
+        return check_layout(_string(path, key, value), f"{path}: `{key}`")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 # key -> (Settings field or None for Config-level keys, converter)
 _KEYS: dict[str, tuple[str | None, Callable[[Path, str, Any], Any]]] = {
     "target-version": ("target_version", lambda p, k, v: parse_version(v, f"{p}: `{k}`")),
@@ -102,12 +125,30 @@ _KEYS: dict[str, tuple[str | None, Callable[[Path, str, Any], Any]]] = {
     "per-file-ignores": ("per_file_ignores", _per_file),
     "severity": ("severity", _severity),
     "fail-on": ("fail_on", _fail_on),
+    "preamble": ("preamble", _preamble),
     "history": (None, _string),
-    "layout": (None, _string),
+    "layout": (None, _layout),
+    "schema": (None, _strings),
 }
 
+
+def _lock_timeout(path: Path, key: str, value: Any) -> str:
+    """`lock-timeout` for generated migrations: '2s', '500ms', '1min' or milliseconds."""
+    import re
+
+    text = str(value).strip() if isinstance(value, (str, int)) else ""
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(us|ms|s|min|h|d)?", text):
+        raise ConfigError(
+            f"{path}: `{key}` must be a duration such as '2s' or '500ms', not {value!r}"
+        )
+    return text
+
+
 # Keys owned by other commands (scaffolding, trace...); validated where they are used.
-EXTRA_KEYS: dict[str, Callable[[Path, str, Any], Any]] = {}
+EXTRA_KEYS: dict[str, Callable[[Path, str, Any], Any]] = {
+    "lock-timeout": _lock_timeout,
+    "statement-timeout": _lock_timeout,
+}
 
 
 def find_config(start: Path) -> Path | None:
@@ -170,6 +211,8 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
         root=path.resolve().parent,
         history=config_values.get("history"),
         layout=config_values.get("layout"),
+        baseline=tuple(str(path.resolve().parent / p) for p in config_values.get("schema", ())),
+        explicit=frozenset(table),
         extra=MappingProxyType(extra),
     )
 

@@ -15,10 +15,17 @@ _DIGITS = re.compile(r"(\d+)")
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One migration's text, with the name it is reported under."""
+    """One migration's text, with the name it is reported under.
+
+    ``in_transaction`` (when not None) says whether the runner wraps this text in a
+    transaction; ``apply`` False means it is linted but not folded into the schema model
+    (a down migration).
+    """
 
     path: str
     text: str
+    in_transaction: bool | None = None
+    apply: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..docs import rule_pages, write_pages
+from ..docs import render_lock_model, rule_pages, write_pages
 from ..registry import load_rules
 
 
@@ -19,22 +19,38 @@ from ..registry import load_rules
     help="Directory to write the pages to.",
 )
 @click.option(
+    "--lock-model",
+    "lock_model",
+    type=click.Path(dir_okay=False),
+    default="docs/lock-model.md",
+    show_default=True,
+    help="Where to write the lock-model page (rendered from linter/effects.py).",
+)
+@click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 when a page is missing or out of date."
 )
-def docs(out: str, check: bool) -> int:
-    """Render one Markdown page per rule (plus an index) from the rules themselves."""
+def docs(out: str, lock_model: str, check: bool) -> int:
+    """Render one Markdown page per rule (plus an index) from the rules themselves, and
+    the lock-model page from the lock model."""
     rules = load_rules(plugins=False)
     target = Path(out)
+    model_path = Path(lock_model)
+    model = render_lock_model()
     if check:
+        pages = {target / name: content for name, content in rule_pages(rules).items()}
+        pages[model_path] = model
         stale = [
-            name
-            for name, content in rule_pages(rules).items()
-            if not (target / name).is_file()
-            or (target / name).read_text(encoding="utf-8") != content
+            path
+            for path, content in pages.items()
+            if not path.is_file() or path.read_text(encoding="utf-8") != content
         ]
-        for name in stale:
-            click.echo(f"{target / name}: out of date (run `sqlsafe docs --out {out}`)")
+        for path in stale:
+            click.echo(f"{path}: out of date (run `sqlsafe docs --out {out}`)")
         return 1 if stale else 0
     for path in write_pages(rules, target):
         click.echo(f"wrote {path}")
+    if not model_path.is_file() or model_path.read_text(encoding="utf-8") != model:
+        model_path.parent.mkdir(parents=True, exist_ok=True)
+        model_path.write_text(model, encoding="utf-8")
+        click.echo(f"wrote {model_path}")
     return 0

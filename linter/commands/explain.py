@@ -10,7 +10,7 @@ import click
 
 from ..api import lint_paths
 from ..explain import explain_document, render_text
-from ..registry import load_rules
+from ..registry import RegistryError, load_rules
 from .options import build_config, check_rule_names, known_names, settings_options
 
 
@@ -42,7 +42,10 @@ def explain(paths: tuple[str, ...], output_format: str, stdin_filename: str, **o
     if not paths:
         raise click.UsageError("no files given: pass migration files, directories, or -")
     config = build_config(**options)
-    rules = load_rules()
+    try:
+        rules = load_rules()
+    except RegistryError as exc:
+        raise click.UsageError(str(exc)) from exc
     check_rule_names(config, known_names(rules))
     result = lint_paths(paths, config, rules=rules, stdin_name=stdin_filename, explain=True)
     document = explain_document(result)

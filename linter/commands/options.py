@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from ..config import Config, ConfigError, load_config, parse_version
+from ..layouts import LAYOUTS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,6 +63,21 @@ def settings_options(func: F) -> F:
             metavar="GLOB",
             help="Skip files matching these globs (added to the config's exclude).",
         ),
+        click.option(
+            "--layout",
+            type=click.Choice(LAYOUTS),
+            default=None,
+            help="How the migrations are laid out (default: detected per directory).",
+        ),
+        click.option(
+            "--schema",
+            "schema_files",
+            multiple=True,
+            type=click.Path(exists=True),
+            metavar="FILE",
+            help="Baseline applied before the migrations and not reported: a "
+            "`pg_dump --schema-only` file or earlier migrations (repeatable).",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -75,6 +91,8 @@ def build_config(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     exclude: tuple[str, ...] = (),
+    layout: str | None = None,
+    schema_files: tuple[str, ...] = (),
     **extra: Any,
 ) -> Config:
     """Load the config file, then apply the command-line overrides. Raises UsageError."""
@@ -94,7 +112,18 @@ def build_config(
         overrides.update({k: v for k, v in extra.items() if v is not None})
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
-    return replace(config, settings=replace(config.settings, **overrides))
+    explicit = (
+        config.explicit | {"assume-in-transaction"}
+        if assume_in_transaction is not None
+        else config.explicit
+    )
+    return replace(
+        config,
+        settings=replace(config.settings, **overrides),
+        layout=layout or config.layout,
+        baseline=(*config.baseline, *schema_files),
+        explicit=explicit,
+    )
 
 
 def check_rule_names(config: Config, known: set[str]) -> None:

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ..registry import load_rules
+from ..registry import RegistryError, load_rules
 from ..rule import Rule
 
 
@@ -34,7 +34,7 @@ def rule_summary(rule: Rule) -> dict[str, object]:
 )
 def rules(output_format: str) -> int:
     """List every rule: code, name, severity, summary (and aliases in JSON)."""
-    loaded = load_rules()
+    loaded = _load()
     if output_format == "json":
         click.echo(json.dumps([rule_summary(r) for r in loaded], indent=2))
         return 0
@@ -44,13 +44,20 @@ def rules(output_format: str) -> int:
     return 0
 
 
+def _load() -> tuple[Rule, ...]:
+    try:
+        return load_rules()
+    except RegistryError as exc:  # a broken or clashing plugin: exit 2, no traceback
+        raise click.UsageError(str(exc)) from exc
+
+
 @click.command()
 @click.argument("name")
 def rule(name: str) -> int:
     """Show the full documentation of one rule (by name, code or alias)."""
     from ..docs import render_rule
 
-    for candidate in load_rules():
+    for candidate in _load():
         if name in (candidate.name, candidate.code, *candidate.aliases):
             click.echo(render_rule(candidate))
             return 0

@@ -1,0 +1,485 @@
+"""Migration directory layouts: how each migration tool finds, orders and runs its files.
+
+A *layout* names a migration runner's conventions.  :func:`detect_layout` guesses it from a
+directory; :func:`migration_units` turns files into the ordered *migration units* the
+runner would apply: which part of each file is applied (``applies``), which part is only
+linted (down migrations), whether the runner wraps it in a transaction, and the version key
+the runner orders by.  Sections of a file (goose / dbmate ``Up`` and ``Down``) keep their
+line numbers: everything outside the section is blanked, never cut.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .source import Source, SourceError, is_excluded, natural_key, read_source
+
+LAYOUTS: tuple[str, ...] = (
+    "plain",
+    "golang-migrate",
+    "goose",
+    "dbmate",
+    "diesel",
+    "prisma",
+    "flyway",
+    "sqlx",
+    "popx",
+)
+
+# Whether each runner wraps a migration file in a transaction by default (None: the
+# ``assume-in-transaction`` setting decides).  "single" means: the file is sent as one
+# multi-statement query, which PostgreSQL runs as one implicit transaction block, except
+# that a file holding a single statement runs outside any transaction block.
+TRANSACTION_DEFAULTS: dict[str, bool | str | None] = {
+    "plain": None,
+    "golang-migrate": "single",
+    "goose": True,
+    "dbmate": True,
+    "diesel": True,
+    "prisma": "single",
+    "flyway": True,
+    "sqlx": True,
+    "popx": True,
+}
+
+# How to make one file run outside a transaction, per layout (for the docs and messages).
+NO_TRANSACTION_MARKERS: dict[str, str] = {
+    "goose": "-- +goose NO TRANSACTION",
+    "dbmate": "-- migrate:up transaction:false",
+    "diesel": "run_in_transaction = false in the migration's metadata.toml",
+    "flyway": "executeInTransaction=false in V<n>__name.sql.conf (or a "
+    "-- flyway:executeInTransaction=false comment)",
+    "sqlx": "-- no-transaction on the first line",
+    "popx": ".autocommit. in the file name (<version>_<name>.postgres.autocommit.up.sql)",
+    "golang-migrate": "one statement per file",
+    "prisma": "one statement per migration.sql",
+}
+
+Key = tuple[tuple[int, int | str], ...]
+
+_GOOSE = re.compile(r"^[ \t]*--[ \t]*\+goose[ \t]+up\b", re.IGNORECASE | re.MULTILINE)
+_GOOSE_MARK = re.compile(
+    r"^[ \t]*--[ \t]*\+goose[ \t]+(?P<dir>up|down)\b[^\n]*", re.IGNORECASE | re.MULTILINE
+)
+_GOOSE_NO_TX = re.compile(
+    r"^[ \t]*--[ \t]*\+goose[ \t]+no[ \t]+transaction\b", re.IGNORECASE | re.MULTILINE
+)
+_DBMATE = re.compile(r"^[ \t]*--[ \t]*migrate:up\b", re.IGNORECASE | re.MULTILINE)
+_DBMATE_MARK = re.compile(
+    r"^[ \t]*--[ \t]*migrate:(?P<dir>up|down)\b(?P<opts>[^\n]*)", re.IGNORECASE | re.MULTILINE
+)
+_FLYWAY = re.compile(r"^(?P<prefix>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<desc>.+)\.sql$")
+_FLYWAY_REPEATABLE = re.compile(r"^R__(?P<desc>.+)\.sql$")
+_FLYWAY_NO_TX = re.compile(r"executeInTransaction[ \t]*=[ \t]*false", re.IGNORECASE)
+_FLYWAY_TX = re.compile(r"executeInTransaction[ \t]*=[ \t]*true", re.IGNORECASE)
+_POPX = re.compile(
+    r"^(?P<version>\d+)_(?P<name>[^.]+)(?:\.(?!autocommit\.)(?P<dialect>[a-z0-9]+))?"
+    r"(?P<autocommit>\.autocommit)?\.(?P<dir>up|down)\.sql$",
+    re.IGNORECASE,
+)
+_POPX_DIALECT = re.compile(
+    r"\.(postgres|cockroach|mysql|sqlite3?|mssql)(\.autocommit)?\.(?:up|down)\.sql$",
+    re.IGNORECASE,
+)
+_POPX_DIALECTS = frozenset({"postgres", "cockroach", "mysql", "sqlite3", "sqlite", "mssql"})
+_UPDOWN = re.compile(r"^(?P<version>\d+)_(?P<name>.+)\.(?P<dir>up|down)\.sql$", re.IGNORECASE)
+_VERSIONED = re.compile(r"^(?P<version>\d+)(?:_(?P<name>.*))?\.sql$", re.IGNORECASE)
+_DIESEL_DIR = re.compile(r"^(?P<version>[0-9][0-9-]*)(?:_.*)?$")
+_SQLX_NO_TX = re.compile(r"\A\s*--[ \t]*no-transaction\b", re.IGNORECASE)
+_SQLSAFE_TX = re.compile(
+    r"^[ \t]*--[ \t]*sqlsafe:[ \t]*(?P<value>no-transaction|transaction)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+# unit groups: versioned migrations, then repeatables, then files the layout does not name
+_VERSIONED_GROUP, _REPEATABLE_GROUP, _OTHER_GROUP = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationUnit:
+    """One part of a migration file, as its runner would run it."""
+
+    path: str
+    text: str  # the whole file, with everything outside this unit's section blanked
+    applies: bool = True  # folded into the schema (False: down/undo migrations)
+    in_transaction: bool | None = None  # None: the assume-in-transaction setting decides
+    key: tuple[int, Key, Key] = (0, (), ())  # (group, version, path) ordering key
+    direction: str = "up"  # up | down | repeatable | other
+    layout: str = "plain"
+    tx_from_comment: bool = False  # in_transaction was set by a comment in the file
+
+    def source(self) -> Source:
+        return Source(self.path, self.text, self.in_transaction, self.applies)
+
+
+# ---------------------------------------------------------------------------- detection
+def _sql_files(directory: Path) -> list[Path]:
+    try:
+        return sorted(p for p in directory.rglob("*.sql") if p.is_file())
+    except OSError:
+        return []
+
+
+def _head(path: Path, limit: int = 4096) -> str:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return handle.read(limit)
+    except OSError:
+        return ""
+
+
+def detect_layout(directory: Path) -> str | None:
+    """Guess which migration tool *directory* is laid out for; ``None`` without ``.sql`` files.
+
+    The evidence, strongest first: Prisma's ``<dir>/migration.sql`` (or
+    ``migration_lock.toml``), diesel's ``<dir>/up.sql``, Flyway's ``V1__name.sql``, popx's
+    ``<version>_<name>.<dialect>.up.sql``, a ``-- +goose Up`` or ``-- migrate:up``
+    annotation, golang-migrate's ``<version>_<name>.up.sql``, sqlx's
+    ``<timestamp>_<name>.sql``; anything else is ``plain``.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return None
+    files = _sql_files(directory)
+    if not files:
+        return None
+    names = [p.name for p in files]
+    if "migration.sql" in names or any(directory.rglob("migration_lock.toml")):
+        return "prisma"
+    if "up.sql" in names or "down.sql" in names:
+        return "diesel"
+    flyway = sum(bool(_FLYWAY.match(n) or _FLYWAY_REPEATABLE.match(n)) for n in names)
+    if flyway and flyway * 2 >= len(names):
+        return "flyway"
+    if any(_POPX_DIALECT.search(n) or ".autocommit." in n for n in names):
+        return "popx"
+    heads = [_head(p) for p in files[:200]]
+    if any(_GOOSE.search(h) for h in heads):
+        return "goose"
+    if any(_DBMATE.search(h) for h in heads):
+        return "dbmate"
+    if any(_UPDOWN.match(n) for n in names):
+        return "golang-migrate"
+    if all(re.match(r"^\d{8,}_.+\.sql$", n) for n in names):
+        return "sqlx"
+    return "plain"
+
+
+def check_layout(name: str, where: str) -> str:
+    """Validate a layout name; raise ``ValueError`` naming *where* it came from."""
+    if name not in LAYOUTS:
+        raise ValueError(f"{where}: unknown layout {name!r} (known: {', '.join(LAYOUTS)})")
+    return name
+
+
+# ---------------------------------------------------------------------------- sections
+def blank_outside(text: str, start: int, end: int) -> str:
+    """*text* with every character outside ``[start, end)`` but newlines made a space."""
+
+    def blank(part: str) -> str:
+        return re.sub(r"[^\n]", " ", part)
+
+    return blank(text[:start]) + text[start:end] + blank(text[end:])
+
+
+def _sections(text: str, marks: Iterable[re.Match[str]]) -> dict[str, tuple[int, int, str]]:
+    """Direction -> (start, end, marker line) for the marked sections of *text*."""
+    found: list[tuple[str, int, str]] = [(m["dir"].lower(), m.start(), m.group(0)) for m in marks]
+    out: dict[str, tuple[int, int, str]] = {}
+    for i, (direction, start, line) in enumerate(found):
+        end = found[i + 1][1] if i + 1 < len(found) else len(text)
+        if direction not in out:
+            out[direction] = (start, end, line)
+    return out
+
+
+def _statement_count(text: str) -> int:
+    from .parsing import parse
+
+    return sum(1 for s in parse(text).statements)
+
+
+def _comment_tx(text: str) -> bool | None:
+    """The generic ``-- sqlsafe: no-transaction`` / ``-- sqlsafe: transaction`` override."""
+    match = _SQLSAFE_TX.search(text)
+    if match is None:
+        return None
+    return match["value"].lower() == "transaction"
+
+
+# ---------------------------------------------------------------------------- version keys
+def _int_key(version: str) -> Key:
+    return ((0, int(version)),) if version.isdigit() else ((1, version),)
+
+
+def _str_key(version: str) -> Key:
+    return ((1, version),)
+
+
+def _flyway_key(version: str) -> Key:
+    return tuple((0, int(p)) for p in re.split(r"[._]", version) if p != "")
+
+
+@dataclass(frozen=True, slots=True)
+class _Role:
+    """What a layout says about one file name."""
+
+    group: int
+    version: Key
+    direction: str  # up | down | repeatable | other | skip
+    autocommit: bool = False
+
+
+def _role(path: Path, layout: str, popx_specific: frozenset[tuple[str, str]]) -> _Role:
+    name = path.name
+    other = _Role(_OTHER_GROUP, (), "other")
+    if layout in ("golang-migrate", "sqlx"):
+        m = _UPDOWN.match(name)
+        if m:
+            return _Role(_VERSIONED_GROUP, _int_key(m["version"]), m["dir"].lower())
+        m = _VERSIONED.match(name)
+        if m and layout == "sqlx":
+            return _Role(_VERSIONED_GROUP, _int_key(m["version"]), "up")
+        return other
+    if layout in ("goose", "dbmate"):
+        m = _VERSIONED.match(name)
+        if m:
+            key = _int_key(m["version"]) if layout == "goose" else _str_key(m["version"])
+            return _Role(_VERSIONED_GROUP, key, "up")
+        return other
+    if layout == "diesel":
+        if name not in ("up.sql", "down.sql"):
+            return other
+        m = _DIESEL_DIR.match(path.parent.name)
+        if not m:
+            return other
+        version = m["version"].replace("-", "")
+        return _Role(_VERSIONED_GROUP, _str_key(version), name[:-4])
+    if layout == "prisma":
+        if name != "migration.sql":
+            return other
+        return _Role(_VERSIONED_GROUP, _str_key(path.parent.name), "up")
+    if layout == "flyway":
+        m = _FLYWAY.match(name)
+        if m:
+            direction = "up" if m["prefix"] == "V" else "down"
+            return _Role(_VERSIONED_GROUP, _flyway_key(m["version"]), direction)
+        m = _FLYWAY_REPEATABLE.match(name)
+        if m:
+            return _Role(_REPEATABLE_GROUP, _str_key(m["desc"]), "repeatable")
+        return other
+    if layout == "popx":
+        m = _POPX.match(name)
+        if not m:
+            return other
+        dialect = (m["dialect"] or "all").lower()
+        if dialect not in _POPX_DIALECTS:
+            dialect = "all"  # a dot in the name, not a dialect
+        direction = m["dir"].lower()
+        if dialect not in ("postgres", "all"):
+            return _Role(_OTHER_GROUP, (), "skip")
+        if dialect == "all" and (m["version"], direction) in popx_specific:
+            return _Role(_OTHER_GROUP, (), "skip")  # a postgres-specific file replaces it
+        # a dialect-specific file sorts before "all" of the same version
+        version = ((1, m["version"]), (0, 1 if dialect == "all" else 0))
+        return _Role(_VERSIONED_GROUP, version, direction, bool(m["autocommit"]))
+    return _Role(_VERSIONED_GROUP, (), "up")  # plain: every file, in path order
+
+
+def _popx_specific(paths: Iterable[Path]) -> frozenset[tuple[str, str]]:
+    out = set()
+    for path in paths:
+        m = _POPX.match(path.name)
+        if m and (m["dialect"] or "").lower() == "postgres":
+            out.add((m["version"], m["dir"].lower()))
+    return frozenset(out)
+
+
+# ---------------------------------------------------------------------------- transactions
+def _layout_tx(layout: str, text: str, default: bool | None) -> bool | None:
+    """The runner's default for a whole file (*default* overrides the layout's)."""
+    rule = TRANSACTION_DEFAULTS.get(layout)
+    if default is not None and layout != "plain":
+        return default
+    if rule == "single":
+        return _statement_count(text) > 1
+    if isinstance(rule, bool):
+        return rule
+    return default
+
+
+def _flyway_tx(path: Path, text: str) -> bool | None:
+    conf = path.with_name(path.name + ".conf")
+    sources = [text[:2048]]
+    try:
+        sources.append(conf.read_text(encoding="utf-8"))
+    except OSError:
+        pass
+    for part in sources:
+        if _FLYWAY_NO_TX.search(part):
+            return False
+        if _FLYWAY_TX.search(part):
+            return True
+    return None
+
+
+def _diesel_tx(path: Path) -> bool | None:
+    meta = path.parent / "metadata.toml"
+    try:
+        content = meta.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    m = re.search(r"^\s*run_in_transaction\s*=\s*(true|false)\b", content, re.MULTILINE)
+    return None if m is None else m.group(1) == "true"
+
+
+# ---------------------------------------------------------------------------- units
+def units_of_file(
+    path: Path,
+    source: Source,
+    layout: str,
+    role: _Role,
+    default_tx: bool | None = None,
+) -> list[MigrationUnit]:
+    """The units of one file: one, or an Up and a Down section for goose and dbmate."""
+    text = source.text
+    display = source.path
+    comment = _comment_tx(text)
+    key_path = natural_key(os.path.abspath(display))
+    base = MigrationUnit(display, text, layout=layout)
+
+    def unit(
+        direction: str, body: str, tx: bool | None, from_comment: bool = False
+    ) -> MigrationUnit:
+        if comment is not None:
+            tx, from_comment = comment, True
+        group = role.group
+        return replace(
+            base,
+            text=body,
+            applies=direction in ("up", "repeatable", "other"),
+            in_transaction=tx,
+            key=(group, role.version, key_path),
+            direction=direction,
+            tx_from_comment=from_comment,
+        )
+
+    if layout == "goose" and _GOOSE_MARK.search(text):
+        sections = _sections(text, _GOOSE_MARK.finditer(text))
+        no_tx = bool(_GOOSE_NO_TX.search(text))
+        out = []
+        for direction in ("up", "down"):
+            if direction in sections:
+                start, end, _ = sections[direction]
+                body = blank_outside(text, start, end)
+                tx = False if no_tx else _layout_tx(layout, body, default_tx)
+                out.append(unit(direction, body, tx, no_tx))
+        return out
+    if layout == "dbmate" and _DBMATE_MARK.search(text):
+        sections = _sections(text, _DBMATE_MARK.finditer(text))
+        out = []
+        for direction in ("up", "down"):
+            if direction in sections:
+                start, end, line = sections[direction]
+                body = blank_outside(text, start, end)
+                no_tx = bool(re.search(r"transaction:\s*false", line, re.IGNORECASE))
+                tx = False if no_tx else _layout_tx(layout, body, default_tx)
+                out.append(unit(direction, body, tx, no_tx))
+        return out
+    direction = role.direction
+    if role.group == _OTHER_GROUP:
+        return [unit("other", text, _layout_tx("plain", text, None))]
+    override: bool | None = None
+    if layout == "sqlx" and _SQLX_NO_TX.search(text):
+        override = False
+    elif layout == "popx" and role.autocommit:
+        override = False
+    elif layout == "flyway":
+        override = _flyway_tx(path, text)
+    elif layout == "diesel":
+        override = _diesel_tx(path)
+    if override is not None:
+        return [unit(direction, text, override, True)]
+    return [unit(direction, text, _layout_tx(layout, text, default_tx))]
+
+
+def order_units(units: Iterable[MigrationUnit]) -> list[MigrationUnit]:
+    """History order: versioned (up before its own down), repeatables, then other files."""
+    rank = {"up": 0, "repeatable": 0, "other": 0, "down": 1}
+    return sorted(units, key=lambda u: (u.key[0], u.key[1], rank.get(u.direction, 0), u.key[2]))
+
+
+def layout_for(path: Path, configured: str | None) -> str:
+    """The layout of the directory holding *path* (a file) or of *path* (a directory)."""
+    if configured:
+        return configured
+    directory = path if path.is_dir() else path.parent
+    found = detect_layout(directory)
+    if found in ("diesel", "prisma") and not path.is_dir():
+        return found
+    if found is None or (found == "plain" and not path.is_dir()):
+        parent = detect_layout(directory.parent) if directory.parent != directory else None
+        if parent in ("diesel", "prisma"):
+            return parent
+    return found or "plain"
+
+
+def migration_units(
+    paths: Sequence[str],
+    layout: str | None = None,
+    *,
+    exclude: Sequence[str] = (),
+    default_tx: bool | None = None,
+) -> list[MigrationUnit | SourceError]:
+    """Every unit of the files and directories in *paths*, in the runner's order.
+
+    *layout* forces a layout (otherwise each directory's is detected, and a single file
+    takes its directory's).  *default_tx* replaces the layouts' transaction default (an
+    explicit ``assume-in-transaction`` setting); per-file comments still win.  Files that
+    cannot be read come back as :class:`SourceError` (ordered by path, after the units).
+    """
+    items: list[tuple[Path, str, str]] = []  # (path, display name, layout)
+    detected: dict[str, str] = {}  # parent directory -> layout, for files named one by one
+    seen: set[str] = set()
+    for arg in paths:
+        path = Path(arg)
+        if path.is_dir():
+            chosen = layout or detect_layout(path) or "plain"
+            for sub in sorted(path.rglob("*.sql"), key=lambda p: natural_key(str(p))):
+                if sub.is_file() and not is_excluded(str(sub), exclude):
+                    items.append((sub, os.path.normpath(sub), chosen))
+        elif not is_excluded(arg, exclude):
+            if path.exists():
+                key = str(path.parent)
+                if key not in detected:
+                    detected[key] = layout_for(path, layout)
+                chosen = detected[key]
+            else:
+                chosen = "plain"
+            items.append((path, os.path.normpath(arg), chosen))
+    by_layout: dict[str, list[Path]] = {}
+    for path, _, chosen in items:
+        by_layout.setdefault(chosen, []).append(path)
+    specific = _popx_specific(by_layout.get("popx", ()))
+    units: list[MigrationUnit] = []
+    errors: list[SourceError] = []
+    for path, display, chosen in items:
+        ident = os.path.normcase(os.path.abspath(display))
+        if ident in seen:
+            continue
+        seen.add(ident)
+        role = _role(path, chosen, specific)
+        if role.direction == "skip":
+            continue
+        read = read_source(display)
+        if isinstance(read, SourceError):
+            errors.append(read)
+            continue
+        units.extend(units_of_file(path, read, chosen, role, default_tx))
+    ordered: list[MigrationUnit | SourceError] = list(order_units(units))
+    ordered.extend(sorted(errors, key=lambda e: natural_key(e.path)))
+    return ordered

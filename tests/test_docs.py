@@ -1,0 +1,56 @@
+"""Committed documentation equals what the code renders (rule pages and the lock model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from linter.cli import main
+from linter.docs import LOCK_MODEL_PAGE, render_lock_model, rule_pages
+from linter.locks import LockMode
+from linter.registry import load_rules
+
+HINT = "regenerate with `python3 -m linter docs --out docs/rules`"
+
+
+def test_rule_pages_are_up_to_date(repo: Path) -> None:
+    pages = rule_pages(load_rules(plugins=False))
+    folder = repo / "docs" / "rules"
+    missing = [name for name in pages if not (folder / name).is_file()]
+    assert not missing, f"missing pages {missing}: {HINT}"
+    stale = [
+        name
+        for name, content in pages.items()
+        if (folder / name).read_text(encoding="utf-8") != content
+    ]
+    assert not stale, f"stale pages {stale}: {HINT}"
+    orphans = sorted(p.name for p in folder.glob("*.md") if p.name not in pages)
+    assert not orphans, f"pages without a rule {orphans}: delete them"
+
+
+def test_lock_model_page_is_up_to_date(repo: Path) -> None:
+    committed = repo / "docs" / LOCK_MODEL_PAGE
+    assert committed.is_file(), HINT
+    assert committed.read_text(encoding="utf-8") == render_lock_model(), HINT
+
+
+def test_lock_model_page_content() -> None:
+    page = render_lock_model()
+    for mode in LockMode:
+        assert f"`{mode.value}`" in page
+    # rows computed by the model, per version where it changes
+    assert "| ATTACH PARTITION | 12+ | `events`: `ShareUpdateExclusiveLock`" in page
+    assert "| ADD COLUMN ... DEFAULT constant | 10 |" in page
+    assert "`accounts`: `ShareRowExclusiveLock`" in page  # a foreign key's referenced table
+    assert "| CREATE INDEX CONCURRENTLY | all |" in page and "**no**" in page
+
+
+def test_docs_command_check_and_write(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out, model = tmp_path / "rules", tmp_path / "lock-model.md"
+    args = ["docs", "--out", str(out), "--lock-model", str(model)]
+    assert main([*args, "--check"]) == 1
+    assert "out of date" in capsys.readouterr().out
+    assert main(args) == 0
+    assert model.read_text(encoding="utf-8") == render_lock_model()
+    assert main([*args, "--check"]) == 0

@@ -1,0 +1,316 @@
+"""Migration layouts: detection, runner order, up/down units, transaction flags, sections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from linter.api import gather, lint_paths
+from linter.config import Config, ConfigError, load_config
+from linter.context import Settings
+from linter.layouts import LAYOUTS, MigrationUnit, blank_outside, detect_layout, migration_units
+from linter.source import SourceError
+
+CREATE = "CREATE TABLE t (id int, a varchar(10));\n"
+# the rules these tests look at (other rules keep being added)
+SELECT = (
+    "non-concurrent-index",
+    "drop-table",
+    "alter-column-type",
+    "concurrently-in-transaction",
+)
+
+
+def cfg(root: Path, **kwargs: str) -> Config:
+    return Config(root=root, settings=Settings(select=SELECT), **kwargs)
+
+
+INDEX = "CREATE INDEX t_a ON t (a);\n"
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def units(root: Path, layout: str | None = None) -> list[MigrationUnit]:
+    found = migration_units([str(root)], layout)
+    assert not [u for u in found if isinstance(u, SourceError)]
+    return [u for u in found if isinstance(u, MigrationUnit)]
+
+
+def names(found: list[MigrationUnit], root: Path) -> list[tuple[str, str]]:
+    return [(str(Path(u.path).relative_to(root)), u.direction) for u in found]
+
+
+def rules_by_file(root: Path, config: Config | None = None) -> dict[str, list[str]]:
+    result = lint_paths([str(root)], config or cfg(root))
+    out: dict[str, list[str]] = {}
+    for f in result.findings:
+        out.setdefault(str(Path(f.path).relative_to(root)), []).append(f.rule)
+    return out
+
+
+# ------------------------------------------------------------------------------ detection
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"0001_init.sql": CREATE}, "plain"),
+        ({"1_init.up.sql": CREATE, "1_init.down.sql": "DROP TABLE t;"}, "golang-migrate"),
+        ({"001_init.sql": "-- +goose Up\n" + CREATE + "-- +goose Down\nDROP TABLE t;"}, "goose"),
+        ({"20240101_init.sql": "-- migrate:up\n" + CREATE + "-- migrate:down\n"}, "dbmate"),
+        (
+            {"2024-01-01-000000_init/up.sql": CREATE, "2024-01-01-000000_init/down.sql": ""},
+            "diesel",
+        ),
+        ({"20240101000000_init/migration.sql": CREATE}, "prisma"),
+        ({"V1__init.sql": CREATE, "R__views.sql": ""}, "flyway"),
+        ({"20240101000000_init.sql": CREATE}, "sqlx"),
+        ({"20240101000000000000_init.postgres.up.sql": CREATE}, "popx"),
+    ],
+)
+def test_detect_layout(tmp_path: Path, files: dict[str, str], expected: str) -> None:
+    assert expected in LAYOUTS
+    assert detect_layout(write(tmp_path, files)) == expected
+
+
+def test_detect_layout_without_sql(tmp_path: Path) -> None:
+    assert detect_layout(tmp_path) is None
+    assert detect_layout(tmp_path / "missing") is None
+
+
+# ------------------------------------------------------------------------------ ordering
+def test_golang_migrate_orders_by_version_number(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "10_idx.up.sql": INDEX,
+            "10_idx.down.sql": "DROP INDEX t_a;",
+            "9_init.up.sql": CREATE,
+            "9_init.down.sql": "DROP TABLE t;",
+        },
+    )
+    found = units(root)
+    assert names(found, root) == [
+        ("9_init.up.sql", "up"),
+        ("9_init.down.sql", "down"),
+        ("10_idx.up.sql", "up"),
+        ("10_idx.down.sql", "down"),
+    ]
+    assert [u.applies for u in found] == [True, False, True, False]
+    # the down migration dropped t, but was never applied: 10 still sees an existing t
+    assert rules_by_file(root)["10_idx.up.sql"] == ["non-concurrent-index"]
+
+
+def test_diesel_versions_compare_as_strings(tmp_path: Path) -> None:
+    # diesel strips dashes and compares strings: the 18-digit version is the earlier one
+    root = write(
+        tmp_path,
+        {
+            "2026-03-09-000000_b/up.sql": INDEX,
+            "2026-03-08-202630-0000_a/up.sql": CREATE,
+            "2026-03-08-202630-0000_a/down.sql": "DROP TABLE t;",
+        },
+    )
+    assert names(units(root), root) == [
+        ("2026-03-08-202630-0000_a/up.sql", "up"),
+        ("2026-03-08-202630-0000_a/down.sql", "down"),
+        ("2026-03-09-000000_b/up.sql", "up"),
+    ]
+
+
+def test_flyway_versions_repeatables_and_undo(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "R__views.sql": "CREATE OR REPLACE VIEW v AS SELECT 1;",
+            "V1_10__idx.sql": INDEX,
+            "V1_9__init.sql": CREATE,
+            "U1_10__idx.sql": "DROP INDEX t_a;",
+        },
+    )
+    assert names(units(root), root) == [
+        ("V1_9__init.sql", "up"),
+        ("V1_10__idx.sql", "up"),
+        ("U1_10__idx.sql", "down"),
+        ("R__views.sql", "repeatable"),
+    ]
+
+
+def test_popx_dialects(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "20200101000000000000_init.up.sql": "CREATE TABLE generic (id int);",
+            "20200101000000000000_init.postgres.up.sql": CREATE,
+            "20200101000000000000_init.mysql.up.sql": "CREATE TABLE mysql_only (id int);",
+            "20200101000000000000_init.down.sql": "DROP TABLE t;",
+            "20200102000000000000_idx.autocommit.up.sql": "CREATE INDEX CONCURRENTLY i ON t (a);",
+        },
+    )
+    found = units(root)
+    assert names(found, root) == [
+        ("20200101000000000000_init.postgres.up.sql", "up"),
+        ("20200101000000000000_init.down.sql", "down"),
+        ("20200102000000000000_idx.autocommit.up.sql", "up"),
+    ]
+    assert [u.in_transaction for u in found] == [True, True, False]
+
+
+def test_prisma_and_sqlx(tmp_path: Path) -> None:
+    prisma = write(
+        tmp_path / "prisma",
+        {
+            "20240102000000_idx/migration.sql": INDEX,
+            "20240101000000_init/migration.sql": CREATE + "CREATE INDEX t_id ON t (id);\n",
+        },
+    )
+    found = units(prisma)
+    assert names(found, prisma) == [
+        ("20240101000000_init/migration.sql", "up"),
+        ("20240102000000_idx/migration.sql", "up"),
+    ]
+    # one multi-statement query: an implicit transaction, except for a single statement
+    assert [u.in_transaction for u in found] == [True, False]
+    sqlx = write(
+        tmp_path / "sqlx",
+        {
+            "20240101000000_init.sql": CREATE,
+            "20240102000000_idx.sql": "-- no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);",
+        },
+    )
+    assert [u.in_transaction for u in units(sqlx)] == [True, False]
+
+
+# ------------------------------------------------------------------------------ sections
+GOOSE = """-- +goose Up
+CREATE TABLE t (id int, a text);
+CREATE INDEX t_a ON t (a);
+
+-- +goose Down
+DROP INDEX t_a;
+DROP TABLE t;
+"""
+
+
+def test_goose_sections_keep_line_numbers(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {"001_init.sql": GOOSE, "002_idx.sql": "-- +goose Up\n\n" + INDEX + "-- +goose Down\n"},
+    )
+    found = units(root)
+    assert names(found, root) == [
+        ("001_init.sql", "up"),
+        ("001_init.sql", "down"),
+        ("002_idx.sql", "up"),
+        ("002_idx.sql", "down"),
+    ]
+    up, down = found[0], found[1]
+    assert len(up.text) == len(down.text) == len(GOOSE)
+    assert up.text.count("\n") == GOOSE.count("\n")
+    assert "DROP TABLE" not in up.text and "CREATE TABLE" not in down.text
+    assert down.applies is False and up.in_transaction is True
+    by_file = lint_paths([str(root)], cfg(root)).findings
+    # the down section's DROP TABLE is linted (line 7 of the file); the later index
+    # still sees t: the down section was never applied
+    lines = {(Path(f.path).name, f.rule, f.line) for f in by_file}
+    assert ("001_init.sql", "drop-table", 7) in lines
+    assert ("002_idx.sql", "non-concurrent-index", 3) in lines
+
+
+def test_goose_no_transaction(tmp_path: Path) -> None:
+    text = "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (a);\n"
+    root = write(tmp_path, {"001_x.sql": text})
+    assert [u.in_transaction for u in units(root)] == [False]
+    assert rules_by_file(root) == {}
+
+
+def test_dbmate_sections_and_transaction_false(tmp_path: Path) -> None:
+    text = (
+        "-- migrate:up transaction:false\n"
+        "CREATE INDEX CONCURRENTLY i ON t (a);\n"
+        "-- migrate:down\n"
+        "DROP INDEX i;\n"
+    )
+    root = write(tmp_path, {"20240101000000_idx.sql": text})
+    up, down = units(root)
+    assert (up.direction, up.in_transaction, up.applies) == ("up", False, True)
+    assert (down.direction, down.in_transaction, down.applies) == ("down", True, False)
+    assert blank_outside("ab\ncd\nef", 3, 5) == "  \ncd\n  "
+
+
+def test_golang_migrate_single_statement_runs_outside_transaction(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "1_a.up.sql": "CREATE INDEX CONCURRENTLY i ON t (a);",
+            "2_b.up.sql": "SELECT 1;\nCREATE INDEX CONCURRENTLY j ON t (a);",
+        },
+    )
+    assert [u.in_transaction for u in units(root)] == [False, True]
+    found = rules_by_file(root)
+    assert "1_a.up.sql" not in found
+    assert found["2_b.up.sql"] == ["concurrently-in-transaction"]
+
+
+def test_overrides_flyway_diesel_and_sqlsafe_comment(tmp_path: Path) -> None:
+    fly = write(
+        tmp_path / "fly",
+        {
+            "V1__a.sql": CREATE,
+            "V2__b.sql": "CREATE INDEX CONCURRENTLY i ON t (a);",
+            "V2__b.sql.conf": "executeInTransaction=false\n",
+            "V3__c.sql": "-- sqlsafe: no-transaction\nSELECT 1;",
+        },
+    )
+    assert [u.in_transaction for u in units(fly)] == [True, False, False]
+    diesel = write(
+        tmp_path / "diesel",
+        {
+            "2024-01-01-000000_a/up.sql": CREATE,
+            "2024-01-02-000000_b/up.sql": "CREATE INDEX CONCURRENTLY i ON t (a);",
+            "2024-01-02-000000_b/metadata.toml": "run_in_transaction = false\n",
+        },
+    )
+    assert [u.in_transaction for u in units(diesel)] == [True, False]
+    plain = write(tmp_path / "plain", {"1.sql": "-- sqlsafe: transaction\nSELECT 1;", "2.sql": ""})
+    assert [u.in_transaction for u in units(plain)] == [True, None]
+
+
+def test_forced_layout_and_explicit_transaction_setting(tmp_path: Path) -> None:
+    root = write(tmp_path, {"1_a.up.sql": CREATE + INDEX})
+    assert units(root, "plain")[0].in_transaction is None
+    config = load_config(write(tmp_path, {"c.toml": "assume-in-transaction = false\n"}) / "c.toml")
+    inputs = gather([str(root / "1_a.up.sql")], config)
+    assert [u.in_transaction for u in inputs.units if isinstance(u, MigrationUnit)] == [False]
+    bad = write(tmp_path, {"bad.toml": 'layout = "rails"\n'}) / "bad.toml"
+    with pytest.raises(ConfigError, match="unknown layout 'rails'"):
+        load_config(bad)
+
+
+# ------------------------------------------------------------------------------ pre-commit
+def test_history_with_only_the_newest_file(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "migrations/2024-01-01-000000_init/up.sql": CREATE,
+            "migrations/2024-01-01-000000_init/down.sql": "DROP TABLE t;",
+            "migrations/2024-01-02-000000_widen/up.sql": "ALTER TABLE t ALTER a TYPE varchar(20);",
+            "migrations/2024-01-03-000000_idx/up.sql": INDEX,
+        },
+    )
+    config = cfg(root, history="migrations")
+    newest = str(root / "migrations/2024-01-03-000000_idx/up.sql")
+    result = lint_paths([newest], config)
+    assert [(f.rule, Path(f.path).parent.name) for f in result.findings] == [
+        ("non-concurrent-index", "2024-01-03-000000_idx")
+    ]
+    assert result.files == 1
+    # the widening is safe only because the history says a is varchar(10)
+    middle = str(root / "migrations/2024-01-02-000000_widen/up.sql")
+    assert lint_paths([middle], config).findings == []
+    assert [f.rule for f in lint_paths([middle], cfg(root)).findings] == ["alter-column-type"]
