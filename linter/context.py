@@ -35,6 +35,7 @@ class Settings:
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=_no_mapping)
     severity: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     fail_on: str = "warning"
+    preamble: tuple[str, ...] = ()  # SQL the runner executes before each file
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +52,38 @@ class TxState:
     not_valid_added: frozenset[tuple[str, str]] = frozenset()  # (table, constraint) this tx
     ddl: bool = False  # this transaction already changed the schema
     dml: bool = False  # this transaction already changed data
+    dml_tables: frozenset[str] = frozenset()  # tables whose rows this transaction changed
+    # timeout values a COMMIT keeps (session-level SETs) and a ROLLBACK restores (values at
+    # the start of the transaction); only meaningful inside a transaction
+    commit_timeouts: Mapping[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
+    rollback_timeouts: Mapping[str, str | None] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    # strongest lock this file already took on an existing relation while the timeout was
+    # off (survives transaction ends; rules use it to report once per file)
+    locked_without_lock_timeout: LockMode | None = None
+    locked_without_statement_timeout: LockMode | None = None
+    # first statement of this transaction that did slow work (scan, rewrite, data change,
+    # wait for another lock) while the transaction held a write-blocking lock on an existing
+    # relation (see ``fold.lock_hold_extension``)
+    hold_extended_at: int | None = None
 
     @property
     def in_transaction(self) -> bool:
         return self.explicit or self.implicit
+
+
+def is_new_relation(schema: Schema, name: str) -> bool:
+    """*name* (a table, or an index the model knows) was created in the current file."""
+    if schema.is_new_table(name):
+        return True
+    index = schema.indexes.get(name)
+    return index is not None and schema.is_new_index(index)
+
+
+def existing_locks(schema: Schema, effects: Effects) -> dict[str, LockMode]:
+    """The locks of *effects* on relations that already existed before the file."""
+    return {rel: mode for rel, mode in effects.locks.items() if not is_new_relation(schema, rel)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +92,9 @@ class FileInfo:
     lines: LineIndex
     statement_count: int
     text: str
+    statements: tuple[Statement, ...] = ()  # every statement of the file, for look-ahead
+    # the file was already merged (applied) and has been edited since (``--diff``)
+    edited_after_applied: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +118,10 @@ class Context:
 
     def is_existing(self, table: str) -> bool:
         return bool(table) and not self.schema.is_new_table(table)
+
+    def is_new_relation(self, name: str) -> bool:
+        """A table or index created earlier in this file (a lock on it harms no one)."""
+        return is_new_relation(self.schema, name)
 
     def lock_phrase(self, table: str) -> str:
         mode = self.effects.locks.get(table)

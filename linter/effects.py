@@ -72,7 +72,7 @@ ALTER_TABLE_FACTS: Mapping[str, Fact] = MappingProxyType(
         "AT_EnableReplicaTrig": Fact(SRE),
         "AT_ClusterOn": Fact(SUE),
         "AT_DropCluster": Fact(SUE),
-        "AT_SetAccessMethod": Fact(AEL, rewrite=True),
+        "AT_SetAccessMethod": Fact(AEL, rewrite=True, note="no rewrite when it stays heap"),
         "AT_SetTableSpace": Fact(AEL, rewrite=True, note="copies the data files"),
         "AT_SetLogged": Fact(AEL, rewrite=True),
         "AT_SetUnLogged": Fact(AEL, rewrite=True),
@@ -190,8 +190,8 @@ def binary_coercible(old: TypeRef | None, new: TypeRef | None, target: int) -> b
 
 
 # --------------------------------------------------------------------------- add column
-def add_column_rewrites(coldef: Node, target: int) -> str | None:
-    """Why ADD COLUMN *coldef* rewrites the table on *target*, or ``None``."""
+def add_column_kind_rewrites(coldef: Node, target: int) -> str | None:
+    """Why the *kind* of column added (serial, identity, stored generated) rewrites."""
     tref = pgast.type_ref(coldef.get("typeName"))
     if tref and tref.name in ("serial", "bigserial", "smallserial"):
         return f"a {tref.name} column fills every row from a sequence (volatile nextval())"
@@ -201,6 +201,14 @@ def add_column_rewrites(coldef: Node, target: int) -> str | None:
             return "an identity column fills every existing row"
         if contype == "CONSTR_GENERATED" and (con.get("generated_kind") == "s" or target < 18):
             return "a stored generated column is computed and written for every row"
+    return None
+
+
+def add_column_rewrites(coldef: Node, target: int) -> str | None:
+    """Why ADD COLUMN *coldef* rewrites the table on *target*, or ``None``."""
+    kind_reason = add_column_kind_rewrites(coldef, target)
+    if kind_reason:
+        return kind_reason
     default = pgast.column_default(coldef)
     if default:
         volatile = pgast.volatile_call(default)
@@ -231,6 +239,8 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder) -> None
             if sub == "AT_AttachPartition":
                 mode = SUE
             b.lock(rel, mode)
+            if sub == "AT_SetTableSpace":
+                b.rewrite(rel)  # the index files are copied under the lock
             continue
         if sub in ("AT_SetRelOptions", "AT_ResetRelOptions"):
             options = pgast.unwrap(cmd.get("def") or {}, "List").get("items") or ()
@@ -244,19 +254,26 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder) -> None
                 )
                 else AEL
             )
-        b.lock(rel, mode)
         definition = cmd.get("def") or {}
+        if sub == "AT_AddConstraint":
+            added = pgast.unwrap(definition, "Constraint")
+            if added.get("contype") == "CONSTR_FOREIGN":
+                mode = SRE  # AlterTableGetLockLevel: a foreign key needs ShareRowExclusiveLock
+        b.lock(rel, mode)
         if sub == "AT_AddColumn":
             coldef = pgast.unwrap(definition, "ColumnDef")
             if add_column_rewrites(coldef, target):
                 b.rewrite(rel)
+            # a new column without a default is all NULL: its foreign key is not
+            # checked against the rows (traced on PostgreSQL 18)
+            filled = pgast.column_default(coldef) is not None
             for con in pgast.column_constraints(coldef):
-                _constraint_effect(con, rel, b, scan_needed=True)
+                _constraint_effect(con, rel, b, scan_needed=filled)
         elif sub == "AT_AlterColumnType":
             coldef = pgast.unwrap(definition, "ColumnDef")
             old = schema.column(rel, cmd.get("name", ""))
             new = pgast.type_ref(coldef.get("typeName"))
-            if coldef.get("raw_default") or not binary_coercible(
+            if pgast.changes_values(cmd) or not binary_coercible(
                 old.type if old else None, new, target
             ):
                 b.rewrite(rel)
@@ -276,12 +293,14 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder) -> None
             known = schema.constraint(rel, cmd.get("name", ""))
             if known is not None and known.references:
                 b.lock(known.references, LockMode.ROW_SHARE)
+                b.scan(known.references)  # the check joins the referenced table (traced)
         elif sub == "AT_AttachPartition":
             part = pgast.unwrap(definition, "PartitionCmd")
             child = pgast.relation_name(part.get("name"))
             b.lock(rel, SUE if target >= 12 else AEL)
             b.lock(child, AEL)
-            b.scan(child)
+            if not attach_bound_proven(schema, rel, child):
+                b.scan(child)
         elif sub == "AT_DetachPartition":
             part = pgast.unwrap(definition, "PartitionCmd")
             child = pgast.relation_name(part.get("name"))
@@ -291,10 +310,31 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder) -> None
                 b.transactional = False
             else:
                 b.lock(child, AEL)
+        elif sub == "AT_SetAccessMethod":
+            if cmd.get("name") not in (None, "", "heap"):  # heap to heap copies nothing (traced)
+                b.rewrite(rel)
         elif fact.rewrite:
             b.rewrite(rel)
         elif fact.scan:
             b.scan(rel)
+
+
+def attach_bound_proven(schema: Schema, parent: str, child: str) -> bool:
+    """ATTACH PARTITION can skip scanning *child*: a validated CHECK covers the partition key.
+
+    An approximation of PostgreSQL's proof (the CHECK must imply the partition bound): the
+    model needs the parent's key columns, and a validated CHECK on the child that reads all of
+    them.
+    """
+    table = schema.table(parent)
+    attached = schema.table(child)
+    if table is None or attached is None or not table.partition_key:
+        return False
+    key = set(table.partition_key)
+    return any(
+        con.kind == "check" and con.validated and key <= set(con.columns)
+        for con in attached.constraints.values()
+    )
 
 
 def _constraint_effect(con: Node, rel: str, b: _Builder, *, scan_needed: bool) -> None:
@@ -302,7 +342,7 @@ def _constraint_effect(con: Node, rel: str, b: _Builder, *, scan_needed: bool) -
     if contype == "CONSTR_FOREIGN":
         ref = pgast.relation_name(con.get("pktable"))
         b.lock(ref, SRE)
-        if not pgast.is_not_valid(con):
+        if not pgast.is_not_valid(con) and scan_needed:
             b.scan(rel)
             b.scan(ref)
     elif contype == "CONSTR_CHECK":
@@ -315,9 +355,57 @@ def _constraint_effect(con: Node, rel: str, b: _Builder, *, scan_needed: bool) -
         b.scan(rel)
 
 
+def partitions_of(schema: Schema, parent: str) -> list[str]:
+    """Partitions the model knows below *parent* (sub-partitions included)."""
+    out: list[str] = []
+    todo = [parent]
+    while todo:
+        current = todo.pop()
+        for table in schema.tables.values():
+            if table.partition_of == current and table.name not in out:
+                out.append(table.name)
+                todo.append(table.name)
+    return out
+
+
+def _index_finds_rows(schema: Schema, rel: str, fields: Node) -> bool:
+    """The WHERE clause filters on the leading column of an index the model knows.
+
+    An approximation of the planner: then PostgreSQL may fetch the rows through the index
+    instead of reading the whole table; without WHERE, or on unindexed columns, it scans.
+    """
+    where = fields.get("whereClause")
+    if not where:
+        return False
+    used = pgast.column_refs(where)
+    return any(ix.columns and ix.columns[0] in used for ix in schema.indexes_of(rel))
+
+
 def _index_table(schema: Schema, index: str) -> str:
     known = schema.indexes.get(index)
     return known.table if known else ""
+
+
+# Statement kinds ``statement_effects`` can give table locks (rules that look at every lock
+# dispatch on these; add a kind here when the model learns it).
+LOCKING_STATEMENTS: tuple[str, ...] = (
+    "AlterTableStmt",
+    "IndexStmt",
+    "DropStmt",
+    "RenameStmt",
+    "ReindexStmt",
+    "VacuumStmt",
+    "ClusterStmt",
+    "TruncateStmt",
+    "CreateTrigStmt",
+    "UpdateStmt",
+    "DeleteStmt",
+    "InsertStmt",
+    "MergeStmt",
+    "LockStmt",
+    "CreateStmt",
+    "RefreshMatViewStmt",
+)
 
 
 def statement_effects(node: Node | None, schema: Schema, target: int) -> Effects:
@@ -330,13 +418,22 @@ def statement_effects(node: Node | None, schema: Schema, target: int) -> Effects
     if kind == "AlterTableStmt":
         _alter_table(fields, schema, target, b)
     elif kind == "IndexStmt":
-        rel = pgast.relation_name(fields.get("relation"))
+        relation = fields.get("relation") or {}
+        rel = pgast.relation_name(relation)
+        known = schema.table(rel)
         if fields.get("concurrent"):
             b.lock(rel, SUE)
             b.transactional = False
         else:
             b.lock(rel, LockMode.SHARE)
-        b.scan(rel)
+        if known is not None and known.partitioned:
+            # the parent has no rows: each partition is locked and read (not with ON ONLY)
+            if relation.get("inh"):
+                for part in partitions_of(schema, rel):
+                    b.lock(part, LockMode.SHARE)
+                    b.scan(part)
+        else:
+            b.scan(rel)
     elif kind == "DropStmt":
         remove = fields.get("removeType", "")
         concurrent = bool(fields.get("concurrent"))
@@ -361,14 +458,11 @@ def statement_effects(node: Node | None, schema: Schema, target: int) -> Effects
         if fields.get("relation"):
             rel = pgast.relation_name(fields.get("relation"))
             b.lock(rel, SUE if rtype == "OBJECT_INDEX" and target >= 12 else AEL)
-            if rtype == "OBJECT_INDEX":
-                b.lock(_index_table(schema, rel), SUE if target >= 12 else AEL)
+            if rtype == "OBJECT_INDEX" and target < 12:  # PG 12+: the table is not locked
+                b.lock(_index_table(schema, rel), AEL)
     elif kind == "ReindexStmt":
         rel = pgast.relation_name(fields.get("relation"))
-        concurrent = any(
-            pgast.unwrap(p, "DefElem").get("defname") == "concurrently"
-            for p in fields.get("params") or ()
-        )
+        concurrent = pgast.option_enabled(fields.get("params"), "concurrently")
         rkind = fields.get("kind", "")
         if rkind == "REINDEX_OBJECT_INDEX":
             table = _index_table(schema, rel)
@@ -389,13 +483,11 @@ def statement_effects(node: Node | None, schema: Schema, target: int) -> Effects
         ):
             b.transactional = False
     elif kind == "VacuumStmt":
-        options = {
-            pgast.unwrap(o, "DefElem").get("defname", "") for o in fields.get("options") or ()
-        }
+        full = pgast.option_enabled(fields.get("options"), "full")
         vacuum = bool(fields.get("is_vacuumcmd"))
         for item in fields.get("rels") or ():
             rel = pgast.relation_name(pgast.unwrap(item, "VacuumRelation").get("relation"))
-            if "full" in options:
+            if full:
                 b.lock(rel, AEL)
                 b.rewrite(rel)
             else:
@@ -415,7 +507,9 @@ def statement_effects(node: Node | None, schema: Schema, target: int) -> Effects
     elif kind in ("UpdateStmt", "DeleteStmt", "InsertStmt", "MergeStmt"):
         rel = pgast.relation_name(fields.get("relation"))
         b.lock(rel, LockMode.ROW_EXCLUSIVE)
-        if kind != "InsertStmt":
+        if kind == "MergeStmt" or (
+            kind in ("UpdateStmt", "DeleteStmt") and not _index_finds_rows(schema, rel, fields)
+        ):
             b.scan(rel)
     elif kind == "LockStmt":
         mode = _LOCK_STMT_MODES.get(fields.get("mode", 8), AEL)
@@ -432,7 +526,10 @@ def statement_effects(node: Node | None, schema: Schema, target: int) -> Effects
     elif kind == "RefreshMatViewStmt":
         rel = pgast.relation_name(fields.get("relation"))
         b.lock(rel, LockMode.EXCLUSIVE if fields.get("concurrent") else AEL)
-        b.rewrite(rel)
+        if fields.get("concurrent"):
+            b.scan(rel)  # compares the new result with the rows in place (traced)
+        else:
+            b.rewrite(rel)
     elif kind == "CreatedbStmt" or kind == "DropdbStmt" or kind == "AlterSystemStmt":
         b.transactional = False
     return b.build()

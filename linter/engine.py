@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from . import pgast
-from .context import Context, FileInfo, Report, Settings, TxState
+from .context import Context, FileInfo, Report, Settings
 from .directives import Suppressions, parse_directives
 from .effects import Effects, statement_effects
-from .fold import advance_tx, apply_schema
+from .fold import advance_tx, apply_schema, preamble_tx
 from .parsing import ParsedFile, Statement, parse
 from .rule import Rule, Severity
 from .schema import Schema
@@ -19,6 +19,7 @@ from .source import Source, SourceError
 SYNTAX_ERROR = "syntax-error"
 META_COMMAND = "psql-meta-command"
 INVALID_SUPPRESSION = "invalid-suppression"
+EDITED_APPLIED = "edited-applied-migration"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,14 +136,25 @@ class _FileLinter:
         schema: Schema,
         report: bool,
         implicit_tx: bool,
+        edited: bool = False,
     ) -> None:
         self.rules = rules
         self.source = source
         self.parsed = parsed
         self.schema = schema
         self.report = report
-        self.tx = TxState(implicit=implicit_tx)
-        self.info = FileInfo(source.path, parsed.lines, len(parsed.statements), parsed.text)
+        self.tx = preamble_tx(
+            rules.settings.preamble, implicit_tx, schema, rules.settings.target_version
+        )
+        self.info = FileInfo(
+            source.path,
+            parsed.lines,
+            len(parsed.statements),
+            parsed.text,
+            tuple(parsed.statements),
+        )
+        if edited:
+            self.info = replace(self.info, edited_after_applied=True)
         self.suppressions: Suppressions = parse_directives(parsed)
         self.file_ignores = _file_ignores(source.path, rules.settings)
         self.findings: list[Finding] = []
@@ -189,6 +201,7 @@ class _FileLinter:
     def run(self, explain: bool = False) -> Schema:
         self._meta_commands()
         self._invalid_suppressions()
+        self._edited_after_applied()
         schema = self.schema
         target = self.rules.settings.target_version
         last_ctx: Context | None = None
@@ -196,14 +209,20 @@ class _FileLinter:
             if stmt.node is None:
                 self._syntax_error(stmt)
                 continue
-            effects = statement_effects(stmt.node, schema, target)
-            ctx = Context(self.rules.settings, schema, self.tx, stmt, effects, self.info)
-            before = len(self.findings)
-            self._check(stmt, ctx)
-            if explain:
-                self._explain(stmt, ctx, before)
-            schema = apply_schema(schema, stmt.node)
-            self.tx = advance_tx(self.tx, stmt.node, stmt.index, effects)
+            before, explained = len(self.findings), len(self.explained)
+            try:
+                effects = statement_effects(stmt.node, schema, target)
+                ctx = Context(self.rules.settings, schema, self.tx, stmt, effects, self.info)
+                self._check(stmt, ctx)
+                if explain:
+                    self._explain(stmt, ctx, before)
+                tx = advance_tx(self.tx, stmt.node, stmt.index, effects, schema)
+                after = apply_schema(schema, stmt.node)
+            except RecursionError:  # a parse tree nested deeper than Python's stack allows
+                del self.findings[before:], self.explained[explained:]
+                self._too_deep(stmt)
+                continue
+            self.tx, schema = tx, after
             last_ctx = Context(self.rules.settings, schema, self.tx, stmt, Effects(), self.info)
         if last_ctx is not None:
             for rule in self.rules.active:
@@ -259,6 +278,16 @@ class _FileLinter:
         message = f"{stmt.error}; the other statements of the file are still linted"
         self._emit(rule, Report(rule.name, message), offset, max(stmt.end, offset), stmt.index)
 
+    def _too_deep(self, stmt: Statement) -> None:
+        rule = self._engine_rule(SYNTAX_ERROR)
+        if rule is None:
+            return
+        message = (
+            "statement nested too deeply for sqlsafe to analyse: it was not checked and the "
+            "schema model ignores it; the other statements of the file are still linted"
+        )
+        self._emit(rule, Report(rule.name, message), stmt.start, stmt.end, stmt.index)
+
     def _meta_commands(self) -> None:
         rule = self._engine_rule(META_COMMAND)
         if rule is None:
@@ -269,6 +298,18 @@ class _FileLinter:
                 "line, and only psql can run this file"
             )
             self._emit(rule, Report(rule.name, message), meta.start, meta.end, None)
+
+    def _edited_after_applied(self) -> None:
+        rule = self._engine_rule(EDITED_APPLIED) if self.info.edited_after_applied else None
+        if rule is None:
+            return
+        message = (
+            "this migration was already merged (and may have run in production) and has "
+            "been edited since: databases that applied it will never run the new text"
+        )
+        first = self.parsed.statements[0] if self.parsed.statements else None
+        start, end = (first.start, first.end) if first else (0, 0)
+        self._emit(rule, Report(rule.name, message, rule.safe_alternative), start, end, None)
 
     def _invalid_suppressions(self) -> None:
         rule = self._engine_rule(INVALID_SUPPRESSION)
@@ -300,13 +341,16 @@ def lint_sources(
     report: Iterable[str] | None = None,
     implicit_tx: Mapping[str, bool] | None = None,
     explain: bool = False,
+    edited: Collection[str] = (),
 ) -> LintResult:
     """Lint *sources* as one migration history, in the order given.
 
-    Files whose path is not in *report* (when given) only build the schema model.
+    Files whose path is not in *report* (when given) only build the schema model; files
+    in *edited* were changed after being applied (``edited-applied-migration``).
     """
     ruleset = RuleSet(rules, settings)
     wanted = None if report is None else set(report)
+    edited_paths = frozenset(edited)
     result = LintResult()
     schema = Schema()
     for source in sources:
@@ -316,10 +360,22 @@ def lint_sources(
         reporting = wanted is None or source.path in wanted
         result.files += reporting
         in_tx = settings.assume_in_transaction
+        if source.in_transaction is not None:
+            in_tx = source.in_transaction
         if implicit_tx is not None:
             in_tx = implicit_tx.get(source.path, in_tx)
-        linter = _FileLinter(ruleset, source, parse(source.text), schema, reporting, in_tx)
-        schema = linter.run(explain=explain and reporting)
+        linter = _FileLinter(
+            ruleset,
+            source,
+            parse(source.text),
+            schema,
+            reporting,
+            in_tx,
+            source.path in edited_paths,
+        )
+        after = linter.run(explain=explain and reporting)
+        if source.apply:  # a down migration is linted, never applied to the history
+            schema = after
         result.findings.extend(sorted(linter.findings, key=lambda f: (f.line, f.column, f.code)))
         result.statements.extend(linter.explained)
     return result
@@ -331,13 +387,21 @@ def lint_sql(
     settings: Settings | None = None,
     history: Sequence[str] = (),
     path: str = "<sql>",
+    *,
+    edited_after_applied: bool = False,
 ) -> list[Finding]:
-    """Lint one SQL text (after *history* files); the library's simplest entry point."""
+    """Lint one SQL text (after *history* files); the library's simplest entry point.
+
+    *edited_after_applied*: the text is a migration changed after it was merged.
+    """
     sources: list[Source | SourceError] = [
         Source(f"<history {i}>", text) for i, text in enumerate(history)
     ]
     sources.append(Source(path, sql))
-    return lint_sources(sources, rules, settings or Settings(), report=[path]).findings
+    edited = (path,) if edited_after_applied else ()
+    return lint_sources(
+        sources, rules, settings or Settings(), report=[path], edited=edited
+    ).findings
 
 
 def iter_findings(result: LintResult) -> Iterator[Finding]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from types import MappingProxyType
 
 from . import pgast
-from .context import TxState
+from .context import TxState, is_new_relation
 from .effects import Effects
 from .locks import LockMode, strongest
+from .parsing import Statement
 from .pgast import Node
 from .schema import Column, Constraint, Index, Schema, Table
 
@@ -45,11 +47,68 @@ _DDL_KINDS_EXCLUDED = frozenset(
 _DML_KINDS = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CopyStmt"})
 
 
+def is_ddl(kind: str) -> bool:
+    """A statement kind that changes the schema (what ``TxState.ddl`` records)."""
+    return kind not in _DDL_KINDS_EXCLUDED
+
+
+def is_dml(kind: str) -> bool:
+    """A statement kind that changes data (what ``TxState.dml`` records)."""
+    return kind in _DML_KINDS
+
+
+def data_target(node: Node) -> frozenset[str]:
+    """The table whose rows a top-level INSERT/UPDATE/DELETE/MERGE/COPY FROM changes."""
+    kind = pgast.kind(node)
+    if kind not in _DML_KINDS:
+        return frozenset()
+    fields = node[kind]
+    if kind == "CopyStmt" and not fields.get("is_from"):
+        return frozenset()  # COPY ... TO reads
+    rel = pgast.relation_name(fields.get("relation"))
+    return frozenset({rel}) if rel else frozenset()
+
+
 # ------------------------------------------------------------------------ transactions
-def _end_transaction(tx: TxState) -> TxState:
-    lock_timeout = None if "lock_timeout" in tx.local_settings else tx.lock_timeout
-    statement_timeout = None if "statement_timeout" in tx.local_settings else tx.statement_timeout
-    return TxState(implicit=False, lock_timeout=lock_timeout, statement_timeout=statement_timeout)
+_TIMEOUTS = ("lock_timeout", "statement_timeout")
+_END_KINDS = frozenset(
+    {
+        "TRANS_STMT_COMMIT",
+        "TRANS_STMT_ROLLBACK",
+        "TRANS_STMT_PREPARE",
+    }
+)
+_UNKNOWN_VALUE = "(expression)"  # set from an expression sqlsafe cannot evaluate
+
+
+def _timeouts(tx: TxState) -> dict[str, str | None]:
+    return {"lock_timeout": tx.lock_timeout, "statement_timeout": tx.statement_timeout}
+
+
+def _begin(tx: TxState, index: int) -> TxState:
+    """BEGIN: remember what COMMIT keeps and ROLLBACK restores."""
+    if tx.explicit:
+        return tx  # PostgreSQL ignores a nested BEGIN (with a warning)
+    if tx.implicit:
+        return replace(tx, explicit=True, began_at=index)  # joins the runner's transaction
+    snapshot = MappingProxyType(_timeouts(tx))
+    return replace(
+        tx, explicit=True, began_at=index, commit_timeouts=snapshot, rollback_timeouts=snapshot
+    )
+
+
+def _end_transaction(tx: TxState, commit: bool = True) -> TxState:
+    """COMMIT keeps session-level SETs made in the transaction and drops SET LOCAL; ROLLBACK
+    restores the values the transaction started with."""
+    saved = tx.commit_timeouts if commit else tx.rollback_timeouts
+    values = {name: saved.get(name) for name in _TIMEOUTS} if tx.in_transaction else _timeouts(tx)
+    return TxState(
+        implicit=False,
+        lock_timeout=values["lock_timeout"],
+        statement_timeout=values["statement_timeout"],
+        locked_without_lock_timeout=tx.locked_without_lock_timeout,
+        locked_without_statement_timeout=tx.locked_without_statement_timeout,
+    )
 
 
 def _setting_value(fields: Node) -> str | None:
@@ -60,7 +119,7 @@ def _setting_value(fields: Node) -> str | None:
     if not args:
         return None
     value = pgast.const_value(args[0])
-    return None if value is None else str(value)
+    return _UNKNOWN_VALUE if value is None else str(value)
 
 
 def _timeouts_from_set_config(node: Node) -> dict[str, tuple[str | None, bool]]:
@@ -76,25 +135,132 @@ def _timeouts_from_set_config(node: Node) -> dict[str, tuple[str | None, bool]]:
             value = pgast.const_value(args[1])
             local = len(args) > 2 and pgast.const_value(args[2]) in (True, "t", "true", "on")
             if isinstance(name, str):
-                found[name.lower()] = (None if value is None else str(value), bool(local))
+                text = _UNKNOWN_VALUE if value is None else str(value)
+                found[name.lower()] = (text, bool(local))
     return found
 
 
+def _disabled(value: str | None) -> bool:
+    """``0`` (any unit) turns a timeout off; so does an empty string."""
+    if value is None:
+        return True
+    digits = value.strip().lower().rstrip("abcdefghijklmnopqrstuvwxyz").strip()
+    return digits in ("", "0", "0.0", "-1") and value.strip() != _UNKNOWN_VALUE
+
+
 def _set_timeout(tx: TxState, name: str, value: str | None, local: bool) -> TxState:
-    if name not in ("lock_timeout", "statement_timeout"):
+    if name not in _TIMEOUTS:
         return tx
-    if value is not None and value.strip() in ("0", "0s", "0ms"):
-        value = None  # 0 disables the timeout
-    local_settings = tx.local_settings | {name} if local else tx.local_settings - {name}
+    if _disabled(value):
+        value = None
     if local and not tx.in_transaction:
         return tx  # SET LOCAL outside a transaction has no effect (PostgreSQL warns)
+    local_settings = tx.local_settings | {name} if local else tx.local_settings - {name}
     if name == "lock_timeout":
-        return replace(tx, local_settings=local_settings, lock_timeout=value)
-    return replace(tx, local_settings=local_settings, statement_timeout=value)
+        tx = replace(tx, local_settings=local_settings, lock_timeout=value)
+    else:
+        tx = replace(tx, local_settings=local_settings, statement_timeout=value)
+    if tx.in_transaction and not local:
+        # a session-level SET inside a transaction survives its COMMIT
+        kept = dict(tx.commit_timeouts)
+        kept[name] = value
+        tx = replace(tx, commit_timeouts=MappingProxyType(kept))
+    return tx
 
 
-def advance_tx(tx: TxState, node: Node | None, index: int, effects: Effects) -> TxState:
-    """Transaction state after the statement."""
+def _unguarded(tx: TxState, effects: Effects, schema: Schema | None) -> TxState:
+    """Record a lock on an existing relation taken while a timeout was off."""
+    if not effects.locks:
+        return tx
+    if schema is None:
+        mode = effects.strongest
+    else:
+        mode = None
+        for rel, lock in effects.locks.items():
+            if not is_new_relation(schema, rel):
+                mode = strongest(mode, lock)
+    if mode is None:
+        return tx
+    if tx.lock_timeout is None:
+        tx = replace(
+            tx, locked_without_lock_timeout=strongest(tx.locked_without_lock_timeout, mode)
+        )
+    if tx.statement_timeout is None:
+        tx = replace(
+            tx,
+            locked_without_statement_timeout=strongest(tx.locked_without_statement_timeout, mode),
+        )
+    return tx
+
+
+# Statements that may run for long whatever their locks: data changes and opaque code.
+_SLOW_KINDS = frozenset({"UpdateStmt", "DeleteStmt", "MergeStmt", "CopyStmt", "DoStmt", "CallStmt"})
+# Statements that do no work at all.
+_INSTANT_KINDS = frozenset(
+    {"TransactionStmt", "VariableSetStmt", "VariableShowStmt", "CommentStmt", "GrantStmt"}
+)
+
+
+def _slow_reason(node: Node, tx: TxState, effects: Effects, schema: Schema) -> str | None:
+    """Why this statement may take a while, or ``None`` for quick catalog-only changes."""
+    kind = pgast.kind(node)
+    fields = node[kind]
+    if kind in _INSTANT_KINDS:
+        return None
+    if kind in _SLOW_KINDS:
+        return "it runs arbitrary code" if kind in ("DoStmt", "CallStmt") else "it changes data"
+    for rel in effects.rewrites:
+        if not is_new_relation(schema, rel):
+            return f"it rewrites `{rel}`"
+    for rel in effects.scans:
+        if not is_new_relation(schema, rel):
+            return f"it scans `{rel}`"
+    if kind == "InsertStmt" and fields.get("selectStmt"):
+        select = pgast.unwrap(fields["selectStmt"], "SelectStmt")
+        if select.get("fromClause"):
+            return "it copies rows from a query"
+    if kind == "SelectStmt" and fields.get("fromClause"):
+        return "it runs a query"
+    if tx.lock_timeout is not None:
+        return None  # a wait for another lock is bounded by lock_timeout
+    for rel, mode in effects.locks.items():
+        if is_new_relation(schema, rel):
+            continue
+        held = tx.held.get(rel)
+        if held is None or held.strength < mode.strength:
+            return f"it must first wait for {mode.value} on `{rel}`"
+    return None
+
+
+def lock_hold_extension(
+    tx: TxState, node: Node, effects: Effects, schema: Schema
+) -> tuple[str, str, LockMode] | None:
+    """``(why it is slow, relation, held lock)`` when *node* does slow work while the
+    transaction already holds a write-blocking lock on an existing relation."""
+    if not tx.in_transaction:
+        return None
+    blocking = {
+        rel: mode
+        for rel, mode in tx.held.items()
+        if mode.blocks_writes and not is_new_relation(schema, rel)
+    }
+    if not blocking:
+        return None
+    reason = _slow_reason(node, tx, effects, schema)
+    if reason is None:
+        return None
+    rel, mode = max(blocking.items(), key=lambda item: item[1].strength)
+    return reason, rel, mode
+
+
+def advance_tx(
+    tx: TxState,
+    node: Node | None,
+    index: int,
+    effects: Effects,
+    schema: Schema | None = None,
+) -> TxState:
+    """Transaction state after the statement (*schema*: the model before it)."""
     if node is None:
         return tx
     kind = pgast.kind(node)
@@ -102,30 +268,33 @@ def advance_tx(tx: TxState, node: Node | None, index: int, effects: Effects) -> 
     if kind == "TransactionStmt":
         tkind = fields.get("kind", "")
         if tkind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
-            return replace(tx, explicit=True, began_at=index)
-        if tkind in (
-            "TRANS_STMT_COMMIT",
-            "TRANS_STMT_ROLLBACK",
-            "TRANS_STMT_COMMIT_PREPARED",
-            "TRANS_STMT_ROLLBACK_PREPARED",
-            "TRANS_STMT_PREPARE",
-        ):
-            if not tx.explicit and tx.implicit:
-                # COMMIT inside a runner-managed transaction ends it; the rest runs without one
-                return _end_transaction(tx)
-            return _end_transaction(tx)
+            return _begin(tx, index)
+        if tkind in _END_KINDS:
+            ended = _end_transaction(tx, commit=tkind != "TRANS_STMT_ROLLBACK")
+            if fields.get("chain") and tx.in_transaction:
+                return _begin(ended, index)  # COMMIT AND CHAIN starts the next one at once
+            return ended
         return tx
     if kind == "VariableSetStmt":
         name = (fields.get("name") or "").lower()
         if fields.get("kind") == "VAR_RESET_ALL":
-            return replace(tx, lock_timeout=None, statement_timeout=None)
+            for timeout in _TIMEOUTS:
+                tx = _set_timeout(tx, timeout, None, False)
+            return tx
         return _set_timeout(tx, name, _setting_value(fields), bool(fields.get("is_local")))
     if kind == "SelectStmt" and "set_config" in str(node):
         for name, (value, local) in _timeouts_from_set_config(node).items():
             tx = _set_timeout(tx, name, value, local)
         return tx
+    tx = _unguarded(tx, effects, schema)
     if not tx.in_transaction:
         return tx
+    if (
+        tx.hold_extended_at is None
+        and schema is not None
+        and lock_hold_extension(tx, node, effects, schema) is not None
+    ):
+        tx = replace(tx, hold_extended_at=index)
     held = dict(tx.held)
     for rel, mode in effects.locks.items():
         found = strongest(held.get(rel), mode)
@@ -136,8 +305,27 @@ def advance_tx(tx: TxState, node: Node | None, index: int, effects: Effects) -> 
         held=MappingProxyType(held),
         ddl=tx.ddl or kind not in _DDL_KINDS_EXCLUDED,
         dml=tx.dml or kind in _DML_KINDS,
+        dml_tables=tx.dml_tables | data_target(node),
         not_valid_added=tx.not_valid_added | _not_valid_constraints(kind, fields),
     )
+
+
+def preamble_tx(preamble: Sequence[str], implicit: bool, schema: Schema, target: int) -> TxState:
+    """The transaction state a file starts in after the runner's *preamble* statements.
+
+    The preamble runs in the file's session (inside the runner's transaction when the runner
+    wraps files in one), so its ``SET``s hold for the file.
+    """
+    from .effects import statement_effects
+    from .parsing import parse
+
+    tx = TxState(implicit=implicit)
+    for sql in preamble:
+        for stmt in parse(sql).statements:
+            if stmt.node is not None:
+                effects = statement_effects(stmt.node, schema, target)
+                tx = advance_tx(tx, stmt.node, -1, effects, schema)
+    return tx
 
 
 def _not_valid_constraints(kind: str, fields: Node) -> frozenset[tuple[str, str]]:
@@ -184,6 +372,10 @@ def _constraint(con: Node, table: str, columns: tuple[str, ...], file: int, n: i
     elif kind == "notnull":
         not_null_column = keys[0] if keys else None
     references = pgast.relation_name(con.get("pktable")) if kind == "foreign" else None
+    if kind == "check" and not con.get("keys"):
+        # the columns the expression reads (ATTACH PARTITION looks for a proof on the key)
+        refs = pgast.column_refs(con.get("raw_expr") or {})
+        keys = (*keys, *sorted(refs - set(keys)))
     return Constraint(
         name, kind, tuple(keys), not pgast.is_not_valid(con), not_null_column, references, file
     )
@@ -226,7 +418,14 @@ def _create_table(schema: Schema, fields: Node) -> Schema:
     name = pgast.relation_name(fields.get("relation"))
     if fields.get("if_not_exists") and name in schema.tables:
         return schema
-    table = Table(name, file=schema.file, partitioned=bool(fields.get("partspec")))
+    partspec = fields.get("partspec") or {}
+    table = Table(
+        name,
+        file=schema.file,
+        partitioned=bool(partspec),
+        partition_key=_partition_key(partspec),
+        partition_of=_partition_parent(fields),
+    )
     pending: list[tuple[Node, tuple[str, ...]]] = []
     for elt in fields.get("tableElts") or ():
         coldef = pgast.unwrap(elt, "ColumnDef")
@@ -242,6 +441,25 @@ def _create_table(schema: Schema, fields: Node) -> Schema:
     for con, cols in pending:
         schema, table = _apply_constraint(schema, table, con, cols)
     return schema.put_table(table)
+
+
+def _partition_parent(fields: Node) -> str | None:
+    if not fields.get("partbound"):
+        return None
+    for parent in fields.get("inhRelations") or ():
+        return pgast.relation_name(pgast.unwrap(parent, "RangeVar"))
+    return None
+
+
+def _partition_key(partspec: Node) -> tuple[str, ...]:
+    """Columns of ``PARTITION BY ... (a, (b + 1))``: plain columns and those in expressions."""
+    cols: list[str] = []
+    for param in partspec.get("partParams") or ():
+        elem = pgast.unwrap(param, "PartitionElem")
+        expr = elem.get("expr") or {}
+        found = [elem["name"]] if elem.get("name") else sorted(pgast.column_refs(expr))
+        cols.extend(c for c in found if c not in cols)
+    return tuple(cols)
 
 
 def _ensure_table(schema: Schema, name: str) -> Table:
@@ -317,7 +535,68 @@ def _rename(schema: Schema, fields: Node) -> Schema:
         if index is not None:
             newq = pgast.qualify(rel.split(".", 1)[0], newname)
             return schema.drop_index(rel).put_index(replace(index, name=newq))
+    if rtype in _OBJECT_KINDS:
+        old = rename_source_key(fields)
+        if old is not None and old in schema.objects:
+            new = f"{old.split(':', 1)[0]}:{renamed_name(fields)}"
+            return schema.rename_object(old, new)
     return schema
+
+
+_UNQUALIFIED_KINDS = frozenset({"OBJECT_SCHEMA", "OBJECT_EXTENSION", "OBJECT_DATABASE"})
+
+
+def object_key(remove_type: str, obj: Node) -> str | None:
+    """Schema-model key (``"view:public.v"``) of an object named in DROP/ALTER, if modelled."""
+    prefix = _OBJECT_KINDS.get(remove_type)
+    if prefix is None:
+        return None
+    if remove_type in _UNQUALIFIED_KINDS:
+        return f"{prefix}:{pgast.unwrap(obj, 'String').get('sval', '')}"
+    return f"{prefix}:{pgast.object_name(obj)}"
+
+
+def rename_source_key(fields: Node) -> str | None:
+    """Key of the object a RenameStmt renames (objects other than tables and columns)."""
+    rtype = fields.get("renameType", "")
+    prefix = _OBJECT_KINDS.get(rtype)
+    if prefix is None:
+        return None
+    if rtype in _UNQUALIFIED_KINDS:
+        return f"{prefix}:{fields.get('subname', '')}"
+    if fields.get("relation"):
+        return f"{prefix}:{pgast.relation_name(fields['relation'])}"
+    return f"{prefix}:{pgast.object_name(fields.get('object') or {})}"
+
+
+def renamed_name(fields: Node) -> str:
+    """The new name of a RenameStmt, qualified like the old one."""
+    newname: str = fields.get("newname", "")
+    if fields.get("renameType") in _UNQUALIFIED_KINDS:
+        return newname
+    old = rename_source_key(fields) or ""
+    schema = old.split(":", 1)[-1].split(".", 1)[0] if "." in old else None
+    return pgast.qualify(schema, newname)
+
+
+def objects_created(statements: Sequence[Statement], start: int = 0) -> frozenset[str]:
+    """Model keys (``"view:public.v"``, ``"table:public.t"``) created from *start* on.
+
+    Rules use it to look ahead: a view dropped and created again in the same file is being
+    redefined, not removed.
+    """
+    keys: set[str] = set()
+    for stmt in statements[start:]:
+        if stmt.node is None:
+            continue
+        after = apply_schema(Schema(), stmt.node)
+        keys.update(after.objects)
+        keys.update(f"table:{name}" for name in after.tables)
+        renamed = pgast.unwrap(stmt.node, "RenameStmt")
+        source = rename_source_key(renamed) if renamed else None
+        if source is not None:  # ALTER TYPE t_new RENAME TO t gives the name t back
+            keys.add(f"{source.split(':', 1)[0]}:{renamed_name(renamed)}")
+    return frozenset(keys)
 
 
 _OBJECT_KINDS = {
@@ -328,9 +607,11 @@ _OBJECT_KINDS = {
     "OBJECT_DOMAIN": "type",
     "OBJECT_FUNCTION": "function",
     "OBJECT_PROCEDURE": "function",
+    "OBJECT_ROUTINE": "function",
     "OBJECT_SCHEMA": "schema",
     "OBJECT_EXTENSION": "extension",
     "OBJECT_TRIGGER": "trigger",
+    "OBJECT_DATABASE": "database",
 }
 
 
@@ -342,9 +623,37 @@ def _drop(schema: Schema, fields: Node) -> Schema:
             schema = schema.drop_table(name)
         elif remove == "OBJECT_INDEX":
             schema = schema.drop_index(name)
-        elif remove in _OBJECT_KINDS:
-            schema = schema.drop_object(f"{_OBJECT_KINDS[remove]}:{name}")
+        else:
+            key = object_key(remove, obj)
+            if key is not None:
+                schema = schema.drop_object(key)
     return schema
+
+
+def redefined_in_file(statements: Sequence[Statement], index: int, key: str) -> bool:
+    """Whether dropping *key* at statement *index* is part of redefining it in the same file.
+
+    True when the file creates the name again after the drop (``DROP VIEW v; CREATE VIEW v``),
+    or when the dropped name came from a rename earlier in the file whose old name the file
+    creates again (``ALTER TYPE t RENAME TO t_old; CREATE TYPE t ...; DROP TYPE t_old``).
+    """
+    if key in objects_created(statements, index + 1):
+        return True
+    for stmt in statements[:index]:
+        fields = pgast.unwrap(stmt.node or {}, "RenameStmt")
+        source = rename_source_key(fields) if fields else None
+        if source is None or f"{source.split(':', 1)[0]}:{renamed_name(fields)}" != key:
+            continue
+        if source in objects_created(statements, stmt.index + 1):
+            return True
+    return False
+
+
+def _put_object(schema: Schema, key: str, if_not_exists: bool) -> Schema:
+    """``CREATE ... IF NOT EXISTS`` of an object the history already has creates nothing."""
+    if if_not_exists and key in schema.objects:
+        return schema
+    return schema.put_object(key)
 
 
 def apply_schema(schema: Schema, node: Node | None) -> Schema:
@@ -389,7 +698,8 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
     if kind == "ViewStmt":
         return schema.put_object(f"view:{pgast.relation_name(fields.get('view'))}")
     if kind == "CreateSeqStmt":
-        return schema.put_object(f"sequence:{pgast.relation_name(fields.get('sequence'))}")
+        key = f"sequence:{pgast.relation_name(fields.get('sequence'))}"
+        return _put_object(schema, key, bool(fields.get("if_not_exists")))
     if kind in ("CreateEnumStmt", "CompositeTypeStmt", "CreateDomainStmt", "CreateRangeStmt"):
         names = fields.get("typeName") or pgast.unwrap(fields.get("typevar") or {}, "RangeVar")
         if isinstance(names, list):
@@ -402,7 +712,15 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
     if kind == "CreateFunctionStmt":
         return schema.put_object(f"function:{pgast.object_name(fields.get('funcname') or [])}")
     if kind == "CreateSchemaStmt":
-        return schema.put_object(f"schema:{fields.get('schemaname', '')}")
+        key = f"schema:{fields.get('schemaname', '')}"
+        return _put_object(schema, key, bool(fields.get("if_not_exists")))
     if kind == "CreateTrigStmt":
         return schema.put_object(f"trigger:{fields.get('trigname', '')}")
+    if kind == "CreateExtensionStmt":
+        key = f"extension:{fields.get('extname', '')}"
+        return _put_object(schema, key, bool(fields.get("if_not_exists")))
+    if kind == "CreatedbStmt":
+        return schema.put_object(f"database:{fields.get('dbname', '')}")
+    if kind == "DropdbStmt":
+        return schema.drop_object(f"database:{fields.get('dbname', '')}")
     return schema

@@ -178,6 +178,8 @@ def _describe_error(message: str, piece: str) -> str:
         hint = (
             " (the file contains a template placeholder such as `{{ ... }}`: lint the rendered SQL)"
         )
+    elif "memory exhausted" in message or "stack depth limit" in message:
+        hint = " (the statement is nested too deeply for the PostgreSQL parser)"
     return (
         f"syntax error: {message}{hint}"
         if not message.startswith("syntax error")

@@ -63,6 +63,8 @@ def object_name(items: Sequence[Node] | Node) -> str:
             items = [items]
         elif "TypeName" in items:
             return qualified_type_name(items["TypeName"])
+        elif "ObjectWithArgs" in items:  # DROP FUNCTION f(int): the name, not the signature
+            items = items["ObjectWithArgs"].get("objname", [])
         else:
             return ""
     names = strings(items)  # type: ignore[arg-type]
@@ -146,6 +148,42 @@ def qualified_type_name(type_name: Node) -> str:
     return qualify(names[-2] if len(names) > 1 else None, names[-1])
 
 
+@dataclass(frozen=True, slots=True)
+class ColumnType:
+    """A column type written by CREATE TABLE, ADD COLUMN or ALTER COLUMN ... TYPE."""
+
+    table: str
+    column: str
+    type_name: Node  # TypeName fields
+    action: str  # "CREATE TABLE" | "ADD COLUMN" | "ALTER COLUMN TYPE"
+
+
+def column_types(node: Node) -> Iterator[ColumnType]:
+    """The column types a CreateStmt or a table AlterTableStmt (wrapped) declares."""
+    name = kind(node)
+    fields = node.get(name) or {}
+    if name == "CreateStmt":
+        table = relation_name(fields.get("relation"))
+        for elt in fields.get("tableElts") or ():
+            coldef = unwrap(elt, "ColumnDef")
+            if coldef.get("typeName"):
+                yield ColumnType(
+                    table, coldef.get("colname", ""), coldef["typeName"], "CREATE TABLE"
+                )
+    elif name == "AlterTableStmt" and is_table_alter(fields):
+        table = relation_name(fields.get("relation"))
+        for sub, cmd in alter_commands(fields):
+            coldef = unwrap(cmd.get("def") or {}, "ColumnDef")
+            if not coldef.get("typeName"):
+                continue
+            if sub == "AT_AddColumn":
+                yield ColumnType(table, coldef.get("colname", ""), coldef["typeName"], "ADD COLUMN")
+            elif sub == "AT_AlterColumnType":
+                yield ColumnType(
+                    table, cmd.get("name", ""), coldef["typeName"], "ALTER COLUMN TYPE"
+                )
+
+
 def column_constraints(coldef: Node) -> Iterator[Node]:
     """Constraint fields of a ColumnDef."""
     for item in coldef.get("constraints") or ():
@@ -171,6 +209,45 @@ def has_constraint(coldef: Node, contype: str) -> bool:
 def is_not_valid(con: Node) -> bool:
     """A constraint added with NOT VALID (the parser sets ``skip_validation``)."""
     return bool(con.get("skip_validation"))
+
+
+def option_enabled(options: Sequence[Node] | None, name: str) -> bool:
+    """Whether ``DefElem`` option *name* is on: ``(FULL)``, ``(FULL true)``, not ``(FULL off)``."""
+    for item in options or ():
+        elem = unwrap(item, "DefElem")
+        if elem.get("defname") != name:
+            continue
+        arg = elem.get("arg")
+        if arg is None:
+            return True
+        value = unwrap(arg, "String").get("sval")
+        if value is None:
+            value = unwrap(arg, "Integer").get("ival", 0)
+            return bool(value)
+        return str(value).lower() not in ("false", "off", "0", "no")
+    return False
+
+
+def written_identifiers(sql: str) -> Iterator[tuple[str, int]]:
+    """``(identifier, offset)`` for every identifier token of *sql*, as written.
+
+    The parse tree cannot be used to measure names: the scanner already cut them to 63 bytes.
+    Quoted identifiers are unquoted (``"a""b"`` -> ``a"b``); unquoted ones are lower-cased.
+    """
+    from pglast import parser as _pg
+
+    try:
+        tokens = _pg.scan(sql)
+    except Exception:  # a statement the scanner rejects has no reliable identifiers
+        return
+    for token in tokens:
+        if token.name != "IDENT":
+            continue
+        text = sql[token.start : token.end + 1]
+        if text.startswith('"') and text.endswith('"') and len(text) >= 2:
+            yield text[1:-1].replace('""', '"'), token.start
+        elif not text.startswith(("U&", "u&")):
+            yield text.lower(), token.start
 
 
 def func_name(call: Node) -> str:
@@ -324,6 +401,17 @@ def volatile_call(expr: Node | None) -> str | None:
         elif name in ("SubLink", "NextValueExpr"):
             return "a subquery" if name == "SubLink" else "nextval()"
     return None
+
+
+def changes_values(cmd: Node) -> bool:
+    """ALTER COLUMN TYPE with a ``USING`` that computes new values (not just ``USING col``)."""
+    coldef = unwrap(cmd.get("def") or {}, "ColumnDef")
+    using = coldef.get("raw_default")
+    if not using:
+        return False
+    ref = unwrap(using, "ColumnRef")
+    names = strings(ref.get("fields")) if ref else ()
+    return names != (cmd.get("name"),)
 
 
 def alter_commands(fields: Node) -> Iterator[tuple[str, Node]]:

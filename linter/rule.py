@@ -32,12 +32,15 @@ class Example:
 
     ``history`` holds earlier migration files (applied before ``sql``) and ``settings``
     overrides (``target_version``, ``assume_in_transaction``...) that the example needs.
+    ``edited_after_applied`` marks ``sql`` as a migration that was merged and then edited
+    (what ``--diff`` finds out from git).
     """
 
     sql: str
     note: str = ""
     settings: Mapping[str, Any] = field(default_factory=dict)
     history: tuple[str, ...] = ()
+    edited_after_applied: bool = False
 
     @property
     def expect_finding(self) -> bool:

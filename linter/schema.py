@@ -55,6 +55,8 @@ class Table:
     columns: Mapping[str, Column] = field(default_factory=_frozen)
     constraints: Mapping[str, Constraint] = field(default_factory=_frozen)
     partitioned: bool = False
+    partition_key: tuple[str, ...] = ()  # plain key columns of a partitioned table
+    partition_of: str | None = None  # parent, for a partition created with PARTITION OF
     known: bool = True  # False: referenced but never created in the history
 
     def with_column(self, column: Column) -> Table:
@@ -150,6 +152,12 @@ class Schema:
     def put_object(self, key: str) -> Schema:
         objects = dict(self.objects)
         objects[key] = self.file
+        return replace(self, objects=MappingProxyType(objects))
+
+    def rename_object(self, old: str, new: str) -> Schema:
+        """The object keeps the file that created it (an old object under a new name)."""
+        objects = {k: v for k, v in self.objects.items() if k != old}
+        objects[new] = self.objects.get(old, -1)
         return replace(self, objects=MappingProxyType(objects))
 
     def drop_object(self, key: str) -> Schema:

@@ -52,6 +52,16 @@ class AlterColumnType(Rule):
             note="more precision at the same scale",
         ),
         Good(
+            "ALTER TABLE enriched_editions ALTER COLUMN title TYPE text USING title;",
+            history=("CREATE TABLE enriched_editions (id bigint, title varchar(200));",),
+            note="`USING col` computes nothing new",
+        ),
+        Bad(
+            "ALTER TABLE enriched_editions ALTER COLUMN title TYPE text USING upper(title);",
+            history=("CREATE TABLE enriched_editions (id bigint, title varchar(200));",),
+            note="a USING expression rewrites every row",
+        ),
+        Good(
             "CREATE TABLE accounts (id int);\nALTER TABLE accounts ALTER COLUMN id TYPE bigint;",
             note="a table created in the same file",
         ),
@@ -72,9 +82,12 @@ class AlterColumnType(Rule):
             new = pgast.type_ref(coldef.get("typeName"))
             old = ctx.schema.column(table, column)
             old_type = old.type if old else None
-            if not coldef.get("raw_default") and binary_coercible(old_type, new, ctx.target):
+            using = pgast.changes_values(cmd)
+            if not using and binary_coercible(old_type, new, ctx.target):
                 continue
             change = f"from {old_type} to {new}" if old_type else f"to {new}"
+            if using:
+                change += " with a USING expression"
             yield self.report(
                 f"changing `{table}.{column}` {change} rewrites the table and its indexes "
                 f"under {LockMode.ACCESS_EXCLUSIVE.describe()}",

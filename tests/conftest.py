@@ -58,3 +58,12 @@ def pg_dsn() -> Iterator[str]:
 
     with embedded_server() as dsn:
         yield dsn
+
+
+@pytest.fixture()
+def pg_db(pg_dsn: str) -> Iterator[str]:
+    """A fresh database on the session server, dropped after the test."""
+    from linter.trace_db import scratch_database
+
+    with scratch_database(pg_dsn, "t_") as dsn:
+        yield dsn

@@ -34,7 +34,7 @@ def test_table_from_earlier_file_is_existing(tmp_path: Path) -> None:
             "2_index.sql": "CREATE INDEX t_id2 ON t (id);",
         },
     )
-    result = lint_paths([str(tmp_path)], Config(root=tmp_path))
+    result = lint_paths([str(tmp_path)], Config(root=tmp_path), rules=RULES)
     assert rules_at(result.findings, "1_create") == []
     assert rules_at(result.findings, "2_index") == ["non-concurrent-index"]
 
@@ -47,7 +47,7 @@ def test_natural_sort_order(tmp_path: Path) -> None:
             "9_create.sql": "CREATE TABLE t (a int);",
         },
     )
-    result = lint_paths([str(tmp_path)], Config(root=tmp_path))
+    result = lint_paths([str(tmp_path)], Config(root=tmp_path), rules=RULES)
     # 9 runs before 10: the table exists by then, so the index is flagged
     assert [f.rule for f in result.findings] == ["non-concurrent-index"]
     assert "10_index" in result.findings[0].path
@@ -119,6 +119,6 @@ def test_history_config_for_pre_commit(tmp_path: Path) -> None:
     )
     config = Config(root=tmp_path, history="migrations")
     only = str(tmp_path / "migrations/002_widen.sql")
-    result = lint_paths([only], config)
+    result = lint_paths([only], config, rules=RULES)
     assert result.findings == []  # knows the type from 001, and 003 is not reported
     assert result.files == 1

@@ -22,7 +22,13 @@ def _id(case: tuple[Rule, int, Example]) -> str:
 def test_example(case: tuple[Rule, int, Example]) -> None:
     rule, _, example = case
     settings = Settings(**example.settings)
-    findings = lint_sql(example.sql, RULES, settings, history=example.history)
+    findings = lint_sql(
+        example.sql,
+        RULES,
+        settings,
+        history=example.history,
+        edited_after_applied=example.edited_after_applied,
+    )
     mine = [f for f in findings if f.rule == rule.name]
     if example.expect_finding:
         assert mine, f"{rule.name} did not flag:\n{example.sql}"

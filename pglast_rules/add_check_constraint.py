@@ -1,0 +1,82 @@
+"""SS017 add-check-constraint: a CHECK added without NOT VALID scans under AccessExclusiveLock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter import pgast
+from linter.context import Context, Report
+from linter.locks import LockMode
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule
+
+
+class AddCheckConstraint(Rule):
+    code = "SS017"
+    name = "add-check-constraint"
+    summary = "Adding a CHECK constraint without NOT VALID scans the table under an exclusive lock"
+    why = (
+        "ADD CONSTRAINT ... CHECK takes an AccessExclusiveLock and reads every row to prove the "
+        "condition: all reads and writes on the table wait for the whole scan. A CHECK written "
+        "on a column in ADD COLUMN is verified the same way. PostgreSQL 18's NOT ENFORCED "
+        "constraints are not checked, so they do not scan."
+    )
+    safe_alternative = (
+        "`ALTER TABLE t ADD CONSTRAINT c CHECK (...) NOT VALID` (instant; new rows are "
+        "checked), then `ALTER TABLE t VALIDATE CONSTRAINT c` in a later transaction: it scans "
+        "under a ShareUpdateExclusiveLock, so reads and writes go on."
+    )
+    lock = LockMode.ACCESS_EXCLUSIVE
+    scans = True
+    aliases = ("constraint-missing-not-valid", "E1", "add_check_constraint", "PG305")
+    node_types = ("AlterTableStmt",)
+    examples = (
+        Bad("ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0);"),
+        Bad(
+            "ALTER TABLE orders ADD COLUMN discount numeric CHECK (discount >= 0);",
+            note="a column CHECK in ADD COLUMN is verified by a scan too (and cannot be NOT VALID)",
+        ),
+        Good("ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0) NOT VALID;"),
+        Good(
+            "ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0) NOT ENFORCED;",
+            settings={"target_version": 18},
+            note="PostgreSQL 18: a NOT ENFORCED constraint is not checked against existing rows",
+        ),
+        Good(
+            "CREATE TABLE orders (id bigint, total numeric);\n"
+            "ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0);",
+            note="a table created in the same file is empty",
+        ),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        fields = pgast.unwrap(node)
+        if not pgast.is_table_alter(fields):
+            return
+        table = pgast.relation_name(fields.get("relation"))
+        if ctx.is_new(table):
+            return
+        for sub, cmd in pgast.alter_commands(fields):
+            if sub == "AT_AddConstraint":
+                con = pgast.unwrap(cmd.get("def") or {}, "Constraint")
+                if con.get("contype") != "CONSTR_CHECK" or pgast.is_not_valid(con):
+                    continue
+                label = f"CHECK constraint `{con['conname']}`" if con.get("conname") else "CHECK"
+                yield self.report(
+                    f"adding {label} scans all of `{table}` while holding "
+                    f"{LockMode.ACCESS_EXCLUSIVE.describe()}",
+                    help="add it NOT VALID, then VALIDATE CONSTRAINT in a later transaction",
+                )
+            elif sub == "AT_AddColumn":
+                coldef = pgast.unwrap(cmd.get("def") or {}, "ColumnDef")
+                if any(
+                    c.get("contype") == "CONSTR_CHECK" and not pgast.is_not_valid(c)
+                    for c in pgast.column_constraints(coldef)
+                ):
+                    column = coldef.get("colname", "")
+                    yield self.report(
+                        f"the CHECK on new column `{column}` is verified by scanning all of "
+                        f"`{table}` while holding {LockMode.ACCESS_EXCLUSIVE.describe()}",
+                        help="add the column without the CHECK, then ADD CONSTRAINT ... CHECK "
+                        "(...) NOT VALID and VALIDATE CONSTRAINT in a later transaction",
+                    )

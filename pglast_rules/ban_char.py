@@ -1,0 +1,53 @@
+"""SS104 ban-char: char(n) / character / bpchar column types."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter import pgast
+from linter.context import Context, Report
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule, Severity
+
+
+class BanChar(Rule):
+    code = "SS104"
+    name = "ban-char"
+    summary = "Use text rather than char(n)"
+    why = (
+        "char(n) pads every value with spaces to n characters, and the padding is ignored in "
+        "some comparisons and kept in others (LIKE, concatenation, casts to text), which "
+        "surprises code. It is not faster or smaller than text in PostgreSQL; its length is "
+        "the only limit it adds, and changing it later rewrites the table."
+    )
+    safe_alternative = "Declare the column text, plus `CHECK (length(col) = n)` if needed."
+    severity = Severity.WARNING
+    group = "style"
+    aliases = ("ban-char-field",)
+    node_types = ("CreateStmt", "AlterTableStmt")
+    examples = (
+        Bad("CREATE TABLE countries (code char(2));"),
+        Bad("ALTER TABLE countries ADD COLUMN flag character;"),
+        Bad("CREATE TABLE countries (code bpchar);"),
+        Good("CREATE TABLE countries (code text CHECK (length(code) = 2));"),
+        Good(
+            'CREATE TABLE flags (kind "char");',
+            note='the one-byte internal type "char" is not char(n)',
+        ),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        for col in pgast.column_types(node):
+            names = pgast.strings(col.type_name.get("names"))
+            if names == ("char",):
+                continue  # quoted "char": the single-byte internal type
+            tref = pgast.type_ref(col.type_name)
+            if tref is None or tref.name != "bpchar":
+                continue
+            length = tref.mods[0] if tref.mods else None
+            check = f" with CHECK (length({col.column}) = {length})" if length else ""
+            yield self.report(
+                f"{col.action} declares `{col.table}.{col.column}` as {tref}: values are "
+                "blank-padded, and trailing spaces count in some comparisons and not in others",
+                help=f"declare it text{check}",
+            )

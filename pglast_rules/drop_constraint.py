@@ -1,0 +1,191 @@
+"""SS028 drop-constraint: dropping a constraint of an existing table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter import pgast
+from linter.context import Context, Report
+from linter.locks import LockMode
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule, Severity
+from linter.schema import Constraint
+
+_CONSEQUENCE = {
+    "primary": "its index goes with it (queries by key may turn into scans) and duplicate or "
+    "NULL keys become possible",
+    "unique": "its index goes with it (lookups may turn into scans) and duplicates become possible",
+    "foreign": "rows may now reference missing rows",
+    "check": "rows breaking the condition can be written",
+    "exclusion": "its index goes with it and conflicting rows can be written",
+    "notnull": "NULLs can be written",
+}
+
+
+_CONTYPES = {
+    "CONSTR_PRIMARY": "primary",
+    "CONSTR_UNIQUE": "unique",
+    "CONSTR_FOREIGN": "foreign",
+    "CONSTR_CHECK": "check",
+    "CONSTR_EXCLUSION": "exclusion",
+    "CONSTR_NOTNULL": "notnull",
+}
+
+
+def _readded(fields: Node, name: str, known: Constraint | None) -> bool:
+    """The ALTER TABLE adds the constraint back: under the same name, or (when the model
+    knows the dropped one) the same kind on the same columns, or a new primary key for a
+    dropped primary key. The table is never without it."""
+    for sub, cmd in pgast.alter_commands(fields):
+        if sub == "AT_AddColumn" and known is not None and known.kind == "primary":
+            coldef = pgast.unwrap(cmd.get("def") or {}, "ColumnDef")
+            if pgast.has_constraint(coldef, "CONSTR_PRIMARY"):
+                return True
+        if sub != "AT_AddConstraint":
+            continue
+        con = pgast.unwrap(cmd.get("def") or {}, "Constraint")
+        if con.get("conname") == name:
+            return True
+        if known is None or _CONTYPES.get(con.get("contype", "")) != known.kind:
+            continue
+        keys = pgast.strings(con.get("keys")) or pgast.strings(con.get("fk_attrs"))
+        if known.kind == "primary" or (keys and set(keys) == set(known.columns)):
+            return True
+    return False
+
+
+def _readded_later(ctx: Context, table: str, name: str, known: Constraint | None) -> bool:
+    """A later statement of the file adds it back (inside one transaction other sessions
+    never see the table without it; outside, only for the moment between the statements)."""
+    for stmt in ctx.file.statements:
+        if stmt.index <= ctx.statement.index or stmt.node is None:
+            continue
+        if (
+            stmt.kind == "AlterTableStmt"
+            and pgast.relation_name(stmt.fields.get("relation")) == table
+            and _readded(stmt.fields, name, known)
+        ):
+            return True
+    return False
+
+
+def _dropped_later(ctx: Context, table: str, known: Constraint | None) -> bool:
+    """A later statement of the file drops the table, one of the constraint's columns, or
+    the table a foreign key references (drop-table / drop-column judge that)."""
+    columns = known.columns if known else ()
+    tables = {table, known.references} if known and known.references else {table}
+    for stmt in ctx.file.statements:
+        if stmt.index <= ctx.statement.index or stmt.node is None:
+            continue
+        fields = stmt.fields
+        if stmt.kind == "DropStmt" and fields.get("removeType") == "OBJECT_TABLE":
+            if any(pgast.object_name(obj) in tables for obj in fields.get("objects") or ()):
+                return True
+        elif (
+            stmt.kind == "AlterTableStmt"
+            and columns
+            and pgast.relation_name(fields.get("relation")) == table
+        ):
+            if any(
+                sub == "AT_DropColumn" and cmd.get("name") in columns
+                for sub, cmd in pgast.alter_commands(fields)
+            ):
+                return True
+    return False
+
+
+class DropConstraint(Rule):
+    code = "SS028"
+    name = "drop-constraint"
+    summary = "Dropping a constraint of an existing table loses integrity (and maybe an index)"
+    why = (
+        "The drop is a quick catalog change under an AccessExclusiveLock, but what the "
+        "constraint guaranteed is gone: a dropped UNIQUE or PRIMARY KEY also drops its index "
+        "(queries using it fall back to scans), a dropped FOREIGN KEY or CHECK lets bad rows "
+        "in, and putting it back later needs a validating scan or an index build. A drop that "
+        "the same file adds back (same name, or same kind on the same columns, or a new "
+        "primary key: a redefinition) is not reported, "
+        "nor one whose table, column or referenced table the same file drops afterwards."
+    )
+    safe_alternative = (
+        "Make sure nothing relies on the constraint or its index; to change a constraint, add "
+        "the new one (NOT VALID, then VALIDATE) before dropping the old one; to keep the "
+        "index of a UNIQUE constraint, create an equivalent index CONCURRENTLY first."
+    )
+    lock = LockMode.ACCESS_EXCLUSIVE
+    severity = Severity.WARNING
+    aliases = ("ban-drop-constraint", "CD101")
+    node_types = ("AlterTableStmt",)
+    examples = (
+        Bad("ALTER TABLE orders DROP CONSTRAINT orders_account_fk;"),
+        Bad(
+            "ALTER TABLE accounts DROP CONSTRAINT accounts_email_key;",
+            history=("CREATE TABLE accounts (id bigint, email text UNIQUE);",),
+            note="the unique index goes too",
+        ),
+        Good(
+            "BEGIN;\nALTER TABLE orders DROP CONSTRAINT orders_total_check;\n"
+            "ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total > 0) NOT VALID;\n"
+            "COMMIT;",
+            note="redefined in the same transaction",
+        ),
+        Good(
+            'BEGIN;\nALTER TABLE orders DROP CONSTRAINT "Order_account_fkey";\n'
+            "ALTER TABLE orders ADD CONSTRAINT orders_account_fk FOREIGN KEY (account_id) "
+            "REFERENCES accounts (id) ON DELETE CASCADE NOT VALID;\nCOMMIT;",
+            history=(
+                "CREATE TABLE orders (id bigint, account_id bigint "
+                'CONSTRAINT "Order_account_fkey" REFERENCES accounts (id));',
+            ),
+            note="replaced by an equivalent constraint under another name",
+        ),
+        Good(
+            "ALTER TABLE orders DROP CONSTRAINT orders_account_fk;\nDROP TABLE orders;",
+            note="the table itself goes (drop-table reports that)",
+        ),
+        Good(
+            "ALTER TABLE orders DROP CONSTRAINT orders_account_fk;\n"
+            "ALTER TABLE orders DROP COLUMN account_id;",
+            history=(
+                "CREATE TABLE orders (id bigint, account_id bigint "
+                "CONSTRAINT orders_account_fk REFERENCES accounts (id));",
+            ),
+            note="its column goes (drop-column reports that)",
+        ),
+        Good(
+            "ALTER TABLE orders DROP CONSTRAINT orders_total_check, "
+            "ADD CONSTRAINT orders_total_check CHECK (total > 0) NOT VALID;"
+        ),
+        Good(
+            "CREATE TABLE orders (id bigint, total numeric CONSTRAINT orders_total_check "
+            "CHECK (total >= 0));\nALTER TABLE orders DROP CONSTRAINT orders_total_check;",
+            note="a table created in the same file is not in use",
+        ),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        fields = pgast.unwrap(node)
+        if not pgast.is_table_alter(fields):
+            return
+        table = pgast.relation_name(fields.get("relation"))
+        if ctx.is_new(table):
+            return
+        for sub, cmd in pgast.alter_commands(fields):
+            if sub != "AT_DropConstraint":
+                continue
+            name = cmd.get("name", "")
+            known = ctx.schema.constraint(table, name)
+            if _readded(fields, name, known) or _readded_later(ctx, table, name, known):
+                continue
+            if _dropped_later(ctx, table, known):
+                continue
+            if known is not None and known.file == ctx.schema.file:
+                continue  # added earlier in this file: never relied on
+            consequence = _CONSEQUENCE.get(
+                known.kind if known else "", "what it guaranteed is no longer enforced"
+            )
+            yield self.report(
+                f"dropping constraint `{name}` of `{table}`: {consequence}",
+                help="check nothing relies on it; add any replacement (NOT VALID + VALIDATE) "
+                "before dropping",
+            )

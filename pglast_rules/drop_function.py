@@ -1,0 +1,95 @@
+"""SS049 drop-function: DROP FUNCTION / PROCEDURE / ROUTINE of an existing function."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter import pgast
+from linter.context import Context, Report
+from linter.fold import object_key, redefined_in_file
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule, Severity
+
+_KINDS = {
+    "OBJECT_FUNCTION": "function",
+    "OBJECT_PROCEDURE": "procedure",
+    "OBJECT_ROUTINE": "routine",
+}
+
+
+class DropFunction(Rule):
+    code = "SS049"
+    name = "drop-function"
+    summary = "Dropping a function breaks the code, triggers and defaults that call it"
+    why = (
+        "Once DROP FUNCTION commits, every caller fails: application queries, other functions "
+        "(their bodies are only checked when they run) and, with CASCADE, the triggers, "
+        "column defaults, views and constraints that use it are dropped silently along with it."
+    )
+    safe_alternative = (
+        "Remove every caller first and deploy; drop the function in a later migration. To "
+        "change a function use CREATE OR REPLACE FUNCTION, or drop and create it again in the "
+        "same transaction without CASCADE."
+    )
+    severity = Severity.WARNING
+    aliases = ("ban-drop-function",)
+    node_types = ("DropStmt",)
+    examples = (
+        Bad("DROP FUNCTION refresh_scores();"),
+        Bad("DROP PROCEDURE archive_old_rows;"),
+        Bad(
+            "DROP FUNCTION refresh_scores() CASCADE;\n"
+            "CREATE FUNCTION refresh_scores() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN RETURN NEW; END $$;",
+            note="CASCADE dropped the triggers using it; creating the function does not "
+            "bring them back",
+        ),
+        Good(
+            "CREATE FUNCTION refresh_scores() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN RETURN NEW; END $$;\n"
+            "DROP FUNCTION refresh_scores();",
+            note="created in the same file: nothing calls it yet",
+        ),
+        Good(
+            "DROP FUNCTION refresh_scores();\n"
+            "CREATE FUNCTION refresh_scores() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN RETURN NEW; END $$;",
+            note="dropped and created again in the same file: a redefinition",
+        ),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        fields = pgast.unwrap(node)
+        what = _KINDS.get(fields.get("removeType", ""))
+        if what is None:
+            return
+        cascade = fields.get("behavior") == "DROP_CASCADE"
+        for obj in fields.get("objects") or ():
+            key = object_key(fields["removeType"], obj)
+            if key is None or ctx.schema.is_new_object(key):
+                continue
+            redefined = redefined_in_file(ctx.file.statements, ctx.statement.index, key)
+            if redefined and not cascade:
+                continue
+            name = key.split(":", 1)[1]
+            if redefined:
+                yield self.report(
+                    f"DROP {what.upper()} `{name}` CASCADE also drops the triggers, defaults "
+                    "and views that use it; the file creates it again, but not necessarily "
+                    "what depended on it",
+                    help="drop the dependent triggers and views explicitly, without CASCADE",
+                )
+                continue
+            extra = (
+                "; CASCADE also drops the triggers, defaults and views that use it"
+                if cascade
+                else ""
+            )
+            yield self.report(
+                f"dropping {what} `{name}` breaks every query and function that still calls "
+                f"it{extra}",
+                help=(
+                    "remove its callers and deploy first; to change it use CREATE OR REPLACE, "
+                    "or drop and re-create it in one transaction without CASCADE"
+                ),
+            )

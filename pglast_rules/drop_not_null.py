@@ -1,0 +1,57 @@
+"""SS026 drop-not-null: readers that assume a value may now get NULL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter import pgast
+from linter.context import Context, Report
+from linter.locks import LockMode
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule, Severity
+
+
+class DropNotNull(Rule):
+    code = "SS026"
+    name = "drop-not-null"
+    summary = "DROP NOT NULL lets NULLs reach code that assumes the column always has a value"
+    why = (
+        "The change itself is a quick catalog update (AccessExclusiveLock, no scan), but once "
+        "new code writes NULLs, the application version still running, reports, exports and "
+        "downstream consumers that assume a value break. It is also hard to undo: SET NOT NULL "
+        "again needs a full table scan."
+    )
+    safe_alternative = (
+        "Make sure every reader handles NULL before deploying; or keep the column NOT NULL "
+        "with a sentinel default; or move the optional data to a new nullable column."
+    )
+    lock = LockMode.ACCESS_EXCLUSIVE
+    severity = Severity.WARNING
+    aliases = ("ban-drop-not-null",)
+    node_types = ("AlterTableStmt",)
+    examples = (
+        Bad("ALTER TABLE accounts ALTER COLUMN email DROP NOT NULL;"),
+        Good(
+            "CREATE TABLE accounts (id bigint, email text NOT NULL);\n"
+            "ALTER TABLE accounts ALTER COLUMN email DROP NOT NULL;",
+            note="nobody reads a table created in the same file yet",
+        ),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        fields = pgast.unwrap(node)
+        if not pgast.is_table_alter(fields):
+            return
+        table = pgast.relation_name(fields.get("relation"))
+        if ctx.is_new(table):
+            return
+        for sub, cmd in pgast.alter_commands(fields):
+            if sub != "AT_DropNotNull":
+                continue
+            column = cmd.get("name", "")
+            yield self.report(
+                f"DROP NOT NULL on `{table}.{column}`: code that assumes a value breaks when "
+                "NULLs arrive, and restoring NOT NULL later needs a full table scan",
+                help="check every reader handles NULL first, or keep NOT NULL with a sentinel "
+                "value",
+            )

@@ -1,0 +1,73 @@
+"""SS050 drop-type: DROP TYPE / DROP DOMAIN of an existing type."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter import pgast
+from linter.context import Context, Report
+from linter.fold import object_key, redefined_in_file
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule, Severity
+
+_KINDS = {"OBJECT_TYPE": "type", "OBJECT_DOMAIN": "domain"}
+
+
+class DropType(Rule):
+    code = "SS050"
+    name = "drop-type"
+    summary = "Dropping a type breaks the code that uses it; with CASCADE it drops columns"
+    why = (
+        "Queries and functions that cast to or return the type fail once DROP TYPE commits. "
+        "Without CASCADE the drop fails while a column still uses the type; with CASCADE "
+        "PostgreSQL drops those columns, and their data, without naming them."
+    )
+    safe_alternative = (
+        "Move every column and every piece of code off the type and deploy first, then drop "
+        "it in a later migration, without CASCADE so a forgotten column makes it fail loudly."
+    )
+    severity = Severity.WARNING
+    aliases = ("ban-drop-type", "ban-drop-domain")
+    node_types = ("DropStmt",)
+    examples = (
+        Bad('DROP TYPE "Role";'),
+        Bad("DROP DOMAIN email_address;"),
+        Bad("DROP TYPE mood CASCADE;", note="drops every column of type mood with its data"),
+        Good(
+            "CREATE TYPE mood AS ENUM ('happy', 'sad');\nDROP TYPE mood;",
+            note="created in the same file: nothing uses it yet",
+        ),
+        Good(
+            'ALTER TYPE "Role" RENAME TO "Role_old";\n'
+            "CREATE TYPE \"Role\" AS ENUM ('USER', 'ADMIN');\n"
+            'ALTER TABLE "User" ALTER COLUMN "role" TYPE "Role" USING ("role"::text::"Role");\n'
+            'DROP TYPE "Role_old";',
+            note="the usual way to change an enum: the old type, renamed and replaced",
+        ),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        fields = pgast.unwrap(node)
+        what = _KINDS.get(fields.get("removeType", ""))
+        if what is None:
+            return
+        cascade = fields.get("behavior") == "DROP_CASCADE"
+        for obj in fields.get("objects") or ():
+            key = object_key(fields["removeType"], obj)
+            if key is None or ctx.schema.is_new_object(key):
+                continue
+            if not cascade and redefined_in_file(ctx.file.statements, ctx.statement.index, key):
+                continue
+            name = key.split(":", 1)[1]
+            effect = (
+                "CASCADE drops every column of this type, and its data"
+                if cascade
+                else "queries and functions that still use it fail"
+            )
+            yield self.report(
+                f"dropping {what} `{name}`: {effect}",
+                help=(
+                    "move columns and code off the type and deploy first; drop it later "
+                    "without CASCADE"
+                ),
+            )

@@ -1,0 +1,116 @@
+"""SS056 mixed-ddl-and-data: one transaction both changes the schema and changes data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter import pgast
+from linter.context import Context, Report
+from linter.fold import data_target, is_ddl
+from linter.locks import LockMode
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule, Severity
+
+
+def _strong(ctx: Context, locks: dict[str, LockMode]) -> tuple[str, LockMode] | None:
+    found: tuple[str, LockMode] | None = None
+    for rel, mode in locks.items():
+        if not mode.blocks_writes or ctx.is_new_relation(rel):
+            continue
+        if found is None or mode.strength > found[1].strength:
+            found = (rel, mode)
+    return found
+
+
+class MixedDdlAndData(Rule):
+    code = "SS056"
+    name = "mixed-ddl-and-data"
+    summary = "A transaction that changes both the schema and the data of tables in use"
+    why = (
+        "DDL locks are held until the transaction ends. When the same transaction also "
+        "changes data, the DDL's lock (often an AccessExclusiveLock) is held for as long as the "
+        "data change takes, and the row locks of an earlier data change are held while the "
+        "DDL queues for its lock: reads and writes pile up, and a failure late in the data "
+        "change rolls back the schema change too."
+    )
+    safe_alternative = (
+        "Put schema changes and data changes in separate migrations (or separate "
+        "transactions): first the DDL, short and with a lock_timeout; then the data change, "
+        "batched, without DDL."
+    )
+    severity = Severity.WARNING
+    node_types = (
+        "AlterTableStmt",
+        "IndexStmt",
+        "CreateStmt",
+        "DropStmt",
+        "RenameStmt",
+        "CreateTrigStmt",
+        "TruncateStmt",
+        "ClusterStmt",
+        "ReindexStmt",
+        "RefreshMatViewStmt",
+        "InsertStmt",
+        "UpdateStmt",
+        "DeleteStmt",
+        "MergeStmt",
+        "CopyStmt",
+    )
+    examples = (
+        Bad(
+            "BEGIN;\nALTER TABLE accounts ADD COLUMN plan text;\n"
+            "UPDATE accounts SET plan = 'free' WHERE plan IS NULL;\n"
+            "UPDATE accounts SET plan = 'paid' WHERE plan = 'free';\nCOMMIT;",
+            note="reported once, at the first data change",
+        ),
+        Bad(
+            "UPDATE accounts SET email = lower(email) WHERE email <> lower(email);\n"
+            "CREATE UNIQUE INDEX accounts_email_key ON accounts (email);",
+            settings={"assume_in_transaction": True},
+            note="the runner's transaction keeps the UPDATE's row locks while the index builds",
+        ),
+        Good(
+            "BEGIN;\nCREATE TABLE plans (id bigint PRIMARY KEY, name text);\n"
+            "INSERT INTO plans VALUES (1, 'free'), (2, 'paid');\nCOMMIT;",
+            note="seeding a table created in the same transaction",
+        ),
+        Good(
+            "BEGIN;\nALTER TABLE accounts ADD COLUMN plan text;\nCOMMIT;\n"
+            "UPDATE accounts SET plan = 'free' WHERE id < 1000;",
+            note="separate transactions",
+        ),
+        Good(
+            "ALTER TABLE accounts ADD COLUMN plan text;\n"
+            "UPDATE accounts SET plan = 'free' WHERE id < 1000;",
+            note="no transaction around the file: each statement commits on its own",
+        ),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        if node is not ctx.statement.node or not ctx.tx.in_transaction:
+            return
+        tx = ctx.tx
+        # state before the statement
+        ddl_before = _strong(ctx, dict(tx.held))
+        data_before = {t for t in tx.dml_tables if not ctx.is_new(t)}
+        if ddl_before and data_before:
+            return  # already mixed (and reported) earlier in this transaction
+        kind = pgast.kind(node)
+        data_now = {t for t in data_target(node) if not ctx.is_new(t)}
+        ddl_now = _strong(ctx, dict(ctx.effects.locks)) if is_ddl(kind) else None
+        if data_now and ddl_before:
+            rel, mode = ddl_before
+            table = next(iter(sorted(data_now)))
+            yield self.report(
+                f"this transaction changed the schema (it holds {mode.describe()} on `{rel}`) "
+                f"and now changes the data of `{table}`: the lock stays held while it runs",
+                help="move the data change to its own migration or transaction, batched",
+            )
+        elif ddl_now and data_before:
+            rel, mode = ddl_now
+            table = next(iter(sorted(data_before)))
+            yield self.report(
+                f"this transaction changed the data of `{table}` and now takes "
+                f"{mode.describe()} on `{rel}`: the rows stay locked while it waits and runs",
+                help="run the DDL in its own transaction, before or after the data change",
+            )

@@ -1,0 +1,69 @@
+"""SS025 rename-table: renaming an existing table breaks running code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter import pgast
+from linter.context import Context, Report
+from linter.locks import LockMode
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule
+
+
+def _view_created_later(ctx: Context, name: str) -> bool:
+    """A later statement of the file creates a view with the table's old name."""
+    for stmt in ctx.file.statements:
+        if stmt.index <= ctx.statement.index or stmt.kind != "ViewStmt":
+            continue
+        if pgast.relation_name(stmt.fields.get("view")) == name:
+            return True
+    return False
+
+
+class RenameTable(Rule):
+    code = "SS025"
+    name = "rename-table"
+    summary = "Renaming a table breaks the application code still using the old name"
+    why = (
+        "The rename is instant (a catalog change under a brief AccessExclusiveLock), but the "
+        "application version running during the deploy still queries the old name and fails "
+        "until every instance runs new code. Tables created in the same file are not in use "
+        "and are not reported; nor is a rename followed, in the same file, by a view with the "
+        "old name (the usual compatibility shim)."
+    )
+    safe_alternative = (
+        "In one transaction: `ALTER TABLE old RENAME TO new; CREATE VIEW old AS SELECT * FROM "
+        "new;` (a simple view is updatable, so old code keeps working); drop the view once no "
+        "code uses the old name."
+    )
+    lock = LockMode.ACCESS_EXCLUSIVE
+    aliases = ("renaming-table", "rename_table", "BC101")
+    node_types = ("RenameStmt",)
+    examples = (
+        Bad("ALTER TABLE accounts RENAME TO customers;"),
+        Good(
+            "BEGIN;\nALTER TABLE accounts RENAME TO customers;\n"
+            "CREATE VIEW accounts AS SELECT * FROM customers;\nCOMMIT;",
+            note="the view keeps the old name working",
+        ),
+        Good(
+            "CREATE TABLE accounts_new (id bigint);\nALTER TABLE accounts_new RENAME TO accounts;",
+            note="nobody uses a table created in the same file yet",
+        ),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        fields = pgast.unwrap(node)
+        if fields.get("renameType") != "OBJECT_TABLE":
+            return
+        table = pgast.relation_name(fields.get("relation"))
+        if ctx.is_new(table) or _view_created_later(ctx, table):
+            return
+        new = fields.get("newname", "")
+        yield self.report(
+            f"renaming `{table}` to `{new}` breaks every running query that still uses the old "
+            "name",
+            help=f"rename and `CREATE VIEW {table} AS SELECT * FROM {new}` in one transaction; "
+            "drop the view later",
+        )

@@ -1,0 +1,93 @@
+"""SS011 require-lock-timeout: a blocking lock on an existing table with no lock_timeout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter.context import Context, Report, existing_locks
+from linter.effects import LOCKING_STATEMENTS
+from linter.locks import LockMode
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule
+
+THRESHOLD = LockMode.ROW_EXCLUSIVE  # DML's own lock: anything stronger blocks someone
+
+
+class RequireLockTimeout(Rule):
+    code = "SS011"
+    name = "require-lock-timeout"
+    summary = "A statement waits for a blocking lock on an existing table with no lock_timeout"
+    why = (
+        "A statement that needs a lock stronger than RowExclusiveLock waits behind every "
+        "transaction that touches the table; while it waits, its queued request blocks every "
+        "later query that conflicts with it (for an AccessExclusiveLock: all reads and "
+        "writes). Without lock_timeout the wait is unbounded, so one long-running query turns "
+        "a millisecond ALTER into an outage. Reported once per file, at the first such "
+        "statement."
+    )
+    safe_alternative = (
+        "Start the file (or the transaction, with `SET LOCAL`) with `SET lock_timeout = "
+        "'2s'` and retry the migration when it times out; or let the runner set it for every "
+        "file with the `preamble` setting (e.g. `preamble = [\"SET lock_timeout = '2s'\"]`)."
+    )
+    lock = LockMode.ACCESS_EXCLUSIVE
+    aliases = ("E9", "lock_timeout")
+    node_types = LOCKING_STATEMENTS
+    examples = (
+        Bad("ALTER TABLE accounts ADD COLUMN nickname text;"),
+        Bad(
+            "SET lock_timeout = '2s';\nRESET lock_timeout;\n"
+            "ALTER TABLE accounts ADD COLUMN nickname text;",
+            note="RESET turns the timeout off again",
+        ),
+        Bad(
+            "BEGIN;\nSET LOCAL lock_timeout = '2s';\nCOMMIT;\n"
+            "ALTER TABLE accounts ADD COLUMN nickname text;",
+            note="SET LOCAL ends with its transaction",
+        ),
+        Bad(
+            "SET lock_timeout = 0;\nCREATE INDEX accounts_email_idx ON accounts (email);",
+            note="0 disables the timeout",
+        ),
+        Good("SET lock_timeout = '2s';\nALTER TABLE accounts ADD COLUMN nickname text;"),
+        Good(
+            "BEGIN;\nSET LOCAL lock_timeout = '2s';\n"
+            "ALTER TABLE accounts ADD COLUMN nickname text;\nCOMMIT;"
+        ),
+        Good(
+            "SELECT set_config('lock_timeout', '2s', false);\n"
+            "ALTER TABLE accounts ADD COLUMN nickname text;"
+        ),
+        Good(
+            "ALTER TABLE accounts ADD COLUMN nickname text;",
+            settings={"preamble": ("SET lock_timeout = '2s'",)},
+            note="the runner sets it before each file (`preamble`)",
+        ),
+        Good(
+            "CREATE TABLE accounts (id bigint);\nCREATE INDEX accounts_id_idx ON accounts (id);",
+            note="a table created in the same file is not in use",
+        ),
+        Good(
+            "UPDATE accounts SET plan = 'free' WHERE plan IS NULL;",
+            note="RowExclusiveLock only conflicts with DDL",
+        ),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        if node is not ctx.statement.node or ctx.tx.lock_timeout is not None:
+            return
+        earlier = ctx.tx.locked_without_lock_timeout
+        if earlier is not None and earlier.strength > THRESHOLD.strength:
+            return  # reported at the first such statement of the file
+        locks = existing_locks(ctx.schema, ctx.effects)
+        blocking = {rel: m for rel, m in locks.items() if m.strength > THRESHOLD.strength}
+        if not blocking:
+            return
+        rel, mode = max(blocking.items(), key=lambda item: item[1].strength)
+        yield self.report(
+            f"this statement waits for {mode.describe()} on `{rel}` with no lock_timeout: "
+            "while it waits in the lock queue, every conflicting query on the table queues "
+            "behind it",
+            help="put `SET lock_timeout = '2s';` before it (or configure a `preamble`) and "
+            "retry on timeout",
+        )

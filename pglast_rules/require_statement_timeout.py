@@ -1,0 +1,74 @@
+"""SS012 require-statement-timeout: a write-blocking statement with no statement_timeout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter.context import Context, Report, existing_locks
+from linter.effects import LOCKING_STATEMENTS
+from linter.locks import LockMode
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule, Severity
+
+# ShareUpdateExclusiveLock and weaker let reads and writes go on: CREATE INDEX CONCURRENTLY and
+# VALIDATE CONSTRAINT want a long (or no) statement_timeout, so they are not asked for one.
+THRESHOLD = LockMode.SHARE_UPDATE_EXCLUSIVE
+
+
+class RequireStatementTimeout(Rule):
+    code = "SS012"
+    name = "require-statement-timeout"
+    summary = "A statement blocks writes on an existing table with no statement_timeout"
+    why = (
+        "Once it has its lock, a statement that holds ShareLock or stronger blocks writes (an "
+        "AccessExclusiveLock blocks reads too) for as long as it runs. Without "
+        "statement_timeout an unexpectedly slow scan, rewrite or index build keeps the table "
+        "blocked with no limit. Statements whose strongest lock is ShareUpdateExclusiveLock or "
+        "weaker (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT) are exempt: they should run "
+        "long. Reported once per file, at the first such statement."
+    )
+    safe_alternative = (
+        "`SET statement_timeout = '5s'` (or `SET LOCAL` in the transaction) before blocking "
+        "DDL, and `SET statement_timeout = 0` before CREATE INDEX CONCURRENTLY / VALIDATE; or "
+        "set it for every file with the `preamble` setting."
+    )
+    lock = LockMode.SHARE
+    severity = Severity.WARNING
+    aliases = ("statement_timeout",)
+    node_types = LOCKING_STATEMENTS
+    examples = (
+        Bad("ALTER TABLE accounts ADD COLUMN nickname text;"),
+        Bad(
+            "BEGIN;\nSELECT set_config('statement_timeout', '5s', true);\nCOMMIT;\n"
+            "CREATE INDEX accounts_email_idx ON accounts (email);",
+            note="a local set_config ends with its transaction",
+        ),
+        Good("SET statement_timeout = '5s';\nALTER TABLE accounts ADD COLUMN nickname text;"),
+        Good(
+            "CREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);",
+            note="ShareUpdateExclusiveLock: reads and writes go on, a long run harms no one",
+        ),
+        Good("ALTER TABLE accounts VALIDATE CONSTRAINT accounts_email_check;"),
+        Good(
+            "ALTER TABLE accounts ADD COLUMN nickname text;",
+            settings={"preamble": ("SET statement_timeout = '5s'",)},
+        ),
+        Good("CREATE TABLE accounts (id bigint);\nALTER TABLE accounts ADD COLUMN email text;"),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        if node is not ctx.statement.node or ctx.tx.statement_timeout is not None:
+            return
+        earlier = ctx.tx.locked_without_statement_timeout
+        if earlier is not None and earlier.strength > THRESHOLD.strength:
+            return  # reported at the first such statement of the file
+        locks = existing_locks(ctx.schema, ctx.effects)
+        blocking = {rel: m for rel, m in locks.items() if m.strength > THRESHOLD.strength}
+        if not blocking:
+            return
+        rel, mode = max(blocking.items(), key=lambda item: item[1].strength)
+        yield self.report(
+            f"this statement holds {mode.describe()} on `{rel}` with no statement_timeout: "
+            "if it runs long, the table stays blocked for as long as it runs",
+            help="put `SET statement_timeout = '5s';` before it (or configure a `preamble`)",
+        )

@@ -1,0 +1,56 @@
+"""SS045 truncate: TRUNCATE of an existing table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter import pgast
+from linter.context import Context, Report
+from linter.locks import LockMode
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule
+
+
+class Truncate(Rule):
+    code = "SS045"
+    name = "truncate"
+    summary = "TRUNCATE deletes every row under an AccessExclusiveLock"
+    why = (
+        "TRUNCATE takes an AccessExclusiveLock on each table (reads and writes wait, and the "
+        "request queues behind running queries) and removes all rows at once; there is no undo "
+        "after commit. With CASCADE it also empties every table that references these through "
+        "a foreign key, which the statement does not name."
+    )
+    safe_alternative = (
+        "If the data must go, make sure nothing uses the table any more and take a backup; to "
+        "empty a table in use, DELETE in small batches. Never use CASCADE in a migration: list "
+        "every table to empty explicitly."
+    )
+    lock = LockMode.ACCESS_EXCLUSIVE
+    aliases = ("ban-truncate-cascade",)
+    node_types = ("TruncateStmt",)
+    examples = (
+        Bad("TRUNCATE sessions;"),
+        Bad("TRUNCATE accounts CASCADE;", note="also empties every table referencing accounts"),
+        Good(
+            "CREATE TABLE import_staging (id bigint);\nTRUNCATE import_staging;",
+            note="a table created in the same file holds nothing anyone relies on",
+        ),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        fields = pgast.unwrap(node)
+        cascade = fields.get("behavior") == "DROP_CASCADE"
+        for item in fields.get("relations") or ():
+            table = pgast.relation_name(pgast.unwrap(item, "RangeVar"))
+            if ctx.is_new(table):
+                continue
+            extra = "; CASCADE also empties every table with a foreign key to it" if cascade else ""
+            yield self.report(
+                f"TRUNCATE `{table}` deletes all its rows under "
+                f"{LockMode.ACCESS_EXCLUSIVE.describe()}{extra}",
+                help=(
+                    "make sure nothing uses the data; to empty a table in use, DELETE in "
+                    "batches; list tables explicitly instead of CASCADE"
+                ),
+            )

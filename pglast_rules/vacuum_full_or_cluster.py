@@ -1,0 +1,82 @@
+"""SS043 vacuum-full-or-cluster: VACUUM FULL and CLUSTER rewrite under an exclusive lock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter import pgast
+from linter.context import Context, Report
+from linter.locks import LockMode
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule
+
+_HELP = (
+    "use pg_repack or pg_squeeze, which rebuild the table online and take an exclusive lock "
+    "only for a short swap at the end; or schedule a maintenance window"
+)
+
+
+class VacuumFullOrCluster(Rule):
+    code = "SS043"
+    name = "vacuum-full-or-cluster"
+    summary = "VACUUM FULL and CLUSTER rewrite the table under an AccessExclusiveLock"
+    why = (
+        "VACUUM FULL and CLUSTER write a complete new copy of the table and its indexes while "
+        "holding an AccessExclusiveLock: no query can read or write the table until the copy "
+        "is done, and the disk needs room for both copies. Without a table name they do this "
+        "to every table (CLUSTER: every table clustered before)."
+    )
+    safe_alternative = (
+        "Use the pg_repack or pg_squeeze extension, which rebuild the table online and lock it "
+        "only briefly to swap the files. Plain VACUUM (no FULL) never blocks reads or writes."
+    )
+    lock = LockMode.ACCESS_EXCLUSIVE
+    rewrites = True
+    aliases = ("prefer-repack",)
+    node_types = ("VacuumStmt", "ClusterStmt")
+    examples = (
+        Bad("VACUUM FULL accounts;"),
+        Bad("VACUUM (FULL, ANALYZE) accounts;"),
+        Bad("CLUSTER accounts USING accounts_pkey;"),
+        Bad("CLUSTER;", note="every table clustered before"),
+        Good("VACUUM ANALYZE accounts;"),
+        Good("VACUUM (FULL false) accounts;"),
+        Good(
+            "CREATE TABLE accounts (id bigint PRIMARY KEY);\nCLUSTER accounts USING accounts_pkey;",
+            note="a table created in the same file is empty and unused",
+        ),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        kind = pgast.kind(node)
+        fields = node[kind]
+        if kind == "VacuumStmt":
+            if not fields.get("is_vacuumcmd") or not pgast.option_enabled(
+                fields.get("options"), "full"
+            ):
+                return
+            what = "VACUUM FULL"
+            tables = [
+                pgast.relation_name(pgast.unwrap(item, "VacuumRelation").get("relation"))
+                for item in fields.get("rels") or ()
+            ]
+        else:
+            what = "CLUSTER"
+            rel = fields.get("relation")
+            tables = [pgast.relation_name(rel)] if rel else []
+        if not tables:
+            yield self.report(
+                f"{what} without a table rewrites every "
+                f"{'table' if what == 'VACUUM FULL' else 'previously clustered table'}, each "
+                f"under {LockMode.ACCESS_EXCLUSIVE.describe()}",
+                help=_HELP,
+            )
+            return
+        for table in tables:
+            if ctx.is_new(table):
+                continue
+            yield self.report(
+                f"{what} rewrites `{table}` and its indexes under "
+                f"{LockMode.ACCESS_EXCLUSIVE.describe()} until the copy is done",
+                help=_HELP,
+            )

@@ -1,0 +1,142 @@
+"""The lock model (``linter/effects.py``): facts checked against PostgreSQL's behaviour."""
+
+from __future__ import annotations
+
+from linter.effects import (
+    LOCKING_STATEMENTS,
+    add_column_kind_rewrites,
+    add_column_rewrites,
+    statement_effects,
+)
+from linter.locks import LockMode
+from linter.parsing import parse
+from linter.pgast import unwrap
+from linter.schema import Schema
+
+
+def _effects(sql: str, target: int = 15):  # type: ignore[no-untyped-def]
+    node = parse(sql).statements[0].node
+    return statement_effects(node, Schema(), target)
+
+
+def _coldef(sql: str):  # type: ignore[no-untyped-def]
+    node = parse(sql).statements[0].node
+    assert node is not None
+    cmd = unwrap(node["AlterTableStmt"]["cmds"][0], "AlterTableCmd")
+    return unwrap(cmd["def"], "ColumnDef")
+
+
+def test_add_foreign_key_takes_share_row_exclusive_on_both_tables() -> None:
+    # verified on PostgreSQL 18: pg_locks shows ShareRowExclusiveLock on both tables
+    fx = _effects(
+        "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (account_id) REFERENCES accounts (id)"
+    )
+    assert fx.locks["public.orders"] is LockMode.SHARE_ROW_EXCLUSIVE
+    assert fx.locks["public.accounts"] is LockMode.SHARE_ROW_EXCLUSIVE
+    assert set(fx.scans) == {"public.orders", "public.accounts"}
+
+
+def test_foreign_key_with_another_subcommand_keeps_the_stronger_lock() -> None:
+    fx = _effects(
+        "ALTER TABLE orders ADD COLUMN note text, "
+        "ADD CONSTRAINT fk FOREIGN KEY (account_id) REFERENCES accounts (id) NOT VALID"
+    )
+    assert fx.locks["public.orders"] is LockMode.ACCESS_EXCLUSIVE
+    assert not fx.scans
+
+
+def test_add_column_with_check_scans() -> None:
+    # verified on PostgreSQL 18: pg_stat_user_tables.seq_scan grows by one
+    assert _effects("ALTER TABLE t ADD COLUMN d int CHECK (d > 0)").scans == ("public.t",)
+    assert _effects("ALTER TABLE t ADD COLUMN d int").scans == ()
+
+
+def test_column_kind_rewrites_are_separate_from_default_rewrites() -> None:
+    serial = _coldef("ALTER TABLE t ADD COLUMN s bigserial")
+    volatile = _coldef("ALTER TABLE t ADD COLUMN u uuid DEFAULT gen_random_uuid()")
+    virtual = _coldef("ALTER TABLE t ADD COLUMN g int GENERATED ALWAYS AS (a + 1) VIRTUAL")
+    stored = _coldef("ALTER TABLE t ADD COLUMN g int GENERATED ALWAYS AS (a + 1) STORED")
+    assert add_column_kind_rewrites(serial, 15)
+    assert add_column_kind_rewrites(volatile, 15) is None
+    assert add_column_rewrites(volatile, 15)
+    assert add_column_kind_rewrites(stored, 18)
+    assert add_column_kind_rewrites(virtual, 18) is None
+
+
+def test_locking_statements_cover_every_kind_the_model_locks() -> None:
+    samples = [
+        "ALTER TABLE t ADD COLUMN c int",
+        "CREATE INDEX i ON t (c)",
+        "DROP TABLE t",
+        "ALTER TABLE t RENAME TO u",
+        "REINDEX TABLE t",
+        "VACUUM FULL t",
+        "CLUSTER t USING i",
+        "TRUNCATE t",
+        "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()",
+        "UPDATE t SET c = 1",
+        "DELETE FROM t",
+        "INSERT INTO t VALUES (1)",
+        "LOCK TABLE t",
+        "CREATE TABLE u (id int REFERENCES t (id))",
+        "REFRESH MATERIALIZED VIEW m",
+    ]
+    for sql in samples:
+        node = parse(sql).statements[0].node
+        assert node is not None
+        assert statement_effects(node, Schema(), 15).locks, sql
+        assert next(iter(node)) in LOCKING_STATEMENTS, sql
+
+
+# --- part B: REINDEX / VACUUM options, ATTACH PARTITION proof, ALTER INDEX SET TABLESPACE ---
+def _history_effects(history: str, sql: str, target: int = 15):  # type: ignore[no-untyped-def]
+    from linter.fold import apply_schema
+
+    schema = Schema()
+    for stmt in parse(history).statements:
+        schema = apply_schema(schema, stmt.node)
+    schema = schema.end_file()
+    node = parse(sql).statements[0].node
+    return statement_effects(node, schema, target)
+
+
+def test_options_switched_off_are_not_taken_as_on() -> None:
+    assert _effects("REINDEX (CONCURRENTLY false) TABLE t").locks["public.t"] is LockMode.SHARE
+    assert _effects("REINDEX (CONCURRENTLY) TABLE t").locks["public.t"] is (
+        LockMode.SHARE_UPDATE_EXCLUSIVE
+    )
+    off = _effects("VACUUM (FULL false) t")
+    assert off.locks["public.t"] is LockMode.SHARE_UPDATE_EXCLUSIVE and not off.rewrites
+    on = _effects("VACUUM (FULL true) t")
+    assert on.locks["public.t"] is LockMode.ACCESS_EXCLUSIVE and on.rewrites == ("public.t",)
+
+
+def test_attach_partition_scan_is_skipped_with_a_validated_check_on_the_key() -> None:
+    history = (
+        "CREATE TABLE p (id bigint, at date) PARTITION BY RANGE (at);\n"
+        "CREATE TABLE c (id bigint, at date);\n"
+        "ALTER TABLE c ADD CONSTRAINT c_at CHECK (at >= '2024-01-01' AND at < '2025-01-01');"
+    )
+    attach = "ALTER TABLE p ATTACH PARTITION c FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')"
+    proven = _history_effects(history, attach)
+    assert proven.scans == ()
+    assert proven.locks["public.p"] is LockMode.SHARE_UPDATE_EXCLUSIVE
+    assert proven.locks["public.c"] is LockMode.ACCESS_EXCLUSIVE
+    other_column = history.rsplit("\n", 1)[0] + "\nALTER TABLE c ADD CHECK (id > 0);"
+    unproven = _history_effects(other_column, attach)
+    assert unproven.scans == ("public.c",)
+    unproven = _history_effects(history.rsplit("\n", 1)[0], attach)
+    assert unproven.scans == ("public.c",)
+    not_valid = _history_effects(
+        history.replace("2025-01-01');", "2025-01-01') NOT VALID;"), attach
+    )
+    assert not_valid.scans == ("public.c",)
+    assert _history_effects(history, attach, target=11).locks["public.p"] is (
+        LockMode.ACCESS_EXCLUSIVE
+    )
+
+
+def test_alter_index_set_tablespace_copies_the_index() -> None:
+    effects = _effects("ALTER INDEX i SET TABLESPACE fast")
+    assert effects.rewrites == ("public.i",)
+    assert effects.locks["public.i"] is LockMode.ACCESS_EXCLUSIVE
