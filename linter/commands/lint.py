@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import click
@@ -12,7 +14,7 @@ from ..registry import RegistryError, load_rules
 from ..rule import Severity
 from .options import build_config, check_rule_names, known_names, settings_options
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "gcc", "markdown")
 
 
 @click.command()
@@ -24,7 +26,8 @@ FORMATS = ("text", "json")
     type=click.Choice(FORMATS),
     default="text",
     show_default=True,
-    help="Output format.",
+    help="Output format: text, json, sarif (SARIF 2.1.0), github (workflow annotations), "
+    "gitlab (Code Quality), junit, gcc (one line per finding), markdown (migration plan).",
 )
 @click.option(
     "--stdin-filename",
@@ -38,11 +41,47 @@ FORMATS = ("text", "json")
     default=None,
     help="Lowest severity that makes the exit code 1 (default: warning).",
 )
+@click.option(
+    "--diff",
+    "diff_ref",
+    metavar="REF",
+    default=None,
+    help="Report only files added or changed since the git REF (its merge base with HEAD); "
+    "the other files are read as history. Editing a file that existed at REF is reported "
+    "as edited-applied-migration.",
+)
+@click.option(
+    "--baseline",
+    "baseline_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Hide the findings recorded in FILE (see `sqlsafe baseline write`).",
+)
+@click.option(
+    "--stats",
+    "stats_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Table sizes from `sqlsafe stats`: a rewrite or scan of a tiny table becomes a "
+    "note, of a large one an error, and the message gives the size and lock time.",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    default=False,
+    help="Do not read or write the result cache (see $SQLSAFE_CACHE_DIR).",
+)
 def lint(
     paths: tuple[str, ...],
     output_format: str,
     stdin_filename: str,
     fail_on: str | None,
+    diff_ref: str | None,
+    baseline_file: str | None,
+    no_cache: bool,
+    stats_file: str | None = None,
     **options: Any,
 ) -> int:
     """Lint migration FILES and directories (every *.sql below a directory; - for stdin).
@@ -59,9 +98,55 @@ def lint(
     except RegistryError as exc:
         raise click.UsageError(str(exc)) from exc
     check_rule_names(config, known_names(rules))
-    result = lint_paths(paths, config, rules=rules, stdin_name=stdin_filename)
-    from ..reporters import get_reporter
+    baseline = None
+    if baseline_file is not None:
+        from ..baseline import BaselineError, load_baseline
 
+        try:
+            baseline = load_baseline(Path(baseline_file))
+        except BaselineError as exc:
+            raise click.UsageError(str(exc)) from exc
+    only = edited = None
+    if diff_ref is not None:
+        from ..gitdiff import GitError, changed_files
+
+        try:
+            changes = changed_files(diff_ref)
+        except GitError as exc:
+            raise click.UsageError(f"--diff {diff_ref}: {exc}") from exc
+        only, edited = changes.changed, changes.modified
+    from ..reporters import NEEDS_STATEMENTS, get_reporter
+
+    cache = None
+    if not no_cache:
+        from ..cache import ResultCache, default_cache_dir
+
+        cache = ResultCache(default_cache_dir(config.path))
+    result = lint_paths(
+        paths,
+        config,
+        rules=rules,
+        stdin_name=stdin_filename,
+        explain=output_format in NEEDS_STATEMENTS or stats_file is not None,
+        only=only,
+        edited=edited or (),
+        cache=cache,
+    )
+    if baseline is not None:
+        result.findings, _hidden = baseline.filter(result.findings)
+        if result.statements:
+            kept = set(result.findings)
+            result.statements = [
+                replace(s, findings=tuple(f for f in s.findings if f in kept))
+                for s in result.statements
+            ]
+    if stats_file is not None:
+        from ..stats import StatsError, grade, load_stats
+
+        try:
+            result = grade(result, load_stats(stats_file), rules)
+        except StatsError as exc:
+            raise click.UsageError(str(exc)) from exc
     get_reporter(output_format).report(result, rules, sys.stdout)
     threshold = Severity(config.settings.fail_on).rank
     failing = any(f.severity.rank >= threshold for f in result.findings)

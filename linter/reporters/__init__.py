@@ -25,10 +25,55 @@ def _json() -> Reporter:
     return JsonReporter()
 
 
+def _sarif() -> Reporter:
+    from .sarif import SarifReporter
+
+    return SarifReporter()
+
+
+def _github() -> Reporter:
+    from .github import GithubReporter
+
+    return GithubReporter()
+
+
+def _gitlab() -> Reporter:
+    from .gitlab import GitlabReporter
+
+    return GitlabReporter()
+
+
+def _junit() -> Reporter:
+    from .junit import JunitReporter
+
+    return JunitReporter()
+
+
+def _gcc() -> Reporter:
+    from .gcc import GccReporter
+
+    return GccReporter()
+
+
+def _markdown() -> Reporter:
+    from .markdown import MarkdownReporter
+
+    return MarkdownReporter()
+
+
 REPORTERS: dict[str, Callable[[], Reporter]] = {
     "text": _text,
     "json": _json,
+    "sarif": _sarif,
+    "github": _github,
+    "gitlab": _gitlab,
+    "junit": _junit,
+    "gcc": _gcc,
+    "markdown": _markdown,
 }
+
+# formats that need per-statement effects (``lint_paths(..., explain=True)``)
+NEEDS_STATEMENTS = frozenset({"markdown"})
 
 
 def get_reporter(name: str) -> Reporter:

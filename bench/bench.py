@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Benchmark sqlsafe against squawk on a corpus of migrations.
+
+    python3 bench/bench.py [CORPUS] [--runs N] [--skip-scaling]
+
+Runs the commands alternately (sqlsafe, squawk, sqlsafe, ...) so that machine noise hits
+both alike, and prints the median wall time of each, the ratio, and each process's peak
+memory (``ru_maxrss`` from ``os.wait4``). Both tools print one line per finding (sqlsafe
+``--format gcc``, squawk ``--reporter gcc``) to /dev/null.
+
+Measured:
+  cold      whole corpus, no cache (``--no-cache``) vs squawk
+  warm      whole corpus again with a warm result cache vs squawk
+  one file  ``sqlsafe lint`` on one small file (what pre-commit runs) vs ``python -c pass``
+  scaling   1x, 2x and 4x copies of the corpus (separate histories side by side in a
+            temporary directory): time and peak memory should grow linearly
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def sqlsafe_cmd() -> list[str]:
+    exe = shutil.which("sqlsafe")
+    return [exe] if exe else [sys.executable, "-m", "linter"]
+
+
+def measure(cmd: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one run; output discarded."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+        cwd=REPO,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} exited with {proc.returncode}")
+    return elapsed, int(usage.ru_maxrss)
+
+
+def alternate(
+    commands: dict[str, tuple[list[str], dict[str, str] | None]], runs: int
+) -> dict[str, tuple[float, int]]:
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    peaks: dict[str, int] = {name: 0 for name in commands}
+    for cmd, env in commands.values():  # one warm-up run each (file system cache)
+        measure(cmd, env)
+    for _ in range(runs):
+        for name, (cmd, env) in commands.items():
+            elapsed, rss = measure(cmd, env)
+            times[name].append(elapsed)
+            peaks[name] = max(peaks[name], rss)
+    return {name: (statistics.median(times[name]), peaks[name]) for name in commands}
+
+
+def row(label: str, a: str, b: str, res: dict[str, tuple[float, int]]) -> str:
+    (ta, ma), (tb, mb) = res[a], res[b]
+    return (
+        f"| {label} | {ta * 1000:.0f} ms ({ma / 1024:.0f} MB) | {tb * 1000:.0f} ms "
+        f"({mb / 1024:.0f} MB) | {ta / tb:.2f} |"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS))
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--skip-scaling", action="store_true")
+    args = parser.parse_args(argv)
+    corpus = Path(args.corpus).resolve()
+    if not corpus.is_dir():
+        raise SystemExit(f"{corpus}: not a directory")
+    sqlsafe = sqlsafe_cmd()
+    squawk = shutil.which("squawk")
+    small = next(p for p in sorted(corpus.rglob("*.sql")) if 200 < p.stat().st_size < 2000)
+
+    print(f"corpus: {corpus} ({sum(1 for _ in corpus.rglob('*.sql'))} .sql files)")
+    print(f"sqlsafe: {' '.join(sqlsafe)}; squawk: {squawk or 'not installed'}")
+    print(f"cpus: {os.cpu_count()}; runs per command: {args.runs} (medians)\n")
+    print("| measurement | sqlsafe | other | ratio |")
+    print("|---|---|---|---|")
+
+    with tempfile.TemporaryDirectory(prefix="sqlsafe-bench-") as tmp:
+        cache_env = {"SQLSAFE_CACHE_DIR": str(Path(tmp) / "cache")}
+        lint = [*sqlsafe, "lint", str(corpus), "--format", "gcc"]
+        commands: dict[str, tuple[list[str], dict[str, str] | None]] = {
+            "cold": ([*lint, "--no-cache"], None),
+            "warm": (lint, cache_env),
+        }
+        if squawk:
+            commands["squawk"] = (
+                [squawk, "--reporter", "gcc", str(corpus / "**" / "*.sql")],
+                None,
+            )
+        res = alternate(commands, args.runs)
+        if squawk:
+            print(row("whole corpus, cold (no cache) vs squawk", "cold", "squawk", res))
+            print(row("whole corpus, warm cache vs squawk", "warm", "squawk", res))
+        else:
+            print(row("whole corpus, warm vs cold", "warm", "cold", res))
+
+        one = {
+            "one": ([*sqlsafe, "lint", str(small), "--no-cache"], None),
+            "pass": ([sys.executable, "-c", "pass"], None),
+        }
+        res_one = alternate(one, max(args.runs, 15))
+        print(row(f"one small file ({small.name}) vs `python -c pass`", "one", "pass", res_one))
+
+        if not args.skip_scaling:
+            base: tuple[float, int] | None = None
+            for copies in (1, 2, 4):
+                root = Path(tmp) / f"x{copies}"
+                for i in range(copies):
+                    shutil.copytree(corpus, root / f"copy{i}")
+                cmd = [*sqlsafe, "lint", str(root), "--format", "gcc", "--no-cache"]
+                t, m = alternate({"s": (cmd, None)}, max(3, args.runs // 2))["s"]
+                base = base or (t, m)
+                print(
+                    f"| scaling {copies}x corpus | {t * 1000:.0f} ms ({m / 1024:.0f} MB) | "
+                    f"1x: {base[0] * 1000:.0f} ms | {t / base[0]:.2f} |"
+                )
+                shutil.rmtree(root)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Baselines: record today's findings so that only new ones fail the run.
+
+A finding is matched by rule, path (relative to the baseline file) and the statement's
+text with whitespace normalised, never by line number: edits above a recorded finding do
+not bring it back.  Identical statements are counted, so a second copy of a recorded
+hazard is still reported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .engine import Finding
+
+FORMAT_VERSION = 1
+
+
+class BaselineError(Exception):
+    """The baseline file cannot be read or is not a sqlsafe baseline."""
+
+
+def _normalise(sql: str) -> str:
+    return " ".join(sql.split())
+
+
+def _rel(path: str, base: Path) -> str:
+    if path.startswith("<"):  # <stdin> and other pseudo paths
+        return path
+    try:
+        rel = os.path.relpath(os.path.abspath(path), base)
+    except ValueError:
+        rel = os.path.abspath(path)
+    return rel.replace(os.sep, "/")
+
+
+def finding_key(finding: Finding, base: Path) -> tuple[str, str, str]:
+    return (finding.rule, _rel(finding.path, base), _normalise(finding.sql or finding.message))
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    base: Path  # directory the recorded paths are relative to
+    counts: Counter[tuple[str, str, str]]
+
+    def filter(self, findings: Iterable[Finding]) -> tuple[list[Finding], int]:
+        """The findings not in the baseline, and how many were matched (hidden)."""
+        left = Counter(self.counts)
+        new: list[Finding] = []
+        hidden = 0
+        for f in findings:
+            key = finding_key(f, self.base)
+            if left[key] > 0:
+                left[key] -= 1
+                hidden += 1
+            else:
+                new.append(f)
+        return new, hidden
+
+
+def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
+    base = path.resolve().parent
+    counts = Counter(finding_key(f, base) for f in findings)
+    entries = [
+        {"rule": rule, "path": p, "sql": sql, "count": n}
+        for (rule, p, sql), n in sorted(counts.items())
+    ]
+    document = {"sqlsafe-baseline": FORMAT_VERSION, "findings": entries}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return sum(counts.values())
+
+
+def load_baseline(path: Path) -> Baseline:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise BaselineError(
+            f"{path}: no such baseline file (create it with `sqlsafe baseline write {path}`)"
+        ) from exc
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise BaselineError(f"{path}: cannot read the baseline: {exc}") from exc
+    if not isinstance(data, dict) or data.get("sqlsafe-baseline") != FORMAT_VERSION:
+        raise BaselineError(f"{path}: not a sqlsafe baseline (version {FORMAT_VERSION})")
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for i, entry in enumerate(data.get("findings", [])):
+        try:
+            key = (str(entry["rule"]), str(entry["path"]), str(entry["sql"]))
+            counts[key] += int(entry.get("count", 1))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BaselineError(f"{path}: entry {i} is malformed ({exc})") from exc
+    return Baseline(path.resolve().parent, counts)
