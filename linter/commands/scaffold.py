@@ -1,0 +1,365 @@
+"""``sqlsafe new-column``, ``new-table``, ``backfill``, ``new-index``, ``drop-index``, ``plan``.
+
+Each command writes the safe version of a schema change as numbered migration files in the
+layout of the user's runner (or prints them with ``--stdout``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..config import ConfigError, load_config, parse_version
+from ..scaffold import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Options
+from ..scaffold_layouts import (
+    LAYOUTS,
+    FileStep,
+    OutFile,
+    detect_layout,
+    get_layout,
+    next_versions,
+    render_files,
+    write_files,
+)
+from ..scaffold_sql import InvalidInput, lock_timeout_value
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def output_options(func: F) -> F:
+    """Where and how the files are written (shared by every scaffolding command)."""
+    decorators = [
+        click.option(
+            "--dir",
+            "directory",
+            type=click.Path(file_okay=False),
+            default=None,
+            help="Migration directory to write into (default: the configured `history` "
+            "directory, else the current directory).",
+        ),
+        click.option(
+            "--layout",
+            type=click.Choice(LAYOUTS),
+            default=None,
+            help="Migration runner whose file names and transaction markers to use "
+            "(default: the configured `layout`, else detected from --dir).",
+        ),
+        click.option(
+            "--stdout", "to_stdout", is_flag=True, help="Print the files instead of writing them."
+        ),
+        click.option("--force", is_flag=True, help="Overwrite files that already exist."),
+        click.option(
+            "--lock-timeout",
+            default=None,
+            metavar="DURATION",
+            help=f"lock_timeout set at the top of every file (default: the `lock-timeout` "
+            f"config key, else '{DEFAULT_LOCK_TIMEOUT}').",
+        ),
+        click.option(
+            "--target-version",
+            default=None,
+            metavar="N",
+            help="PostgreSQL major version the migrations will run on (default: config, else 15).",
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False),
+            help="Config file to use instead of searching upwards from the current directory.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    directory: Path
+    layout: str
+    to_stdout: bool
+    force: bool
+    options: Options
+
+
+def resolve_output(
+    directory: str | None,
+    layout: str | None,
+    to_stdout: bool,
+    force: bool,
+    lock_timeout: str | None,
+    target_version: str | None,
+    config_file: str | None,
+) -> Output:
+    try:
+        config = load_config(Path(config_file) if config_file else None)
+        target = (
+            parse_version(target_version, "--target-version")
+            if target_version is not None
+            else config.settings.target_version
+        )
+        timeout = lock_timeout_value(
+            lock_timeout or config.extra.get("lock-timeout") or DEFAULT_LOCK_TIMEOUT
+        )
+        statement = lock_timeout_value(
+            config.extra.get("statement-timeout") or DEFAULT_STATEMENT_TIMEOUT
+        )
+    except (ConfigError, InvalidInput) as exc:
+        raise click.UsageError(str(exc)) from exc
+    if directory is not None:
+        folder = Path(directory)
+    elif config.history:
+        folder = Path(config.history)
+        if not folder.is_absolute():
+            folder = config.root / folder
+    else:
+        folder = Path(".")
+    chosen = layout or config.layout or detect_layout(folder)
+    if chosen not in LAYOUTS:
+        raise click.UsageError(
+            f"layout {chosen!r} cannot be written by sqlsafe (choose from {', '.join(LAYOUTS)})"
+        )
+    return Output(folder, chosen, to_stdout, force, Options(target, timeout, statement))
+
+
+def emit(output: Output, steps: Sequence[FileStep], command: str) -> list[OutFile]:
+    """Render *steps* for the layout, then write them (or print them)."""
+    layout = get_layout(output.layout)
+    tool = f"sqlsafe {command}"
+    steps = [
+        FileStep(s.slug, s.summary, s.locks, s.body, s.transactional, s.before, tool, s.quick)
+        for s in steps
+    ]
+    # one-statement layouts may split a non-transactional step: ask for enough versions
+    versions = next_versions(output.directory, layout, len(steps) * 8)
+    files = render_files(
+        steps, layout, versions, output.options.lock_timeout, output.options.statement_timeout
+    )
+    if output.to_stdout:
+        for i, out in enumerate(files):
+            if i:
+                click.echo("")
+            click.echo(f"-- ==> {out.path} <==")
+            click.echo(out.text, nl=False)
+        return files
+    try:
+        written = write_files(output.directory, files, output.force)
+    except FileExistsError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise click.UsageError(f"cannot write into {output.directory}: {exc}") from exc
+    for path in written:
+        click.echo(f"wrote {path}")
+    return files
+
+
+def _guard(build: Callable[[], list[FileStep]]) -> list[FileStep]:
+    try:
+        return build()
+    except InvalidInput as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@click.command("new-column")
+@click.argument("table")
+@click.argument("column")
+@click.argument("type_", metavar="TYPE")
+@click.option("--default", default=None, metavar="EXPR", help="Default for new rows.")
+@click.option("--not-null", is_flag=True, help="Make the column NOT NULL (without a scan).")
+@click.option("--unique", is_flag=True, help="Add a unique index, built CONCURRENTLY.")
+@click.option("--index", is_flag=True, help="Add a plain index, built CONCURRENTLY.")
+@click.option(
+    "--references",
+    default=None,
+    metavar="TABLE(COL)",
+    help="Foreign key, added NOT VALID then validated (the column is indexed too).",
+)
+@click.option(
+    "--backfill",
+    "backfill_expr",
+    default=None,
+    metavar="EXPR",
+    help="Value for the rows already in the table, set in batches.",
+)
+@click.option("--batch-size", default=1000, show_default=True, help="Rows per backfill batch.")
+@click.option("--sleep", default=0.0, show_default=True, help="Seconds to pause between batches.")
+@click.option("--key", default="id", show_default=True, help="Primary key column for batching.")
+@click.option("--zod", is_flag=True, help="Also print the matching Zod schema field.")
+@output_options
+def new_column(
+    table: str,
+    column: str,
+    type_: str,
+    default: str | None,
+    not_null: bool,
+    unique: bool,
+    index: bool,
+    references: str | None,
+    backfill_expr: str | None,
+    batch_size: int,
+    sleep: float,
+    key: str,
+    zod: bool,
+    **out: Any,
+) -> int:
+    """Add COLUMN of TYPE to TABLE without blocking it.
+
+    \b
+    The column is added nullable (or with a non-volatile default), existing rows are
+    backfilled in batches, NOT NULL is proved by a CHECK ... NOT VALID that is validated
+    separately (PostgreSQL 18: NOT NULL ... NOT VALID), indexes are built CONCURRENTLY
+    and foreign keys are added NOT VALID, then validated.
+    """
+    from ..scaffold import new_column as build
+    from ..scaffold import zod_field
+
+    output = resolve_output(**out)
+    steps = _guard(
+        lambda: build(
+            table,
+            column,
+            type_,
+            output.options,
+            default=default,
+            not_null=not_null,
+            unique=unique,
+            index=index,
+            references=references,
+            backfill_expr=backfill_expr,
+            batch_size=batch_size,
+            sleep=sleep,
+            key=key,
+        )
+    )
+    emit(output, steps, "new-column")
+    if zod:
+        from ..scaffold_sql import column_name
+
+        field = zod_field(column_name(column), type_, not_null, default is not None)
+        click.echo(f"\nZod schema field:\n  {field}")
+    return 0
+
+
+@click.command("new-table")
+@click.argument("name")
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    metavar='"NAME TYPE [NOT NULL] [DEFAULT ...]"',
+    help="A column (repeat for each).",
+)
+@click.option(
+    "--references",
+    multiple=True,
+    metavar="COL=TABLE(COL)",
+    help="Foreign key from one of the columns to an existing table (repeatable).",
+)
+@click.option("--index", "indexes", multiple=True, metavar="COL", help="Index a column.")
+@click.option("--grant", "grants", multiple=True, metavar="ROLE", help="Grant DML to a role.")
+@output_options
+def new_table(
+    name: str,
+    columns: tuple[str, ...],
+    references: tuple[str, ...],
+    indexes: tuple[str, ...],
+    grants: tuple[str, ...],
+    **out: Any,
+) -> int:
+    """Create table NAME with an identity primary key and created_at/updated_at.
+
+    Foreign keys to existing tables are added NOT VALID and validated in a later step;
+    referencing columns are indexed.
+    """
+    from ..scaffold import new_table as build
+
+    output = resolve_output(**out)
+    steps = _guard(lambda: build(name, columns, references, indexes, grants, output.options))
+    emit(output, steps, "new-table")
+    return 0
+
+
+@click.command("backfill")
+@click.argument("table")
+@click.option(
+    "--set",
+    "set_",
+    multiple=True,
+    required=True,
+    metavar='"COL = EXPR"',
+    help="Assignment to apply (repeatable).",
+)
+@click.option("--where", default=None, metavar="COND", help="Only rows matching COND.")
+@click.option("--batch-size", default=1000, show_default=True, help="Rows per batch.")
+@click.option("--sleep", default=0.0, show_default=True, help="Seconds to pause between batches.")
+@click.option("--key", default="id", show_default=True, help="Primary key column for batching.")
+@output_options
+def backfill(
+    table: str,
+    set_: tuple[str, ...],
+    where: str | None,
+    batch_size: int,
+    sleep: float,
+    key: str,
+    **out: Any,
+) -> int:
+    """Update every row of TABLE in batches, one transaction per batch, resumable."""
+    from ..scaffold import backfill as build
+
+    output = resolve_output(**out)
+    steps = _guard(lambda: build(table, set_, where, batch_size, sleep, key, output.options))
+    emit(output, steps, "backfill")
+    return 0
+
+
+@click.command("new-index")
+@click.argument("table")
+@click.argument("columns", nargs=-1, required=True)
+@click.option("--unique", is_flag=True, help="A unique index.")
+@click.option("--where", default=None, metavar="COND", help="A partial index.")
+@click.option("--using", default=None, metavar="METHOD", help="Index method (gin, gist, brin...).")
+@click.option("--name", default=None, help="Index name (default: TABLE_COLUMNS_idx or _key).")
+@click.option(
+    "--partition",
+    "partitions",
+    multiple=True,
+    metavar="NAME",
+    help="TABLE is partitioned: build on each of these partitions, then attach (repeatable).",
+)
+@output_options
+def new_index(
+    table: str,
+    columns: tuple[str, ...],
+    unique: bool,
+    where: str | None,
+    using: str | None,
+    name: str | None,
+    partitions: tuple[str, ...],
+    **out: Any,
+) -> int:
+    """Build an index on TABLE (COLUMNS, or parenthesised expressions) CONCURRENTLY."""
+    from ..scaffold import new_index as build
+
+    output = resolve_output(**out)
+    steps = _guard(
+        lambda: build(table, columns, unique, where, using, name, partitions, output.options)
+    )
+    emit(output, steps, "new-index")
+    return 0
+
+
+@click.command("drop-index")
+@click.argument("name")
+@output_options
+def drop_index(name: str, **out: Any) -> int:
+    """Drop index NAME CONCURRENTLY, with the queries that show whether it is unused."""
+    from ..scaffold import drop_index as build
+
+    output = resolve_output(**out)
+    steps = _guard(lambda: build(name, output.options))
+    emit(output, steps, "drop-index")
+    return 0

@@ -1,0 +1,106 @@
+"""Shared by test_scaffold.py and test_fix.py: lint generated files, run them for real."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator, Sequence
+from urllib.parse import urlsplit, urlunsplit
+
+from linter.context import Settings
+from linter.engine import Finding, lint_sources
+from linter.registry import load_rules
+from linter.scaffold_layouts import Layout, OutFile, is_sql, runner_batches
+from linter.source import Source
+
+HISTORY = (
+    "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text);\n"
+    "CREATE TABLE accounts (\n"
+    "    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
+    "    name text NOT NULL,\n"
+    "    user_id bigint\n"
+    ");\n"
+)
+ROWS = (
+    "INSERT INTO users (name) SELECT 'u' || g FROM generate_series(1, 50) g;\n"
+    "INSERT INTO accounts (name, user_id) SELECT 'a' || g, 1 + g % 50 "
+    "FROM generate_series(1, 2500) g;\n"
+)
+
+
+def lint_files(
+    files: Sequence[OutFile],
+    layout: Layout,
+    history: str = HISTORY,
+    target: int = 15,
+) -> list[Finding]:
+    sources = [Source("<history>", history)]
+    implicit: dict[str, bool] = {}
+    for out in files:
+        if not is_sql(out.path):
+            continue
+        sources.append(Source(out.path, out.text))
+        implicit[out.path] = out.transactional and layout.wraps
+    result = lint_sources(
+        sources,
+        load_rules(),
+        Settings(target_version=target),
+        report=[s.path for s in sources[1:]],
+        implicit_tx=implicit,
+    )
+    return result.findings
+
+
+def describe(findings: Sequence[Finding]) -> str:
+    return "\n".join(f"{f.path}:{f.line} {f.rule}: {f.message}" for f in findings)
+
+
+@contextlib.contextmanager
+def fresh_database(dsn: str) -> Iterator[str]:
+    """A new database on the test server; dropped afterwards."""
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    parts = urlsplit(dsn)
+    path = "/" + name
+    url = urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
+    try:
+        yield url
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def run_files(url: str, files: Sequence[OutFile], layout: Layout) -> None:
+    """Run the files in order the way the layout's runner would."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for out in files:
+            if not is_sql(out.path):
+                continue
+            wrapped, batches = runner_batches(layout, out.text, out.transactional)
+            if wrapped:
+                with conn.transaction():
+                    for batch in batches:
+                        conn.execute(batch.encode())
+            else:
+                for batch in batches:
+                    conn.execute(batch.encode())
+
+
+def setup(url: str, sql: str = HISTORY + ROWS) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.encode())
+
+
+def query(url: str, sql: str, *params: object) -> list[tuple[object, ...]]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        cursor = conn.execute(sql, params) if params else conn.execute(sql.encode())
+        return list(cursor.fetchall())
