@@ -19,6 +19,15 @@ COMMANDS: dict[str, str] = {
     "rule": "linter.commands.rules:rule",
     "docs": "linter.commands.docs:docs",
     "explain": "linter.commands.explain:explain",
+    "baseline": "linter.commands.baseline:baseline",
+    "trace": "linter.commands.trace:trace",
+    "doctor": "linter.commands.doctor:doctor",
+    "stats": "linter.commands.stats:stats",
+    "new-column": "linter.commands.scaffold:new_column",
+    "new-table": "linter.commands.scaffold:new_table",
+    "backfill": "linter.commands.scaffold:backfill",
+    "new-index": "linter.commands.scaffold:new_index",
+    "drop-index": "linter.commands.scaffold:drop_index",
 }
 
 
