@@ -34,6 +34,12 @@ except ImportError:  # pragma: no cover - exercised where orjson is absent
     _loads = json.loads
 
 
+_TOO_DEEP = (
+    "statement is nested too deeply to analyse (its parse tree exceeds the decoder's depth "
+    "limit)"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Statement:
     """One top-level statement (or an unparsable piece of the file)."""
@@ -215,8 +221,10 @@ def _piecewise(text: str) -> list[Statement]:
         piece = text[start:stop]
         try:
             tree = _loads(_pg.parse_sql_json(piece))
-        except _pg.ParseError as exc:
+        except (_pg.ParseError, RecursionError, ValueError) as exc:
             where = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
+            if not isinstance(exc, _pg.ParseError):  # the parse tree is too deep to decode
+                exc = _pg.ParseError(_TOO_DEEP, 0)
             first = skip_trivia(text, start, stop)
             end = _trim_end(text, first, stop)
             if end > first and text[end - 1] == ";":
@@ -242,7 +250,7 @@ def parse(text: str) -> ParsedFile:
     masked, metas = _mask_meta(text)
     try:
         tree = _loads(_pg.parse_sql_json(masked))
-    except _pg.ParseError:
+    except (_pg.ParseError, RecursionError, ValueError):
         statements = _piecewise(masked)
     else:
         statements = _from_tree(masked, tree, 0, len(masked), 0, _byte_to_char(masked))

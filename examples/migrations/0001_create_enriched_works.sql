@@ -1,4 +1,5 @@
 -- The catalogue of works, enriched from external sources.
+-- sqlsafe: ignore prefer-text -- subtitle stays varchar(200) until 0004 widens it
 CREATE TABLE enriched_works (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     title text NOT NULL,
@@ -7,6 +8,7 @@ CREATE TABLE enriched_works (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- sqlsafe: ignore prefer-bigint, prefer-text -- kept narrow to show 0003's unsafe changes
 CREATE TABLE enriched_editions (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     work_id bigint NOT NULL REFERENCES enriched_works (id),

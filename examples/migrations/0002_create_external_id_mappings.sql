@@ -4,3 +4,6 @@ CREATE TABLE external_id_mappings (
     source text NOT NULL,
     external_id text NOT NULL
 );
+
+-- A new, empty table: indexing it without CONCURRENTLY blocks nobody.
+CREATE INDEX external_id_mappings_edition_id_idx ON external_id_mappings (edition_id);

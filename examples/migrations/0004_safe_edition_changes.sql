@@ -1,5 +1,6 @@
 -- SAFE: the same changes, done without blocking production.
 SET lock_timeout = '2s';
+SET statement_timeout = '5s';
 
 -- varchar(200) -> text is binary-coercible: no rewrite.
 ALTER TABLE enriched_works ALTER COLUMN subtitle TYPE text;
