@@ -28,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "backfill": "linter.commands.scaffold:backfill",
     "new-index": "linter.commands.scaffold:new_index",
     "drop-index": "linter.commands.scaffold:drop_index",
+    "plan": "linter.commands.plan:plan",
+    "fix": "linter.commands.fix:fix",
 }
 
 

@@ -303,14 +303,7 @@ def render_files(
     statement_timeout: str = "5s",
 ) -> list[OutFile]:
     """The files for *steps* (one version each; one-statement layouts may split a step)."""
-    units: list[tuple[FileStep, list[str]]] = []
-    for step in steps:
-        statements = split_statements(step.body)
-        if not step.transactional and layout.one_statement_outside_tx and len(statements) > 1:
-            for i, statement in enumerate(statements, 1):
-                units.append((_suffixed(step, i), [statement]))
-        else:
-            units.append((step, statements))
+    units = [unit for step in steps for unit in step_units(step, layout)]
     if len(versions) < len(units):
         raise ValueError("not enough versions for the steps")
     out: list[OutFile] = []
@@ -328,6 +321,14 @@ def render_files(
         header = _header(step, index, total, layout, note)
         out.extend(_files_for(layout, version, _name(step.slug), header, body, step, statements))
     return out
+
+
+def step_units(step: FileStep, layout: Layout) -> list[tuple[FileStep, list[str]]]:
+    """The file units of one step (each takes one version): one, or one per statement."""
+    statements = split_statements(step.body)
+    if not step.transactional and layout.one_statement_outside_tx and len(statements) > 1:
+        return [(_suffixed(step, i), [statement]) for i, statement in enumerate(statements, 1)]
+    return [(step, statements)]
 
 
 def _suffixed(step: FileStep, i: int) -> FileStep:

@@ -104,3 +104,14 @@ def query(url: str, sql: str, *params: object) -> list[tuple[object, ...]]:
     with psycopg.connect(url, autocommit=True) as conn:
         cursor = conn.execute(sql, params) if params else conn.execute(sql.encode())
         return list(cursor.fetchall())
+
+
+def columns(url: str, table: str) -> dict[str, tuple[str, bool]]:
+    """Column name -> (printed type, NOT NULL) from the catalog."""
+    rows = query(
+        url,
+        "SELECT attname, format_type(atttypid, atttypmod), attnotnull FROM pg_attribute "
+        "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+        table,
+    )
+    return {str(n): (str(t), bool(nn)) for n, t, nn in rows}

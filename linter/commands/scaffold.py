@@ -6,7 +6,7 @@ layout of the user's runner (or prints them with ``--stdout``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -86,6 +86,14 @@ class Output:
     options: Options
 
 
+def timeouts(extra: Mapping[str, Any], lock_timeout: str | None) -> tuple[str, str]:
+    """(lock_timeout, statement_timeout): the option, else the config keys, else defaults."""
+    return (
+        lock_timeout_value(lock_timeout or extra.get("lock-timeout") or DEFAULT_LOCK_TIMEOUT),
+        lock_timeout_value(extra.get("statement-timeout") or DEFAULT_STATEMENT_TIMEOUT),
+    )
+
+
 def resolve_output(
     directory: str | None,
     layout: str | None,
@@ -102,12 +110,7 @@ def resolve_output(
             if target_version is not None
             else config.settings.target_version
         )
-        timeout = lock_timeout_value(
-            lock_timeout or config.extra.get("lock-timeout") or DEFAULT_LOCK_TIMEOUT
-        )
-        statement = lock_timeout_value(
-            config.extra.get("statement-timeout") or DEFAULT_STATEMENT_TIMEOUT
-        )
+        timeout, statement = timeouts(config.extra, lock_timeout)
     except (ConfigError, InvalidInput) as exc:
         raise click.UsageError(str(exc)) from exc
     if directory is not None:
@@ -129,23 +132,32 @@ def resolve_output(
 def emit(output: Output, steps: Sequence[FileStep], command: str) -> list[OutFile]:
     """Render *steps* for the layout, then write them (or print them)."""
     layout = get_layout(output.layout)
-    tool = f"sqlsafe {command}"
-    steps = [
-        FileStep(s.slug, s.summary, s.locks, s.body, s.transactional, s.before, tool, s.quick)
-        for s in steps
-    ]
+    steps = with_tool(steps, f"sqlsafe {command}")
     # one-statement layouts may split a non-transactional step: ask for enough versions
     versions = next_versions(output.directory, layout, len(steps) * 8)
     files = render_files(
         steps, layout, versions, output.options.lock_timeout, output.options.statement_timeout
     )
+    return write_or_print(output, files)
+
+
+def with_tool(steps: Sequence[FileStep], tool: str) -> list[FileStep]:
+    """*steps* with their header naming the command that wrote them."""
+    return [
+        FileStep(s.slug, s.summary, s.locks, s.body, s.transactional, s.before, tool, s.quick)
+        for s in steps
+    ]
+
+
+def write_or_print(output: Output, files: Sequence[OutFile]) -> list[OutFile]:
+    """Write *files* into the output directory (never overwriting without --force), or print."""
     if output.to_stdout:
         for i, out in enumerate(files):
             if i:
                 click.echo("")
             click.echo(f"-- ==> {out.path} <==")
             click.echo(out.text, nl=False)
-        return files
+        return list(files)
     try:
         written = write_files(output.directory, files, output.force)
     except FileExistsError as exc:
@@ -154,7 +166,7 @@ def emit(output: Output, steps: Sequence[FileStep], command: str) -> list[OutFil
         raise click.UsageError(f"cannot write into {output.directory}: {exc}") from exc
     for path in written:
         click.echo(f"wrote {path}")
-    return files
+    return list(files)
 
 
 def _guard(build: Callable[[], list[FileStep]]) -> list[FileStep]:

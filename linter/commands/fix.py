@@ -1,0 +1,162 @@
+"""``sqlsafe fix``: rewrite the findings that have a mechanical fix (diff, or write)."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..api import gather
+from ..layouts import MigrationUnit
+from ..registry import RegistryError, load_rules
+from ..scaffold import DEFAULT_LOCK_TIMEOUT
+from ..scaffold_layouts import LAYOUT_TABLE, OutFile, next_versions, render_files, step_units
+from ..scaffold_sql import InvalidInput
+from ..source import Source, SourceError
+from .options import build_config, check_rule_names, known_names, settings_options
+from .scaffold import timeouts
+
+_BOM = "\ufeff"
+
+
+@dataclass(frozen=True, slots=True)
+class _Change:
+    path: Path
+    before: str
+    after: str
+    new_file: bool = False
+
+
+def _migration_dir(unit: MigrationUnit) -> Path:
+    path = Path(unit.path)
+    return path.parent.parent if unit.layout in ("diesel", "prisma") else path.parent
+
+
+def _read(path: Path) -> str:
+    return path.read_bytes().decode("utf-8-sig", errors="strict")
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=str)
+@settings_options
+@click.option(
+    "--diff/--write",
+    "show_diff",
+    default=True,
+    help="--diff (default): print a unified diff of the changes, exit 1 if there are any. "
+    "--write: apply them and write the new files.",
+)
+@click.option("--force", is_flag=True, help="With --write: overwrite new files that exist.")
+@click.option(
+    "--lock-timeout",
+    default=None,
+    metavar="DURATION",
+    help=f"lock_timeout the fixes set (default: the `lock-timeout` config key, else "
+    f"'{DEFAULT_LOCK_TIMEOUT}').",
+)
+def fix(
+    paths: tuple[str, ...],
+    show_diff: bool,
+    force: bool,
+    lock_timeout: str | None,
+    **options: Any,
+) -> int:
+    """Rewrite what can be rewritten mechanically in migration FILES and directories.
+
+    \b
+    CREATE/DROP INDEX get CONCURRENTLY (moved to their own non-transactional migration
+    when the file runs in a transaction); FOREIGN KEY and CHECK constraints are added
+    NOT VALID and validated in a later transaction; SET NOT NULL goes through a validated
+    CHECK (PostgreSQL 18: NOT NULL ... NOT VALID); a file that needs one gets
+    `SET lock_timeout` after its leading comments. Everything else stays byte for byte.
+    """
+    from ..fixer import FixSettings, fix_source
+
+    if not paths:
+        raise click.UsageError("no files given: pass migration files or directories")
+    config = build_config(**options)
+    try:
+        rules = load_rules()
+        timeout, statement = timeouts(config.extra, lock_timeout)
+    except (RegistryError, InvalidInput) as exc:
+        raise click.UsageError(str(exc)) from exc
+    check_rule_names(config, known_names(rules))
+    inputs = gather(list(paths), config)
+    history: list[Source] = []
+    for unit in inputs.baseline:
+        if isinstance(unit, MigrationUnit):
+            history.append(unit.source())
+    changes: list[_Change] = []
+    reserved: dict[Path, int] = {}
+    failed = False
+    for unit in inputs.units:
+        if isinstance(unit, SourceError):
+            click.echo(f"{unit.path}: {unit.reason}", err=True)
+            failed = True
+            continue
+        source = unit.source()
+        if os.path.normpath(unit.path) not in inputs.report or not unit.applies:
+            if unit.applies:
+                history.append(source)
+            continue
+        wrapped = unit.in_transaction
+        if wrapped is None:
+            wrapped = config.settings.assume_in_transaction
+        path = Path(unit.path)
+        real = _read(path)
+        result = fix_source(
+            source,
+            history,
+            rules,
+            config.settings,
+            FixSettings(unit.layout, wrapped, timeout, statement),
+            original=real,
+        )
+        history.append(source)
+        for note in result.notes:
+            click.echo(note, err=True)
+        if result.fixed != real:
+            changes.append(_Change(path, real, result.fixed))
+        layout = LAYOUT_TABLE.get(unit.layout)
+        if result.new_steps and layout is not None:
+            folder = _migration_dir(unit)
+            count = sum(len(step_units(s, layout)) for s in result.new_steps)
+            versions = next_versions(folder, layout, reserved.get(folder, 0) + count)
+            versions = versions[reserved.get(folder, 0) :]
+            reserved[folder] = reserved.get(folder, 0) + count
+            files: list[OutFile] = render_files(
+                result.new_steps, layout, versions, timeout, statement
+            )
+            for out in files:
+                changes.append(_Change(folder / out.path, "", out.text, new_file=True))
+    if show_diff:
+        for change in changes:
+            before = "/dev/null" if change.new_file else str(change.path)
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    change.before.splitlines(keepends=True),
+                    change.after.splitlines(keepends=True),
+                    before,
+                    str(change.path),
+                )
+            )
+        return 1 if changes or failed else 0
+    clashes = [str(c.path) for c in changes if c.new_file and c.path.exists()]
+    if clashes and not force:
+        raise click.UsageError(
+            f"refusing to overwrite {', '.join(clashes)} (pass --force to replace)"
+        )
+    for change in changes:
+        change.path.parent.mkdir(parents=True, exist_ok=True)
+        text = change.after
+        if not change.new_file and change.path.read_bytes().startswith(_BOM.encode()):
+            text = _BOM + text
+        with change.path.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        click.echo(f"{'wrote' if change.new_file else 'fixed'} {change.path}")
+    return 2 if failed else 0

@@ -1,0 +1,455 @@
+"""``sqlsafe fix``: rewrite what can be rewritten mechanically, and nothing else.
+
+Every change is a text edit inside the span of the statement a finding points at (or an
+insertion just after it, or after its transaction's COMMIT, or at the top of the file for
+``lock_timeout``): everything else in the file stays byte for byte as it was, comments
+included. What must run in a later transaction, or outside any transaction, when the
+runner wraps the file in one, goes into new files named per the layout
+(:mod:`linter.scaffold_layouts`). Fixing runs until no fixable finding is left, so
+fixing a fixed file changes nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pglast.parser import scan
+
+from . import pgast
+from .context import Settings
+from .engine import Finding, lint_sources
+from .parsing import ParsedFile, Statement, parse, skip_trivia
+from .rule import Rule
+from .scaffold import CIC, DROP_INDEX_NO_TIMEOUT, SUE_SCAN, _render
+from .scaffold_layouts import (
+    LAYOUT_TABLE,
+    FileStep,
+    Layout,
+    _render_body,
+    lock_timeout_sql,
+    suppression,
+)
+from .scaffold_sql import Name, derived_name, quote_ident, quote_literal
+from .source import Source
+
+FIXABLE = (
+    "non-concurrent-index",
+    "non-concurrent-drop-index",
+    "add-foreign-key",
+    "add-check-constraint",
+    "set-not-null",
+    "require-lock-timeout",
+    "require-statement-timeout",
+)
+TOOL = "sqlsafe fix"
+MAX_PASSES = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FixSettings:
+    layout: str  # the runner's layout (linter.layouts name)
+    wrapped: bool  # the runner runs this file inside a transaction
+    lock_timeout: str = "2s"
+    statement_timeout: str = "5s"
+
+
+@dataclass(slots=True)
+class FixResult:
+    path: str
+    original: str
+    fixed: str
+    new_steps: list[FileStep] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.fixed != self.original or bool(self.new_steps)
+
+
+class _Unfixable(Exception):
+    """This finding cannot be rewritten mechanically (the reason is the message)."""
+
+
+# ------------------------------------------------------------------------------ text helpers
+def _tokens(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
+    """(name, start, end) of the tokens of ``text[start:end]``, as character offsets."""
+    piece = text[start:end]
+    raw = piece.encode("utf-8")
+    out: list[tuple[str, int, int]] = []
+    for tok in scan(piece):
+        s = len(raw[: tok.start].decode("utf-8", "ignore"))
+        e = len(raw[: tok.end + 1].decode("utf-8", "ignore"))
+        out.append((tok.name, start + s, start + e))
+    return out
+
+
+def _after_keyword(text: str, stmt: Statement, keyword: str) -> int:
+    for name, _s, e in _tokens(text, stmt.start, stmt.end):
+        if name == keyword:
+            return e
+    raise _Unfixable(f"no {keyword} keyword found")
+
+
+def _statement_end(text: str, stmt: Statement) -> int:
+    """Offset just after the statement's ``;`` (or its last token when it has none)."""
+    after = skip_trivia(text, stmt.end)
+    if after < len(text) and text[after] == ";":
+        return after + 1
+    return stmt.end
+
+
+def _transactions(parsed: ParsedFile) -> dict[int, int | None]:
+    """Statement index -> index of the COMMIT that ends its explicit transaction.
+
+    Statements outside an explicit transaction are absent; an unclosed one maps to None.
+    """
+    out: dict[int, int | None] = {}
+    open_members: list[int] | None = None
+    for stmt in parsed.statements:
+        kind = stmt.fields.get("kind") if stmt.kind == "TransactionStmt" else None
+        if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
+            open_members = []
+            continue
+        if kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_COMMIT_PREPARED"):
+            for member in open_members or ():
+                out[member] = stmt.index
+            open_members = None
+            continue
+        if open_members is not None:
+            open_members.append(stmt.index)
+    for member in open_members or ():
+        out[member] = None
+    return out
+
+
+# ------------------------------------------------------------------------------ the fixer
+@dataclass(slots=True)
+class _Pass:
+    text: str
+    parsed: ParsedFile
+    settings: FixSettings
+    target: int
+    layout: Layout | None
+    transactions: dict[int, int | None]
+    edits: list[Edit] = field(default_factory=list)
+    steps: list[FileStep] = field(default_factory=list)
+    done: set[tuple[bool, int]] = field(default_factory=set)
+
+    # -- where things go ---------------------------------------------------------------
+    def in_transaction(self, stmt: Statement) -> bool:
+        return self.settings.wrapped or stmt.index in self.transactions
+
+    def _need_layout(self) -> Layout:
+        if self.layout is None:
+            raise _Unfixable(
+                f"sqlsafe cannot write new {self.settings.layout} migration files: "
+                "split the file by hand"
+            )
+        return self.layout
+
+    def later(self, stmt: Statement, blocks: Sequence[tuple[str, str, str, str, bool]]) -> None:
+        """Run *blocks* (slug, summary, locks, body, quick) in later transactions."""
+        if self.settings.wrapped:
+            self._need_layout()
+            for slug, summary, locks, body, quick in blocks:
+                self.steps.append(
+                    FileStep(slug, summary, locks, body, True, tool=TOOL, quick=quick)
+                )
+            return
+        if stmt.index in self.transactions:
+            commit = self.transactions[stmt.index]
+            if commit is None:
+                raise _Unfixable("its transaction is never committed")
+            at = _statement_end(self.text, self.parsed.statements[commit])
+        else:
+            at = _statement_end(self.text, stmt)
+        # after the rest of the line when only comments follow the statement there
+        newline = self.text.find("\n", at)
+        line_end = len(self.text) if newline < 0 else newline
+        if skip_trivia(self.text, at, line_end) >= line_end and newline >= 0:
+            at, before, after = newline + 1, "", "\n"
+        else:
+            before, after = "\n", ""
+        plain = LAYOUT_TABLE["plain"]
+        pieces = []
+        for _slug, _summary, _locks, body, quick in blocks:
+            rendered, _ = _render_body(
+                plain,
+                [body.strip()],
+                True,
+                self.settings.lock_timeout,
+                self.settings.statement_timeout if quick else None,
+            )
+            pieces.append(rendered.rstrip("\n"))
+        self.edits.append(Edit(at, at, before + "\n".join(pieces) + after))
+
+    def move_out(self, stmt: Statement, new_text: str, slug: str, summary: str, locks: str) -> None:
+        """Move the statement (rewritten as *new_text*) into a new non-transactional file."""
+        self._need_layout()
+        end = _statement_end(self.text, stmt)
+        self.edits.append(
+            Edit(stmt.start, end, f"-- sqlsafe fix: moved to its own migration ({summary})")
+        )
+        self.steps.append(FileStep(slug, summary, locks, new_text + ";\n", False, tool=TOOL))
+
+    # -- per rule ----------------------------------------------------------------------
+    def fix(self, finding: Finding) -> None:
+        if finding.rule == "require-lock-timeout":
+            self.lock_timeout()
+            return
+        if finding.statement is None:
+            raise _Unfixable("the finding is not about one statement")
+        stmt = self.parsed.statements[finding.statement]
+        key = (finding.rule == "require-statement-timeout", stmt.index)
+        if key in self.done or (key[0] and (False, stmt.index) in self.done):
+            return  # rewritten in this pass: the next pass looks at the new statement
+        self.done.add(key)
+        handler = {
+            "non-concurrent-index": self.concurrent_index,
+            "non-concurrent-drop-index": self.concurrent_drop,
+            "add-foreign-key": self.not_valid,
+            "add-check-constraint": self.not_valid,
+            "set-not-null": self.set_not_null,
+            "require-statement-timeout": self.statement_timeout,
+        }[finding.rule]
+        handler(stmt)
+
+    def concurrent_index(self, stmt: Statement) -> None:
+        fields = stmt.fields
+        if stmt.kind != "IndexStmt" or fields.get("concurrent"):
+            raise _Unfixable("not a plain CREATE INDEX")
+        at = _after_keyword(self.text, stmt, "INDEX")
+        table = Name(fields["relation"].get("schemaname"), fields["relation"].get("relname", ""))
+        name = fields.get("idxname") or f"{table.name}_index"
+        self._concurrently(
+            stmt, at, f"create_{name}", f"build index {name} on {table}", CIC.format(t=table)
+        )
+
+    def concurrent_drop(self, stmt: Statement) -> None:
+        fields = stmt.fields
+        objects = fields.get("objects", [])
+        if stmt.kind != "DropStmt" or fields.get("concurrent"):
+            raise _Unfixable("not a plain DROP INDEX")
+        if len(objects) != 1 or fields.get("behavior") == "DROP_CASCADE":
+            raise _Unfixable("DROP INDEX CONCURRENTLY takes one index and no CASCADE")
+        at = _after_keyword(self.text, stmt, "INDEX")
+        name = pgast.object_name(objects[0]).rsplit(".", 1)[-1]
+        self._concurrently(
+            stmt,
+            at,
+            f"drop_{name}",
+            f"drop index {name}",
+            "SHARE UPDATE EXCLUSIVE on the index's table while the drop waits for "
+            "transactions using it: reads and writes go on",
+        )
+
+    def _concurrently(self, stmt: Statement, at: int, slug: str, summary: str, locks: str) -> None:
+        if not self.in_transaction(stmt):
+            self.edits.append(Edit(at, at, " CONCURRENTLY"))
+            return
+        rewritten = self.text[stmt.start : at] + " CONCURRENTLY" + self.text[at : stmt.end]
+        self.move_out(stmt, rewritten, slug, summary, locks)
+
+    def _single_command(self, stmt: Statement, subtype: str) -> tuple[Name, dict[str, Any]]:
+        if stmt.kind != "AlterTableStmt":
+            raise _Unfixable("not an ALTER TABLE")
+        commands = list(pgast.alter_commands(stmt.fields))
+        if len(commands) != 1 or commands[0][0] != subtype:
+            raise _Unfixable("the ALTER TABLE does several things: split it first")
+        rel = stmt.fields.get("relation") or {}
+        return Name(rel.get("schemaname"), rel.get("relname", "")), dict(commands[0][1])
+
+    def not_valid(self, stmt: Statement) -> None:
+        table, cmd = self._single_command(stmt, "AT_AddConstraint")
+        con = pgast.unwrap(cmd.get("def") or {}, "Constraint")
+        kind = con.get("contype")
+        if kind not in ("CONSTR_FOREIGN", "CONSTR_CHECK") or con.get("skip_validation"):
+            raise _Unfixable("only FOREIGN KEY and CHECK constraints can be added NOT VALID")
+        name = con.get("conname")
+        if not name:
+            if kind == "CONSTR_FOREIGN":
+                cols = pgast.strings(con.get("fk_attrs"))
+                name = derived_name(table.name, *cols, suffix="fkey")
+            else:
+                refs = sorted(pgast.column_refs(con.get("raw_expr") or {}))
+                name = derived_name(table.name, *refs, suffix="check")
+            tokens = _tokens(self.text, stmt.start, stmt.end)
+            add = next((i for i, t in enumerate(tokens) if t[0] == "ADD_P"), None)
+            if add is None or add + 1 >= len(tokens):
+                raise _Unfixable("no ADD keyword found")
+            at = tokens[add + 1][1]
+            if tokens[add + 1][0] == "CONSTRAINT":
+                raise _Unfixable("unexpected constraint syntax")
+            self.edits.append(Edit(at, at, f"CONSTRAINT {quote_ident(name)} "))
+        self.edits.append(Edit(stmt.end, stmt.end, " NOT VALID"))
+        qname = quote_ident(name)
+        self.later(
+            stmt,
+            [
+                (
+                    f"validate_{name}",
+                    f"validate {name} against the existing rows",
+                    SUE_SCAN.format(t=table),
+                    _render("validate", table=table.sql, constraints=[qname]),
+                    False,
+                )
+            ],
+        )
+
+    def set_not_null(self, stmt: Statement) -> None:
+        if self.target < 12:
+            raise _Unfixable("before PostgreSQL 12, SET NOT NULL scans even with a valid CHECK")
+        table, cmd = self._single_command(stmt, "AT_SetNotNull")
+        column = cmd.get("name", "")
+        qcol = quote_ident(column, "column")
+        check = derived_name(table.name, column, suffix="not_null")
+        qcheck = quote_ident(check)
+        if self.target >= 18:
+            added = f"ALTER TABLE {table.sql} ADD CONSTRAINT {qcheck} NOT NULL {qcol} NOT VALID"
+        else:
+            added = (
+                f"ALTER TABLE {table.sql} ADD CONSTRAINT {qcheck} CHECK ({qcol} IS NOT NULL) "
+                "NOT VALID"
+            )
+        self.edits.append(Edit(stmt.start, stmt.end, added))
+        blocks = [
+            (
+                f"validate_{check}",
+                f"validate {check}: {column} holds no NULL",
+                SUE_SCAN.format(t=table),
+                _render("validate", table=table.sql, constraints=[qcheck]),
+                False,
+            )
+        ]
+        if self.target < 18:
+            blocks.append(
+                (
+                    f"set_not_null_{table.name}_{column}",
+                    f"mark {column} NOT NULL using the validated check, then drop the check",
+                    f"ACCESS EXCLUSIVE on {table} for an instant: the validated check spares "
+                    "the scan",
+                    _render(
+                        "set_not_null",
+                        table=table.sql,
+                        column=qcol,
+                        check=qcheck,
+                        suppress=suppression(
+                            "the column is NOT NULL now; the check is redundant",
+                            "drop-constraint",
+                        ),
+                    ),
+                    True,
+                )
+            )
+        self.later(stmt, blocks)
+
+    def statement_timeout(self, stmt: Statement) -> None:
+        """``SET statement_timeout`` just before the statement, ``RESET`` just after it."""
+        line_start = self.text.rfind("\n", 0, stmt.start) + 1
+        if stmt.kind == "DropStmt" and stmt.fields.get("concurrent"):
+            # a timeout would cancel the wait for older transactions, which blocks nobody
+            note = suppression(DROP_INDEX_NO_TIMEOUT, "require-statement-timeout")
+            if self.text[line_start : stmt.start].strip() or not note:
+                raise _Unfixable("a concurrent drop waits for older transactions by design")
+            self.edits.append(Edit(line_start, line_start, note))
+            return
+        value = quote_literal(self.settings.statement_timeout)
+        sql = f"SET statement_timeout = {value};"
+        if self.text[line_start : stmt.start].strip():
+            self.edits.append(Edit(stmt.start, stmt.start, sql + " "))
+        else:
+            self.edits.append(Edit(stmt.start, stmt.start, sql + "\n"))
+        end = _statement_end(self.text, stmt)
+        self.edits.append(Edit(end, end, " RESET statement_timeout;"))
+
+    def lock_timeout(self) -> None:
+        if (True, -1) in self.done:
+            return
+        self.done.add((True, -1))
+        layout = LAYOUT_TABLE.get(self.settings.layout)
+        if not self.settings.wrapped and layout is not None and layout.one_statement_outside_tx:
+            raise _Unfixable(
+                f"{self.settings.layout} sends this file as one query: a SET would put its "
+                "statement in a transaction; set lock_timeout on the migration connection"
+            )
+        first = self.parsed.statements[0].start if self.parsed.statements else len(self.text)
+        at = skip_trivia(self.text, 0)
+        at = min(at, first)
+        line_start = self.text.rfind("\n", 0, at) + 1
+        sql = lock_timeout_sql(self.settings.lock_timeout, local=False)
+        if self.text[line_start:at].strip():
+            self.edits.append(Edit(at, at, sql + " "))
+        else:
+            self.edits.append(Edit(line_start, line_start, sql + "\n"))
+
+
+def _apply(text: str, edits: Sequence[Edit]) -> str:
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))
+    for a, b in itertools.pairwise(ordered):
+        if b.start < a.end:
+            raise _Unfixable("overlapping edits")
+    out = text
+    for edit in reversed(ordered):
+        out = out[: edit.start] + edit.text + out[edit.end :]
+    return out
+
+
+def fix_source(
+    source: Source,
+    history: Sequence[Source],
+    rules: Sequence[Rule],
+    settings: Settings,
+    fix: FixSettings,
+    original: str | None = None,
+) -> FixResult:
+    """Fix one migration (*source*; its text may blank sections the runner skips).
+
+    *original* is the file's real text (same offsets as ``source.text``); edits are made
+    to both. Returns the fixed file text and the steps that go into new files.
+    """
+    real = source.text if original is None else original
+    text = source.text
+    result = FixResult(source.path, real, real)
+    layout = LAYOUT_TABLE.get(fix.layout)
+    reported: set[tuple[str, int | None, str]] = set()
+    for _ in range(MAX_PASSES):
+        current = Source(source.path, text, fix.wrapped, source.apply)
+        findings = lint_sources([*history, current], rules, settings, report=[source.path]).findings
+        parsed = parse(text)
+        work = _Pass(text, parsed, fix, settings.target_version, layout, _transactions(parsed))
+        # rewrites first: a timeout is only added around a statement left as it is
+        findings.sort(key=lambda f: f.rule in ("require-lock-timeout", "require-statement-timeout"))
+        for finding in findings:
+            if finding.rule not in FIXABLE:
+                continue
+            try:
+                before = (len(work.edits), len(work.steps))
+                work.fix(finding)
+            except _Unfixable as exc:
+                del work.edits[before[0] :], work.steps[before[1] :]
+                key = (finding.rule, finding.statement, str(exc))
+                if key not in reported:
+                    reported.add(key)
+                    result.notes.append(
+                        f"{source.path}:{finding.line}: {finding.rule} not fixed: {exc}"
+                    )
+        if not work.edits and not work.steps:
+            break
+        try:
+            text = _apply(text, work.edits)
+            real = _apply(real, work.edits)
+        except _Unfixable:
+            break
+        result.new_steps.extend(work.steps)
+    result.fixed = real
+    return result

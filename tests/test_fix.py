@@ -1,0 +1,221 @@
+"""`sqlsafe fix`: fixed files keep every other byte, lint clean, run, and stay fixed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scaffold_helpers import HISTORY, ROWS, describe, fresh_database, lint_files, query, run_files
+from scaffold_helpers import setup as run_sql
+
+from linter.cli import main
+from linter.context import Settings
+from linter.fixer import FixResult, FixSettings, fix_source
+from linter.registry import load_rules
+from linter.scaffold_layouts import OutFile, get_layout, next_versions, render_files, step_units
+from linter.source import Source
+
+NOW = dt.datetime(2025, 1, 2, 3, 4, 5)
+FIX_HISTORY = HISTORY + (
+    "CREATE INDEX accounts_user_id_idx ON accounts (user_id);\n"
+    "CREATE INDEX old_idx ON accounts (name, id);\n"
+)
+
+# statement -> catalog check (SQL returning one boolean)
+HAZARDS = {
+    "CREATE INDEX accounts_name_idx ON accounts (name);": (
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = 'accounts_name_idx'::regclass"
+    ),
+    "CREATE UNIQUE INDEX accounts_id_name_key ON accounts (id, name);": (
+        "SELECT indisvalid AND indisunique FROM pg_index "
+        "WHERE indexrelid = 'accounts_id_name_key'::regclass"
+    ),
+    "ALTER TABLE accounts ADD FOREIGN KEY (user_id) REFERENCES users (id);": (
+        "SELECT convalidated FROM pg_constraint WHERE conname = 'accounts_user_id_fkey'"
+    ),
+    "ALTER TABLE accounts ADD CONSTRAINT name_short CHECK (length(name) < 100);": (
+        "SELECT convalidated FROM pg_constraint WHERE conname = 'name_short'"
+    ),
+    "ALTER TABLE accounts ALTER COLUMN user_id SET NOT NULL;": (
+        "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'accounts'::regclass "
+        "AND attname = 'user_id'"
+    ),
+    "DROP INDEX old_idx;": "SELECT to_regclass('old_idx') IS NULL",
+}
+# (layout, wrapped by the runner, explicit BEGIN/COMMIT in the file)
+MODES = [
+    ("plain", False, False),
+    ("plain", False, True),
+    ("goose", True, False),
+    ("dbmate", True, False),
+    ("flyway", True, False),
+    ("golang-migrate", True, False),
+    ("diesel", True, False),
+]
+MARKERS = {
+    "goose": ("-- +goose Up\n", "\n-- +goose Down\n"),
+    "dbmate": ("-- migrate:up\n", "\n-- migrate:down\n"),
+}
+PATHS = {
+    "plain": "0002_change.sql",
+    "goose": "00002_change.sql",
+    "dbmate": "20250101000000_change.sql",
+    "flyway": "V2__change.sql",
+    "golang-migrate": "000002_change.up.sql",
+    "diesel": "2025-01-01-000000_change/up.sql",
+}
+
+
+def build_file(statements: list[str], layout: str, explicit: bool) -> str:
+    head, tail = MARKERS.get(layout, ("", ""))
+    body = "-- a hand-written migration\n"
+    for i, sql in enumerate(statements):
+        body += f"-- step {i}\n{sql}  /* keep me */\n"
+    if explicit:
+        body = "BEGIN;\n" + body + "COMMIT;\n"
+    return head + body + tail
+
+
+def run_fix(text: str, layout: str, wrapped: bool, target: int = 15) -> FixResult:
+    return fix_source(
+        Source(PATHS[layout], text),
+        [Source("<history>", FIX_HISTORY)],
+        load_rules(),
+        Settings(target_version=target),
+        FixSettings(layout, wrapped),
+    )
+
+
+def output_files(result: FixResult, layout: str, wrapped: bool) -> list[OutFile]:
+    lay = get_layout(layout)
+    count = sum(len(step_units(s, lay)) for s in result.new_steps)
+    versions = next_versions(Path("/nonexistent"), lay, count + 3, now=NOW)[3:]
+    fixed = OutFile(PATHS[layout], result.fixed, wrapped)
+    return [fixed, *render_files(result.new_steps, lay, versions, "2s", "5s")]
+
+
+def test_plain_file_without_transaction_only_gains_keywords() -> None:
+    text = (
+        "-- keep this comment\n"
+        "CREATE INDEX accounts_name_idx ON accounts (name); -- and this one\n"
+        "DROP INDEX old_idx;\n"
+    )
+    result = run_fix(text, "plain", False)
+    assert result.fixed == (
+        "-- keep this comment\n"
+        "SET lock_timeout = '2s';\n"
+        "CREATE INDEX CONCURRENTLY accounts_name_idx ON accounts (name); -- and this one\n"
+        "DROP INDEX CONCURRENTLY old_idx;\n"
+    )
+    assert not result.new_steps and not result.notes
+
+
+def test_constraint_is_validated_after_the_commit() -> None:
+    text = (
+        "SET lock_timeout = '1s';\nBEGIN;\n"
+        "ALTER TABLE accounts ADD CONSTRAINT name_short CHECK (length(name) < 100);\n"
+        "COMMIT;\n-- tail\n"
+    )
+    result = run_fix(text, "plain", False)
+    fixed = result.fixed
+    assert fixed.startswith(
+        "SET lock_timeout = '1s';\nBEGIN;\nSET statement_timeout = '5s';\n"
+        "ALTER TABLE accounts ADD CONSTRAINT name_short CHECK (length(name) < 100) NOT VALID;"
+    )
+    assert fixed.index("COMMIT;") < fixed.index("VALIDATE CONSTRAINT name_short")
+    assert fixed.endswith("COMMIT;\n-- tail\n")
+
+
+def test_unfixable_findings_are_reported_and_left_alone() -> None:
+    text = "DROP INDEX old_idx CASCADE;\n"
+    result = run_fix(text, "plain", False)
+    assert "CONCURRENTLY" not in result.fixed
+    assert any("non-concurrent-drop-index not fixed" in n for n in result.notes)
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    chosen=st.lists(st.sampled_from(sorted(HAZARDS)), min_size=2, max_size=4, unique=True),
+    mode=st.sampled_from(MODES),
+    target=st.sampled_from([15, 18]),
+)
+def test_fixed_files_lint_clean_run_and_stay_fixed(
+    pg_dsn: str, chosen: list[str], mode: tuple[str, bool, bool], target: int
+) -> None:
+    layout, wrapped, explicit = mode
+    text = build_file(chosen, layout, explicit)
+    result = run_fix(text, layout, wrapped, target)
+    assert not result.notes, result.notes
+    # every comment of the original is still there, in order
+    comments = [line for line in text.splitlines() if line.startswith("--")]
+    kept = [line for line in result.fixed.splitlines() if line in comments]
+    assert kept == comments
+    files = output_files(result, layout, wrapped)
+    findings = lint_files(files, get_layout(layout), history=FIX_HISTORY, target=target)
+    assert not findings, describe(findings) + "\n" + result.fixed
+    again = run_fix(result.fixed, layout, wrapped, target)
+    assert not again.changed, again.fixed
+    with fresh_database(pg_dsn) as url:
+        run_sql(url, FIX_HISTORY + ROWS)
+        run_files(url, files, get_layout(layout))
+        for sql in chosen:
+            assert query(url, HAZARDS[sql])[0][0] is True, sql
+        # the helper CHECK of SET NOT NULL is gone once the column is NOT NULL
+        helper = "SELECT count(*) FROM pg_constraint WHERE conname = 'accounts_user_id_not_null'"
+        assert query(url, helper + " AND contype = 'c'")[0][0] == 0
+
+
+def test_odd_names_from_the_file_are_quoted(pg_dsn: str) -> None:
+    history = 'CREATE TABLE "x; DROP TABLE y" (id bigint PRIMARY KEY, "Col" bigint);\n'
+    text = 'ALTER TABLE "x; DROP TABLE y" ALTER COLUMN "Col" SET NOT NULL;\n'
+    result = fix_source(
+        Source("0002.sql", text),
+        [Source("<history>", history)],
+        load_rules(),
+        Settings(),
+        FixSettings("plain", False),
+    )
+    assert 'ALTER TABLE "x; DROP TABLE y" VALIDATE CONSTRAINT "x; DROP TABLE y_Col_not_null"' in (
+        result.fixed
+    )
+    files = [OutFile("0002.sql", result.fixed, False)]
+    assert not lint_files(files, get_layout("plain"), history=history)
+    with fresh_database(pg_dsn) as url:
+        run_sql(
+            url,
+            history + 'INSERT INTO "x; DROP TABLE y" SELECT g, g FROM generate_series(1, 100) g;',
+        )
+        run_files(url, files, get_layout("plain"))
+        rows = query(
+            url,
+            "SELECT attnotnull FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = 'Col'",
+            '"x; DROP TABLE y"',
+        )
+        assert rows == [(True,)]
+
+
+def test_cli_diff_write_and_refusal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "0001_init.sql").write_text(FIX_HISTORY)
+    change = tmp_path / "0002_change.sql"
+    change.write_text(
+        "BEGIN;\n-- mine\nCREATE INDEX accounts_name_idx ON accounts (name);\nCOMMIT;\n"
+    )
+    assert main(["fix", str(tmp_path)]) == 1
+    diff = capsys.readouterr().out
+    assert "+CREATE INDEX CONCURRENTLY accounts_name_idx" in diff
+    assert "--- /dev/null" in diff
+    assert "CONCURRENTLY" not in change.read_text()  # --diff changes nothing
+    (tmp_path / "0003_other.sql").write_text("-- someone else's\n")
+    assert main(["fix", "--write", str(change)]) == 0
+    assert (tmp_path / "0003_other.sql").read_text() == "-- someone else's\n"
+    assert "CONCURRENTLY" in (tmp_path / "0004_create_accounts_name_idx.sql").read_text()
+    assert "-- mine" in change.read_text()
+    capsys.readouterr()
+    assert main(["fix", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["lint", "--no-cache", str(tmp_path)]) == 0
