@@ -123,6 +123,33 @@ def lint_paths(
     others are context), and mark *edited* ones as changed after being applied. *cache*
     serves unchanged results (ignored when *explain* is set).
     """
+    rules = rules if rules is not None else load_rules()
+    use_cache = cache is not None and not explain
+    run: str | None = None
+    base = ""
+    if cache is not None and use_cache:
+        from .cache import run_key
+
+        base = cache.base_key(rules, config.settings)
+        run = run_key(
+            base,
+            paths,
+            _history_paths(config),
+            (
+                stdin_name,
+                config.layout,
+                config.history,
+                str(config.root),
+                config.baseline,
+                sorted(config.explicit),
+                sorted(only) if only is not None else None,
+                sorted(edited),
+            ),
+        )
+        if run is not None:
+            hit = cache.load_run(base, run)
+            if hit is not None:
+                return hit
     inputs = gather(paths, config, stdin_name)
     sources = read_inputs(inputs)
     report = set(inputs.report)
@@ -131,15 +158,33 @@ def lint_paths(
     if inputs.stdin_name is not None:
         report.add(inputs.stdin_name)
     marked = {s.path for s in sources if edited and _ident(s.path) in edited}
-    lint = cache.lint if cache is not None and not explain else lint_sources
-    result = lint(
-        sources,
-        rules if rules is not None else load_rules(),
-        config.settings,
-        report=report,
-        explain=explain,
-        edited=marked,
-    )
+    chain: list[bytes] = []
+    if cache is not None and use_cache:
+        result = cache.lint(
+            sources,
+            rules,
+            config.settings,
+            report=report,
+            edited=marked,
+            base=base,
+            reported_chain=chain,
+        )
+    else:
+        result = lint_sources(
+            sources, rules, config.settings, report=report, explain=explain, edited=marked
+        )
     baseline = {u.path for u in inputs.baseline}
     result.errors = [e for e in result.errors if e.path in report or e.path in baseline]
+    if cache is not None and run is not None:
+        cache.store_run(base, run, result, chain)
     return result
+
+
+def _history_paths(config: Config) -> list[str]:
+    """The files and directories other than the named paths that :func:`gather` reads."""
+    out: list[str] = []
+    if config.history:
+        root = Path(config.history)
+        out.append(str(root if root.is_absolute() else config.root / root))
+    out.extend(config.baseline)
+    return out

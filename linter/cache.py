@@ -1,13 +1,22 @@
-"""A content-hash cache of per-file lint results.
+"""A content-hash cache of lint results.
 
-Each reported file's findings are stored under a key that hashes sqlsafe's version, the
-rule set (names, codes, the modules that define them and their files' size and mtime),
-the settings, the file's own path and content, and the path and content of every file
-before it in the history (the schema model a file is judged against depends on them).
-When every reported file of a run has an entry, the run is answered from the cache
-without parsing anything; otherwise the history is linted as usual and the entries are
-rewritten.  A missing, stale or corrupt cache file is treated as empty: the cache can make
-a run faster, never different.
+Two levels, both in one index file per *configuration* (sqlsafe's version, the rule set
+and the modules that define it, the settings):
+
+* **per file**: each reported file's findings, under the *chain hash* of its own path and
+  content and of every file before it in the history (the schema model a file is judged
+  against depends on them).  Every few hundred files, and after the last two, the schema
+  model is stored too.  When some file changed, the history resumes from the last stored
+  model before it: only the files from there on are parsed and linted.
+* **per run** (``sqlsafe lint DIR...``): the hash of everything the file discovery reads
+  (every ``*.sql`` file's path and content, and the layout files ``*.conf``,
+  ``metadata.toml`` and ``migration_lock.toml``), the arguments and the working directory,
+  mapped to the run's reported files.  A hit answers without detecting layouts, building
+  migration units or parsing anything.
+
+A missing, stale or corrupt cache file is treated as empty: the cache can make a run
+faster, never different.  Files are written with :mod:`marshal` (plain data only: loading
+one never runs code) and replaced atomically.
 
 Location: ``$SQLSAFE_CACHE_DIR`` when set; else ``.sqlsafe_cache/`` next to the config file
 when there is one; else ``$XDG_CACHE_HOME/sqlsafe`` (``~/.cache/sqlsafe``).
@@ -17,25 +26,34 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import sys
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .context import Settings
-from .engine import Finding, LintResult, lint_sources
 from .rule import Rule, Severity
 from .source import Source, SourceError
 
-CACHE_FORMAT = 1
-DIR_NAME = ".sqlsafe_cache"
-_FINDING_FIELDS = tuple(f.name for f in fields(Finding))
+if TYPE_CHECKING:
+    from .engine import Finding, LintResult
+    from .schema import Schema
 
-LintFn = Callable[..., LintResult]
+CACHE_FORMAT = 2
+DIR_NAME = ".sqlsafe_cache"
+CHECKPOINT_EVERY = 512  # store the schema model after every this many files (and the last 2)
+MAX_STATES = 24  # schema models kept per configuration
+MAX_RUNS = 32  # run entries kept per configuration
+MAX_INDEXES = 4  # configurations kept (the oldest index and its models are removed)
+AUX_NAMES = frozenset({"metadata.toml", "migration_lock.toml"})  # files layouts read
+SMALL_FILE = 1 << 20  # aux files above this size are stamped by size and mtime
+
+LintFn = Callable[..., "LintResult"]
 
 
 def default_cache_dir(config_path: Path | None) -> Path:
@@ -57,31 +75,47 @@ def _canonical(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
 
 
-def _module_stamp(module: str) -> str:
-    mod = sys.modules.get(module)
-    path = getattr(mod, "__file__", None)
-    version = getattr(mod, "__version__", "")
-    if not path:
-        return f"{module}:{version}"
+def _file_stamp(path: str) -> str:
     try:
         st = os.stat(path)
     except OSError:
-        return f"{module}:{version}"
-    return f"{module}:{version}:{st.st_size}:{st.st_mtime_ns}"
+        return f"{path}:missing"
+    return f"{path}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _package_files(module: str) -> list[str]:
+    """The source files of *module*'s package (all of them, imported or not)."""
+    mod = sys.modules.get(module)
+    path = getattr(mod, "__file__", None)
+    if not path:
+        return []
+    if os.path.basename(path) != "__init__.py":
+        return [path]
+    out: list[str] = []
+    for root, dirs, files in os.walk(os.path.dirname(path)):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        out.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(".py"))
+    return out
 
 
 def config_key(rules: Sequence[Rule], settings: Settings) -> str:
     """Hash of everything except the inputs that a file's findings depend on."""
-    engine_modules = sorted(m for m in sys.modules if m == "linter" or m.startswith("linter."))
-    rule_modules = sorted({type(r).__module__ for r in rules})
+    modules = sorted({"linter", *(type(r).__module__ for r in rules)})
+    stamped: list[str] = []
+    for module in modules:
+        top = module.split(".", 1)[0]
+        files = _package_files(top) if top in ("linter", "pglast_rules") else []
+        stamped.extend(_file_stamp(f) for f in (files or _package_files(module)))
+    version = {m: str(getattr(sys.modules.get(m), "__version__", "")) for m in modules}
     payload = {
         "format": CACHE_FORMAT,
         "version": __version__,
         "rules": [(r.name, r.code, type(r).__module__, type(r).__qualname__) for r in rules],
-        "modules": [_module_stamp(m) for m in (*engine_modules, *rule_modules)],
+        "modules": sorted(set(stamped)),
+        "module_versions": sorted(version.items()),
         "settings": [(f.name, _canonical(getattr(settings, f.name))) for f in fields(settings)],
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    return hashlib.blake2b(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def _source_stamp(source: Source | SourceError) -> bytes:
@@ -91,6 +125,19 @@ def _source_stamp(source: Source | SourceError) -> bytes:
     return meta.encode() + b"\0" + source.text.encode("utf-8", "surrogatepass")
 
 
+def chain_keys(
+    sources: Sequence[Source | SourceError], base: str, edited: Collection[str]
+) -> list[bytes]:
+    """The chain hash after each source (it covers the source and all before it)."""
+    chain = hashlib.blake2b(base.encode(), digest_size=20)
+    out: list[bytes] = []
+    for source in sources:
+        flags = f"\0{source.path in edited}\0".encode()
+        chain.update(hashlib.blake2b(_source_stamp(source) + flags, digest_size=20).digest())
+        out.append(chain.digest())
+    return out
+
+
 def entry_keys(
     sources: Sequence[Source | SourceError],
     base: str,
@@ -98,60 +145,232 @@ def entry_keys(
     edited: Collection[str],
 ) -> dict[str, str]:
     """path -> key for each reported file: the chain hash after its last unit."""
-    chain = hashlib.sha256(base.encode())
     keys: dict[str, str] = {}
-    for source in sources:
-        flags = f"\0{source.path in edited}\0".encode()
-        chain.update(hashlib.sha256(_source_stamp(source) + flags).digest())
+    for source, key in zip(sources, chain_keys(sources, base, edited), strict=True):
         if isinstance(source, Source) and (report is None or source.path in report):
-            keys[source.path] = chain.hexdigest()
+            keys[source.path] = key.hex()
     return keys
 
 
-def _encode(finding: Finding) -> dict[str, Any]:
-    data = {name: getattr(finding, name) for name in _FINDING_FIELDS}
-    data["severity"] = finding.severity.value
-    return data
+# -------------------------------------------------------------------------- findings
+def _encode(finding: Finding) -> tuple[Any, ...]:
+    return (
+        finding.path,
+        finding.line,
+        finding.column,
+        finding.end_line,
+        finding.end_column,
+        finding.rule,
+        finding.code,
+        finding.severity.value,
+        finding.message,
+        finding.help,
+        finding.statement,
+        finding.sql,
+    )
 
 
-def _decode(data: Any) -> Finding:
-    if not isinstance(data, dict) or set(data) != set(_FINDING_FIELDS):
-        raise ValueError("malformed finding")
-    values = dict(data)
-    values["severity"] = Severity(values["severity"])
-    return Finding(**values)
+_SEVERITIES = {s.value: s for s in Severity}
+
+
+def _decode_all(encoded: Any) -> list[Finding]:
+    """Findings from :func:`_encode` tuples; ``ValueError``/``KeyError`` when malformed."""
+    from .engine import Finding
+
+    out: list[Finding] = []
+    for data in encoded:
+        path, line, col, end_line, end_col, rule, code, sev, message, help_, stmt, sql = data
+        if not (isinstance(path, str) and isinstance(message, str) and isinstance(line, int)):
+            raise ValueError("malformed finding")
+        out.append(
+            Finding(
+                path,
+                line,
+                col,
+                end_line,
+                end_col,
+                rule,
+                code,
+                _SEVERITIES[sev],
+                message,
+                help_,
+                stmt,
+                sql,
+            )
+        )
+    return out
+
+
+def _encode_error(error: SourceError) -> tuple[str, str]:
+    return (error.path, error.reason)
+
+
+def _decode_error(data: Any) -> SourceError:
+    if not (isinstance(data, tuple) and len(data) == 2 and all(isinstance(v, str) for v in data)):
+        raise ValueError("malformed error")
+    return SourceError(data[0], data[1])
+
+
+# -------------------------------------------------------------------------- run keys
+def _digest_tree(root: str, h: Any) -> None:
+    """Feed *h* with every file of *root* that file discovery reads, in a stable order."""
+    todo = [root]
+    found: list[tuple[str, bool]] = []  # (path, content hashed)
+    while todo:
+        current = todo.pop()
+        try:
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    name = entry.name
+                    try:
+                        if entry.is_dir() and not entry.is_symlink():
+                            todo.append(entry.path)
+                            continue
+                        if name.endswith(".sql"):
+                            found.append((entry.path, True))
+                        elif name in AUX_NAMES or name.endswith(".conf"):
+                            found.append((entry.path, entry.stat().st_size <= SMALL_FILE))
+                    except OSError:
+                        continue
+        except OSError:
+            h.update(f"\0unreadable\0{current}".encode())
+            continue
+    found.sort()
+    for path, content in found:
+        h.update(b"\0" + path.encode("utf-8", "surrogateescape") + b"\0")
+        if content:
+            _digest_file(path, h)
+        else:
+            h.update(_file_stamp(path).encode("utf-8", "surrogateescape"))
+
+
+def _digest_file(path: str, h: Any) -> None:
+    try:
+        with open(path, "rb") as handle:
+            h.update(hashlib.blake2b(handle.read(), digest_size=20).digest())
+    except OSError as exc:
+        h.update(f"\0error {exc.errno}".encode())
+
+
+def run_key(
+    base: str, paths: Sequence[str], context: Sequence[str], extra: Sequence[object]
+) -> str | None:
+    """Key of a whole run over the directories *paths* (with the history and schema files
+    or directories *context*), or ``None`` when a file or stdin is named (the per-file
+    cache still applies)."""
+    h = hashlib.blake2b(base.encode(), digest_size=20)
+    h.update(repr((os.getcwd(), tuple(paths), tuple(context), tuple(extra))).encode())
+    for path in paths:
+        if path == "-" or not os.path.isdir(path):
+            return None
+    for path in (*paths, *context):
+        h.update(b"\0path\0" + os.path.abspath(path).encode("utf-8", "surrogateescape"))
+        if os.path.isdir(path):
+            _digest_tree(path, h)
+        elif os.path.isfile(path):
+            _digest_file(path, h)
+        else:
+            h.update(b"\0missing")
+    return h.hexdigest()
+
+
+# -------------------------------------------------------------------------- the cache
+@dataclass(slots=True)
+class _Index:
+    """What one configuration's index file holds."""
+
+    entries: dict[bytes, tuple[Any, ...]]  # chain key -> encoded findings of that file
+    states: dict[bytes, str]  # chain key -> file holding the schema model after it
+    runs: dict[str, tuple[Any, ...]]  # run key -> (chain keys, files, errors)
 
 
 @dataclass(frozen=True, slots=True)
 class ResultCache:
     directory: Path
 
-    def _file(self, key: str) -> Path:
-        return self.directory / f"results-{key[:40]}.json"
+    def _index_file(self, base: str) -> Path:
+        return self.directory / f"index-{base[:40]}.bin"
 
-    def _load(self, key: str) -> dict[str, list[Any]]:
+    def _state_file(self, name: str) -> Path:
+        return self.directory / name
+
+    # -- reading and writing ----------------------------------------------------------
+    def _load(self, base: str) -> _Index:
+        empty = _Index({}, {}, {})
         try:
-            data = json.loads(self._file(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError, UnicodeDecodeError):
-            return {}
-        if not isinstance(data, dict) or data.get("key") != key:
-            return {}
-        entries = data.get("entries")
-        return entries if isinstance(entries, dict) else {}
+            data = marshal.loads(self._index_file(base).read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            return empty
+        if not (
+            isinstance(data, tuple)
+            and len(data) == 5
+            and data[0] == CACHE_FORMAT
+            and data[1] == base
+            and all(isinstance(d, dict) for d in data[2:])
+        ):
+            return empty
+        return _Index(data[2], data[3], data[4])
 
-    def _store(self, key: str, entries: Mapping[str, list[Any]]) -> None:
+    def _write(self, target: Path, payload: bytes) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             ignore = self.directory / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("# created by sqlsafe\n*\n", encoding="utf-8")
             fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"key": key, "entries": entries}, handle, separators=(",", ":"))
-            os.replace(tmp, self._file(key))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+            os.replace(tmp, target)
         except OSError:
             pass  # a read-only or full disk only costs speed
 
+    def _store(self, base: str, index: _Index) -> None:
+        payload = marshal.dumps((CACHE_FORMAT, base, index.entries, index.states, index.runs))
+        self._write(self._index_file(base), payload)
+
+    def _load_state(self, name: str) -> Schema | None:
+        from .schema import schema_from_data
+
+        try:
+            return schema_from_data(marshal.loads(self._state_file(name).read_bytes()))
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+
+    # -- whole runs ---------------------------------------------------------------------
+    def base_key(self, rules: Sequence[Rule], settings: Settings) -> str:
+        return config_key(rules, settings)
+
+    def load_run(self, base: str, key: str) -> LintResult | None:
+        """The result of an identical earlier run (see :func:`run_key`), if stored."""
+        from .engine import LintResult
+
+        index = self._load(base)
+        run = index.runs.get(key)
+        if run is None:
+            return None
+        try:
+            chain, files, errors = run
+            result = LintResult(files=int(files))
+            for k in chain:
+                result.findings.extend(_decode_all(index.entries[k]))
+            result.errors = [_decode_error(e) for e in errors]
+        except (TypeError, ValueError, KeyError):
+            return None
+        return result
+
+    def store_run(self, base: str, key: str, result: LintResult, chain: Sequence[bytes]) -> None:
+        """Remember that the run *key* reported the files *chain* (already stored)."""
+        index = self._load(base)
+        if any(k not in index.entries for k in chain):
+            return
+        runs = {k: v for k, v in index.runs.items() if k != key}
+        while len(runs) >= MAX_RUNS:
+            runs.pop(next(iter(runs)))
+        runs[key] = (tuple(chain), result.files, tuple(_encode_error(e) for e in result.errors))
+        index.runs = runs
+        self._store(base, index)
+
+    # -- histories ------------------------------------------------------------------------
     def lint(
         self,
         sources: Iterable[Source | SourceError],
@@ -160,55 +379,128 @@ class ResultCache:
         *,
         report: Iterable[str] | None = None,
         edited: Collection[str] = (),
-        lint: LintFn = lint_sources,
+        lint: LintFn | None = None,
+        base: str | None = None,
+        reported_chain: list[bytes] | None = None,
         **kwargs: Any,
     ) -> LintResult:
-        """``lint_sources`` with per-file results served from and stored in the cache."""
+        """``lint_sources`` with per-file results served from and stored in the cache.
+
+        Files from the first one whose result is missing are linted again, starting from
+        the last stored schema model before it.  *reported_chain*, when given, receives
+        the chain keys of the reported files (what :meth:`store_run` records).
+        """
+        from .engine import LintResult, lint_sources
+
         items = list(sources)
         wanted = None if report is None else frozenset(report)
         edited_set = frozenset(edited)
-        base = config_key(rules, settings)
-        keys = entry_keys(items, base, wanted, edited_set)
-        stored = self._load(base)
-        cached = self._from_cache(items, keys, stored)
-        if cached is not None:
-            return cached
-        result = lint(items, rules, settings, report=wanted, edited=edited_set, **kwargs)
-        by_path: dict[str, list[Any]] = {path: [] for path in keys}
-        for f in result.findings:
-            if f.path in by_path:
-                by_path[f.path].append(_encode(f))
-        entries = {**stored, **{keys[p]: v for p, v in by_path.items()}}
-        if len(entries) > 4 * max(len(keys), 1000):  # keep the file bounded
-            entries = {keys[p]: v for p, v in by_path.items()}
-        self._store(base, entries)
-        return result
-
-    @staticmethod
-    def _from_cache(
-        items: Sequence[Source | SourceError],
-        keys: Mapping[str, str],
-        stored: Mapping[str, Any],
-    ) -> LintResult | None:
-        if not keys or any(k not in stored for k in keys.values()):
-            return None
+        base = base or config_key(rules, settings)
+        keys = chain_keys(items, base, edited_set)
+        reported = [isinstance(s, Source) and (wanted is None or s.path in wanted) for s in items]
+        index = self._load(base)
+        entries = index.entries
+        first_miss = next(
+            (i for i, k in enumerate(keys) if reported[i] and k not in entries), len(items)
+        )
+        # resume from the last stored model before the first miss
+        start, schema = 0, None
+        if first_miss < len(items):
+            for i in range(first_miss - 1, -1, -1):
+                name = index.states.get(keys[i])
+                if name is not None:
+                    schema = self._load_state(name)
+                    if schema is not None:
+                        start = i + 1
+                        break
+        else:
+            start = len(items)
         result = LintResult()
-        done: set[str] = set()
         try:
-            for source in items:
+            for i in range(start):
+                source = items[i]
                 if isinstance(source, SourceError):
                     result.errors.append(source)
-                    continue
-                if source.path not in keys:
-                    continue
-                result.files += 1
-                if source.path in done:
-                    continue
-                done.add(source.path)
-                raw = stored[keys[source.path]]
-                if not isinstance(raw, list):
-                    return None
-                result.findings.extend(_decode(d) for d in raw)
+                elif reported[i]:
+                    result.files += 1
+                    result.findings.extend(_decode_all(entries[keys[i]]))
         except (TypeError, ValueError, KeyError):
-            return None
+            start, schema, result = 0, None, LintResult()
+        last = len(items) - 1
+        if start < len(items):
+
+            def keep(position: int) -> bool:
+                at = start + position
+                return at >= last - 1 or (at + 1) % CHECKPOINT_EVERY == 0
+
+            fresh = (lint or lint_sources)(
+                items[start:],
+                rules,
+                settings,
+                report=wanted,
+                edited=edited_set,
+                schema=schema,
+                keep_models=keep,
+                **kwargs,
+            )
+            self._update(base, index, items, keys, reported, start, fresh)
+            result.files += fresh.files
+            result.errors.extend(fresh.errors)
+            result.findings.extend(fresh.findings)
+            result.statements.extend(fresh.statements)
+        if reported_chain is not None:
+            reported_chain.extend(k for k, r in zip(keys, reported, strict=True) if r)
         return result
+
+    def _update(
+        self,
+        base: str,
+        index: _Index,
+        items: Sequence[Source | SourceError],
+        keys: Sequence[bytes],
+        reported: Sequence[bool],
+        start: int,
+        fresh: LintResult,
+    ) -> None:
+        from .schema import schema_to_data
+
+        if len(fresh.ends) != len(items) - start:
+            return  # a custom lint function that does not report its progress
+        states = {keys[start + position]: model for position, model in fresh.models.items()}
+        new_entries: dict[bytes, tuple[Any, ...]] = {}
+        begin = 0
+        for i, end in zip(range(start, len(items)), fresh.ends, strict=True):
+            if reported[i]:
+                new_entries[keys[i]] = tuple(_encode(f) for f in fresh.findings[begin:end])
+            begin = end
+        entries = {**index.entries, **new_entries}
+        if len(entries) > 4 * max(len(keys), 1000):  # keep the file bounded
+            current = set(keys)
+            entries = {k: v for k, v in entries.items() if k in current}
+        kept_states = dict(index.states)
+        for key, model in states.items():
+            name = f"state-{base[:16]}-{key.hex()[:40]}.bin"
+            self._write(self._state_file(name), marshal.dumps(schema_to_data(model)))
+            kept_states[key] = name
+        while len(kept_states) > MAX_STATES:
+            old = next(iter(kept_states))
+            try:
+                self._state_file(kept_states.pop(old)).unlink()
+            except OSError:
+                pass
+        self._store(base, _Index(entries, kept_states, index.runs))
+        self._collect(base)
+
+    def _collect(self, base: str) -> None:
+        """Remove the oldest configurations' files beyond :data:`MAX_INDEXES`."""
+        try:
+            indexes = sorted(self.directory.glob("index-*.bin"), key=lambda p: p.stat().st_mtime_ns)
+            for old in indexes[: max(0, len(indexes) - MAX_INDEXES)]:
+                prefix = old.name[len("index-") :][:16]
+                if prefix == base[:16]:
+                    continue
+                for state in self.directory.glob(f"state-{prefix}-*.bin"):
+                    state.unlink()
+                old.unlink()
+        except OSError:
+            pass

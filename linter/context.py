@@ -43,6 +43,9 @@ class TxState:
     """Transaction state, folded statement by statement."""
 
     implicit: bool = False  # the runner wraps the whole file in a transaction
+    # the implicit transaction is that of one multi-statement query (Prisma, golang-migrate):
+    # BEGIN only upgrades it, and after a COMMIT the rest runs in a new implicit one
+    single_query: bool = False
     explicit: bool = False  # inside BEGIN ... COMMIT written in the file
     began_at: int | None = None  # statement index of the BEGIN
     lock_timeout: str | None = None

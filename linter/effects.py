@@ -238,6 +238,11 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder) -> None
             mode = SUE if sub in ("AT_SetOptions", "AT_ResetOptions", "AT_SetStatistics") else AEL
             if sub == "AT_AttachPartition":
                 mode = SUE
+                # both indexes' tables are opened to match the definitions (traced)
+                part = pgast.unwrap(cmd.get("def") or {}, "PartitionCmd")
+                child = pgast.relation_name(part.get("name"))
+                b.lock(_index_table(schema, rel), LockMode.ACCESS_SHARE)
+                b.lock(_index_table(schema, child), LockMode.ACCESS_SHARE)
             b.lock(rel, mode)
             if sub == "AT_SetTableSpace":
                 b.rewrite(rel)  # the index files are copied under the lock
@@ -266,9 +271,16 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder) -> None
                 b.rewrite(rel)
             # a new column without a default is all NULL: its foreign key is not
             # checked against the rows (traced on PostgreSQL 18)
-            filled = pgast.column_default(coldef) is not None
+            default = pgast.column_default(coldef)
+            filled = default is not None
             for con in pgast.column_constraints(coldef):
                 _constraint_effect(con, rel, b, scan_needed=filled)
+                if (
+                    con.get("contype") == "CONSTR_NOTNULL"
+                    and (default is None or _is_null(default))
+                    and not add_column_kind_rewrites(coldef, target)
+                ):
+                    b.scan(rel)  # every row is checked for its NULL: fails if any (traced)
         elif sub == "AT_AlterColumnType":
             coldef = pgast.unwrap(definition, "ColumnDef")
             old = schema.column(rel, cmd.get("name", ""))
@@ -287,7 +299,11 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder) -> None
                 b.scan(rel)
         elif sub == "AT_AddConstraint":
             con = pgast.unwrap(definition, "Constraint")
-            _constraint_effect(con, rel, b, scan_needed=True)
+            # a table created in the same file is empty: no row to look up (traced)
+            _constraint_effect(con, rel, b, scan_needed=True, empty=schema.is_new_table(rel))
+            if con.get("contype") == "CONSTR_PRIMARY" and con.get("indexname"):
+                if not _index_columns_not_null(schema, rel, con["indexname"], target):
+                    b.scan(rel)  # PRIMARY KEY USING INDEX sets its columns NOT NULL (traced)
         elif sub == "AT_ValidateConstraint":
             b.scan(rel)
             known = schema.constraint(rel, cmd.get("name", ""))
@@ -301,18 +317,27 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder) -> None
             b.lock(child, AEL)
             if not attach_bound_proven(schema, rel, child):
                 b.scan(child)
+        elif sub == "AT_DropConstraint":
+            known = schema.constraint(rel, cmd.get("name", ""))
+            if known is not None and known.references:
+                # its triggers on the referenced table go too (traced)
+                b.lock(known.references, AEL)
         elif sub == "AT_DetachPartition":
             part = pgast.unwrap(definition, "PartitionCmd")
             child = pgast.relation_name(part.get("name"))
             if part.get("concurrent"):
                 b.locks[rel] = SUE
-                b.lock(child, SUE)
+                # SUE on both in its first transaction; after waiting for every older
+                # snapshot, its second one takes AccessExclusiveLock on the partition (traced)
+                b.lock(child, AEL)
                 b.transactional = False
             else:
                 b.lock(child, AEL)
         elif sub == "AT_SetAccessMethod":
             if cmd.get("name") not in (None, "", "heap"):  # heap to heap copies nothing (traced)
                 b.rewrite(rel)
+        elif sub == "AT_SetTableSpace" and table is not None and table.partitioned:
+            pass  # a partitioned table has no data files: only the default changes (traced)
         elif fact.rewrite:
             b.rewrite(rel)
         elif fact.scan:
@@ -337,14 +362,39 @@ def attach_bound_proven(schema: Schema, parent: str, child: str) -> bool:
     )
 
 
-def _constraint_effect(con: Node, rel: str, b: _Builder, *, scan_needed: bool) -> None:
+def _lock_referenced(schema: Schema, rel: str, b: _Builder) -> None:
+    """Dropping *rel* drops its foreign keys' triggers on the referenced tables."""
+    table = schema.table(rel)
+    for con in table.constraints.values() if table is not None else ():
+        if con.references and con.references != rel:
+            b.lock(con.references, AEL)
+
+
+def _index_columns_not_null(schema: Schema, rel: str, index: str, target: int) -> bool:
+    """Every column of *index* is known NOT NULL (or proven by a validated CHECK)."""
+    known = schema.indexes.get(pgast.qualify(rel.partition(".")[0] or None, index))
+    table = schema.table(rel)
+    if known is None or table is None or not known.columns:
+        return False
+    for name in known.columns:
+        col = schema.column(rel, name)
+        proven = target >= 12 and table.has_validated_not_null_check(name)
+        if not proven and not (col is not None and col.not_null):
+            return False
+    return True
+
+
+def _constraint_effect(
+    con: Node, rel: str, b: _Builder, *, scan_needed: bool, empty: bool = False
+) -> None:
     contype = con.get("contype", "")
     if contype == "CONSTR_FOREIGN":
         ref = pgast.relation_name(con.get("pktable"))
         b.lock(ref, SRE)
         if not pgast.is_not_valid(con) and scan_needed:
             b.scan(rel)
-            b.scan(ref)
+            if not empty:  # no row of an empty table to look up (traced)
+                b.scan(ref)
     elif contype == "CONSTR_CHECK":
         if not pgast.is_not_valid(con):
             b.scan(rel)
@@ -405,6 +455,7 @@ LOCKING_STATEMENTS: tuple[str, ...] = (
     "LockStmt",
     "CreateStmt",
     "RefreshMatViewStmt",
+    "ViewStmt",
 )
 
 
@@ -453,6 +504,14 @@ def statement_effects(node: Node | None, schema: Schema, target: int) -> Effects
                 "OBJECT_FOREIGN_TABLE",
             ):
                 b.lock(name, AEL)
+                _lock_referenced(schema, name, b)
+            elif remove == "OBJECT_SCHEMA" and fields.get("behavior") == "DROP_CASCADE":
+                # every relation in it goes, each under its own AccessExclusiveLock (traced)
+                nsp = pgast.unwrap(obj, "String").get("sval", "")
+                for member in schema.tables.values():
+                    if member.known and member.name.startswith(f"{nsp}."):
+                        b.lock(member.name, AEL)
+                        _lock_referenced(schema, member.name, b)
     elif kind == "RenameStmt":
         rtype = fields.get("renameType", "")
         if fields.get("relation"):
@@ -523,6 +582,18 @@ def statement_effects(node: Node | None, schema: Schema, target: int) -> Effects
         for parent in fields.get("inhRelations") or ():
             parent_name = pgast.relation_name(pgast.unwrap(parent, "RangeVar"))
             b.lock(parent_name, AEL)
+    elif kind == "ViewStmt":
+        # the view's query is analysed: AccessShareLock on each relation it reads (traced)
+        ctes = {
+            pgast.unwrap(n, "CommonTableExpr").get("ctename")
+            for n in pgast.walk(fields.get("query") or {})
+            if pgast.kind(n) == "CommonTableExpr"
+        }
+        for n in pgast.walk(fields.get("query") or {}):
+            if pgast.kind(n) == "RangeVar":
+                var = n["RangeVar"]
+                if var.get("schemaname") or var.get("relname") not in ctes:
+                    b.lock(pgast.relation_name(var), LockMode.ACCESS_SHARE)
     elif kind == "RefreshMatViewStmt":
         rel = pgast.relation_name(fields.get("relation"))
         b.lock(rel, LockMode.EXCLUSIVE if fields.get("concurrent") else AEL)

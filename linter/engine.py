@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+import os
+import signal
+import sys
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from . import pgast
@@ -72,6 +75,10 @@ class LintResult:
     errors: list[SourceError] = field(default_factory=list)
     files: int = 0
     statements: list[StatementReport] = field(default_factory=list)
+    # ``len(findings)`` after each source (for caches that store findings per file)
+    ends: list[int] = field(default_factory=list)
+    # source position -> schema model after it, where ``lint_sources(keep_models=)`` asked
+    models: dict[int, Schema] = field(default_factory=dict)
 
 
 class RuleSet:
@@ -90,13 +97,29 @@ class RuleSet:
         self.dispatch = {k: tuple(v) for k, v in dispatch.items()}
         self.top_level_only = all(k.endswith("Stmt") for k in self.dispatch)
         self.settings = settings
+        # rules that override ``finish`` (the others would only return an empty iterator)
+        self.finishers = tuple(r for r in self.active if type(r).finish is not Rule.finish)
+        self.active_names = frozenset(r.name for r in self.active)
+        self.names = {r.name: frozenset({r.name, r.code, *r.aliases}) for r in rules}
+        known: set[str] = {"all", "style", "safety"}
+        for r in rules:
+            known.update((r.name, r.code, *r.aliases))
+        self.known_names = frozenset(known)
+        self._severities: dict[str, Severity] = {}
+
+    def severity_of(self, rule: Rule) -> Severity:
+        """:meth:`severity`, remembered per rule."""
+        found = self._severities.get(rule.name)
+        if found is None:
+            found = self._severities[rule.name] = self.severity(rule)
+        return found
 
     def severity(self, rule: Rule) -> Severity:
         override = self.settings.severity.get(rule.name) or self.settings.severity.get(rule.code)
         return Severity(override) if override else rule.severity
 
     def is_active(self, name: str) -> bool:
-        return any(r.name == name for r in self.active)
+        return name in self.active_names
 
 
 def matches(rule: Rule, selector: str) -> bool:
@@ -146,6 +169,8 @@ class _FileLinter:
         self.tx = preamble_tx(
             rules.settings.preamble, implicit_tx, schema, rules.settings.target_version
         )
+        if implicit_tx and source.single_query:
+            self.tx = replace(self.tx, single_query=True)
         self.info = FileInfo(
             source.path,
             parsed.lines,
@@ -159,13 +184,17 @@ class _FileLinter:
         self.file_ignores = _file_ignores(source.path, rules.settings)
         self.findings: list[Finding] = []
         self.explained: list[StatementReport] = []
+        self.too_deep: list[int] = []  # statements skipped by the RecursionError guard
 
     # -- findings ------------------------------------------------------------------
     def _suppressed(self, rule: Rule, statement: int | None) -> bool:
-        names = frozenset({rule.name, rule.code, *rule.aliases})
-        if any(matches(rule, s) for s in self.file_ignores):
+        if self.file_ignores and any(matches(rule, s) for s in self.file_ignores):
             return True
-        return self.suppressions.suppressed(statement, names)
+        suppressions = self.suppressions
+        if not suppressions.directives:
+            return False
+        names = self.rules.names.get(rule.name) or frozenset({rule.name, rule.code, *rule.aliases})
+        return suppressions.suppressed(statement, names)
 
     def _emit(
         self, rule: Rule, report: Report, start: int, end: int, statement: int | None
@@ -183,7 +212,7 @@ class _FileLinter:
             end_col,
             rule.name,
             rule.code,
-            self.rules.severity(rule),
+            self.rules.severity_of(rule),
             report.message,
             report.help,
             statement,
@@ -204,7 +233,7 @@ class _FileLinter:
         self._edited_after_applied()
         schema = self.schema
         target = self.rules.settings.target_version
-        last_ctx: Context | None = None
+        last: Statement | None = None
         for stmt in self.parsed.statements:
             if stmt.node is None:
                 self._syntax_error(stmt)
@@ -220,12 +249,13 @@ class _FileLinter:
                 after = apply_schema(schema, stmt.node)
             except RecursionError:  # a parse tree nested deeper than Python's stack allows
                 del self.findings[before:], self.explained[explained:]
+                self.too_deep.append(stmt.index)
                 self._too_deep(stmt)
                 continue
-            self.tx, schema = tx, after
-            last_ctx = Context(self.rules.settings, schema, self.tx, stmt, Effects(), self.info)
-        if last_ctx is not None:
-            for rule in self.rules.active:
+            self.tx, schema, last = tx, after, stmt
+        if last is not None and self.rules.finishers:
+            last_ctx = Context(self.rules.settings, schema, self.tx, last, Effects(), self.info)
+            for rule in self.rules.finishers:
                 for report in rule.finish(last_ctx):
                     st = last_ctx.statement
                     self._emit(rule, report, st.start, st.end, None)
@@ -315,10 +345,7 @@ class _FileLinter:
         rule = self._engine_rule(INVALID_SUPPRESSION)
         if rule is None:
             return
-        known: set[str] = set()
-        for r in self.rules.all:
-            known.update((r.name, r.code, *r.aliases))
-        known.update(("all", "style", "safety"))
+        known = self.rules.known_names
         for d in self.suppressions.directives:
             for name in d.names:
                 if name not in known:
@@ -333,6 +360,103 @@ class _FileLinter:
                     )
 
 
+# Parallel linting (see ``lint_sources``): a history of at least this many characters is
+# split in two and the second part linted in a forked process.
+PARALLEL_MIN_CHARS = 1_000_000
+PARALLEL_MIN_SOURCES = 32
+# share of the history (by size) the parent lints; the child first folds the parent's part
+# into the schema model (parse + apply: about a third of the cost of linting it)
+PARALLEL_SHARE = 0.6
+
+
+def parallel_jobs() -> int:
+    """Processes ``lint_sources`` may use: ``$SQLSAFE_JOBS`` or the usable CPUs."""
+    env = os.environ.get("SQLSAFE_JOBS", "").strip()
+    if env.isdigit():
+        return max(1, int(env))
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One ``lint_sources`` call: what every part of the history is linted with."""
+
+    rules: RuleSet
+    settings: Settings
+    wanted: frozenset[str] | None
+    implicit_tx: Mapping[str, bool] | None
+    explain: bool
+    edited: frozenset[str]
+    keep_models: Callable[[int], bool] | None
+
+    def run(
+        self, items: Sequence[Source | SourceError], lo: int, hi: int, schema: Schema
+    ) -> tuple[LintResult, Schema, list[tuple[int, int]]]:
+        """Lint ``items[lo:hi]`` from *schema*: the result, the model after, skipped
+        statements ``(position, statement index)``."""
+        result = LintResult()
+        skipped: list[tuple[int, int]] = []
+        settings = self.settings
+        keep = self.keep_models
+        for position in range(lo, hi):
+            source = items[position]
+            if isinstance(source, SourceError):
+                result.errors.append(source)
+            else:
+                reporting = self.wanted is None or source.path in self.wanted
+                result.files += reporting
+                in_tx = settings.assume_in_transaction
+                if source.in_transaction is not None:
+                    in_tx = source.in_transaction
+                if self.implicit_tx is not None:
+                    in_tx = self.implicit_tx.get(source.path, in_tx)
+                linter = _FileLinter(
+                    self.rules,
+                    source,
+                    parse(source.text),
+                    schema,
+                    reporting,
+                    in_tx,
+                    source.path in self.edited,
+                )
+                after = linter.run(explain=self.explain and reporting)
+                if source.apply:  # a down migration is linted, never applied to the history
+                    schema = after
+                result.findings.extend(sorted(linter.findings, key=_finding_order))
+                result.statements.extend(linter.explained)
+                skipped.extend((position, i) for i in linter.too_deep)
+            result.ends.append(len(result.findings))
+            if keep is not None and keep(position):
+                result.models[position] = schema
+        return result, schema, skipped
+
+    def fold(
+        self, items: Sequence[Source | SourceError], hi: int, schema: Schema
+    ) -> tuple[Schema, list[tuple[int, int]]]:
+        """The model after ``items[:hi]`` without checking anything (what :meth:`run`
+        computes, when the same statements are skipped)."""
+        target = self.settings.target_version
+        skipped: list[tuple[int, int]] = []
+        for position in range(hi):
+            source = items[position]
+            if isinstance(source, SourceError) or not source.apply:
+                continue
+            model = schema
+            for stmt in parse(source.text).statements:
+                if stmt.node is None:
+                    continue
+                try:
+                    statement_effects(stmt.node, model, target)
+                    model = apply_schema(model, stmt.node)
+                except RecursionError:
+                    skipped.append((position, stmt.index))
+            schema = model.end_file()
+        return schema, skipped
+
+
 def lint_sources(
     sources: Iterable[Source | SourceError],
     rules: Sequence[Rule],
@@ -342,43 +466,124 @@ def lint_sources(
     implicit_tx: Mapping[str, bool] | None = None,
     explain: bool = False,
     edited: Collection[str] = (),
+    schema: Schema | None = None,
+    keep_models: Callable[[int], bool] | None = None,
+    jobs: int | None = None,
 ) -> LintResult:
     """Lint *sources* as one migration history, in the order given.
 
     Files whose path is not in *report* (when given) only build the schema model; files
     in *edited* were changed after being applied (``edited-applied-migration``).
+    *schema* is the model the first source is judged against (a history resumed from a
+    cache: the state after the sources before it); the result keeps the model after each
+    source position for which *keep_models* is true.
+
+    A large history (see :data:`PARALLEL_MIN_CHARS`) is linted by two processes when
+    *jobs* (default: :func:`parallel_jobs`) allows it; the result is the same.
     """
-    ruleset = RuleSet(rules, settings)
-    wanted = None if report is None else set(report)
-    edited_paths = frozenset(edited)
-    result = LintResult()
-    schema = Schema()
-    for source in sources:
-        if isinstance(source, SourceError):
-            result.errors.append(source)
-            continue
-        reporting = wanted is None or source.path in wanted
-        result.files += reporting
-        in_tx = settings.assume_in_transaction
-        if source.in_transaction is not None:
-            in_tx = source.in_transaction
-        if implicit_tx is not None:
-            in_tx = implicit_tx.get(source.path, in_tx)
-        linter = _FileLinter(
-            ruleset,
-            source,
-            parse(source.text),
-            schema,
-            reporting,
-            in_tx,
-            source.path in edited_paths,
-        )
-        after = linter.run(explain=explain and reporting)
-        if source.apply:  # a down migration is linted, never applied to the history
-            schema = after
-        result.findings.extend(sorted(linter.findings, key=lambda f: (f.line, f.column, f.code)))
-        result.statements.extend(linter.explained)
+    items = list(sources)
+    job = _Job(
+        RuleSet(rules, settings),
+        settings,
+        None if report is None else frozenset(report),
+        implicit_tx,
+        explain,
+        frozenset(edited),
+        keep_models,
+    )
+    start = schema if schema is not None else Schema()
+    split = _split_point(items, explain, jobs)
+    if split is not None:
+        result = _lint_in_two(job, items, split, start)
+        if result is not None:
+            return result
+    return job.run(items, 0, len(items), start)[0]
+
+
+def _split_point(
+    items: Sequence[Source | SourceError], explain: bool, jobs: int | None
+) -> int | None:
+    if explain or len(items) < PARALLEL_MIN_SOURCES or not hasattr(os, "fork"):
+        return None
+    if not sys.platform.startswith("linux") or (jobs or parallel_jobs()) < 2:
+        return None
+    sizes = [len(s.text) if isinstance(s, Source) else 0 for s in items]
+    total = sum(sizes)
+    if total < PARALLEL_MIN_CHARS:
+        return None
+    goal, seen = total * PARALLEL_SHARE, 0
+    for i, size in enumerate(sizes):
+        seen += size
+        if seen >= goal:
+            return i + 1 if i + 1 < len(items) else None
+    return None
+
+
+def _lint_in_two(
+    job: _Job, items: Sequence[Source | SourceError], split: int, start: Schema
+) -> LintResult | None:
+    """Lint ``items[:split]`` here and the rest in a forked child; ``None`` when the
+    child failed (the caller then lints sequentially)."""
+    import pickle
+
+    from .schema import schema_from_data, schema_to_data
+
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: fold the parent's part, lint the rest, send the result back
+        status = 0
+        try:
+            os.close(read_fd)
+            model, skipped = job.fold(items, split, start)
+            part, _, _ = job.run(items, split, len(items), model)
+            payload = pickle.dumps(
+                (
+                    skipped,
+                    part.findings,
+                    part.errors,
+                    part.files,
+                    part.ends,
+                    {k: schema_to_data(v) for k, v in part.models.items()},
+                ),
+                protocol=pickle.HIGHEST_PROTOCOL,
+            )
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(payload)
+        except BaseException:  # anything: the parent lints this part itself
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    try:
+        result, model_here, skipped_here = job.run(items, 0, split, start)
+        with os.fdopen(read_fd, "rb") as inp:
+            payload = inp.read()
+    except BaseException:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+        raise
+    _, status = os.waitpid(pid, 0)
+    try:
+        if status != 0:
+            raise ValueError("child failed")
+        skipped, findings, errors, files, ends, models = pickle.loads(payload)
+        if skipped != skipped_here:
+            raise ValueError("the child's model differs")  # a RecursionError in a check
+    except (ValueError, TypeError, EOFError, pickle.UnpicklingError):
+        part, _, _ = job.run(items, split, len(items), model_here)
+        findings, errors, files, ends = part.findings, part.errors, part.files, part.ends
+        models = {k: schema_to_data(v) for k, v in part.models.items()}
+    offset = len(result.findings)
+    result.findings.extend(findings)
+    result.errors.extend(errors)
+    result.files += files
+    result.ends.extend(offset + e for e in ends)
+    result.models.update({k: schema_from_data(v) for k, v in models.items()})
     return result
+
+
+def _finding_order(f: Finding) -> tuple[int, int, str]:
+    return (f.line, f.column, f.code)
 
 
 def lint_sql(

@@ -103,7 +103,8 @@ def _end_transaction(tx: TxState, commit: bool = True) -> TxState:
     saved = tx.commit_timeouts if commit else tx.rollback_timeouts
     values = {name: saved.get(name) for name in _TIMEOUTS} if tx.in_transaction else _timeouts(tx)
     return TxState(
-        implicit=False,
+        implicit=tx.single_query,  # the rest of a multi-statement query: a new implicit block
+        single_query=tx.single_query,
         lock_timeout=values["lock_timeout"],
         statement_timeout=values["statement_timeout"],
         locked_without_lock_timeout=tx.locked_without_lock_timeout,
@@ -181,16 +182,20 @@ def _unguarded(tx: TxState, effects: Effects, schema: Schema | None) -> TxState:
                 mode = strongest(mode, lock)
     if mode is None:
         return tx
+    by_lock = tx.locked_without_lock_timeout
+    by_statement = tx.locked_without_statement_timeout
     if tx.lock_timeout is None:
-        tx = replace(
-            tx, locked_without_lock_timeout=strongest(tx.locked_without_lock_timeout, mode)
-        )
+        by_lock = strongest(by_lock, mode)
     if tx.statement_timeout is None:
-        tx = replace(
-            tx,
-            locked_without_statement_timeout=strongest(tx.locked_without_statement_timeout, mode),
-        )
-    return tx
+        by_statement = strongest(by_statement, mode)
+    if (
+        by_lock is tx.locked_without_lock_timeout
+        and by_statement is tx.locked_without_statement_timeout
+    ):
+        return tx
+    return replace(
+        tx, locked_without_lock_timeout=by_lock, locked_without_statement_timeout=by_statement
+    )
 
 
 # Statements that may run for long whatever their locks: data changes and opaque code.

@@ -111,17 +111,40 @@ class MigrationUnit:
     direction: str = "up"  # up | down | repeatable | other
     layout: str = "plain"
     tx_from_comment: bool = False  # in_transaction was set by a comment in the file
+    single_query: bool = False  # sent as one multi-statement query (see Source)
 
     def source(self) -> Source:
-        return Source(self.path, self.text, self.in_transaction, self.applies)
+        return Source(self.path, self.text, self.in_transaction, self.applies, self.single_query)
 
 
 # ---------------------------------------------------------------------------- detection
 def _sql_files(directory: Path) -> list[Path]:
-    try:
-        return sorted(p for p in directory.rglob("*.sql") if p.is_file())
-    except OSError:
-        return []
+    """Every ``*.sql`` file below *directory*, sorted (what ``rglob`` + ``is_file`` finds).
+
+    One ``os.scandir`` per directory: symbolic links to directories are not followed,
+    unreadable directories are skipped.
+    """
+    found: list[Path] = []
+    todo = [directory]
+    while todo:
+        current = todo.pop()
+        try:
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    name = entry.name
+                    try:
+                        if entry.is_dir() and not entry.is_symlink():
+                            todo.append(current / name)
+                            if not name.endswith(".sql"):
+                                continue
+                        if name.endswith(".sql") and entry.is_file():
+                            found.append(current / name)
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    found.sort()
+    return found
 
 
 def _head(path: Path, limit: int = 4096) -> str:
@@ -132,7 +155,7 @@ def _head(path: Path, limit: int = 4096) -> str:
         return ""
 
 
-def detect_layout(directory: Path) -> str | None:
+def detect_layout(directory: Path, files: Sequence[Path] | None = None) -> str | None:
     """Guess which migration tool *directory* is laid out for; ``None`` without ``.sql`` files.
 
     The evidence, strongest first: Prisma's ``<dir>/migration.sql`` (or
@@ -144,7 +167,8 @@ def detect_layout(directory: Path) -> str | None:
     directory = Path(directory)
     if not directory.is_dir():
         return None
-    files = _sql_files(directory)
+    if files is None:
+        files = _sql_files(directory)
     if not files:
         return None
     names = [p.name for p in files]
@@ -198,9 +222,9 @@ def _sections(text: str, marks: Iterable[re.Match[str]]) -> dict[str, tuple[int,
 
 
 def _statement_count(text: str) -> int:
-    from .parsing import parse
+    from .parsing import statement_count
 
-    return sum(1 for s in parse(text).statements)
+    return statement_count(text)
 
 
 def _comment_tx(text: str) -> bool | None:
@@ -404,7 +428,10 @@ def units_of_file(
         override = _diesel_tx(path)
     if override is not None:
         return [unit(direction, text, override, True)]
-    return [unit(direction, text, _layout_tx(layout, text, default_tx))]
+    tx = _layout_tx(layout, text, default_tx)
+    single = TRANSACTION_DEFAULTS.get(layout) == "single" and default_tx is None
+    single = single and comment is None and bool(tx)
+    return [replace(unit(direction, text, tx), single_query=single)]
 
 
 def order_units(units: Iterable[MigrationUnit]) -> list[MigrationUnit]:
@@ -413,16 +440,37 @@ def order_units(units: Iterable[MigrationUnit]) -> list[MigrationUnit]:
     return sorted(units, key=lambda u: (u.key[0], u.key[1], rank.get(u.direction, 0), u.key[2]))
 
 
-def layout_for(path: Path, configured: str | None) -> str:
+class _Detector:
+    """Directory listings and layout guesses, each computed once per gathering."""
+
+    def __init__(self) -> None:
+        self.listings: dict[Path, list[Path]] = {}
+        self.layouts: dict[Path, str | None] = {}
+
+    def files(self, directory: Path) -> list[Path]:
+        found = self.listings.get(directory)
+        if found is None:
+            found = self.listings[directory] = _sql_files(directory)
+        return found
+
+    def layout(self, directory: Path) -> str | None:
+        if directory not in self.layouts:
+            files = self.files(directory) if directory.is_dir() else None
+            self.layouts[directory] = detect_layout(directory, files)
+        return self.layouts[directory]
+
+
+def layout_for(path: Path, configured: str | None, detector: _Detector | None = None) -> str:
     """The layout of the directory holding *path* (a file) or of *path* (a directory)."""
     if configured:
         return configured
+    detect = (detector or _Detector()).layout
     directory = path if path.is_dir() else path.parent
-    found = detect_layout(directory)
+    found = detect(directory)
     if found in ("diesel", "prisma") and not path.is_dir():
         return found
     if found is None or (found == "plain" and not path.is_dir()):
-        parent = detect_layout(directory.parent) if directory.parent != directory else None
+        parent = detect(directory.parent) if directory.parent != directory else None
         if parent in ("diesel", "prisma"):
             return parent
     return found or "plain"
@@ -444,19 +492,22 @@ def migration_units(
     """
     items: list[tuple[Path, str, str]] = []  # (path, display name, layout)
     detected: dict[str, str] = {}  # parent directory -> layout, for files named one by one
+    detector = _Detector()
     seen: set[str] = set()
     for arg in paths:
         path = Path(arg)
         if path.is_dir():
-            chosen = layout or detect_layout(path) or "plain"
-            for sub in sorted(path.rglob("*.sql"), key=lambda p: natural_key(str(p))):
-                if sub.is_file() and not is_excluded(str(sub), exclude):
+            chosen = layout or detector.layout(path) or "plain"
+            subs = [(natural_key(str(sub)), sub) for sub in detector.files(path)]
+            subs.sort(key=lambda pair: pair[0])
+            for _, sub in subs:
+                if not exclude or not is_excluded(str(sub), exclude):
                     items.append((sub, os.path.normpath(sub), chosen))
         elif not is_excluded(arg, exclude):
             if path.exists():
                 key = str(path.parent)
                 if key not in detected:
-                    detected[key] = layout_for(path, layout)
+                    detected[key] = layout_for(path, layout, detector)
                 chosen = detected[key]
             else:
                 chosen = "plain"

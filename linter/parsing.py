@@ -35,8 +35,7 @@ except ImportError:  # pragma: no cover - exercised where orjson is absent
 
 
 _TOO_DEEP = (
-    "statement is nested too deeply to analyse (its parse tree exceeds the decoder's depth "
-    "limit)"
+    "statement is nested too deeply to analyse (its parse tree exceeds the decoder's depth limit)"
 )
 
 
@@ -261,3 +260,12 @@ def parse(text: str) -> ParsedFile:
             statements[i] = replace(stmt, lead=min(previous_end, stmt.start))
         previous_end = stmt.end
     return ParsedFile(text, tuple(statements), metas, LineIndex(text))
+
+
+def statement_count(text: str) -> int:
+    """``len(parse(text).statements)``, without building the parse trees when it can."""
+    masked, _ = _mask_meta(text)
+    try:
+        return len(_pg.split(masked, with_parser=True, only_slices=True))
+    except _pg.ParseError:
+        return len(parse(text).statements)

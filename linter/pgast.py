@@ -6,6 +6,7 @@ pglast upgrade touches this module and little else.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -248,6 +249,18 @@ def written_identifiers(sql: str) -> Iterator[tuple[str, int]]:
             yield text[1:-1].replace('""', '"'), token.start
         elif not text.startswith(("U&", "u&")):
             yield text.lower(), token.start
+
+
+def may_have_identifier_over(sql: str, limit: int) -> bool:
+    """Whether *sql* may write an identifier longer than *limit* bytes.
+
+    A cheap pre-check for :func:`written_identifiers` (which runs the scanner): ``False``
+    only when no identifier of the (ASCII) text can be that long.
+    """
+    if not sql.isascii():
+        return True
+    n = limit + 1
+    return re.search(rf'[A-Za-z0-9_$]{{{n},}}|"(?:[^"]|""){{{n},}}', sql) is not None
 
 
 def func_name(call: Node) -> str:

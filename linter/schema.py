@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from .pgast import TypeRef
+from .pmap import PMap
+
+_V = TypeVar("_V")
 
 
 def _frozen() -> Mapping[str, Any]:
@@ -59,24 +62,36 @@ class Table:
     partition_of: str | None = None  # parent, for a partition created with PARTITION OF
     known: bool = True  # False: referenced but never created in the history
 
+    def _with(self, columns: Mapping[str, Column], constraints: Mapping[str, Constraint]) -> Table:
+        return Table(
+            self.name,
+            self.file,
+            columns,
+            constraints,
+            self.partitioned,
+            self.partition_key,
+            self.partition_of,
+            self.known,
+        )
+
     def with_column(self, column: Column) -> Table:
         cols = dict(self.columns)
         cols[column.name] = column
-        return replace(self, columns=MappingProxyType(cols))
+        return self._with(MappingProxyType(cols), self.constraints)
 
     def without_column(self, name: str) -> Table:
         cols = {k: v for k, v in self.columns.items() if k != name}
         cons = {k: c for k, c in self.constraints.items() if name not in c.columns}
-        return replace(self, columns=MappingProxyType(cols), constraints=MappingProxyType(cons))
+        return self._with(MappingProxyType(cols), MappingProxyType(cons))
 
     def with_constraint(self, con: Constraint) -> Table:
         cons = dict(self.constraints)
         cons[con.name] = con
-        return replace(self, constraints=MappingProxyType(cons))
+        return self._with(self.columns, MappingProxyType(cons))
 
     def without_constraint(self, name: str) -> Table:
         cons = {k: c for k, c in self.constraints.items() if k != name}
-        return replace(self, constraints=MappingProxyType(cons))
+        return self._with(self.columns, MappingProxyType(cons))
 
     def has_validated_not_null_check(self, column: str) -> bool:
         return any(
@@ -87,11 +102,14 @@ class Table:
 
 @dataclass(frozen=True, slots=True)
 class Schema:
-    tables: Mapping[str, Table] = field(default_factory=_frozen)
-    indexes: Mapping[str, Index] = field(default_factory=_frozen)
+    tables: Mapping[str, Table] = field(default_factory=PMap)
+    indexes: Mapping[str, Index] = field(default_factory=PMap)
     # other objects ("sequence:public.s", "type:public.mood", "view:public.v"...) -> file
-    objects: Mapping[str, int] = field(default_factory=_frozen)
+    objects: Mapping[str, int] = field(default_factory=PMap)
     file: int = 0  # index of the file being applied; what it creates is *new*
+    # derived: table -> names of its indexes (kept in step with ``indexes`` by the methods
+    # below; ignored when ``indexes`` was replaced by other means)
+    by_table: _ByTable | None = field(default=None, repr=False, compare=False)
 
     # -- queries ----------------------------------------------------------------------
     def table(self, name: str) -> Table | None:
@@ -112,58 +130,230 @@ class Schema:
         return t.columns.get(column) if t else None
 
     def indexes_of(self, table: str) -> list[Index]:
-        return [ix for ix in self.indexes.values() if ix.table == table]
+        """The indexes of *table*, in the order they were added to the model."""
+        derived = self._by_table()
+        indexes = self.indexes
+        if derived is None or not isinstance(indexes, PMap):
+            return [ix for ix in indexes.values() if ix.table == table]
+        names = derived.names.get(table)
+        if not names:
+            return []
+        found = [ix for ix in (indexes.get(n) for n in names) if ix is not None]
+        found = [ix for ix in found if ix.table == table]
+        if len(found) > 1:
+            found.sort(key=lambda ix: indexes.seq(ix.name))
+        return found
 
     def constraint(self, table: str, name: str) -> Constraint | None:
         t = self.tables.get(table)
         return t.constraints.get(name) if t else None
 
     # -- changes ----------------------------------------------------------------------
+    def _with(
+        self,
+        tables: Mapping[str, Table] | None = None,
+        indexes: Mapping[str, Index] | None = None,
+        objects: Mapping[str, int] | None = None,
+        file: int | None = None,
+        by_table: _ByTable | None = None,
+    ) -> Schema:
+        new_indexes = self.indexes if indexes is None else indexes
+        if by_table is None and indexes is None:
+            by_table = self.by_table
+        return Schema(
+            self.tables if tables is None else tables,
+            new_indexes,
+            self.objects if objects is None else objects,
+            self.file if file is None else file,
+            by_table,
+        )
+
+    def _by_table(self) -> _ByTable | None:
+        derived = self.by_table
+        if derived is not None and derived.source is self.indexes:
+            return derived
+        return None
+
+    def _derived(self) -> _ByTable:
+        """The table -> index names map for the current ``indexes`` (built when missing)."""
+        derived = self._by_table()
+        if derived is not None:
+            return derived
+        grouped: dict[str, list[str]] = {}
+        for ix in self.indexes.values():
+            grouped.setdefault(ix.table, []).append(ix.name)
+        names = PMap((t, tuple(n)) for t, n in grouped.items())
+        return _ByTable(self.indexes, names)
+
+    def _pindexes(self) -> PMap[str, Index]:
+        indexes = self.indexes
+        return indexes if isinstance(indexes, PMap) else PMap(indexes)
+
     def put_table(self, table: Table) -> Schema:
-        tables = dict(self.tables)
-        tables[table.name] = table
-        return replace(self, tables=MappingProxyType(tables))
+        return self._with(tables=_pmap(self.tables).set(table.name, table))
 
     def drop_table(self, name: str) -> Schema:
-        tables = {k: v for k, v in self.tables.items() if k != name}
-        indexes = {k: v for k, v in self.indexes.items() if v.table != name}
-        return replace(self, tables=MappingProxyType(tables), indexes=MappingProxyType(indexes))
+        tables = _pmap(self.tables).delete(name)
+        derived = self._derived()
+        indexes = self._pindexes()
+        names = derived.names
+        for ix_name in names.get(name, ()):
+            ix = indexes.get(ix_name)
+            if ix is not None and ix.table == name:
+                indexes = indexes.delete(ix_name)
+        names = names.delete(name)
+        return self._with(tables=tables, indexes=indexes, by_table=_ByTable(indexes, names))
 
     def rename_table(self, old: str, new: str) -> Schema:
         table = self.tables.get(old)
         if table is None:
             return self
-        tables = {k: v for k, v in self.tables.items() if k != old}
-        tables[new] = replace(table, name=new)
-        indexes = {
-            k: (replace(v, table=new) if v.table == old else v) for k, v in self.indexes.items()
-        }
-        return replace(self, tables=MappingProxyType(tables), indexes=MappingProxyType(indexes))
+        tables = _pmap(self.tables).delete(old).set(new, replace(table, name=new))
+        derived = self._derived()
+        indexes = self._pindexes()
+        names = derived.names
+        moved = names.get(old, ())
+        for ix_name in moved:
+            ix = indexes.get(ix_name)
+            if ix is not None and ix.table == old:
+                indexes = indexes.set(ix_name, replace(ix, table=new))
+        if moved and old != new:
+            names = names.delete(old).set(new, (*names.get(new, ()), *moved))
+        return self._with(tables=tables, indexes=indexes, by_table=_ByTable(indexes, names))
 
     def put_index(self, index: Index) -> Schema:
-        indexes = dict(self.indexes)
-        indexes[index.name] = index
-        return replace(self, indexes=MappingProxyType(indexes))
+        derived = self._derived()
+        indexes = self._pindexes().set(index.name, index)
+        names = derived.names
+        listed = names.get(index.table, ())
+        if index.name not in listed:
+            names = names.set(index.table, (*listed, index.name))
+        return self._with(indexes=indexes, by_table=_ByTable(indexes, names))
 
     def drop_index(self, name: str) -> Schema:
-        indexes = {k: v for k, v in self.indexes.items() if k != name}
-        return replace(self, indexes=MappingProxyType(indexes))
+        derived = self._derived()
+        indexes = self._pindexes()
+        old = indexes.get(name)
+        if old is None:
+            return self._with(indexes=indexes, by_table=_ByTable(indexes, derived.names))
+        indexes = indexes.delete(name)
+        names = derived.names
+        listed = names.get(old.table, ())
+        if name in listed:
+            rest = tuple(n for n in listed if n != name)
+            names = names.set(old.table, rest) if rest else names.delete(old.table)
+        return self._with(indexes=indexes, by_table=_ByTable(indexes, names))
 
     def put_object(self, key: str) -> Schema:
-        objects = dict(self.objects)
-        objects[key] = self.file
-        return replace(self, objects=MappingProxyType(objects))
+        return self._with(objects=_pmap(self.objects).set(key, self.file))
 
     def rename_object(self, old: str, new: str) -> Schema:
         """The object keeps the file that created it (an old object under a new name)."""
-        objects = {k: v for k, v in self.objects.items() if k != old}
-        objects[new] = self.objects.get(old, -1)
-        return replace(self, objects=MappingProxyType(objects))
+        objects = _pmap(self.objects)
+        created = objects.get(old, -1)
+        return self._with(objects=objects.delete(old).set(new, created))
 
     def drop_object(self, key: str) -> Schema:
-        objects = {k: v for k, v in self.objects.items() if k != key}
-        return replace(self, objects=MappingProxyType(objects))
+        return self._with(objects=_pmap(self.objects).delete(key))
 
     def end_file(self) -> Schema:
         """The file was applied: what it created now exists (deployed, possibly large)."""
-        return replace(self, file=self.file + 1)
+        return self._with(file=self.file + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class _ByTable:
+    """Index names per table, derived from one ``indexes`` map (*source*)."""
+
+    source: Mapping[str, Index]
+    names: PMap[str, tuple[str, ...]]
+
+
+def _pmap(mapping: Mapping[str, _V]) -> PMap[str, _V]:
+    return mapping if isinstance(mapping, PMap) else PMap(mapping)
+
+
+# -- plain-data form (the result cache stores it with ``marshal``: no code runs on load) --
+def _type_data(tref: TypeRef | None) -> Any:
+    return None if tref is None else (tref.name, tuple(tref.mods), tref.array)
+
+
+def _type_from(data: Any) -> TypeRef | None:
+    if data is None:
+        return None
+    name, mods, array = data
+    return TypeRef(str(name), tuple(mods), bool(array))
+
+
+def schema_to_data(schema: Schema) -> Any:
+    """*schema* as nested tuples of str/int/bool/None (see :func:`schema_from_data`)."""
+    tables = tuple(
+        (
+            t.name,
+            t.file,
+            tuple(
+                (c.name, _type_data(c.type), c.not_null, c.has_default) for c in t.columns.values()
+            ),
+            tuple(
+                (
+                    c.name,
+                    c.kind,
+                    c.columns,
+                    c.validated,
+                    c.not_null_column,
+                    c.references,
+                    c.file,
+                )
+                for c in t.constraints.values()
+            ),
+            t.partitioned,
+            t.partition_key,
+            t.partition_of,
+            t.known,
+        )
+        for t in schema.tables.values()
+    )
+    indexes = tuple(
+        (ix.name, ix.table, ix.columns, ix.unique, ix.file, ix.partial)
+        for ix in schema.indexes.values()
+    )
+    return (tables, indexes, tuple(schema.objects.items()), schema.file)
+
+
+def schema_from_data(data: Any) -> Schema:
+    """The inverse of :func:`schema_to_data`; raises ``ValueError`` on malformed data."""
+    try:
+        tables_data, indexes_data, objects_data, file = data
+        tables: list[tuple[str, Table]] = []
+        for name, tfile, cols, cons, partitioned, key, parent, known in tables_data:
+            columns = {
+                str(c[0]): Column(str(c[0]), _type_from(c[1]), bool(c[2]), bool(c[3])) for c in cols
+            }
+            constraints = {
+                str(c[0]): Constraint(
+                    str(c[0]), str(c[1]), tuple(c[2]), bool(c[3]), c[4], c[5], int(c[6])
+                )
+                for c in cons
+            }
+            table = Table(
+                str(name),
+                int(tfile),
+                MappingProxyType(columns),
+                MappingProxyType(constraints),
+                bool(partitioned),
+                tuple(key),
+                parent,
+                bool(known),
+            )
+            tables.append((table.name, table))
+        indexes = [
+            (
+                str(ix[0]),
+                Index(str(ix[0]), str(ix[1]), tuple(ix[2]), bool(ix[3]), int(ix[4]), bool(ix[5])),
+            )
+            for ix in indexes_data
+        ]
+        objects = [(str(k), int(v)) for k, v in objects_data]
+        return Schema(PMap(tables), PMap(indexes), PMap(objects), int(file))
+    except (TypeError, ValueError, IndexError) as exc:
+        raise ValueError(f"malformed schema data: {exc}") from exc

@@ -26,6 +26,9 @@ class Source:
     text: str
     in_transaction: bool | None = None
     apply: bool = True
+    # the runner sends the whole text as ONE multi-statement query (Prisma, golang-migrate):
+    # its implicit transaction block accepts BEGIN, and a COMMIT starts a new one
+    single_query: bool = False
 
 
 @dataclass(frozen=True, slots=True)

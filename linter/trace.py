@@ -83,7 +83,9 @@ class TracedStatement:
             if want != got:
                 out.append(f"lock on {rel}: predicted {want or 'none'}, observed {got or 'none'}")
         truncated = self.kind == "TruncateStmt"
-        rewrites = set() if truncated else set(obs.rewrites)
+        # an index the model says is copied (ALTER INDEX ... SET TABLESPACE) counts too
+        indexes = set(obs.rewritten_indexes) & set(effects.rewrites)
+        rewrites = set() if truncated else set(obs.rewrites) | indexes
         for rel in sorted(set(effects.rewrites) ^ rewrites):
             if rel in created:
                 continue

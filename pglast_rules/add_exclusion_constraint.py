@@ -34,12 +34,17 @@ class AddExclusionConstraint(Rule):
     examples = (
         Bad(
             "ALTER TABLE bookings ADD CONSTRAINT bookings_no_overlap "
-            "EXCLUDE USING gist (room_id WITH =, during WITH &&);"
+            "EXCLUDE USING gist (room_id WITH =, during WITH &&);",
+            history=(
+                "CREATE EXTENSION btree_gist;",
+                "CREATE TABLE bookings (id bigint PRIMARY KEY, room_id bigint, during tstzrange);",
+            ),
         ),
         Good(
             "CREATE TABLE bookings (room_id bigint, during tstzrange);\n"
             "ALTER TABLE bookings ADD CONSTRAINT bookings_no_overlap "
             "EXCLUDE USING gist (room_id WITH =, during WITH &&);",
+            history=("CREATE EXTENSION btree_gist;",),
             note="a table created in the same file is empty",
         ),
     )

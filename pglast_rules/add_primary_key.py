@@ -51,8 +51,14 @@ class AddPrimaryKey(Rule):
     aliases = ("adding-serial-primary-key-field", "E7", "W14", "PG104", "PG304")
     node_types = ("AlterTableStmt",)
     examples = (
-        Bad("ALTER TABLE events ADD PRIMARY KEY (id);"),
-        Bad("ALTER TABLE events ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;"),
+        Bad(
+            "ALTER TABLE events ADD PRIMARY KEY (id);",
+            history=("CREATE TABLE events (id bigint, payload text);",),
+        ),
+        Bad(
+            "ALTER TABLE events ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;",
+            history=("CREATE TABLE events (payload text, created date);",),
+        ),
         Bad(
             "ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_pkey;",
             history=(

@@ -12,14 +12,14 @@ from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
 
 _PARENT = "CREATE TABLE events (id bigint, created date) PARTITION BY RANGE (created);"
-_CHILD = "CREATE TABLE events_2023 (id bigint, created date);"
+_CHILD = "CREATE TABLE events_2024 (id bigint, created date);"
 _ATTACH = (
-    "ALTER TABLE events ATTACH PARTITION events_2023 "
-    "FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');"
+    "ALTER TABLE events ATTACH PARTITION events_2024 "
+    "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"
 )
 _CHECK = (
-    "ALTER TABLE events_2023 ADD CONSTRAINT events_2023_bound CHECK (created IS NOT NULL "
-    "AND created >= '2023-01-01' AND created < '2024-01-01') NOT VALID;"
+    "ALTER TABLE events_2024 ADD CONSTRAINT events_2024_bound CHECK (created IS NOT NULL "
+    "AND created >= '2024-01-01' AND created < '2025-01-01') NOT VALID;"
 )
 
 
@@ -56,7 +56,7 @@ class AttachPartition(Rule):
                 _PARENT,
                 _CHILD,
                 _CHECK,
-                "ALTER TABLE events_2023 VALIDATE CONSTRAINT events_2023_bound;",
+                "ALTER TABLE events_2024 VALIDATE CONSTRAINT events_2024_bound;",
             ),
             note="a validated check on the partition key lets PostgreSQL skip the scan",
         ),
@@ -66,7 +66,14 @@ class AttachPartition(Rule):
             note="a table created in the same file is empty",
         ),
         Good(
-            "ALTER INDEX events_created_idx ATTACH PARTITION events_2023_created_idx;",
+            "ALTER INDEX events_created_idx ATTACH PARTITION events_2024_created_idx;",
+            history=(
+                _PARENT,
+                "CREATE TABLE events_2024 PARTITION OF events "
+                "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');",
+                "CREATE INDEX CONCURRENTLY events_2024_created_idx ON events_2024 (created);",
+                "CREATE INDEX events_created_idx ON ONLY events (created);",
+            ),
             note="attaching an index is a catalog change",
         ),
     )

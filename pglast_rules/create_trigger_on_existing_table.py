@@ -43,6 +43,10 @@ class CreateTriggerOnExistingTable(Rule):
         Bad(
             "CREATE OR REPLACE TRIGGER accounts_touch BEFORE UPDATE ON accounts "
             "FOR EACH ROW EXECUTE FUNCTION touch();",
+            history=(
+                "CREATE TABLE accounts (id bigint PRIMARY KEY, updated_at timestamptz);",
+                _FUNC,
+            ),
             note="replacing a trigger changes write behaviour just the same",
         ),
         Good(

@@ -11,6 +11,16 @@ from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
 from linter.schema import Constraint
 
+_ORDERS_FK = (
+    "CREATE TABLE accounts (id bigint PRIMARY KEY);",
+    "CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint "
+    "CONSTRAINT orders_account_fk REFERENCES accounts (id));",
+)
+_ORDERS_TOTAL = (
+    "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric "
+    "CONSTRAINT orders_total_check CHECK (total >= 0));"
+)
+
 _CONSEQUENCE = {
     "primary": "its index goes with it (queries by key may turn into scans) and duplicate or "
     "NULL keys become possible",
@@ -30,6 +40,23 @@ _CONTYPES = {
     "CONSTR_EXCLUSION": "exclusion",
     "CONSTR_NOTNULL": "notnull",
 }
+
+
+def _redundant_not_null_check(
+    ctx: Context, fields: Node, table: str, known: Constraint | None
+) -> bool:
+    """A CHECK (col IS NOT NULL) whose column is NOT NULL now (an earlier SET NOT NULL, or one
+    in the same ALTER TABLE): dropping the helper check loses no guarantee."""
+    if known is None or known.kind != "check" or not known.not_null_column:
+        return False
+    column = known.not_null_column
+    col = ctx.schema.column(table, column)
+    if col is not None and col.not_null:
+        return True
+    return any(
+        sub == "AT_SetNotNull" and cmd.get("name") == column
+        for sub, cmd in pgast.alter_commands(fields)
+    )
 
 
 def _readded(fields: Node, name: str, known: Constraint | None) -> bool:
@@ -117,7 +144,7 @@ class DropConstraint(Rule):
     aliases = ("ban-drop-constraint", "CD101")
     node_types = ("AlterTableStmt",)
     examples = (
-        Bad("ALTER TABLE orders DROP CONSTRAINT orders_account_fk;"),
+        Bad("ALTER TABLE orders DROP CONSTRAINT orders_account_fk;", history=_ORDERS_FK),
         Bad(
             "ALTER TABLE accounts DROP CONSTRAINT accounts_email_key;",
             history=("CREATE TABLE accounts (id bigint, email text UNIQUE);",),
@@ -127,6 +154,7 @@ class DropConstraint(Rule):
             "BEGIN;\nALTER TABLE orders DROP CONSTRAINT orders_total_check;\n"
             "ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total > 0) NOT VALID;\n"
             "COMMIT;",
+            history=(_ORDERS_TOTAL,),
             note="redefined in the same transaction",
         ),
         Good(
@@ -141,6 +169,7 @@ class DropConstraint(Rule):
         ),
         Good(
             "ALTER TABLE orders DROP CONSTRAINT orders_account_fk;\nDROP TABLE orders;",
+            history=_ORDERS_FK,
             note="the table itself goes (drop-table reports that)",
         ),
         Good(
@@ -153,8 +182,31 @@ class DropConstraint(Rule):
             note="its column goes (drop-column reports that)",
         ),
         Good(
+            "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n"
+            "ALTER TABLE accounts DROP CONSTRAINT accounts_email_not_null;",
+            history=(
+                "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);",
+                "ALTER TABLE accounts ADD CONSTRAINT accounts_email_not_null "
+                "CHECK (email IS NOT NULL) NOT VALID;",
+                "ALTER TABLE accounts VALIDATE CONSTRAINT accounts_email_not_null;",
+            ),
+            note="the helper check that let SET NOT NULL skip its scan: the column is NOT NULL "
+            "now, nothing is lost",
+        ),
+        Bad(
+            "ALTER TABLE accounts DROP CONSTRAINT accounts_email_not_null;",
+            history=(
+                "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);",
+                "ALTER TABLE accounts ADD CONSTRAINT accounts_email_not_null "
+                "CHECK (email IS NOT NULL) NOT VALID;",
+                "ALTER TABLE accounts VALIDATE CONSTRAINT accounts_email_not_null;",
+            ),
+            note="without SET NOT NULL the check is the only guarantee",
+        ),
+        Good(
             "ALTER TABLE orders DROP CONSTRAINT orders_total_check, "
-            "ADD CONSTRAINT orders_total_check CHECK (total > 0) NOT VALID;"
+            "ADD CONSTRAINT orders_total_check CHECK (total > 0) NOT VALID;",
+            history=(_ORDERS_TOTAL,),
         ),
         Good(
             "CREATE TABLE orders (id bigint, total numeric CONSTRAINT orders_total_check "
@@ -181,6 +233,8 @@ class DropConstraint(Rule):
                 continue
             if known is not None and known.file == ctx.schema.file:
                 continue  # added earlier in this file: never relied on
+            if _redundant_not_null_check(ctx, fields, table, known):
+                continue
             consequence = _CONSEQUENCE.get(
                 known.kind if known else "", "what it guaranteed is no longer enforced"
             )

@@ -46,7 +46,10 @@ class DropDefault(Rule):
             "ALTER TABLE accounts ALTER COLUMN plan DROP DEFAULT;",
             note="nobody inserts into a table created in the same file yet",
         ),
-        Good("ALTER TABLE accounts ALTER COLUMN plan SET DEFAULT 'free';"),
+        Good(
+            "ALTER TABLE accounts ALTER COLUMN plan SET DEFAULT 'free';",
+            history=("CREATE TABLE accounts (id bigint, plan text);",),
+        ),
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:

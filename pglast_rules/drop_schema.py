@@ -11,6 +11,11 @@ from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
 
+_REPORTING = (
+    "CREATE SCHEMA reporting;",
+    "CREATE TABLE reporting.daily_totals (day date PRIMARY KEY, total numeric);",
+)
+
 
 class DropSchema(Rule):
     code = "SS046"
@@ -31,9 +36,10 @@ class DropSchema(Rule):
     aliases = ("ban-drop-schema", "DS101")
     node_types = ("DropStmt",)
     examples = (
-        Bad("DROP SCHEMA reporting CASCADE;"),
+        Bad("DROP SCHEMA reporting CASCADE;", history=_REPORTING),
         Bad(
             "DROP SCHEMA reporting CASCADE;\nCREATE SCHEMA reporting;",
+            history=_REPORTING,
             note="creating it again does not bring the data back",
         ),
         Good(

@@ -25,6 +25,9 @@ def _orphaned_serial_sequence(ctx: Context, name: str) -> bool:
     return False
 
 
+_SEQUENCE = ("CREATE SEQUENCE invoice_number_seq;",)
+
+
 class DropSequence(Rule):
     code = "SS051"
     name = "drop-sequence"
@@ -44,9 +47,10 @@ class DropSequence(Rule):
     aliases = ("ban-drop-sequence",)
     node_types = ("DropStmt",)
     examples = (
-        Bad("DROP SEQUENCE invoice_number_seq;"),
+        Bad("DROP SEQUENCE invoice_number_seq;", history=_SEQUENCE),
         Bad(
             "DROP SEQUENCE invoice_number_seq;\nCREATE SEQUENCE invoice_number_seq;",
+            history=_SEQUENCE,
             note="a re-created sequence starts again at 1",
         ),
         Good(

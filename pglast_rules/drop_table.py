@@ -28,7 +28,12 @@ class DropTable(Rule):
     aliases = ("ban-drop-table", "DS102")
     node_types = ("DropStmt",)
     examples = (
-        Bad("DROP TABLE external_id_mappings;"),
+        Bad(
+            "DROP TABLE external_id_mappings;",
+            history=(
+                "CREATE TABLE external_id_mappings (id bigint PRIMARY KEY, external_id text);",
+            ),
+        ),
         Good("CREATE TABLE scratch (id bigint);\nDROP TABLE scratch;"),
     )
 

@@ -11,6 +11,8 @@ from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
 
+_ACCOUNTS = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text, active boolean);"
+_ACTIVE = "CREATE VIEW active_accounts AS SELECT * FROM accounts WHERE active;"
 _KINDS = {"OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view"}
 
 
@@ -33,27 +35,38 @@ class DropView(Rule):
     aliases = ("ban-drop-view",)
     node_types = ("DropStmt",)
     examples = (
-        Bad("DROP VIEW active_accounts;"),
-        Bad("DROP MATERIALIZED VIEW daily_totals;"),
+        Bad("DROP VIEW active_accounts;", history=(_ACCOUNTS, _ACTIVE)),
+        Bad(
+            "DROP MATERIALIZED VIEW daily_totals;",
+            history=(
+                "CREATE TABLE orders (id bigint PRIMARY KEY, created date, total numeric);",
+                "CREATE MATERIALIZED VIEW daily_totals AS "
+                "SELECT created AS day, sum(total) AS total FROM orders GROUP BY created;",
+            ),
+        ),
         Bad(
             "DROP VIEW active_accounts CASCADE;\n"
             "CREATE VIEW active_accounts AS SELECT * FROM accounts WHERE active;",
+            history=(_ACCOUNTS, _ACTIVE),
             note="CASCADE also drops dependent views, which may not be created again",
         ),
         Good(
             "CREATE VIEW active_accounts AS SELECT * FROM accounts WHERE active;\n"
             "DROP VIEW active_accounts;",
+            history=(_ACCOUNTS,),
             note="a view created in the same file is not used yet",
         ),
         Good(
             "DROP VIEW active_accounts;\n"
             "CREATE VIEW active_accounts AS SELECT id, email FROM accounts WHERE active;",
+            history=(_ACCOUNTS, _ACTIVE),
             note="dropped and created again: the definition changes, the name stays",
         ),
         Good(
             "ALTER VIEW active_accounts RENAME TO active_accounts_old;\n"
             "CREATE VIEW active_accounts AS SELECT id FROM accounts WHERE active;\n"
             "DROP VIEW active_accounts_old;",
+            history=(_ACCOUNTS, _ACTIVE),
             note="the old definition, renamed out of the way and replaced",
         ),
     )

@@ -61,6 +61,8 @@ class IdentifierTooLong(Rule):
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
         sql = ctx.file.text[ctx.statement.start : ctx.statement.end]
+        if not pgast.may_have_identifier_over(sql, MAX_IDENTIFIER_BYTES):
+            return
         seen: set[str] = set()
         for name, _offset in pgast.written_identifiers(sql):
             size = len(name.encode("utf-8"))

@@ -68,11 +68,12 @@ class LongLockHold(Rule):
             "while the first one is held",
         ),
         Bad(
-            "ALTER TABLE accounts ADD COLUMN plan text;\n"
+            "ALTER TABLE accounts ADD COLUMN plan text DEFAULT 'free';\n"
             "ALTER TABLE accounts ADD CONSTRAINT accounts_plan_check "
             "CHECK (plan IS NOT NULL) NOT VALID;\n"
             "ALTER TABLE accounts VALIDATE CONSTRAINT accounts_plan_check;",
             settings={"assume_in_transaction": True},
+            history=("CREATE TABLE accounts (id bigint PRIMARY KEY, email text);",),
             note="the runner's transaction holds the lock for the whole file",
         ),
         Good(

@@ -10,6 +10,11 @@ from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
 
+_ACCOUNTS = (
+    "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);",
+    "CREATE INDEX accounts_email_idx ON accounts (email);",
+)
+
 
 class NonConcurrentDropIndex(Rule):
     code = "SS002"
@@ -24,8 +29,8 @@ class NonConcurrentDropIndex(Rule):
     aliases = ("require-concurrent-index-deletion", "remove_index", "PG102")
     node_types = ("DropStmt",)
     examples = (
-        Bad("DROP INDEX accounts_email_idx;"),
-        Good("DROP INDEX CONCURRENTLY IF EXISTS accounts_email_idx;"),
+        Bad("DROP INDEX accounts_email_idx;", history=_ACCOUNTS),
+        Good("DROP INDEX CONCURRENTLY IF EXISTS accounts_email_idx;", history=_ACCOUNTS),
         Good(
             "CREATE TABLE scratch (id bigint);\nCREATE INDEX scratch_id_idx ON scratch (id);\n"
             "DROP INDEX scratch_id_idx;",

@@ -10,6 +10,11 @@ from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
 
+_ACCOUNTS = (
+    "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);",
+    "CREATE INDEX accounts_email_idx ON accounts (email);",
+)
+
 _WHAT = {
     "REINDEX_OBJECT_INDEX": "INDEX",
     "REINDEX_OBJECT_TABLE": "TABLE",
@@ -39,19 +44,20 @@ class ReindexNonConcurrent(Rule):
     aliases = ("require-concurrent-reindex",)
     node_types = ("ReindexStmt",)
     examples = (
-        Bad("REINDEX INDEX accounts_email_idx;"),
-        Bad("REINDEX TABLE accounts;"),
+        Bad("REINDEX INDEX accounts_email_idx;", history=_ACCOUNTS),
+        Bad("REINDEX TABLE accounts;", history=_ACCOUNTS),
         Bad(
             "REINDEX (CONCURRENTLY false) TABLE accounts;",
             note="an option switched off is no option",
         ),
         Bad(
             "REINDEX INDEX accounts_email_idx;",
+            history=_ACCOUNTS,
             settings={"target_version": 11},
             note="before PostgreSQL 12 there is no CONCURRENTLY: the advice is to build a copy",
         ),
-        Good("REINDEX INDEX CONCURRENTLY accounts_email_idx;"),
-        Good("REINDEX (CONCURRENTLY) TABLE accounts;"),
+        Good("REINDEX INDEX CONCURRENTLY accounts_email_idx;", history=_ACCOUNTS),
+        Good("REINDEX (CONCURRENTLY) TABLE accounts;", history=_ACCOUNTS),
         Good(
             "CREATE TABLE accounts (id bigint, email text);\n"
             "CREATE INDEX accounts_email_idx ON accounts (email);\n"

@@ -28,6 +28,9 @@ def _added_earlier(ctx: Context, table: str, column: str) -> bool:
     return False
 
 
+_ACCOUNTS = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);"
+
+
 class RenameColumn(Rule):
     code = "SS024"
     name = "rename-column"
@@ -49,18 +52,25 @@ class RenameColumn(Rule):
     aliases = ("renaming-column", "rename_column", "BC102")
     node_types = ("RenameStmt",)
     examples = (
-        Bad("ALTER TABLE accounts RENAME COLUMN email TO email_address;"),
+        Bad(
+            "ALTER TABLE accounts RENAME COLUMN email TO email_address;",
+            history=(_ACCOUNTS,),
+        ),
         Good(
             "CREATE TABLE accounts (id bigint, email text);\n"
             "ALTER TABLE accounts RENAME COLUMN email TO email_address;",
             note="nobody uses a table created in the same file yet",
         ),
-        Good("ALTER INDEX accounts_email_idx RENAME TO accounts_email_address_idx;"),
+        Good(
+            "ALTER INDEX accounts_email_idx RENAME TO accounts_email_address_idx;",
+            history=(_ACCOUNTS, "CREATE INDEX accounts_email_idx ON accounts (email);"),
+        ),
         Good(
             "ALTER TABLE accounts ADD COLUMN email_new citext;\n"
             "UPDATE accounts SET email_new = email;\n"
             "ALTER TABLE accounts DROP COLUMN email;\n"
             "ALTER TABLE accounts RENAME COLUMN email_new TO email;",
+            history=("CREATE EXTENSION citext;", _ACCOUNTS),
             note="the renamed column was added by this file: no running code uses its old name",
         ),
     )

@@ -21,6 +21,9 @@ def _view_created_later(ctx: Context, name: str) -> bool:
     return False
 
 
+_ACCOUNTS = ("CREATE TABLE accounts (id bigint PRIMARY KEY, email text);",)
+
+
 class RenameTable(Rule):
     code = "SS025"
     name = "rename-table"
@@ -41,10 +44,11 @@ class RenameTable(Rule):
     aliases = ("renaming-table", "rename_table", "BC101")
     node_types = ("RenameStmt",)
     examples = (
-        Bad("ALTER TABLE accounts RENAME TO customers;"),
+        Bad("ALTER TABLE accounts RENAME TO customers;", history=_ACCOUNTS),
         Good(
             "BEGIN;\nALTER TABLE accounts RENAME TO customers;\n"
             "CREATE VIEW accounts AS SELECT * FROM customers;\nCOMMIT;",
+            history=_ACCOUNTS,
             note="the view keeps the old name working",
         ),
         Good(

@@ -69,6 +69,7 @@ class RequireLockTimeout(Rule):
         ),
         Good(
             "UPDATE accounts SET plan = 'free' WHERE plan IS NULL;",
+            history=("CREATE TABLE accounts (id bigint PRIMARY KEY, plan text);",),
             note="RowExclusiveLock only conflicts with DDL",
         ),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from linter import pgast
 from linter.context import Context, Report, existing_locks
 from linter.effects import LOCKING_STATEMENTS
 from linter.locks import LockMode
@@ -48,7 +49,24 @@ class RequireStatementTimeout(Rule):
             "CREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);",
             note="ShareUpdateExclusiveLock: reads and writes go on, a long run harms no one",
         ),
-        Good("ALTER TABLE accounts VALIDATE CONSTRAINT accounts_email_check;"),
+        Good(
+            "DROP INDEX CONCURRENTLY IF EXISTS accounts_email_idx;",
+            history=(
+                "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);",
+                "CREATE INDEX accounts_email_idx ON accounts (email);",
+            ),
+            note="the wait for queries using the index blocks no one; its AccessExclusiveLock "
+            "comes when none can use it",
+        ),
+        Good(
+            "ALTER TABLE accounts VALIDATE CONSTRAINT accounts_email_check;",
+            history=(
+                "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);",
+                "ALTER TABLE accounts ADD CONSTRAINT accounts_email_check "
+                "CHECK (email LIKE '%_@_%') NOT VALID;",
+            ),
+            note="ShareUpdateExclusiveLock: reads and writes go on during the scan",
+        ),
         Good(
             "ALTER TABLE accounts ADD COLUMN nickname text;",
             settings={"preamble": ("SET statement_timeout = '5s'",)},
@@ -58,6 +76,10 @@ class RequireStatementTimeout(Rule):
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
         if node is not ctx.statement.node or ctx.tx.statement_timeout is not None:
+            return
+        if pgast.kind(node) == "DropStmt" and pgast.unwrap(node).get("concurrent"):
+            # ShareUpdateExclusiveLock on the table while it waits; the index's
+            # AccessExclusiveLock comes once no query can use the index: it blocks nobody
             return
         earlier = ctx.tx.locked_without_statement_timeout
         if earlier is not None and earlier.strength > THRESHOLD.strength:

@@ -58,8 +58,20 @@ class TableRewrite(Rule):
             history=("CREATE UNLOGGED TABLE events (id bigint);",),
         ),
         Bad("ALTER TABLE events SET UNLOGGED;"),
-        Bad("ALTER TABLE events SET ACCESS METHOD heap2;"),
-        Bad("ALTER INDEX events_created_idx SET TABLESPACE fast_ssd;"),
+        Bad(
+            "ALTER TABLE events SET ACCESS METHOD heap2;",
+            history=(
+                "CREATE TABLE events (id bigint, created date);",
+                "CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler;",
+            ),
+        ),
+        Bad(
+            "ALTER INDEX events_created_idx SET TABLESPACE fast_ssd;",
+            history=(
+                "CREATE TABLE events (id bigint, created date);",
+                "CREATE INDEX events_created_idx ON events (created);",
+            ),
+        ),
         Good(
             "CREATE TABLE events (id bigint);\nALTER TABLE events SET TABLESPACE fast_ssd;",
             note="a table created in the same file is empty",

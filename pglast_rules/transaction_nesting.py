@@ -107,7 +107,8 @@ class TransactionNesting(Rule):
                     "and the first COMMIT ends the outer transaction",
                     help="remove the inner BEGIN (and its COMMIT)",
                 )
-            elif tx.implicit:
+            elif tx.implicit and not tx.single_query:
+                # (in a multi-statement query's implicit block, BEGIN only makes it explicit)
                 end = _end_of_block(ctx)
                 after = _outside_after(ctx, end.index) if end is not None else None
                 if end is not None and after is not None:
@@ -126,14 +127,23 @@ class TransactionNesting(Rule):
                     f"{word} with no transaction open: it does nothing (PostgreSQL only warns)",
                     help="remove it, or add the BEGIN it was meant to close",
                 )
-            elif not tx.explicit and _outside_after(ctx, ctx.statement.index) is not None:
+            elif (
+                not tx.explicit
+                and not tx.single_query  # the rest of the query runs in a new implicit block
+                and _outside_after(ctx, ctx.statement.index) is not None
+            ):
                 yield self.report(
                     f"{word} ends the runner's transaction (assume-in-transaction): the rest "
                     "of the file runs outside it, and the runner's own COMMIT finds none open",
                     help="remove it, or run this file without the runner's transaction",
                 )
-        elif kind in _NEEDS_TX and not tx.in_transaction:
+        elif kind in _NEEDS_TX and not (tx.explicit or (tx.implicit and not tx.single_query)):
+            where = (
+                "in the implicit transaction of a multi-statement query"
+                if tx.single_query
+                else "outside a transaction block"
+            )
             yield self.report(
-                f"{_WORDS[kind]} outside a transaction block fails",
+                f"{_WORDS[kind]} {where} fails",
                 help="open a transaction with BEGIN first",
             )

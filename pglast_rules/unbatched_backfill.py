@@ -46,7 +46,10 @@ class UnbatchedBackfill(Rule):
     severity = Severity.WARNING
     node_types = ("UpdateStmt", "DeleteStmt")
     examples = (
-        Bad("UPDATE accounts SET plan = 'free';"),
+        Bad(
+            "UPDATE accounts SET plan = 'free';",
+            history=("CREATE TABLE accounts (id bigint PRIMARY KEY, plan text);",),
+        ),
         Bad("DELETE FROM sessions;"),
         Bad(
             "BEGIN;\nALTER TABLE accounts ADD COLUMN plan text;\n"
@@ -59,7 +62,10 @@ class UnbatchedBackfill(Rule):
             settings={"assume_in_transaction": True},
             note="the runner wraps the file in one transaction",
         ),
-        Good("UPDATE accounts SET plan = 'free' WHERE id BETWEEN 1 AND 5000;"),
+        Good(
+            "UPDATE accounts SET plan = 'free' WHERE id BETWEEN 1 AND 5000;",
+            history=("CREATE TABLE accounts (id bigint PRIMARY KEY, plan text);",),
+        ),
         Good(
             "CREATE TABLE plans (id bigint, name text);\nUPDATE plans SET name = lower(name);",
             note="a table created in the same file is empty",
@@ -67,11 +73,13 @@ class UnbatchedBackfill(Rule):
         Good(
             "BEGIN;\nCREATE TABLE plans (id bigint, name text);\n"
             "UPDATE accounts SET plan = 'free' WHERE id < 1000;\nCOMMIT;",
+            history=("CREATE TABLE accounts (id bigint PRIMARY KEY, plan text);",),
             note="the only DDL created a new table: it locks nothing anyone uses",
         ),
         Good(
             "ALTER TABLE accounts ADD COLUMN plan text;\n"
             "UPDATE accounts SET plan = 'free' WHERE id < 1000;",
+            history=("CREATE TABLE accounts (id bigint PRIMARY KEY, email text);",),
             note="without a transaction the ALTER's lock is gone before the UPDATE starts",
         ),
     )

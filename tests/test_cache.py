@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def lint(capsys: pytest.CaptureFixture[str], *args: str) -> str:
 
 
 def cache_files(project: Path) -> list[Path]:
-    return sorted((project / "cache").glob("results-*.json"))
+    return sorted((project / "cache").glob("*.bin"))
 
 
 def test_warm_equals_cold(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -102,10 +103,13 @@ def test_tampered_entry_is_ignored(project: Path, capsys: pytest.CaptureFixture[
     expected = lint(capsys, "--no-cache")
     lint(capsys)
     for f in cache_files(project):
-        data = json.loads(f.read_text())
-        for key in data["entries"]:
-            data["entries"][key] = [{"bogus": 1}]
-        f.write_text(json.dumps(data))
+        data = marshal.loads(f.read_bytes())
+        if f.name.startswith("index-"):
+            for key in data[2]:
+                data[2][key] = ({"bogus": 1},)
+            f.write_bytes(marshal.dumps(data))
+        else:
+            f.write_bytes(marshal.dumps(("not", "a", "schema")))
     assert lint(capsys) == expected
 
 
@@ -136,3 +140,75 @@ def test_default_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert default_cache_dir(tmp_path / "pyproject.toml") == tmp_path.resolve() / ".sqlsafe_cache"
     monkeypatch.setenv("SQLSAFE_CACHE_DIR", str(tmp_path / "c"))
     assert default_cache_dir(None) == tmp_path / "c"
+
+
+def test_warm_run_skips_discovery(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = lint(capsys)
+    import linter.api
+
+    def boom(*a: object, **k: object) -> None:
+        raise AssertionError("gathered files on a warm run")
+
+    monkeypatch.setattr(linter.api, "gather", boom)
+    assert lint(capsys) == expected
+
+
+def test_aux_layout_file_is_part_of_the_run_key(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lint(capsys)
+    (project / "migrations" / "metadata.toml").write_text("run_in_transaction = false\n")
+    assert lint(capsys) == lint(capsys, "--no-cache")
+
+
+def _history(n: int) -> list[Source]:
+    out = [Source("0000.sql", "CREATE TABLE t (a int, b int);")]
+    for i in range(1, n):
+        out.append(
+            Source(f"{i:04d}.sql", f"CREATE INDEX i{i} ON t (a);\nALTER TABLE t ADD c{i} int;")
+        )
+    return out
+
+
+def test_partial_hit_resumes_from_a_stored_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A changed last file is linted alone, against the stored model of the history."""
+    import linter.cache
+
+    monkeypatch.setattr(linter.cache, "CHECKPOINT_EVERY", 4)
+    cache = ResultCache(tmp_path)
+    sources = _history(11)
+    cache.lint(sources, RULES, Settings())
+    sources[-1] = Source("0010.sql", "ALTER TABLE t DROP COLUMN c3;\nDROP INDEX i2;")
+    linted: list[int] = []
+
+    def counting(items: list[Source], *a: object, **k: object) -> object:
+        linted.append(len(items))
+        return lint_sources(items, *a, **k)  # type: ignore[arg-type]
+
+    got = cache.lint(sources, RULES, Settings(), lint=counting)
+    assert linted == [1]
+    assert got.findings == lint_sources(sources, RULES, Settings()).findings
+    assert got.files == 11
+    # a change in the middle resumes from the model stored before it
+    sources[6] = Source("0006.sql", "ALTER TABLE t ALTER COLUMN a SET NOT NULL;")
+    linted.clear()
+    got = cache.lint(sources, RULES, Settings(), lint=counting)
+    assert linted == [7]  # from after the 4th file (every 4th model is stored)
+    assert got.findings == lint_sources(sources, RULES, Settings()).findings
+
+
+def test_schema_model_round_trips_through_plain_data() -> None:
+    from linter.engine import lint_sources as run
+    from linter.schema import schema_from_data, schema_to_data
+
+    models: list[object] = []
+    models.extend(run(_history(6), RULES, Settings(), keep_models=lambda i: True).models.values())
+    for model in models:
+        back = schema_from_data(marshal.loads(marshal.dumps(schema_to_data(model))))  # type: ignore[arg-type]
+        assert back == model
+        assert list(back.tables) == list(model.tables)  # type: ignore[attr-defined]
+        assert list(back.indexes) == list(model.indexes)  # type: ignore[attr-defined]
