@@ -102,11 +102,15 @@ def _end_transaction(tx: TxState, commit: bool = True) -> TxState:
     restores the values the transaction started with."""
     saved = tx.commit_timeouts if commit else tx.rollback_timeouts
     values = {name: saved.get(name) for name in _TIMEOUTS} if tx.in_transaction else _timeouts(tx)
+    # what the next (implicit) transaction keeps on COMMIT and restores on ROLLBACK
+    snapshot = MappingProxyType(values)
     return TxState(
         implicit=tx.single_query,  # the rest of a multi-statement query: a new implicit block
         single_query=tx.single_query,
         lock_timeout=values["lock_timeout"],
         statement_timeout=values["statement_timeout"],
+        commit_timeouts=snapshot,
+        rollback_timeouts=snapshot,
         locked_without_lock_timeout=tx.locked_without_lock_timeout,
         locked_without_statement_timeout=tx.locked_without_statement_timeout,
     )

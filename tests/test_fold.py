@@ -1,0 +1,36 @@
+"""Transaction-state folding details that rule examples cannot show."""
+
+from __future__ import annotations
+
+from linter.context import TxState
+from linter.effects import statement_effects
+from linter.fold import advance_tx
+from linter.parsing import parse
+from linter.schema import Schema
+
+
+def fold(sql: str, tx: TxState) -> TxState:
+    schema = Schema()
+    for stmt in parse(sql).statements:
+        assert stmt.node is not None
+        tx = advance_tx(tx, stmt.node, stmt.index, statement_effects(stmt.node, schema, 15), schema)
+    return tx
+
+
+def test_session_set_survives_every_commit_of_a_single_query_file() -> None:
+    # Prisma/golang-migrate send the file as one query: COMMIT starts a new implicit block,
+    # and a session-level SET made before it still holds after a second COMMIT
+    start = TxState(implicit=True, single_query=True)
+    tx = fold("SET lock_timeout = '2s';\nBEGIN;\nCOMMIT;\nBEGIN;\nCOMMIT;", start)
+    assert tx.lock_timeout == "2s"
+
+
+def test_rollback_of_a_later_implicit_block_restores_its_start_values() -> None:
+    start = TxState(implicit=True, single_query=True)
+    tx = fold("SET lock_timeout = '2s';\nCOMMIT;\nSET lock_timeout = '9s';\nROLLBACK;", start)
+    assert tx.lock_timeout == "2s"
+
+
+def test_set_local_ends_with_the_transaction() -> None:
+    tx = fold("BEGIN;\nSET LOCAL lock_timeout = '1s';\nCOMMIT;", TxState())
+    assert tx.lock_timeout is None
