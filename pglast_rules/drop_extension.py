@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
 from linter.context import Context, Report
-from linter.fold import object_key, redefined_in_file
+from linter.drops import dropped_existing
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
 
@@ -42,17 +41,10 @@ class DropExtension(Rule):
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
-        fields = pgast.unwrap(node)
-        if fields.get("removeType") != "OBJECT_EXTENSION":
-            return
-        cascade = fields.get("behavior") == "DROP_CASCADE"
-        for obj in fields.get("objects") or ():
-            key = object_key("OBJECT_EXTENSION", obj)
-            if key is None or ctx.schema.is_new_object(key):
+        for drop in dropped_existing(node, ctx, {"OBJECT_EXTENSION": "extension"}):
+            if drop.redefined and not drop.cascade:
                 continue
-            if not cascade and redefined_in_file(ctx.file.statements, ctx.statement.index, key):
-                continue
-            name = key.split(":", 1)[1]
+            name, cascade = drop.name, drop.cascade
             effect = (
                 "CASCADE also drops the columns, indexes and defaults that use its types and "
                 "functions, with their data"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
 from linter.context import Context, Report
-from linter.fold import object_key, redefined_in_file
+from linter.drops import dropped_existing
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
 
@@ -59,20 +58,11 @@ class DropFunction(Rule):
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
-        fields = pgast.unwrap(node)
-        what = _KINDS.get(fields.get("removeType", ""))
-        if what is None:
-            return
-        cascade = fields.get("behavior") == "DROP_CASCADE"
-        for obj in fields.get("objects") or ():
-            key = object_key(fields["removeType"], obj)
-            if key is None or ctx.schema.is_new_object(key):
+        for drop in dropped_existing(node, ctx, _KINDS):
+            if drop.redefined and not drop.cascade:
                 continue
-            redefined = redefined_in_file(ctx.file.statements, ctx.statement.index, key)
-            if redefined and not cascade:
-                continue
-            name = key.split(":", 1)[1]
-            if redefined:
+            what, name, cascade = drop.kind, drop.name, drop.cascade
+            if drop.redefined:
                 yield self.report(
                     f"DROP {what.upper()} `{name}` CASCADE also drops the triggers, defaults "
                     "and views that use it; the file creates it again, but not necessarily "

@@ -1,0 +1,40 @@
+"""The existing objects a DROP statement removes (shared by the drop-* rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from . import pgast
+from .context import Context
+from .fold import object_key, redefined_in_file
+from .pgast import Node
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedObject:
+    kind: str  # how the rule names it: "view", "materialized view", "function"...
+    key: str  # the schema model's key ("view:public.v")
+    cascade: bool
+    redefined: bool  # created again later in the same file
+
+    @property
+    def name(self) -> str:
+        return self.key.split(":", 1)[1]
+
+
+def dropped_existing(node: Node, ctx: Context, kinds: Mapping[str, str]) -> Iterator[DroppedObject]:
+    """Objects of *kinds* (``removeType`` -> name) that *node* drops and this file did not
+    create (objects created earlier in the same file are new: dropping them harms no one)."""
+    fields = pgast.unwrap(node)
+    remove = fields.get("removeType", "")
+    what = kinds.get(remove)
+    if what is None:
+        return
+    cascade = fields.get("behavior") == "DROP_CASCADE"
+    for obj in fields.get("objects") or ():
+        key = object_key(remove, obj)
+        if key is None or ctx.schema.is_new_object(key):
+            continue
+        redefined = redefined_in_file(ctx.file.statements, ctx.statement.index, key)
+        yield DroppedObject(what, key, cascade, redefined)
