@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
 from ..trace_db import TraceError
+from .options import echo_json, format_option
 
 
 @click.command()
@@ -29,14 +29,7 @@ from ..trace_db import TraceError
     help="Report sessions whose transaction, open at least this long, holds a lock that "
     "would block an AccessExclusiveLock.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("text", "json")
 def doctor(dsn: str, long_transaction: float, blocker_age: float, output_format: str) -> int:
     """Check a live database: invalid indexes, NOT VALID constraints, unused and duplicate
     indexes, foreign keys without an index, tables never analyzed, long transactions and
@@ -54,8 +47,7 @@ def doctor(dsn: str, long_transaction: float, blocker_age: float, output_format:
         return 2
     doc = report.document()
     if output_format == "json":
-        json.dump(doc, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        echo_json(doc)
     else:
         render_text(doc, sys.stdout)
     return 1 if report.needs_action else 0

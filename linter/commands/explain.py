@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -11,20 +10,20 @@ import click
 from ..api import lint_paths
 from ..explain import explain_document, render_text
 from ..registry import RegistryError, load_rules
-from .options import build_config, check_rule_names, known_names, settings_options
+from .options import (
+    build_config,
+    check_rule_names,
+    echo_json,
+    format_option,
+    known_names,
+    settings_options,
+)
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=str)
 @settings_options
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("text", "json")
 @click.option(
     "--stdin-filename",
     default="<stdin>",
@@ -50,8 +49,7 @@ def explain(paths: tuple[str, ...], output_format: str, stdin_filename: str, **o
     result = lint_paths(paths, config, rules=rules, stdin_name=stdin_filename, explain=True)
     document = explain_document(result)
     if output_format == "json":
-        json.dump(document, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        echo_json(document)
     else:
         for error in result.errors:
             click.echo(f"{error.path}: error {error.reason}", err=True)

@@ -144,3 +144,24 @@ def known_names(rules: tuple[Any, ...]) -> set[str]:
     for rule in rules:
         known.update((rule.name, rule.code, rule.group, *rule.aliases))
     return known
+
+
+def format_option(*choices: str) -> Callable[[F], F]:
+    """``--format`` with *choices*, the first one the default."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def echo_json(document: object) -> None:
+    """Print *document* as indented JSON on standard output."""
+    import json
+    import sys
+
+    json.dump(document, sys.stdout, indent=2)
+    sys.stdout.write("\n")

@@ -8,6 +8,7 @@ import click
 
 from ..registry import RegistryError, load_rules
 from ..rule import Rule
+from .options import format_option
 
 
 def rule_summary(rule: Rule) -> dict[str, object]:
@@ -24,14 +25,7 @@ def rule_summary(rule: Rule) -> dict[str, object]:
 
 
 @click.command()
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("table", "json")
 def rules(output_format: str) -> int:
     """List every rule: code, name, severity, summary (and aliases in JSON)."""
     loaded = _load()

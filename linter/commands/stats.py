@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import replace
 
 import click
 
 from ..trace_db import TraceError
+from .options import echo_json
 
 
 @click.command()
@@ -46,6 +45,5 @@ def stats(dsn: str | None, calibrate: bool, calibration_rows: int) -> int:
     except TraceError as exc:
         click.echo(f"sqlsafe stats: {exc}", err=True)
         return 2
-    json.dump(result.document(), sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    echo_json(result.document())
     return 0

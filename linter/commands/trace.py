@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 import click
 
 from ..trace_db import TraceError
-from .options import build_config, settings_options
+from .options import build_config, echo_json, format_option, settings_options
 
 
 @click.command()
@@ -41,14 +40,7 @@ from .options import build_config, settings_options
     help="For layouts with down migrations: apply up, down, up again and report every "
     "catalog difference between before up and after down.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("text", "json")
 def trace(
     paths: tuple[str, ...],
     dsn: str | None,
@@ -75,8 +67,7 @@ def trace(
             outcome = roundtrip_paths(paths, config, dsn=dsn)
             doc = outcome.document()
             if output_format == "json":
-                json.dump(doc, sys.stdout, indent=2)
-                sys.stdout.write("\n")
+                echo_json(doc)
             else:
                 render_roundtrip(doc, sys.stdout)
             return 1 if outcome.findings else 0
@@ -88,8 +79,7 @@ def trace(
         return 2
     document = result.document(compare)
     if output_format == "json":
-        json.dump(document, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        echo_json(document)
     else:
         render_text(document, sys.stdout, compare)
     failing = result.failed or (compare and result.differences() > 0)
