@@ -134,7 +134,7 @@ def lint_paths(
         run = run_key(
             base,
             paths,
-            _history_paths(config),
+            history_paths(config),
             (
                 stdin_name,
                 config.layout,
@@ -180,7 +180,7 @@ def lint_paths(
     return result
 
 
-def _history_paths(config: Config) -> list[str]:
+def history_paths(config: Config) -> list[str]:
     """The files and directories other than the named paths that :func:`gather` reads."""
     out: list[str] = []
     if config.history:

@@ -1,14 +1,19 @@
-"""The ``sqlsafe`` command line: parse arguments, call the library, return an exit code."""
+"""The ``sqlsafe`` command line: parse arguments, call the library, return an exit code.
+
+The click application is :mod:`linter.app`; this module stays light so that :func:`main`
+can replay a cached ``sqlsafe lint`` run (:mod:`linter.replay`) before importing click,
+the engine or the rules.
+"""
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-import click
-
-from . import __version__
+if TYPE_CHECKING:
+    from .app import LazyGroup as LazyGroup
+    from .app import cli as cli
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -33,48 +38,29 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+def __getattr__(name: str) -> Any:
+    """``cli`` and ``LazyGroup`` are imported from :mod:`linter.app` when first used."""
+    if name in ("cli", "LazyGroup"):
+        from . import app
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
-            return None
-        module, attr = target.split(":")
-        command: click.Command = getattr(importlib.import_module(module), attr)
-        return command
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="sqlsafe")
-def cli() -> None:
-    """sqlsafe: keep PostgreSQL schema migrations from taking production down.
-
-    \b
-    Exit codes: 0 clean, 1 findings, 2 usage or configuration error.
-    Run `sqlsafe COMMAND --help` for each command's options.
-    """
+        return getattr(app, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(argv) if argv is not None else sys.argv[1:]
+    from .replay import Recorder, replay
+
+    recorder = Recorder(args)
     try:
-        code = cli.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="sqlsafe",
-            standalone_mode=False,
-        )
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        return EXIT_USAGE
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        return EXIT_USAGE
+        code = replay(args)
     except BrokenPipeError:
         return EXIT_CLEAN
-    return code if isinstance(code, int) else EXIT_CLEAN
+    if code is not None:
+        return code
+    from .app import run_cli
+
+    return run_cli(args, recorder)
 
 
 def run() -> None:

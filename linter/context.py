@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from . import pgast
 from .effects import Effects
 from .locks import LockMode
 from .parsing import LineIndex, Statement
@@ -110,10 +111,24 @@ class Context:
     statement: Statement
     effects: Effects
     file: FileInfo
+    # facts several rules derive from the statement, computed once (``typed_columns``)
+    memo: dict[tuple[str, int], Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def target(self) -> int:
         return self.settings.target_version
+
+    def typed_columns(
+        self, node: pgast.Node
+    ) -> tuple[tuple[pgast.ColumnType, pgast.TypeRef | None], ...]:
+        """``pgast.column_types(node)``, each with its ``type_ref``; once per node."""
+        key = ("typed_columns", id(node))
+        found: tuple[tuple[pgast.ColumnType, pgast.TypeRef | None], ...] | None
+        found = self.memo.get(key)
+        if found is None:
+            found = tuple((c, pgast.type_ref(c.type_name)) for c in pgast.column_types(node))
+            self.memo[key] = found
+        return found
 
     def is_new(self, table: str) -> bool:
         """Created earlier in this file: nobody uses it yet, so locking it harms no one."""

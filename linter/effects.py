@@ -584,16 +584,16 @@ def statement_effects(node: Node | None, schema: Schema, target: int) -> Effects
             b.lock(parent_name, AEL)
     elif kind == "ViewStmt":
         # the view's query is analysed: AccessShareLock on each relation it reads (traced)
-        ctes = {
-            pgast.unwrap(n, "CommonTableExpr").get("ctename")
-            for n in pgast.walk(fields.get("query") or {})
-            if pgast.kind(n) == "CommonTableExpr"
-        }
+        ctes: set[str | None] = set()
+        read: list[Node] = []
         for n in pgast.walk(fields.get("query") or {}):
-            if pgast.kind(n) == "RangeVar":
-                var = n["RangeVar"]
-                if var.get("schemaname") or var.get("relname") not in ctes:
-                    b.lock(pgast.relation_name(var), LockMode.ACCESS_SHARE)
+            if "RangeVar" in n:
+                read.append(n["RangeVar"])
+            elif "CommonTableExpr" in n:
+                ctes.add(n["CommonTableExpr"].get("ctename"))
+        for var in read:
+            if var.get("schemaname") or var.get("relname") not in ctes:
+                b.lock(pgast.relation_name(var), LockMode.ACCESS_SHARE)
     elif kind == "RefreshMatViewStmt":
         rel = pgast.relation_name(fields.get("relation"))
         b.lock(rel, LockMode.EXCLUSIVE if fields.get("concurrent") else AEL)

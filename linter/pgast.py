@@ -259,8 +259,16 @@ def may_have_identifier_over(sql: str, limit: int) -> bool:
     """
     if not sql.isascii():
         return True
+    pattern = _OVER_63 if limit == 63 else _long_identifier(limit)
+    return pattern.search(sql) is not None
+
+
+def _long_identifier(limit: int) -> re.Pattern[str]:
     n = limit + 1
-    return re.search(rf'[A-Za-z0-9_$]{{{n},}}|"(?:[^"]|""){{{n},}}', sql) is not None
+    return re.compile(rf'[A-Za-z0-9_$]{{{n},}}|"(?:[^"]|""){{{n},}}')
+
+
+_OVER_63 = _long_identifier(63)  # PostgreSQL's NAMEDATALEN - 1
 
 
 def func_name(call: Node) -> str:

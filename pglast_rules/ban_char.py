@@ -37,13 +37,11 @@ class BanChar(Rule):
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
-        for col in pgast.column_types(node):
-            names = pgast.strings(col.type_name.get("names"))
-            if names == ("char",):
-                continue  # quoted "char": the single-byte internal type
-            tref = pgast.type_ref(col.type_name)
+        for col, tref in ctx.typed_columns(node):
             if tref is None or tref.name != "bpchar":
                 continue
+            if pgast.strings(col.type_name.get("names")) == ("char",):
+                continue  # quoted "char": the single-byte internal type
             length = tref.mods[0] if tref.mods else None
             check = f" with CHECK (length({col.column}) = {length})" if length else ""
             yield self.report(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
 from linter.context import Context, Report
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
@@ -33,8 +32,7 @@ class PreferText(Rule):
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
-        for col in pgast.column_types(node):
-            tref = pgast.type_ref(col.type_name)
+        for col, tref in ctx.typed_columns(node):
             if tref is None or tref.name != "varchar" or not tref.mods:
                 continue
             yield self.report(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -11,6 +13,7 @@ import click
 
 from ..api import lint_paths
 from ..registry import RegistryError, load_rules
+from ..replay import Recorder, config_candidates
 from ..rule import Severity
 from .options import build_config, check_rule_names, known_names, settings_options
 
@@ -147,7 +150,35 @@ def lint(
             result = grade(result, load_stats(stats_file), rules)
         except StatsError as exc:
             raise click.UsageError(str(exc)) from exc
-    get_reporter(output_format).report(result, rules, sys.stdout)
+    recorder = _recorder(paths, no_cache, diff_ref)
+    out = io.StringIO() if recorder is not None else sys.stdout
+    get_reporter(output_format).report(result, rules, out)
     threshold = Severity(config.settings.fail_on).rank
     failing = any(f.severity.rank >= threshold for f in result.findings)
-    return 1 if failing or result.errors else 0
+    code = 1 if failing or result.errors else 0
+    if recorder is not None and isinstance(out, io.StringIO):
+        text = out.getvalue()
+        sys.stdout.write(text)
+        from ..api import history_paths
+
+        recorder.store(
+            text,
+            code,
+            directories=[*paths, *history_paths(config)],
+            files=[
+                *config_candidates(Path.cwd().resolve()),
+                *(str(p) for p in (config.path, baseline_file, stats_file) if p),
+            ],
+        )
+    return code
+
+
+def _recorder(paths: tuple[str, ...], no_cache: bool, diff_ref: str | None) -> Recorder | None:
+    """The run's :class:`Recorder` when its output can be replayed (see
+    :mod:`linter.replay`): directories only, the cache on, no ``--diff``, not a terminal."""
+    recorder = click.get_current_context().find_root().obj
+    if not isinstance(recorder, Recorder) or no_cache or diff_ref is not None:
+        return None
+    if not all(os.path.isdir(p) for p in paths) or sys.stdout.isatty():
+        return None
+    return recorder

@@ -1,0 +1,270 @@
+"""Replaying a whole lint run before importing the linter: same output, never stale."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+import linter.app
+import linter.replay
+from linter.cache import default_cache_dir
+from linter.cli import main
+from linter.config import CONFIG_FILES, find_config
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SQLSAFE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    # the files below are new: trust their stamps anyway (see test_recent_changes...)
+    monkeypatch.setattr(linter.replay, "RACY_NS", -(10**15))
+    m = tmp_path / "migrations"
+    m.mkdir()
+    (m / "0001_init.sql").write_text("CREATE TABLE accounts (id bigint, email text);\n")
+    (m / "0002_idx.sql").write_text("CREATE INDEX i ON accounts (email);\n")
+    return tmp_path
+
+
+class Runs:
+    """Counts the runs that reached the click application (replay misses)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real = linter.app.run_cli
+
+        def counting(*args: object, **kwargs: object) -> int:
+            self.count += 1
+            return real(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(linter.app, "run_cli", counting)
+
+
+SELECT = "non-concurrent-index,drop-column,syntax-error"
+
+
+def lint(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["lint", "migrations", "--format", "json", "--select", SELECT, *args])
+    return code, capsys.readouterr().out
+
+
+def replays(project: Path) -> list[Path]:
+    return sorted((project / "cache").glob("replay-*.bin"))
+
+
+def test_replay_prints_the_same_output_without_running(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = Runs(monkeypatch)
+    cold = lint(capsys, "--no-cache")
+    first = lint(capsys)
+    assert len(replays(project)) == 1
+    second = lint(capsys)
+    assert cold == first == second
+    assert cold[0] == 1 and json.loads(cold[1])["summary"]["findings"] == 1
+    assert runs.count == 2  # --no-cache and the first cached run; the third was replayed
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "edit",  # a different content (and size)
+        "touch",  # the same content rewritten: a miss, the same findings
+        "add",
+        "remove",
+        "add-config",
+        "aux",
+    ],
+)
+def test_any_input_change_is_a_miss(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    change: str,
+) -> None:
+    lint(capsys)
+    m = project / "migrations"
+    if change == "edit":
+        (m / "0002_idx.sql").write_text("CREATE INDEX CONCURRENTLY i ON accounts (email);\n")
+    elif change == "touch":
+        (m / "0002_idx.sql").write_text((m / "0002_idx.sql").read_text())
+    elif change == "add":
+        (m / "sub").mkdir()
+        (m / "sub" / "0003_drop.sql").write_text("ALTER TABLE accounts DROP COLUMN email;\n")
+    elif change == "remove":
+        (m / "0002_idx.sql").unlink()
+    elif change == "add-config":
+        (project / ".sqlsafe.toml").write_text('ignore = ["non-concurrent-index"]\n')
+    elif change == "aux":
+        (m / "metadata.toml").write_text("run_in_transaction = false\n")
+    runs = Runs(monkeypatch)
+    assert lint(capsys) == lint(capsys, "--no-cache")
+    assert runs.count == 2
+
+
+def test_arguments_and_environment_are_part_of_the_key(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lint(capsys, "--format", "gcc")
+    runs = Runs(monkeypatch)
+    assert lint(capsys, "--format", "gcc", "--ignore", "non-concurrent-index") == (0, "")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    lint(capsys, "--format", "text")
+    assert runs.count == 2
+    lint(capsys, "--format", "text")
+    assert runs.count == 2  # replayed with the same environment
+    monkeypatch.delenv("FORCE_COLOR")
+    code, out = lint(capsys, "--format", "text")
+    assert runs.count == 3 and "\x1b[" not in out
+
+
+def test_a_cache_inside_the_linted_tree_still_replays(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SQLSAFE_CACHE_DIR", str(project / "migrations" / ".sqlsafe_cache"))
+    first = lint(capsys)
+    runs = Runs(monkeypatch)
+    assert lint(capsys) == first
+    assert runs.count == 0
+
+
+def test_history_and_schema_files_are_stamped(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "base.sql").write_text("CREATE TABLE accounts (id int);\n")
+    lint(capsys, "--schema", "base.sql")
+    (project / "base.sql").write_text("CREATE TABLE other (id int);\n")
+    runs = Runs(monkeypatch)
+    assert lint(capsys, "--schema", "base.sql") == lint(
+        capsys, "--schema", "base.sql", "--no-cache"
+    )
+    assert runs.count == 2
+
+
+def test_recent_changes_store_nothing(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stamp from the second before the run may hide a later same-size change."""
+    monkeypatch.setattr(linter.replay, "RACY_NS", 5_000_000_000)
+    lint(capsys)
+    assert replays(project) == []
+
+
+def test_not_replayed_to_a_terminal_for_files_or_stdin(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"DROP TABLE t;\n")))
+    main(["lint", "-", "--format", "json"])
+    main(["lint", "migrations/0002_idx.sql", "--format", "json"])
+    capsys.readouterr()
+    assert replays(project) == []
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert linter.replay.replay(["lint", "migrations"]) is None
+
+
+@pytest.mark.parametrize("garbage", [b"", b"\x00\x01", b"\xff" * 12, "truncated", None])
+def test_corrupt_or_tampered_replay_is_ignored(
+    project: Path, capsys: pytest.CaptureFixture[str], garbage: bytes | str | None
+) -> None:
+    expected = lint(capsys)
+    for f in replays(project):
+        if garbage == "truncated":
+            f.write_bytes(f.read_bytes()[:-1])
+        elif garbage is None:  # a valid file under another run's name
+            import marshal
+
+            raw = f.read_bytes()
+            size = int.from_bytes(raw[:8], "little")
+            data = list(marshal.loads(raw[8 : 8 + size]))
+            data[1] = data[1].replace("migrations", "elsewhere")
+            header = marshal.dumps(tuple(data))
+            f.write_bytes(len(header).to_bytes(8, "little") + header + raw[8 + size :])
+        else:
+            assert isinstance(garbage, bytes)
+            f.write_bytes(garbage)
+    assert lint(capsys) == expected
+
+
+def test_code_changes_are_a_miss(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lint(capsys)
+    stamps = {p: linter.replay.stamp(p) for p, _ in linter.replay._code_stamps()}
+    assert linter.replay.__file__ in stamps
+    assert any(p.endswith(os.path.join("pglast_rules", "__init__.py")) for p in stamps)
+    real = linter.replay.stamp
+
+    def changed(path: str) -> linter.replay.Stamp:
+        found = real(path)
+        if path == linter.replay.__file__ and found is not None:
+            return (found[0] + 1, *found[1:])  # type: ignore[return-value]
+        return found
+
+    monkeypatch.setattr(linter.replay, "stamp", changed)
+    runs = Runs(monkeypatch)
+    lint(capsys)
+    assert runs.count == 1
+
+
+def test_cache_dir_and_config_search_match_the_slow_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert linter.replay.CONFIG_FILES == CONFIG_FILES
+    monkeypatch.delenv("SQLSAFE_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    sub = tmp_path / "a" / "b"
+    sub.mkdir(parents=True)
+    monkeypatch.chdir(sub)
+    for content in (None, "[project]\n", "[tool.sqlsafe]\n", "[tool.sqlsafe"):
+        if content is not None:
+            (tmp_path / "a" / "pyproject.toml").write_text(content)
+        found = find_config(sub.resolve())
+        assert linter.replay._find_config(sub.resolve()) == found
+        assert linter.replay.cache_dir(["lint", "."]) == default_cache_dir(found)
+    other = tmp_path / "other.toml"
+    assert linter.replay.cache_dir(["lint", ".", "--config", str(other)]) == default_cache_dir(
+        other
+    )
+    assert linter.replay.cache_dir(["lint", f"--config={other}"]) == default_cache_dir(other)
+
+
+def test_replay_imports_neither_click_nor_the_engine(project: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        import linter.replay
+        linter.replay.RACY_NS = -(10 ** 15)
+        from linter.cli import main
+        first = main(["lint", "migrations", "--format", "gcc"])
+        before = set(sys.modules)
+        heavy = [m for m in before if m.split(".")[0] in ("click", "pglast", "pglast_rules")]
+        assert heavy, "the first run imports the linter"
+        for name in heavy + [m for m in before if m.startswith("linter.") and
+                             m not in ("linter.cli", "linter.replay")]:
+            del sys.modules[name]
+        second = main(["lint", "migrations", "--format", "gcc"])
+        after = sorted(m for m in sys.modules if m not in before or m in heavy)
+        assert first == second == 1, (first, second)
+        print("imported:", after, file=sys.stderr)
+        assert not [m for m in after if m.split(".")[0] in ("click", "pglast", "pglast_rules")]
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    half = len(lines) // 2
+    assert half and lines[:half] == lines[half:]
