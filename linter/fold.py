@@ -636,6 +636,8 @@ def _drop(schema: Schema, fields: Node) -> Schema:
             key = object_key(remove, obj)
             if key is not None:
                 schema = schema.drop_object(key)
+                if key.startswith("function:"):
+                    schema = schema.drop_object("trigger-" + key)
     return schema
 
 
@@ -719,7 +721,13 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
             return schema.put_object(f"type:{pgast.relation_name(fields['typevar'])}")
         return schema
     if kind == "CreateFunctionStmt":
-        return schema.put_object(f"function:{pgast.object_name(fields.get('funcname') or [])}")
+        name = pgast.object_name(fields.get("funcname") or [])
+        schema = schema.put_object(f"function:{name}")
+        returns = pgast.type_ref(fields.get("returnType"))
+        if returns is not None and returns.name == "trigger":
+            # only triggers call it (by OID): its name is not part of the application's SQL
+            schema = schema.put_object(f"trigger-function:{name}")
+        return schema
     if kind == "CreateSchemaStmt":
         key = f"schema:{fields.get('schemaname', '')}"
         return _put_object(schema, key, bool(fields.get("if_not_exists")))

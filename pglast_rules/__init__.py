@@ -48,6 +48,7 @@ from .prefer_timestamptz import PreferTimestamptz
 from .psql_meta_command import PsqlMetaCommand
 from .reindex_non_concurrent import ReindexNonConcurrent
 from .rename_column import RenameColumn
+from .rename_object import RenameObject
 from .rename_table import RenameTable
 from .require_lock_timeout import RequireLockTimeout
 from .require_statement_timeout import RequireStatementTimeout
@@ -94,6 +95,7 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     JsonColumn,
     RenameColumn,
     RenameTable,
+    RenameObject,
     DropNotNull,
     DropDefault,
     DropConstraint,

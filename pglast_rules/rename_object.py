@@ -1,0 +1,107 @@
+"""SS030 rename-object: renaming a view, sequence, type, function or schema code still names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter import pgast
+from linter.context import Context, Report
+from linter.fold import objects_created, rename_source_key, renamed_name
+from linter.pgast import Node
+from linter.rule import Bad, Good, Rule, Severity
+
+# renameType -> how the message names it.  Index and trigger names are not used by queries,
+# so renaming them breaks nothing (squawk flags those too; sqlsafe does not).
+_KINDS = {
+    "OBJECT_VIEW": "view",
+    "OBJECT_MATVIEW": "materialized view",
+    "OBJECT_SEQUENCE": "sequence",
+    "OBJECT_TYPE": "type",
+    "OBJECT_DOMAIN": "domain",
+    "OBJECT_FUNCTION": "function",
+    "OBJECT_PROCEDURE": "procedure",
+    "OBJECT_ROUTINE": "routine",
+    "OBJECT_SCHEMA": "schema",
+}
+
+
+class RenameObject(Rule):
+    code = "SS030"
+    name = "rename-object"
+    summary = "Renaming a view, sequence, type, function or schema breaks the code that names it"
+    why = (
+        "The rename itself is a catalog change, but from the moment it commits every query of "
+        "the application still running that names the old view, sequence (`nextval('...')`), "
+        "type (casts, function signatures), function or schema fails."
+    )
+    safe_alternative = (
+        "Create the new name beside the old one (a view over the old view, a wrapper "
+        "function, a new type), move the code to it and deploy, then drop the old name in a "
+        "later migration; or keep the old name."
+    )
+    severity = Severity.WARNING
+    aliases = ("renaming-object", "BC103")
+    node_types = ("RenameStmt",)
+    examples = (
+        Bad(
+            "ALTER VIEW active_accounts RENAME TO current_accounts;",
+            history=(
+                "CREATE TABLE accounts (id bigint, active boolean);",
+                "CREATE VIEW active_accounts AS SELECT * FROM accounts WHERE active;",
+            ),
+        ),
+        Bad(
+            "ALTER SEQUENCE invoice_number_seq RENAME TO invoice_no_seq;",
+            history=("CREATE SEQUENCE invoice_number_seq;",),
+        ),
+        Bad(
+            'ALTER TYPE "Mood" RENAME TO "Feeling";',
+            history=("CREATE TYPE \"Mood\" AS ENUM ('sad', 'happy');",),
+        ),
+        Good(
+            "CREATE VIEW active_accounts AS SELECT 1 AS id;\n"
+            "ALTER VIEW active_accounts RENAME TO current_accounts;",
+            note="created in the same file: nobody uses the old name yet",
+        ),
+        Good(
+            "CREATE TYPE \"Mood_new\" AS ENUM ('sad', 'happy', 'calm');\n"
+            'ALTER TYPE "Mood" RENAME TO "Mood_old";\n'
+            'ALTER TYPE "Mood_new" RENAME TO "Mood";\n'
+            'DROP TYPE "Mood_old";',
+            history=("CREATE TYPE \"Mood\" AS ENUM ('sad', 'happy');",),
+            note="a swap (as Prisma writes enum changes): the old name exists again",
+        ),
+        Good(
+            "ALTER FUNCTION touch_updated_at() RENAME TO set_updated_at;",
+            history=(
+                "CREATE FUNCTION touch_updated_at() RETURNS trigger LANGUAGE plpgsql "
+                "AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;",
+            ),
+            note="a trigger function: triggers call it by OID, no query names it",
+        ),
+        Good(
+            "ALTER INDEX accounts_email_idx RENAME TO accounts_email_key;",
+            note="queries do not name indexes",
+        ),
+    )
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        fields = pgast.unwrap(node)
+        what = _KINDS.get(fields.get("renameType", ""))
+        if what is None:
+            return
+        key = rename_source_key(fields)
+        if key is None or ctx.schema.is_new_object(key):
+            return
+        old = key.split(":", 1)[1]
+        if f"trigger-function:{old}" in ctx.schema.objects:
+            return  # triggers call it by OID: nothing in the application names it
+        if key in objects_created(ctx.file.statements, ctx.statement.index + 1):
+            return  # the old name is given back later in the file: a swap
+        new = renamed_name(fields)
+        yield self.report(
+            f"renaming {what} `{old}` to `{new}` breaks every running query and function "
+            "that still names it",
+            help="add the new name beside the old one, move the code and deploy, then drop "
+            "the old name in a later migration",
+        )
