@@ -38,6 +38,7 @@ from .source import Source
 FIXABLE = (
     "non-concurrent-index",
     "non-concurrent-drop-index",
+    "prefer-robust-statements",
     "add-foreign-key",
     "add-check-constraint",
     "set-not-null",
@@ -217,6 +218,7 @@ class _Pass:
         handler = {
             "non-concurrent-index": self.concurrent_index,
             "non-concurrent-drop-index": self.concurrent_drop,
+            "prefer-robust-statements": self.if_not_exists,
             "add-foreign-key": self.not_valid,
             "add-check-constraint": self.not_valid,
             "set-not-null": self.set_not_null,
@@ -231,9 +233,24 @@ class _Pass:
         at = _after_keyword(self.text, stmt, "INDEX")
         table = Name(fields["relation"].get("schemaname"), fields["relation"].get("relname", ""))
         name = fields.get("idxname") or f"{table.name}_index"
-        self._concurrently(
-            stmt, at, f"create_{name}", f"build index {name} on {table}", CIC.format(t=table)
+        # a named concurrent build must be retryable: a failure leaves an INVALID index
+        guard = (
+            " IF NOT EXISTS" if fields.get("idxname") and not fields.get("if_not_exists") else ""
         )
+        self._concurrently(
+            stmt,
+            at,
+            f"create_{name}",
+            f"build index {name} on {table}",
+            CIC.format(t=table),
+            keywords=" CONCURRENTLY" + guard,
+        )
+
+    def if_not_exists(self, stmt: Statement) -> None:
+        if stmt.kind != "IndexStmt" or stmt.fields.get("if_not_exists"):
+            raise _Unfixable("not a CREATE INDEX CONCURRENTLY without IF NOT EXISTS")
+        at = _after_keyword(self.text, stmt, "CONCURRENTLY")
+        self.edits.append(Edit(at, at, " IF NOT EXISTS"))
 
     def concurrent_drop(self, stmt: Statement) -> None:
         fields = stmt.fields
@@ -253,11 +270,19 @@ class _Pass:
             "transactions using it: reads and writes go on",
         )
 
-    def _concurrently(self, stmt: Statement, at: int, slug: str, summary: str, locks: str) -> None:
+    def _concurrently(
+        self,
+        stmt: Statement,
+        at: int,
+        slug: str,
+        summary: str,
+        locks: str,
+        keywords: str = " CONCURRENTLY",
+    ) -> None:
         if not self.in_transaction(stmt):
-            self.edits.append(Edit(at, at, " CONCURRENTLY"))
+            self.edits.append(Edit(at, at, keywords))
             return
-        rewritten = self.text[stmt.start : at] + " CONCURRENTLY" + self.text[at : stmt.end]
+        rewritten = self.text[stmt.start : at] + keywords + self.text[at : stmt.end]
         self.move_out(stmt, rewritten, slug, summary, locks)
 
     def _single_command(self, stmt: Statement, subtype: str) -> tuple[Name, dict[str, Any]]:

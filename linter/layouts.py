@@ -227,6 +227,10 @@ def _statement_count(text: str) -> int:
     return statement_count(text)
 
 
+# drizzle-kit separates a migration's statements with this comment
+_DRIZZLE_MARK = re.compile(r"--> statement-breakpoint")
+
+
 def _comment_tx(text: str) -> bool | None:
     """The generic ``-- sqlsafe: no-transaction`` / ``-- sqlsafe: transaction`` override."""
     match = _SQLSAFE_TX.search(text)
@@ -416,6 +420,8 @@ def units_of_file(
         return out
     direction = role.direction
     if role.group == _OTHER_GROUP:
+        if _DRIZZLE_MARK.search(text):  # drizzle's migrator applies migrations in a transaction
+            return [unit("other", text, True)]
         return [unit("other", text, _layout_tx("plain", text, None))]
     override: bool | None = None
     if layout == "sqlx" and _SQLX_NO_TX.search(text):

@@ -43,6 +43,7 @@ from .non_concurrent_drop_index import NonConcurrentDropIndex
 from .non_concurrent_index import NonConcurrentIndex
 from .prefer_bigint import PreferBigint
 from .prefer_identity import PreferIdentity
+from .prefer_robust_statements import PreferRobustStatements
 from .prefer_text import PreferText
 from .prefer_timestamptz import PreferTimestamptz
 from .psql_meta_command import PsqlMetaCommand
@@ -96,6 +97,7 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     RenameColumn,
     RenameTable,
     RenameObject,
+    PreferRobustStatements,
     DropNotNull,
     DropDefault,
     DropConstraint,

@@ -107,7 +107,7 @@ def test_plain_file_without_transaction_only_gains_keywords() -> None:
     assert result.fixed == (
         "-- keep this comment\n"
         "SET lock_timeout = '2s';\n"
-        "CREATE INDEX CONCURRENTLY accounts_name_idx ON accounts (name); -- and this one\n"
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS accounts_name_idx ON accounts (name); -- and this one\n"
         "DROP INDEX CONCURRENTLY old_idx;\n"
     )
     assert not result.new_steps and not result.notes
@@ -207,7 +207,7 @@ def test_cli_diff_write_and_refusal(tmp_path: Path, capsys: pytest.CaptureFixtur
     )
     assert main(["fix", str(tmp_path)]) == 1
     diff = capsys.readouterr().out
-    assert "+CREATE INDEX CONCURRENTLY accounts_name_idx" in diff
+    assert "+CREATE INDEX CONCURRENTLY IF NOT EXISTS accounts_name_idx" in diff
     assert "--- /dev/null" in diff
     assert "CONCURRENTLY" not in change.read_text()  # --diff changes nothing
     (tmp_path / "0003_other.sql").write_text("-- someone else's\n")

@@ -314,3 +314,21 @@ def test_history_with_only_the_newest_file(tmp_path: Path) -> None:
     middle = str(root / "migrations/2024-01-02-000000_widen/up.sql")
     assert lint_paths([middle], config).findings == []
     assert [f.rule for f in lint_paths([middle], cfg(root)).findings] == ["alter-column-type"]
+
+
+def test_drizzle_files_run_in_a_transaction(tmp_path: Path) -> None:
+    from linter.api import lint_paths
+    from linter.config import Config
+    from linter.registry import load_rules
+
+    root = tmp_path / "prisma"
+    (root / "20240101000000_init").mkdir(parents=True)
+    (root / "20240101000000_init" / "migration.sql").write_text("CREATE TABLE t (a int);\n")
+    drizzle = root / "drizzle"
+    drizzle.mkdir()
+    (drizzle / "0001_x.sql").write_text(
+        "ALTER TABLE t ADD COLUMN b int;--> statement-breakpoint\nALTER TABLE t ADD COLUMN c int;"
+    )
+    rules = tuple(r for r in load_rules(plugins=False) if r.name == "prefer-robust-statements")
+    result = lint_paths([str(root)], Config(root=tmp_path), rules=rules)
+    assert result.findings == []
