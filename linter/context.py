@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from . import pgast
 from .effects import Effects
 from .locks import LockMode
+from .lookahead import LookAhead
 from .parsing import LineIndex, Statement
 from .schema import Schema
 
@@ -97,6 +98,7 @@ class FileInfo:
     statement_count: int
     text: str
     statements: tuple[Statement, ...] = ()  # every statement of the file, for look-ahead
+    ahead: LookAhead = field(default_factory=lambda: LookAhead(()), compare=False)
     # the file was already merged (applied) and has been edited since (``--diff``)
     edited_after_applied: bool = False
 

@@ -36,5 +36,5 @@ def dropped_existing(node: Node, ctx: Context, kinds: Mapping[str, str]) -> Iter
         key = object_key(remove, obj)
         if key is None or ctx.schema.is_new_object(key):
             continue
-        redefined = redefined_in_file(ctx.file.statements, ctx.statement.index, key)
+        redefined = redefined_in_file(ctx.file.ahead, ctx.statement.index, key)
         yield DroppedObject(what, key, cascade, redefined)

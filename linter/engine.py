@@ -14,6 +14,7 @@ from .context import Context, FileInfo, Report, Settings
 from .directives import Suppressions, parse_directives
 from .effects import Effects, statement_effects
 from .fold import advance_tx, apply_schema, preamble_tx
+from .lookahead import LookAhead
 from .parsing import ParsedFile, Statement, parse
 from .rule import Rule, Severity
 from .schema import Schema
@@ -177,6 +178,7 @@ class _FileLinter:
             len(parsed.statements),
             parsed.text,
             tuple(parsed.statements),
+            LookAhead(parsed.statements),
         )
         if edited:
             self.info = replace(self.info, edited_after_applied=True)

@@ -10,6 +10,7 @@ from . import pgast
 from .context import TxState, is_new_relation
 from .effects import Effects
 from .locks import LockMode, strongest
+from .lookahead import LookAhead
 from .parsing import Statement
 from .pgast import Node
 from .schema import Column, Constraint, Index, Schema, Table
@@ -588,24 +589,18 @@ def renamed_name(fields: Node) -> str:
     return pgast.qualify(schema, newname)
 
 
-def objects_created(statements: Sequence[Statement], start: int = 0) -> frozenset[str]:
-    """Model keys (``"view:public.v"``, ``"table:public.t"``) created from *start* on.
-
-    Rules use it to look ahead: a view dropped and created again in the same file is being
-    redefined, not removed.
-    """
-    keys: set[str] = set()
-    for stmt in statements[start:]:
-        if stmt.node is None:
-            continue
-        after = apply_schema(Schema(), stmt.node)
-        keys.update(after.objects)
-        keys.update(f"table:{name}" for name in after.tables)
-        renamed = pgast.unwrap(stmt.node, "RenameStmt")
-        source = rename_source_key(renamed) if renamed else None
-        if source is not None:  # ALTER TYPE t_new RENAME TO t gives the name t back
-            keys.add(f"{source.split(':', 1)[0]}:{renamed_name(renamed)}")
-    return frozenset(keys)
+def created_keys(stmt: Statement) -> set[str]:
+    """Model keys (``"view:public.v"``, ``"table:public.t"``) that *stmt* creates."""
+    if stmt.node is None:
+        return set()
+    after = apply_schema(Schema(), stmt.node)
+    keys = set(after.objects)
+    keys.update(f"table:{name}" for name in after.tables)
+    renamed = pgast.unwrap(stmt.node, "RenameStmt")
+    source = rename_source_key(renamed) if renamed else None
+    if source is not None:  # ALTER TYPE t_new RENAME TO t gives the name t back
+        keys.add(f"{source.split(':', 1)[0]}:{renamed_name(renamed)}")
+    return keys
 
 
 _OBJECT_KINDS = {
@@ -641,21 +636,21 @@ def _drop(schema: Schema, fields: Node) -> Schema:
     return schema
 
 
-def redefined_in_file(statements: Sequence[Statement], index: int, key: str) -> bool:
+def redefined_in_file(ahead: LookAhead, index: int, key: str) -> bool:
     """Whether dropping *key* at statement *index* is part of redefining it in the same file.
 
     True when the file creates the name again after the drop (``DROP VIEW v; CREATE VIEW v``),
     or when the dropped name came from a rename earlier in the file whose old name the file
     creates again (``ALTER TYPE t RENAME TO t_old; CREATE TYPE t ...; DROP TYPE t_old``).
     """
-    if key in objects_created(statements, index + 1):
+    if ahead.created_after(key, index):
         return True
-    for stmt in statements[:index]:
+    for stmt in ahead.statements[:index]:
         fields = pgast.unwrap(stmt.node or {}, "RenameStmt")
         source = rename_source_key(fields) if fields else None
         if source is None or f"{source.split(':', 1)[0]}:{renamed_name(fields)}" != key:
             continue
-        if source in objects_created(statements, stmt.index + 1):
+        if ahead.created_after(source, stmt.index):
             return True
     return False
 

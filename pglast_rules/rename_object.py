@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
-from linter.fold import objects_created, rename_source_key, renamed_name
+from linter.fold import rename_source_key, renamed_name
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
 
@@ -96,7 +96,7 @@ class RenameObject(Rule):
         old = key.split(":", 1)[1]
         if f"trigger-function:{old}" in ctx.schema.objects:
             return  # triggers call it by OID: nothing in the application names it
-        if key in objects_created(ctx.file.statements, ctx.statement.index + 1):
+        if ctx.file.ahead.created_after(key, ctx.statement.index):
             return  # the old name is given back later in the file: a swap
         new = renamed_name(fields)
         yield self.report(
