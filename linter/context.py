@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -135,6 +135,18 @@ class Context:
     def is_new(self, table: str) -> bool:
         """Created earlier in this file: nobody uses it yet, so locking it harms no one."""
         return self.schema.is_new_table(table)
+
+    def existing_alter_commands(self, node: pgast.Node) -> Iterator[tuple[str, str, pgast.Node]]:
+        """``(table, subtype, AlterTableCmd fields)`` of an ALTER TABLE *node* on a table this
+        file did not create (a new table is empty and unused: altering it harms no one)."""
+        fields = pgast.unwrap(node)
+        if not pgast.is_table_alter(fields):
+            return
+        table = pgast.relation_name(fields.get("relation"))
+        if self.is_new(table):
+            return
+        for sub, cmd in pgast.alter_commands(fields):
+            yield table, sub, cmd
 
     def is_existing(self, table: str) -> bool:
         return bool(table) and not self.schema.is_new_table(table)

@@ -54,13 +54,7 @@ class AddForeignKey(Rule):
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
-        fields = pgast.unwrap(node)
-        if not pgast.is_table_alter(fields):
-            return
-        table = pgast.relation_name(fields.get("relation"))
-        if ctx.is_new(table):
-            return
-        for sub, cmd in pgast.alter_commands(fields):
+        for table, sub, cmd in ctx.existing_alter_commands(node):
             constraints: list[Node] = []
             if sub == "AT_AddConstraint":
                 constraints.append(pgast.unwrap(cmd.get("def") or {}, "Constraint"))

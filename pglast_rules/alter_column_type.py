@@ -68,13 +68,7 @@ class AlterColumnType(Rule):
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
-        fields = pgast.unwrap(node)
-        if not pgast.is_table_alter(fields):
-            return
-        table = pgast.relation_name(fields.get("relation"))
-        if ctx.is_new(table):
-            return
-        for sub, cmd in pgast.alter_commands(fields):
+        for table, sub, cmd in ctx.existing_alter_commands(node):
             if sub != "AT_AlterColumnType":
                 continue
             column = cmd.get("name", "")
