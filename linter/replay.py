@@ -151,7 +151,10 @@ def _find_config(start: Path) -> Path | None:
             continue
         if path.name != "pyproject.toml":
             return path
-        import tomllib
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - Python 3.10
+            import tomli as tomllib
 
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
