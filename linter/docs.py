@@ -23,7 +23,7 @@ def render_rule(rule: Rule) -> str:
 
 def render_index(rules: tuple[Rule, ...]) -> str:
     template = environment().get_template("docs/index.md.j2")
-    return template.render(rules=rules)
+    return template.render(rules=sorted(rules, key=lambda r: r.code))
 
 
 def rule_pages(rules: tuple[Rule, ...]) -> dict[str, str]:

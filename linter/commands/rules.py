@@ -28,7 +28,7 @@ def rule_summary(rule: Rule) -> dict[str, object]:
 @format_option("table", "json")
 def rules(output_format: str) -> int:
     """List every rule: code, name, severity, summary (and aliases in JSON)."""
-    loaded = _load()
+    loaded = sorted(_load(), key=lambda r: r.code)
     if output_format == "json":
         click.echo(json.dumps([rule_summary(r) for r in loaded], indent=2))
         return 0
