@@ -91,6 +91,18 @@ def existing_locks(schema: Schema, effects: Effects) -> dict[str, LockMode]:
     return {rel: mode for rel, mode in effects.locks.items() if not is_new_relation(schema, rel)}
 
 
+def strongest_existing_lock(
+    schema: Schema, effects: Effects, above: LockMode
+) -> tuple[str, LockMode] | None:
+    """The strongest lock stronger than *above* that *effects* take on an existing relation."""
+    blocking = [
+        (rel, mode)
+        for rel, mode in existing_locks(schema, effects).items()
+        if mode.strength > above.strength
+    ]
+    return max(blocking, key=lambda item: item[1].strength) if blocking else None
+
+
 @dataclass(frozen=True, slots=True)
 class FileInfo:
     path: str

@@ -96,14 +96,8 @@ class AddPrimaryKey(Rule):
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
-        fields = pgast.unwrap(node)
-        if not pgast.is_table_alter(fields):
-            return
-        table = pgast.relation_name(fields.get("relation"))
-        if ctx.is_new(table):
-            return
         lock = LockMode.ACCESS_EXCLUSIVE.describe()
-        for sub, cmd in pgast.alter_commands(fields):
+        for table, sub, cmd in ctx.existing_alter_commands(node):
             if sub == "AT_AddColumn":
                 coldef = pgast.unwrap(cmd.get("def") or {}, "ColumnDef")
                 if pgast.has_constraint(coldef, "CONSTR_PRIMARY"):

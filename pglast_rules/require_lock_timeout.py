@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter.context import Context, Report, existing_locks
+from linter.context import Context, Report, strongest_existing_lock
 from linter.effects import LOCKING_STATEMENTS
 from linter.locks import LockMode
 from linter.pgast import Node
@@ -80,11 +80,10 @@ class RequireLockTimeout(Rule):
         earlier = ctx.tx.locked_without_lock_timeout
         if earlier is not None and earlier.strength > THRESHOLD.strength:
             return  # reported at the first such statement of the file
-        locks = existing_locks(ctx.schema, ctx.effects)
-        blocking = {rel: m for rel, m in locks.items() if m.strength > THRESHOLD.strength}
-        if not blocking:
+        strongest = strongest_existing_lock(ctx.schema, ctx.effects, THRESHOLD)
+        if strongest is None:
             return
-        rel, mode = max(blocking.items(), key=lambda item: item[1].strength)
+        rel, mode = strongest
         yield self.report(
             f"this statement waits for {mode.describe()} on `{rel}` with no lock_timeout: "
             "while it waits in the lock queue, every conflicting query on the table queues "

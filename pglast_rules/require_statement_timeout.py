@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter import pgast
-from linter.context import Context, Report, existing_locks
+from linter.context import Context, Report, strongest_existing_lock
 from linter.effects import LOCKING_STATEMENTS
 from linter.locks import LockMode
 from linter.pgast import Node
@@ -84,11 +84,10 @@ class RequireStatementTimeout(Rule):
         earlier = ctx.tx.locked_without_statement_timeout
         if earlier is not None and earlier.strength > THRESHOLD.strength:
             return  # reported at the first such statement of the file
-        locks = existing_locks(ctx.schema, ctx.effects)
-        blocking = {rel: m for rel, m in locks.items() if m.strength > THRESHOLD.strength}
-        if not blocking:
+        strongest = strongest_existing_lock(ctx.schema, ctx.effects, THRESHOLD)
+        if strongest is None:
             return
-        rel, mode = max(blocking.items(), key=lambda item: item[1].strength)
+        rel, mode = strongest
         yield self.report(
             f"this statement holds {mode.describe()} on `{rel}` with no statement_timeout: "
             "if it runs long, the table stays blocked for as long as it runs",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
 from linter.context import Context, Report
 from linter.locks import LockMode
 from linter.pgast import Node
@@ -82,14 +81,8 @@ class SetNotNull(Rule):
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
-        fields = pgast.unwrap(node)
-        if not pgast.is_table_alter(fields):
-            return
-        table = pgast.relation_name(fields.get("relation"))
-        if ctx.is_new(table):
-            return
-        known = ctx.schema.table(table)
-        for sub, cmd in pgast.alter_commands(fields):
+        for table, sub, cmd in ctx.existing_alter_commands(node):
+            known = ctx.schema.table(table)
             if sub != "AT_SetNotNull":
                 continue
             column = cmd.get("name", "")
