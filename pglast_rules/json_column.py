@@ -4,34 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
 from linter.context import Context, Report
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
-
-
-def _json_columns(node: Node) -> Iterator[tuple[str, str]]:
-    """``(table, column)`` for each column declared or changed to ``json``."""
-    kind = pgast.kind(node)
-    fields = node[kind]
-    table = pgast.relation_name(fields.get("relation"))
-    coldefs: list[tuple[str, Node]] = []
-    if kind == "CreateStmt":
-        for elt in fields.get("tableElts") or ():
-            coldef = pgast.unwrap(elt, "ColumnDef")
-            if coldef:
-                coldefs.append((coldef.get("colname", ""), coldef))
-    elif kind == "AlterTableStmt" and pgast.is_table_alter(fields):
-        for sub, cmd in pgast.alter_commands(fields):
-            coldef = pgast.unwrap(cmd.get("def") or {}, "ColumnDef")
-            if sub == "AT_AddColumn":
-                coldefs.append((coldef.get("colname", ""), coldef))
-            elif sub == "AT_AlterColumnType":
-                coldefs.append((cmd.get("name", ""), coldef))
-    for column, coldef in coldefs:
-        tref = pgast.type_ref(coldef.get("typeName"))
-        if tref is not None and tref.name == "json":
-            yield table, column
 
 
 class JsonColumn(Rule):
@@ -58,7 +33,10 @@ class JsonColumn(Rule):
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
-        for table, column in _json_columns(node):
+        for col, tref in ctx.typed_columns(node):
+            if tref is None or tref.name != "json":
+                continue
+            table, column = col.table, col.column
             yield self.report(
                 f"column `{column}` of `{table}` is json: it has no equality operator (DISTINCT, "
                 "GROUP BY and UNION fail) and cannot be GIN-indexed",

@@ -123,19 +123,7 @@ def test_rules_and_rule_commands(tmp_path: Path) -> None:
     result = sqlsafe("rules", "--format", "json", cwd=tmp_path)
     rules = json.loads(result.stdout)
     names = {r["name"] for r in rules}
-    for name in (
-        "non-concurrent-index",
-        "non-concurrent-drop-index",
-        "concurrently-in-transaction",
-        "alter-column-type",
-        "set-not-null",
-        "add-not-null-column",
-        "volatile-default",
-        "drop-column",
-        "drop-table",
-        "add-foreign-key",
-        "syntax-error",
-    ):
+    for name in CORE_RULES:
         assert name in names
     assert all({"name", "code", "summary", "severity", "aliases"} <= set(r) for r in rules)
     table = sqlsafe("rules", cwd=tmp_path).stdout
