@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import Config
-from .engine import LintResult, lint_sources
+from .engine import History, LintResult, lint_histories, merge_results
 from .layouts import MigrationUnit, detect_layout, migration_units, order_units
 from .registry import load_rules
 from .rule import Rule
@@ -81,7 +81,11 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
     report = {os.path.normpath(u.path) for u in found}
     named_ids = {_ident(u.path) for u in found}
     merged = [u for u in history if _ident(u.path) not in named_ids]
-    units = order_units([u for u in [*merged, *found] if isinstance(u, MigrationUnit)])
+    units = [u for u in [*merged, *found] if isinstance(u, MigrationUnit)]
+    if config.history or config.baseline or STDIN in paths:
+        # one database: the configured history, the --schema baseline or stdin join it
+        units = [replace(u, history="") for u in units]
+    units = order_units(units)
     errors = [u for u in [*merged, *found] if isinstance(u, SourceError)]
     if report and history:
         # units after the last reported one cannot change any reported finding
@@ -159,9 +163,10 @@ def lint_paths(
         report.add(inputs.stdin_name)
     marked = {s.path for s in sources if edited and _ident(s.path) in edited}
     chain: list[bytes] = []
+    histories = split_sources(sources)
     if cache is not None and use_cache:
-        result = cache.lint(
-            sources,
+        result = cache.lint_histories(
+            histories,
             rules,
             config.settings,
             report=report,
@@ -170,14 +175,33 @@ def lint_paths(
             reported_chain=chain,
         )
     else:
-        result = lint_sources(
-            sources, rules, config.settings, report=report, explain=explain, edited=marked
+        result = merge_results(
+            lint_histories(
+                [History(h) for h in histories],
+                rules,
+                config.settings,
+                report=report,
+                explain=explain,
+                edited=marked,
+            )
         )
     baseline = {u.path for u in inputs.baseline}
     result.errors = [e for e in result.errors if e.path in report or e.path in baseline]
     if cache is not None and run is not None:
         cache.store_run(base, run, result, chain)
     return result
+
+
+def split_sources(sources: Sequence[Source | SourceError]) -> list[list[Source | SourceError]]:
+    """*sources* grouped by history (``Source.history``), in order of first appearance;
+    files that could not be read join the history of the file before them."""
+    groups: dict[str, list[Source | SourceError]] = {}
+    current = ""
+    for source in sources:
+        if isinstance(source, Source):
+            current = source.history
+        groups.setdefault(current, []).append(source)
+    return list(groups.values())
 
 
 def history_paths(config: Config) -> list[str]:

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 CACHE_FORMAT = 2
 DIR_NAME = ".sqlsafe_cache"
 CHECKPOINT_EVERY = 512  # store the schema model after every this many files (and the last 2)
-MAX_STATES = 24  # schema models kept per configuration
+MAX_STATES = 64  # schema models kept per configuration (the last two of each history)
 MAX_RUNS = 32  # run entries kept per configuration
 MAX_INDEXES = 4  # configurations kept (the oldest index and its models are removed)
 AUX_NAMES = frozenset({"metadata.toml", "migration_lock.toml"})  # files layouts read
@@ -276,6 +276,23 @@ def run_key(
 
 # -------------------------------------------------------------------------- the cache
 @dataclass(slots=True)
+class _Plan:
+    """One history: its chain keys, what the cache answered, where linting resumes."""
+
+    items: list[Source | SourceError]
+    keys: list[bytes]
+    reported: list[bool]
+    start: int  # the first position to lint again (len(items): none)
+    schema: Schema | None  # the model before ``items[start]``
+    result: LintResult  # the cached results of ``items[:start]``
+
+    def keep(self, position: int) -> bool:
+        """Whether to store the model after ``items[start + position]``."""
+        at = self.start + position
+        return at >= len(self.items) - 2 or (at + 1) % CHECKPOINT_EVERY == 0
+
+
+@dataclass(slots=True)
 class _Index:
     """What one configuration's index file holds."""
 
@@ -371,9 +388,9 @@ class ResultCache:
         self._store(base, index)
 
     # -- histories ------------------------------------------------------------------------
-    def lint(
+    def lint_histories(
         self,
-        sources: Iterable[Source | SourceError],
+        histories: Sequence[Sequence[Source | SourceError]],
         rules: Sequence[Rule],
         settings: Settings,
         *,
@@ -384,21 +401,70 @@ class ResultCache:
         reported_chain: list[bytes] | None = None,
         **kwargs: Any,
     ) -> LintResult:
-        """``lint_sources`` with per-file results served from and stored in the cache.
+        """``engine.lint_histories`` with per-file results served from and stored in the
+        cache: one result for all the *histories*, in order.
 
-        Files from the first one whose result is missing are linted again, starting from
-        the last stored schema model before it.  *reported_chain*, when given, receives
-        the chain keys of the reported files (what :meth:`store_run` records).
+        In each history, files from the first one whose result is missing are linted
+        again, starting from the last stored schema model before it.  *reported_chain*,
+        when given, receives the chain keys of the reported files (what
+        :meth:`store_run` records).  *lint* replaces ``engine.lint_sources`` (one call
+        per history; for tests).
         """
-        from .engine import LintResult, lint_sources
+        from .engine import History, lint_histories, merge_results
 
-        items = list(sources)
         wanted = None if report is None else frozenset(report)
         edited_set = frozenset(edited)
         base = base or config_key(rules, settings)
-        keys = chain_keys(items, base, edited_set)
-        reported = [isinstance(s, Source) and (wanted is None or s.path in wanted) for s in items]
         index = self._load(base)
+        plans = [self._plan(list(items), base, wanted, edited_set, index) for items in histories]
+        todo = [plan for plan in plans if plan.start < len(plan.items)]
+        if lint is not None:
+            fresh = [
+                lint(
+                    plan.items[plan.start :],
+                    rules,
+                    settings,
+                    report=wanted,
+                    edited=edited_set,
+                    schema=plan.schema,
+                    keep_models=plan.keep,
+                    **kwargs,
+                )
+                for plan in todo
+            ]
+        else:
+            fresh = lint_histories(
+                [History(p.items[p.start :], p.schema, p.keep) for p in todo],
+                rules,
+                settings,
+                report=wanted,
+                edited=edited_set,
+                **kwargs,
+            )
+        stored = False
+        for plan, part in zip(todo, fresh, strict=True):
+            stored = self._absorb(base, index, plan, part) or stored
+            plan.result = merge_results([plan.result, part])
+        if stored:
+            self._trim(base, index, [k for plan in plans for k in plan.keys])
+        if reported_chain is not None:
+            for plan in plans:
+                reported_chain.extend(k for k, r in zip(plan.keys, plan.reported, strict=True) if r)
+        return merge_results([plan.result for plan in plans])
+
+    def _plan(
+        self,
+        items: list[Source | SourceError],
+        base: str,
+        wanted: frozenset[str] | None,
+        edited: frozenset[str],
+        index: _Index,
+    ) -> _Plan:
+        """What of one history the cache answers, and where linting must resume."""
+        from .engine import LintResult
+
+        keys = chain_keys(items, base, edited)
+        reported = [isinstance(s, Source) and (wanted is None or s.path in wanted) for s in items]
         entries = index.entries
         first_miss = next(
             (i for i, k in enumerate(keys) if reported[i] and k not in entries), len(items)
@@ -426,69 +492,41 @@ class ResultCache:
                     result.findings.extend(_decode_all(entries[keys[i]]))
         except (TypeError, ValueError, KeyError):
             start, schema, result = 0, None, LintResult()
-        last = len(items) - 1
-        if start < len(items):
+        return _Plan(items, keys, reported, start, schema, result)
 
-            def keep(position: int) -> bool:
-                at = start + position
-                return at >= last - 1 or (at + 1) % CHECKPOINT_EVERY == 0
-
-            fresh = (lint or lint_sources)(
-                items[start:],
-                rules,
-                settings,
-                report=wanted,
-                edited=edited_set,
-                schema=schema,
-                keep_models=keep,
-                **kwargs,
-            )
-            self._update(base, index, items, keys, reported, start, fresh)
-            result.files += fresh.files
-            result.errors.extend(fresh.errors)
-            result.findings.extend(fresh.findings)
-            result.statements.extend(fresh.statements)
-        if reported_chain is not None:
-            reported_chain.extend(k for k, r in zip(keys, reported, strict=True) if r)
-        return result
-
-    def _update(
-        self,
-        base: str,
-        index: _Index,
-        items: Sequence[Source | SourceError],
-        keys: Sequence[bytes],
-        reported: Sequence[bool],
-        start: int,
-        fresh: LintResult,
-    ) -> None:
+    def _absorb(self, base: str, index: _Index, plan: _Plan, fresh: LintResult) -> bool:
+        """Add the findings and models of a history linted from ``plan.start`` to *index*
+        (the model files are written now, the index later); False if it cannot."""
         from .schema import schema_to_data
 
+        items, keys, start = plan.items, plan.keys, plan.start
         if len(fresh.ends) != len(items) - start:
-            return  # a custom lint function that does not report its progress
-        states = {keys[start + position]: model for position, model in fresh.models.items()}
-        new_entries: dict[bytes, tuple[Any, ...]] = {}
+            return False  # a custom lint function that does not report its progress
         begin = 0
         for i, end in zip(range(start, len(items)), fresh.ends, strict=True):
-            if reported[i]:
-                new_entries[keys[i]] = tuple(_encode(f) for f in fresh.findings[begin:end])
+            if plan.reported[i]:
+                index.entries[keys[i]] = tuple(_encode(f) for f in fresh.findings[begin:end])
             begin = end
-        entries = {**index.entries, **new_entries}
-        if len(entries) > 4 * max(len(keys), 1000):  # keep the file bounded
-            current = set(keys)
-            entries = {k: v for k, v in entries.items() if k in current}
-        kept_states = dict(index.states)
-        for key, model in states.items():
+        for position, model in fresh.models.items():
+            key = keys[start + position]
             name = f"state-{base[:16]}-{key.hex()[:40]}.bin"
             self._write(self._state_file(name), marshal.dumps(schema_to_data(model)))
-            kept_states[key] = name
-        while len(kept_states) > MAX_STATES:
-            old = next(iter(kept_states))
+            index.states[key] = name
+        return True
+
+    def _trim(self, base: str, index: _Index, keys: Sequence[bytes]) -> None:
+        """Bound the index (entries of other histories and old models go first), store
+        it, and remove old configurations."""
+        if len(index.entries) > 4 * max(len(keys), 1000):  # keep the file bounded
+            current = set(keys)
+            index.entries = {k: v for k, v in index.entries.items() if k in current}
+        while len(index.states) > MAX_STATES:
+            old = next(iter(index.states))
             try:
-                self._state_file(kept_states.pop(old)).unlink()
+                self._state_file(index.states.pop(old)).unlink()
             except OSError:
                 pass
-        self._store(base, _Index(entries, kept_states, index.runs))
+        self._store(base, index)
         self._collect(base)
 
     def _collect(self, base: str) -> None:

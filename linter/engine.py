@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 from . import pgast
 from .context import Context, FileInfo, Report, Settings
@@ -483,31 +484,198 @@ def lint_sources(
     A large history (see :data:`PARALLEL_MIN_CHARS`) is linted by two processes when
     *jobs* (default: :func:`parallel_jobs`) allows it; the result is the same.
     """
-    items = list(sources)
-    job = _Job(
-        RuleSet(rules, settings),
+    history = History(list(sources), schema, keep_models)
+    return lint_histories(
+        [history],
+        rules,
         settings,
-        None if report is None else frozenset(report),
-        implicit_tx,
-        explain,
-        frozenset(edited),
-        keep_models,
-    )
-    start = schema if schema is not None else Schema()
+        report=report,
+        implicit_tx=implicit_tx,
+        explain=explain,
+        edited=edited,
+        jobs=jobs,
+    )[0]
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """One migration history to lint: its sources in order, the model before the first
+    (``None``: empty), and which positions' models the result keeps."""
+
+    items: Sequence[Source | SourceError]
+    schema: Schema | None = None
+    keep_models: Callable[[int], bool] | None = None
+
+
+def lint_histories(
+    histories: Sequence[History],
+    rules: Sequence[Rule],
+    settings: Settings,
+    *,
+    report: Iterable[str] | None = None,
+    implicit_tx: Mapping[str, bool] | None = None,
+    explain: bool = False,
+    edited: Collection[str] = (),
+    jobs: int | None = None,
+) -> list[LintResult]:
+    """Lint independent *histories* (see :func:`lint_sources`): one result each.
+
+    Histories share nothing, so with two processes (:func:`parallel_jobs`) and enough
+    input, a forked child lints some of them while this process lints the others; a
+    history too large to balance that way is itself split in two (:func:`_lint_in_two`).
+    """
+    ruleset = RuleSet(rules, settings)
+    wanted = None if report is None else frozenset(report)
+    marked = frozenset(edited)
+    job_of = [
+        _Job(ruleset, settings, wanted, implicit_tx, explain, marked, h.keep_models)
+        for h in histories
+    ]
+    bins = _balanced_bins(histories, explain, jobs)
+    if bins is not None:
+        return _lint_bins(job_of, histories, bins)
+    return [_lint_history(job, h, explain, jobs) for job, h in zip(job_of, histories, strict=True)]
+
+
+def _lint_history(job: _Job, history: History, explain: bool, jobs: int | None) -> LintResult:
+    items = history.items
+    start = history.schema if history.schema is not None else Schema()
     split = _split_point(items, explain, jobs)
     if split is not None:
-        result = _lint_in_two(job, items, split, start)
-        if result is not None:
-            return result
+        return _lint_in_two(job, items, split, start)
     return job.run(items, 0, len(items), start)[0]
+
+
+def _size(items: Sequence[Source | SourceError]) -> int:
+    return sum(len(s.text) if isinstance(s, Source) else 0 for s in items)
+
+
+def _can_fork(explain: bool, jobs: int | None) -> bool:
+    if explain or not hasattr(os, "fork") or not sys.platform.startswith("linux"):
+        return False
+    return (jobs or parallel_jobs()) >= 2
+
+
+def _balanced_bins(
+    histories: Sequence[History], explain: bool, jobs: int | None
+) -> tuple[list[int], list[int]] | None:
+    """Two sets of history positions of similar size (largest first, each to the lighter
+    set), or ``None`` when one process should do it all or one history dominates."""
+    if len(histories) < 2 or not _can_fork(explain, jobs):
+        return None
+    sizes = [_size(h.items) for h in histories]
+    total = sum(sizes)
+    if total < PARALLEL_MIN_CHARS:
+        return None
+    here: list[int] = []
+    there: list[int] = []
+    weight = [0, 0]
+    for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
+        side = 0 if weight[0] <= weight[1] else 1
+        (here if side == 0 else there).append(i)
+        weight[side] += sizes[i]
+    if max(weight) > total * BALANCE_LIMIT:
+        return None
+    return sorted(here), sorted(there)
+
+
+# the larger of the two sets of histories may hold at most this share of the input;
+# beyond it the dominant history is split instead (see ``_lint_in_two``)
+BALANCE_LIMIT = 0.62
+
+
+_T = TypeVar("_T")
+
+
+def _fork_call(child: Callable[[], object], parent: Callable[[], _T]) -> tuple[_T, object]:
+    """Run *child* in a forked process while *parent* runs here.
+
+    Returns *parent*'s result and *child*'s (sent back pickled), or :data:`_FAILED` when
+    the child failed in any way; the caller then does the child's work itself.
+    """
+    import pickle
+
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        status = 0
+        try:
+            os.close(read_fd)
+            payload = pickle.dumps(child(), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(payload)
+        except BaseException:  # anything: the parent does this part itself
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    try:
+        mine = parent()
+        with os.fdopen(read_fd, "rb") as inp:
+            payload = inp.read()
+    except BaseException:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+        raise
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return mine, _FAILED
+    try:
+        return mine, pickle.loads(payload)
+    except (ValueError, TypeError, EOFError, pickle.UnpicklingError):
+        return mine, _FAILED
+
+
+_FAILED = object()  # what ``_fork_call`` returns for a child that failed
+
+
+def _portable(result: LintResult) -> tuple[Any, ...]:
+    """What a child process sends back of a :class:`LintResult` (no explain reports)."""
+    from .schema import schema_to_data
+
+    models = {k: schema_to_data(v) for k, v in result.models.items()}
+    return (result.findings, result.errors, result.files, result.ends, models)
+
+
+def _unportable(data: Any) -> LintResult:
+    from .schema import schema_from_data
+
+    findings, errors, files, ends, models = data
+    return LintResult(
+        findings, errors, files, [], ends, {k: schema_from_data(v) for k, v in models.items()}
+    )
+
+
+def _lint_bins(
+    jobs: Sequence[_Job], histories: Sequence[History], bins: tuple[list[int], list[int]]
+) -> list[LintResult]:
+    """Lint the histories of ``bins[0]`` here and those of ``bins[1]`` in a forked child."""
+    here, there = bins
+
+    def run(i: int) -> LintResult:
+        h = histories[i]
+        start = h.schema if h.schema is not None else Schema()
+        return jobs[i].run(h.items, 0, len(h.items), start)[0]
+
+    mine, theirs = _fork_call(
+        lambda: [_portable(run(i)) for i in there], lambda: {i: run(i) for i in here}
+    )
+    results = dict(mine)
+    try:
+        if theirs is _FAILED:
+            raise ValueError("child failed")
+        assert isinstance(theirs, list)
+        for i, data in zip(there, theirs, strict=True):
+            results[i] = _unportable(data)
+    except (ValueError, TypeError):
+        results.update((i, run(i)) for i in there)
+    return [results[i] for i in range(len(histories))]
 
 
 def _split_point(
     items: Sequence[Source | SourceError], explain: bool, jobs: int | None
 ) -> int | None:
-    if explain or len(items) < PARALLEL_MIN_SOURCES or not hasattr(os, "fork"):
-        return None
-    if not sys.platform.startswith("linux") or (jobs or parallel_jobs()) < 2:
+    if len(items) < PARALLEL_MIN_SOURCES or not _can_fork(explain, jobs):
         return None
     sizes = [len(s.text) if isinstance(s, Source) else 0 for s in items]
     total = sum(sizes)
@@ -523,65 +691,48 @@ def _split_point(
 
 def _lint_in_two(
     job: _Job, items: Sequence[Source | SourceError], split: int, start: Schema
-) -> LintResult | None:
-    """Lint ``items[:split]`` here and the rest in a forked child; ``None`` when the
-    child failed (the caller then lints sequentially)."""
-    import pickle
+) -> LintResult:
+    """Lint ``items[:split]`` here and the rest in a forked child (which first folds
+    ``items[:split]`` into the model: parse and apply only)."""
 
-    from .schema import schema_from_data, schema_to_data
+    def child() -> tuple[Any, ...]:
+        model, skipped = job.fold(items, split, start)
+        part, _, _ = job.run(items, split, len(items), model)
+        return (skipped, _portable(part))
 
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: fold the parent's part, lint the rest, send the result back
-        status = 0
-        try:
-            os.close(read_fd)
-            model, skipped = job.fold(items, split, start)
-            part, _, _ = job.run(items, split, len(items), model)
-            payload = pickle.dumps(
-                (
-                    skipped,
-                    part.findings,
-                    part.errors,
-                    part.files,
-                    part.ends,
-                    {k: schema_to_data(v) for k, v in part.models.items()},
-                ),
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
-            with os.fdopen(write_fd, "wb") as out:
-                out.write(payload)
-        except BaseException:  # anything: the parent lints this part itself
-            status = 1
-        finally:
-            os._exit(status)
-    os.close(write_fd)
+    (result, model_here, skipped_here), theirs = _fork_call(
+        child, lambda: job.run(items, 0, split, start)
+    )
     try:
-        result, model_here, skipped_here = job.run(items, 0, split, start)
-        with os.fdopen(read_fd, "rb") as inp:
-            payload = inp.read()
-    except BaseException:
-        os.kill(pid, signal.SIGTERM)
-        os.waitpid(pid, 0)
-        raise
-    _, status = os.waitpid(pid, 0)
-    try:
-        if status != 0:
+        if theirs is _FAILED:
             raise ValueError("child failed")
-        skipped, findings, errors, files, ends, models = pickle.loads(payload)
+        assert isinstance(theirs, tuple)
+        skipped, data = theirs
         if skipped != skipped_here:
             raise ValueError("the child's model differs")  # a RecursionError in a check
-    except (ValueError, TypeError, EOFError, pickle.UnpicklingError):
-        part, _, _ = job.run(items, split, len(items), model_here)
-        findings, errors, files, ends = part.findings, part.errors, part.files, part.ends
-        models = {k: schema_to_data(v) for k, v in part.models.items()}
+        part = _unportable(data)
+    except (ValueError, TypeError):
+        part = job.run(items, split, len(items), model_here)[0]
     offset = len(result.findings)
-    result.findings.extend(findings)
-    result.errors.extend(errors)
-    result.files += files
-    result.ends.extend(offset + e for e in ends)
-    result.models.update({k: schema_from_data(v) for k, v in models.items()})
+    result.findings.extend(part.findings)
+    result.errors.extend(part.errors)
+    result.files += part.files
+    result.ends.extend(offset + e for e in part.ends)
+    result.models.update(part.models)
     return result
+
+
+def merge_results(results: Sequence[LintResult]) -> LintResult:
+    """One result for several histories, in order."""
+    if len(results) == 1:
+        return results[0]
+    merged = LintResult()
+    for part in results:
+        merged.findings.extend(part.findings)
+        merged.errors.extend(part.errors)
+        merged.files += part.files
+        merged.statements.extend(part.statements)
+    return merged
 
 
 def _finding_order(f: Finding) -> tuple[int, int, str]:

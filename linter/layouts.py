@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from .source import Source, SourceError, is_excluded, natural_key, read_source
@@ -112,9 +112,17 @@ class MigrationUnit:
     layout: str = "plain"
     tx_from_comment: bool = False  # in_transaction was set by a comment in the file
     single_query: bool = False  # sent as one multi-statement query (see Source)
+    history: str = ""  # the migrations directory whose history this unit belongs to
 
     def source(self) -> Source:
-        return Source(self.path, self.text, self.in_transaction, self.applies, self.single_query)
+        return Source(
+            self.path,
+            self.text,
+            self.in_transaction,
+            self.applies,
+            self.single_query,
+            self.history,
+        )
 
 
 # ---------------------------------------------------------------------------- detection
@@ -147,6 +155,35 @@ def _sql_files(directory: Path) -> list[Path]:
     return found
 
 
+# a directory holding one migration (diesel, Prisma, versioned schema directories):
+# its name starts with a version (``2019-10-10-083032_x``, ``20230101_init``, ``v0.1``)
+_VERSION_DIR = re.compile(r"^v?\d")
+_PER_DIRECTORY_NAMES = frozenset({"migration.sql", "up.sql", "down.sql"})
+
+
+def history_root(path: Path, top: Path | None = None) -> Path:
+    """The migrations directory whose history the file *path* belongs to.
+
+    That is the file's directory, or, when the directory holds one migration (its name
+    starts with a version, or the file is a diesel ``up.sql`` / ``down.sql`` or a Prisma
+    ``migration.sql``), the directory above, repeatedly; never above *top*.
+    """
+    current = path.parent
+    if path.name in _PER_DIRECTORY_NAMES and current != top and current.parent != current:
+        current = current.parent
+    while current != top and _VERSION_DIR.match(current.name) and current.parent != current:
+        current = current.parent
+    return current
+
+
+def split_histories(top: Path, files: Sequence[Path]) -> dict[Path, list[Path]]:
+    """*files* (below *top*) grouped by :func:`history_root`, roots in path order."""
+    groups: dict[Path, list[Path]] = {}
+    for path in files:
+        groups.setdefault(history_root(path, top), []).append(path)
+    return {root: groups[root] for root in sorted(groups, key=lambda r: natural_key(str(r)))}
+
+
 def _head(path: Path, limit: int = 4096) -> str:
     try:
         with path.open(encoding="utf-8", errors="replace") as handle:
@@ -172,12 +209,11 @@ def detect_layout(directory: Path, files: Sequence[Path] | None = None) -> str |
     if not files:
         return None
     names = [p.name for p in files]
-    if "migration.sql" in names or any(directory.rglob("migration_lock.toml")):
+    if "migration.sql" in names or (directory / "migration_lock.toml").is_file():
         return "prisma"
     if "up.sql" in names or "down.sql" in names:
         return "diesel"
-    flyway = sum(bool(_FLYWAY.match(n) or _FLYWAY_REPEATABLE.match(n)) for n in names)
-    if flyway and flyway * 2 >= len(names):
+    if _mostly_flyway(names):
         return "flyway"
     if any(_POPX_DIALECT.search(n) or ".autocommit." in n for n in names):
         return "popx"
@@ -191,6 +227,20 @@ def detect_layout(directory: Path, files: Sequence[Path] | None = None) -> str |
     if all(re.match(r"^\d{8,}_.+\.sql$", n) for n in names):
         return "sqlx"
     return "plain"
+
+
+def _mostly_flyway(names: Sequence[str]) -> bool:
+    """At least half of the files have Flyway names (``V1__x.sql``, ``R__x.sql``)."""
+    flyway = sum(bool(_FLYWAY.match(n) or _FLYWAY_REPEATABLE.match(n)) for n in names)
+    return bool(flyway) and flyway * 2 >= len(names)
+
+
+def _histories(top: Path, files: Sequence[Path], layout: str | None) -> dict[Path, list[Path]]:
+    """The histories below the directory *top*: Flyway reads its locations recursively
+    (one history); other tools run one directory each (see :func:`history_root`)."""
+    if layout == "flyway" or (layout is None and _mostly_flyway([p.name for p in files])):
+        return {top: list(files)} if files else {}
+    return split_histories(top, files)
 
 
 def check_layout(name: str, where: str) -> str:
@@ -372,28 +422,39 @@ def units_of_file(
     layout: str,
     role: _Role,
     default_tx: bool | None = None,
+    *,
+    history: str = "",
+    absolute: str | None = None,
 ) -> list[MigrationUnit]:
-    """The units of one file: one, or an Up and a Down section for goose and dbmate."""
+    """The units of one file: one, or an Up and a Down section for goose and dbmate.
+
+    *history* names the history the units belong to; *absolute* is the file's absolute
+    path when the caller has it."""
     text = source.text
     display = source.path
-    comment = _comment_tx(text)
-    key_path = natural_key(os.path.abspath(display))
-    base = MigrationUnit(display, text, layout=layout)
+    comment = _comment_tx(text) if "sqlsafe" in text else None
+    key_path = natural_key(absolute or os.path.abspath(display))
 
     def unit(
-        direction: str, body: str, tx: bool | None, from_comment: bool = False
+        direction: str,
+        body: str,
+        tx: bool | None,
+        from_comment: bool = False,
+        single: bool = False,
     ) -> MigrationUnit:
         if comment is not None:
             tx, from_comment = comment, True
-        group = role.group
-        return replace(
-            base,
-            text=body,
-            applies=direction in ("up", "repeatable", "other"),
-            in_transaction=tx,
-            key=(group, role.version, key_path),
-            direction=direction,
-            tx_from_comment=from_comment,
+        return MigrationUnit(
+            display,
+            body,
+            direction in ("up", "repeatable", "other"),
+            tx,
+            (role.group, role.version, key_path),
+            direction,
+            layout,
+            from_comment,
+            single,
+            history,
         )
 
     if layout == "goose" and _GOOSE_MARK.search(text):
@@ -437,13 +498,22 @@ def units_of_file(
     tx = _layout_tx(layout, text, default_tx)
     single = TRANSACTION_DEFAULTS.get(layout) == "single" and default_tx is None
     single = single and comment is None and bool(tx)
-    return [replace(unit(direction, text, tx), single_query=single)]
+    return [unit(direction, text, tx, single=single)]
 
 
 def order_units(units: Iterable[MigrationUnit]) -> list[MigrationUnit]:
-    """History order: versioned (up before its own down), repeatables, then other files."""
+    """Histories in path order; in each, the runner's order: versioned (up before its own
+    down), repeatables, then other files."""
     rank = {"up": 0, "repeatable": 0, "other": 0, "down": 1}
-    return sorted(units, key=lambda u: (u.key[0], u.key[1], rank.get(u.direction, 0), u.key[2]))
+    units = list(units)
+    roots: dict[str, Key] = {}
+    for unit in units:
+        if unit.history not in roots:
+            roots[unit.history] = natural_key(unit.history)
+    return sorted(
+        units,
+        key=lambda u: (roots[u.history], u.key[0], u.key[1], rank.get(u.direction, 0), u.key[2]),
+    )
 
 
 class _Detector:
@@ -475,8 +545,10 @@ def layout_for(path: Path, configured: str | None, detector: _Detector | None = 
     found = detect(directory)
     if found in ("diesel", "prisma") and not path.is_dir():
         return found
-    if found is None or (found == "plain" and not path.is_dir()):
-        parent = detect(directory.parent) if directory.parent != directory else None
+    in_migration_dir = _VERSION_DIR.match(directory.name) and directory.parent != directory
+    if in_migration_dir and (found is None or (found == "plain" and not path.is_dir())):
+        # a file in one migration's directory (``20240101_init/extra.sql``)
+        parent = detect(directory.parent)
         if parent in ("diesel", "prisma"):
             return parent
     return found or "plain"
@@ -496,19 +568,21 @@ def migration_units(
     explicit ``assume-in-transaction`` setting); per-file comments still win.  Files that
     cannot be read come back as :class:`SourceError` (ordered by path, after the units).
     """
-    items: list[tuple[Path, str, str]] = []  # (path, display name, layout)
+    items: list[tuple[Path, str, str, str]] = []  # (path, display name, layout, history)
     detected: dict[str, str] = {}  # parent directory -> layout, for files named one by one
     detector = _Detector()
     seen: set[str] = set()
     for arg in paths:
         path = Path(arg)
         if path.is_dir():
-            chosen = layout or detector.layout(path) or "plain"
-            subs = [(natural_key(str(sub)), sub) for sub in detector.files(path)]
-            subs.sort(key=lambda pair: pair[0])
-            for _, sub in subs:
-                if not exclude or not is_excluded(str(sub), exclude):
-                    items.append((sub, os.path.normpath(sub), chosen))
+            for root, files in _histories(path, detector.files(path), layout).items():
+                chosen = layout or detect_layout(root, files) or "plain"
+                history = os.path.normpath(root)
+                subs = [(natural_key(str(sub)), sub) for sub in files]
+                subs.sort(key=lambda pair: pair[0])
+                for _, sub in subs:
+                    if not exclude or not is_excluded(str(sub), exclude):
+                        items.append((sub, os.path.normpath(sub), chosen, history))
         elif not is_excluded(arg, exclude):
             if path.exists():
                 key = str(path.parent)
@@ -517,15 +591,17 @@ def migration_units(
                 chosen = detected[key]
             else:
                 chosen = "plain"
-            items.append((path, os.path.normpath(arg), chosen))
+            history = os.path.normpath(history_root(path))
+            items.append((path, os.path.normpath(arg), chosen, history))
     by_layout: dict[str, list[Path]] = {}
-    for path, _, chosen in items:
+    for path, _, chosen, _ in items:
         by_layout.setdefault(chosen, []).append(path)
     specific = _popx_specific(by_layout.get("popx", ()))
     units: list[MigrationUnit] = []
     errors: list[SourceError] = []
-    for path, display, chosen in items:
-        ident = os.path.normcase(os.path.abspath(display))
+    for path, display, chosen, history in items:
+        absolute = os.path.abspath(display)
+        ident = os.path.normcase(absolute)
         if ident in seen:
             continue
         seen.add(ident)
@@ -536,7 +612,9 @@ def migration_units(
         if isinstance(read, SourceError):
             errors.append(read)
             continue
-        units.extend(units_of_file(path, read, chosen, role, default_tx))
+        units.extend(
+            units_of_file(path, read, chosen, role, default_tx, history=history, absolute=absolute)
+        )
     ordered: list[MigrationUnit | SourceError] = list(order_units(units))
     ordered.extend(sorted(errors, key=lambda e: natural_key(e.path)))
     return ordered

@@ -29,6 +29,9 @@ class Source:
     # the runner sends the whole text as ONE multi-statement query (Prisma, golang-migrate):
     # its implicit transaction block accepts BEGIN, and a COMMIT starts a new one
     single_query: bool = False
+    # the migrations directory whose history this file belongs to (see ``layouts``): files
+    # of different histories are linted independently
+    history: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,8 @@ def decode(path: str, data: bytes) -> Source | SourceError:
 def read_source(path: str | Path) -> Source | SourceError:
     name = str(path)
     try:
-        data = Path(path).read_bytes()
+        with open(name, "rb") as handle:
+            data = handle.read()
     except IsADirectoryError:
         return SourceError(name, "is a directory, not a file")
     except FileNotFoundError:

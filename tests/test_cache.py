@@ -118,7 +118,7 @@ def test_unwritable_cache_dir_only_costs_speed(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     cache = ResultCache(blocker / "sub")
     sources = [Source("a.sql", "CREATE INDEX i ON t (a);")]
-    got = cache.lint(sources, RULES, Settings(), report=["a.sql"])
+    got = cache.lint_histories([sources], RULES, Settings(), report=["a.sql"])
     assert got.findings == lint_sources(sources, RULES, Settings(), report=["a.sql"]).findings
 
 
@@ -128,8 +128,8 @@ def test_api_round_trip_is_exact(tmp_path: Path) -> None:
         Source("h.sql", "CREATE TABLE t (a int);"),
         Source("a.sql", "CREATE INDEX i ON t (a);\nALTER TABLE t DROP COLUMN a;"),
     ]
-    cold = cache.lint(sources, RULES, Settings(), report=["a.sql"])
-    warm = cache.lint(sources, RULES, Settings(), report=["a.sql"])
+    cold = cache.lint_histories([sources], RULES, Settings(), report=["a.sql"])
+    warm = cache.lint_histories([sources], RULES, Settings(), report=["a.sql"])
     assert cold.findings == warm.findings and cold.files == warm.files == 1
 
 
@@ -181,7 +181,7 @@ def test_partial_hit_resumes_from_a_stored_model(
     monkeypatch.setattr(linter.cache, "CHECKPOINT_EVERY", 4)
     cache = ResultCache(tmp_path)
     sources = _history(11)
-    cache.lint(sources, RULES, Settings())
+    cache.lint_histories([sources], RULES, Settings())
     sources[-1] = Source("0010.sql", "ALTER TABLE t DROP COLUMN c3;\nDROP INDEX i2;")
     linted: list[int] = []
 
@@ -189,14 +189,14 @@ def test_partial_hit_resumes_from_a_stored_model(
         linted.append(len(items))
         return lint_sources(items, *a, **k)  # type: ignore[arg-type]
 
-    got = cache.lint(sources, RULES, Settings(), lint=counting)
+    got = cache.lint_histories([sources], RULES, Settings(), lint=counting)
     assert linted == [1]
     assert got.findings == lint_sources(sources, RULES, Settings()).findings
     assert got.files == 11
     # a change in the middle resumes from the model stored before it
     sources[6] = Source("0006.sql", "ALTER TABLE t ALTER COLUMN a SET NOT NULL;")
     linted.clear()
-    got = cache.lint(sources, RULES, Settings(), lint=counting)
+    got = cache.lint_histories([sources], RULES, Settings(), lint=counting)
     assert linted == [7]  # from after the 4th file (every 4th model is stored)
     assert got.findings == lint_sources(sources, RULES, Settings()).findings
 
@@ -212,3 +212,29 @@ def test_schema_model_round_trips_through_plain_data() -> None:
         assert back == model
         assert list(back.tables) == list(model.tables)  # type: ignore[attr-defined]
         assert list(back.indexes) == list(model.indexes)  # type: ignore[attr-defined]
+
+
+def test_histories_are_cached_each_on_their_own(tmp_path: Path) -> None:
+    """A change in one history relints that history only; results keep history order."""
+    cache = ResultCache(tmp_path)
+    first = [Source(f"a/{s.path}", s.text) for s in _history(5)]
+    second = [Source(f"b/{s.path}", s.text) for s in _history(6)]
+    cold = cache.lint_histories([first, second], RULES, Settings())
+    expected = [
+        *lint_sources(first, RULES, Settings()).findings,
+        *lint_sources(second, RULES, Settings()).findings,
+    ]
+    assert cold.findings == expected and cold.files == 11
+    second[-1] = Source("b/0005.sql", "ALTER TABLE t ALTER COLUMN a SET NOT NULL;")
+    linted: list[str] = []
+
+    def counting(items: list[Source], *a: object, **k: object) -> object:
+        linted.extend(s.path for s in items)
+        return lint_sources(items, *a, **k)  # type: ignore[arg-type]
+
+    got = cache.lint_histories([first, second], RULES, Settings(), lint=counting)
+    assert linted == ["b/0005.sql"]
+    assert got.findings == [
+        *lint_sources(first, RULES, Settings()).findings,
+        *lint_sources(second, RULES, Settings()).findings,
+    ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from conftest import corpus_dir
 
@@ -25,3 +28,18 @@ def test_corpus_lints_without_crash() -> None:
             assert 1 <= finding.line <= text.count("\n") + 1
             assert finding.column <= len(lines.line_text(finding.line)) + 1
             assert "syntax error" in finding.message or "unterminated" in finding.message
+
+
+@pytest.mark.skipif(corpus_dir() is None, reason="../shared/corpus is not available")
+def test_repositories_linted_together_equal_each_alone(tmp_path: Path) -> None:
+    # each repository's migrations directory is its own history, with its own layout
+    root = corpus_dir()
+    assert root is not None
+    names = ["atuinsh__atuin", "dani-garcia__vaultwarden", "openfga__openfga", "mfts__papermark"]
+    for name in names:
+        shutil.copytree(root / name, tmp_path / name)  # symbolic links are not followed
+    config = Config(root=tmp_path)
+    together = lint_paths([str(tmp_path)], config)
+    alone = [f for name in names for f in lint_paths([str(tmp_path / name)], config).findings]
+    key = lambda f: (f.path, f.line, f.column, f.rule)  # noqa: E731
+    assert together.findings and sorted(together.findings, key=key) == sorted(alone, key=key)

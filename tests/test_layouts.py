@@ -332,3 +332,80 @@ def test_drizzle_files_run_in_a_transaction(tmp_path: Path) -> None:
     rules = tuple(r for r in load_rules(plugins=False) if r.name == "prefer-robust-statements")
     result = lint_paths([str(root)], Config(root=tmp_path), rules=rules)
     assert result.findings == []
+
+
+# ------------------------------------------------------------------------------ histories
+WIDEN = "ALTER TABLE t ALTER COLUMN a TYPE varchar(20);\n"  # safe only if `a` is varchar(10)
+
+
+def test_each_migrations_directory_is_its_own_history(tmp_path: Path) -> None:
+    # a monorepo: two services, two databases; `t` of one is not `t` of the other
+    write(
+        tmp_path,
+        {
+            "svc_a/migrations/001_init.sql": CREATE,
+            "svc_a/migrations/002_widen.sql": WIDEN,
+            "svc_b/db/0001_widen.sql": WIDEN,
+        },
+    )
+    found = units(tmp_path)
+    assert {u.history for u in found} == {
+        str(tmp_path / "svc_a/migrations"),
+        str(tmp_path / "svc_b/db"),
+    }
+    # svc_b does not know svc_a's table: the type change is judged without it
+    assert rules_by_file(tmp_path) == {"svc_b/db/0001_widen.sql": ["alter-column-type"]}
+
+
+def test_each_history_gets_its_own_layout(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "api/prisma/migrations/20240101000000_init/migration.sql": CREATE,
+            "worker/migrations/2024-01-01-000000_init/up.sql": CREATE,
+            "worker/migrations/2024-01-01-000000_init/down.sql": "DROP TABLE t;",
+        },
+    )
+    layouts = {
+        (str(Path(u.path).relative_to(tmp_path)), u.layout, u.direction) for u in units(tmp_path)
+    }
+    assert layouts == {
+        ("api/prisma/migrations/20240101000000_init/migration.sql", "prisma", "up"),
+        ("worker/migrations/2024-01-01-000000_init/up.sql", "diesel", "up"),
+        ("worker/migrations/2024-01-01-000000_init/down.sql", "diesel", "down"),
+    }
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        # one directory per version (diesel, Prisma, versioned schema directories)
+        {"v0.1/base.sql": CREATE, "v0.2/widen.sql": WIDEN},
+        {"2023/001_init.sql": CREATE, "2024/002_widen.sql": WIDEN},
+        # Flyway reads its locations recursively
+        {"core/V1__init.sql": CREATE, "later/V2__widen.sql": WIDEN},
+    ],
+)
+def test_one_history_across_subdirectories(tmp_path: Path, files: dict[str, str]) -> None:
+    write(tmp_path, files)
+    assert len({u.history for u in units(tmp_path)}) == 1
+    assert rules_by_file(tmp_path) == {}
+
+
+def test_history_setting_makes_one_history(tmp_path: Path) -> None:
+    write(tmp_path, {"a/001_init.sql": CREATE, "b/002_widen.sql": WIDEN})
+    assert set(rules_by_file(tmp_path)) == {"b/002_widen.sql"}
+    config = cfg(tmp_path, history=str(tmp_path))
+    assert rules_by_file(tmp_path, config) == {}
+
+
+def test_a_named_file_does_not_take_a_sibling_projects_layout(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "other/prisma/migrations/20240101000000_init/migration.sql": CREATE,
+            "mine/0001_init.sql": CREATE,
+        },
+    )
+    found = migration_units([str(tmp_path / "mine/0001_init.sql")])
+    assert [u.layout for u in found if isinstance(u, MigrationUnit)] == ["plain"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import pickle
 import sys
 
 import pytest
 
 import linter.engine
 from linter.context import Settings
-from linter.engine import lint_sources
+from linter.engine import History, lint_histories, lint_sources
 from linter.registry import load_rules
 from linter.schema import Schema
 from linter.source import Source, SourceError
@@ -65,3 +66,53 @@ def test_a_failing_child_falls_back(small_threshold: None, monkeypatch: pytest.M
 def test_small_inputs_stay_in_one_process() -> None:
     assert linter.engine._split_point(_history(), False, 2) is None  # below 1 MB
     assert linter.engine._split_point(_history(), True, 2) is None
+
+
+def _histories() -> list[History]:
+    base = _history()
+    out = []
+    for n in range(5):
+        items = [
+            Source(f"h{n}/{s.path}", s.text, s.in_transaction, s.apply)
+            if isinstance(s, Source)
+            else SourceError(f"h{n}/{s.path}", s.reason)
+            for s in base[: 10 + 9 * n]
+        ]
+        out.append(History(items, keep_models=lambda i: i % 4 == 0))
+    return out
+
+
+def test_histories_in_two_processes_equal_one(small_threshold: None) -> None:
+    histories = _histories()
+    assert linter.engine._balanced_bins(histories, False, 2) is not None
+    one = lint_histories(histories, RULES, Settings(), jobs=1)
+    two = lint_histories(histories, RULES, Settings(), jobs=2)
+    assert len(one) == len(two) == 5
+    for a, b in zip(one, two, strict=True):
+        assert a.findings and b.findings == a.findings
+        assert (b.files, b.errors, b.ends) == (a.files, a.errors, a.ends)
+        assert b.models == a.models and a.models
+    # each history is linted on its own: the same files give the same findings
+    first = [f.message for f in one[0].findings]
+    assert [f.message for f in one[1].findings][: len(first)] == first
+
+
+def test_histories_child_failure_falls_back(
+    small_threshold: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    histories = _histories()
+    expected = [r.findings for r in lint_histories(histories, RULES, Settings(), jobs=1)]
+    monkeypatch.setattr(pickle, "dumps", _boom)  # the child cannot send its results
+    got = [r.findings for r in lint_histories(histories, RULES, Settings(), jobs=2)]
+    assert got == expected
+
+
+def _boom(*args: object, **kwargs: object) -> bytes:
+    raise RuntimeError("boom")
+
+
+def test_one_dominant_history_is_split_instead(small_threshold: None) -> None:
+    big = History(_history())
+    small = History([Source("x/1.sql", "SELECT 1;")])
+    assert linter.engine._balanced_bins([big, small], False, 2) is None
+    assert linter.engine._balanced_bins([big], False, 2) is None
