@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -144,21 +144,36 @@ class Context:
             self.memo[key] = found
         return found
 
+    def schema_after(self) -> Schema:
+        """The model after the statement under check (once per statement: the engine
+        folds it into the history)."""
+        key = ("schema_after", 0)
+        found: Schema | None = self.memo.get(key)
+        if found is None:
+            from .fold import apply_schema
+
+            found = self.memo[key] = apply_schema(self.schema, self.statement.node)
+        return found
+
     def is_new(self, table: str) -> bool:
         """Created earlier in this file: nobody uses it yet, so locking it harms no one."""
         return self.schema.is_new_table(table)
 
-    def existing_alter_commands(self, node: pgast.Node) -> Iterator[tuple[str, str, pgast.Node]]:
+    def existing_alter_commands(self, node: pgast.Node) -> tuple[tuple[str, str, pgast.Node], ...]:
         """``(table, subtype, AlterTableCmd fields)`` of an ALTER TABLE *node* on a table this
-        file did not create (a new table is empty and unused: altering it harms no one)."""
-        fields = pgast.unwrap(node)
-        if not pgast.is_table_alter(fields):
-            return
-        table = pgast.relation_name(fields.get("relation"))
-        if self.is_new(table):
-            return
-        for sub, cmd in pgast.alter_commands(fields):
-            yield table, sub, cmd
+        file did not create (a new table is empty and unused: altering it harms no one);
+        computed once per node."""
+        key = ("existing_alter_commands", id(node))
+        found: tuple[tuple[str, str, pgast.Node], ...] | None = self.memo.get(key)
+        if found is None:
+            found = ()
+            fields = pgast.unwrap(node)
+            if pgast.is_table_alter(fields):
+                table = pgast.relation_name(fields.get("relation"))
+                if not self.is_new(table):
+                    found = tuple((table, sub, cmd) for sub, cmd in pgast.alter_commands(fields))
+            self.memo[key] = found
+        return found
 
     def is_existing(self, table: str) -> bool:
         return bool(table) and not self.schema.is_new_table(table)

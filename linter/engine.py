@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import fnmatch
-import os
-import signal
-import sys
+import operator
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 from . import pgast
 from .context import Context, FileInfo, Report, Settings
 from .directives import Suppressions, parse_directives
 from .effects import Effects, statement_effects
 from .fold import advance_tx, apply_schema, preamble_tx
+from .forking import FAILED, can_fork, fork_call
 from .lookahead import LookAhead
 from .parsing import ParsedFile, Statement, parse
 from .rule import Rule, Severity
@@ -249,7 +248,7 @@ class _FileLinter:
                 if explain:
                     self._explain(stmt, ctx, before)
                 tx = advance_tx(self.tx, stmt.node, stmt.index, effects, schema)
-                after = apply_schema(schema, stmt.node)
+                after = ctx.schema_after()
             except RecursionError:  # a parse tree nested deeper than Python's stack allows
                 del self.findings[before:], self.explained[explained:]
                 self.too_deep.append(stmt.index)
@@ -370,17 +369,6 @@ PARALLEL_MIN_SOURCES = 32
 # share of the history (by size) the parent lints; the child first folds the parent's part
 # into the schema model (parse + apply: about a third of the cost of linting it)
 PARALLEL_SHARE = 0.6
-
-
-def parallel_jobs() -> int:
-    """Processes ``lint_sources`` may use: ``$SQLSAFE_JOBS`` or the usable CPUs."""
-    env = os.environ.get("SQLSAFE_JOBS", "").strip()
-    if env.isdigit():
-        return max(1, int(env))
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -550,18 +538,12 @@ def _size(items: Sequence[Source | SourceError]) -> int:
     return sum(len(s.text) if isinstance(s, Source) else 0 for s in items)
 
 
-def _can_fork(explain: bool, jobs: int | None) -> bool:
-    if explain or not hasattr(os, "fork") or not sys.platform.startswith("linux"):
-        return False
-    return (jobs or parallel_jobs()) >= 2
-
-
 def _balanced_bins(
     histories: Sequence[History], explain: bool, jobs: int | None
 ) -> tuple[list[int], list[int]] | None:
     """Two sets of history positions of similar size (largest first, each to the lighter
     set), or ``None`` when one process should do it all or one history dominates."""
-    if len(histories) < 2 or not _can_fork(explain, jobs):
+    if len(histories) < 2 or not can_fork(explain, jobs):
         return None
     sizes = [_size(h.items) for h in histories]
     total = sum(sizes)
@@ -584,65 +566,28 @@ def _balanced_bins(
 BALANCE_LIMIT = 0.62
 
 
-_T = TypeVar("_T")
-
-
-def _fork_call(child: Callable[[], object], parent: Callable[[], _T]) -> tuple[_T, object]:
-    """Run *child* in a forked process while *parent* runs here.
-
-    Returns *parent*'s result and *child*'s (sent back pickled), or :data:`_FAILED` when
-    the child failed in any way; the caller then does the child's work itself.
-    """
-    import pickle
-
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        status = 0
-        try:
-            os.close(read_fd)
-            payload = pickle.dumps(child(), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_fd, "wb") as out:
-                out.write(payload)
-        except BaseException:  # anything: the parent does this part itself
-            status = 1
-        finally:
-            os._exit(status)
-    os.close(write_fd)
-    try:
-        mine = parent()
-        with os.fdopen(read_fd, "rb") as inp:
-            payload = inp.read()
-    except BaseException:
-        os.kill(pid, signal.SIGTERM)
-        os.waitpid(pid, 0)
-        raise
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        return mine, _FAILED
-    try:
-        return mine, pickle.loads(payload)
-    except (ValueError, TypeError, EOFError, pickle.UnpicklingError):
-        return mine, _FAILED
-
-
-_FAILED = object()  # what ``_fork_call`` returns for a child that failed
-
-
 def _portable(result: LintResult) -> tuple[Any, ...]:
     """What a child process sends back of a :class:`LintResult` (no explain reports)."""
     from .schema import schema_to_data
 
     models = {k: schema_to_data(v) for k, v in result.models.items()}
-    return (result.findings, result.errors, result.files, result.ends, models)
+    # plain tuples: pickling a slotted dataclass calls back into Python for each object
+    as_tuple = operator.attrgetter(*(f.name for f in fields(Finding)))
+    findings = [as_tuple(f) for f in result.findings]
+    return (findings, result.errors, result.files, result.ends, models)
 
 
 def _unportable(data: Any) -> LintResult:
     from .schema import schema_from_data
 
-    findings, errors, files, ends, models = data
+    rows, errors, files, ends, models = data
     return LintResult(
-        findings, errors, files, [], ends, {k: schema_from_data(v) for k, v in models.items()}
+        [Finding(*row) for row in rows],
+        errors,
+        files,
+        [],
+        ends,
+        {k: schema_from_data(v) for k, v in models.items()},
     )
 
 
@@ -657,12 +602,12 @@ def _lint_bins(
         start = h.schema if h.schema is not None else Schema()
         return jobs[i].run(h.items, 0, len(h.items), start)[0]
 
-    mine, theirs = _fork_call(
+    mine, theirs = fork_call(
         lambda: [_portable(run(i)) for i in there], lambda: {i: run(i) for i in here}
     )
     results = dict(mine)
     try:
-        if theirs is _FAILED:
+        if theirs is FAILED:
             raise ValueError("child failed")
         assert isinstance(theirs, list)
         for i, data in zip(there, theirs, strict=True):
@@ -675,7 +620,7 @@ def _lint_bins(
 def _split_point(
     items: Sequence[Source | SourceError], explain: bool, jobs: int | None
 ) -> int | None:
-    if len(items) < PARALLEL_MIN_SOURCES or not _can_fork(explain, jobs):
+    if len(items) < PARALLEL_MIN_SOURCES or not can_fork(explain, jobs):
         return None
     sizes = [len(s.text) if isinstance(s, Source) else 0 for s in items]
     total = sum(sizes)
@@ -700,11 +645,11 @@ def _lint_in_two(
         part, _, _ = job.run(items, split, len(items), model)
         return (skipped, _portable(part))
 
-    (result, model_here, skipped_here), theirs = _fork_call(
+    (result, model_here, skipped_here), theirs = fork_call(
         child, lambda: job.run(items, 0, split, start)
     )
     try:
-        if theirs is _FAILED:
+        if theirs is FAILED:
             raise ValueError("child failed")
         assert isinstance(theirs, tuple)
         skipped, data = theirs

@@ -179,8 +179,13 @@ def history_root(path: Path, top: Path | None = None) -> Path:
 def split_histories(top: Path, files: Sequence[Path]) -> dict[Path, list[Path]]:
     """*files* (below *top*) grouped by :func:`history_root`, roots in path order."""
     groups: dict[Path, list[Path]] = {}
+    roots: dict[tuple[Path, bool], Path] = {}  # (directory, per-directory name) -> root
     for path in files:
-        groups.setdefault(history_root(path, top), []).append(path)
+        key = (path.parent, path.name in _PER_DIRECTORY_NAMES)
+        root = roots.get(key)
+        if root is None:
+            root = roots[key] = history_root(path, top)
+        groups.setdefault(root, []).append(path)
     return {root: groups[root] for root in sorted(groups, key=lambda r: natural_key(str(r)))}
 
 
@@ -406,10 +411,13 @@ def _flyway_tx(path: Path, text: str) -> bool | None:
 
 
 def _diesel_tx(path: Path) -> bool | None:
-    meta = path.parent / "metadata.toml"
+    meta = os.path.join(os.path.dirname(path), "metadata.toml")
+    if not os.path.exists(meta):  # (most migrations have none: cheaper than a failed open)
+        return None
     try:
-        content = meta.read_text(encoding="utf-8")
-    except OSError:
+        with open(meta, encoding="utf-8") as handle:
+            content = handle.read()
+    except (OSError, UnicodeDecodeError):
         return None
     m = re.search(r"^\s*run_in_transaction\s*=\s*(true|false)\b", content, re.MULTILINE)
     return None if m is None else m.group(1) == "true"
@@ -554,6 +562,23 @@ def layout_for(path: Path, configured: str | None, detector: _Detector | None = 
     return found or "plain"
 
 
+def _read_units(
+    todo: Sequence[tuple[Path, str, str, str, _Role, str]], default_tx: bool | None
+) -> tuple[list[MigrationUnit], list[SourceError]]:
+    """Read the files of *todo* and build their units."""
+    units: list[MigrationUnit] = []
+    errors: list[SourceError] = []
+    for path, display, chosen, history, role, absolute in todo:
+        read = read_source(display)
+        if isinstance(read, SourceError):
+            errors.append(read)
+            continue
+        units.extend(
+            units_of_file(path, read, chosen, role, default_tx, history=history, absolute=absolute)
+        )
+    return units, errors
+
+
 def migration_units(
     paths: Sequence[str],
     layout: str | None = None,
@@ -578,9 +603,8 @@ def migration_units(
             for root, files in _histories(path, detector.files(path), layout).items():
                 chosen = layout or detect_layout(root, files) or "plain"
                 history = os.path.normpath(root)
-                subs = [(natural_key(str(sub)), sub) for sub in files]
-                subs.sort(key=lambda pair: pair[0])
-                for _, sub in subs:
+                # (no sorting here: ``order_units`` puts the units in the runner's order)
+                for sub in files:
                     if not exclude or not is_excluded(str(sub), exclude):
                         items.append((sub, os.path.normpath(sub), chosen, history))
         elif not is_excluded(arg, exclude):
@@ -597,24 +621,18 @@ def migration_units(
     for path, _, chosen, _ in items:
         by_layout.setdefault(chosen, []).append(path)
     specific = _popx_specific(by_layout.get("popx", ()))
-    units: list[MigrationUnit] = []
-    errors: list[SourceError] = []
+    todo: list[tuple[Path, str, str, str, _Role, str]] = []
+    cwd = os.getcwd()
     for path, display, chosen, history in items:
-        absolute = os.path.abspath(display)
+        absolute = os.path.normpath(os.path.join(cwd, display))  # ``abspath``, one getcwd
         ident = os.path.normcase(absolute)
         if ident in seen:
             continue
         seen.add(ident)
         role = _role(path, chosen, specific)
-        if role.direction == "skip":
-            continue
-        read = read_source(display)
-        if isinstance(read, SourceError):
-            errors.append(read)
-            continue
-        units.extend(
-            units_of_file(path, read, chosen, role, default_tx, history=history, absolute=absolute)
-        )
+        if role.direction != "skip":
+            todo.append((path, display, chosen, history, role, absolute))
+    units, errors = _read_units(todo, default_tx)
     ordered: list[MigrationUnit | SourceError] = list(order_units(units))
     ordered.extend(sorted(errors, key=lambda e: natural_key(e.path)))
     return ordered

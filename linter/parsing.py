@@ -13,7 +13,7 @@ import itertools
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from pglast import parser as _pg
@@ -256,8 +256,16 @@ def parse(text: str) -> ParsedFile:
     # a statement's leading comments are everything after the previous statement
     previous_end = 0
     for i, stmt in enumerate(statements):
-        if stmt.lead != previous_end:
-            statements[i] = replace(stmt, lead=min(previous_end, stmt.start))
+        if stmt.lead != previous_end:  # (the constructor: ``replace`` costs 3x more)
+            statements[i] = Statement(
+                stmt.index,
+                min(previous_end, stmt.start),
+                stmt.start,
+                stmt.end,
+                stmt.node,
+                stmt.error,
+                stmt.error_offset,
+            )
         previous_end = stmt.end
     return ParsedFile(text, tuple(statements), metas, LineIndex(text))
 

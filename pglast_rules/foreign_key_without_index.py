@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
-from linter.fold import apply_schema
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
 from linter.schema import Schema
@@ -148,7 +147,7 @@ class ForeignKeyWithoutIndex(Rule):
             if known is not None and not known.known:
                 continue
             if after is None:
-                after = apply_schema(ctx.schema, node)
+                after = ctx.schema_after()
             if _indexed_now(after, table, columns) or _indexed_later(ctx, table, columns):
                 continue
             cols = ", ".join(columns)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from linter import pgast
 from linter.context import Context, Report
@@ -12,7 +12,7 @@ from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
 
 
-def _strong(ctx: Context, locks: dict[str, LockMode]) -> tuple[str, LockMode] | None:
+def _strong(ctx: Context, locks: Mapping[str, LockMode]) -> tuple[str, LockMode] | None:
     found: tuple[str, LockMode] | None = None
     for rel, mode in locks.items():
         if not mode.blocks_writes or ctx.is_new_relation(rel):
@@ -90,14 +90,20 @@ class MixedDdlAndData(Rule):
         if node is not ctx.statement.node or not ctx.tx.in_transaction:
             return
         tx = ctx.tx
-        # state before the statement
-        ddl_before = _strong(ctx, dict(tx.held))
+        # state before the statement; the costlier facts only when they can matter
         data_before = {t for t in tx.dml_tables if not ctx.is_new(t)}
-        if ddl_before and data_before:
-            return  # already mixed (and reported) earlier in this transaction
-        kind = pgast.kind(node)
         data_now = {t for t in data_target(node) if not ctx.is_new(t)}
-        ddl_now = _strong(ctx, dict(ctx.effects.locks)) if is_ddl(kind) else None
+        kind = pgast.kind(node)
+        if data_now and not data_before:
+            ddl_before = _strong(ctx, tx.held)
+            ddl_now = None
+        elif data_before and is_ddl(kind):
+            ddl_before = _strong(ctx, tx.held)
+            if ddl_before:
+                return  # already mixed (and reported) earlier in this transaction
+            ddl_now = _strong(ctx, ctx.effects.locks)
+        else:
+            return
         if data_now and ddl_before:
             rel, mode = ddl_before
             table = next(iter(sorted(data_now)))
