@@ -219,3 +219,20 @@ def test_cli_diff_write_and_refusal(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["fix", str(tmp_path)]) == 0
     assert capsys.readouterr().out == ""
     assert main(["lint", "--no-cache", str(tmp_path)]) == 0
+
+
+def test_cli_fixes_each_history_with_its_own_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `a` knows the column is NOT NULL already; `b` is another database that does not
+    alter = "ALTER TABLE t ALTER COLUMN a SET NOT NULL;\n"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a/0001_init.sql").write_text("CREATE TABLE t (a int NOT NULL);\n")
+    (tmp_path / "a/0002_alter.sql").write_text(alter)
+    (tmp_path / "b/0001_alter.sql").write_text(alter)
+    assert main(["fix", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    a_part, b_part = out.split("b/0001_alter.sql", 1)
+    assert "a/0002_alter.sql" in a_part and "CHECK (a IS NOT NULL)" not in a_part
+    assert "CHECK (a IS NOT NULL) NOT VALID" in b_part

@@ -87,10 +87,9 @@ def fix(
         raise click.UsageError(str(exc)) from exc
     check_rule_names(config, known_names(rules))
     inputs = gather(list(paths), config)
-    history: list[Source] = []
-    for unit in inputs.baseline:
-        if isinstance(unit, MigrationUnit):
-            history.append(unit.source())
+    baseline = [u.source() for u in inputs.baseline if isinstance(u, MigrationUnit)]
+    history: list[Source] = list(baseline)
+    current_history: str | None = None
     changes: list[_Change] = []
     reserved: dict[Path, int] = {}
     failed = False
@@ -100,6 +99,8 @@ def fix(
             failed = True
             continue
         source = unit.source()
+        if unit.history != current_history:  # another migrations directory: another database
+            history, current_history = list(baseline), unit.history
         if os.path.normpath(unit.path) not in inputs.report or not unit.applies:
             if unit.applies:
                 history.append(source)
