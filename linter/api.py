@@ -192,6 +192,39 @@ def lint_paths(
     return result
 
 
+def describe_histories(paths: Sequence[str], config: Config) -> dict[str, object]:
+    """How sqlsafe reads *paths*: each history's directory and layout, and its migration
+    units in the order they are applied (``sqlsafe histories``); no file is parsed."""
+    inputs = gather(paths, config)
+    default = config.settings.assume_in_transaction
+    histories: dict[str, dict[str, object]] = {}
+    errors: list[dict[str, str]] = []
+    for unit in inputs.units:
+        if isinstance(unit, SourceError):
+            errors.append({"path": unit.path, "reason": unit.reason})
+            continue
+        entry = histories.setdefault(
+            unit.history, {"root": unit.history, "layouts": [], "units": []}
+        )
+        layouts = entry["layouts"]
+        assert isinstance(layouts, list)
+        if unit.layout not in layouts:
+            layouts.append(unit.layout)
+        tx = default if unit.in_transaction is None else unit.in_transaction
+        units = entry["units"]
+        assert isinstance(units, list)
+        units.append(
+            {
+                "path": unit.path,
+                "direction": unit.direction,
+                "applied": unit.applies,
+                "transaction": "one query" if unit.single_query else ("yes" if tx else "no"),
+                "transaction_from_comment": unit.tx_from_comment,
+            }
+        )
+    return {"histories": list(histories.values()), "errors": errors}
+
+
 def split_sources(sources: Sequence[Source | SourceError]) -> list[list[Source | SourceError]]:
     """*sources* grouped by history (``Source.history``), in order of first appearance;
     files that could not be read join the history of the file before them."""

@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "drop-index": "linter.commands.scaffold:drop_index",
     "plan": "linter.commands.plan:plan",
     "fix": "linter.commands.fix:fix",
+    "histories": "linter.commands.histories:histories",
 }
 
 

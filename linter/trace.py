@@ -293,6 +293,13 @@ def trace_paths(
         raise TraceError("; ".join(f"{e.path}: {e.reason}" for e in errors))
     if not report:
         raise TraceError("no migration files found")
+    histories = sorted({s.history for s in sources})
+    if len(histories) > 1:  # one database per history: tracing them in one would mix them
+        shown = ", ".join(histories[:4]) + (", ..." if len(histories) > 4 else "")
+        raise TraceError(
+            f"the paths hold {len(histories)} migration histories ({shown}): "
+            "trace one migrations directory at a time"
+        )
     return trace_sources(sources, report, config, dsn=dsn, rows=rows)
 
 

@@ -409,3 +409,74 @@ def test_a_named_file_does_not_take_a_sibling_projects_layout(tmp_path: Path) ->
     )
     found = migration_units([str(tmp_path / "mine/0001_init.sql")])
     assert [u.layout for u in found if isinstance(u, MigrationUnit)] == ["plain"]
+
+
+# ------------------------------------------------------------------------------ sqlsafe histories
+def test_histories_command_shows_each_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from linter.cli import main
+
+    write(
+        tmp_path,
+        {
+            "services/api/prisma/migrations/20240101000000_init/migration.sql": CREATE + CREATE,
+            "services/api/prisma/migrations/20240301000000_more/migration.sql": INDEX,
+            "services/worker/migrations/2024-01-01-000000_init/up.sql": CREATE,
+            "services/worker/migrations/2024-01-01-000000_init/down.sql": "DROP TABLE t;",
+            "services/jobs/001_init.sql": "-- +goose Up\n" + CREATE + "-- +goose Down\n",
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["histories", "services"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines() == [
+        "services/api/prisma/migrations: prisma, 2 files",
+        "  20240101000000_init/migration.sql  up, transaction: one query",
+        "  20240301000000_more/migration.sql  up, transaction: no",
+        "services/jobs: goose, 1 file, 2 sections",
+        "  001_init.sql  up, transaction: yes",
+        "  001_init.sql  down, not applied, transaction: yes",
+        "services/worker/migrations: diesel, 2 files",
+        "  2024-01-01-000000_init/up.sql    up, transaction: yes",
+        "  2024-01-01-000000_init/down.sql  down, not applied, transaction: yes",
+    ]
+    assert main(["histories", "services/jobs", "--layout", "plain", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc == {
+        "histories": [
+            {
+                "root": "services/jobs",
+                "layouts": ["plain"],
+                "units": [
+                    {
+                        "path": "services/jobs/001_init.sql",
+                        "direction": "up",
+                        "applied": True,
+                        "transaction": "no",
+                        "transaction_from_comment": False,
+                    }
+                ],
+            }
+        ],
+        "errors": [],
+    }
+
+
+def test_histories_command_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from linter.cli import main
+
+    write(tmp_path, {"m/001_init.sql": CREATE})
+    (tmp_path / "m/002_bad.sql").write_bytes(b"\xff\xfe SELECT 1;")
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert main(["histories", "m"]) == 1
+    out, err = capsys.readouterr()
+    assert "m: plain, 1 file" in out and "m/002_bad.sql: not valid UTF-8" in err
+    assert main(["histories", "empty"]) == 0
+    assert capsys.readouterr().err == "no migration files found\n"
+    assert main(["histories"]) == 2  # PATH is required

@@ -204,3 +204,15 @@ def test_missing_extra_prints_the_install_hint(
         code, _, err = _run(capsys, *args)
         assert code == 2
         assert INSTALL_HINT in err
+
+
+def test_several_histories_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # two migrations directories are two databases: one trace cannot run both
+    for name in ("api", "worker"):
+        (tmp_path / name).mkdir()
+        _files(tmp_path / name)
+    code, out, err = _run(capsys, "trace", str(tmp_path))
+    assert code == 2 and out == ""
+    assert "2 migration histories" in err and "one migrations directory at a time" in err
+    code, out, _ = _run(capsys, "trace", str(tmp_path / "api"), "--format", "json")
+    assert code == 0 and json.loads(out)
