@@ -357,14 +357,15 @@ def held_lock(tx: TxState, rel: str) -> LockMode | None:
 
 
 # ------------------------------------------------------------------------------ schema
+_NOT_NULL_CONTYPES = frozenset({"CONSTR_NOTNULL", "CONSTR_PRIMARY", "CONSTR_IDENTITY"})
+_DEFAULT_CONTYPES = frozenset({"CONSTR_IDENTITY", "CONSTR_GENERATED"})
+
+
 def _column(coldef: Node) -> Column:
-    not_null = any(
-        c.get("contype") in ("CONSTR_NOTNULL", "CONSTR_PRIMARY", "CONSTR_IDENTITY")
-        for c in pgast.column_constraints(coldef)
-    ) or bool(coldef.get("is_not_null"))
-    has_default = pgast.column_default(coldef) is not None or any(
-        c.get("contype") in ("CONSTR_IDENTITY", "CONSTR_GENERATED")
-        for c in pgast.column_constraints(coldef)
+    contypes = {c.get("contype") for c in pgast.column_constraints(coldef)}
+    not_null = bool(contypes & _NOT_NULL_CONTYPES) or bool(coldef.get("is_not_null"))
+    has_default = pgast.column_default(coldef) is not None or bool(
+        contypes & _DEFAULT_CONTYPES
     )
     tref = pgast.type_ref(coldef.get("typeName"))
     if tref is not None and tref.name in ("serial", "bigserial", "smallserial"):
@@ -429,18 +430,13 @@ def _create_table(schema: Schema, fields: Node) -> Schema:
     if fields.get("if_not_exists") and name in schema.tables:
         return schema
     partspec = fields.get("partspec") or {}
-    table = Table(
-        name,
-        file=schema.file,
-        partitioned=bool(partspec),
-        partition_key=_partition_key(partspec),
-        partition_of=_partition_parent(fields),
-    )
+    columns: dict[str, Column] = {}  # (one Table at the end, not one per column)
     pending: list[tuple[Node, tuple[str, ...]]] = []
     for elt in fields.get("tableElts") or ():
         coldef = pgast.unwrap(elt, "ColumnDef")
         if coldef:
-            table = table.with_column(_column(coldef))
+            column = _column(coldef)
+            columns[column.name] = column
             for con in pgast.column_constraints(coldef):
                 if con.get("contype") in _CONTYPES and con.get("contype") != "CONSTR_NOTNULL":
                     pending.append((con, (coldef.get("colname", ""),)))
@@ -448,6 +444,14 @@ def _create_table(schema: Schema, fields: Node) -> Schema:
         con = pgast.unwrap(elt, "Constraint")
         if con:
             pending.append((con, ()))
+    table = Table(
+        name,
+        file=schema.file,
+        columns=MappingProxyType(columns),
+        partitioned=bool(partspec),
+        partition_key=_partition_key(partspec),
+        partition_of=_partition_parent(fields),
+    )
     for con, cols in pending:
         schema, table = _apply_constraint(schema, table, con, cols)
     return schema.put_table(table)
