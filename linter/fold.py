@@ -364,9 +364,7 @@ _DEFAULT_CONTYPES = frozenset({"CONSTR_IDENTITY", "CONSTR_GENERATED"})
 def _column(coldef: Node) -> Column:
     contypes = {c.get("contype") for c in pgast.column_constraints(coldef)}
     not_null = bool(contypes & _NOT_NULL_CONTYPES) or bool(coldef.get("is_not_null"))
-    has_default = pgast.column_default(coldef) is not None or bool(
-        contypes & _DEFAULT_CONTYPES
-    )
+    has_default = pgast.column_default(coldef) is not None or bool(contypes & _DEFAULT_CONTYPES)
     tref = pgast.type_ref(coldef.get("typeName"))
     if tref is not None and tref.name in ("serial", "bigserial", "smallserial"):
         not_null, has_default = True, True

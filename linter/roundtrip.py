@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from .config import Config
 from .source import Source
-from .trace_db import TraceError, connect, error_text, work_database
+from .trace_db import TraceError, connect, error_text, require_one_history, work_database
 
 Catalog = Mapping[str, Mapping[str, str]]  # section -> object key -> description
 
@@ -159,6 +159,7 @@ def roundtrip_paths(paths: Sequence[str], config: Config, *, dsn: str | None = N
     units = [u for u in migration_units(paths, config.layout) if isinstance(u, MigrationUnit)]
     if not units:
         raise TraceError("no migration files found")
+    require_one_history(u.history for u in units)
     result = RoundtripResult()
     with work_database(dsn) as db, connect(db) as conn:
         for up, down in pair_units(units):

@@ -23,7 +23,7 @@ from .parsing import parse
 from .registry import load_rules
 from .rule import Rule
 from .source import Source, SourceError
-from .trace_db import TraceError, connect, error_text, work_database
+from .trace_db import TraceError, connect, error_text, require_one_history, work_database
 from .trace_observe import Observation, run_autocommit, run_in_transaction
 from .trace_rows import FillReport, fill_tables
 
@@ -293,13 +293,7 @@ def trace_paths(
         raise TraceError("; ".join(f"{e.path}: {e.reason}" for e in errors))
     if not report:
         raise TraceError("no migration files found")
-    histories = sorted({s.history for s in sources})
-    if len(histories) > 1:  # one database per history: tracing them in one would mix them
-        shown = ", ".join(histories[:4]) + (", ..." if len(histories) > 4 else "")
-        raise TraceError(
-            f"the paths hold {len(histories)} migration histories ({shown}): "
-            "trace one migrations directory at a time"
-        )
+    require_one_history(s.history for s in sources)
     return trace_sources(sources, report, config, dsn=dsn, rows=rows)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .pgserver import INSTALL_HINT, ServerUnavailable, embedded_server
@@ -17,6 +17,17 @@ if TYPE_CHECKING:
 
 class TraceError(RuntimeError):
     """A problem the user can fix (privilege, connection, missing extra): exit 2."""
+
+
+def require_one_history(histories: Iterable[str]) -> None:
+    """Refuse sources from several migration histories: a trace runs one database."""
+    names = sorted(set(histories))
+    if len(names) > 1:
+        shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+        raise TraceError(
+            f"the paths hold {len(names)} migration histories ({shown}): "
+            "trace one migrations directory at a time"
+        )
 
 
 def require_psycopg() -> Any:

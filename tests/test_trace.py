@@ -214,5 +214,7 @@ def test_several_histories_are_refused(tmp_path: Path, capsys: pytest.CaptureFix
     code, out, err = _run(capsys, "trace", str(tmp_path))
     assert code == 2 and out == ""
     assert "2 migration histories" in err and "one migrations directory at a time" in err
+    code, out, err = _run(capsys, "trace", "--roundtrip", str(tmp_path))
+    assert code == 2 and "2 migration histories" in err
     code, out, _ = _run(capsys, "trace", str(tmp_path / "api"), "--format", "json")
     assert code == 0 and json.loads(out)
