@@ -163,6 +163,7 @@ def lint_paths(
         report.add(inputs.stdin_name)
     marked = {s.path for s in sources if edited and _ident(s.path) in edited}
     chain: list[bytes] = []
+    dropped: list[int] = []
     histories = split_sources(sources)
     if cache is not None and use_cache:
         result = cache.lint_histories(
@@ -173,6 +174,7 @@ def lint_paths(
             edited=marked,
             base=base,
             reported_chain=chain,
+            dropped=dropped,
         )
     else:
         result = merge_results(
@@ -188,7 +190,7 @@ def lint_paths(
     baseline = {u.path for u in inputs.baseline}
     result.errors = [e for e in result.errors if e.path in report or e.path in baseline]
     if cache is not None and run is not None:
-        cache.store_run(base, run, result, chain)
+        cache.store_run(base, run, result, chain, dropped)
     return result
 
 

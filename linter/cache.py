@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from .engine import Finding, LintResult
     from .schema import Schema
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 DIR_NAME = ".sqlsafe_cache"
 CHECKPOINT_EVERY = 512  # store the schema model after every this many files (and the last 2)
 MAX_STATES = 64  # schema models kept per configuration (the last two of each history)
@@ -167,6 +167,7 @@ def _encode(finding: Finding) -> tuple[Any, ...]:
         finding.help,
         finding.statement,
         finding.sql,
+        finding.deferred,
     )
 
 
@@ -179,9 +180,14 @@ def _decode_all(encoded: Any) -> list[Finding]:
 
     out: list[Finding] = []
     for data in encoded:
-        path, line, col, end_line, end_col, rule, code, sev, message, help_, stmt, sql = data
+        path, line, col, end_line, end_col, rule, code, sev, message, help_, stmt, sql, wanted = (
+            data
+        )
         if not (isinstance(path, str) and isinstance(message, str) and isinstance(line, int)):
             raise ValueError("malformed finding")
+        if wanted is not None:
+            table, columns, file = wanted
+            wanted = (str(table), tuple(str(c) for c in columns), int(file))
         out.append(
             Finding(
                 path,
@@ -196,6 +202,7 @@ def _decode_all(encoded: Any) -> list[Finding]:
                 help_,
                 stmt,
                 sql,
+                wanted,
             )
         )
     return out
@@ -366,24 +373,40 @@ class ResultCache:
         if run is None:
             return None
         try:
-            chain, files, errors = run
+            chain, files, errors, dropped = run
             result = LintResult(files=int(files))
             for k in chain:
                 result.findings.extend(_decode_all(index.entries[k]))
+            gone = {int(i) for i in dropped}
+            if gone:
+                result.findings = [f for i, f in enumerate(result.findings) if i not in gone]
             result.errors = [_decode_error(e) for e in errors]
         except (TypeError, ValueError, KeyError):
             return None
         return result
 
-    def store_run(self, base: str, key: str, result: LintResult, chain: Sequence[bytes]) -> None:
-        """Remember that the run *key* reported the files *chain* (already stored)."""
+    def store_run(
+        self,
+        base: str,
+        key: str,
+        result: LintResult,
+        chain: Sequence[bytes],
+        dropped: Sequence[int] = (),
+    ) -> None:
+        """Remember that the run *key* reported the files *chain* (already stored), less
+        the findings at positions *dropped* among theirs (see :meth:`lint_histories`)."""
         index = self._load(base)
         if any(k not in index.entries for k in chain):
             return
         runs = {k: v for k, v in index.runs.items() if k != key}
         while len(runs) >= MAX_RUNS:
             runs.pop(next(iter(runs)))
-        runs[key] = (tuple(chain), result.files, tuple(_encode_error(e) for e in result.errors))
+        runs[key] = (
+            tuple(chain),
+            result.files,
+            tuple(_encode_error(e) for e in result.errors),
+            tuple(dropped),
+        )
         index.runs = runs
         self._store(base, index)
 
@@ -399,6 +422,7 @@ class ResultCache:
         lint: LintFn | None = None,
         base: str | None = None,
         reported_chain: list[bytes] | None = None,
+        dropped: list[int] | None = None,
         **kwargs: Any,
     ) -> LintResult:
         """``engine.lint_histories`` with per-file results served from and stored in the
@@ -407,9 +431,12 @@ class ResultCache:
         In each history, files from the first one whose result is missing are linted
         again, starting from the last stored schema model before it.  *reported_chain*,
         when given, receives the chain keys of the reported files (what
-        :meth:`store_run` records).  *lint* replaces ``engine.lint_sources`` (one call
-        per history; for tests).
+        :meth:`store_run` records) and *dropped* the positions, among their stored
+        findings, of those a later migration answers (``linter.deferred``: the stored
+        per-file findings are the ones before that).  *lint* replaces
+        ``engine.lint_sources`` (one call per history; for tests).
         """
+        from .deferred import has_deferred, resolve
         from .engine import History, lint_histories, merge_results
 
         wanted = None if report is None else frozenset(report)
@@ -428,6 +455,7 @@ class ResultCache:
                     edited=edited_set,
                     schema=plan.schema,
                     keep_models=plan.keep,
+                    resolve=False,
                     **kwargs,
                 )
                 for plan in todo
@@ -439,18 +467,46 @@ class ResultCache:
                 settings,
                 report=wanted,
                 edited=edited_set,
+                resolve=False,
                 **kwargs,
             )
         stored = False
+        finals: dict[int, Schema | None] = {}
         for plan, part in zip(todo, fresh, strict=True):
             stored = self._absorb(base, index, plan, part) or stored
             plan.result = merge_results([plan.result, part])
+            finals[id(plan)] = part.final
         if stored:
             self._trim(base, index, [k for plan in plans for k in plan.keys])
-        if reported_chain is not None:
-            for plan in plans:
+        offset = 0
+        for plan in plans:
+            if reported_chain is not None:
                 reported_chain.extend(k for k, r in zip(plan.keys, plan.reported, strict=True) if r)
+            raw = plan.result.findings
+            if has_deferred(raw):
+                final = finals.get(id(plan)) or self._final_model(plan, index)
+                if final is None:  # its model was not kept: lint the history again for it
+                    final = lint_histories(
+                        [History(plan.items)],
+                        rules,
+                        settings,
+                        report=wanted,
+                        edited=edited_set,
+                        resolve=False,
+                    )[0].final
+                drop = resolve(raw, final)
+                if drop:
+                    gone = set(drop)
+                    plan.result.findings = [f for i, f in enumerate(raw) if i not in gone]
+                    if dropped is not None:
+                        dropped.extend(offset + i for i in drop)
+            offset += len(raw)
         return merge_results([plan.result for plan in plans])
+
+    def _final_model(self, plan: _Plan, index: _Index) -> Schema | None:
+        """The stored model after the history's last file, if kept."""
+        name = index.states.get(plan.keys[-1]) if plan.keys else None
+        return None if name is None else self._load_state(name)
 
     def _plan(
         self,

@@ -197,3 +197,6 @@ class Report:
     rule: str
     message: str
     help: str | None = None
+    # (table, columns): an index on them created later in the history answers the finding
+    # (see ``linter.deferred``)
+    unless_indexed: tuple[str, tuple[str, ...]] | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import operator
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -10,6 +11,7 @@ from typing import Any
 
 from . import pgast
 from .context import Context, FileInfo, Report, Settings
+from .deferred import Wanted, has_deferred, resolve
 from .directives import Suppressions, parse_directives
 from .effects import Effects, statement_effects
 from .fold import advance_tx, apply_schema, preamble_tx
@@ -40,6 +42,8 @@ class Finding:
     help: str | None = None
     statement: int | None = None
     sql: str = ""
+    # what a later migration of the history must create to answer it (``linter.deferred``)
+    deferred: Wanted | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -80,6 +84,8 @@ class LintResult:
     ends: list[int] = field(default_factory=list)
     # source position -> schema model after it, where ``lint_sources(keep_models=)`` asked
     models: dict[int, Schema] = field(default_factory=dict)
+    # the model after the last source, once the whole history was linted
+    final: Schema | None = None
 
 
 class RuleSet:
@@ -219,6 +225,7 @@ class _FileLinter:
             report.help,
             statement,
             sql,
+            None if report.unless_indexed is None else (*report.unless_indexed, self.schema.file),
         )
         self.findings.append(finding)
         return finding
@@ -382,6 +389,7 @@ class _Job:
     explain: bool
     edited: frozenset[str]
     keep_models: Callable[[int], bool] | None
+    resolve: bool = True  # drop the deferred findings a later migration answers
 
     def run(
         self, items: Sequence[Source | SourceError], lo: int, hi: int, schema: Schema
@@ -422,6 +430,8 @@ class _Job:
             result.ends.append(len(result.findings))
             if keep is not None and keep(position):
                 result.models[position] = schema
+        if hi == len(items):
+            result.final = schema
         return result, schema, skipped
 
     def fold(
@@ -460,6 +470,7 @@ def lint_sources(
     schema: Schema | None = None,
     keep_models: Callable[[int], bool] | None = None,
     jobs: int | None = None,
+    resolve: bool = True,
 ) -> LintResult:
     """Lint *sources* as one migration history, in the order given.
 
@@ -482,6 +493,7 @@ def lint_sources(
         explain=explain,
         edited=edited,
         jobs=jobs,
+        resolve=resolve,
     )[0]
 
 
@@ -505,18 +517,21 @@ def lint_histories(
     explain: bool = False,
     edited: Collection[str] = (),
     jobs: int | None = None,
+    resolve: bool = True,
 ) -> list[LintResult]:
     """Lint independent *histories* (see :func:`lint_sources`): one result each.
 
     Histories share nothing, so with two processes (:func:`parallel_jobs`) and enough
     input, a forked child lints some of them while this process lints the others; a
     history too large to balance that way is itself split in two (:func:`_lint_in_two`).
+    *resolve* False keeps the findings a later migration answers (``linter.deferred``;
+    for the cache, which stores findings per file).
     """
     ruleset = RuleSet(rules, settings)
     wanted = None if report is None else frozenset(report)
     marked = frozenset(edited)
     job_of = [
-        _Job(ruleset, settings, wanted, implicit_tx, explain, marked, h.keep_models)
+        _Job(ruleset, settings, wanted, implicit_tx, explain, marked, h.keep_models, resolve)
         for h in histories
     ]
     bins = _balanced_bins(histories, explain, jobs)
@@ -530,8 +545,8 @@ def _lint_history(job: _Job, history: History, explain: bool, jobs: int | None) 
     start = history.schema if history.schema is not None else Schema()
     split = _split_point(items, explain, jobs)
     if split is not None:
-        return _lint_in_two(job, items, split, start)
-    return job.run(items, 0, len(items), start)[0]
+        return _resolved(job, _lint_in_two(job, items, split, start))
+    return _resolved(job, job.run(items, 0, len(items), start)[0])
 
 
 def _size(items: Sequence[Source | SourceError]) -> int:
@@ -574,13 +589,14 @@ def _portable(result: LintResult) -> tuple[Any, ...]:
     # plain tuples: pickling a slotted dataclass calls back into Python for each object
     as_tuple = operator.attrgetter(*(f.name for f in fields(Finding)))
     findings = [as_tuple(f) for f in result.findings]
-    return (findings, result.errors, result.files, result.ends, models)
+    final = None if result.final is None else schema_to_data(result.final)
+    return (findings, result.errors, result.files, result.ends, models, final)
 
 
 def _unportable(data: Any) -> LintResult:
     from .schema import schema_from_data
 
-    rows, errors, files, ends, models = data
+    rows, errors, files, ends, models, final = data
     return LintResult(
         [Finding(*row) for row in rows],
         errors,
@@ -588,6 +604,7 @@ def _unportable(data: Any) -> LintResult:
         [],
         ends,
         {k: schema_from_data(v) for k, v in models.items()},
+        None if final is None else schema_from_data(final),
     )
 
 
@@ -600,7 +617,7 @@ def _lint_bins(
     def run(i: int) -> LintResult:
         h = histories[i]
         start = h.schema if h.schema is not None else Schema()
-        return jobs[i].run(h.items, 0, len(h.items), start)[0]
+        return _resolved(jobs[i], jobs[i].run(h.items, 0, len(h.items), start)[0])
 
     mine, theirs = fork_call(
         lambda: [_portable(run(i)) for i in there], lambda: {i: run(i) for i in here}
@@ -664,6 +681,20 @@ def _lint_in_two(
     result.files += part.files
     result.ends.extend(offset + e for e in part.ends)
     result.models.update(part.models)
+    result.final = part.final
+    return result
+
+
+def _resolved(job: _Job, result: LintResult) -> LintResult:
+    """*result* of a whole history without the deferred findings its final model answers
+    (``linter.deferred``), when *job* asks for it."""
+    if not job.resolve or not has_deferred(result.findings):
+        return result
+    drop = resolve(result.findings, result.final)
+    if drop:
+        gone = set(drop)
+        result.findings = [f for i, f in enumerate(result.findings) if i not in gone]
+        result.ends = [end - bisect.bisect_left(drop, end) for end in result.ends]
     return result
 
 

@@ -110,8 +110,16 @@ class Rule:
         """Called once after the last statement of a file (for whole-file rules)."""
         return iter(())
 
-    def report(self, message: str, *, help: str | None = None) -> Report:
-        return Report(self.name, message, help)
+    def report(
+        self,
+        message: str,
+        *,
+        help: str | None = None,
+        unless_indexed: tuple[str, tuple[str, ...]] | None = None,
+    ) -> Report:
+        """A finding; *unless_indexed* (table, columns) lets a later migration of the
+        history that indexes those columns answer it (``linter.deferred``)."""
+        return Report(self.name, message, help, unless_indexed)
 
     @classmethod
     def versions(cls) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
+from linter.deferred import covers
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
 from linter.schema import Schema
@@ -44,12 +45,8 @@ def _foreign_keys(node: Node) -> Iterator[tuple[str, tuple[str, ...], str, str]]
             yield table, columns, con.get("conname", ""), ref
 
 
-def _covers(index_columns: tuple[str, ...], columns: tuple[str, ...]) -> bool:
-    return len(index_columns) >= len(columns) and set(index_columns[: len(columns)]) == set(columns)
-
-
 def _indexed_now(schema: Schema, table: str, columns: tuple[str, ...]) -> bool:
-    return any(not ix.partial and _covers(ix.columns, columns) for ix in schema.indexes_of(table))
+    return any(not ix.partial and covers(ix.columns, columns) for ix in schema.indexes_of(table))
 
 
 def _indexed_later(ctx: Context, table: str, columns: tuple[str, ...]) -> bool:
@@ -63,7 +60,7 @@ def _indexed_later(ctx: Context, table: str, columns: tuple[str, ...]) -> bool:
             if (
                 pgast.relation_name(fields.get("relation")) == table
                 and not fields.get("whereClause")
-                and _covers(pgast.index_columns(fields.get("indexParams")), columns)
+                and covers(pgast.index_columns(fields.get("indexParams")), columns)
             ):
                 return True
         elif kind == "AlterTableStmt" and pgast.relation_name(fields.get("relation")) == table:
@@ -72,7 +69,7 @@ def _indexed_later(ctx: Context, table: str, columns: tuple[str, ...]) -> bool:
                 if (
                     sub == "AT_AddConstraint"
                     and con.get("contype") in ("CONSTR_PRIMARY", "CONSTR_UNIQUE")
-                    and _covers(pgast.strings(con.get("keys")), columns)
+                    and covers(pgast.strings(con.get("keys")), columns)
                 ):
                     return True
     return False
@@ -88,7 +85,9 @@ class ForeignKeyWithoutIndex(Rule):
         "referenced row (and every UPDATE of its key) scans the whole referencing table, "
         "holding its locks meanwhile, and joins along the key are slow. The rule knows the "
         "indexes the migration history created, including those created later in the same "
-        "file; a foreign key on a table the history never created is not judged."
+        "file or by a later migration of the history (they ship together: linting only "
+        "the new migration still reports it until its index is written); a foreign key on "
+        "a table the history never created is not judged."
     )
     safe_alternative = (
         "`CREATE INDEX CONCURRENTLY t_col_idx ON t (col);` (outside a transaction; in the "
@@ -158,4 +157,5 @@ class ForeignKeyWithoutIndex(Rule):
                 f"{label} ({cols}) on `{table}` has no index starting with those columns: "
                 f"each DELETE or key UPDATE on `{ref}` scans all of `{table}`",
                 help=f"CREATE INDEX {concurrently}ON {table} ({cols});",
+                unless_indexed=(table, columns),
             )

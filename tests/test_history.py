@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import CORE_RULES
 
 from linter.api import lint_paths
@@ -122,3 +123,67 @@ def test_history_config_for_pre_commit(tmp_path: Path) -> None:
     result = lint_paths([only], config, rules=RULES)
     assert result.findings == []  # knows the type from 001, and 003 is not reported
     assert result.files == 1
+
+
+# -- findings a later migration answers (linter.deferred) --------------------------------
+FK = "CREATE TABLE accounts (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));\n"
+
+
+def _fk_findings(root: Path, *, cache: object = None) -> list[str]:
+    from linter.cache import ResultCache
+
+    result = lint_paths(
+        [str(root)],
+        Config(root=root, settings=Settings(select=("foreign-key-without-index",))),
+        cache=cache if isinstance(cache, ResultCache) else None,
+    )
+    return [Path(f.path).name for f in result.findings]
+
+
+def test_an_index_in_a_later_migration_answers_the_foreign_key(tmp_path: Path) -> None:
+    write(tmp_path, {"001_orders.sql": FK})
+    assert _fk_findings(tmp_path) == ["001_orders.sql"]  # the new migration alone: reported
+    write(tmp_path, {"002_noise.sql": "CREATE INDEX orders_id ON orders (id);\n"})
+    assert _fk_findings(tmp_path) == ["001_orders.sql"]  # an index on other columns
+    write(
+        tmp_path,
+        {"003_partial.sql": "CREATE INDEX orders_p ON orders (account_id) WHERE id > 0;\n"},
+    )
+    assert _fk_findings(tmp_path) == ["001_orders.sql"]  # a partial index does not serve it
+    write(
+        tmp_path,
+        {"004_index.sql": "CREATE INDEX CONCURRENTLY orders_a ON orders (account_id, id);\n"},
+    )
+    assert _fk_findings(tmp_path) == []
+    write(tmp_path, {"005_drop.sql": "DROP INDEX CONCURRENTLY orders_a;\n"})
+    assert _fk_findings(tmp_path) == ["001_orders.sql"]  # gone again by the end
+
+
+def test_later_index_with_the_cache_and_two_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import linter.engine
+    from linter.cache import ResultCache
+
+    cache = ResultCache(tmp_path / "cache")
+    root = tmp_path / "m"
+    write(root, {"001_orders.sql": FK, "002_index.sql": "CREATE INDEX o ON orders (account_id);\n"})
+    assert _fk_findings(root, cache=cache) == []  # cold
+    assert _fk_findings(root, cache=cache) == []  # the stored run
+    (root / "002_index.sql").unlink()
+    assert _fk_findings(root, cache=cache) == ["001_orders.sql"]  # per-file entries are raw
+    write(root, {"002_index.sql": "CREATE INDEX o ON orders (account_id);\n"})
+    assert _fk_findings(root, cache=cache) == []
+    # a history split between two processes resolves like one
+    monkeypatch.setattr(linter.engine, "PARALLEL_MIN_CHARS", 10)
+    monkeypatch.setattr(linter.engine, "PARALLEL_MIN_SOURCES", 2)
+    write(root, {f"00{i}_pad.sql": "SELECT 1;\n" for i in range(3, 9)})
+    assert (
+        linter.engine._split_point(
+            [linter.engine.Source(p.name, p.read_text()) for p in sorted(root.iterdir())], False, 2
+        )
+        is not None
+    )
+    assert _fk_findings(root) == []
+    (root / "002_index.sql").unlink()
+    assert _fk_findings(root) == ["001_orders.sql"]

@@ -1,0 +1,55 @@
+"""Findings that a later migration of the same history can answer.
+
+A foreign key added without an index is a hazard until the index exists. When a *later*
+migration of the history creates it (teams often add the index in the next file, or
+Prisma-style tools split them), the finding is noise for that history: the two ship
+together. A rule marks such a finding with the index it wants
+(:class:`linter.context.Report` ``unless_indexed``); the engine records it with the
+number of the file it is in, and once a history is linted to its end, :func:`resolve`
+drops every marked finding whose index exists in the final model and was created in that
+file or a later one.
+
+Per-file results (the cache) always hold the findings before resolution: whether a
+finding stands depends on the files after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .engine import Finding
+    from .schema import Schema
+
+# (table, columns, number of the history file the finding is in)
+Wanted = tuple[str, tuple[str, ...], int]
+
+
+def covers(index_columns: Sequence[str], columns: Sequence[str]) -> bool:
+    """An index on *index_columns* serves lookups on *columns* (they lead it, any order)."""
+    return len(index_columns) >= len(columns) and set(index_columns[: len(columns)]) == set(columns)
+
+
+def indexed_since(final: Schema, wanted: Wanted) -> bool:
+    """*final* has a full index on the wanted columns, created in the finding's file or after."""
+    table, columns, file = wanted
+    return any(
+        ix.file >= file and not ix.partial and covers(ix.columns, columns)
+        for ix in final.indexes_of(table)
+    )
+
+
+def has_deferred(findings: Sequence[Finding]) -> bool:
+    return any(f.deferred is not None for f in findings)
+
+
+def resolve(findings: Sequence[Finding], final: Schema | None) -> list[int]:
+    """Positions of the *findings* that the history's *final* model answers."""
+    if final is None:
+        return []
+    return [
+        i
+        for i, f in enumerate(findings)
+        if f.deferred is not None and indexed_since(final, f.deferred)
+    ]
