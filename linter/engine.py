@@ -102,6 +102,9 @@ class RuleSet:
             for kind in rule.node_types:
                 dispatch.setdefault(kind, []).append(rule)
         self.dispatch = {k: tuple(v) for k, v in dispatch.items()}
+        # ALTER TABLE rules by command (``Rule.alter_subtypes``): the rules for each set of
+        # commands met so far, in dispatch order
+        self._alter: dict[frozenset[str], tuple[Rule, ...]] = {}
         self.top_level_only = all(k.endswith("Stmt") for k in self.dispatch)
         self.settings = settings
         # rules that override ``finish`` (the others would only return an empty iterator)
@@ -113,6 +116,19 @@ class RuleSet:
             known.update((r.name, r.code, *r.aliases))
         self.known_names = frozenset(known)
         self._severities: dict[str, Severity] = {}
+
+    def alter_rules(self, fields: pgast.Node) -> tuple[Rule, ...]:
+        """The AlterTableStmt rules for a statement with these *fields*: those without
+        ``alter_subtypes`` and those naming one of its commands."""
+        subtypes = frozenset(sub for sub, _cmd in pgast.alter_commands(fields))
+        found = self._alter.get(subtypes)
+        if found is None:
+            found = self._alter[subtypes] = tuple(
+                rule
+                for rule in self.dispatch.get("AlterTableStmt", ())
+                if not rule.alter_subtypes or not subtypes.isdisjoint(rule.alter_subtypes)
+            )
+        return found
 
     def severity_of(self, rule: Rule) -> Severity:
         """:meth:`severity`, remembered per rule."""
@@ -281,7 +297,12 @@ class _FileLinter:
         else:
             nodes = pgast.walk(stmt.node)
         for node in nodes:
-            wanted = dispatch.get(next(iter(node)))
+            kind = next(iter(node))
+            wanted = (
+                self.rules.alter_rules(node[kind])
+                if kind == "AlterTableStmt"
+                else dispatch.get(kind)
+            )
             if not wanted:
                 continue
             for rule in wanted:

@@ -81,6 +81,9 @@ class Rule:
     min_version: ClassVar[int | None] = None  # first target version the rule applies to
     max_version: ClassVar[int | None] = None  # last target version the rule applies to
     node_types: ClassVar[tuple[str, ...]] = ()  # parse-tree node kinds dispatched to check
+    # for an AlterTableStmt: check only statements holding one of these commands
+    # (``AT_AddColumn``...); empty: every ALTER TABLE / ALTER INDEX statement
+    alter_subtypes: ClassVar[tuple[str, ...]] = ()
     examples: ClassVar[tuple[Example, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -30,6 +30,7 @@ class AddCheckConstraint(Rule):
     scans = True
     aliases = ("constraint-missing-not-valid", "E1", "add_check_constraint", "PG305")
     node_types = ("AlterTableStmt",)
+    alter_subtypes = ("AT_AddColumn", "AT_AddConstraint")
     examples = (
         Bad("ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0);"),
         Bad(

@@ -31,6 +31,7 @@ class AddExclusionConstraint(Rule):
     scans = True
     aliases = ("add_exclusion_constraint", "E8")
     node_types = ("AlterTableStmt",)
+    alter_subtypes = ("AT_AddConstraint",)
     examples = (
         Bad(
             "ALTER TABLE bookings ADD CONSTRAINT bookings_no_overlap "

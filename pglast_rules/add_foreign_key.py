@@ -31,6 +31,7 @@ class AddForeignKey(Rule):
     scans = True
     aliases = ("adding-foreign-key-constraint", "E1", "add_foreign_key", "add_reference", "PG306")
     node_types = ("AlterTableStmt",)
+    alter_subtypes = ("AT_AddColumn", "AT_AddConstraint")
     examples = (
         Bad(
             "ALTER TABLE enriched_editions ADD CONSTRAINT enriched_editions_work_fk "

@@ -27,6 +27,7 @@ class AddNotNullColumn(Rule):
     lock = LockMode.ACCESS_EXCLUSIVE
     aliases = ("adding-required-field", "MF103")
     node_types = ("AlterTableStmt",)
+    alter_subtypes = ("AT_AddColumn",)
     examples = (
         Bad("ALTER TABLE accounts ADD COLUMN plan text NOT NULL;"),
         Good("ALTER TABLE accounts ADD COLUMN plan text NOT NULL DEFAULT 'free';"),

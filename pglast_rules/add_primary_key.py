@@ -50,6 +50,7 @@ class AddPrimaryKey(Rule):
     scans = True
     aliases = ("adding-serial-primary-key-field", "E7", "W14", "PG104", "PG304")
     node_types = ("AlterTableStmt",)
+    alter_subtypes = ("AT_AddColumn", "AT_AddConstraint")
     examples = (
         Bad(
             "ALTER TABLE events ADD PRIMARY KEY (id);",

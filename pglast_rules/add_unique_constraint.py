@@ -29,6 +29,7 @@ class AddUniqueConstraint(Rule):
     scans = True
     aliases = ("disallowed-unique-constraint", "E7", "add_unique_constraint", "PG105")
     node_types = ("AlterTableStmt",)
+    alter_subtypes = ("AT_AddColumn", "AT_AddConstraint")
     examples = (
         Bad("ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE (email);"),
         Bad("ALTER TABLE accounts ADD COLUMN handle text UNIQUE;"),

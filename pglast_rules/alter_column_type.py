@@ -30,6 +30,7 @@ class AlterColumnType(Rule):
     rewrites = True
     aliases = ("changing-column-type", "E5", "change_column", "PG301")
     node_types = ("AlterTableStmt",)
+    alter_subtypes = ("AT_AlterColumnType",)
     examples = (
         Bad("ALTER TABLE accounts ALTER COLUMN id TYPE bigint;"),
         Bad(

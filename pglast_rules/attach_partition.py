@@ -42,6 +42,7 @@ class AttachPartition(Rule):
     lock = LockMode.ACCESS_EXCLUSIVE
     scans = True
     node_types = ("AlterTableStmt",)
+    alter_subtypes = ("AT_AttachPartition",)
     examples = (
         Bad(_ATTACH, history=(_PARENT, _CHILD)),
         Bad(

@@ -25,6 +25,7 @@ class BanChar(Rule):
     group = "style"
     aliases = ("ban-char-field",)
     node_types = ("CreateStmt", "AlterTableStmt")
+    alter_subtypes = ("AT_AddColumn", "AT_AlterColumnType")
     examples = (
         Bad("CREATE TABLE countries (code char(2));"),
         Bad("ALTER TABLE countries ADD COLUMN flag character;"),

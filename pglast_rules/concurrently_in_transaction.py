@@ -45,6 +45,7 @@ class ConcurrentlyInTransaction(Rule):
     )
     aliases = ("ban-concurrent-index-creation-in-transaction", "PG103")
     node_types = ("IndexStmt", "DropStmt", "ReindexStmt", "AlterTableStmt")
+    alter_subtypes = ("AT_DetachPartition",)
     examples = (
         Bad("BEGIN;\nCREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);\nCOMMIT;"),
         Bad(

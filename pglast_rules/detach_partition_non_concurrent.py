@@ -36,6 +36,7 @@ class DetachPartitionNonConcurrent(Rule):
     min_version = 14
     aliases = ("require-concurrent-partition-detach",)
     node_types = ("AlterTableStmt",)
+    alter_subtypes = ("AT_DetachPartition",)
     examples = (
         Bad("ALTER TABLE events DETACH PARTITION events_2023;", history=_HISTORY),
         Good("ALTER TABLE events DETACH PARTITION events_2023 CONCURRENTLY;", history=_HISTORY),

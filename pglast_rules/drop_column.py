@@ -26,6 +26,7 @@ class DropColumn(Rule):
     lock = LockMode.ACCESS_EXCLUSIVE
     aliases = ("ban-drop-column", "remove_column", "DS103")
     node_types = ("AlterTableStmt",)
+    alter_subtypes = ("AT_DropColumn",)
     examples = (
         Bad("ALTER TABLE accounts DROP COLUMN legacy_plan;"),
         Good(

@@ -143,6 +143,7 @@ class DropConstraint(Rule):
     severity = Severity.WARNING
     aliases = ("ban-drop-constraint", "CD101")
     node_types = ("AlterTableStmt",)
+    alter_subtypes = ("AT_DropConstraint",)
     examples = (
         Bad("ALTER TABLE orders DROP CONSTRAINT orders_account_fk;", history=_ORDERS_FK),
         Bad(

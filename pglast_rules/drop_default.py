@@ -28,6 +28,7 @@ class DropDefault(Rule):
     severity = Severity.WARNING
     aliases = ("ban-drop-default",)
     node_types = ("AlterTableStmt",)
+    alter_subtypes = ("AT_ColumnDefault",)
     examples = (
         Bad("ALTER TABLE accounts ALTER COLUMN plan DROP DEFAULT;"),
         Bad(

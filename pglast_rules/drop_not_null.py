@@ -28,6 +28,7 @@ class DropNotNull(Rule):
     severity = Severity.WARNING
     aliases = ("ban-drop-not-null",)
     node_types = ("AlterTableStmt",)
+    alter_subtypes = ("AT_DropNotNull",)
     examples = (
         Bad("ALTER TABLE accounts ALTER COLUMN email DROP NOT NULL;"),
         Good(

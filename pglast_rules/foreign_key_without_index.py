@@ -96,6 +96,7 @@ class ForeignKeyWithoutIndex(Rule):
     severity = Severity.WARNING
     aliases = ("E15",)
     node_types = ("CreateStmt", "AlterTableStmt")
+    alter_subtypes = ("AT_AddColumn", "AT_AddConstraint")
     examples = (
         Bad(
             "CREATE TABLE orders (\n    id bigint PRIMARY KEY,\n"

@@ -24,6 +24,7 @@ class JsonColumn(Rule):
     group = "style"
     aliases = ("add_column_json", "E3")
     node_types = ("CreateStmt", "AlterTableStmt")
+    alter_subtypes = ("AT_AddColumn", "AT_AlterColumnType")
     examples = (
         Bad("CREATE TABLE events (id bigint, payload json);"),
         Bad("ALTER TABLE events ADD COLUMN payload json;"),

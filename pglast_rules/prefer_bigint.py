@@ -31,6 +31,7 @@ class PreferBigint(Rule):
     group = "style"
     aliases = ("prefer-bigint-over-int", "prefer-bigint-over-smallint")
     node_types = ("CreateStmt", "AlterTableStmt")
+    alter_subtypes = ("AT_AddColumn", "AT_AlterColumnType")
     examples = (
         Bad("CREATE TABLE accounts (id integer PRIMARY KEY);"),
         Bad("CREATE TABLE accounts (id serial PRIMARY KEY);"),

@@ -26,6 +26,7 @@ class PreferIdentity(Rule):
     severity = Severity.WARNING
     group = "style"
     node_types = ("CreateStmt", "AlterTableStmt")
+    alter_subtypes = ("AT_AddColumn", "AT_AlterColumnType")
     examples = (
         Bad("CREATE TABLE accounts (id bigserial PRIMARY KEY);"),
         Bad("CREATE TABLE accounts (id serial4 PRIMARY KEY);"),

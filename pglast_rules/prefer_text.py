@@ -24,6 +24,7 @@ class PreferText(Rule):
     group = "style"
     aliases = ("prefer-text-field",)
     node_types = ("CreateStmt", "AlterTableStmt")
+    alter_subtypes = ("AT_AddColumn", "AT_AlterColumnType")
     examples = (
         Bad("CREATE TABLE accounts (email varchar(255));"),
         Bad("ALTER TABLE accounts ADD COLUMN name character varying(100);"),

@@ -25,6 +25,7 @@ class PreferTimestamptz(Rule):
     group = "style"
     aliases = ("prefer-timestamp-tz",)
     node_types = ("CreateStmt", "AlterTableStmt")
+    alter_subtypes = ("AT_AddColumn", "AT_AlterColumnType")
     examples = (
         Bad("CREATE TABLE events (created_at timestamp NOT NULL DEFAULT now());"),
         Bad('ALTER TABLE "Event" ADD COLUMN "createdAt" TIMESTAMP(3);'),

@@ -42,6 +42,7 @@ class SetNotNull(Rule):
     scans = True
     aliases = ("adding-not-nullable-field", "E2", "change_column_null", "PG303")
     node_types = ("AlterTableStmt",)
+    alter_subtypes = ("AT_SetNotNull",)
     examples = (
         Bad("ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;"),
         Good(

@@ -51,6 +51,7 @@ class TableRewrite(Rule):
     rewrites = True
     aliases = ("E10",)
     node_types = ("AlterTableStmt",)
+    alter_subtypes = ("AT_SetAccessMethod", "AT_SetLogged", "AT_SetTableSpace", "AT_SetUnLogged")
     examples = (
         Bad("ALTER TABLE events SET TABLESPACE fast_ssd;"),
         Bad(

@@ -32,6 +32,7 @@ class ValidateInSameTransaction(Rule):
     scans = True
     aliases = ("constraint-missing-not-valid", "validate_foreign_key", "validate_check_constraint")
     node_types = ("AlterTableStmt",)
+    alter_subtypes = ("AT_ValidateConstraint",)
     examples = (
         Bad(
             "BEGIN;\n"

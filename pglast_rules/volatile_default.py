@@ -29,6 +29,7 @@ class VolatileDefault(Rule):
     rewrites = True
     aliases = ("adding-field-with-default", "add_column_default", "PG302")
     node_types = ("AlterTableStmt",)
+    alter_subtypes = ("AT_AddColumn",)
     examples = (
         Bad("ALTER TABLE accounts ADD COLUMN token uuid DEFAULT gen_random_uuid();"),
         Bad(

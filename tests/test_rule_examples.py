@@ -44,3 +44,40 @@ def test_example(case: tuple[Rule, int, Example]) -> None:
 def test_every_rule_has_bad_and_good(rule: Rule) -> None:
     kinds = {type(ex).__name__ for ex in rule.examples}
     assert kinds == {"Bad", "Good"}, f"{rule.name} needs at least one Bad and one Good example"
+
+
+def test_alter_subtypes_name_real_commands() -> None:
+    from pglast.enums.parsenodes import AlterTableType
+
+    known = set(AlterTableType.__members__)
+    for rule in RULES:
+        assert set(rule.alter_subtypes) <= known, rule.name
+        if rule.alter_subtypes:
+            assert "AlterTableStmt" in rule.node_types, rule.name
+
+
+def test_dispatch_by_alter_command_changes_no_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every example gives the same findings when each ALTER TABLE rule sees every ALTER
+    TABLE statement (a rule that looks at a command it did not declare would differ)."""
+    import linter.engine
+
+    def run() -> list[list[tuple[str, int, str]]]:
+        out = []
+        for _, _, example in CASES:
+            found = lint_sql(
+                example.sql,
+                RULES,
+                Settings(**example.settings),
+                history=example.history,
+                edited_after_applied=example.edited_after_applied,
+            )
+            out.append([(f.rule, f.line, f.message) for f in found])
+        return out
+
+    by_command = run()
+    monkeypatch.setattr(
+        linter.engine.RuleSet,
+        "alter_rules",
+        lambda self, fields: self.dispatch.get("AlterTableStmt", ()),
+    )
+    assert run() == by_command
