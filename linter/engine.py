@@ -709,13 +709,14 @@ def _lint_in_two(
 def _resolved(job: _Job, result: LintResult) -> LintResult:
     """*result* of a whole history without the deferred findings its final model answers
     (``linter.deferred``), when *job* asks for it."""
-    if not job.resolve or not has_deferred(result.findings):
+    if not job.resolve:
         return result
-    drop = resolve(result.findings, result.final)
+    drop = resolve(result.findings, result.final) if has_deferred(result.findings) else []
     if drop:
         gone = set(drop)
         result.findings = [f for i, f in enumerate(result.findings) if i not in gone]
         result.ends = [end - bisect.bisect_left(drop, end) for end in result.ends]
+    result.final = None  # used: no need to keep (or send back) the whole model
     return result
 
 
