@@ -151,7 +151,7 @@ def _sql_files(directory: Path) -> list[Path]:
                         continue
         except OSError:
             continue
-    found.sort()
+    found.sort(key=str)  # (``str`` is cached on each path: cheaper than Path comparisons)
     return found
 
 
@@ -179,9 +179,10 @@ def history_root(path: Path, top: Path | None = None) -> Path:
 def split_histories(top: Path, files: Sequence[Path]) -> dict[Path, list[Path]]:
     """*files* (below *top*) grouped by :func:`history_root`, roots in path order."""
     groups: dict[Path, list[Path]] = {}
-    roots: dict[tuple[Path, bool], Path] = {}  # (directory, per-directory name) -> root
+    roots: dict[tuple[str, bool], Path] = {}  # (directory, per-directory name) -> root
     for path in files:
-        key = (path.parent, path.name in _PER_DIRECTORY_NAMES)
+        directory, _, name = str(path).rpartition(os.sep)
+        key = (directory, name in _PER_DIRECTORY_NAMES)
         root = roots.get(key)
         if root is None:
             root = roots[key] = history_root(path, top)
