@@ -31,7 +31,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -311,6 +311,9 @@ class _Index:
 @dataclass(frozen=True, slots=True)
 class ResultCache:
     directory: Path
+    # the index this object last read or wrote, per configuration: one run reads and
+    # writes it several times (run lookup, per-file results, the run entry)
+    _held: dict[str, _Index] = field(default_factory=dict, compare=False, repr=False)
 
     def _index_file(self, base: str) -> Path:
         return self.directory / f"index-{base[:40]}.bin"
@@ -320,6 +323,14 @@ class ResultCache:
 
     # -- reading and writing ----------------------------------------------------------
     def _load(self, base: str) -> _Index:
+        held = self._held.get(base)
+        if held is not None:
+            return held
+        index = self._read(base)
+        self._held[base] = index
+        return index
+
+    def _read(self, base: str) -> _Index:
         empty = _Index({}, {}, {})
         try:
             data = marshal.loads(self._index_file(base).read_bytes())
@@ -349,6 +360,7 @@ class ResultCache:
             pass  # a read-only or full disk only costs speed
 
     def _store(self, base: str, index: _Index) -> None:
+        self._held[base] = index
         payload = marshal.dumps((CACHE_FORMAT, base, index.entries, index.states, index.runs))
         self._write(self._index_file(base), payload)
 

@@ -616,7 +616,11 @@ def _portable(result: LintResult) -> tuple[Any, ...]:
     # plain tuples: pickling a slotted dataclass calls back into Python for each object
     as_tuple = operator.attrgetter(*(f.name for f in fields(Finding)))
     findings = [as_tuple(f) for f in result.findings]
-    final = None if result.final is None else schema_to_data(result.final)
+    final: Any = None
+    if result.final is not None:
+        # the final model is usually also the last kept one: send its position, not a copy
+        kept = next((k for k, m in result.models.items() if m is result.final), None)
+        final = ("kept", kept) if kept is not None else ("data", schema_to_data(result.final))
     return (findings, result.errors, result.files, result.ends, models, final)
 
 
@@ -624,15 +628,10 @@ def _unportable(data: Any) -> LintResult:
     from .schema import schema_from_data
 
     rows, errors, files, ends, models, final = data
-    return LintResult(
-        [Finding(*row) for row in rows],
-        errors,
-        files,
-        [],
-        ends,
-        {k: schema_from_data(v) for k, v in models.items()},
-        None if final is None else schema_from_data(final),
-    )
+    kept = {k: schema_from_data(v) for k, v in models.items()}
+    if final is not None:
+        final = kept[final[1]] if final[0] == "kept" else schema_from_data(final[1])
+    return LintResult([Finding(*row) for row in rows], errors, files, [], ends, kept, final)
 
 
 def _lint_bins(
