@@ -1,0 +1,85 @@
+"""The GitHub Action (``action.yml``): its lint step, run as GitHub would run it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import REPO
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("git") is None or shutil.which("bash") is None, reason="needs git and bash"
+)
+
+
+def _action() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+    return loaded
+
+
+def _step(name: str) -> dict[str, Any]:
+    return next(s for s in _action()["runs"]["steps"] if s.get("name") == name)
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_action_is_a_composite_that_installs_and_lints() -> None:
+    action = _action()
+    assert action["runs"]["using"] == "composite"
+    assert set(action["inputs"]) >= {"paths", "base-ref", "version", "args"}
+    install = _step("Install sqlsafe")["run"]
+    assert '"$GITHUB_ACTION_PATH"' in install and "sqlsafe==$SQLSAFE_VERSION" in install
+    lint = _step("Lint changed migrations")["run"]
+    assert "--diff" in lint and "--format github" in lint
+
+
+def test_lint_step_annotates_only_the_changed_migration(tmp_path: Path) -> None:
+    _git(tmp_path, "init", "-q", "-b", "main")
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_init.sql").write_text("CREATE TABLE accounts (id bigint, email text);\n")
+    (migrations / "0002_old.sql").write_text("CREATE INDEX old_idx ON accounts (email);\n")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "init")
+    _git(tmp_path, "checkout", "-q", "-b", "feature")
+    (migrations / "0003_new.sql").write_text("CREATE INDEX new_idx ON accounts (id);\n")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "new")
+    step = _step("Lint changed migrations")
+    env = {
+        **os.environ,
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+        "BASE_REF": "main",  # what ${{ inputs.base-ref || github.base_ref }} gives
+        "PATHS": "migrations",
+        "ARGS": "",
+        "SQLSAFE_CACHE_DIR": str(tmp_path / ".cache"),
+    }
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    annotations = [line for line in done.stdout.splitlines() if line.startswith("::")]
+    assert annotations, done.stdout
+    assert all("file=migrations/0003_new.sql" in line for line in annotations), annotations
+    assert any(
+        line.startswith("::error ") and "non-concurrent-index" in line for line in annotations
+    )
+    assert not (tmp_path / ".cache").exists()  # --no-cache: a fresh runner keeps nothing
