@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -83,3 +84,44 @@ def test_lint_step_annotates_only_the_changed_migration(tmp_path: Path) -> None:
         line.startswith("::error ") and "non-concurrent-index" in line for line in annotations
     )
     assert not (tmp_path / ".cache").exists()  # --no-cache: a fresh runner keeps nothing
+
+
+def _gitlab_job() -> dict[str, Any]:
+    text = (REPO / "docs/ci.md").read_text(encoding="utf-8")
+    section = text.split("## GitLab CI", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    job: dict[str, Any] = yaml.safe_load(block)["sqlsafe"]
+    return job
+
+
+def test_documented_gitlab_job_writes_a_code_quality_report(tmp_path: Path) -> None:
+    origin = tmp_path / "origin.git"
+    work = tmp_path / "work"
+    _git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    _git(tmp_path, "init", "-q", "-b", "main", str(work))
+    migrations = work / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_init.sql").write_text("CREATE TABLE accounts (id bigint, email text);\n")
+    (migrations / "0002_old.sql").write_text("CREATE INDEX old_idx ON accounts (email);\n")
+    _git(work, "add", ".")
+    _git(work, "commit", "-q", "-m", "init")
+    _git(work, "remote", "add", "origin", str(origin))
+    _git(work, "push", "-q", "origin", "main")
+    _git(work, "checkout", "-q", "-b", "feature")
+    (migrations / "0003_new.sql").write_text("CREATE INDEX new_idx ON accounts (id);\n")
+    job = _gitlab_job()
+    assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
+    env = {
+        **os.environ,
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+        "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+        "SQLSAFE_CACHE_DIR": str(tmp_path / ".cache"),
+    }
+    codes = [
+        subprocess.run(["bash", "-c", line], cwd=work, env=env, capture_output=True).returncode
+        for line in job["script"]
+    ]
+    assert codes == [0, 1]  # the fetch, then lint with findings (the job fails)
+    report = json.loads((work / "gl-code-quality-report.json").read_text(encoding="utf-8"))
+    assert report and {e["location"]["path"] for e in report} == {"migrations/0003_new.sql"}
+    assert all({"description", "check_name", "fingerprint", "severity"} <= set(e) for e in report)
