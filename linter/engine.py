@@ -655,7 +655,7 @@ def _lint_bins(
         assert isinstance(theirs, list)
         for i, data in zip(there, theirs, strict=True):
             results[i] = _unportable(data)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, KeyError, IndexError):  # a malformed reply
         results.update((i, run(i)) for i in there)
     return [results[i] for i in range(len(histories))]
 
@@ -699,7 +699,7 @@ def _lint_in_two(
         if skipped != skipped_here:
             raise ValueError("the child's model differs")  # a RecursionError in a check
         part = _unportable(data)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, KeyError, IndexError):  # a malformed reply
         part = job.run(items, split, len(items), model_here)[0]
     offset = len(result.findings)
     result.findings.extend(part.findings)
