@@ -97,7 +97,9 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
         frozenset(report),
         stdin_name if STDIN in paths else None,
         (*units, *errors),
-        tuple(_baseline(config)),
+        tuple(
+            replace(u, history="") if isinstance(u, MigrationUnit) else u for u in _baseline(config)
+        ),
     )
 
 
