@@ -480,3 +480,30 @@ def test_histories_command_errors(
     assert main(["histories", "empty"]) == 0
     assert capsys.readouterr().err == "no migration files found\n"
     assert main(["histories"]) == 2  # PATH is required
+
+
+def test_a_tree_lints_as_its_histories_would_alone(tmp_path: Path) -> None:
+    # without the corpus too: the same tables in three services, three layouts
+    files = {
+        "svc/a/migrations/001_init.sql": CREATE,
+        "svc/a/migrations/002_widen.sql": WIDEN + INDEX,
+        "svc/b/prisma/migrations/20240101000000_init/migration.sql": CREATE,
+        "svc/b/prisma/migrations/20240201000000_more/migration.sql": WIDEN + "DROP TABLE t;\n",
+        "svc/c/2024-01-01-000000_init/up.sql": CREATE,
+        "svc/c/2024-01-01-000000_init/down.sql": "DROP TABLE t;\n",
+        "svc/c/2024-02-01-000000_widen/up.sql": WIDEN + INDEX,
+        "svc/c/2024-02-01-000000_widen/down.sql": "SELECT 1;\n",
+    }
+    write(tmp_path, files)
+
+    def found(path: Path) -> list[tuple[str, int, str]]:
+        result = lint_paths([str(path)], cfg(tmp_path))
+        return sorted((f.path, f.line, f.rule) for f in result.findings)
+
+    together = found(tmp_path / "svc")
+    alone = sorted(
+        f
+        for name in ("a/migrations", "b/prisma/migrations", "c")
+        for f in found(tmp_path / "svc" / name)
+    )
+    assert together == alone and together
