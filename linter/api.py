@@ -9,11 +9,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import Config
-from .engine import History, LintResult, lint_histories, merge_results
-from .layouts import MigrationUnit, detect_layout, migration_units, order_units
+from .engine import FILE_COST, History, LintResult, lint_histories, merge_results
+from .layouts import (
+    MigrationUnit,
+    PlannedFile,
+    detect_layout,
+    migration_units,
+    order_units,
+    plan_files,
+    read_units,
+)
 from .registry import load_rules
 from .rule import Rule
-from .source import Source, SourceError, read_stdin
+from .source import Source, SourceError, natural_key, read_stdin
 
 if TYPE_CHECKING:
     from .cache import ResultCache
@@ -61,11 +69,7 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
     """Expand directories into migration units (per layout), add the configured history."""
     exclude = config.settings.exclude
     named = [p for p in paths if p != STDIN]
-    default_tx = (
-        config.settings.assume_in_transaction
-        if "assume-in-transaction" in config.explicit
-        else None
-    )
+    default_tx = _default_tx(config)
     layout = config.layout
     history: list[MigrationUnit | SourceError] = []
     if config.history:
@@ -82,7 +86,7 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
     named_ids = {_ident(u.path) for u in found}
     merged = [u for u in history if _ident(u.path) not in named_ids]
     units = [u for u in [*merged, *found] if isinstance(u, MigrationUnit)]
-    if config.history or config.baseline or STDIN in paths:
+    if _one_database(paths, config):
         # one database: the configured history, the --schema baseline or stdin join it
         units = [replace(u, history="") for u in units]
     units = order_units(units)
@@ -156,6 +160,8 @@ def lint_paths(
             hit = cache.load_run(base, run)
             if hit is not None:
                 return hit
+    if not use_cache and not explain and not _one_database(paths, config):
+        return _lint_where_read(paths, config, rules, only, edited)
     inputs = gather(paths, config, stdin_name)
     sources = read_inputs(inputs)
     report = set(inputs.report)
@@ -194,6 +200,67 @@ def lint_paths(
     if cache is not None and run is not None:
         cache.store_run(base, run, result, chain, dropped)
     return result
+
+
+def _one_database(paths: Sequence[str], config: Config) -> bool:
+    """Everything is one history: the configured history, a --schema baseline or standard
+    input join the named files (see :func:`gather`)."""
+    return bool(config.history or config.baseline or STDIN in paths)
+
+
+def _default_tx(config: Config) -> bool | None:
+    """An explicit ``assume-in-transaction`` setting replaces the layouts' defaults."""
+    if "assume-in-transaction" in config.explicit:
+        return config.settings.assume_in_transaction
+    return None
+
+
+def _lint_where_read(
+    paths: Sequence[str],
+    config: Config,
+    rules: Sequence[Rule],
+    only: Collection[str] | None,
+    edited: Collection[str],
+) -> LintResult:
+    """:func:`lint_paths` without a cache, for several histories: each history's files are
+    read by the process that lints it (the result is the same as through :func:`gather`)."""
+    planned = plan_files(paths, config.layout, exclude=config.settings.exclude)
+    report = {os.path.normpath(p.display) for p in planned}
+    if only is not None:
+        report = {p for p in report if _ident(p) in only}
+    marked = {p.display for p in planned if edited and _ident(p.display) in edited}
+    groups: dict[str, list[PlannedFile]] = {}
+    for item in planned:
+        groups.setdefault(item.history, []).append(item)
+    default_tx = _default_tx(config)
+
+    def history(files: list[PlannedFile]) -> History:
+        def load() -> list[Source | SourceError]:
+            units = read_units(files, default_tx)
+            return [u.source() if isinstance(u, MigrationUnit) else u for u in units]
+
+        return History(load=load, size=sum(_file_size(p.display) for p in files))
+
+    result = merge_results(
+        lint_histories(
+            [history(groups[root]) for root in sorted(groups, key=natural_key)],
+            rules,
+            config.settings,
+            report=report,
+            edited=marked,
+        )
+    )
+    result.errors = sorted(
+        (e for e in result.errors if e.path in report), key=lambda e: natural_key(e.path)
+    )
+    return result
+
+
+def _file_size(path: str) -> int:
+    try:
+        return os.stat(path).st_size + FILE_COST
+    except OSError:
+        return 0
 
 
 def describe_histories(paths: Sequence[str], config: Config) -> dict[str, object]:

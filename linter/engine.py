@@ -521,11 +521,22 @@ def lint_sources(
 @dataclass(frozen=True, slots=True)
 class History:
     """One migration history to lint: its sources in order, the model before the first
-    (``None``: empty), and which positions' models the result keeps."""
+    (``None``: empty), and which positions' models the result keeps.
 
-    items: Sequence[Source | SourceError]
+    Instead of *items*, *load* may read the sources when they are linted (in the process
+    that lints them), with *size* their estimated cost (see :func:`_size`)."""
+
+    items: Sequence[Source | SourceError] = ()
     schema: Schema | None = None
     keep_models: Callable[[int], bool] | None = None
+    load: Callable[[], Sequence[Source | SourceError]] | None = None
+    size: int | None = None
+
+    def sources(self) -> Sequence[Source | SourceError]:
+        return self.load() if self.load is not None else self.items
+
+    def cost(self) -> int:
+        return self.size if self.size is not None else _size(self.items)
 
 
 def lint_histories(
@@ -562,7 +573,7 @@ def lint_histories(
 
 
 def _lint_history(job: _Job, history: History, explain: bool, jobs: int | None) -> LintResult:
-    items = history.items
+    items = history.sources()
     start = history.schema if history.schema is not None else Schema()
     split = _split_point(items, explain, jobs)
     if split is not None:
@@ -587,7 +598,7 @@ def _balanced_bins(
     set), or ``None`` when one process should do it all or one history dominates."""
     if len(histories) < 2 or not can_fork(explain, jobs):
         return None
-    sizes = [_size(h.items) for h in histories]
+    sizes = [h.cost() for h in histories]
     total = sum(sizes)
     if total < PARALLEL_MIN_CHARS:
         return None
@@ -642,8 +653,9 @@ def _lint_bins(
 
     def run(i: int) -> LintResult:
         h = histories[i]
+        items = h.sources()  # read here: in the process that lints them
         start = h.schema if h.schema is not None else Schema()
-        return _resolved(jobs[i], jobs[i].run(h.items, 0, len(h.items), start)[0])
+        return _resolved(jobs[i], jobs[i].run(items, 0, len(items), start)[0])
 
     mine, theirs = fork_call(
         lambda: [_portable(run(i)) for i in there], lambda: {i: run(i) for i in here}

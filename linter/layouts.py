@@ -563,21 +563,44 @@ def layout_for(path: Path, configured: str | None, detector: _Detector | None = 
     return found or "plain"
 
 
-def _read_units(
-    todo: Sequence[tuple[Path, str, str, str, _Role, str]], default_tx: bool | None
-) -> tuple[list[MigrationUnit], list[SourceError]]:
-    """Read the files of *todo* and build their units."""
+@dataclass(frozen=True, slots=True)
+class PlannedFile:
+    """A file to read, and how its layout runs it (:func:`plan_files`)."""
+
+    path: Path
+    display: str  # the name it is reported under
+    layout: str
+    history: str  # the migrations directory whose history it belongs to
+    role: _Role
+    absolute: str
+
+
+def read_units(
+    planned: Sequence[PlannedFile], default_tx: bool | None = None
+) -> list[MigrationUnit | SourceError]:
+    """Read *planned* files and build their units, in the runner's order; files that
+    cannot be read come back as :class:`SourceError` (ordered by path, after the units)."""
     units: list[MigrationUnit] = []
     errors: list[SourceError] = []
-    for path, display, chosen, history, role, absolute in todo:
-        read = read_source(display)
+    for item in planned:
+        read = read_source(item.display)
         if isinstance(read, SourceError):
             errors.append(read)
             continue
         units.extend(
-            units_of_file(path, read, chosen, role, default_tx, history=history, absolute=absolute)
+            units_of_file(
+                item.path,
+                read,
+                item.layout,
+                item.role,
+                default_tx,
+                history=item.history,
+                absolute=item.absolute,
+            )
         )
-    return units, errors
+    ordered: list[MigrationUnit | SourceError] = list(order_units(units))
+    ordered.extend(sorted(errors, key=lambda e: natural_key(e.path)))
+    return ordered
 
 
 def migration_units(
@@ -594,10 +617,17 @@ def migration_units(
     explicit ``assume-in-transaction`` setting); per-file comments still win.  Files that
     cannot be read come back as :class:`SourceError` (ordered by path, after the units).
     """
+    return read_units(plan_files(paths, layout, exclude=exclude), default_tx)
+
+
+def plan_files(
+    paths: Sequence[str], layout: str | None = None, *, exclude: Sequence[str] = ()
+) -> list[PlannedFile]:
+    """The files of *paths* that :func:`migration_units` reads, with their layout, history
+    and role, without reading them (see there for *layout* and *exclude*)."""
     items: list[tuple[Path, str, str, str]] = []  # (path, display name, layout, history)
     detected: dict[str, str] = {}  # parent directory -> layout, for files named one by one
     detector = _Detector()
-    seen: set[str] = set()
     for arg in paths:
         path = Path(arg)
         if path.is_dir():
@@ -622,7 +652,8 @@ def migration_units(
     for path, _, chosen, _ in items:
         by_layout.setdefault(chosen, []).append(path)
     specific = _popx_specific(by_layout.get("popx", ()))
-    todo: list[tuple[Path, str, str, str, _Role, str]] = []
+    planned: list[PlannedFile] = []
+    seen: set[str] = set()
     cwd = os.getcwd()
     for path, display, chosen, history in items:
         absolute = os.path.normpath(os.path.join(cwd, display))  # ``abspath``, one getcwd
@@ -632,8 +663,5 @@ def migration_units(
         seen.add(ident)
         role = _role(path, chosen, specific)
         if role.direction != "skip":
-            todo.append((path, display, chosen, history, role, absolute))
-    units, errors = _read_units(todo, default_tx)
-    ordered: list[MigrationUnit | SourceError] = list(order_units(units))
-    ordered.extend(sorted(errors, key=lambda e: natural_key(e.path)))
-    return ordered
+            planned.append(PlannedFile(path, display, chosen, history, role, absolute))
+    return planned

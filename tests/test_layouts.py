@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -507,3 +508,31 @@ def test_a_tree_lints_as_its_histories_would_alone(tmp_path: Path) -> None:
         for f in found(tmp_path / "svc" / name)
     )
     assert together == alone and together
+
+
+def test_reading_in_each_process_gives_what_gathering_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a cache, each history's files are read by the process that lints it; with
+    one, everything is gathered first. Same findings, errors and counts either way."""
+    import linter.engine
+    from linter.cache import ResultCache
+
+    files = {
+        f"svc{n}/migrations/{i:03d}_step.sql": CREATE if i == 1 else WIDEN + INDEX
+        for n in range(4)
+        for i in range(1, 6)
+    }
+    write(tmp_path, files)
+    (tmp_path / "svc2/migrations/004_bad.sql").write_bytes(b"\xff\xfeSELECT 1;")
+    monkeypatch.setattr(linter.engine, "PARALLEL_MIN_CHARS", 10)  # two processes
+    named = [str(tmp_path), str(tmp_path / "missing.sql")]
+    config = cfg(tmp_path)
+    only = {os.path.abspath(tmp_path / "svc1/migrations/003_step.sql")}
+    for kwargs in ({}, {"only": only, "edited": only}):
+        lazy = lint_paths(named, config, **kwargs)  # type: ignore[arg-type]
+        gathered = lint_paths(named, config, cache=ResultCache(tmp_path / "c"), **kwargs)  # type: ignore[arg-type]
+        assert lazy.findings == gathered.findings and lazy.findings
+        assert lazy.errors == gathered.errors
+        assert len(lazy.errors) == (0 if kwargs else 2)  # --diff reports its files only
+        assert lazy.files == gathered.files
