@@ -270,13 +270,17 @@ def describe_histories(paths: Sequence[str], config: Config) -> dict[str, object
     default = config.settings.assume_in_transaction
     histories: dict[str, dict[str, object]] = {}
     errors: list[dict[str, str]] = []
+
+    def entry_of(history: str) -> dict[str, object]:
+        return histories.setdefault(
+            history, {"root": history, "layouts": [], "units": [], "skipped": []}
+        )
+
     for unit in inputs.units:
         if isinstance(unit, SourceError):
             errors.append({"path": unit.path, "reason": unit.reason})
             continue
-        entry = histories.setdefault(
-            unit.history, {"root": unit.history, "layouts": [], "units": []}
-        )
+        entry = entry_of(unit.history)
         layouts = entry["layouts"]
         assert isinstance(layouts, list)
         if unit.layout not in layouts:
@@ -293,6 +297,17 @@ def describe_histories(paths: Sequence[str], config: Config) -> dict[str, object
                 "transaction_from_comment": unit.tx_from_comment,
             }
         )
+    skipped: list[PlannedFile] = []
+    named = [p for p in paths if p != STDIN]
+    plan_files(named, config.layout, exclude=config.settings.exclude, skipped=skipped)
+    one = _one_database(paths, config)
+    for item in skipped:  # files the layout does not run: say so rather than hide them
+        entry = entry_of("" if one else item.history)
+        listed, layouts = entry["skipped"], entry["layouts"]
+        assert isinstance(listed, list) and isinstance(layouts, list)
+        if item.layout not in layouts:
+            layouts.append(item.layout)
+        listed.append({"path": item.display, "layout": item.layout, "why": item.role.why_skipped})
     return {"histories": list(histories.values()), "errors": errors}
 
 

@@ -316,6 +316,7 @@ class _Role:
     version: Key
     direction: str  # up | down | repeatable | other | skip
     autocommit: bool = False
+    why_skipped: str = ""  # for direction "skip": why the runner does not run the file
 
 
 def _role(path: Path, layout: str, popx_specific: frozenset[tuple[str, str]]) -> _Role:
@@ -365,9 +366,10 @@ def _role(path: Path, layout: str, popx_specific: frozenset[tuple[str, str]]) ->
             dialect = "all"  # a dot in the name, not a dialect
         direction = m["dir"].lower()
         if dialect not in ("postgres", "all"):
-            return _Role(_OTHER_GROUP, (), "skip")
+            return _Role(_OTHER_GROUP, (), "skip", why_skipped=f"a {dialect} migration")
         if dialect == "all" and (m["version"], direction) in popx_specific:
-            return _Role(_OTHER_GROUP, (), "skip")  # a postgres-specific file replaces it
+            # a postgres-specific file replaces it
+            return _Role(_OTHER_GROUP, (), "skip", why_skipped="replaced by its postgres file")
         # a dialect-specific file sorts before "all" of the same version
         version = ((1, m["version"]), (0, 1 if dialect == "all" else 0))
         return _Role(_VERSIONED_GROUP, version, direction, bool(m["autocommit"]))
@@ -621,10 +623,15 @@ def migration_units(
 
 
 def plan_files(
-    paths: Sequence[str], layout: str | None = None, *, exclude: Sequence[str] = ()
+    paths: Sequence[str],
+    layout: str | None = None,
+    *,
+    exclude: Sequence[str] = (),
+    skipped: list[PlannedFile] | None = None,
 ) -> list[PlannedFile]:
     """The files of *paths* that :func:`migration_units` reads, with their layout, history
-    and role, without reading them (see there for *layout* and *exclude*)."""
+    and role, without reading them (see there for *layout* and *exclude*); the files the
+    layout does not run (another popx dialect...) go to *skipped* when given."""
     items: list[tuple[Path, str, str, str]] = []  # (path, display name, layout, history)
     detected: dict[str, str] = {}  # parent directory -> layout, for files named one by one
     detector = _Detector()
@@ -664,4 +671,6 @@ def plan_files(
         role = _role(path, chosen, specific)
         if role.direction != "skip":
             planned.append(PlannedFile(path, display, chosen, history, role, absolute))
+        elif skipped is not None:
+            skipped.append(PlannedFile(path, display, chosen, history, role, absolute))
     return planned

@@ -460,6 +460,7 @@ def test_histories_command_shows_each_history(
                         "transaction_from_comment": False,
                     }
                 ],
+                "skipped": [],
             }
         ],
         "errors": [],
@@ -536,3 +537,32 @@ def test_reading_in_each_process_gives_what_gathering_gives(
         assert lazy.errors == gathered.errors
         assert len(lazy.errors) == (0 if kwargs else 2)  # --diff reports its files only
         assert lazy.files == gathered.files
+
+
+def test_histories_command_lists_the_files_a_layout_skips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from linter.cli import main
+
+    v1, v2 = "20240101000000000000_init", "20240201000000000000_more"
+    write(
+        tmp_path,
+        {
+            f"m/{v1}.postgres.up.sql": CREATE,
+            f"m/{v1}.up.sql": CREATE,
+            f"m/{v1}.mysql.up.sql": CREATE,
+            f"m/{v2}.up.sql": INDEX,
+            f"other/{v1}.mysql.up.sql": CREATE,
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["histories", "m", "other"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "m: popx, 2 files",
+        f"  {v1}.postgres.up.sql  up, transaction: yes",
+        f"  {v2}.up.sql           up, transaction: yes",
+        f"  {v1}.mysql.up.sql     skipped: a mysql migration",
+        f"  {v1}.up.sql           skipped: replaced by its postgres file",
+        "other: popx, 0 files",
+        f"  {v1}.mysql.up.sql  skipped: a mysql migration",
+    ]

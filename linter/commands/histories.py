@@ -31,8 +31,12 @@ def histories(paths: tuple[str, ...], output_format: str, **options: Any) -> int
     the files are listed in the order the migration tool applies them, with their
     direction (up, down, repeatable, other), whether they build the schema model
     (down migrations are linted but not applied) and whether the runner wraps them in a
-    transaction ("one query": the file is sent as one multi-statement query). Nothing is
-    parsed or linted. Exit 0, or 1 when a file cannot be read.
+    transaction ("one query": the file is sent as one multi-statement query), then the
+    files the layout skips (another popx dialect...) and why. Nothing is linted.
+
+    It takes the `lint` options; those that change the result are --config, --layout,
+    --exclude, --schema and --assume-in-transaction. Exit 0, or 1 when a file cannot be
+    read.
     """
     config = build_config(**options)
     document = describe_histories(paths, config)
@@ -45,14 +49,19 @@ def histories(paths: tuple[str, ...], output_format: str, **options: Any) -> int
             click.echo(_heading(history))
             root = history["root"]
             units = history["units"]
+            skipped = history["skipped"]
             shown = [os.path.relpath(u["path"], root) if root else u["path"] for u in units]
-            width = max(len(name) for name in shown)
+            hidden = [os.path.relpath(u["path"], root) if root else u["path"] for u in skipped]
+            width = max(len(name) for name in (*shown, *hidden))
             for name, unit in zip(shown, units, strict=True):
                 applied = "" if unit["applied"] else ", not applied"
                 click.echo(
                     f"  {name:<{width}}  {unit['direction']}{applied}, "
                     f"transaction: {unit['transaction']}"
                 )
+            for name, item in zip(hidden, skipped, strict=True):
+                why = item["why"] or f"{item['layout']} does not run it"
+                click.echo(f"  {name:<{width}}  skipped: {why}")
         if not found and not errors:
             click.echo("no migration files found", err=True)
     for error in errors:
