@@ -162,3 +162,57 @@ def test_suppression_removes_exactly_that_finding(table: str, col: str) -> None:
     quiet = f"-- sqlsafe: ignore non-concurrent-index\n{bad}"
     after = [(f.rule, f.line - 1) for f in lint_sql(quiet, RULES)]
     assert after == [x for x in before if x[0] != "non-concurrent-index"]
+
+
+# -- histories: every file of a tree is accounted for, once -------------------------------
+_DIRS = ["", "svc", "svc/db", "v1", "2024", "migrations", "migrations/20240101000000_init"]
+_NAMES = [
+    "001_init.sql",
+    "002_more.up.sql",
+    "002_more.down.sql",
+    "up.sql",
+    "down.sql",
+    "migration.sql",
+    "V1__init.sql",
+    "R__views.sql",
+    "20240101000000000000_x.postgres.up.sql",
+    "20240101000000000000_x.mysql.up.sql",
+    "20240101000000000000_x.up.sql",
+    "schema.sql",
+]
+_TREES = st.lists(
+    st.tuples(st.sampled_from(_DIRS), st.sampled_from(_NAMES), st.booleans()),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tree=_TREES)
+def test_every_file_is_in_one_history_or_skipped(tree: list[tuple[str, str, bool]]) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from linter.api import describe_histories
+    from linter.config import Config
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for directory, name, goose in tree:
+            path = root / directory / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            text = (
+                "-- +goose Up\nSELECT 1;\n-- +goose Down\nSELECT 2;\n" if goose else "SELECT 1;\n"
+            )
+            path.write_text(text, encoding="utf-8")
+        found = {str(p) for p in root.rglob("*.sql")}
+        doc = describe_histories([str(root)], Config(root=root))
+        histories: list[dict[str, object]] = doc["histories"]  # type: ignore[assignment]
+        owner: dict[str, str] = {}
+        for history in histories:
+            listed = [*history["units"], *history["skipped"]]  # type: ignore[misc]
+            for item in listed:
+                path = item["path"]
+                assert owner.setdefault(path, str(history["root"])) == history["root"], path
+        assert set(owner) == found
+        assert doc["errors"] == []
