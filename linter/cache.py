@@ -39,6 +39,7 @@ from . import __version__
 from .context import Settings
 from .rule import Rule, Severity
 from .source import Source, SourceError
+from .tree import AUX_NAMES, scan_tree
 
 if TYPE_CHECKING:
     from .engine import Finding, LintResult
@@ -50,7 +51,6 @@ CHECKPOINT_EVERY = 512  # store the schema model after every this many files (an
 MAX_STATES = 64  # schema models kept per configuration (the last two of each history)
 MAX_RUNS = 32  # run entries kept per configuration
 MAX_INDEXES = 4  # configurations kept (the oldest index and its models are removed)
-AUX_NAMES = frozenset({"metadata.toml", "migration_lock.toml"})  # files layouts read
 SMALL_FILE = 1 << 20  # aux files above this size are stamped by size and mtime
 
 LintFn = Callable[..., "LintResult"]
@@ -221,27 +221,21 @@ def _decode_error(data: Any) -> SourceError:
 # -------------------------------------------------------------------------- run keys
 def _digest_tree(root: str, h: Any) -> None:
     """Feed *h* with every file of *root* that file discovery reads, in a stable order."""
-    todo = [root]
     found: list[tuple[str, bool]] = []  # (path, content hashed)
-    while todo:
-        current = todo.pop()
+    unreadable: list[str] = []
+    for entry in scan_tree(root, unreadable=unreadable):
+        name = entry.name
         try:
-            with os.scandir(current) as entries:
-                for entry in entries:
-                    name = entry.name
-                    try:
-                        if entry.is_dir() and not entry.is_symlink():
-                            todo.append(entry.path)
-                            continue
-                        if name.endswith(".sql"):
-                            found.append((entry.path, True))
-                        elif name in AUX_NAMES or name.endswith(".conf"):
-                            found.append((entry.path, entry.stat().st_size <= SMALL_FILE))
-                    except OSError:
-                        continue
+            if entry.is_dir(follow_symlinks=False):
+                continue
+            if name.endswith(".sql"):
+                found.append((entry.path, True))
+            elif name in AUX_NAMES or name.endswith(".conf"):
+                found.append((entry.path, entry.stat().st_size <= SMALL_FILE))
         except OSError:
-            h.update(f"\0unreadable\0{current}".encode())
             continue
+    for current in unreadable:
+        h.update(f"\0unreadable\0{current}".encode())
     found.sort()
     for path, content in found:
         h.update(b"\0" + path.encode("utf-8", "surrogateescape") + b"\0")

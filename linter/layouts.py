@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .source import Source, SourceError, is_excluded, natural_key, read_source
+from .tree import scan_tree
 
 LAYOUTS: tuple[str, ...] = (
     "plain",
@@ -129,26 +130,13 @@ class MigrationUnit:
 def _sql_files(directory: Path) -> list[Path]:
     """Every ``*.sql`` file below *directory*, sorted (what ``rglob`` + ``is_file`` finds).
 
-    One ``os.scandir`` per directory: symbolic links to directories are not followed,
-    unreadable directories are skipped.
+    Links to directories are not followed, unreadable directories are skipped.
     """
     found: list[Path] = []
-    todo = [directory]
-    while todo:
-        current = todo.pop()
+    for entry in scan_tree(str(directory)):
         try:
-            with os.scandir(current) as entries:
-                for entry in entries:
-                    name = entry.name
-                    try:
-                        if entry.is_dir() and not entry.is_symlink():
-                            todo.append(current / name)
-                            if not name.endswith(".sql"):
-                                continue
-                        if name.endswith(".sql") and entry.is_file():
-                            found.append(current / name)
-                    except OSError:
-                        continue
+            if entry.name.endswith(".sql") and entry.is_file():
+                found.append(Path(entry.path))
         except OSError:
             continue
     found.sort(key=str)  # (``str`` is cached on each path: cheaper than Path comparisons)

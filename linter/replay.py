@@ -45,12 +45,12 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from . import __version__
+from .tree import AUX_NAMES, scan_tree
 
 REPLAY_FORMAT = 1
 PREFIX = "replay-"
 MAX_REPLAYS = 8  # stored runs kept per cache directory (the oldest are removed)
 RACY_NS = 5_000_000_000  # stamps this close to the run start are not trusted (FAT: 2 s steps)
-AUX_NAMES = frozenset({"metadata.toml", "migration_lock.toml"})  # files layouts read
 CONFIG_FILES = (".sqlsafe.toml", "sqlsafe.toml", "pyproject.toml")  # = config.CONFIG_FILES
 ENV_NAMES = ("NO_COLOR", "FORCE_COLOR")
 DIR_NAME = ".sqlsafe_cache"
@@ -73,25 +73,15 @@ def _tree(root: str, out: list[tuple[str, Stamp]], skip: str = "") -> None:
     file discovery does not follow them) and every file that file discovery reads, except
     the directory *skip* (the cache, which every run changes)."""
     out.append((root, stamp(root)))
-    todo = [root]
-    while todo:
-        current = todo.pop()
+    for entry in scan_tree(root, skip=skip):
+        name = entry.name
         try:
-            with os.scandir(current) as entries:
-                for entry in entries:
-                    name = entry.name
-                    try:
-                        if entry.is_dir(follow_symlinks=False):
-                            if entry.path == skip:
-                                continue
-                            todo.append(entry.path)
-                            out.append((entry.path, stamp(entry.path)))
-                        elif name.endswith((".sql", ".conf")) or name in AUX_NAMES:
-                            out.append((entry.path, stamp(entry.path)))
-                    except OSError:
-                        out.append((entry.path, None))
+            if entry.is_dir(follow_symlinks=False):
+                out.append((entry.path, stamp(entry.path)))
+            elif name.endswith((".sql", ".conf")) or name in AUX_NAMES:
+                out.append((entry.path, stamp(entry.path)))
         except OSError:
-            continue
+            out.append((entry.path, None))
 
 
 def stamp_paths(directories: Iterable[str], files: Iterable[str], skip: str = "") -> Stamped:
