@@ -103,6 +103,16 @@ def strongest_existing_lock(
     return max(blocking, key=lambda item: item[1].strength) if blocking else None
 
 
+def first_unguarded_lock(
+    schema: Schema, effects: Effects, earlier: LockMode | None, above: LockMode
+) -> tuple[str, LockMode] | None:
+    """:func:`strongest_existing_lock`, unless the file already took a lock stronger than
+    *above* while the timeout was off (*earlier*: reported there, once per file)."""
+    if earlier is not None and earlier.strength > above.strength:
+        return None
+    return strongest_existing_lock(schema, effects, above)
+
+
 @dataclass(frozen=True, slots=True)
 class FileInfo:
     path: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter.context import Context, Report, strongest_existing_lock
+from linter.context import Context, Report, first_unguarded_lock
 from linter.effects import LOCKING_STATEMENTS
 from linter.locks import LockMode
 from linter.pgast import Node
@@ -78,11 +78,9 @@ class RequireLockTimeout(Rule):
         if node is not ctx.statement.node or ctx.tx.lock_timeout is not None:
             return
         earlier = ctx.tx.locked_without_lock_timeout
-        if earlier is not None and earlier.strength > THRESHOLD.strength:
-            return  # reported at the first such statement of the file
-        strongest = strongest_existing_lock(ctx.schema, ctx.effects, THRESHOLD)
+        strongest = first_unguarded_lock(ctx.schema, ctx.effects, earlier, THRESHOLD)
         if strongest is None:
-            return
+            return  # no lock on an existing relation, or reported earlier in the file
         rel, mode = strongest
         yield self.report(
             f"this statement waits for {mode.describe()} on `{rel}` with no lock_timeout: "

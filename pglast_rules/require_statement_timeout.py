@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter import pgast
-from linter.context import Context, Report, strongest_existing_lock
+from linter.context import Context, Report, first_unguarded_lock
 from linter.effects import LOCKING_STATEMENTS
 from linter.locks import LockMode
 from linter.pgast import Node
@@ -82,11 +82,9 @@ class RequireStatementTimeout(Rule):
             # AccessExclusiveLock comes once no query can use the index: it blocks nobody
             return
         earlier = ctx.tx.locked_without_statement_timeout
-        if earlier is not None and earlier.strength > THRESHOLD.strength:
-            return  # reported at the first such statement of the file
-        strongest = strongest_existing_lock(ctx.schema, ctx.effects, THRESHOLD)
+        strongest = first_unguarded_lock(ctx.schema, ctx.effects, earlier, THRESHOLD)
         if strongest is None:
-            return
+            return  # no lock on an existing relation, or reported earlier in the file
         rel, mode = strongest
         yield self.report(
             f"this statement holds {mode.describe()} on `{rel}` with no statement_timeout: "
