@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scaffold_helpers import (
     HISTORY,
     ROWS,
+    columns,
     describe,
     fresh_database,
     lint_files,
@@ -144,16 +145,6 @@ def _check_clean(files: list, layout: str, target: int = 15) -> None:
     assert not findings, describe(findings)
 
 
-def _columns(url: str, table: str) -> dict[str, tuple[str, bool]]:
-    rows = query(
-        url,
-        "SELECT attname, format_type(atttypid, atttypmod), attnotnull FROM pg_attribute "
-        "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
-        table,
-    )
-    return {str(n): (str(t), bool(nn)) for n, t, nn in rows}
-
-
 def _indexes(url: str, table: str) -> dict[str, tuple[bool, bool]]:
     rows = query(
         url,
@@ -245,7 +236,7 @@ def test_new_column_lints_clean_and_runs(
     with fresh_database(pg_dsn) as url:
         setup(url)
         run_files(url, files, get_layout(layout))
-        cols = _columns(url, "accounts")
+        cols = columns(url, "accounts")
         assert column in cols
         assert cols[column][1] is not_null
         if not_null or fill is not None or default is not None:
@@ -297,7 +288,7 @@ def test_volatile_default_is_set_separately_and_backfilled(pg_dsn: str) -> None:
     with fresh_database(pg_dsn) as url:
         setup(url)
         run_files(url, files, get_layout("goose"))
-        assert _columns(url, "accounts")["token"] == ("uuid", True)
+        assert columns(url, "accounts")["token"] == ("uuid", True)
         (distinct,) = query(url, "SELECT count(DISTINCT token) FROM accounts")[0]
         assert distinct == 2500
 
@@ -330,7 +321,7 @@ def test_new_table_lints_clean_and_runs(pg_dsn: str, table: str, layout: str, gr
             )
         run_files(url, files, get_layout(layout))
         sql_name = parse_name(table).sql
-        cols = _columns(url, sql_name)
+        cols = columns(url, sql_name)
         assert set(cols) == {"id", "account_id", "total", "note", "created_at", "updated_at"}
         assert cols["created_at"] == ("timestamp with time zone", True)
         cons = _constraints(url, sql_name)
