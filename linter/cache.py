@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .context import Settings
+from .deferred import has_deferred, resolve, without
 from .rule import Rule, Severity
 from .source import Source, SourceError
 from .tree import AUX_NAMES, scan_tree
@@ -286,6 +287,7 @@ class _Plan:
     start: int  # the first position to lint again (len(items): none)
     schema: Schema | None  # the model before ``items[start]``
     result: LintResult  # the cached results of ``items[:start]``
+    final: Schema | None = None  # the model after the last item, once linted here
 
     def keep(self, position: int) -> bool:
         """Whether to store the model after ``items[start + position]``."""
@@ -383,9 +385,7 @@ class ResultCache:
             result = LintResult(files=int(files))
             for k in chain:
                 result.findings.extend(_decode_all(index.entries[k]))
-            gone = {int(i) for i in dropped}
-            if gone:
-                result.findings = [f for i, f in enumerate(result.findings) if i not in gone]
+            result.findings = without(result.findings, (int(i) for i in dropped))
             result.errors = [_decode_error(e) for e in errors]
         except (TypeError, ValueError, KeyError):
             return None
@@ -442,7 +442,6 @@ class ResultCache:
         per-file findings are the ones before that).  *lint* replaces
         ``engine.lint_sources`` (one call per history; for tests).
         """
-        from .deferred import has_deferred, resolve
         from .engine import History, lint_histories, merge_results
 
         wanted = None if report is None else frozenset(report)
@@ -477,11 +476,10 @@ class ResultCache:
                 **kwargs,
             )
         stored = False
-        finals: dict[int, Schema | None] = {}
         for plan, part in zip(todo, fresh, strict=True):
             stored = self._absorb(base, index, plan, part) or stored
             plan.result = merge_results([plan.result, part])
-            finals[id(plan)] = part.final
+            plan.final = part.final
         if stored:
             self._trim(base, index, [k for plan in plans for k in plan.keys])
         offset = 0
@@ -490,7 +488,7 @@ class ResultCache:
                 reported_chain.extend(k for k, r in zip(plan.keys, plan.reported, strict=True) if r)
             raw = plan.result.findings
             if has_deferred(raw):
-                final = finals.get(id(plan)) or self._final_model(plan, index)
+                final = plan.final or self._final_model(plan, index)
                 if final is None:  # its model was not kept: lint the history again for it
                     final = lint_histories(
                         [History(plan.items)],
@@ -502,8 +500,7 @@ class ResultCache:
                     )[0].final
                 drop = resolve(raw, final)
                 if drop:
-                    gone = set(drop)
-                    plan.result.findings = [f for i, f in enumerate(raw) if i not in gone]
+                    plan.result.findings = without(raw, drop)
                     if dropped is not None:
                         dropped.extend(offset + i for i in drop)
             offset += len(raw)

@@ -15,7 +15,7 @@ finding stands depends on the files after it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,6 +38,12 @@ def indexed_since(final: Schema, wanted: Wanted) -> bool:
         ix.file >= file and not ix.partial and covers(ix.columns, columns)
         for ix in final.indexes_of(table)
     )
+
+
+def without(findings: Sequence[Finding], positions: Iterable[int]) -> list[Finding]:
+    """*findings* less those at *positions* (what :func:`resolve` returns)."""
+    gone = set(positions)
+    return [f for i, f in enumerate(findings) if i not in gone] if gone else list(findings)
 
 
 def has_deferred(findings: Sequence[Finding]) -> bool:

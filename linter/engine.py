@@ -11,7 +11,7 @@ from typing import Any
 
 from . import pgast
 from .context import Context, FileInfo, Report, Settings
-from .deferred import Wanted, has_deferred, resolve
+from .deferred import Wanted, has_deferred, resolve, without
 from .directives import Suppressions, parse_directives
 from .effects import Effects, statement_effects
 from .fold import advance_tx, apply_schema, preamble_tx
@@ -730,8 +730,7 @@ def _resolved(job: _Job, result: LintResult) -> LintResult:
         return result
     drop = resolve(result.findings, result.final) if has_deferred(result.findings) else []
     if drop:
-        gone = set(drop)
-        result.findings = [f for i, f in enumerate(result.findings) if i not in gone]
+        result.findings = without(result.findings, drop)
         result.ends = [end - bisect.bisect_left(drop, end) for end in result.ends]
     result.final = None  # used: no need to keep (or send back) the whole model
     return result
