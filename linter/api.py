@@ -39,6 +39,7 @@ class Inputs:
     # the migration units of ``ordered`` (a file may give an up and a down unit)
     units: tuple[MigrationUnit | SourceError, ...] = ()
     baseline: tuple[MigrationUnit | SourceError, ...] = ()  # --schema, applied first
+    skipped: tuple[PlannedFile, ...] = ()  # named files their layout does not run
 
 
 def _display(path: str) -> str:
@@ -81,7 +82,8 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
             history = migration_units(
                 [_display(str(root))], layout, exclude=exclude, default_tx=default_tx
             )
-    found = migration_units(named, layout, exclude=exclude, default_tx=default_tx)
+    skipped: list[PlannedFile] = []
+    found = migration_units(named, layout, exclude=exclude, default_tx=default_tx, skipped=skipped)
     report = {os.path.normpath(u.path) for u in found}
     named_ids = {_ident(u.path) for u in found}
     merged = [u for u in history if _ident(u.path) not in named_ids]
@@ -104,6 +106,7 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
         tuple(
             replace(u, history="") if isinstance(u, MigrationUnit) else u for u in _baseline(config)
         ),
+        tuple(skipped),
     )
 
 
@@ -297,11 +300,8 @@ def describe_histories(paths: Sequence[str], config: Config) -> dict[str, object
                 "transaction_from_comment": unit.tx_from_comment,
             }
         )
-    skipped: list[PlannedFile] = []
-    named = [p for p in paths if p != STDIN]
-    plan_files(named, config.layout, exclude=config.settings.exclude, skipped=skipped)
     one = _one_database(paths, config)
-    for item in skipped:  # files the layout does not run: say so rather than hide them
+    for item in inputs.skipped:  # files the layout does not run: say so rather than hide them
         entry = entry_of("" if one else item.history)
         listed, layouts = entry["skipped"], entry["layouts"]
         assert isinstance(listed, list) and isinstance(layouts, list)

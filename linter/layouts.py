@@ -599,15 +599,17 @@ def migration_units(
     *,
     exclude: Sequence[str] = (),
     default_tx: bool | None = None,
+    skipped: list[PlannedFile] | None = None,
 ) -> list[MigrationUnit | SourceError]:
     """Every unit of the files and directories in *paths*, in the runner's order.
 
     *layout* forces a layout (otherwise each directory's is detected, and a single file
     takes its directory's).  *default_tx* replaces the layouts' transaction default (an
     explicit ``assume-in-transaction`` setting); per-file comments still win.  Files that
-    cannot be read come back as :class:`SourceError` (ordered by path, after the units).
+    cannot be read come back as :class:`SourceError` (ordered by path, after the units);
+    those the layout does not run go to *skipped* when given (see :func:`plan_files`).
     """
-    return read_units(plan_files(paths, layout, exclude=exclude), default_tx)
+    return read_units(plan_files(paths, layout, exclude=exclude, skipped=skipped), default_tx)
 
 
 def plan_files(
