@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,17 @@ from linter.registry import load_rules
 from linter.rule import Rule
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def git(cwd: Path, *args: str) -> None:
+    """Run git in *cwd* (with an identity for commits); fail the test when it fails."""
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
 
 # The rules of the core issue; tests that assert exact finding lists select these so that
 # rules added later (timeouts, style...) do not change what they check.

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, git
 
 pytestmark = pytest.mark.skipif(
     shutil.which("git") is None or shutil.which("bash") is None, reason="needs git and bash"
@@ -28,13 +28,21 @@ def _step(name: str) -> dict[str, Any]:
     return next(s for s in _action()["runs"]["steps"] if s.get("name") == name)
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-    )
+def _migrations_on_a_branch(work: Path, *, push: bool = False) -> None:
+    """In the git repository *work*: main with two migrations (pushed to origin when
+    *push*), then a branch `feature` that adds `0003_new.sql`."""
+    migrations = work / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_init.sql").write_text("CREATE TABLE accounts (id bigint, email text);\n")
+    (migrations / "0002_old.sql").write_text("CREATE INDEX old_idx ON accounts (email);\n")
+    git(work, "add", ".")
+    git(work, "commit", "-q", "-m", "init")
+    if push:
+        git(work, "push", "-q", "origin", "main")
+    git(work, "checkout", "-q", "-b", "feature")
+    (migrations / "0003_new.sql").write_text("CREATE INDEX new_idx ON accounts (id);\n")
+    git(work, "add", ".")
+    git(work, "commit", "-q", "-m", "new")
 
 
 def test_action_is_a_composite_that_installs_and_lints() -> None:
@@ -48,17 +56,8 @@ def test_action_is_a_composite_that_installs_and_lints() -> None:
 
 
 def test_lint_step_annotates_only_the_changed_migration(tmp_path: Path) -> None:
-    _git(tmp_path, "init", "-q", "-b", "main")
-    migrations = tmp_path / "migrations"
-    migrations.mkdir()
-    (migrations / "0001_init.sql").write_text("CREATE TABLE accounts (id bigint, email text);\n")
-    (migrations / "0002_old.sql").write_text("CREATE INDEX old_idx ON accounts (email);\n")
-    _git(tmp_path, "add", ".")
-    _git(tmp_path, "commit", "-q", "-m", "init")
-    _git(tmp_path, "checkout", "-q", "-b", "feature")
-    (migrations / "0003_new.sql").write_text("CREATE INDEX new_idx ON accounts (id);\n")
-    _git(tmp_path, "add", ".")
-    _git(tmp_path, "commit", "-q", "-m", "new")
+    git(tmp_path, "init", "-q", "-b", "main")
+    _migrations_on_a_branch(tmp_path)
     step = _step("Lint changed migrations")
     env = {
         **os.environ,
@@ -97,18 +96,10 @@ def _gitlab_job() -> dict[str, Any]:
 def test_documented_gitlab_job_writes_a_code_quality_report(tmp_path: Path) -> None:
     origin = tmp_path / "origin.git"
     work = tmp_path / "work"
-    _git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
-    _git(tmp_path, "init", "-q", "-b", "main", str(work))
-    migrations = work / "migrations"
-    migrations.mkdir()
-    (migrations / "0001_init.sql").write_text("CREATE TABLE accounts (id bigint, email text);\n")
-    (migrations / "0002_old.sql").write_text("CREATE INDEX old_idx ON accounts (email);\n")
-    _git(work, "add", ".")
-    _git(work, "commit", "-q", "-m", "init")
-    _git(work, "remote", "add", "origin", str(origin))
-    _git(work, "push", "-q", "origin", "main")
-    _git(work, "checkout", "-q", "-b", "feature")
-    (migrations / "0003_new.sql").write_text("CREATE INDEX new_idx ON accounts (id);\n")
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(tmp_path, "init", "-q", "-b", "main", str(work))
+    git(work, "remote", "add", "origin", str(origin))
+    _migrations_on_a_branch(work, push=True)
     job = _gitlab_job()
     assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
     env = {

@@ -8,16 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, git
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pre-commit") is None or shutil.which("git") is None,
     reason="pre-commit and git are needed",
 )
-
-
-def git(*args: str, cwd: Path) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
 def test_pre_commit_try_repo(tmp_path: Path) -> None:
@@ -31,9 +27,9 @@ def test_pre_commit_try_repo(tmp_path: Path) -> None:
             ".git", "__pycache__", "*.egg-info", "build", "dist", ".mypy_cache", ".ruff_cache"
         ),
     )
-    git("init", "-q", cwd=hook_repo)
-    git("add", "-A", cwd=hook_repo)
-    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "hook", cwd=hook_repo)
+    git(hook_repo, "init", "-q")
+    git(hook_repo, "add", "-A")
+    git(hook_repo, "commit", "-qm", "hook")
 
     project = tmp_path / "project"
     (project / "migrations").mkdir(parents=True)
@@ -45,8 +41,8 @@ def test_pre_commit_try_repo(tmp_path: Path) -> None:
         "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n"
     )
     (project / ".sqlsafe.toml").write_text('history = "migrations"\n')
-    git("init", "-q", cwd=project)
-    git("add", "-A", cwd=project)
+    git(project, "init", "-q")
+    git(project, "add", "-A")
 
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "NO_COLOR": "1"}
     result = subprocess.run(
