@@ -165,6 +165,19 @@ class Context:
             found = self.memo[key] = apply_schema(self.schema, self.statement.node)
         return found
 
+    def hold_extension(self) -> tuple[str, str, LockMode] | None:
+        """``fold.lock_hold_extension`` of the statement under check (once per statement:
+        the ``long-lock-hold`` rule and the transaction fold both need it)."""
+        key = ("hold_extension", 0)
+        if key not in self.memo:
+            from .fold import lock_hold_extension
+
+            node = self.statement.node
+            assert node is not None
+            self.memo[key] = lock_hold_extension(self.tx, node, self.effects, self.schema)
+        found: tuple[str, str, LockMode] | None = self.memo[key]
+        return found
+
     def is_new(self, table: str) -> bool:
         """Created earlier in this file: nobody uses it yet, so locking it harms no one."""
         return self.schema.is_new_table(table)

@@ -270,7 +270,9 @@ class _FileLinter:
                 self._check(stmt, ctx)
                 if explain:
                     self._explain(stmt, ctx, before)
-                tx = advance_tx(self.tx, stmt.node, stmt.index, effects, schema)
+                tx = advance_tx(
+                    self.tx, stmt.node, stmt.index, effects, schema, extension=ctx.hold_extension
+                )
                 after = ctx.schema_after()
             except RecursionError:  # a parse tree nested deeper than Python's stack allows
                 del self.findings[before:], self.explained[explained:]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from types import MappingProxyType
 
@@ -242,9 +242,12 @@ def _slow_reason(node: Node, tx: TxState, effects: Effects, schema: Schema) -> s
     return None
 
 
+HoldExtension = tuple[str, str, LockMode]
+
+
 def lock_hold_extension(
     tx: TxState, node: Node, effects: Effects, schema: Schema
-) -> tuple[str, str, LockMode] | None:
+) -> HoldExtension | None:
     """``(why it is slow, relation, held lock)`` when *node* does slow work while the
     transaction already holds a write-blocking lock on an existing relation."""
     if not tx.in_transaction:
@@ -269,8 +272,14 @@ def advance_tx(
     index: int,
     effects: Effects,
     schema: Schema | None = None,
+    *,
+    extension: Callable[[], HoldExtension | None] | None = None,
 ) -> TxState:
-    """Transaction state after the statement (*schema*: the model before it)."""
+    """Transaction state after the statement (*schema*: the model before it).
+
+    *extension* returns ``lock_hold_extension`` for the statement when the caller has it
+    already (``Context.hold_extension``: the ``long-lock-hold`` rule asks for it too).
+    """
     if node is None:
         return tx
     kind = pgast.kind(node)
@@ -302,7 +311,10 @@ def advance_tx(
     if (
         tx.hold_extended_at is None
         and schema is not None
-        and lock_hold_extension(tx, node, effects, schema) is not None
+        and (
+            extension() if extension is not None else lock_hold_extension(tx, node, effects, schema)
+        )
+        is not None
     ):
         tx = replace(tx, hold_extended_at=index)
     held = dict(tx.held)

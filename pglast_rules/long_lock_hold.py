@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter.context import Context, Report
-from linter.fold import lock_hold_extension
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
@@ -105,7 +104,7 @@ class LongLockHold(Rule):
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
         if node is not ctx.statement.node or ctx.tx.hold_extended_at is not None:
             return  # reported once per transaction, at the first statement extending the hold
-        found = lock_hold_extension(ctx.tx, node, ctx.effects, ctx.schema)
+        found = ctx.hold_extension()
         if found is None:
             return
         reason, rel, mode = found

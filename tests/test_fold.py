@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from linter.context import TxState
 from linter.effects import statement_effects
-from linter.fold import advance_tx
+from linter.fold import advance_tx, lock_hold_extension
+from linter.locks import LockMode
 from linter.parsing import parse
 from linter.schema import Schema
+
+Extension = tuple[str, str, LockMode] | None
 
 
 def fold(sql: str, tx: TxState) -> TxState:
@@ -34,3 +37,25 @@ def test_rollback_of_a_later_implicit_block_restores_its_start_values() -> None:
 def test_set_local_ends_with_the_transaction() -> None:
     tx = fold("BEGIN;\nSET LOCAL lock_timeout = '1s';\nCOMMIT;", TxState())
     assert tx.lock_timeout is None
+
+
+def test_a_given_hold_extension_answer_is_used_instead_of_recomputed() -> None:
+    # the engine passes Context.hold_extension, which the long-lock-hold rule already asked
+    sql = "BEGIN;\nALTER TABLE accounts ADD COLUMN plan text;\nUPDATE accounts SET plan = 'x';"
+    schema = Schema()
+    tx = asked = TxState()
+    calls: list[int] = []
+    for stmt in parse(sql).statements:
+        assert stmt.node is not None
+        effects = statement_effects(stmt.node, schema, 15)
+        answer = lock_hold_extension(tx, stmt.node, effects, schema)
+
+        def extension(index: int = stmt.index, answer: Extension = answer) -> Extension:
+            calls.append(index)
+            return answer
+
+        asked = advance_tx(asked, stmt.node, stmt.index, effects, schema, extension=extension)
+        tx = advance_tx(tx, stmt.node, stmt.index, effects, schema)
+        assert asked == tx
+    assert tx.hold_extended_at == 2
+    assert calls == [1, 2]  # asked only inside the transaction, until the hold is extended
