@@ -12,7 +12,7 @@ import bisect
 import itertools
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,28 @@ _META_LINE = re.compile(r"^[ \t]*\\(\S*)[^\n]*$", re.MULTILINE)
 _COPY_STDIN = re.compile(
     r"\bCOPY\b[^;]*\bFROM\s+stdin\b[^;]*;[ \t]*$", re.IGNORECASE | re.MULTILINE
 )
+
+# Long lists of constant rows (seed data: ``INSERT ... VALUES (1, 'a'), (2, 'b'), ...``)
+# make most of a large file's parse tree, which no rule reads. Above THIN_FROM characters
+# of a file, the rows after the first of such a list are blanked before parsing (offsets
+# kept, like psql meta-commands). A row is thinned only if it is written in the few forms
+# below, matched exactly as PostgreSQL's scanner reads them: standard strings, numbers,
+# NULL / TRUE / FALSE, each with an optional ``::type``.
+THIN_FROM = 100_000
+_THIN_RUN = 10_000  # blank a run of rows only if it is at least this long
+_SCAN_LIMIT = 1_000_000  # how far the scanner goes to check that a VALUES is a keyword
+_WS = r"[ \t\n\r\f]*"
+_CONST = (
+    r"(?:'[^']*(?:''[^']*)*'|[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+    r"|(?i:null|true|false)\b)(?:" + _WS + r"::" + _WS + r"[A-Za-z_][A-Za-z_0-9]*\b)?"
+)
+_ROW = r"\(" + _WS + _CONST + r"(?:" + _WS + r"," + _WS + _CONST + r")*" + _WS + r"\)"
+_FIRST_ROW = re.compile(_WS + _ROW)
+_NEXT_ROW = r"(?:" + _WS + r"," + _WS + _ROW + r")"
+# up to 1,000 more rows, the start of the last one's comma as group 1 (a bounded repeat:
+# see _last_row)
+_MORE_ROWS = re.compile(_NEXT_ROW + r"{0,999}(" + _WS + r"," + _WS + _ROW + r")")
+_VALUES = re.compile(r"\bvalues\b", re.IGNORECASE)
 
 try:  # orjson is optional; it halves decoding time on large inputs
     import orjson
@@ -140,6 +162,58 @@ def _mask_meta(text: str) -> tuple[str, tuple[MetaCommand, ...]]:
     return "".join(chars), tuple(m for m in metas if m.command != "COPY data")
 
 
+def _thin_values(text: str) -> str:
+    """*text* with the constant rows between the first and the last of each long
+    ``VALUES`` list blanked (newlines kept, so every offset and line stays where it was;
+    the last row stays so that the statement still ends where it ended)."""
+    runs: list[tuple[int, int]] = []
+    scanned = 0  # the scanner's state is known (between tokens) here
+    pos = 0
+    while (keyword := _VALUES.search(text, pos)) is not None:
+        pos = keyword.end()
+        first = _FIRST_ROW.match(text, pos)
+        if first is None:
+            continue
+        start, end = first.end(), _last_row(text, first.end())
+        if end - start < _THIN_RUN or not _is_token(text, scanned, keyword.start(), pos):
+            continue
+        runs.append((start, end))
+        pos = scanned = end
+    if not runs:
+        return text
+    parts: list[str] = []
+    done = 0
+    for start, end in runs:
+        parts.append(text[done:start])
+        parts.append("\n".join(" " * len(line) for line in text[start:end].split("\n")))
+        done = end
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def _last_row(text: str, pos: int) -> int:
+    """Where the comma before the last of the constant rows that follow *pos* starts
+    (*pos* itself when no row follows)."""
+    last = pos
+    while (more := _MORE_ROWS.match(text, pos)) is not None:
+        pos, last = more.end(), more.start(1)
+    return last
+
+
+def _is_token(text: str, scanned: int, start: int, end: int) -> bool:
+    """Whether text[start:end] is a whole token (not inside a string or a comment): the
+    scanner, run from *scanned* (a place between two tokens), ends with exactly it."""
+    if start - scanned > _SCAN_LIMIT:
+        return False
+    try:
+        tokens = _pg.scan(text[scanned:end])  # (character offsets, the end inclusive)
+    except _pg.ParseError:
+        return False
+    return (
+        bool(tokens) and tokens[-1].start == start - scanned and tokens[-1].end == end - scanned - 1
+    )
+
+
 def _byte_to_char(text: str) -> Callable[[int], int]:
     if text.isascii():
         return lambda b: b
@@ -193,25 +267,50 @@ def _describe_error(message: str, piece: str) -> str:
 
 
 def _scanner_slices(text: str) -> list[tuple[int, int, bool]]:
-    """(start, end, complete) pieces; an unterminated token makes the rest one piece."""
+    """(start, end, complete) pieces: the text between the scanner's ``;`` tokens (pglast's
+    own scanner split drops pieces around a stray parenthesis or an unknown first word).
+    An unterminated token (a quote, a comment) makes the rest of the text one piece."""
     try:
-        return [
-            (s.start, s.stop, True) for s in _pg.split(text, with_parser=False, only_slices=True)
-        ]
+        return _token_pieces(_pg.scan(text))
     except _pg.ParseError as exc:
         where = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
     try:
-        head = [
-            (s.start, s.stop, True)
-            for s in _pg.split(text[:where], with_parser=False, only_slices=True)
-        ]
+        tokens = _pg.scan(text[:where])
     except _pg.ParseError:
-        head = []
+        tokens = []
     # the piece the scanner stopped in starts after the last complete ';'
-    cut = text.rfind(";", 0, where) + 1
-    head = [piece for piece in head if piece[1] <= cut]
-    tail_start = skip_trivia(text, cut)
-    return [*head, (tail_start, len(text), False)]
+    ends = [t.end + 1 for t in tokens if t.name == "ASCII_59"]
+    cut = ends[-1] if ends else 0
+    head = [piece for piece in _token_pieces(tokens) if piece[1] <= cut]
+    return [*head, (skip_trivia(text, cut), len(text), False)]
+
+
+def _token_pieces(tokens: Sequence[Any]) -> list[tuple[int, int, bool]]:
+    """Split *tokens* at each ``;``, except inside a ``BEGIN ATOMIC ... END`` function body
+    (where ``CASE ... END`` nests); parentheses are not counted, so a stray one cannot
+    swallow the statements after it."""
+    pieces: list[tuple[int, int, bool]] = []
+    start: int | None = None
+    atomic = 0  # BEGIN ATOMIC / CASE depth inside a function body
+    previous = ""
+    for token in tokens:
+        name = token.name
+        if name == "ASCII_59" and not atomic:
+            if start is not None:
+                pieces.append((start, token.start, True))
+                start = None
+        elif start is None:
+            start = token.start
+        if name == "ATOMIC" and previous == "BEGIN_P":
+            atomic = 1
+        elif atomic and name == "CASE":
+            atomic += 1
+        elif atomic and name == "END_P":
+            atomic -= 1
+        previous = name
+    if start is not None:
+        pieces.append((start, tokens[-1].end + 1, True))
+    return pieces
 
 
 def _piecewise(text: str) -> list[Statement]:
@@ -247,6 +346,8 @@ def _piecewise(text: str) -> list[Statement]:
 def parse(text: str) -> ParsedFile:
     """Parse *text* into statements; never raises on bad SQL."""
     masked, metas = _mask_meta(text)
+    if len(masked) > THIN_FROM:
+        masked = _thin_values(masked)
     try:
         tree = _loads(_pg.parse_sql_json(masked))
     except (_pg.ParseError, RecursionError, ValueError):

@@ -1,5 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from linter import parsing
 from linter.parsing import parse
 
 
@@ -88,3 +96,159 @@ def test_non_ascii_offsets_are_characters() -> None:
 def test_empty_and_comment_only() -> None:
     assert parse("").statements == ()
     assert parse("-- nothing here\n/* at all */\n").statements == ()
+
+
+# -- long constant VALUES lists are thinned before parsing -----------------------------------
+
+# row elements: the forms thinning blanks, and forms it must stop at (kept as written)
+_ELEMENTS = st.sampled_from(
+    [
+        "1",
+        "-2",
+        "+3",
+        "4.5",
+        ".5",
+        "6.",
+        "7e3",
+        "8E-2",
+        "'a'",
+        "''",
+        "'it''s'",
+        "'a\\'",
+        "'--x'",
+        "'/*'",
+        "'*/'",
+        "';'",
+        "'VALUES (1), (2)'",
+        "'$$'",
+        "NULL",
+        "null",
+        "True",
+        "FALSE",
+        "'{}'::jsonb",
+        "1 :: int",
+        "'x'::text",
+        # not thinned
+        "now()",
+        "E'a\\'b'",
+        "$$d$$",
+        "'a'\n'b'",
+        "0x1F",
+        "1_000",
+        "'x'::text[]",
+        "ARRAY[1]",
+        "DEFAULT",
+        "1e",
+        "-- c\n1",
+        "/* c */ 1",
+        "$1",
+        "U&'x'",
+        "B'101'",
+        "(1)",
+        "1::numeric(3, 1)",
+    ]
+)
+_SPACES = st.sampled_from(["", " ", "\n", "  \t", "\r\n"])
+
+
+@st.composite
+def _values_statement(draw: st.DrawFn) -> str:
+    width = draw(st.integers(1, 3))
+    rows = []
+    for _ in range(draw(st.integers(1, 12))):
+        items = [draw(_ELEMENTS) for _ in range(width)]
+        rows.append("(" + draw(_SPACES) + ", ".join(items) + draw(_SPACES) + ")")
+    head = draw(st.sampled_from(["INSERT INTO t VALUES", "insert into t (a) values", "VALUES"]))
+    tail = draw(st.sampled_from(["", " ON CONFLICT DO NOTHING", " RETURNING id", " -- VALUES"]))
+    return head + draw(_SPACES) + (draw(_SPACES) + "," + draw(_SPACES)).join(rows) + tail
+
+
+_OTHER = st.sampled_from(
+    [
+        "CREATE TABLE t (a int)",
+        "-- INSERT INTO t VALUES (1), (2), (3)\nSELECT 1",
+        "SELECT 'VALUES (1), (2), (3)'",
+        "/* VALUES (1), (2) */ CREATE INDEX i ON t (a)",
+        "SELECT $$ VALUES (1), (2), (3) $$",
+        "ALTER TABLE t ADD COLUMN b int",
+        "INSERT INTO t VALUES (1), (2",
+    ]
+)
+
+
+_OFFSETS = {"location", "list_start", "list_end", "stmt_location", "stmt_len"}
+
+
+def _strip(node: Any) -> Any:
+    """*node* without its offsets into the text."""
+    if isinstance(node, dict):
+        return {k: _strip(v) for k, v in node.items() if k not in _OFFSETS}
+    if isinstance(node, list):
+        return [_strip(item) for item in node]
+    return node
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_values_statement(), _OTHER), min_size=1, max_size=5))
+def test_thinning_values_changes_nothing_a_rule_reads(statements: list[str]) -> None:
+    sql = ";\n".join(statements) + ";\n"
+    with patch.object(parsing, "THIN_FROM", 0), patch.object(parsing, "_THIN_RUN", 1):
+        thinned = parsing._thin_values(sql)
+        assert len(thinned) == len(sql)
+        for was, now in zip(sql, thinned, strict=True):
+            assert now == was or (now == " " and was != "\n")
+        after = parse(sql)
+    before = parse(sql)  # (THIN_FROM is far above the size of the example: no thinning)
+
+    assert [(s.lead, s.start, s.end, s.node is None) for s in after.statements] == [
+        (s.lead, s.start, s.end, s.node is None) for s in before.statements
+    ]
+    # the trees are those of the SQL without the blanked rows
+    without = parse("".join(was for was, now in zip(sql, thinned, strict=True) if now == was))
+    assert [_strip(s.node) for s in after.statements] == [
+        _strip(s.node) for s in without.statements
+    ]
+    if thinned != sql:  # only VALUES lists (or statements that do not parse) were thinned
+        assert any(s.node is None or "valuesLists" in str(s.node) for s in before.statements)
+
+
+def test_a_seed_data_file_is_parsed_without_its_rows() -> None:
+    rows = ", ".join(f"({i}, 'name {i}', NULL)" for i in range(20_000))
+    sql = f"CREATE TABLE t (a int);\nINSERT INTO t VALUES {rows} ON CONFLICT DO NOTHING;\nSELECT 1;"
+    parsed = parse(sql)
+    insert = parsed.statements[1]
+    assert insert.kind == "InsertStmt" and sql[insert.start : insert.end].endswith("NOTHING")
+    select = insert.fields["selectStmt"]["SelectStmt"]
+    assert len(select["valuesLists"]) == 2  # the first and last rows: the others were not decoded
+    assert "onConflictClause" in insert.fields
+    assert [s.kind for s in parsed.statements] == ["CreateStmt", "InsertStmt", "SelectStmt"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        # pglast's scanner split returned nothing or dropped pieces on these
+        (
+            "ALTER TABLE a ADD COLUMN n text);\nCREATE INDEX i ON a (n);\nDROP TABLE u;",
+            ["error", "CREATE INDEX i ON a (n)", "DROP TABLE u"],
+        ),
+        ("SELEC 1;\nDROP TABLE x;", ["error", "DROP TABLE x"]),
+        ("hello world", ["error"]),
+        ("CREATE INDEX ON t (a;\nDROP TABLE y;", ["error", "DROP TABLE y"]),
+        ("UPDATE t SET a = (1;\nDROP TABLE y", ["error", "DROP TABLE y"]),
+        (
+            "SELEC 1;\nCREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC "
+            "SELECT CASE WHEN true THEN 1 END; SELECT 2; END;\nDROP TABLE z;\nSELECT 'abc",
+            [
+                "error",
+                "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC "
+                "SELECT CASE WHEN true THEN 1 END; SELECT 2; END",
+                "DROP TABLE z",
+                "error",
+            ],
+        ),
+    ],
+)
+def test_every_piece_of_a_file_with_a_syntax_error_is_kept(sql: str, expected: list[str]) -> None:
+    statements = parse(sql).statements
+    assert ["error" if s.node is None else sql[s.start : s.end] for s in statements] == expected

@@ -218,3 +218,16 @@ def test_text_output_names_the_bad_file(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "bin.sql: error binary file (contains NUL bytes)" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_a_stray_parenthesis_does_not_hide_the_statements_after_it(tmp_path: Path) -> None:
+    (tmp_path / "1_paren.sql").write_text(
+        "ALTER TABLE accounts ADD COLUMN note text);\n"
+        "CREATE INDEX accounts_note_idx ON accounts (note);\n"
+        "DROP TABLE users;\n"
+    )
+    proc = _cli(".", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    findings = [(f["line"], f["rule"]) for f in doc["findings"]]
+    assert findings == [(1, "syntax-error"), (2, "non-concurrent-index"), (3, "drop-table")]
