@@ -260,10 +260,12 @@ class _FileLinter:
         target = self.rules.settings.target_version
         last: Statement | None = None
         for stmt in self.parsed.statements:
+            before, explained = len(self.findings), len(self.explained)
             if stmt.node is None:
                 self._syntax_error(stmt)
+                if explain:
+                    self._explain_unread(stmt, before)
                 continue
-            before, explained = len(self.findings), len(self.explained)
             try:
                 effects = statement_effects(stmt.node, schema, target)
                 ctx = Context(self.rules.settings, schema, self.tx, stmt, effects, self.info)
@@ -278,6 +280,8 @@ class _FileLinter:
                 del self.findings[before:], self.explained[explained:]
                 self.too_deep.append(stmt.index)
                 self._too_deep(stmt)
+                if explain:
+                    self._explain_unread(stmt, before)
                 continue
             self.tx, schema, last = tx, after, stmt
         if last is not None and self.rules.finishers:
@@ -328,6 +332,24 @@ class _FileLinter:
                 ctx.effects,
                 {k: v.value for k, v in held.items()} if ctx.tx.in_transaction else {},
                 tuple(sorted(t for t in touched if ctx.is_new(t))),
+                tuple(self.findings[before:]),
+            )
+        )
+
+    def _explain_unread(self, stmt: Statement, before: int) -> None:
+        """A statement sqlsafe could not read (a syntax error, or nested too deeply) still
+        gets its entry, with what it was found: ``explain`` lists every statement and
+        ``trace`` runs each one."""
+        line, _ = self.parsed.lines.position(stmt.start)
+        self.explained.append(
+            StatementReport(
+                self.source.path,
+                line,
+                self.parsed.text[stmt.start : stmt.end],
+                self.tx.in_transaction,
+                Effects(),
+                {},
+                (),
                 tuple(self.findings[before:]),
             )
         )

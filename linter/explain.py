@@ -49,28 +49,10 @@ def render_text(statements: Sequence[dict[str, Any]], out: TextIO) -> None:
         first = st["sql"].splitlines()[0] if st["sql"] else ""
         more = " ..." if "\n" in st["sql"] else ""
         out.write(f"{st['path']}:{st['line']}: {first}{more}\n")
-        tx = "yes" if st["in_transaction"] else "no"
-        out.write(f"    in transaction: {tx}\n")
-        if st["locks"]:
-            out.write(f"    locks: {_locks_text(st['locks'])}\n")
+        if any(f["rule"] == "syntax-error" for f in st["findings"]):
+            out.write("    not analysed: sqlsafe cannot read this statement\n")
         else:
-            out.write("    locks: none on tables\n")
-        earlier = {
-            rel: mode
-            for rel, mode in st.get("held_in_transaction", {}).items()
-            if rel not in st["locks"] or st["locks"][rel] != mode
-        }
-        if earlier:
-            out.write(f"    still held from earlier in the transaction: {_locks_text(earlier)}\n")
-        if st["rewrites"]:
-            out.write(f"    rewrites: {', '.join(st['rewrites'])}\n")
-        if st["scans"]:
-            out.write(f"    scans: {', '.join(st['scans'])}\n")
-        if not st.get("transactional", True):
-            out.write("    cannot run inside a transaction block\n")
-        if st["objects"]:
-            objects = ", ".join(f"{rel} ({kind})" for rel, kind in st["objects"].items())
-            out.write(f"    objects: {objects}\n")
+            _write_effects(st, out)
         for f in st["findings"]:
             out.write(f"    {f['severity']} {f['rule']}: {f['message']}\n")
         if "observed" in st:
@@ -79,3 +61,28 @@ def render_text(statements: Sequence[dict[str, Any]], out: TextIO) -> None:
                 observed += f", error: {st['error']}"
             out.write(observed + "\n")
         out.write("\n")
+
+
+def _write_effects(st: dict[str, Any], out: TextIO) -> None:
+    tx = "yes" if st["in_transaction"] else "no"
+    out.write(f"    in transaction: {tx}\n")
+    if st["locks"]:
+        out.write(f"    locks: {_locks_text(st['locks'])}\n")
+    else:
+        out.write("    locks: none on tables\n")
+    earlier = {
+        rel: mode
+        for rel, mode in st.get("held_in_transaction", {}).items()
+        if rel not in st["locks"] or st["locks"][rel] != mode
+    }
+    if earlier:
+        out.write(f"    still held from earlier in the transaction: {_locks_text(earlier)}\n")
+    if st["rewrites"]:
+        out.write(f"    rewrites: {', '.join(st['rewrites'])}\n")
+    if st["scans"]:
+        out.write(f"    scans: {', '.join(st['scans'])}\n")
+    if not st.get("transactional", True):
+        out.write("    cannot run inside a transaction block\n")
+    if st["objects"]:
+        objects = ", ".join(f"{rel} ({kind})" for rel, kind in st["objects"].items())
+        out.write(f"    objects: {objects}\n")

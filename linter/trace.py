@@ -208,13 +208,13 @@ def trace_file(
     With *commit* False, a transaction still open at the end is rolled back.
     """
     parsed = parse(source.text)
-    nodes = [s for s in parsed.statements if s.node is not None]
     failed = False
     if in_transaction:
         conn.execute("BEGIN")
-    for stmt, report in zip(nodes, reports, strict=False):
-        assert stmt.node is not None
-        kind = pgast.kind(stmt.node)
+    # (one report per statement, those sqlsafe could not read included: the server runs
+    # them too, and says how they fail)
+    for stmt, report in zip(parsed.statements, reports, strict=True):
+        kind = pgast.kind(stmt.node) if stmt.node is not None else ""
         if failed:
             yield TracedStatement(report, None, kind)
             continue

@@ -102,6 +102,20 @@ def test_text_output(history: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "non-concurrent-index:" in out
 
 
+def test_a_statement_that_does_not_parse_is_listed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "1.sql").write_text("CREATE TABLE a (id int);\nALTER TABLE a ADD COLUMN;\n")
+    doc = explain_json(capsys, str(tmp_path / "1.sql"), "--select", "syntax-error")
+    assert [(s["line"], [f["rule"] for f in s["findings"]]) for s in doc["statements"]] == [
+        (1, []),
+        (2, ["syntax-error"]),
+    ]
+    assert main(["explain", str(tmp_path / "1.sql")]) == 0
+    out = capsys.readouterr().out
+    assert "1.sql:2: ALTER TABLE a ADD COLUMN\n    not analysed: sqlsafe cannot read" in out
+
+
 def test_unreadable_file_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "1_bad.sql"
     bad.write_bytes(b"\xff\xfe\x00")

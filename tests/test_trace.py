@@ -120,6 +120,19 @@ def test_failed_statement_stops_the_file(
     assert st[1]["observed"] is False
 
 
+def test_a_statement_that_does_not_parse_is_run_and_fails(
+    tmp_path: Path, pg_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # it used to be skipped, and the file reported as traced without error
+    target = _files(tmp_path, "SELECT 1;\nALTER TABLE accounts ADD COLUMN;\nSELECT 2;\n")
+    code, out, _ = _run(capsys, "trace", str(target), "--dsn", pg_dsn, "--format", "json")
+    assert code == 1
+    st = json.loads(out)["statements"]
+    assert [s["line"] for s in st] == [1, 2, 3]
+    assert "syntax error" in st[1]["error"]
+    assert st[2]["observed"] is False
+
+
 def test_runner_transaction_rejects_concurrently(
     tmp_path: Path, pg_dsn: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
