@@ -62,6 +62,24 @@ class Baseline:
         return new, hidden
 
 
+def check_writable(path: Path) -> None:
+    """Refuse to write a baseline over anything but an earlier baseline (a migration named
+    by mistake in FILE's place, say)."""
+    if path.suffix.lower() == ".sql":
+        raise BaselineError(
+            f"{path}: looks like a migration; the baseline is a JSON file "
+            "(such as sqlsafe-baseline.json)"
+        )
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        return
+    try:
+        load_baseline(path)
+    except BaselineError as exc:
+        raise BaselineError(
+            f"{path}: exists and is not a sqlsafe baseline; not overwritten ({exc})"
+        ) from exc
+
+
 def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
     base = path.resolve().parent
     counts = Counter(finding_key(f, base) for f in findings)
@@ -87,11 +105,14 @@ def load_baseline(path: Path) -> Baseline:
         raise BaselineError(f"{path}: cannot read the baseline: {exc}") from exc
     if not isinstance(data, dict) or data.get("sqlsafe-baseline") != FORMAT_VERSION:
         raise BaselineError(f"{path}: not a sqlsafe baseline (version {FORMAT_VERSION})")
+    entries = data.get("findings", [])
+    if not isinstance(entries, list):
+        raise BaselineError(f"{path}: `findings` must be a list")
     counts: Counter[tuple[str, str, str]] = Counter()
-    for i, entry in enumerate(data.get("findings", [])):
+    for i, entry in enumerate(entries):
         try:
             key = (str(entry["rule"]), str(entry["path"]), str(entry["sql"]))
             counts[key] += int(entry.get("count", 1))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BaselineError(f"{path}: entry {i} is malformed ({exc})") from exc
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise BaselineError(f"{path}: entry {i} is malformed ({exc!r})") from exc
     return Baseline(path.resolve().parent, counts)

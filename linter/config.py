@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -9,6 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from .configsearch import find_config
 from .context import SUPPORTED_VERSIONS, Settings
 
 if sys.version_info >= (3, 11):
@@ -16,7 +18,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-CONFIG_FILES = (".sqlsafe.toml", "sqlsafe.toml", "pyproject.toml")
 SEVERITIES = ("error", "warning", "note")
 
 
@@ -53,10 +54,9 @@ def _bool(path: Path, key: str, value: Any) -> bool:
 
 
 def parse_version(value: Any, where: str) -> int:
-    try:
-        version = int(str(value).split(".")[0])
-    except ValueError:
-        version = -1
+    text = str(value).strip()
+    # a major version, or major.minor as PostgreSQL prints it ("16", "16.4")
+    version = int(text.split(".")[0]) if re.fullmatch(r"\d+(\.\d+)?", text) else -1
     if version not in SUPPORTED_VERSIONS:
         raise ConfigError(
             f"{where}: target-version must be a PostgreSQL major version from "
@@ -132,15 +132,26 @@ _KEYS: dict[str, tuple[str | None, Callable[[Path, str, Any], Any]]] = {
 }
 
 
-def _lock_timeout(path: Path, key: str, value: Any) -> str:
-    """`lock-timeout` for generated migrations: '2s', '500ms', '1min' or milliseconds."""
-    import re
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?")
 
+
+def duration_problem(text: str) -> str | None:
+    """Why *text* is not a timeout for generated migrations ('2s', '500ms', '1min' or
+    milliseconds), or ``None``. Zero is refused: it turns the timeout off."""
+    match = _DURATION.fullmatch(text)
+    if match is None:
+        return "must be a duration such as '2s' or '500ms'"
+    if float(match.group(1)) == 0:
+        return "must be above zero (0 turns the timeout off)"
+    return None
+
+
+def _lock_timeout(path: Path, key: str, value: Any) -> str:
+    """`lock-timeout` / `statement-timeout` for generated migrations."""
     text = str(value).strip() if isinstance(value, (str, int)) else ""
-    if not re.fullmatch(r"\d+(\.\d+)?\s*(us|ms|s|min|h|d)?", text):
-        raise ConfigError(
-            f"{path}: `{key}` must be a duration such as '2s' or '500ms', not {value!r}"
-        )
+    problem = duration_problem(text)
+    if problem is not None:
+        raise ConfigError(f"{path}: `{key}` {problem}, not {value!r}")
     return text
 
 
@@ -149,24 +160,6 @@ EXTRA_KEYS: dict[str, Callable[[Path, str, Any], Any]] = {
     "lock-timeout": _lock_timeout,
     "statement-timeout": _lock_timeout,
 }
-
-
-def find_config(start: Path) -> Path | None:
-    """The nearest config file walking up from *start* (pyproject.toml needs the table)."""
-    for directory in (start, *start.parents):
-        for name in CONFIG_FILES:
-            candidate = directory / name
-            if not candidate.is_file():
-                continue
-            if name != "pyproject.toml":
-                return candidate
-            try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
-                continue
-            if "sqlsafe" in data.get("tool", {}):
-                return candidate
-    return None
 
 
 def load_config(path: Path | None = None, start: Path | None = None) -> Config:
@@ -179,14 +172,19 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: config file is not valid UTF-8 ({exc.reason})") from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
-    if path.name == "pyproject.toml":
-        table = data.get("tool", {}).get("sqlsafe", {})
+    tool = data.get("tool")
+    if isinstance(tool, dict) and "sqlsafe" in tool:
+        table = tool["sqlsafe"]
+    elif path.name == "pyproject.toml":
+        table = {}
     else:
-        table = data.get("tool", {}).get("sqlsafe", data)
+        table = data  # sqlsafe.toml: the keys at the top (a `tool` key is then unknown)
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.sqlsafe] must be a table")
     values: dict[str, Any] = {}

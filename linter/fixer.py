@@ -12,6 +12,7 @@ fixing a fixed file changes nothing.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -476,5 +477,15 @@ def fix_source(
         except _Unfixable:
             break
         result.new_steps.extend(work.steps)
+    if real != result.original and "\r\n" in result.original:
+        real = _line_endings_of(result.original, real)
     result.fixed = real
     return result
+
+
+def _line_endings_of(original: str, fixed: str) -> str:
+    """*fixed* with the inserted lines ending like *original*'s lines, when every one of
+    those ends in CRLF (the edits insert bare newlines)."""
+    if original.count("\r\n") != original.count("\n"):
+        return fixed
+    return re.sub(r"(?<!\r)\n", "\r\n", fixed)

@@ -45,13 +45,13 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from . import __version__
+from .configsearch import find_config
 from .tree import AUX_NAMES, scan_tree
 
 REPLAY_FORMAT = 1
 PREFIX = "replay-"
 MAX_REPLAYS = 8  # stored runs kept per cache directory (the oldest are removed)
 RACY_NS = 5_000_000_000  # stamps this close to the run start are not trusted (FAT: 2 s steps)
-CONFIG_FILES = (".sqlsafe.toml", "sqlsafe.toml", "pyproject.toml")  # = config.CONFIG_FILES
 ENV_NAMES = ("NO_COLOR", "FORCE_COLOR")
 DIR_NAME = ".sqlsafe_cache"
 
@@ -98,11 +98,6 @@ def stamp_paths(directories: Iterable[str], files: Iterable[str], skip: str = ""
     return tuple(out)
 
 
-def config_candidates(start: Path) -> list[str]:
-    """Every file the configuration search (``config.find_config``) may look at."""
-    return [str(d / name) for d in (start, *start.parents) for name in CONFIG_FILES]
-
-
 def _code_stamps() -> Stamped:
     """The files of the imported modules, ``sys.path`` and the installed entry points."""
     out: list[tuple[str, Stamp]] = []
@@ -133,28 +128,6 @@ def _racy(stamped: Stamped, since_ns: int) -> bool:
 
 
 # ------------------------------------------------------------------------------- keys
-def _find_config(start: Path) -> Path | None:
-    """``config.find_config`` without importing the configuration machinery."""
-    for candidate in config_candidates(start):
-        path = Path(candidate)
-        if not path.is_file():
-            continue
-        if path.name != "pyproject.toml":
-            return path
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:  # pragma: no cover - Python 3.10
-            import tomli as tomllib
-
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
-            continue
-        if "sqlsafe" in data.get("tool", {}):
-            return path
-    return None
-
-
 def _option(argv: Sequence[str], name: str) -> str | None:
     for i, arg in enumerate(argv):
         if arg == name and i + 1 < len(argv):
@@ -170,7 +143,7 @@ def cache_dir(argv: Sequence[str]) -> Path:
     if env:
         return Path(env)
     named = _option(argv, "--config")
-    config = Path(named) if named else _find_config(Path.cwd().resolve())
+    config = Path(named) if named else find_config(Path.cwd().resolve())
     if config is not None:
         return config.resolve().parent / DIR_NAME
     xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

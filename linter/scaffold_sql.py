@@ -231,11 +231,11 @@ def dollar_quote(body: str, tag: str = "sqlsafe") -> tuple[str, str]:
 
 
 def lock_timeout_value(text: str) -> str:
-    """Validate a lock_timeout such as ``2s``, ``500ms``, ``1min`` or ``2000``."""
+    """Validate a timeout such as ``2s``, ``500ms``, ``1min`` or ``2000``."""
+    from .config import duration_problem
+
     value = str(text).strip()
-    if not re.fullmatch(r"\d+(\.\d+)?\s*(us|ms|s|min|h|d)?", value):
-        raise InvalidInput(
-            f"lock timeout {text!r} must be a number with an optional unit (ms, s, min), "
-            "such as '2s'"
-        )
+    problem = duration_problem(value)
+    if problem is not None:
+        raise InvalidInput(f"timeout {text!r} {problem}")
     return value

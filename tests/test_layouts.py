@@ -478,7 +478,7 @@ def test_histories_command_errors(
     monkeypatch.chdir(tmp_path)
     assert main(["histories", "m"]) == 1
     out, err = capsys.readouterr()
-    assert "m: plain, 1 file" in out and "m/002_bad.sql: not valid UTF-8" in err
+    assert "m: plain, 1 file" in out and "m/002_bad.sql: error not valid UTF-8" in err
     assert main(["histories", "empty"]) == 0
     assert capsys.readouterr().err == "no migration files found\n"
     assert main(["histories"]) == 2  # PATH is required

@@ -17,7 +17,7 @@ import linter.app
 import linter.replay
 from linter.cache import default_cache_dir
 from linter.cli import main
-from linter.config import CONFIG_FILES, find_config
+from linter.configsearch import find_config
 
 
 @pytest.fixture
@@ -220,17 +220,24 @@ def test_code_changes_are_a_miss(
 def test_cache_dir_and_config_search_match_the_slow_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert linter.replay.CONFIG_FILES == CONFIG_FILES
     monkeypatch.delenv("SQLSAFE_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     sub = tmp_path / "a" / "b"
     sub.mkdir(parents=True)
     monkeypatch.chdir(sub)
-    for content in (None, "[project]\n", "[tool.sqlsafe]\n", "[tool.sqlsafe"):
+    pyproject = tmp_path / "a" / "pyproject.toml"
+    for content, ours in (
+        (None, False),
+        ("[project]\n", False),
+        ("[tool.sqlsafe]\n", True),
+        ("[tool.sqlsafe", True),  # broken, but ours: loading it says what is wrong
+        ("[project", False),  # broken, and not ours
+        ("tool = 5\n", False),
+    ):
         if content is not None:
-            (tmp_path / "a" / "pyproject.toml").write_text(content)
+            pyproject.write_text(content)
         found = find_config(sub.resolve())
-        assert linter.replay._find_config(sub.resolve()) == found
+        assert found == (pyproject if ours else None)
         assert linter.replay.cache_dir(["lint", "."]) == default_cache_dir(found)
     other = tmp_path / "other.toml"
     assert linter.replay.cache_dir(["lint", ".", "--config", str(other)]) == default_cache_dir(

@@ -27,6 +27,12 @@ def write(file: str, paths: tuple[str, ...], **options: Any) -> int:
     A finding is recorded by rule, path and statement text (not line number), so edits
     above it do not bring it back. Commit FILE and run `sqlsafe lint --baseline FILE`.
     """
+    from ..baseline import BaselineError, check_writable, write_baseline
+
+    try:
+        check_writable(Path(file))
+    except BaselineError as exc:
+        raise click.UsageError(str(exc)) from exc
     config = build_config(**options)
     if not paths:
         if not config.history:
@@ -38,13 +44,14 @@ def write(file: str, paths: tuple[str, ...], **options: Any) -> int:
         raise click.UsageError(str(exc)) from exc
     check_rule_names(config, known_names(rules))
     result = lint_paths(paths, config, rules=rules)
-    from ..baseline import write_baseline
-
+    if result.errors:  # a baseline without an unread file's findings would hide nothing
+        for error in result.errors:
+            click.echo(f"{error.path}: error {error.reason}", err=True)
+        click.echo(f"Nothing written to {file}: fix or exclude the files above.", err=True)
+        return 1
     try:
         count = write_baseline(Path(file), result.findings)
     except OSError as exc:
         raise click.UsageError(f"{file}: cannot write the baseline: {exc.strerror or exc}") from exc
-    for error in result.errors:
-        click.echo(f"{error.path}: error {error.reason}", err=True)
     click.echo(f"Recorded {count} finding{'s' if count != 1 else ''} in {file}.")
-    return 1 if result.errors else 0
+    return 0

@@ -47,10 +47,14 @@ def docs(out: str, lock_model: str, check: bool) -> int:
         for path in stale:
             click.echo(f"{path}: out of date (run `sqlsafe docs --out {out}`)")
         return 1 if stale else 0
-    for path in write_pages(rules, target):
-        click.echo(f"wrote {path}")
-    if not model_path.is_file() or model_path.read_text(encoding="utf-8") != model:
-        model_path.parent.mkdir(parents=True, exist_ok=True)
-        model_path.write_text(model, encoding="utf-8")
-        click.echo(f"wrote {model_path}")
+    try:
+        for path in write_pages(rules, target):
+            click.echo(f"wrote {path}")
+        if not model_path.is_file() or model_path.read_text(encoding="utf-8") != model:
+            model_path.parent.mkdir(parents=True, exist_ok=True)
+            model_path.write_text(model, encoding="utf-8")
+            click.echo(f"wrote {model_path}")
+    except OSError as exc:
+        where = exc.filename or out
+        raise click.UsageError(f"{where}: cannot write: {exc.strerror or exc}") from exc
     return 0

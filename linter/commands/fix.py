@@ -18,7 +18,13 @@ from ..scaffold import DEFAULT_LOCK_TIMEOUT
 from ..scaffold_layouts import LAYOUT_TABLE, OutFile, next_versions, render_files, step_units
 from ..scaffold_sql import InvalidInput
 from ..source import Source, SourceError
-from .options import build_config, check_rule_names, known_names, settings_options
+from .options import (
+    build_config,
+    check_rule_names,
+    known_names,
+    refuse_stdin,
+    settings_options,
+)
 from .scaffold import timeouts
 
 _BOM = "\ufeff"
@@ -79,6 +85,7 @@ def fix(
 
     if not paths:
         raise click.UsageError("no files given: pass migration files or directories")
+    refuse_stdin(paths, "fix", "it edits files and writes new ones; name the migration files")
     config = build_config(**options)
     try:
         rules = load_rules()

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ..api import describe_histories
-from .options import build_config, echo_json, format_option, settings_options
+from .options import build_config, echo_json, format_option, refuse_stdin, settings_options
 
 
 def _heading(history: dict[str, Any]) -> str:
@@ -38,6 +38,7 @@ def histories(paths: tuple[str, ...], output_format: str, **options: Any) -> int
     --exclude, --schema and --assume-in-transaction. Exit 0, or 1 when a file cannot be
     read.
     """
+    refuse_stdin(paths, "histories", "it describes migration directories; name them")
     config = build_config(**options)
     document = describe_histories(paths, config)
     found: list[dict[str, Any]] = document["histories"]  # type: ignore[assignment]
@@ -65,5 +66,5 @@ def histories(paths: tuple[str, ...], output_format: str, **options: Any) -> int
         if not found and not errors:
             click.echo("no migration files found", err=True)
     for error in errors:
-        click.echo(f"{error['path']}: {error['reason']}", err=True)
+        click.echo(f"{error['path']}: error {error['reason']}", err=True)
     return 1 if errors else 0

@@ -12,8 +12,9 @@ from typing import Any
 import click
 
 from ..api import lint_paths
+from ..configsearch import config_candidates
 from ..registry import RegistryError, load_rules
-from ..replay import Recorder, config_candidates
+from ..replay import Recorder
 from ..rule import Severity
 from .options import build_config, check_rule_names, known_names, settings_options
 

@@ -126,6 +126,12 @@ def build_config(
     )
 
 
+def refuse_stdin(paths: tuple[str, ...], command: str, why: str) -> None:
+    """``-`` (standard input) is for ``lint`` and ``explain``; other commands say so."""
+    if "-" in paths:
+        raise click.UsageError(f"`sqlsafe {command}` does not read standard input ('-'): {why}")
+
+
 def check_rule_names(config: Config, known: set[str]) -> None:
     """Refuse unknown rule names in select/ignore/per-file-ignores/severity (exit 2)."""
     settings = config.settings

@@ -53,6 +53,9 @@ def rule(name: str) -> int:
 
     for candidate in _load():
         if name in (candidate.name, candidate.code, *candidate.aliases):
-            click.echo(render_rule(candidate))
+            page = render_rule(candidate)
+            if page.startswith("<!--"):  # the generated-page marker is for the docs/ file
+                page = page.split("\n", 1)[1]
+            click.echo(page)
             return 0
     raise click.UsageError(f"unknown rule `{name}` (see `sqlsafe rules`)")

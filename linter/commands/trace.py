@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ..trace_db import TraceError
-from .options import build_config, echo_json, format_option, settings_options
+from .options import build_config, echo_json, format_option, refuse_stdin, settings_options
 
 
 @click.command()
@@ -59,6 +59,7 @@ def trace(
     """
     if not paths:
         raise click.UsageError("no files given: pass migration files or directories")
+    refuse_stdin(paths, "trace", "it runs migration files in their history; name them")
     config = build_config(**options)
     try:
         if roundtrip:

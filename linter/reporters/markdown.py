@@ -46,9 +46,7 @@ def _locks(entry: Mapping[str, Any]) -> str:
     locks: Mapping[str, str] = entry["locks"]
     if not locks:
         return "none on tables"
-    return "; ".join(
-        f"`{mode}` on `{rel}`: blocks {LockMode(mode).blocks}" for rel, mode in locks.items()
-    )
+    return "; ".join(f"`{mode}` on `{rel}`: {LockMode(mode).blocks}" for rel, mode in locks.items())
 
 
 def _finding(out: list[str], f: Mapping[str, Any] | Finding) -> None:

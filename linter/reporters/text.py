@@ -12,6 +12,7 @@ from ..rule import Rule
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "note": "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 _MAX_LINES = 6
+_MAX_WIDTH = 160  # characters of a source line shown
 
 
 def use_color(out: TextIO) -> bool:
@@ -59,15 +60,29 @@ class TextReporter:
         if not lines or finding.line > len(lines):
             if finding.sql:
                 for i, text in enumerate(finding.sql.splitlines()[:_MAX_LINES]):
-                    out.write(f"  {finding.line + i:>5} | {text}\n")
+                    out.write(f"  {finding.line + i:>5} | {_clip(text, 1)[0]}\n")
             return
         last = min(finding.end_line, finding.line + _MAX_LINES - 1, len(lines))
         for number in range(finding.line, last + 1):
-            out.write(f"  {number:>5} | {lines[number - 1]}\n")
+            column = finding.column if number == finding.line else 1
+            text, caret = _clip(lines[number - 1], column)
+            out.write(f"  {number:>5} | {text}\n")
             if number == finding.line:
-                out.write(f"        | {' ' * (finding.column - 1)}^\n")
+                out.write(f"        | {' ' * caret}^\n")
         if finding.end_line > last:
             out.write(f"        | ... ({finding.end_line - last} more lines)\n")
+
+
+def _clip(line: str, column: int) -> tuple[str, int]:
+    """At most _MAX_WIDTH characters of *line* around *column* (a one-line seed-data file
+    must not print megabytes), and where the caret goes in them."""
+    if len(line) <= _MAX_WIDTH:
+        return line, column - 1
+    start = max(0, min(column - 1 - _MAX_WIDTH // 3, len(line) - _MAX_WIDTH))
+    text = line[start : start + _MAX_WIDTH]
+    head = "... " if start else ""
+    tail = " ..." if start + _MAX_WIDTH < len(line) else ""
+    return head + text + tail, len(head) + column - 1 - start
 
 
 def _read_lines(path: str) -> list[str]:
@@ -84,8 +99,8 @@ def summary_line(result: LintResult) -> str:
     if not result.findings and not result.errors:
         return f"All clear: {files} checked, no findings."
     parts = [f"{n} {sev}{'s' if n != 1 else ''}" for sev, n in sorted(counts.items())]
+    line = f"Found {', '.join(parts)} in {files}." if parts else f"No findings in {files}."
     if result.errors:
-        parts.append(
-            f"{len(result.errors)} unreadable file{'s' if len(result.errors) != 1 else ''}"
-        )
-    return f"Found {', '.join(parts)} in {files}."
+        n = len(result.errors)
+        line += f" {n} file{'s' if n != 1 else ''} could not be read."
+    return line
