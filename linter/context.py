@@ -40,6 +40,21 @@ class Settings:
     preamble: tuple[str, ...] = ()  # SQL the runner executes before each file
 
 
+# Time zone names at a fixed offset of zero (PostgreSQL's tzdata links, and a numeric 0).
+UTC_ZONES = frozenset(
+    {
+        *(
+            f"{prefix}{name}"
+            for prefix in ("", "etc/")
+            for name in ("utc", "uct", "gmt", "gmt0", "gmt+0", "gmt-0", "zulu", "universal")
+        ),
+        "greenwich",
+        "etc/greenwich",
+        "0",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class TxState:
     """Transaction state, folded statement by statement."""
@@ -52,6 +67,7 @@ class TxState:
     began_at: int | None = None  # statement index of the BEGIN
     lock_timeout: str | None = None
     statement_timeout: str | None = None
+    timezone: str | None = None  # the session's TimeZone when the file set it
     local_settings: frozenset[str] = frozenset()  # SET LOCAL names, reset at transaction end
     held: Mapping[str, LockMode] = field(default_factory=lambda: MappingProxyType({}))
     not_valid_added: frozenset[tuple[str, str]] = frozenset()  # (table, constraint) this tx
@@ -76,6 +92,13 @@ class TxState:
     @property
     def in_transaction(self) -> bool:
         return self.explicit or self.implicit
+
+    @property
+    def utc(self) -> bool:
+        """The file set the session's TimeZone to one at offset zero with no daylight
+        saving (``UTC``, ``Etc/UTC``, ``GMT``...): timestamp and timestamptz then store
+        the same bits."""
+        return self.timezone is not None and self.timezone.strip().lower() in UTC_ZONES
 
 
 def is_new_relation(schema: Schema, name: str) -> bool:

@@ -31,11 +31,26 @@ def covers(index_columns: Sequence[str], columns: Sequence[str]) -> bool:
     return len(index_columns) >= len(columns) and set(index_columns[: len(columns)]) == set(columns)
 
 
+def serves(
+    index_columns: Sequence[str],
+    partial: bool,
+    null_filtered: Sequence[str],
+    columns: Sequence[str],
+) -> bool:
+    """An index serves equality lookups on *columns*: they lead it, and it is not partial,
+    or its predicate only leaves out rows where some of *columns* are NULL (``col = $1``
+    implies ``col IS NOT NULL``, so the planner can use it)."""
+    if partial and not (null_filtered and set(null_filtered) <= set(columns)):
+        return False
+    return covers(index_columns, columns)
+
+
 def indexed_since(final: Schema, wanted: Wanted) -> bool:
-    """*final* has a full index on the wanted columns, created in the finding's file or after."""
+    """*final* has an index serving the wanted columns, created in the finding's file or
+    after."""
     table, columns, file = wanted
     return any(
-        ix.file >= file and not ix.partial and covers(ix.columns, columns)
+        ix.file >= file and serves(ix.columns, ix.partial, ix.null_filtered, columns)
         for ix in final.indexes_of(table)
     )
 

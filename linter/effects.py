@@ -41,7 +41,14 @@ ALTER_TABLE_FACTS: Mapping[str, Fact] = MappingProxyType(
             "stored generated column; before PG 11 with any default",
         ),
         "AT_DropColumn": Fact(AEL, note="column hidden, space reclaimed later"),
-        "AT_AlterColumnType": Fact(AEL, rewrite=True, note="no rewrite when binary-coercible"),
+        "AT_AlterColumnType": Fact(
+            AEL,
+            rewrite=True,
+            note=(
+                "no rewrite when binary-coercible; PG 12+ timestamp <-> timestamptz under "
+                "a UTC session TimeZone: no rewrite, the indexes on the column are rebuilt"
+            ),
+        ),
         "AT_ColumnDefault": Fact(AEL),
         "AT_DropNotNull": Fact(AEL),
         "AT_SetNotNull": Fact(
@@ -189,6 +196,33 @@ def binary_coercible(old: TypeRef | None, new: TypeRef | None, target: int) -> b
     return False
 
 
+_ZONED = frozenset({"timestamp", "timestamptz"})
+
+
+def utc_coercible(old: TypeRef | None, new: TypeRef | None, target: int) -> bool:
+    """True for ``timestamp`` <-> ``timestamptz`` (no precision given) from PostgreSQL 12,
+    which skips the table rewrite when the session's TimeZone is UTC; the indexes on the
+    column are still rebuilt (traced)."""
+    return (
+        target >= 12
+        and old is not None
+        and new is not None
+        and {old.name, new.name} == _ZONED
+        and not old.mods
+        and not new.mods
+        and not old.array
+        and not new.array
+    )
+
+
+def indexes_on_column(schema: Schema, table: str, column: str) -> tuple[str, ...] | None:
+    """The indexes of the model on *table* that hold *column* (``None``: the history never
+    created the table, so they are unknown)."""
+    if schema.table(table) is None:
+        return None
+    return tuple(i.name for i in schema.indexes_of(table) if column in i.columns or i.partial)
+
+
 # --------------------------------------------------------------------------- add column
 def add_column_kind_rewrites(coldef: Node, target: int) -> str | None:
     """Why the *kind* of column added (serial, identity, stored generated) rewrites."""
@@ -225,7 +259,7 @@ def _is_null(expr: Node) -> bool:
 
 
 # ------------------------------------------------------------------------------- model
-def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder) -> None:
+def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bool) -> None:
     rel = pgast.relation_name(fields.get("relation"))
     objtype = fields.get("objtype", "OBJECT_TABLE")
     table = schema.table(rel)
@@ -283,11 +317,15 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder) -> None
                     b.scan(rel)  # every row is checked for its NULL: fails if any (traced)
         elif sub == "AT_AlterColumnType":
             coldef = pgast.unwrap(definition, "ColumnDef")
-            old = schema.column(rel, cmd.get("name", ""))
+            column = cmd.get("name", "")
+            old_type = getattr(schema.column(rel, column), "type", None)
             new = pgast.type_ref(coldef.get("typeName"))
-            if pgast.changes_values(cmd) or not binary_coercible(
-                old.type if old else None, new, target
-            ):
+            if pgast.changes_values(cmd):
+                b.rewrite(rel)
+            elif utc and utc_coercible(old_type, new, target):
+                if indexes_on_column(schema, rel, column) != ():
+                    b.scan(rel)  # the indexes on the column are rebuilt: the table is read
+            elif not binary_coercible(old_type, new, target):
                 b.rewrite(rel)
         elif sub == "AT_SetNotNull":
             column = cmd.get("name", "")
@@ -459,15 +497,18 @@ LOCKING_STATEMENTS: tuple[str, ...] = (
 )
 
 
-def statement_effects(node: Node | None, schema: Schema, target: int) -> Effects:
-    """Locks, rewrites and scans of one top-level statement, before it is applied."""
+def statement_effects(
+    node: Node | None, schema: Schema, target: int, *, utc: bool = False
+) -> Effects:
+    """Locks, rewrites and scans of one top-level statement, before it is applied
+    (*utc*: the file set the session's TimeZone to UTC, see ``TxState.utc``)."""
     b = _Builder()
     if not node:
         return b.build()
     kind = pgast.kind(node)
     fields = node[kind]
     if kind == "AlterTableStmt":
-        _alter_table(fields, schema, target, b)
+        _alter_table(fields, schema, target, b, utc)
     elif kind == "IndexStmt":
         relation = fields.get("relation") or {}
         rel = pgast.relation_name(relation)

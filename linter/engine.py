@@ -267,7 +267,7 @@ class _FileLinter:
                     self._explain_unread(stmt, before)
                 continue
             try:
-                effects = statement_effects(stmt.node, schema, target)
+                effects = statement_effects(stmt.node, schema, target, utc=self.tx.utc)
                 ctx = Context(self.rules.settings, schema, self.tx, stmt, effects, self.info)
                 self._check(stmt, ctx)
                 if explain:

@@ -72,6 +72,8 @@ def data_target(node: Node) -> frozenset[str]:
 
 # ------------------------------------------------------------------------ transactions
 _TIMEOUTS = ("lock_timeout", "statement_timeout")
+# the session settings the fold follows through SET, SET LOCAL, COMMIT and ROLLBACK
+_SETTINGS = (*_TIMEOUTS, "timezone")
 _END_KINDS = frozenset(
     {
         "TRANS_STMT_COMMIT",
@@ -83,7 +85,11 @@ _UNKNOWN_VALUE = "(expression)"  # set from an expression sqlsafe cannot evaluat
 
 
 def _timeouts(tx: TxState) -> dict[str, str | None]:
-    return {"lock_timeout": tx.lock_timeout, "statement_timeout": tx.statement_timeout}
+    return {
+        "lock_timeout": tx.lock_timeout,
+        "statement_timeout": tx.statement_timeout,
+        "timezone": tx.timezone,
+    }
 
 
 def _begin(tx: TxState, index: int) -> TxState:
@@ -102,7 +108,7 @@ def _end_transaction(tx: TxState, commit: bool = True) -> TxState:
     """COMMIT keeps session-level SETs made in the transaction and drops SET LOCAL; ROLLBACK
     restores the values the transaction started with."""
     saved = tx.commit_timeouts if commit else tx.rollback_timeouts
-    values = {name: saved.get(name) for name in _TIMEOUTS} if tx.in_transaction else _timeouts(tx)
+    values = {name: saved.get(name) for name in _SETTINGS} if tx.in_transaction else _timeouts(tx)
     # what the next (implicit) transaction keeps on COMMIT and restores on ROLLBACK
     snapshot = MappingProxyType(values)
     return TxState(
@@ -110,6 +116,7 @@ def _end_transaction(tx: TxState, commit: bool = True) -> TxState:
         single_query=tx.single_query,
         lock_timeout=values["lock_timeout"],
         statement_timeout=values["statement_timeout"],
+        timezone=values["timezone"],
         commit_timeouts=snapshot,
         rollback_timeouts=snapshot,
         locked_without_lock_timeout=tx.locked_without_lock_timeout,
@@ -155,17 +162,20 @@ def _disabled(value: str | None) -> bool:
 
 
 def _set_timeout(tx: TxState, name: str, value: str | None, local: bool) -> TxState:
-    if name not in _TIMEOUTS:
+    """SET [LOCAL] of a followed setting (the timeouts, and the TimeZone)."""
+    if name not in _SETTINGS:
         return tx
-    if _disabled(value):
+    if name in _TIMEOUTS and _disabled(value):
         value = None
     if local and not tx.in_transaction:
         return tx  # SET LOCAL outside a transaction has no effect (PostgreSQL warns)
     local_settings = tx.local_settings | {name} if local else tx.local_settings - {name}
     if name == "lock_timeout":
         tx = replace(tx, local_settings=local_settings, lock_timeout=value)
-    else:
+    elif name == "statement_timeout":
         tx = replace(tx, local_settings=local_settings, statement_timeout=value)
+    else:
+        tx = replace(tx, local_settings=local_settings, timezone=value)
     if tx.in_transaction and not local:
         # a session-level SET inside a transaction survives its COMMIT
         kept = dict(tx.commit_timeouts)
@@ -174,8 +184,10 @@ def _set_timeout(tx: TxState, name: str, value: str | None, local: bool) -> TxSt
     return tx
 
 
-def _unguarded(tx: TxState, effects: Effects, schema: Schema | None) -> TxState:
-    """Record a lock on an existing relation taken while a timeout was off."""
+def _unguarded(tx: TxState, node: Node, effects: Effects, schema: Schema | None) -> TxState:
+    """Record a lock on an existing relation taken while a timeout was off (for the
+    statement_timeout, only by a statement that then works for a while: see
+    :func:`slow_work`)."""
     if not effects.locks:
         return tx
     if schema is None:
@@ -191,7 +203,7 @@ def _unguarded(tx: TxState, effects: Effects, schema: Schema | None) -> TxState:
     by_statement = tx.locked_without_statement_timeout
     if tx.lock_timeout is None:
         by_lock = strongest(by_lock, mode)
-    if tx.statement_timeout is None:
+    if tx.statement_timeout is None and slow_work(node, effects, schema) is not None:
         by_statement = strongest(by_statement, mode)
     if (
         by_lock is tx.locked_without_lock_timeout
@@ -211,8 +223,10 @@ _INSTANT_KINDS = frozenset(
 )
 
 
-def _slow_reason(node: Node, tx: TxState, effects: Effects, schema: Schema) -> str | None:
-    """Why this statement may take a while, or ``None`` for quick catalog-only changes."""
+def slow_work(node: Node, effects: Effects, schema: Schema | None) -> str | None:
+    """What makes this statement run for a while once it has its locks (``it rewrites
+    ...``), or ``None`` for a catalog-only change that is instant then (*schema*: the
+    model before it; ``None``: every relation counts as existing)."""
     kind = pgast.kind(node)
     fields = node[kind]
     if kind in _INSTANT_KINDS:
@@ -220,10 +234,10 @@ def _slow_reason(node: Node, tx: TxState, effects: Effects, schema: Schema) -> s
     if kind in _SLOW_KINDS:
         return "it runs arbitrary code" if kind in ("DoStmt", "CallStmt") else "it changes data"
     for rel in effects.rewrites:
-        if not is_new_relation(schema, rel):
+        if schema is None or not is_new_relation(schema, rel):
             return f"it rewrites `{rel}`"
     for rel in effects.scans:
-        if not is_new_relation(schema, rel):
+        if schema is None or not is_new_relation(schema, rel):
             return f"it scans `{rel}`"
     if kind == "InsertStmt" and fields.get("selectStmt"):
         select = pgast.unwrap(fields["selectStmt"], "SelectStmt")
@@ -231,6 +245,15 @@ def _slow_reason(node: Node, tx: TxState, effects: Effects, schema: Schema) -> s
             return "it copies rows from a query"
     if kind == "SelectStmt" and fields.get("fromClause"):
         return "it runs a query"
+    return None
+
+
+def _slow_reason(node: Node, tx: TxState, effects: Effects, schema: Schema) -> str | None:
+    """Why this statement may take a while (its work, or a wait for a lock with no
+    lock_timeout), or ``None`` for quick catalog-only changes."""
+    work = slow_work(node, effects, schema)
+    if work is not None or pgast.kind(node) in _INSTANT_KINDS:
+        return work
     if tx.lock_timeout is not None:
         return None  # a wait for another lock is bounded by lock_timeout
     for rel, mode in effects.locks.items():
@@ -297,15 +320,15 @@ def advance_tx(
     if kind == "VariableSetStmt":
         name = (fields.get("name") or "").lower()
         if fields.get("kind") == "VAR_RESET_ALL":
-            for timeout in _TIMEOUTS:
-                tx = _set_timeout(tx, timeout, None, False)
+            for setting in _SETTINGS:
+                tx = _set_timeout(tx, setting, None, False)
             return tx
         return _set_timeout(tx, name, _setting_value(fields), bool(fields.get("is_local")))
     if kind == "SelectStmt" and "set_config" in str(node):
         for name, (value, local) in _timeouts_from_set_config(node).items():
             tx = _set_timeout(tx, name, value, local)
         return tx
-    tx = _unguarded(tx, effects, schema)
+    tx = _unguarded(tx, node, effects, schema)
     if not tx.in_transaction:
         return tx
     if (
@@ -703,6 +726,7 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
                 bool(fields.get("unique")),
                 schema.file,
                 bool(fields.get("whereClause")),
+                pgast.null_filtered(fields.get("whereClause")),
             )
         )
     if kind == "DropStmt":

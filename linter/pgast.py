@@ -333,6 +333,27 @@ def index_columns(index_params: Sequence[Node] | None) -> tuple[str, ...]:
     return tuple(cols)
 
 
+def null_filtered(where: Node | None) -> tuple[str, ...]:
+    """The columns of a partial index's predicate made only of ``col IS NOT NULL`` tests
+    joined by AND (an index the planner can use for ``col = $1``), else ``()``."""
+    tests = [where] if where else []
+    columns: list[str] = []
+    while tests:
+        node = tests.pop()
+        expr = unwrap(node, "BoolExpr")
+        if expr:
+            if expr.get("boolop") != "AND_EXPR":
+                return ()
+            tests.extend(expr.get("args") or ())
+            continue
+        test = unwrap(node, "NullTest")
+        ref = strings(unwrap(test.get("arg") or {}, "ColumnRef").get("fields")) if test else ()
+        if not test or test.get("nulltesttype") != "IS_NOT_NULL" or len(ref) != 1:
+            return ()
+        columns.append(ref[0])
+    return tuple(sorted(set(columns)))
+
+
 def const_value(node: Node | None) -> Any:
     """The Python value of an ``A_Const`` (or a cast of one), else ``None``."""
     if not node:

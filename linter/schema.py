@@ -49,6 +49,9 @@ class Index:
     unique: bool = False
     file: int = -1  # index of the history file that created it (-1: unknown)
     partial: bool = False
+    # the partial index's predicate only leaves out rows where these columns are NULL
+    # (``WHERE a IS NOT NULL [AND b IS NOT NULL]``): it serves ``a = $1`` lookups
+    null_filtered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +317,7 @@ def schema_to_data(schema: Schema) -> Any:
         for t in schema.tables.values()
     )
     indexes = tuple(
-        (ix.name, ix.table, ix.columns, ix.unique, ix.file, ix.partial)
+        (ix.name, ix.table, ix.columns, ix.unique, ix.file, ix.partial, ix.null_filtered)
         for ix in schema.indexes.values()
     )
     return (tables, indexes, tuple(schema.objects.items()), schema.file)
@@ -349,7 +352,15 @@ def schema_from_data(data: Any) -> Schema:
         indexes = [
             (
                 str(ix[0]),
-                Index(str(ix[0]), str(ix[1]), tuple(ix[2]), bool(ix[3]), int(ix[4]), bool(ix[5])),
+                Index(
+                    str(ix[0]),
+                    str(ix[1]),
+                    tuple(ix[2]),
+                    bool(ix[3]),
+                    int(ix[4]),
+                    bool(ix[5]),
+                    tuple(ix[6]),
+                ),
             )
             for ix in indexes_data
         ]

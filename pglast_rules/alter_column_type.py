@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
-from linter.effects import binary_coercible
+from linter.effects import binary_coercible, indexes_on_column, utc_coercible
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
@@ -19,7 +19,9 @@ class AlterColumnType(Rule):
     why = (
         "Unless the old type is binary-coercible to the new one, ALTER COLUMN ... TYPE rewrites "
         "every row and rebuilds every index of the table while holding an AccessExclusiveLock: "
-        "no reads, no writes, for as long as the copy takes."
+        "no reads, no writes, for as long as the copy takes. From PostgreSQL 12, timestamp <-> "
+        "timestamptz is the exception when the file sets the session's TimeZone to UTC: the "
+        "table is kept, and only the indexes on the column are rebuilt."
     )
     safe_alternative = (
         "Expand and contract: add a new column of the new type, keep it in sync with a trigger, "
@@ -66,6 +68,25 @@ class AlterColumnType(Rule):
             "CREATE TABLE accounts (id int);\nALTER TABLE accounts ALTER COLUMN id TYPE bigint;",
             note="a table created in the same file",
         ),
+        Good(
+            "SET timezone = 'UTC';\nALTER TABLE events ALTER COLUMN happened_at TYPE timestamptz;",
+            history=("CREATE TABLE events (id bigint PRIMARY KEY, happened_at timestamp);",),
+            note="PostgreSQL 12+: under UTC, timestamp and timestamptz store the same bits",
+        ),
+        Bad(
+            "SET timezone = 'UTC';\nALTER TABLE events ALTER COLUMN happened_at TYPE timestamptz;",
+            history=(
+                "CREATE TABLE events (id bigint PRIMARY KEY, happened_at timestamp);\n"
+                "CREATE INDEX events_happened_at_idx ON events (happened_at);",
+            ),
+            note="no rewrite under UTC, but the index on the column is rebuilt",
+        ),
+        Bad(
+            "SET timezone = 'Europe/Paris';\n"
+            "ALTER TABLE events ALTER COLUMN happened_at TYPE timestamptz;",
+            history=("CREATE TABLE events (id bigint PRIMARY KEY, happened_at timestamp);",),
+            note="in any other time zone every row is converted",
+        ),
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
@@ -79,6 +100,26 @@ class AlterColumnType(Rule):
             old_type = old.type if old else None
             using = pgast.changes_values(cmd)
             if not using and binary_coercible(old_type, new, ctx.target):
+                continue
+            if not using and ctx.tx.utc and utc_coercible(old_type, new, ctx.target):
+                rebuilt = indexes_on_column(ctx.schema, table, column)
+                if rebuilt == ():
+                    continue  # no rewrite, no index to rebuild
+                which = (
+                    f"index{'es' if len(rebuilt) > 1 else ''} "
+                    + ", ".join(f"`{name}`" for name in rebuilt)
+                    if rebuilt
+                    else "every index on the column"
+                )
+                yield self.report(
+                    f"changing `{table}.{column}` from {old_type} to {new} does not rewrite the "
+                    f"table (the session's TimeZone is UTC) but rebuilds {which} under "
+                    f"{LockMode.ACCESS_EXCLUSIVE.describe()}",
+                    help=(
+                        "drop the index first and rebuild it CONCURRENTLY after the change, "
+                        "or add a new column and swap"
+                    ),
+                )
                 continue
             change = f"from {old_type} to {new}" if old_type else f"to {new}"
             if using:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
-from linter.deferred import covers
+from linter.deferred import covers, serves
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
 from linter.schema import Schema
@@ -46,7 +46,9 @@ def _foreign_keys(node: Node) -> Iterator[tuple[str, tuple[str, ...], str, str]]
 
 
 def _indexed_now(schema: Schema, table: str, columns: tuple[str, ...]) -> bool:
-    return any(not ix.partial and covers(ix.columns, columns) for ix in schema.indexes_of(table))
+    return any(
+        serves(ix.columns, ix.partial, ix.null_filtered, columns) for ix in schema.indexes_of(table)
+    )
 
 
 def _indexed_later(ctx: Context, table: str, columns: tuple[str, ...]) -> bool:
@@ -57,10 +59,11 @@ def _indexed_later(ctx: Context, table: str, columns: tuple[str, ...]) -> bool:
         kind = stmt.kind
         fields = stmt.fields
         if kind == "IndexStmt":
-            if (
-                pgast.relation_name(fields.get("relation")) == table
-                and not fields.get("whereClause")
-                and covers(pgast.index_columns(fields.get("indexParams")), columns)
+            if pgast.relation_name(fields.get("relation")) == table and serves(
+                pgast.index_columns(fields.get("indexParams")),
+                bool(fields.get("whereClause")),
+                pgast.null_filtered(fields.get("whereClause")),
+                columns,
             ):
                 return True
         elif kind == "AlterTableStmt" and pgast.relation_name(fields.get("relation")) == table:
@@ -117,6 +120,13 @@ class ForeignKeyWithoutIndex(Rule):
             "    account_id bigint REFERENCES accounts (id)\n);\n"
             "CREATE INDEX orders_account_id_idx ON orders (account_id);",
             note="an index created later in the same file counts",
+        ),
+        Good(
+            "CREATE TABLE orders (id bigint, account_id bigint REFERENCES accounts (id));\n"
+            "CREATE INDEX orders_account_id_idx ON orders (account_id)\n"
+            "    WHERE account_id IS NOT NULL;",
+            note="`account_id = $1` implies `account_id IS NOT NULL`: this partial index serves "
+            "the lookups",
         ),
         Good(
             "CREATE TABLE order_items (\n    order_id bigint REFERENCES orders (id),\n"

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from linter import pgast
 from linter.context import Context, Report, first_unguarded_lock
 from linter.effects import LOCKING_STATEMENTS
+from linter.fold import slow_work
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
@@ -19,14 +20,20 @@ THRESHOLD = LockMode.SHARE_UPDATE_EXCLUSIVE
 class RequireStatementTimeout(Rule):
     code = "SS012"
     name = "require-statement-timeout"
-    summary = "A statement blocks writes on an existing table with no statement_timeout"
+    summary = (
+        "A statement scans, rewrites or changes data while it blocks writes on an existing "
+        "table, with no statement_timeout"
+    )
     why = (
         "Once it has its lock, a statement that holds ShareLock or stronger blocks writes (an "
         "AccessExclusiveLock blocks reads too) for as long as it runs. Without "
         "statement_timeout an unexpectedly slow scan, rewrite or index build keeps the table "
-        "blocked with no limit. Statements whose strongest lock is ShareUpdateExclusiveLock or "
-        "weaker (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT) are exempt: they should run "
-        "long. Reported once per file, at the first such statement."
+        "blocked with no limit. A catalog-only change (ADD COLUMN without a volatile default, "
+        "DROP, RENAME...) is instant once it has its lock, so it is not asked for one: its "
+        "wait for the lock is what `require-lock-timeout` bounds. Statements whose strongest "
+        "lock is ShareUpdateExclusiveLock or weaker (CREATE INDEX CONCURRENTLY, VALIDATE "
+        "CONSTRAINT) are exempt too: they should run long. Reported once per file, at the "
+        "first such statement."
     )
     safe_alternative = (
         "`SET statement_timeout = '5s'` (or `SET LOCAL` in the transaction) before blocking "
@@ -38,13 +45,21 @@ class RequireStatementTimeout(Rule):
     aliases = ("statement_timeout",)
     node_types = LOCKING_STATEMENTS
     examples = (
-        Bad("ALTER TABLE accounts ADD COLUMN nickname text;"),
+        Bad("CREATE INDEX accounts_email_idx ON accounts (email);"),
+        Bad(
+            "ALTER TABLE accounts ALTER COLUMN id TYPE bigint;",
+            note="the rewrite runs under an AccessExclusiveLock",
+        ),
+        Good(
+            "SET lock_timeout = '2s';\nALTER TABLE accounts ADD COLUMN nickname text;",
+            note="catalog-only: instant once it has its lock, and lock_timeout bounds the wait",
+        ),
         Bad(
             "BEGIN;\nSELECT set_config('statement_timeout', '5s', true);\nCOMMIT;\n"
             "CREATE INDEX accounts_email_idx ON accounts (email);",
             note="a local set_config ends with its transaction",
         ),
-        Good("SET statement_timeout = '5s';\nALTER TABLE accounts ADD COLUMN nickname text;"),
+        Good("SET statement_timeout = '5s';\nCREATE INDEX accounts_email_idx ON accounts (email);"),
         Good(
             "CREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);",
             note="ShareUpdateExclusiveLock: reads and writes go on, a long run harms no one",
@@ -68,10 +83,10 @@ class RequireStatementTimeout(Rule):
             note="ShareUpdateExclusiveLock: reads and writes go on during the scan",
         ),
         Good(
-            "ALTER TABLE accounts ADD COLUMN nickname text;",
+            "CREATE INDEX accounts_email_idx ON accounts (email);",
             settings={"preamble": ("SET statement_timeout = '5s'",)},
         ),
-        Good("CREATE TABLE accounts (id bigint);\nALTER TABLE accounts ADD COLUMN email text;"),
+        Good("CREATE TABLE accounts (id bigint);\nCREATE INDEX accounts_id_idx ON accounts (id);"),
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
@@ -81,13 +96,17 @@ class RequireStatementTimeout(Rule):
             # ShareUpdateExclusiveLock on the table while it waits; the index's
             # AccessExclusiveLock comes once no query can use the index: it blocks nobody
             return
+        work = slow_work(node, ctx.effects, ctx.schema)
+        if work is None:
+            return  # instant once it has its lock
         earlier = ctx.tx.locked_without_statement_timeout
         strongest = first_unguarded_lock(ctx.schema, ctx.effects, earlier, THRESHOLD)
         if strongest is None:
             return  # no lock on an existing relation, or reported earlier in the file
         rel, mode = strongest
         yield self.report(
-            f"this statement holds {mode.describe()} on `{rel}` with no statement_timeout: "
-            "if it runs long, the table stays blocked for as long as it runs",
+            f"this statement holds {mode.describe()} on `{rel}` with no statement_timeout, "
+            f"and {work.removeprefix('it ')}: if that runs long, the table stays blocked for "
+            "as long as it runs",
             help="put `SET statement_timeout = '5s';` before it (or configure a `preamble`)",
         )

@@ -604,3 +604,36 @@ def test_good_example_model(examples_db: Any, rule: Rule, index: int, example: E
         known = EXAMPLE_GAPS.get(key, {})
         differences = set(item.differences()) - _sampled(item)
         assert differences <= set(known), item.as_dict(compare=True)
+
+
+@pytest.mark.parametrize(
+    ("predicate", "used"),
+    [("pid IS NOT NULL", True), ("id > 10", False), ("junk IS NOT NULL", False)],
+)
+def test_which_partial_indexes_serve_foreign_key_lookups(
+    pg_dsn: str, predicate: str, used: bool
+) -> None:
+    """The claim behind `foreign-key-without-index` accepting a `WHERE col IS NOT NULL`
+    index: PostgreSQL's lookup of referencing rows (``col = $1``, a generic plan) uses it."""
+    from linter.deferred import serves
+    from linter.pgast import null_filtered
+
+    sql = f"CREATE INDEX ch_pid_idx ON ch (pid) WHERE {predicate}"
+    (stmt,) = parse(sql).statements
+    assert stmt.node is not None
+    where = stmt.fields.get("whereClause")
+    assert serves(("pid",), True, null_filtered(where), ("pid",)) is used
+    with scratch_database(pg_dsn, "fk_") as db, connect(db) as conn:
+        conn.execute("CREATE TABLE p (id bigint PRIMARY KEY)")
+        conn.execute("CREATE TABLE ch (id bigint PRIMARY KEY, pid bigint REFERENCES p, junk text)")
+        conn.execute(
+            "INSERT INTO ch SELECT g, NULL, repeat('x', 100) FROM generate_series(1, 20000) g"
+        )
+        conn.execute(sql)
+        conn.execute("ANALYZE ch")
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        conn.execute(
+            "PREPARE q(bigint) AS SELECT 1 FROM ONLY ch x WHERE pid = $1 FOR KEY SHARE OF x"
+        )
+        plan = "\n".join(row[0] for row in conn.execute("EXPLAIN EXECUTE q(5)"))
+    assert ("ch_pid_idx" in plan) is used, plan

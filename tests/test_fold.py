@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from linter.context import TxState
 from linter.effects import statement_effects
 from linter.fold import advance_tx, lock_hold_extension
@@ -59,3 +61,23 @@ def test_a_given_hold_extension_answer_is_used_instead_of_recomputed() -> None:
         assert asked == tx
     assert tx.hold_extended_at == 2
     assert calls == [1, 2]  # asked only inside the transaction, until the hold is extended
+
+
+@pytest.mark.parametrize(
+    ("sql", "utc"),
+    [
+        ("SET TIME ZONE 'UTC';", True),
+        ("SET timezone TO utc;", True),
+        ("SET timezone = 'Etc/UTC';", True),
+        ("SET TIME ZONE 0;", True),
+        ("SELECT set_config('timezone', 'GMT', false);", True),
+        ("SET timezone = 'Europe/London';", False),  # offset 0 in winter only
+        ("SET timezone = 'UTC'; RESET timezone;", False),
+        ("SET timezone = 'UTC'; RESET ALL;", False),
+        ("BEGIN; SET LOCAL timezone = 'UTC'; COMMIT;", False),
+        ("BEGIN; SET timezone = 'UTC'; ROLLBACK;", False),
+        ("BEGIN; SET timezone = 'UTC'; COMMIT;", True),
+    ],
+)
+def test_the_session_time_zone_is_followed(sql: str, utc: bool) -> None:
+    assert fold(sql, TxState()).utc is utc

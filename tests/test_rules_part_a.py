@@ -84,9 +84,12 @@ def test_locks_taken_without_timeouts_are_remembered_across_transactions() -> No
     assert tx.locked_without_lock_timeout is LockMode.ACCESS_EXCLUSIVE
     tx = fold("CREATE TABLE n (id int); ALTER TABLE n ADD COLUMN c int;")
     assert tx.locked_without_lock_timeout is None  # a table of the same file is not in use
-    tx = fold("SET lock_timeout = '1s'; ALTER TABLE t ADD COLUMN c int;")
+    tx = fold("SET lock_timeout = '1s'; ALTER TABLE t ALTER COLUMN c TYPE bigint;")
     assert tx.locked_without_lock_timeout is None
     assert tx.locked_without_statement_timeout is LockMode.ACCESS_EXCLUSIVE
+    # a catalog-only change is instant once it has its lock: no statement_timeout needed
+    tx = fold("SET lock_timeout = '1s'; ALTER TABLE t ADD COLUMN c int;")
+    assert tx.locked_without_statement_timeout is None
 
 
 # ------------------------------------------------------------------------------ preamble
@@ -161,9 +164,10 @@ def test_require_statement_timeout_exempts_weak_locks_then_reports() -> None:
     sql = (
         "CREATE INDEX CONCURRENTLY a_c_idx ON a (c);\n"
         "ALTER TABLE a VALIDATE CONSTRAINT a_c_check;\n"
-        "ALTER TABLE a ADD COLUMN d int;"
+        "ALTER TABLE a ADD COLUMN d int;\n"  # catalog-only: instant once locked
+        "ALTER TABLE a ALTER COLUMN c SET NOT NULL;"
     )
-    assert [f.line for f in lint(sql, "require-statement-timeout")] == [3]
+    assert [f.line for f in lint(sql, "require-statement-timeout")] == [4]
 
 
 def test_rollback_of_a_session_set_brings_the_finding_back() -> None:
