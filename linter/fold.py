@@ -584,8 +584,15 @@ def _rename(schema: Schema, fields: Node) -> Schema:
             return schema.drop_index(rel).put_index(replace(index, name=newq))
     if rtype in _OBJECT_KINDS:
         old = rename_source_key(fields)
-        if old is not None and old in schema.objects:
-            new = f"{old.split(':', 1)[0]}:{renamed_name(fields)}"
+        if old is None:
+            return schema
+        prefix, old_name = old.split(":", 1)
+        new = f"{prefix}:{renamed_name(fields)}"
+        if prefix == "type":
+            schema = schema.rename_type(old_name, new.split(":", 1)[1])
+        if schema.is_trigger_function(old):
+            schema = schema.rename_object(f"trigger-{old}", f"trigger-{new}")
+        if old in schema.objects:
             return schema.rename_object(old, new)
     return schema
 

@@ -132,7 +132,8 @@ def type_ref(type_name: Node | None) -> TypeRef | None:
     names = strings(type_name.get("names"))
     if not names:
         return None
-    base = names[-1].lower() if len(names) == 1 or names[0] == "pg_catalog" else ".".join(names)
+    # (the parser already folds unquoted names to lower case: a quoted "Mood" is not mood)
+    base = names[-1] if len(names) == 1 or names[0] == "pg_catalog" else ".".join(names)
     base = _TYPE_ALIASES.get(base, base)
     mods: list[int | None] = []
     for mod in type_name.get("typmods") or ():

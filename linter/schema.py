@@ -151,6 +151,20 @@ class Schema:
         t = self.tables.get(table)
         return t.constraints.get(name) if t else None
 
+    def type_in_use(self, name: str) -> bool:
+        """Whether a column of a modelled table may be of the type *name* (``public.mood``,
+        as in a ``type:`` key), or of an array of it.  Columns whose type the history does
+        not show (added by a ``DO`` block, ``CREATE TABLE AS``...) are not counted."""
+        return any(
+            column.type is not None and may_be_type(column.type, name)
+            for table in self.tables.values()
+            for column in table.columns.values()
+        )
+
+    def is_trigger_function(self, key: str) -> bool:
+        """Whether the function *key* (``function:public.f``) was created ``RETURNS trigger``."""
+        return f"trigger-{key}" in self.objects
+
     # -- changes ----------------------------------------------------------------------
     def _with(
         self,
@@ -256,6 +270,22 @@ class Schema:
         created = objects.get(old, -1)
         return self._with(objects=objects.delete(old).set(new, created))
 
+    def rename_type(self, old: str, new: str) -> Schema:
+        """Columns of the type *old* are of the type *new* once it is renamed (a column
+        refers to its type by OID); names as in ``type:`` keys."""
+        tables = _pmap(self.tables)
+        for table in self.tables.values():
+            renamed = table
+            for column in table.columns.values():
+                ref = column.type
+                if ref is None or not may_be_type(ref, old):
+                    continue
+                base = new if "." in ref.name else new.split(".", 1)[-1]
+                renamed = renamed.with_column(replace(column, type=replace(ref, name=base)))
+            if renamed is not table:
+                tables = tables.set(table.name, renamed)
+        return self._with(tables=tables)
+
     def drop_object(self, key: str) -> Schema:
         return self._with(objects=_pmap(self.objects).delete(key))
 
@@ -274,6 +304,18 @@ class _ByTable:
 
 def _pmap(mapping: Mapping[str, _V]) -> PMap[str, _V]:
     return mapping if isinstance(mapping, PMap) else PMap(mapping)
+
+
+def may_be_type(ref: TypeRef, name: str) -> bool:
+    """Whether the column type *ref* may name the type *name* (schema-qualified and
+    case-preserved, as in a ``type:`` key).
+
+    An unqualified name may resolve to any schema on the search path, so only its base
+    name is compared.
+    """
+    if "." in ref.name:
+        return ref.name == name or ref.name.endswith(f".{name}")
+    return ref.name == name.split(".", 1)[-1]
 
 
 # -- plain-data form (the result cache stores it with ``marshal``: no code runs on load) --

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from linter import pgast
 from linter.context import Context, Report
 from linter.drops import dropped_existing
+from linter.fold import object_key
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
 
@@ -23,7 +25,10 @@ class DropFunction(Rule):
     why = (
         "Once DROP FUNCTION commits, every caller fails: application queries, other functions "
         "(their bodies are only checked when they run) and, with CASCADE, the triggers, "
-        "column defaults, views and constraints that use it are dropped silently along with it."
+        "column defaults, views and constraints that use it are dropped silently along with it. "
+        "Not reported: a drop without CASCADE of a trigger function (RETURNS trigger) the "
+        "migration history created; no query calls it, and PostgreSQL refuses the drop while a "
+        "trigger still uses it."
     )
     safe_alternative = (
         "Remove every caller first and deploy; drop the function in a later migration. To "
@@ -55,13 +60,47 @@ class DropFunction(Rule):
             "AS $$ BEGIN RETURN NEW; END $$;",
             note="dropped and created again in the same file: a redefinition",
         ),
+        Good(
+            "DROP TRIGGER scores_refresh ON scores;\nDROP FUNCTION refresh_scores();",
+            history=(
+                "CREATE TABLE scores (id bigint, points integer);\n"
+                "CREATE FUNCTION refresh_scores() RETURNS trigger LANGUAGE plpgsql "
+                "AS $$ BEGIN RETURN NEW; END $$;\n"
+                "CREATE TRIGGER scores_refresh BEFORE UPDATE ON scores "
+                "FOR EACH ROW EXECUTE FUNCTION refresh_scores();",
+            ),
+            note="a trigger function: no query calls it, and PostgreSQL refuses the drop "
+            "while a trigger still uses it",
+        ),
+        Bad(
+            "DROP FUNCTION refresh_scores() CASCADE;",
+            history=(
+                "CREATE TABLE scores (id bigint, points integer);\n"
+                "CREATE FUNCTION refresh_scores() RETURNS trigger LANGUAGE plpgsql "
+                "AS $$ BEGIN RETURN NEW; END $$;\n"
+                "CREATE TRIGGER scores_refresh BEFORE UPDATE ON scores "
+                "FOR EACH ROW EXECUTE FUNCTION refresh_scores();",
+            ),
+            note="CASCADE silently drops the trigger `scores_refresh` with it",
+        ),
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        with_arguments = _with_arguments(node)
         for drop in dropped_existing(node, ctx, _KINDS):
             if drop.redefined and not drop.cascade:
                 continue
             what, name, cascade = drop.kind, drop.name, drop.cascade
+            if ctx.schema.is_trigger_function(drop.key) and drop.key not in with_arguments:
+                if not cascade:
+                    continue  # no query calls it; PostgreSQL refuses while a trigger uses it
+                again = "; creating it again does not bring them back" if drop.redefined else ""
+                yield self.report(
+                    f"DROP {what.upper()} `{name}` CASCADE silently drops every trigger that "
+                    f"uses this trigger function{again}",
+                    help="drop those triggers explicitly, then the function without CASCADE",
+                )
+                continue
             if drop.redefined:
                 yield self.report(
                     f"DROP {what.upper()} `{name}` CASCADE also drops the triggers, defaults "
@@ -83,3 +122,16 @@ class DropFunction(Rule):
                     "or drop and re-create it in one transaction without CASCADE"
                 ),
             )
+
+
+def _with_arguments(node: Node) -> set[str]:
+    """Keys of the functions *node* names with input arguments (``DROP FUNCTION f(int)``):
+    another overload than a trigger function of the same name, which takes none."""
+    fields = pgast.unwrap(node)
+    out = set()
+    for obj in fields.get("objects") or ():
+        if pgast.unwrap(obj, "ObjectWithArgs").get("objargs"):
+            key = object_key(fields.get("removeType", ""), obj)
+            if key is not None:
+                out.add(key)
+    return out

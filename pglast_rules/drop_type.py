@@ -19,7 +19,10 @@ class DropType(Rule):
     why = (
         "Queries and functions that cast to or return the type fail once DROP TYPE commits. "
         "Without CASCADE the drop fails while a column still uses the type; with CASCADE "
-        "PostgreSQL drops those columns, and their data, without naming them."
+        "PostgreSQL drops those columns, and their data, without naming them. Not reported: a "
+        "drop without CASCADE of a type the migration history created, once no column uses "
+        "it (the last step of moving columns off an enum); PostgreSQL refuses it while a "
+        "column, function or other type still depends on the type."
     )
     safe_alternative = (
         "Move every column and every piece of code off the type and deploy first, then drop "
@@ -32,6 +35,25 @@ class DropType(Rule):
         Bad('DROP TYPE "Role";'),
         Bad("DROP DOMAIN email_address;"),
         Bad("DROP TYPE mood CASCADE;", note="drops every column of type mood with its data"),
+        Bad(
+            'ALTER TABLE "Invite" DROP COLUMN "status";\nDROP TYPE "InviteStatus";',
+            history=(
+                "CREATE TYPE \"InviteStatus\" AS ENUM ('PENDING', 'ACCEPTED');\n"
+                'CREATE TABLE "Invite" (id bigint, "status" "InviteStatus");\n'
+                'CREATE TABLE "Member" (id bigint, "invite" "InviteStatus"[]);',
+            ),
+            note='`"Member"."invite"` still uses it: the drop fails (with CASCADE, it would '
+            "drop that column)",
+        ),
+        Good(
+            'ALTER TABLE "Invite" DROP COLUMN "status";\nDROP TYPE "InviteStatus";',
+            history=(
+                "CREATE TYPE \"InviteStatus\" AS ENUM ('PENDING', 'ACCEPTED');\n"
+                'CREATE TABLE "Invite" (id bigint, "status" "InviteStatus");',
+            ),
+            note="created by an earlier migration and no column uses it any more; "
+            "PostgreSQL would refuse the drop if one did",
+        ),
         Good(
             "CREATE TYPE mood AS ENUM ('happy', 'sad');\nDROP TYPE mood;",
             note="created in the same file: nothing uses it yet",
@@ -49,6 +71,12 @@ class DropType(Rule):
         for drop in dropped_existing(node, ctx, _KINDS):
             if drop.redefined and not drop.cascade:
                 continue
+            if (
+                not drop.cascade
+                and drop.key in ctx.schema.objects
+                and not ctx.schema.type_in_use(drop.name)
+            ):
+                continue  # nothing uses it any more; PostgreSQL refuses it if something does
             what, name, cascade = drop.kind, drop.name, drop.cascade
             effect = (
                 "CASCADE drops every column of this type, and its data"

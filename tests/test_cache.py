@@ -214,6 +214,39 @@ def test_schema_model_round_trips_through_plain_data() -> None:
         assert list(back.indexes) == list(model.indexes)  # type: ignore[attr-defined]
 
 
+def test_stored_model_keeps_trigger_functions_and_renamed_types(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """drop-function and drop-type answer the same from a model resumed from the cache."""
+    import linter.cache
+
+    monkeypatch.setattr(linter.cache, "CHECKPOINT_EVERY", 2)
+    sources = [
+        Source(
+            "0000.sql",
+            "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN RETURN NEW; END $$;\n"
+            'CREATE TYPE "Mood" AS ENUM (\'A\');\nCREATE TABLE p (id bigint, m "Mood");',
+        ),
+        Source("0001.sql", 'ALTER TYPE "Mood" RENAME TO "Mood_old";'),
+        Source("0002.sql", "SELECT 1;"),
+        Source("0003.sql", 'DROP FUNCTION touch();\nDROP TYPE "Mood_old";'),
+    ]
+    select = Settings(select=("drop-function", "drop-type"))
+    cache = ResultCache(tmp_path)
+    cold = cache.lint_histories([sources], RULES, select)
+    sources[-1] = Source("0003.sql", 'DROP FUNCTION touch();\nDROP TYPE "Mood_old";\n')
+    linted: list[int] = []
+
+    def counting(items: list[Source], *a: object, **k: object) -> object:
+        linted.append(len(items))
+        return lint_sources(items, *a, **k)  # type: ignore[arg-type]
+
+    warm = cache.lint_histories([sources], RULES, select, lint=counting)
+    assert linted and linted[0] < len(sources)  # resumed from a stored model
+    assert [f.rule for f in cold.findings] == [f.rule for f in warm.findings] == ["drop-type"]
+
+
 def test_histories_are_cached_each_on_their_own(tmp_path: Path) -> None:
     """A change in one history relints that history only; results keep history order."""
     cache = ResultCache(tmp_path)

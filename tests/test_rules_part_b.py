@@ -138,9 +138,12 @@ def test_prisma_enum_swap_is_not_a_drop() -> None:
         'ALTER TYPE "Status_new" RENAME TO "Status";\n'
         'DROP TYPE "Status_old";'
     )
-    history = "CREATE TYPE \"Status\" AS ENUM ('A', 'B', 'C');"
+    history = (
+        "CREATE TYPE \"Status\" AS ENUM ('A', 'B', 'C');\n"
+        'CREATE TABLE "Job" (id bigint, "status" "Status");'
+    )
     assert not _lint(sql, history, select=("drop-type",))
-    # renamed away but never replaced: the type really goes
+    # renamed away but never replaced, while "Job"."status" still uses it (by OID)
     gone = 'ALTER TYPE "Status" RENAME TO "Status_old";\nDROP TYPE "Status_old";'
     assert _names(_lint(gone, history, select=("drop-type",))) == ["drop-type"]
 
@@ -152,6 +155,85 @@ def test_drop_cascade_then_recreate_is_reported_for_the_dependents() -> None:
         select=("drop-view",),
     )
     assert len(found) == 1 and "not necessarily what depended on it" in found[0].message
+
+
+MOOD = (
+    "CREATE TYPE \"Mood\" AS ENUM ('HAPPY', 'SAD');\n"
+    'CREATE TABLE "Person" (id bigint, "mood" "Mood");'
+)
+
+
+def test_drop_type_no_column_uses_any_more_is_not_reported() -> None:
+    def dropped(sql: str, *history: str) -> list[str]:
+        return _names(_lint(sql, *history, select=("drop-type",)))
+
+    # the table using it went in an earlier file (drop-table reported that one)
+    assert not dropped('DROP TYPE "Mood";', MOOD, 'DROP TABLE "Person";')
+    assert not dropped('ALTER TABLE "Person" DROP COLUMN "mood";\nDROP TYPE "Mood";', MOOD)
+    moved = 'ALTER TABLE "Person" ALTER COLUMN "mood" TYPE text;\nDROP TYPE IF EXISTS "Mood";'
+    assert not dropped(moved, MOOD)
+    domain = "CREATE SCHEMA app;\nCREATE DOMAIN app.email AS text;\nCREATE TABLE u (e app.email);"
+    assert not dropped("DROP DOMAIN app.email;", domain, "ALTER TABLE u DROP COLUMN e;")
+    # a column of a type with the same name in another schema, named with its schema
+    other = (
+        "CREATE SCHEMA app;\nCREATE TYPE app.mood AS ENUM ('a');\nCREATE TYPE mood AS ENUM ('b');"
+    )
+    assert not dropped("DROP TYPE app.mood;", other, "CREATE TABLE t (m public.mood);")
+    # a column added where the history does not show its type (a DO block) is not counted:
+    # were it of this type, PostgreSQL would refuse the drop
+    unseen = (
+        "DO $$ BEGIN ALTER TABLE t ADD COLUMN f text; END $$;\nALTER TABLE t ALTER f SET NOT NULL;"
+    )
+    assert not dropped("DROP TYPE feeling;", "CREATE TYPE feeling AS ENUM ('a');", unseen)
+
+
+def test_drop_type_still_used_unknown_or_cascade_is_reported() -> None:
+    def dropped(sql: str, *history: str) -> list[str]:
+        return _names(_lint(sql, *history, select=("drop-type",)))
+
+    assert dropped('DROP TYPE "Mood";', MOOD) == ["drop-type"]
+    for column in ('"Mood"[]', 'public."Mood"'):
+        history = MOOD.replace('"mood" "Mood"', f"m {column}")
+        assert dropped('DROP TYPE "Mood";', history) == ["drop-type"], column
+    assert dropped('DROP TYPE "Mood" CASCADE;', MOOD, 'DROP TABLE "Person";') == ["drop-type"]
+    assert dropped('DROP TYPE "Ghost";', MOOD) == ["drop-type"]  # not in the history
+    # renamed by an earlier file: the column still uses it, under its new name
+    renamed = 'ALTER TYPE "Mood" RENAME TO "Mood_old";'
+    assert dropped('DROP TYPE "Mood_old";', MOOD, renamed) == ["drop-type"]
+
+
+SCORES = (
+    "CREATE TABLE scores (id bigint, points integer);\n"
+    "CREATE OR REPLACE FUNCTION refresh_scores() RETURNS trigger LANGUAGE plpgsql "
+    "AS $$ BEGIN RETURN NEW; END $$;\n"
+    "CREATE TRIGGER scores_refresh BEFORE UPDATE ON scores "
+    "FOR EACH ROW EXECUTE FUNCTION refresh_scores();"
+)
+
+
+def test_drop_trigger_function_without_cascade_is_not_reported() -> None:
+    def dropped(sql: str, *history: str) -> list[Finding]:
+        return _lint(sql, *history, select=("drop-function",))
+
+    assert not dropped("DROP TRIGGER scores_refresh ON scores;", SCORES)
+    assert not dropped("DROP FUNCTION IF EXISTS refresh_scores;", SCORES)
+    assert not dropped("DROP FUNCTION public.refresh_scores();", SCORES)
+    # renamed by an earlier file: still a trigger function
+    renamed = "ALTER FUNCTION refresh_scores() RENAME TO refresh_scores_old;"
+    assert not dropped("DROP FUNCTION refresh_scores_old();", SCORES, renamed)
+    # CASCADE drops its triggers silently
+    (found,) = dropped("DROP FUNCTION refresh_scores() CASCADE;", SCORES)
+    assert "drops every trigger" in found.message
+    # an overload with arguments is not the trigger function
+    assert _names(dropped("DROP FUNCTION refresh_scores(integer);", SCORES)) == ["drop-function"]
+    # dropped, then created again as an ordinary function
+    plain = (
+        "DROP FUNCTION refresh_scores() CASCADE;\n"
+        "CREATE FUNCTION refresh_scores() RETURNS int LANGUAGE sql AS 'SELECT 1';"
+    )
+    assert _names(dropped("DROP FUNCTION refresh_scores();", SCORES, plain)) == ["drop-function"]
+    ordinary = "CREATE FUNCTION total() RETURNS bigint LANGUAGE sql AS 'SELECT 1::bigint';"
+    assert _names(dropped("DROP FUNCTION total();", ordinary)) == ["drop-function"]
 
 
 def test_unbatched_backfill_ignores_updates_nested_in_rules() -> None:
