@@ -4,10 +4,65 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from linter import pgast
 from linter.context import Context, Report
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
+
+Commands = tuple[tuple[str, str, Node], ...]  # ``Context.existing_alter_commands``
+_NULLABILITY = frozenset({"AT_SetNotNull", "AT_DropNotNull"})
+
+
+def _sets_default(commands: Commands, table: str, column: str) -> bool:
+    return any(
+        t == table and sub == "AT_ColumnDefault" and cmd.get("def") and cmd.get("name") == column
+        for t, sub, cmd in commands
+    )
+
+
+def _default_restored(ctx: Context, table: str, column: str, later: Commands) -> bool:
+    """A later command of the same statement, or a later statement of the same transaction,
+    sets a default on the column again: the lock the ALTER takes is held until then, so no
+    other session ever inserts while the column has no default (Prisma's enum swap)."""
+    if _sets_default(later, table, column):
+        return True
+    for stmt in ctx.file.ahead.same_transaction(ctx.statement.index, ctx.tx.in_transaction):
+        if stmt.kind != "AlterTableStmt" or not pgast.is_table_alter(stmt.fields):
+            continue
+        if pgast.relation_name(stmt.fields.get("relation")) != table:
+            continue
+        found = tuple((table, sub, cmd) for sub, cmd in pgast.alter_commands(stmt.fields))
+        if _sets_default(found, table, column):
+            return True
+    return False
+
+
+def _not_null_after(commands: Commands, table: str, column: str) -> bool | None:
+    """Whether the column is NOT NULL once the statement is done, when one of its *commands*
+    says so (``ALTER c DROP NOT NULL, ALTER c DROP DEFAULT``: other sessions never see the
+    column NOT NULL without a default, whatever the order of the commands)."""
+    found = None
+    for t, sub, cmd in commands:
+        if t == table and sub in _NULLABILITY and cmd.get("name") == column:
+            found = sub == "AT_SetNotNull"
+    return found
+
+
+# Prisma's enum swap, for the examples
+_ENUM_SWAP = (
+    "CREATE TYPE plan_new AS ENUM ('free', 'pro');\n"
+    "ALTER TABLE accounts ALTER COLUMN plan DROP DEFAULT;\n"
+    "ALTER TABLE accounts ALTER COLUMN plan TYPE plan_new USING (plan::text::plan_new);\n"
+    "ALTER TYPE plan RENAME TO plan_old;\n"
+    "ALTER TYPE plan_new RENAME TO plan;\n"
+    "DROP TYPE plan_old;\n"
+    "ALTER TABLE accounts ALTER COLUMN plan SET DEFAULT 'free';"
+)
+_ENUM_HISTORY = (
+    "CREATE TYPE plan AS ENUM ('free', 'pro', 'legacy');\n"
+    "CREATE TABLE accounts (id bigint, plan plan NOT NULL DEFAULT 'free');",
+)
 
 
 class DropDefault(Rule):
@@ -18,7 +73,10 @@ class DropDefault(Rule):
         "Application code (the version still running during the deploy included) that inserts "
         "without naming the column relied on the default: after DROP DEFAULT those inserts "
         "fail when the column is NOT NULL, and silently store NULL otherwise. The statement "
-        "itself is a quick catalog change under an AccessExclusiveLock."
+        "itself is a quick catalog change under an AccessExclusiveLock. A default set again "
+        "later in the same transaction (Prisma's enum swap: drop the default, change the type, "
+        "set the default) is not reported: the lock is held until then, so no other session "
+        "inserts in between."
     )
     safe_alternative = (
         "First deploy code that always writes the column, then drop the default in a later "
@@ -50,22 +108,44 @@ class DropDefault(Rule):
             "ALTER TABLE accounts ALTER COLUMN plan SET DEFAULT 'free';",
             history=("CREATE TABLE accounts (id bigint, plan text);",),
         ),
+        Good(
+            f"BEGIN;\n{_ENUM_SWAP}\nCOMMIT;",
+            history=_ENUM_HISTORY,
+            note="Prisma's enum swap: the default is set again in the same transaction, "
+            "which holds the table's lock until then: no other session inserts without it",
+        ),
+        Bad(
+            _ENUM_SWAP,
+            history=_ENUM_HISTORY,
+            note="the same swap in autocommit: inserts between the statements find no default",
+        ),
+        Bad(
+            "ALTER TABLE accounts ALTER COLUMN plan DROP NOT NULL, ALTER COLUMN plan DROP DEFAULT;",
+            history=("CREATE TABLE accounts (id bigint, plan text NOT NULL DEFAULT 'free');",),
+            note="inserts that leave the column out now store NULL (the same statement drops "
+            "NOT NULL)",
+        ),
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
-        for table, sub, cmd in ctx.existing_alter_commands(node):
-            known = ctx.schema.table(table)
+        commands = ctx.existing_alter_commands(node)
+        for position, (table, sub, cmd) in enumerate(commands):
             if sub != "AT_ColumnDefault" or cmd.get("def"):
                 continue
             column = cmd.get("name", "")
+            if _default_restored(ctx, table, column, commands[position + 1 :]):
+                continue
+            known = ctx.schema.table(table)
             col = known.columns.get(column) if known is not None else None
             if known is not None and known.known and col is not None and not col.has_default:
                 continue  # the history created the column without a default: a no-op
-            effect = (
-                "fail (the column is NOT NULL)"
-                if col is not None and col.not_null
-                else "store NULL, or fail if the column is NOT NULL"
-            )
+            not_null = _not_null_after(commands, table, column)
+            if not_null is False:
+                effect = "store NULL (the same statement drops NOT NULL)"
+            elif not_null or (col is not None and col.not_null):
+                effect = "fail (the column is NOT NULL)"
+            else:
+                effect = "store NULL, or fail if the column is NOT NULL"
             yield self.report(
                 f"DROP DEFAULT on `{table}.{column}`: inserts that leave the column out will "
                 f"{effect}",

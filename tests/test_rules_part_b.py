@@ -157,6 +157,123 @@ def test_drop_cascade_then_recreate_is_reported_for_the_dependents() -> None:
     assert len(found) == 1 and "not necessarily what depended on it" in found[0].message
 
 
+PLAN = "CREATE TABLE accounts (id bigint, plan text NOT NULL DEFAULT 'free');"
+DROP_AND_RESTORE_DEFAULT = (
+    "ALTER TABLE accounts ALTER COLUMN plan DROP DEFAULT;\n"
+    "ALTER TABLE accounts ALTER COLUMN plan TYPE varchar(20);\n"
+    "ALTER TABLE accounts ALTER COLUMN plan SET DEFAULT 'free';"
+)
+
+
+def _drop_default_lines(sql: str, **settings: object) -> list[int]:
+    return [f.line for f in _lint(sql, PLAN, select=("drop-default",), **settings)]
+
+
+def test_drop_default_restored_in_the_same_transaction_is_not_reported() -> None:
+    assert _drop_default_lines(f"BEGIN;\n{DROP_AND_RESTORE_DEFAULT}\nCOMMIT;") == []
+    # the runner's transaction (diesel, Prisma...) counts too
+    assert _drop_default_lines(DROP_AND_RESTORE_DEFAULT, assume_in_transaction=True) == []
+    # so does a later command of the same statement, even in autocommit
+    one = (
+        "ALTER TABLE accounts ALTER COLUMN plan DROP DEFAULT, "
+        "ALTER COLUMN plan TYPE varchar(20), ALTER COLUMN plan SET DEFAULT 'free';"
+    )
+    assert _drop_default_lines(one) == []
+
+
+def test_drop_default_restored_after_the_transaction_is_reported() -> None:
+    assert _drop_default_lines(DROP_AND_RESTORE_DEFAULT) == [1]  # autocommit: a window
+    committed = (
+        "BEGIN;\nALTER TABLE accounts ALTER COLUMN plan DROP DEFAULT;\nCOMMIT;\n"
+        "ALTER TABLE accounts ALTER COLUMN plan SET DEFAULT 'free';"
+    )
+    assert _drop_default_lines(committed) == [2]
+    rolled_back = (
+        "BEGIN;\nALTER TABLE accounts ALTER COLUMN plan DROP DEFAULT;\nSAVEPOINT s;\n"
+        "ROLLBACK TO SAVEPOINT s;\n"
+        "ALTER TABLE accounts ALTER COLUMN plan SET DEFAULT 'free';\nCOMMIT;"
+    )
+    assert _drop_default_lines(rolled_back) == [2]  # sqlsafe stops at ROLLBACK TO
+    other = (
+        "BEGIN;\nALTER TABLE accounts ALTER COLUMN plan DROP DEFAULT;\n"
+        "ALTER TABLE accounts ALTER COLUMN id SET DEFAULT 0;\nCOMMIT;"
+    )
+    assert _drop_default_lines(other) == [2]  # another column's default
+
+
+def test_drop_default_message_follows_the_other_commands_of_the_statement() -> None:
+    def message(sql: str) -> str:
+        (found,) = _lint(sql, PLAN, select=("drop-default",))
+        return found.message
+
+    dropped = (
+        "ALTER TABLE accounts ALTER COLUMN plan DROP NOT NULL, ALTER COLUMN plan DROP DEFAULT;"
+    )
+    assert "store NULL (the same statement drops NOT NULL)" in message(dropped)
+    assert "(the column is NOT NULL)" not in message(dropped)
+    # the statement is atomic: other sessions see both changes at once, in either order
+    after = "ALTER TABLE accounts ALTER COLUMN plan DROP DEFAULT, ALTER COLUMN plan DROP NOT NULL;"
+    assert "store NULL (the same statement drops NOT NULL)" in message(after)
+    again = (
+        "ALTER TABLE accounts ALTER COLUMN plan DROP NOT NULL, ALTER COLUMN plan SET NOT NULL, "
+        "ALTER COLUMN plan DROP DEFAULT;"
+    )
+    assert "fail (the column is NOT NULL)" in message(again)
+    other = "ALTER TABLE accounts ALTER COLUMN id DROP NOT NULL, ALTER COLUMN plan DROP DEFAULT;"
+    assert "fail (the column is NOT NULL)" in message(other)
+
+
+BALANCE = "CREATE TABLE accounts (id bigint, balance integer, note varchar(150));"
+
+
+def _swap(column: str, new_type: str) -> str:
+    return (
+        f"ALTER TABLE accounts ADD COLUMN {column}_new {new_type};\n"
+        f"UPDATE accounts SET {column}_new = {column};\n"
+        f"ALTER TABLE accounts DROP COLUMN {column};\n"
+        f"ALTER TABLE accounts RENAME COLUMN {column}_new TO {column};"
+    )
+
+
+def _drop_column(sql: str, **settings: object) -> list[tuple[int, str]]:
+    return [(f.line, f.message) for f in _lint(sql, BALANCE, select=("drop-column",), **settings)]
+
+
+def test_copy_and_swap_in_one_transaction_is_not_a_drop() -> None:
+    assert _drop_column(f"BEGIN;\n{_swap('balance', 'int')}\nCOMMIT;") == []
+    assert _drop_column(_swap("balance", "serial"), assume_in_transaction=True) == []
+    # a wider type read and written without a conversion
+    assert _drop_column(f"BEGIN;\n{_swap('note', 'text')}\nCOMMIT;") == []
+
+
+def test_copy_and_swap_to_another_type_is_reported_as_a_replacement() -> None:
+    (found,) = _drop_column(f"BEGIN;\n{_swap('balance', 'numeric(12, 2)')}\nCOMMIT;")
+    assert found[0] == 4
+    assert "`public.accounts.balance` is replaced by a column of another type" in found[1]
+    assert "numeric(12,2) (was integer)" in found[1] and "data is lost" not in found[1]
+    # the model does not know the new column's type: nothing to say
+    unknown = (
+        "BEGIN;\nALTER TABLE accounts DROP COLUMN balance;\n"
+        "ALTER TABLE accounts RENAME COLUMN balance_v2 TO balance;\nCOMMIT;"
+    )
+    assert _drop_column(unknown) == []
+
+
+def test_copy_and_swap_outside_one_transaction_is_a_drop() -> None:
+    (found,) = _drop_column(_swap("balance", "int"))  # autocommit: the column is missing
+    assert found[0] == 3 and "data is lost" in found[1]
+    committed = (
+        "BEGIN;\nALTER TABLE accounts DROP COLUMN balance;\nCOMMIT;\n"
+        "ALTER TABLE accounts RENAME COLUMN note TO balance;"
+    )
+    assert [line for line, _ in _drop_column(committed)] == [2]
+    elsewhere = (
+        "BEGIN;\nALTER TABLE accounts DROP COLUMN balance;\n"
+        "ALTER TABLE other RENAME COLUMN x TO balance;\nCOMMIT;"
+    )
+    assert [line for line, _ in _drop_column(elsewhere)] == [2]
+
+
 MOOD = (
     "CREATE TYPE \"Mood\" AS ENUM ('HAPPY', 'SAD');\n"
     'CREATE TABLE "Person" (id bigint, "mood" "Mood");'
