@@ -4,6 +4,9 @@ traceback, and nothing is overwritten that was not asked for."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -165,3 +168,20 @@ def test_fix_keeps_crlf_line_endings(project: Path, capsys: pytest.CaptureFixtur
     fixed = (project / "0002_idx.sql").read_bytes()
     assert b"CONCURRENTLY" in fixed
     assert fixed.count(b"\n") == fixed.count(b"\r\n")
+
+
+def test_a_fifo_named_on_the_command_line_is_read_once(tmp_path: Path) -> None:
+    # the text reporter read the file again to show its source lines, and waited forever
+    fifo = tmp_path / "pipe.sql"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "linter", "lint", str(fifo), "--no-cache", "--select", "drop-table"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    with open(fifo, "w") as writer:
+        writer.write("DROP TABLE users;\n")
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert "drop-table" in out and "DROP TABLE users" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections import Counter
 from typing import TextIO
 
@@ -86,7 +87,11 @@ def _clip(line: str, column: int) -> tuple[str, int]:
 
 
 def _read_lines(path: str) -> list[str]:
+    """The lines of *path*, read again to show the source (a FIFO or a device named on the
+    command line cannot be read twice: their findings show the statement instead)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return []
         with open(path, encoding="utf-8-sig", errors="replace") as handle:
             return handle.read().splitlines()
     except OSError:
