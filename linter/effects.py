@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from . import pgast
-from .locks import LockMode, strongest
+from .locks import LockMode, combined, strongest
 from .pgast import Node, TypeRef
 from .schema import Schema
 
@@ -128,6 +128,16 @@ class Effects:
         for mode in self.locks.values():
             result = strongest(result, mode)
         return result
+
+
+def merge_effects(first: Effects, then: Effects) -> Effects:
+    """What two statements run as one (a DO block's) lock, rewrite and scan together."""
+    return Effects(
+        MappingProxyType(combined(first.locks, then.locks)),
+        (*first.rewrites, *(r for r in then.rewrites if r not in first.rewrites)),
+        (*first.scans, *(r for r in then.scans if r not in first.scans)),
+        first.transactional and then.transactional,
+    )
 
 
 class _Builder:

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from . import pgast
-from .context import Context, FileInfo, Report, Settings
+from .context import Context, FileInfo, Report, Settings, TxState
 from .deferred import Wanted, has_deferred, resolve, without
 from .directives import Suppressions, parse_directives
-from .effects import Effects, statement_effects
+from .effects import Effects, merge_effects, statement_effects
 from .fold import advance_tx, apply_schema, preamble_tx
 from .forking import FAILED, can_fork, fork_call
 from .lookahead import LookAhead
@@ -171,6 +171,19 @@ def _file_ignores(path: str, settings: Settings) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _after_block(outer: TxState, advanced: TxState, inner: TxState) -> TxState:
+    """The transaction state after a DO block: inside a transaction the block's statements
+    carry on in it (*inner*); outside one, the block was its own transaction and ended
+    (*advanced*: the outer state past the DO), remembering the locks it took unguarded."""
+    if outer.in_transaction:
+        return inner
+    return replace(
+        advanced,
+        locked_without_lock_timeout=inner.locked_without_lock_timeout,
+        locked_without_statement_timeout=inner.locked_without_statement_timeout,
+    )
+
+
 class _FileLinter:
     """Lints one parsed file given the schema the history built before it."""
 
@@ -209,6 +222,7 @@ class _FileLinter:
         self.findings: list[Finding] = []
         self.explained: list[StatementReport] = []
         self.too_deep: list[int] = []  # statements skipped by the RecursionError guard
+        self.within = ""  # said after each message: where the statement is (a DO block)
 
     # -- findings ------------------------------------------------------------------
     def _suppressed(self, rule: Rule, statement: int | None) -> bool:
@@ -237,7 +251,7 @@ class _FileLinter:
             rule.name,
             rule.code,
             self.rules.severity_of(rule),
-            report.message,
+            report.message + self.within,
             report.help,
             statement,
             sql,
@@ -270,12 +284,17 @@ class _FileLinter:
                 effects = statement_effects(stmt.node, schema, target, utc=self.tx.utc)
                 ctx = Context(self.rules.settings, schema, self.tx, stmt, effects, self.info)
                 self._check(stmt, ctx)
+                inner = self._do_block(stmt, schema) if stmt.kind == "DoStmt" else None
                 if explain:
-                    self._explain(stmt, ctx, before)
+                    self._explain(
+                        stmt, ctx if inner is None else replace(ctx, effects=inner[2]), before
+                    )
                 tx = advance_tx(
                     self.tx, stmt.node, stmt.index, effects, schema, extension=ctx.hold_extension
                 )
                 after = ctx.schema_after()
+                if inner is not None:
+                    after, tx = inner[0], _after_block(self.tx, tx, inner[1])
             except RecursionError:  # a parse tree nested deeper than Python's stack allows
                 del self.findings[before:], self.explained[explained:]
                 self.too_deep.append(stmt.index)
@@ -291,6 +310,38 @@ class _FileLinter:
                     st = last_ctx.statement
                     self._emit(rule, report, st.start, st.end, None)
         return schema.end_file()
+
+    def _do_block(self, stmt: Statement, schema: Schema) -> tuple[Schema, TxState, Effects] | None:
+        """Lint the statements a DO block runs (see :mod:`linter.plpgsql`), each at its own
+        place in the file, in the DO's transaction. Returns the model after them, the
+        transaction state at the block's end and everything the block locks, rewrites and
+        scans (``None`` when the block runs no statement sqlsafe can read)."""
+        from .plpgsql import inner_statements, locate
+
+        assert stmt.node is not None
+        found = inner_statements(stmt.node)
+        if not found:
+            return None
+        target = self.rules.settings.target_version
+        # the block is one statement: outside a transaction it runs in its own
+        tx = self.tx if self.tx.in_transaction else replace(self.tx, implicit=True)
+        merged = Effects()
+        self.within = f" (in the DO block at line {self.parsed.lines.position(stmt.start)[0]})"
+        try:
+            for inner in found:
+                start, end = locate(self.parsed.text, stmt.start, stmt.end, inner)
+                sub = Statement(stmt.index, start, start, end, inner.node)
+                effects = statement_effects(inner.node, schema, target, utc=tx.utc)
+                ctx = Context(self.rules.settings, schema, tx, sub, effects, self.info)
+                self._check(sub, ctx)
+                tx = advance_tx(
+                    tx, inner.node, stmt.index, effects, schema, extension=ctx.hold_extension
+                )
+                schema = ctx.schema_after()
+                merged = merge_effects(merged, effects)
+        finally:
+            self.within = ""
+        return schema, tx, merged
 
     def _check(self, stmt: Statement, ctx: Context) -> None:
         dispatch = self.rules.dispatch

@@ -212,6 +212,8 @@ class _Pass:
         if finding.statement is None:
             raise _Unfixable("the finding is not about one statement")
         stmt = self.parsed.statements[finding.statement]
+        if stmt.kind == "DoStmt" and finding.rule != "require-statement-timeout":
+            raise _Unfixable("inside a DO block: change the block by hand")
         key = (finding.rule == "require-statement-timeout", stmt.index)
         if key in self.done or (key[0] and (False, stmt.index) in self.done):
             return  # rewritten in this pass: the next pass looks at the new statement

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from . import pgast
 from .context import TxState, is_new_relation
 from .effects import Effects
-from .locks import LockMode, strongest
+from .locks import LockMode, combined, strongest
 from .lookahead import LookAhead
 from .parsing import Statement
 from .pgast import Node
@@ -340,14 +340,9 @@ def advance_tx(
         is not None
     ):
         tx = replace(tx, hold_extended_at=index)
-    held = dict(tx.held)
-    for rel, mode in effects.locks.items():
-        found = strongest(held.get(rel), mode)
-        assert found is not None
-        held[rel] = found
     return replace(
         tx,
-        held=MappingProxyType(held),
+        held=MappingProxyType(combined(tx.held, effects.locks)),
         ddl=tx.ddl or kind not in _DDL_KINDS_EXCLUDED,
         dml=tx.dml or kind in _DML_KINDS,
         dml_tables=tx.dml_tables | data_target(node),
@@ -714,6 +709,12 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
     fields = node[kind]
     if kind == "CreateStmt":
         return _create_table(schema, fields)
+    if kind == "DoStmt":  # the statements the block runs (every branch, as if taken)
+        from .plpgsql import inner_statements
+
+        for inner in inner_statements(node):
+            schema = apply_schema(schema, inner.node)
+        return schema
     if kind == "AlterTableStmt":
         return _alter_table(schema, fields)
     if kind == "IndexStmt":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
 
 
@@ -108,6 +109,15 @@ _BLOCKS: dict[LockMode, str] = {
     _A.EXCLUSIVE: "blocks writes, SELECT ... FOR UPDATE and DDL; plain reads go on",
     _A.ACCESS_EXCLUSIVE: "blocks all reads and writes",
 }
+
+
+def combined(held: Mapping[str, LockMode], more: Mapping[str, LockMode]) -> dict[str, LockMode]:
+    """The locks held per relation once *more* are taken too (the stronger one stays)."""
+    out = dict(held)
+    for rel, mode in more.items():
+        previous = out.get(rel)
+        out[rel] = mode if previous is None or mode.strength > previous.strength else previous
+    return out
 
 
 def strongest(a: LockMode | None, b: LockMode | None) -> LockMode | None:

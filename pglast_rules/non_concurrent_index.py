@@ -34,6 +34,14 @@ class NonConcurrentIndex(Rule):
             history=("CREATE TABLE enriched_works (id bigint PRIMARY KEY, isbn text);",),
             note="the table was created by an earlier migration: it exists and may be large",
         ),
+        Bad(
+            "DO $$\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_class "
+            "WHERE relname = 'accounts_email_idx') THEN\n"
+            "    CREATE INDEX accounts_email_idx ON accounts (email);\n  END IF;\nEND\n$$;",
+            history=("CREATE TABLE accounts (id bigint PRIMARY KEY, email text);",),
+            note="the statements a DO block runs are linted too (and CONCURRENTLY cannot run "
+            "in one)",
+        ),
         Good("CREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);"),
         Good(
             "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\n"

@@ -1,0 +1,129 @@
+"""The statements a DO block runs are linted where they are written, in the block's
+transaction, and folded into the schema model (see ``linter/plpgsql.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from linter.api import lint_paths
+from linter.config import Config
+from linter.context import Settings
+from linter.engine import Finding, lint_sql
+from linter.fold import apply_schema
+from linter.parsing import parse
+from linter.plpgsql import inner_statements
+from linter.registry import load_rules
+from linter.schema import Schema
+
+RULES = load_rules(plugins=False)
+ACCOUNTS = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);"
+
+GUARDED = """\
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'accounts_email_idx') THEN
+    CREATE INDEX accounts_email_idx ON accounts (email);
+  ELSE
+    RAISE NOTICE 'already there';
+  END IF;
+  EXECUTE 'ALTER TABLE accounts ALTER COLUMN id TYPE int';
+  EXECUTE format('DROP TABLE %I', 'ghosts');
+END
+$$;
+"""
+
+
+def lint(sql: str, *history: str, **settings: object) -> list[Finding]:
+    return lint_sql(sql, RULES, Settings(**settings), history=history)  # type: ignore[arg-type]
+
+
+def located(findings: list[Finding], rule: str) -> list[tuple[int, int]]:
+    return [(f.line, f.column) for f in findings if f.rule == rule]
+
+
+def test_the_statements_of_a_block_are_read_in_every_branch() -> None:
+    (stmt,) = parse(GUARDED).statements
+    assert stmt.node is not None
+    inner = inner_statements(stmt.node)
+    assert [(s.line, s.sql) for s in inner] == [
+        (4, "CREATE INDEX accounts_email_idx ON accounts (email)"),
+        (8, "ALTER TABLE accounts ALTER COLUMN id TYPE int"),  # EXECUTE of a constant
+    ]  # the SELECT of the IF is a condition, format() is built at run time
+
+
+def test_findings_point_at_the_statement_inside_the_block() -> None:
+    findings = lint(GUARDED, ACCOUNTS)
+    assert located(findings, "non-concurrent-index") == [(4, 5)]
+    assert located(findings, "alter-column-type") == [(8, 12)]
+    index = next(f for f in findings if f.rule == "non-concurrent-index")
+    assert index.message.endswith("(in the DO block at line 1)")
+    assert index.sql == "CREATE INDEX accounts_email_idx ON accounts (email)"
+
+
+def test_a_block_is_one_transaction() -> None:
+    sql = (
+        "DO $$ BEGIN\n"
+        "  ALTER TABLE accounts ADD COLUMN plan text;\n"
+        "  UPDATE accounts SET plan = 'free';\n"
+        "END $$;\n"
+        "UPDATE accounts SET email = lower(email);\n"
+    )
+    findings = lint(sql, ACCOUNTS, select=("mixed-ddl-and-data",))
+    # the UPDATE in the block runs while its ALTER's lock is held; the one after does not
+    assert located(findings, "mixed-ddl-and-data") == [(3, 3)]
+
+
+def test_a_suppression_before_the_block_covers_its_statements() -> None:
+    sql = "-- sqlsafe: ignore non-concurrent-index -- tiny table\n" + GUARDED
+    assert not located(lint(sql, ACCOUNTS), "non-concurrent-index")
+
+
+def test_the_model_learns_what_a_block_creates() -> None:
+    block = "DO $$ BEGIN ALTER TABLE accounts ADD COLUMN plan text NOT NULL DEFAULT 'x'; END $$;"
+    (stmt,) = parse(block).statements
+    schema = Schema()
+    for history in parse(ACCOUNTS).statements:
+        schema = apply_schema(schema, history.node)
+    after = apply_schema(schema, stmt.node)
+    column = after.column("public.accounts", "plan")
+    assert column is not None and column.not_null
+    # so a later migration's SET NOT NULL on it needs no scan
+    findings = lint("ALTER TABLE accounts ALTER COLUMN plan SET NOT NULL;", ACCOUNTS, block)
+    assert not located(findings, "set-not-null")
+
+
+def test_a_block_in_another_language_or_that_does_not_parse_is_opaque() -> None:
+    for sql in (
+        "DO LANGUAGE plperl $$ my $x = 1; $$;",
+        "DO $$ BEGIN CREATE INDEX i ON accounts (email) END $$;",  # missing ';'
+    ):
+        findings = lint(sql, ACCOUNTS)
+        assert not located(findings, "non-concurrent-index"), sql
+
+
+def test_explain_shows_what_the_whole_block_locks(tmp_path: Path) -> None:
+    (tmp_path / "001_init.sql").write_text(ACCOUNTS)
+    (tmp_path / "002_block.sql").write_text(GUARDED)
+    result = lint_paths([str(tmp_path)], Config(), rules=RULES, explain=True)
+    block = next(s for s in result.statements if s.path.endswith("002_block.sql"))
+    assert {k: v.value for k, v in block.effects.locks.items()} == {
+        "public.accounts": "AccessExclusiveLock"
+    }
+    assert block.effects.rewrites == ("public.accounts",)
+    assert {f.rule for f in block.findings} >= {"non-concurrent-index", "alter-column-type"}
+
+
+def test_fix_leaves_a_block_alone() -> None:
+    from linter.fixer import FixSettings, fix_source
+    from linter.source import Source
+
+    history = [Source("001_init.sql", ACCOUNTS)]
+    result = fix_source(
+        Source("002_block.sql", GUARDED),
+        history,
+        RULES,
+        Settings(),
+        FixSettings(layout="plain", wrapped=False),
+    )
+    assert "CONCURRENTLY" not in result.fixed
+    assert any("inside a DO block" in note for note in result.notes)
