@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from linter.api import lint_paths
 from linter.config import Config
 from linter.context import Settings
@@ -127,3 +130,47 @@ def test_fix_leaves_a_block_alone() -> None:
     )
     assert "CONCURRENTLY" not in result.fixed
     assert any("inside a DO block" in note for note in result.notes)
+
+
+_BODY_PARTS = st.sampled_from(
+    [
+        "ALTER TABLE accounts ADD COLUMN c int;",
+        "CREATE INDEX accounts_c_idx ON accounts (email);",
+        "UPDATE accounts SET email = lower(email);",
+        "EXECUTE 'ALTER TABLE accounts ALTER COLUMN email SET NOT NULL';",
+        "EXECUTE 'SELECT ''it''''s''';",
+        "EXECUTE format('DROP TABLE %I', 'x');",
+        "PERFORM 1;",
+        "RAISE NOTICE 'done: %', 1;",
+        "IF true THEN CREATE INDEX a_idx ON accounts (id); ELSE NULL; END IF;",
+        "FOR i IN 1..3 LOOP UPDATE accounts SET id = id WHERE id = i; END LOOP;",
+        "BEGIN DROP INDEX accounts_c_idx; EXCEPTION WHEN undefined_object THEN NULL; END;",
+        "CASE WHEN 1 = 1 THEN ALTER TABLE accounts DROP COLUMN c; ELSE NULL; END CASE;",
+        "ALTER TABLE accounts ADD COLUMN;",  # does not parse: the body is opaque
+        "-- a comment $$ with dollars\n",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(_BODY_PARTS, max_size=6),
+    st.sampled_from(["$$", "$body$", "$do$"]),
+    st.booleans(),
+    st.sampled_from(["", "BEGIN;\n", "SET lock_timeout = '1s';\n"]),
+)
+def test_generated_blocks_never_crash_and_findings_stay_in_the_block(
+    parts: list[str], quote: str, language: bool, before: str
+) -> None:
+    if "$$" in quote and any("$$" in p for p in parts):
+        parts = [p for p in parts if "$$" not in p]
+    body = "\n  ".join(parts)
+    head = "DO LANGUAGE plpgsql " if language else "DO "
+    block = f"{head}{quote}\nBEGIN\n  {body}\nEND\n{quote};\n"
+    sql = before + block + "SELECT 1;\n"
+    findings = lint(sql, ACCOUNTS)
+    first = before.count("\n") + 1
+    last = first + block.count("\n") - 1
+    for f in findings:
+        if f.message.endswith(f"(in the DO block at line {first})"):
+            assert first < f.line < last, (sql, f)
