@@ -14,7 +14,7 @@ from .context import Context, FileInfo, Report, Settings, TxState
 from .deferred import Wanted, has_deferred, resolve, without
 from .directives import Suppressions, parse_directives
 from .effects import Effects, merge_effects, statement_effects
-from .fold import advance_tx, apply_schema, preamble_tx
+from .fold import advance_tx, apply_schema, begin_block, end_block, preamble_tx
 from .forking import FAILED, can_fork, fork_call
 from .lookahead import LookAhead
 from .parsing import ParsedFile, Statement, parse
@@ -171,19 +171,6 @@ def _file_ignores(path: str, settings: Settings) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _after_block(outer: TxState, advanced: TxState, inner: TxState) -> TxState:
-    """The transaction state after a DO block: inside a transaction the block's statements
-    carry on in it (*inner*); outside one, the block was its own transaction and ended
-    (*advanced*: the outer state past the DO), remembering the locks it took unguarded."""
-    if outer.in_transaction:
-        return inner
-    return replace(
-        advanced,
-        locked_without_lock_timeout=inner.locked_without_lock_timeout,
-        locked_without_statement_timeout=inner.locked_without_statement_timeout,
-    )
-
-
 class _FileLinter:
     """Lints one parsed file given the schema the history built before it."""
 
@@ -292,9 +279,10 @@ class _FileLinter:
                 tx = advance_tx(
                     self.tx, stmt.node, stmt.index, effects, schema, extension=ctx.hold_extension
                 )
-                after = ctx.schema_after()
-                if inner is not None:
-                    after, tx = inner[0], _after_block(self.tx, tx, inner[1])
+                if inner is None:
+                    after = ctx.schema_after()
+                else:
+                    after, tx = inner[0], end_block(self.tx, inner[1])
             except RecursionError:  # a parse tree nested deeper than Python's stack allows
                 del self.findings[before:], self.explained[explained:]
                 self.too_deep.append(stmt.index)
@@ -323,8 +311,7 @@ class _FileLinter:
         if not found:
             return None
         target = self.rules.settings.target_version
-        # the block is one statement: outside a transaction it runs in its own
-        tx = self.tx if self.tx.in_transaction else replace(self.tx, implicit=True)
+        tx = begin_block(self.tx)  # outside a transaction, the block runs in its own
         merged = Effects()
         self.within = f" (in the DO block at line {self.parsed.lines.position(stmt.start)[0]})"
         try:

@@ -104,6 +104,21 @@ def _begin(tx: TxState, index: int) -> TxState:
     )
 
 
+def begin_block(tx: TxState) -> TxState:
+    """The state inside a DO block: the block's transaction when there is none yet."""
+    if tx.in_transaction:
+        return tx
+    snapshot = MappingProxyType(_timeouts(tx))
+    return replace(tx, implicit=True, commit_timeouts=snapshot, rollback_timeouts=snapshot)
+
+
+def end_block(outer: TxState, inner: TxState) -> TxState:
+    """The state after a DO block entered from *outer* and left as *inner*: inside a
+    transaction the block's statements carry on in it; outside one the block's own
+    transaction commits (its session-level SETs stay, SET LOCAL ends)."""
+    return inner if outer.in_transaction else _end_transaction(inner, commit=True)
+
+
 def _end_transaction(tx: TxState, commit: bool = True) -> TxState:
     """COMMIT keeps session-level SETs made in the transaction and drops SET LOCAL; ROLLBACK
     restores the values the transaction started with."""
@@ -232,6 +247,11 @@ def slow_work(node: Node, effects: Effects, schema: Schema | None) -> str | None
     if kind in _INSTANT_KINDS:
         return None
     if kind in _SLOW_KINDS:
+        if kind == "DoStmt":
+            from .plpgsql import inner_statements
+
+            if inner_statements(node):
+                return None  # the statements it runs are judged one by one
         return "it runs arbitrary code" if kind in ("DoStmt", "CallStmt") else "it changes data"
     for rel in effects.rewrites:
         if schema is None or not is_new_relation(schema, rel):

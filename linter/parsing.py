@@ -285,6 +285,9 @@ def _scanner_slices(text: str) -> list[tuple[int, int, bool]]:
     return [*head, (skip_trivia(text, cut), len(text), False)]
 
 
+_COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
+
+
 def _token_pieces(tokens: Sequence[Any]) -> list[tuple[int, int, bool]]:
     """Split *tokens* at each ``;``, except inside a ``BEGIN ATOMIC ... END`` function body
     (where ``CASE ... END`` nests); parentheses are not counted, so a stray one cannot
@@ -295,6 +298,8 @@ def _token_pieces(tokens: Sequence[Any]) -> list[tuple[int, int, bool]]:
     previous = ""
     for token in tokens:
         name = token.name
+        if name in _COMMENTS:
+            continue
         if name == "ASCII_59" and not atomic:
             if start is not None:
                 pieces.append((start, token.start, True))

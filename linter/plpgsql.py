@@ -10,6 +10,7 @@ counts, as if taken. Dynamic SQL built at run time (``EXECUTE format(...)``) is 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,8 +18,6 @@ from typing import Any
 
 from . import pgast
 from .pgast import Node
-
-_CONSTANT = re.compile(r"'((?:[^']|'')*)'", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +49,11 @@ def inner_statements(node: Node) -> tuple[InnerStatement, ...]:
     when the body does not parse, or is not PL/pgSQL)."""
     fields = pgast.unwrap(node, "DoStmt")
     body = do_body(fields) if fields else None
-    if not body:
-        return ()
+    return _body_statements(body) if body else ()
+
+
+@functools.lru_cache(maxsize=64)  # the engine, the model and slow_work read the same block
+def _body_statements(body: str) -> tuple[InnerStatement, ...]:
     from pglast import parser
 
     from .parsing import _loads, parse
@@ -90,11 +92,35 @@ def _queries(tree: Any) -> Iterator[tuple[int, str]]:
                 yield int(static.get("lineno", 1)), query
         elif dynamic is not None:
             query = pgast.unwrap(dynamic.get("query") or {}, "PLpgSQL_expr").get("query")
-            constant = _CONSTANT.fullmatch(query.strip()) if isinstance(query, str) else None
+            constant = _constant_string(query) if isinstance(query, str) else None
             if constant is not None:
-                yield int(dynamic.get("lineno", 1)), constant.group(1).replace("''", "'")
+                yield int(dynamic.get("lineno", 1)), constant
         else:
             stack.extend(reversed(list(item.values())))
+
+
+def _constant_string(expr: str) -> str | None:
+    """The value of *expr* when it is a constant string in any spelling PostgreSQL reads
+    (``'...'``, ``E'...'``, ``$q$...$q$``, in parentheses), else ``None``."""
+    from pglast import parser
+
+    from .parsing import _loads
+
+    try:
+        tree = _loads(parser.parse_sql_json(f"SELECT {expr}"))
+    except (parser.ParseError, ValueError, RecursionError):
+        return None
+    stmts: list[Node] = tree.get("stmts") or []
+    if len(stmts) != 1:
+        return None
+    select = pgast.unwrap(stmts[0].get("stmt") or {}, "SelectStmt")
+    targets: list[Node] = select.get("targetList") or []
+    if len(targets) != 1 or "fromClause" in select:
+        return None
+    value = pgast.unwrap(targets[0], "ResTarget").get("val") or {}
+    sval = pgast.unwrap(value, "A_Const").get("sval")
+    text = sval.get("sval") if isinstance(sval, dict) else None
+    return text if isinstance(text, str) else None
 
 
 def locate(text: str, start: int, end: int, inner: InnerStatement) -> tuple[int, int]:
@@ -110,10 +136,11 @@ def locate(text: str, start: int, end: int, inner: InnerStatement) -> tuple[int,
         if newline < 0:
             break
         offset = newline + 1
-    found = text.find(inner.sql, offset, body_end)
-    if found < 0:
-        return offset, offset
-    return found, found + len(inner.sql)
+    for written in (inner.sql, inner.sql.replace("'", "''")):  # (in a quoted EXECUTE)
+        found = text.find(written, offset, body_end)
+        if found >= 0:
+            return found, found + len(written)
+    return offset, offset
 
 
 _DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")

@@ -15,8 +15,13 @@ _NULLABILITY = frozenset({"AT_SetNotNull", "AT_DropNotNull"})
 
 
 def _sets_default(commands: Commands, table: str, column: str) -> bool:
+    """One of *commands* gives the column a default again (``SET DEFAULT NULL`` does not)."""
     return any(
-        t == table and sub == "AT_ColumnDefault" and cmd.get("def") and cmd.get("name") == column
+        t == table
+        and sub == "AT_ColumnDefault"
+        and cmd.get("def")
+        and not pgast.unwrap(cmd["def"], "A_Const").get("isnull")
+        and cmd.get("name") == column
         for t, sub, cmd in commands
     )
 
@@ -130,8 +135,10 @@ class DropDefault(Rule):
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
         commands = ctx.existing_alter_commands(node)
         for position, (table, sub, cmd) in enumerate(commands):
-            if sub != "AT_ColumnDefault" or cmd.get("def"):
-                continue
+            if sub != "AT_ColumnDefault" or (
+                cmd.get("def") and not pgast.unwrap(cmd["def"], "A_Const").get("isnull")
+            ):
+                continue  # (SET DEFAULT NULL drops the default too)
             column = cmd.get("name", "")
             if _default_restored(ctx, table, column, commands[position + 1 :]):
                 continue

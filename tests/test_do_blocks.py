@@ -174,3 +174,38 @@ def test_generated_blocks_never_crash_and_findings_stay_in_the_block(
     for f in findings:
         if f.message.endswith(f"(in the DO block at line {first})"):
             assert first < f.line < last, (sql, f)
+
+
+def test_execute_of_any_constant_string_is_read() -> None:
+    sql = (
+        "DO $$ BEGIN\n"
+        "  EXECUTE $q$ALTER TABLE accounts ALTER COLUMN id TYPE int$q$;\n"
+        "  EXECUTE E'CREATE INDEX i1 ON accounts (email)';\n"
+        "  EXECUTE ('CREATE INDEX i2 ON accounts (email)');\n"
+        "  EXECUTE 'CREATE INDEX i3 ON accounts (email) WHERE email <> ''x''';\n"
+        "  EXECUTE 'CREATE INDEX ' || 'i4 ON accounts (email)';\n"
+        "END $$;"
+    )
+    findings = lint(sql, ACCOUNTS)
+    assert located(findings, "alter-column-type") == [(2, 14)]
+    # (E'' is found on its line; the doubled quotes of i3 are matched as written)
+    assert [line for line, _ in located(findings, "non-concurrent-index")] == [3, 4, 5]
+    assert located(findings, "non-concurrent-index")[2] == (5, 12)
+
+
+def test_a_session_set_in_a_block_outlives_it() -> None:
+    sql = (
+        "DO $$ BEGIN SET lock_timeout = '1s'; SET LOCAL statement_timeout = '5s'; END $$;\n"
+        "ALTER TABLE accounts ALTER COLUMN id TYPE int;"
+    )
+    findings = lint(sql, ACCOUNTS)
+    assert not located(findings, "require-lock-timeout")  # SET: the session keeps it
+    assert located(findings, "require-statement-timeout") == [(2, 1)]  # SET LOCAL ended
+
+
+def test_a_block_whose_statements_are_read_is_not_itself_arbitrary_code() -> None:
+    sql = (
+        "BEGIN;\nALTER TABLE accounts ADD COLUMN a int;\n"
+        "DO $$ BEGIN\n  UPDATE accounts SET a = 1;\nEND $$;\nCOMMIT;"
+    )
+    assert located(lint(sql, ACCOUNTS), "long-lock-hold") == [(4, 3)]  # not the DO too

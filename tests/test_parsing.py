@@ -252,3 +252,15 @@ def test_a_seed_data_file_is_parsed_without_its_rows() -> None:
 def test_every_piece_of_a_file_with_a_syntax_error_is_kept(sql: str, expected: list[str]) -> None:
     statements = parse(sql).statements
     assert ["error" if s.node is None else sql[s.start : s.end] for s in statements] == expected
+
+
+def test_a_comment_between_begin_and_atomic_keeps_the_body_whole() -> None:
+    sql = (
+        "SELEC 1;\nCREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN /* c */ ATOMIC "
+        "SELECT 1; END;\nDROP TABLE z;"
+    )
+    assert [s.kind or "error" for s in parse(sql).statements] == [
+        "error",
+        "CreateFunctionStmt",
+        "DropStmt",
+    ]

@@ -425,3 +425,15 @@ def test_part_b_rules_run_on_the_real_corpus_without_crashing() -> None:
     )
     assert run.returncode in (0, 1), run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_set_default_null_is_a_drop_and_no_restore() -> None:
+    plan = "CREATE TABLE accounts (id bigint, plan text NOT NULL DEFAULT 'free');"
+    restore_null = (
+        "BEGIN;\nALTER TABLE accounts ALTER COLUMN plan DROP DEFAULT;\n"
+        "ALTER TABLE accounts ALTER COLUMN plan SET DEFAULT NULL;\nCOMMIT;"
+    )
+    found = _lint(restore_null, plan, select=("drop-default",))
+    assert [f.line for f in found] == [2]  # line 3 then changes nothing
+    alone = "ALTER TABLE accounts ALTER COLUMN plan SET DEFAULT NULL;"
+    assert len(_lint(alone, plan, select=("drop-default",))) == 1
