@@ -47,8 +47,11 @@ def serves(
 
 def indexed_since(final: Schema, wanted: Wanted) -> bool:
     """*final* has an index serving the wanted columns, created in the finding's file or
-    after."""
+    after; or a later migration dropped one of the columns (and the foreign key with it)."""
     table, columns, file = wanted
+    model = final.table(table)
+    if model is not None and model.known and any(c not in model.columns for c in columns):
+        return True
     return any(
         ix.file >= file and serves(ix.columns, ix.partial, ix.null_filtered, columns)
         for ix in final.indexes_of(table)

@@ -460,8 +460,8 @@ def _apply_constraint(
 ) -> tuple[Schema, Table]:
     model = _constraint(con, table.name, columns, schema.file, len(table.constraints))
     table = table.with_constraint(model)
-    if model.kind == "primary":
-        for col in model.columns:
+    if model.kind == "primary" or (model.kind == "notnull" and model.validated):
+        for col in model.columns:  # (PG18: ADD CONSTRAINT name NOT NULL col)
             current = table.columns.get(col)
             if current is not None:
                 table = table.with_column(replace(current, not_null=True))
@@ -549,8 +549,11 @@ def _alter_table(schema: Schema, fields: Node) -> Schema:
                     schema, table = _apply_constraint(
                         schema, table, con, (coldef.get("colname", ""),)
                     )
-        elif sub == "AT_DropColumn":
+        elif sub == "AT_DropColumn":  # its indexes and constraints go with it
             table = table.without_column(colname)
+            for index in schema.indexes_of(name):
+                if colname in index.columns:
+                    schema = schema.drop_index(index.name)
         elif sub == "AT_AlterColumnType":
             coldef = pgast.unwrap(definition, "ColumnDef")
             current = table.columns.get(colname, Column(colname))

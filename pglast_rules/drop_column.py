@@ -12,7 +12,7 @@ from linter.fold import apply_schema
 from linter.locks import LockMode
 from linter.pgast import Node, TypeRef
 from linter.rule import Bad, Good, Rule
-from linter.schema import Column
+from linter.schema import Column, Schema
 
 # the type a serial column has (its default and NOT NULL aside)
 _SERIAL_TYPES = {"serial": "int4", "bigserial": "int8", "smallserial": "int2"}
@@ -48,16 +48,50 @@ def _renamed_into(ctx: Context, node: Node) -> dict[tuple[str, str], int]:
     return found
 
 
-def _renamed_column(ctx: Context, position: int, table: str) -> Column | None:
-    """The column the rename at *position* in ``same_transaction`` renames, as the model
-    knows it just before (added by this statement or a later one, usually)."""
-    later = ctx.file.ahead.same_transaction(ctx.statement.index, ctx.tx.in_transaction)
-    schema = ctx.schema_after()
-    for stmt in later[:position]:
-        schema = apply_schema(schema, stmt.node)
+def _at_commit(ctx: Context) -> Schema:
+    """The model once the rest of the statement's transaction has run (what other
+    sessions see after its commit)."""
+    key = ("at_commit", 0)
+    found: Schema | None = ctx.memo.get(key)
+    if found is None:
+        found = ctx.schema_after()
+        for stmt in ctx.file.ahead.same_transaction(ctx.statement.index, ctx.tx.in_transaction):
+            found = apply_schema(found, stmt.node)
+        ctx.memo[key] = found
+    return found
+
+
+def _attached(schema: Schema, table: str, column: str) -> tuple[list[str], set[str]]:
+    """The indexes on *column* and the kinds of constraint that name it: what DROP COLUMN
+    drops with it."""
     model = schema.table(table)
-    source = later[position].fields.get("subname", "")
-    return model.columns.get(source) if model is not None else None
+    constraints = [c for c in model.constraints.values() if column in c.columns] if model else []
+    backing = {c.name for c in constraints}  # a unique constraint's index is said with it
+    indexes = [
+        ix.name
+        for ix in schema.indexes_of(table)
+        if column in ix.columns and ix.name.split(".", 1)[-1] not in backing
+    ]
+    return indexes, {c.kind for c in constraints} - {"notnull"}
+
+
+_KIND_NAMES = {"primary": "its primary key", "foreign": "its foreign key"}
+
+
+def _lost_in_swap(ctx: Context, table: str, old: Column, new: Column, final: Schema) -> list[str]:
+    """What the old column had that its replacement lacks once the transaction commits."""
+    lost = []
+    if old.not_null and not new.not_null:
+        lost.append("NOT NULL")
+    if old.has_default and not new.has_default:
+        lost.append("its default")
+    old_indexes, old_kinds = _attached(ctx.schema, table, old.name)
+    new_indexes, new_kinds = _attached(final, table, new.name)
+    if len(new_indexes) < len(old_indexes):
+        lost.append("its indexes (" + ", ".join(f"`{name}`" for name in old_indexes) + ")")
+    for kind in sorted(old_kinds - new_kinds):
+        lost.append(_KIND_NAMES.get(kind, f"its {kind} constraint"))
+    return lost
 
 
 class DropColumn(Rule):
@@ -132,6 +166,33 @@ class DropColumn(Rule):
         ),
     )
 
+    def _swap_report(self, ctx: Context, table: str, column: str) -> Report | None:
+        """What a copy-and-swap of *column* changes for running code once its transaction
+        commits: another type, or what DROP COLUMN took with the old column."""
+        old = ctx.schema.column(table, column)
+        final = _at_commit(ctx)
+        new = final.column(table, column)  # the swapped-in one, renamed
+        if old is None or new is None:
+            return None
+        retyped = (
+            old.type is not None
+            and new.type is not None
+            and not _same_values(old.type, new.type, ctx.target)
+        )
+        lost = _lost_in_swap(ctx, table, old, new, final)
+        if not retyped and not lost:
+            return None
+        parts = [f"of another type, {new.type} (was {old.type})"] if retyped else []
+        if lost:
+            parts.append(f"without {', '.join(lost)} (DROP COLUMN drops them with the old one)")
+        return self.report(
+            f"`{table}.{column}` is swapped for a new column {' and '.join(parts)}: running "
+            "code that relies on the old column's type, constraints or default may fail or "
+            "get other values",
+            help="give the new column the old one's constraints, indexes and default before "
+            "the swap, and deploy code that handles a new type first",
+        )
+
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
         for table, sub, cmd in ctx.existing_alter_commands(node):
             if sub == "AT_DropColumn":
@@ -150,22 +211,9 @@ class DropColumn(Rule):
                     )
                     continue
                 if swap is not None:  # a copy-and-swap: the column is back at commit
-                    old = model.columns.get(column) if model is not None else None
-                    new = _renamed_column(ctx, swap, table)
-                    if (
-                        old is None
-                        or new is None
-                        or old.type is None
-                        or new.type is None
-                        or _same_values(old.type, new.type, ctx.target)
-                    ):
-                        continue
-                    yield self.report(
-                        f"`{table}.{column}` is replaced by a column of another type, "
-                        f"{new.type} (was {old.type}): running code that still reads or writes "
-                        f"it as {old.type} may fail, or get its values converted",
-                        help="deploy code that handles both types first, or keep the type",
-                    )
+                    report = self._swap_report(ctx, table, column)
+                    if report is not None:
+                        yield report
                     continue
                 yield self.report(
                     f"dropping `{table}.{column}` breaks any running code that still uses it, "

@@ -81,3 +81,20 @@ def test_a_given_hold_extension_answer_is_used_instead_of_recomputed() -> None:
 )
 def test_the_session_time_zone_is_followed(sql: str, utc: bool) -> None:
     assert fold(sql, TxState()).utc is utc
+
+
+def test_the_model_drops_a_columns_indexes_with_it_and_reads_named_not_null() -> None:
+    from linter.fold import apply_schema
+
+    schema = Schema()
+    sql = (
+        "CREATE TABLE t (a int, b int, c int);\n"
+        "CREATE INDEX t_a_idx ON t (a);\nCREATE INDEX t_ab_idx ON t (b, a);\n"
+        "CREATE INDEX t_c_idx ON t (c);\nALTER TABLE t DROP COLUMN a;\n"
+        "ALTER TABLE t ADD CONSTRAINT t_c_not_null NOT NULL c;"  # PostgreSQL 18
+    )
+    for stmt in parse(sql).statements:
+        schema = apply_schema(schema, stmt.node)
+    assert [ix.name for ix in schema.indexes_of("public.t")] == ["public.t_c_idx"]
+    column = schema.column("public.t", "c")
+    assert column is not None and column.not_null

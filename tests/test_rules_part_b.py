@@ -249,7 +249,7 @@ def test_copy_and_swap_in_one_transaction_is_not_a_drop() -> None:
 def test_copy_and_swap_to_another_type_is_reported_as_a_replacement() -> None:
     (found,) = _drop_column(f"BEGIN;\n{_swap('balance', 'numeric(12, 2)')}\nCOMMIT;")
     assert found[0] == 4
-    assert "`public.accounts.balance` is replaced by a column of another type" in found[1]
+    assert "`public.accounts.balance` is swapped for a new column of another type" in found[1]
     assert "numeric(12,2) (was integer)" in found[1] and "data is lost" not in found[1]
     # the model does not know the new column's type: nothing to say
     unknown = (
@@ -437,3 +437,42 @@ def test_set_default_null_is_a_drop_and_no_restore() -> None:
     assert [f.line for f in found] == [2]  # line 3 then changes nothing
     alone = "ALTER TABLE accounts ALTER COLUMN plan SET DEFAULT NULL;"
     assert len(_lint(alone, plan, select=("drop-default",))) == 1
+
+
+def test_copy_and_swap_that_loses_constraints_is_reported() -> None:
+    history = (
+        "CREATE TABLE accounts (id bigint, plan text NOT NULL DEFAULT 'free', email text UNIQUE, "
+        "note text);\nCREATE INDEX accounts_plan_idx ON accounts (plan);"
+    )
+
+    def swapped(sql: str) -> list[str]:
+        return [
+            f.message for f in _lint(f"BEGIN;\n{sql}\nCOMMIT;", history, select=("drop-column",))
+        ]
+
+    (email,) = swapped(_swap("email", "text"))
+    assert "without its unique constraint" in email
+    (plan,) = swapped(_swap("plan", "text"))
+    assert "without NOT NULL, its default, its indexes (`public.accounts_plan_idx`)" in plan
+    # given back later in the same transaction: nothing is lost
+    restored = (
+        _swap("plan", "text DEFAULT 'free'")
+        + "\nALTER TABLE accounts ALTER COLUMN plan SET NOT NULL;"
+        + "\nCREATE INDEX accounts_plan_idx2 ON accounts (plan);"
+    )
+    assert swapped(restored) == []
+    assert swapped(_swap("note", "text")) == []  # nothing to lose
+
+
+def test_a_foreign_key_whose_column_a_later_migration_drops_is_answered() -> None:
+    from linter.engine import lint_sources
+    from linter.source import Source
+
+    sources = [
+        Source("1.sql", "CREATE TABLE users (id bigint PRIMARY KEY);"),
+        Source("2.sql", "CREATE TABLE posts (id bigint, user_id bigint REFERENCES users);"),
+        Source("3.sql", "ALTER TABLE posts DROP COLUMN user_id;"),
+    ]
+    settings = Settings(select=("foreign-key-without-index",))
+    assert not lint_sources(sources, RULES, settings).findings
+    assert len(lint_sources(sources[:2], RULES, settings).findings) == 1
