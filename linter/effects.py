@@ -225,12 +225,25 @@ def utc_coercible(old: TypeRef | None, new: TypeRef | None, target: int) -> bool
     )
 
 
-def indexes_on_column(schema: Schema, table: str, column: str) -> tuple[str, ...] | None:
-    """The indexes of the model on *table* that hold *column* (``None``: the history never
-    created the table, so they are unknown)."""
-    if schema.table(table) is None:
+def utc_change_work(schema: Schema, table: str, column: str) -> tuple[str, ...] | None:
+    """What PostgreSQL still does for a UTC timestamp <-> timestamptz change of *column*
+    (traced): rebuild the indexes that may use it (its own, partial ones, ones on
+    expressions) and re-check the CHECK constraints and foreign keys on it, each a read of
+    the table. ``None``: the history never created the table, so they are unknown."""
+    model = schema.table(table)
+    if model is None:
         return None
-    return tuple(i.name for i in schema.indexes_of(table) if column in i.columns or i.partial)
+    work = [
+        f"index `{i.name}`"
+        for i in schema.indexes_of(table)
+        if column in i.columns or i.partial or i.others
+    ]
+    work.extend(
+        f"constraint `{c.name}`"
+        for c in model.constraints.values()
+        if c.kind in ("check", "foreign") and (column in c.columns or not c.columns)
+    )
+    return tuple(work)
 
 
 # --------------------------------------------------------------------------- add column
@@ -333,8 +346,8 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
             if pgast.changes_values(cmd):
                 b.rewrite(rel)
             elif utc and utc_coercible(old_type, new, target):
-                if indexes_on_column(schema, rel, column) != ():
-                    b.scan(rel)  # the indexes on the column are rebuilt: the table is read
+                if utc_change_work(schema, rel, column) != ():
+                    b.scan(rel)  # indexes rebuilt, constraints re-checked: the table is read
             elif not binary_coercible(old_type, new, target):
                 b.rewrite(rel)
         elif sub == "AT_SetNotNull":

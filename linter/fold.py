@@ -758,6 +758,9 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
                 schema.file,
                 bool(fields.get("whereClause")),
                 pgast.null_filtered(fields.get("whereClause")),
+                len(pgast.index_columns(fields.get("indexParams")))
+                < len(fields.get("indexParams") or ())
+                or bool(fields.get("indexIncludingParams")),
             )
         )
     if kind == "DropStmt":

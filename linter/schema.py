@@ -52,6 +52,8 @@ class Index:
     # the partial index's predicate only leaves out rows where these columns are NULL
     # (``WHERE a IS NOT NULL [AND b IS NOT NULL]``): it serves ``a = $1`` lookups
     null_filtered: tuple[str, ...] = ()
+    # keys beyond ``columns``: expressions (and what follows them) or INCLUDE columns
+    others: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,7 +361,16 @@ def schema_to_data(schema: Schema) -> Any:
         for t in schema.tables.values()
     )
     indexes = tuple(
-        (ix.name, ix.table, ix.columns, ix.unique, ix.file, ix.partial, ix.null_filtered)
+        (
+            ix.name,
+            ix.table,
+            ix.columns,
+            ix.unique,
+            ix.file,
+            ix.partial,
+            ix.null_filtered,
+            ix.others,
+        )
         for ix in schema.indexes.values()
     )
     return (tables, indexes, tuple(schema.objects.items()), schema.file)
@@ -402,6 +413,7 @@ def schema_from_data(data: Any) -> Schema:
                     int(ix[4]),
                     bool(ix[5]),
                     tuple(ix[6]),
+                    bool(ix[7]),
                 ),
             )
             for ix in indexes_data

@@ -245,6 +245,9 @@ def _as_autocommit(obs: Observation) -> Observation:
     return replace(obs, held={}, in_transaction=False)
 
 
+TRACE_TIMEZONE = "America/New_York"  # a zone with daylight saving: never UTC-equivalent
+
+
 def trace_sources(
     sources: Sequence[Source],
     report: set[str],
@@ -267,6 +270,9 @@ def trace_sources(
     result = TraceResult()
     with work_database(dsn) as db:
         with connect(db) as conn, connect(db) as watcher:
+            # the lock model assumes a server TimeZone other than UTC unless a file sets it
+            # (see effects.utc_coercible); the embedded server's default is UTC
+            conn.execute(f"SET TimeZone = '{TRACE_TIMEZONE}'")
             for source in sources:
                 if source.path not in report:
                     apply_history(conn, source)

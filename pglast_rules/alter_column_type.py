@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
-from linter.effects import binary_coercible, indexes_on_column, utc_coercible
+from linter.effects import binary_coercible, utc_change_work, utc_coercible
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
@@ -21,7 +21,8 @@ class AlterColumnType(Rule):
         "every row and rebuilds every index of the table while holding an AccessExclusiveLock: "
         "no reads, no writes, for as long as the copy takes. From PostgreSQL 12, timestamp <-> "
         "timestamptz is the exception when the file sets the session's TimeZone to UTC: the "
-        "table is kept, and only the indexes on the column are rebuilt."
+        "table is kept; the indexes that may use the column are still rebuilt and its CHECK "
+        "and foreign key constraints re-checked, each a read of the table."
     )
     safe_alternative = (
         "Expand and contract: add a new column of the new type, keep it in sync with a trigger, "
@@ -82,6 +83,14 @@ class AlterColumnType(Rule):
             note="no rewrite under UTC, but the index on the column is rebuilt",
         ),
         Bad(
+            "SET timezone = 'UTC';\nALTER TABLE events ALTER COLUMN happened_at TYPE timestamptz;",
+            history=(
+                "CREATE TABLE events (id bigint PRIMARY KEY, happened_at timestamp "
+                "CHECK (happened_at > '2000-01-01'));",
+            ),
+            note="no rewrite under UTC, but the CHECK constraint is checked against every row",
+        ),
+        Bad(
             "SET timezone = 'Europe/Paris';\n"
             "ALTER TABLE events ALTER COLUMN happened_at TYPE timestamptz;",
             history=("CREATE TABLE events (id bigint PRIMARY KEY, happened_at timestamp);",),
@@ -102,22 +111,18 @@ class AlterColumnType(Rule):
             if not using and binary_coercible(old_type, new, ctx.target):
                 continue
             if not using and ctx.tx.utc and utc_coercible(old_type, new, ctx.target):
-                rebuilt = indexes_on_column(ctx.schema, table, column)
-                if rebuilt == ():
-                    continue  # no rewrite, no index to rebuild
-                which = (
-                    f"index{'es' if len(rebuilt) > 1 else ''} "
-                    + ", ".join(f"`{name}`" for name in rebuilt)
-                    if rebuilt
-                    else "every index on the column"
-                )
+                work = utc_change_work(ctx.schema, table, column)
+                if work == ():
+                    continue  # no rewrite, no index to rebuild, no constraint to re-check
+                which = ", ".join(work) if work else "indexes and constraints"
                 yield self.report(
                     f"changing `{table}.{column}` from {old_type} to {new} does not rewrite the "
-                    f"table (the session's TimeZone is UTC) but rebuilds {which} under "
+                    f"table (the session's TimeZone is UTC), but rebuilds or re-checks what "
+                    f"may depend on the column ({which}) under "
                     f"{LockMode.ACCESS_EXCLUSIVE.describe()}",
                     help=(
-                        "drop the index first and rebuild it CONCURRENTLY after the change, "
-                        "or add a new column and swap"
+                        "drop those indexes and constraints first and add them back without "
+                        "a long lock (CONCURRENTLY, NOT VALID), or add a new column and swap"
                     ),
                 )
                 continue

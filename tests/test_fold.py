@@ -98,3 +98,27 @@ def test_the_model_drops_a_columns_indexes_with_it_and_reads_named_not_null() ->
     assert [ix.name for ix in schema.indexes_of("public.t")] == ["public.t_c_idx"]
     column = schema.column("public.t", "c")
     assert column is not None and column.not_null
+
+
+def test_what_a_utc_timestamp_change_still_does() -> None:
+    from linter.effects import utc_change_work
+    from linter.fold import apply_schema
+
+    schema = Schema()
+    sql = (
+        "CREATE TABLE ev (id bigint PRIMARY KEY, a timestamp, b timestamp,"
+        " d timestamp CHECK (d > '2000-01-01'));\n"
+        "CREATE INDEX ev_b_idx ON ev (b);\nCREATE INDEX ev_id_idx ON ev (id) INCLUDE (b);"
+    )
+    for stmt in parse(sql).statements:
+        schema = apply_schema(schema, stmt.node)
+    assert utc_change_work(schema, "public.ev", "a") == ("index `public.ev_id_idx`",)
+    assert utc_change_work(schema, "public.ev", "b") == (
+        "index `public.ev_b_idx`",
+        "index `public.ev_id_idx`",  # INCLUDE columns are not in Index.columns: it may
+    )
+    assert utc_change_work(schema, "public.ev", "d") == (
+        "index `public.ev_id_idx`",
+        "constraint `ev_d_check`",
+    )
+    assert utc_change_work(schema, "public.unknown", "a") is None

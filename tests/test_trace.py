@@ -231,3 +231,18 @@ def test_several_histories_are_refused(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 2 and "2 migration histories" in err
     code, out, _ = _run(capsys, "trace", str(tmp_path / "api"), "--format", "json")
     assert code == 0 and json.loads(out)
+
+
+def test_a_timestamp_change_is_traced_outside_utc_unless_the_file_sets_it(
+    tmp_path: Path, pg_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the embedded server's default TimeZone is UTC, where this change rewrites nothing
+    change = "ALTER TABLE accounts ALTER COLUMN created_at TYPE timestamp;\n"
+    target = _files(tmp_path, change)
+    code, out, _ = _run(capsys, "trace", str(target), "--dsn", pg_dsn, "--compare")
+    assert code == 0, out
+    assert "rewritten: public.accounts" in out
+    target.write_text("SET timezone = 'UTC';\n" + change)
+    code, out, _ = _run(capsys, "trace", str(target), "--dsn", pg_dsn, "--compare")
+    assert code == 0, out
+    assert "rewritten: public.accounts" not in out
