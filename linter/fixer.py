@@ -393,7 +393,13 @@ class _Pass:
             return
         value = quote_literal(self.settings.statement_timeout)
         sql = f"SET statement_timeout = {value};"
-        if self.text[line_start : stmt.start].strip():
+        directive = _STATEMENT_DIRECTIVE.search(self.text, stmt.lead, stmt.start)
+        if directive is not None:  # it belongs to the statement: the SET goes above it
+            at = self.text.rfind("\n", 0, directive.start()) + 1
+            if self.text[at : directive.start()].strip():
+                raise _Unfixable("a suppression comment shares the line before the statement")
+            self.edits.append(Edit(at, at, sql + "\n"))
+        elif self.text[line_start : stmt.start].strip():
             self.edits.append(Edit(stmt.start, stmt.start, sql + " "))
         else:
             self.edits.append(Edit(stmt.start, stmt.start, sql + "\n"))
@@ -413,12 +419,20 @@ class _Pass:
         first = self.parsed.statements[0].start if self.parsed.statements else len(self.text)
         at = skip_trivia(self.text, 0)
         at = min(at, first)
+        # a `-- sqlsafe: ignore` in the leading comments belongs to the first statement:
+        # the SET goes above it, not between the two
+        directive = _STATEMENT_DIRECTIVE.search(self.text, 0, at)
+        if directive is not None:
+            at = directive.start()
         line_start = self.text.rfind("\n", 0, at) + 1
         sql = lock_timeout_sql(self.settings.lock_timeout, local=False)
         if self.text[line_start:at].strip():
             self.edits.append(Edit(at, at, sql + " "))
         else:
             self.edits.append(Edit(line_start, line_start, sql + "\n"))
+
+
+_STATEMENT_DIRECTIVE = re.compile(r"--[ \t]*sqlsafe:[ \t]*ignore\b(?!-)", re.IGNORECASE)
 
 
 def _apply(text: str, edits: Sequence[Edit]) -> str:
@@ -449,7 +463,7 @@ def fix_source(
     text = source.text
     result = FixResult(source.path, real, real)
     layout = LAYOUT_TABLE.get(fix.layout)
-    reported: set[tuple[str, int | None, str]] = set()
+    reported: set[tuple[str, str, str]] = set()
     for _ in range(MAX_PASSES):
         current = Source(source.path, text, fix.wrapped, source.apply)
         findings = lint_sources([*history, current], rules, settings, report=[source.path]).findings
@@ -465,7 +479,9 @@ def fix_source(
                 work.fix(finding)
             except _Unfixable as exc:
                 del work.edits[before[0] :], work.steps[before[1] :]
-                key = (finding.rule, finding.statement, str(exc))
+                # (by text: later passes renumber statements and lines; a finding keeps the
+                # line it has in the file as given)
+                key = (finding.rule, " ".join(finding.sql.split()), str(exc))
                 if key not in reported:
                     reported.add(key)
                     result.notes.append(

@@ -236,3 +236,28 @@ def test_cli_fixes_each_history_with_its_own_model(
     a_part, b_part = out.split("b/0001_alter.sql", 1)
     assert "a/0002_alter.sql" in a_part and "CHECK (a IS NOT NULL)" not in a_part
     assert "CHECK (a IS NOT NULL) NOT VALID" in b_part
+
+
+def test_inserted_timeouts_keep_a_suppression_next_to_its_statement() -> None:
+    text = (
+        "-- Header\n-- sqlsafe: ignore non-concurrent-index -- tiny table\n"
+        "CREATE INDEX a_idx ON accounts (email);\nCREATE INDEX b_idx ON accounts (id);\n"
+    )
+    fixed = run_fix(text, "plain", False).fixed
+    assert (
+        "-- sqlsafe: ignore non-concurrent-index -- tiny table\n"
+        "CREATE INDEX a_idx ON accounts (email);"
+    ) in fixed  # still suppressed: not made concurrent, nothing inserted in between
+    assert fixed.index("SET lock_timeout") < fixed.index("-- sqlsafe: ignore")
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS b_idx" in fixed
+
+
+def test_a_note_is_given_once_with_the_line_of_the_file_as_given() -> None:
+    text = (
+        "BEGIN;\nDO $$ BEGIN CREATE INDEX a_idx ON accounts (email); END $$;\n"
+        "CREATE INDEX b_idx ON accounts (id);\nCOMMIT;\n"
+    )
+    notes = run_fix(text, "plain", False).notes
+    assert [n for n in notes if "DO block" in n] == [
+        "0002_change.sql:2: non-concurrent-index not fixed: inside a DO block: change the block by hand"
+    ]
