@@ -409,14 +409,21 @@ def attach_bound_proven(schema: Schema, parent: str, child: str) -> bool:
     """ATTACH PARTITION can skip scanning *child*: a validated CHECK covers the partition key.
 
     An approximation of PostgreSQL's proof (the CHECK must imply the partition bound): the
-    model needs the parent's key columns, and a validated CHECK on the child that reads all of
-    them.
+    model needs the parent's key columns, a validated CHECK on the child that reads all of
+    them, and the key columns NOT NULL on the child (a range bound, or a list without NULL,
+    implies ``key IS NOT NULL``, which a CHECK such as ``k >= 10`` does not: traced).
     """
     table = schema.table(parent)
     attached = schema.table(child)
     if table is None or attached is None or not table.partition_key:
         return False
     key = set(table.partition_key)
+    for name in key:
+        column = attached.columns.get(name)
+        if not (column is not None and column.not_null) and not (
+            attached.has_validated_not_null_check(name)
+        ):
+            return False
     return any(
         con.kind == "check" and con.validated and key <= set(con.columns)
         for con in attached.constraints.values()

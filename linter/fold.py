@@ -265,6 +265,10 @@ def slow_work(node: Node, effects: Effects, schema: Schema | None) -> str | None
             return "it copies rows from a query"
     if kind == "SelectStmt" and fields.get("fromClause"):
         return "it runs a query"
+    if kind == "CreateTableAsStmt":  # CREATE TABLE / MATERIALIZED VIEW ... AS SELECT
+        query = pgast.unwrap(fields.get("query") or {}, "SelectStmt")
+        if query.get("fromClause") and not fields.get("into", {}).get("skipData"):
+            return "it copies rows from a query"
     return None
 
 

@@ -314,6 +314,13 @@ def not_null_check_column(expr: Node | None) -> str | None:
     """``col IS NOT NULL`` (possibly ANDed with more) -> ``col``: the proof PG12 accepts."""
     if not expr:
         return None
+    both = unwrap(expr, "BoolExpr")
+    if both and both.get("boolop") == "AND_EXPR":  # a conjunction implies each of its terms
+        for term in both.get("args") or ():
+            found = not_null_check_column(term)
+            if found is not None:
+                return found
+        return None
     test = unwrap(expr, "NullTest")
     if test and test.get("nulltesttype") == "IS_NOT_NULL":
         ref = unwrap(test.get("arg") or {}, "ColumnRef")

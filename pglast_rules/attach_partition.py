@@ -51,6 +51,17 @@ class AttachPartition(Rule):
             note="a check that is still NOT VALID proves nothing",
         ),
         Bad(_ATTACH, note="nothing is known about the attached table: it may be large"),
+        Bad(
+            _ATTACH,
+            history=(
+                _PARENT,
+                _CHILD,
+                "ALTER TABLE events_2024 ADD CONSTRAINT events_2024_bound "
+                "CHECK (created >= '2024-01-01' AND created < '2025-01-01');",
+            ),
+            note="the range bound also says `created IS NOT NULL`, which this check does not: "
+            "PostgreSQL scans",
+        ),
         Good(
             _ATTACH,
             history=(

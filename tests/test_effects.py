@@ -115,9 +115,18 @@ def test_attach_partition_scan_is_skipped_with_a_validated_check_on_the_key() ->
     history = (
         "CREATE TABLE p (id bigint, at date) PARTITION BY RANGE (at);\n"
         "CREATE TABLE c (id bigint, at date);\n"
-        "ALTER TABLE c ADD CONSTRAINT c_at CHECK (at >= '2024-01-01' AND at < '2025-01-01');"
+        "ALTER TABLE c ADD CONSTRAINT c_at CHECK (at IS NOT NULL AND at >= '2024-01-01' "
+        "AND at < '2025-01-01');"
     )
     attach = "ALTER TABLE p ATTACH PARTITION c FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')"
+    # a range bound implies `at IS NOT NULL`, which the CHECK must say too (traced)
+    nullable = _history_effects(history.replace("at IS NOT NULL AND ", ""), attach)
+    assert nullable.scans == ("public.c",)
+    not_null_column = _history_effects(
+        history.replace("at IS NOT NULL AND ", "").replace("at date);", "at date NOT NULL);"),
+        attach,
+    )
+    assert not_null_column.scans == ()
     proven = _history_effects(history, attach)
     assert proven.scans == ()
     assert proven.locks["public.p"] is LockMode.SHARE_UPDATE_EXCLUSIVE

@@ -122,3 +122,18 @@ def test_what_a_utc_timestamp_change_still_does() -> None:
         "constraint `ev_d_check`",
     )
     assert utc_change_work(schema, "public.unknown", "a") is None
+
+
+def test_create_table_as_select_works_for_a_while() -> None:
+    from linter.fold import slow_work
+
+    for sql, slow in (
+        ("CREATE TABLE copy AS SELECT * FROM accounts", True),
+        ("CREATE MATERIALIZED VIEW m AS SELECT * FROM accounts", True),
+        ("CREATE MATERIALIZED VIEW m AS SELECT * FROM accounts WITH NO DATA", False),
+        ("CREATE TABLE one AS SELECT 1 AS x", False),
+    ):
+        (stmt,) = parse(sql).statements
+        assert stmt.node is not None
+        effects = statement_effects(stmt.node, Schema(), 15)
+        assert (slow_work(stmt.node, effects, Schema()) is not None) is slow, sql
