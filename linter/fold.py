@@ -67,7 +67,7 @@ def data_target(node: Node) -> frozenset[str]:
     if kind == "CopyStmt" and not fields.get("is_from"):
         return frozenset()  # COPY ... TO reads
     rel = pgast.relation_name(fields.get("relation"))
-    return frozenset({rel}) if rel else frozenset()
+    return frozenset({rel}) if rel and not pgast.is_catalog(rel) else frozenset()
 
 
 # ------------------------------------------------------------------------ transactions
@@ -203,7 +203,7 @@ def _unguarded(tx: TxState, node: Node, effects: Effects, schema: Schema | None)
     """Record a lock on an existing relation taken while a timeout was off (for the
     statement_timeout, only by a statement that then works for a while: see
     :func:`slow_work`)."""
-    if not effects.locks:
+    if not effects.locks or pgast.is_concurrent_drop(node):
         return tx
     if schema is None:
         mode = effects.strongest
@@ -284,6 +284,9 @@ def _slow_reason(node: Node, tx: TxState, effects: Effects, schema: Schema) -> s
         if is_new_relation(schema, rel):
             continue
         held = tx.held.get(rel)
+        index = schema.indexes.get(rel)
+        if index is not None and held is None:
+            held = tx.held.get(index.table)  # nobody else can hold an index of a locked table
         if held is None or held.strength < mode.strength:
             return f"it must first wait for {mode.value} on `{rel}`"
     return None

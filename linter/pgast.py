@@ -52,7 +52,15 @@ def relation_name(rangevar: Node | None) -> str:
     """Schema-qualified name of a RangeVar (fields, not wrapped)."""
     if not rangevar:
         return ""
-    return qualify(rangevar.get("schemaname"), rangevar.get("relname", ""))
+    schema, name = rangevar.get("schemaname"), rangevar.get("relname", "")
+    if schema is None and name.startswith("pg_"):
+        schema = "pg_catalog"  # searched before the search_path: pg_index is the catalog
+    return qualify(schema, name)
+
+
+def is_catalog(name: str) -> bool:
+    """A system catalog or view (``pg_catalog.pg_index``): not application data."""
+    return name.startswith(("pg_catalog.", "information_schema."))
 
 
 def object_name(items: Sequence[Node] | Node) -> str:
@@ -339,6 +347,13 @@ def index_columns(index_params: Sequence[Node] | None) -> tuple[str, ...]:
             break
         cols.append(name)
     return tuple(cols)
+
+
+def is_concurrent_drop(node: Node) -> bool:
+    """``DROP INDEX CONCURRENTLY``: it waits for the queries that use the index, blocking
+    none of them, and takes its AccessExclusiveLock once no query can use the index."""
+    fields = node.get("DropStmt")
+    return isinstance(fields, Mapping) and bool(fields.get("concurrent"))
 
 
 def null_filtered(where: Node | None) -> tuple[str, ...]:

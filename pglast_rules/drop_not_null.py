@@ -36,6 +36,11 @@ class DropNotNull(Rule):
             "ALTER TABLE accounts ALTER COLUMN email DROP NOT NULL;",
             note="nobody reads a table created in the same file yet",
         ),
+        Good(
+            "ALTER TABLE accounts ALTER COLUMN email DROP NOT NULL;",
+            history=("CREATE TABLE accounts (id bigint, email text);",),
+            note="the history shows the column nullable already: nothing changes",
+        ),
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
@@ -43,6 +48,10 @@ class DropNotNull(Rule):
             if sub != "AT_DropNotNull":
                 continue
             column = cmd.get("name", "")
+            model = ctx.schema.table(table)
+            known = model.columns.get(column) if model is not None and model.known else None
+            if known is not None and not known.not_null:
+                continue  # the history shows the column nullable already: a no-op
             yield self.report(
                 f"DROP NOT NULL on `{table}.{column}`: code that assumes a value breaks when "
                 "NULLs arrive, and restoring NOT NULL later needs a full table scan",

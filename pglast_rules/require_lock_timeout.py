@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from linter import pgast
 from linter.context import Context, Report, first_unguarded_lock
 from linter.effects import LOCKING_STATEMENTS
 from linter.locks import LockMode
@@ -77,6 +78,8 @@ class RequireLockTimeout(Rule):
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
         if node is not ctx.statement.node or ctx.tx.lock_timeout is not None:
             return
+        if pgast.is_concurrent_drop(node):
+            return  # it blocks no query while it waits (see pgast.is_concurrent_drop)
         earlier = ctx.tx.locked_without_lock_timeout
         strongest = first_unguarded_lock(ctx.schema, ctx.effects, earlier, THRESHOLD)
         if strongest is None:

@@ -92,10 +92,8 @@ class RequireStatementTimeout(Rule):
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
         if node is not ctx.statement.node or ctx.tx.statement_timeout is not None:
             return
-        if pgast.kind(node) == "DropStmt" and pgast.unwrap(node).get("concurrent"):
-            # ShareUpdateExclusiveLock on the table while it waits; the index's
-            # AccessExclusiveLock comes once no query can use the index: it blocks nobody
-            return
+        if pgast.is_concurrent_drop(node):
+            return  # it blocks no query (see pgast.is_concurrent_drop)
         work = slow_work(node, ctx.effects, ctx.schema)
         if work is None:
             return  # instant once it has its lock

@@ -90,7 +90,7 @@ class UnbatchedBackfill(Rule):
         kind = pgast.kind(node)
         fields = node[kind]
         table = pgast.relation_name(fields.get("relation"))
-        if not table or ctx.is_new(table):
+        if not table or ctx.is_new(table) or pgast.is_catalog(table):
             return
         verb = "UPDATE" if kind == "UpdateStmt" else "DELETE"
         held = strong_existing_lock(ctx) if ctx.tx.in_transaction and ctx.tx.ddl else None

@@ -476,3 +476,34 @@ def test_a_foreign_key_whose_column_a_later_migration_drops_is_answered() -> Non
     settings = Settings(select=("foreign-key-without-index",))
     assert not lint_sources(sources, RULES, settings).findings
     assert len(lint_sources(sources[:2], RULES, settings).findings) == 1
+
+
+def test_second_audit_patterns() -> None:
+    """Patterns a corpus audit found reported wrongly (each was reported before)."""
+    history = (
+        "CREATE TABLE users (id bigint PRIMARY KEY, sub text, email text);\n"
+        "CREATE INDEX users_sub_idx ON users (sub);\nCREATE INDEX users_email_idx ON users (email);"
+    )
+
+    def rules(sql: str, *select: str) -> list[tuple[int, str]]:
+        return [(f.line, f.rule) for f in _lint(sql, history, select=select)]
+
+    # DROP NOT NULL of a column the history shows nullable changes nothing
+    assert rules("ALTER TABLE users ALTER COLUMN sub DROP NOT NULL;", "drop-not-null") == []
+    assert rules("ALTER TABLE users ALTER COLUMN id DROP NOT NULL;", "drop-not-null") == [
+        (1, "drop-not-null")
+    ]
+    # DROP INDEX CONCURRENTLY blocks no query while it waits
+    assert rules("DROP INDEX CONCURRENTLY users_sub_idx;", "require-lock-timeout") == []
+    # a second DROP INDEX on a table the transaction already holds exclusively adds nothing
+    drops = "BEGIN;\nDROP INDEX users_sub_idx;\nDROP INDEX users_email_idx;\nCOMMIT;"
+    assert rules(drops, "non-concurrent-drop-index") == [(2, "non-concurrent-drop-index")]
+    # nor must it wait for its index once the table is held
+    held = "BEGIN;\nALTER TABLE users ADD COLUMN x int;\nDROP INDEX users_sub_idx;\nCOMMIT;"
+    assert rules(held, "long-lock-hold") == []
+    # an unqualified pg_* relation is the catalog, not application data
+    catalog = (
+        "BEGIN;\nALTER TABLE users ADD COLUMN y int;\n"
+        "UPDATE pg_index SET indisready = true WHERE indrelid = 'users'::regclass;\nCOMMIT;"
+    )
+    assert rules(catalog, "unbatched-backfill", "mixed-ddl-and-data") == []
