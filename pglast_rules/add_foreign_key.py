@@ -66,9 +66,17 @@ class AddForeignKey(Rule):
                 if con.get("contype") != "CONSTR_FOREIGN" or pgast.is_not_valid(con):
                     continue
                 ref = pgast.relation_name(con.get("pktable"))
+                # the statement's other commands may lock the table harder (ADD COLUMN...)
+                mine = ctx.effects.locks.get(table, LockMode.SHARE_ROW_EXCLUSIVE)
+                if mine is LockMode.SHARE_ROW_EXCLUSIVE:
+                    held = f"{mine.describe()} on both tables"
+                else:
+                    held = (
+                        f"{mine.describe()} on `{table}` and "
+                        f"{LockMode.SHARE_ROW_EXCLUSIVE.describe()} on `{ref}`"
+                    )
                 yield self.report(
                     f"foreign key from `{table}` to `{ref}` is validated immediately: it scans "
-                    f"`{table}` while holding {LockMode.SHARE_ROW_EXCLUSIVE.describe()} on both "
-                    "tables",
+                    f"`{table}` while holding {held}",
                     help="add it NOT VALID, then VALIDATE CONSTRAINT in a later transaction",
                 )

@@ -507,3 +507,15 @@ def test_second_audit_patterns() -> None:
         "UPDATE pg_index SET indisready = true WHERE indrelid = 'users'::regclass;\nCOMMIT;"
     )
     assert rules(catalog, "unbatched-backfill", "mixed-ddl-and-data") == []
+
+
+def test_add_foreign_key_names_the_lock_the_whole_statement_takes() -> None:
+    history = "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE posts (id bigint);"
+    alone = "ALTER TABLE posts ADD CONSTRAINT p_fk FOREIGN KEY (id) REFERENCES users (id);"
+    with_column = "ALTER TABLE posts ADD COLUMN user_id bigint REFERENCES users (id);"
+    (found,) = _lint(alone, history, select=("add-foreign-key",))
+    assert (
+        "ShareRowExclusiveLock (blocks writes and other DDL; reads go on) on both" in found.message
+    )
+    (found,) = _lint(with_column, history, select=("add-foreign-key",))
+    assert "AccessExclusiveLock (blocks all reads and writes) on `public.posts`" in found.message
