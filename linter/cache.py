@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from .engine import Finding, LintResult
     from .schema import Schema
 
-CACHE_FORMAT = 5
+CACHE_FORMAT = 6
 DIR_NAME = ".sqlsafe_cache"
 CHECKPOINT_EVERY = 512  # store the schema model after every this many files (and the last 2)
 MAX_STATES = 64  # schema models kept per configuration (the last two of each history)

@@ -48,7 +48,7 @@ def serves(
 def indexed_since(final: Schema, wanted: Wanted) -> bool:
     """*final* has an index serving the wanted columns, created in the finding's file or
     after; or a later migration dropped one of the columns (and the foreign key with it)."""
-    table, columns, file = wanted
+    table, columns, file = _renamed(final, wanted)
     model = final.table(table)
     if model is not None and model.known and any(c not in model.columns for c in columns):
         return True
@@ -56,6 +56,26 @@ def indexed_since(final: Schema, wanted: Wanted) -> bool:
         ix.file >= file and serves(ix.columns, ix.partial, ix.null_filtered, columns)
         for ix in final.indexes_of(table)
     )
+
+
+def _renamed(final: Schema, wanted: Wanted) -> Wanted:
+    """*wanted* under the names a later migration gave its table and columns."""
+    table, columns, file = wanted
+    for _ in range(64):  # (a chain of renames; bounded in case one loops)
+        moved = False
+        new_columns = []
+        for column in columns:
+            found = final.renames.get(f"column:{table}:{column}")
+            if found is not None and found[1] >= file and found[0] != column:
+                column, moved = found[0], True
+            new_columns.append(column)
+        columns = tuple(new_columns)
+        found = final.renames.get(f"table:{table}")
+        if found is not None and found[1] >= file and found[0] != table:
+            table, moved = found[0], True
+        if not moved:
+            break
+    return table, columns, file
 
 
 def without(findings: Sequence[Finding], positions: Iterable[int]) -> list[Finding]:

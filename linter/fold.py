@@ -593,15 +593,7 @@ def _rename(schema: Schema, fields: Node) -> Schema:
     if rtype == "OBJECT_TABLE":
         return schema.rename_table(rel, pgast.qualify(rel.split(".", 1)[0], newname))
     if rtype == "OBJECT_COLUMN":
-        table = schema.table(rel)
-        if table is None:
-            return schema
-        old = fields.get("subname", "")
-        column = table.columns.get(old)
-        if column is None:
-            return schema
-        table = table.without_column(old).with_column(replace(column, name=newname))
-        return schema.put_table(table)
+        return schema.rename_column(rel, fields.get("subname", ""), newname)
     if rtype == "OBJECT_INDEX":
         index = schema.indexes.get(rel)
         if index is not None:

@@ -89,6 +89,23 @@ class Table:
         cons = {k: c for k, c in self.constraints.items() if name not in c.columns}
         return self._with(MappingProxyType(cols), MappingProxyType(cons))
 
+    def renamed_column(self, old: str, new: str) -> Table:
+        """The table after RENAME COLUMN: its constraints follow the column."""
+        column = self.columns.get(old)
+        if column is None:
+            return self
+        cols = {(new if k == old else k): v for k, v in self.columns.items()}
+        cols[new] = replace(column, name=new)
+        cons = {
+            k: replace(
+                c,
+                columns=tuple(new if name == old else name for name in c.columns),
+                not_null_column=new if c.not_null_column == old else c.not_null_column,
+            )
+            for k, c in self.constraints.items()
+        }
+        return self._with(MappingProxyType(cols), MappingProxyType(cons))
+
     def with_constraint(self, con: Constraint) -> Table:
         cons = dict(self.constraints)
         cons[con.name] = con
@@ -112,6 +129,9 @@ class Schema:
     # other objects ("sequence:public.s", "type:public.mood", "view:public.v"...) -> file
     objects: Mapping[str, int] = field(default_factory=PMap)
     file: int = 0  # index of the file being applied; what it creates is *new*
+    # renames, for findings a later migration answers (linter.deferred): "table:<old>" or
+    # "column:<table>:<old>" -> (new name, file of the rename)
+    renames: Mapping[str, tuple[str, int]] = field(default_factory=PMap)
     # derived: table -> names of its indexes (kept in step with ``indexes`` by the methods
     # below; ignored when ``indexes`` was replaced by other means)
     by_table: _ByTable | None = field(default=None, repr=False, compare=False)
@@ -175,6 +195,7 @@ class Schema:
         objects: Mapping[str, int] | None = None,
         file: int | None = None,
         by_table: _ByTable | None = None,
+        renames: Mapping[str, tuple[str, int]] | None = None,
     ) -> Schema:
         new_indexes = self.indexes if indexes is None else indexes
         if by_table is None and indexes is None:
@@ -184,8 +205,27 @@ class Schema:
             new_indexes,
             self.objects if objects is None else objects,
             self.file if file is None else file,
+            self.renames if renames is None else renames,
             by_table,
         )
+
+    def _renamed(self, key: str, new: str) -> Mapping[str, tuple[str, int]]:
+        return _pmap(self.renames).set(key, (new, self.file))
+
+    def rename_column(self, table: str, old: str, new: str) -> Schema:
+        """RENAME COLUMN: the table's constraints and indexes follow the column."""
+        model = self.tables.get(table)
+        if model is None or old not in model.columns:
+            return self
+        schema = self._with(
+            tables=_pmap(self.tables).set(table, model.renamed_column(old, new)),
+            renames=self._renamed(f"column:{table}:{old}", new),
+        )
+        for index in schema.indexes_of(table):
+            if old in index.columns:
+                moved = tuple(new if c == old else c for c in index.columns)
+                schema = schema.put_index(replace(index, columns=moved))
+        return schema
 
     def _by_table(self) -> _ByTable | None:
         derived = self.by_table
@@ -238,7 +278,12 @@ class Schema:
                 indexes = indexes.set(ix_name, replace(ix, table=new))
         if moved and old != new:
             names = names.delete(old).set(new, (*names.get(new, ()), *moved))
-        return self._with(tables=tables, indexes=indexes, by_table=_ByTable(indexes, names))
+        return self._with(
+            tables=tables,
+            indexes=indexes,
+            by_table=_ByTable(indexes, names),
+            renames=self._renamed(f"table:{old}", new),
+        )
 
     def put_index(self, index: Index) -> Schema:
         derived = self._derived()
@@ -373,13 +418,14 @@ def schema_to_data(schema: Schema) -> Any:
         )
         for ix in schema.indexes.values()
     )
-    return (tables, indexes, tuple(schema.objects.items()), schema.file)
+    renames = tuple((k, v[0], v[1]) for k, v in schema.renames.items())
+    return (tables, indexes, tuple(schema.objects.items()), schema.file, renames)
 
 
 def schema_from_data(data: Any) -> Schema:
     """The inverse of :func:`schema_to_data`; raises ``ValueError`` on malformed data."""
     try:
-        tables_data, indexes_data, objects_data, file = data
+        tables_data, indexes_data, objects_data, file, renames_data = data
         tables: list[tuple[str, Table]] = []
         for name, tfile, cols, cons, partitioned, key, parent, known in tables_data:
             columns = {
@@ -419,6 +465,7 @@ def schema_from_data(data: Any) -> Schema:
             for ix in indexes_data
         ]
         objects = [(str(k), int(v)) for k, v in objects_data]
-        return Schema(PMap(tables), PMap(indexes), PMap(objects), int(file))
+        renames = [(str(k), (str(new), int(at))) for k, new, at in renames_data]
+        return Schema(PMap(tables), PMap(indexes), PMap(objects), int(file), PMap(renames))
     except (TypeError, ValueError, IndexError) as exc:
         raise ValueError(f"malformed schema data: {exc}") from exc

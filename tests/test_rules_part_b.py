@@ -519,3 +519,40 @@ def test_add_foreign_key_names_the_lock_the_whole_statement_takes() -> None:
     )
     (found,) = _lint(with_column, history, select=("add-foreign-key",))
     assert "AccessExclusiveLock (blocks all reads and writes) on `public.posts`" in found.message
+
+
+def test_a_later_index_answers_a_foreign_key_across_renames() -> None:
+    from linter.engine import lint_sources
+    from linter.source import Source
+
+    settings = Settings(select=("foreign-key-without-index",))
+    base = [
+        Source("1.sql", "CREATE TABLE users (id bigint PRIMARY KEY);"),
+        Source("2.sql", "CREATE TABLE mod_add (id bigint, mod_user_id bigint REFERENCES users);"),
+        Source("3.sql", "ALTER TABLE mod_add RENAME COLUMN mod_user_id TO mod_person_id;"),
+        Source("4.sql", "CREATE INDEX idx_mod_add_mod ON mod_add (mod_person_id);"),
+        Source("5.sql", "ALTER TABLE mod_add RENAME TO admin_add;"),
+    ]
+    assert not lint_sources(base, RULES, settings).findings
+    assert len(lint_sources(base[:3], RULES, settings).findings) == 1
+
+
+def test_renaming_a_column_keeps_its_constraints_and_indexes() -> None:
+    from linter.fold import apply_schema
+    from linter.parsing import parse
+    from linter.schema import Schema
+
+    schema = Schema()
+    sql = (
+        "CREATE TABLE t (a int NOT NULL CHECK (a > 0) UNIQUE, b int);\n"
+        "CREATE INDEX t_ab ON t (a, b);\nALTER TABLE t RENAME COLUMN a TO c;"
+    )
+    for stmt in parse(sql).statements:
+        schema = apply_schema(schema, stmt.node)
+    table = schema.table("public.t")
+    assert table is not None and list(table.columns) == ["c", "b"]
+    assert sorted(c.kind for c in table.constraints.values() if "c" in c.columns) == [
+        "check",
+        "unique",
+    ]
+    assert sorted(ix.columns for ix in schema.indexes_of("public.t")) == [("c",), ("c", "b")]
