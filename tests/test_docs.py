@@ -54,3 +54,37 @@ def test_docs_command_check_and_write(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(args) == 0
     assert model.read_text(encoding="utf-8") == render_lock_model()
     assert main([*args, "--check"]) == 0
+
+
+def _console_session(readme: str, first_line: str) -> list[tuple[str, str]]:
+    """``(command, output)`` pairs of the README console block that starts with
+    *first_line*."""
+    start = readme.index(f"```console\n{first_line}\n")
+    block = readme[start + len("```console\n") : readme.index("\n```", start)]
+    pairs: list[tuple[str, list[str]]] = []
+    for line in block.split("\n"):
+        if line.startswith("$ "):
+            pairs.append((line[2:], []))
+        else:
+            pairs[-1][1].append(line)
+    return [(command, "\n".join(out)) for command, out in pairs]
+
+
+def test_the_readme_fix_example_is_what_fix_prints(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    session = _console_session(readme, "$ cat 0001_init.sql")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SQLSAFE_CACHE_DIR", str(tmp_path / ".cache"))
+    for command, expected in session:
+        if command.startswith("cat "):
+            (tmp_path / command[4:]).write_text(expected + "\n", encoding="utf-8")
+            continue
+        outputs = []
+        for part in command.split(" && "):
+            words = part.split()
+            assert words[0] == "sqlsafe", command
+            main(words[1:])
+            outputs.append(capsys.readouterr().out.rstrip("\n"))
+        assert "\n".join(o for o in outputs if o) == expected, command
