@@ -209,6 +209,24 @@ def binary_coercible(old: TypeRef | None, new: TypeRef | None, target: int) -> b
 _ZONED = frozenset({"timestamp", "timestamptz"})
 
 
+def domain_check(fields: Node) -> str | None:
+    """What an ALTER DOMAIN checks against every stored value of the domain (under
+    ShareLock on each table with a column of it, traced on PostgreSQL 18): a new CHECK or
+    NOT NULL constraint that is not NOT VALID, SET NOT NULL, or VALIDATE CONSTRAINT."""
+    sub = fields.get("subtype")
+    if sub == "C":
+        con = pgast.unwrap(fields.get("def") or {}, "Constraint")
+        if con.get("contype") in ("CONSTR_CHECK", "CONSTR_NOTNULL") and not (
+            pgast.is_not_valid(con)
+        ):
+            return "a new constraint"
+    elif sub == "O":
+        return "SET NOT NULL"
+    elif sub == "V":
+        return "VALIDATE CONSTRAINT"
+    return None
+
+
 def utc_coercible(old: TypeRef | None, new: TypeRef | None, target: int) -> bool:
     """True for ``timestamp`` <-> ``timestamptz`` (no precision given) from PostgreSQL 12,
     which skips the table rewrite when the session's TimeZone is UTC; the indexes on the
@@ -524,6 +542,7 @@ LOCKING_STATEMENTS: tuple[str, ...] = (
     "CreateStmt",
     "RefreshMatViewStmt",
     "ViewStmt",
+    "AlterDomainStmt",
 )
 
 
@@ -539,6 +558,11 @@ def statement_effects(
     fields = node[kind]
     if kind == "AlterTableStmt":
         _alter_table(fields, schema, target, b, utc)
+    elif kind == "AlterDomainStmt":
+        if domain_check(fields):  # every column of the domain is checked (traced)
+            for table in schema.tables_using_type(pgast.object_name(fields.get("typeName") or [])):
+                b.lock(table, LockMode.SHARE)
+                b.scan(table)
     elif kind == "IndexStmt":
         relation = fields.get("relation") or {}
         rel = pgast.relation_name(relation)

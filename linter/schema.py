@@ -177,10 +177,18 @@ class Schema:
         """Whether a column of a modelled table may be of the type *name* (``public.mood``,
         as in a ``type:`` key), or of an array of it.  Columns whose type the history does
         not show (added by a ``DO`` block, ``CREATE TABLE AS``...) are not counted."""
-        return any(
-            column.type is not None and may_be_type(column.type, name)
+        return bool(self.tables_using_type(name))
+
+    def tables_using_type(self, name: str) -> tuple[str, ...]:
+        """The modelled tables with a column that may be of the type (or domain) *name*,
+        or of an array of it (see :meth:`type_in_use`)."""
+        return tuple(
+            table.name
             for table in self.tables.values()
-            for column in table.columns.values()
+            if any(
+                column.type is not None and may_be_type(column.type, name)
+                for column in table.columns.values()
+            )
         )
 
     def is_trigger_function(self, key: str) -> bool:

@@ -13,12 +13,13 @@ from .add_unique_constraint import AddUniqueConstraint
 from .alter_column_type import AlterColumnType
 from .alter_enum import AlterEnum
 
-# part B (SS040-SS056, SS100-SS105)
+# part B (SS040-SS056, SS100-SS106)
 from .attach_partition import AttachPartition
 from .ban_char import BanChar
 from .concurrently_in_transaction import ConcurrentlyInTransaction
 from .create_trigger_on_existing_table import CreateTriggerOnExistingTable
 from .detach_partition_non_concurrent import DetachPartitionNonConcurrent
+from .domain_constraint import DomainConstraint
 from .drop_column import DropColumn
 from .drop_constraint import DropConstraint
 from .drop_database import DropDatabase
@@ -102,7 +103,7 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     DropDefault,
     DropConstraint,
     AlterEnum,
-    # part B (SS040-SS056, SS100-SS105)
+    # part B (SS040-SS056, SS100-SS106)
     ReindexNonConcurrent,
     DetachPartitionNonConcurrent,
     AttachPartition,
@@ -118,6 +119,7 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     DropExtension,
     CreateTriggerOnExistingTable,
     IndexOnPartitionedTable,
+    DomainConstraint,
     UnbatchedBackfill,
     MixedDdlAndData,
     PreferBigint,
