@@ -30,20 +30,18 @@ def _same_values(old: TypeRef, new: TypeRef, target: int) -> bool:
     return plain(old) == plain(new) or binary_coercible(plain(old), plain(new), target)
 
 
-def _renamed_into(ctx: Context, node: Node) -> dict[tuple[str, str], int]:
-    """``(table, new name) -> position`` in ``same_transaction`` of the later statements of
-    the same transaction that rename a column (the last step of a copy-and-swap); once per
-    statement."""
-    key = ("renamed_into", id(node))
-    found: dict[tuple[str, str], int] | None = ctx.memo.get(key)
+def _renamed_into(ctx: Context) -> frozenset[tuple[str, str]]:
+    """``(table, new name)`` of the columns later statements of the same transaction rename
+    (the last step of a copy-and-swap); once per statement."""
+    key = ("renamed_into", 0)
+    found: frozenset[tuple[str, str]] | None = ctx.memo.get(key)
     if found is None:
-        found = {}
         later = ctx.file.ahead.same_transaction(ctx.statement.index, ctx.tx.in_transaction)
-        for position, stmt in enumerate(later):
-            fields = stmt.fields
-            if stmt.kind == "RenameStmt" and fields.get("renameType") == "OBJECT_COLUMN":
-                target = (pgast.relation_name(fields.get("relation")), fields.get("newname", ""))
-                found.setdefault(target, position)
+        found = frozenset(
+            (pgast.relation_name(stmt.fields.get("relation")), stmt.fields.get("newname", ""))
+            for stmt in later
+            if stmt.kind == "RenameStmt" and stmt.fields.get("renameType") == "OBJECT_COLUMN"
+        )
         ctx.memo[key] = found
     return found
 
@@ -201,8 +199,8 @@ class DropColumn(Rule):
                 absent = model is not None and model.known and column not in model.columns
                 if absent and cmd.get("missing_ok"):
                     continue  # DROP COLUMN IF EXISTS of a column the history never had
-                swap = _renamed_into(ctx, node).get((table, column))
-                if swap is not None and cmd.get("behavior") == "DROP_CASCADE":
+                swap = (table, column) in _renamed_into(ctx)
+                if swap and cmd.get("behavior") == "DROP_CASCADE":
                     yield self.report(
                         f"`{table}.{column}` is swapped for a new column, but CASCADE drops "
                         "the views and constraints that use it, and the new column does not "
@@ -210,7 +208,7 @@ class DropColumn(Rule):
                         help="drop and re-create the dependent objects explicitly, without CASCADE",
                     )
                     continue
-                if swap is not None:  # a copy-and-swap: the column is back at commit
+                if swap:  # a copy-and-swap: the column is back at commit
                     report = self._swap_report(ctx, table, column)
                     if report is not None:
                         yield report
