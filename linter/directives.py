@@ -13,6 +13,15 @@ _DIRECTIVE = re.compile(
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
+def statement_directive(text: str, start: int, end: int) -> int | None:
+    """Where the first ``-- sqlsafe: ignore`` comment (one statement's, not
+    ``ignore-file``) in ``text[start:end]`` begins."""
+    for match in _DIRECTIVE.finditer(text, start, end):
+        if match.group("verb").lower() == "ignore":
+            return match.start()
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Directive:
     offset: int  # where the comment starts

@@ -21,6 +21,7 @@ from pglast.parser import scan
 
 from . import pgast
 from .context import Settings
+from .directives import statement_directive
 from .engine import Finding, lint_sources
 from .parsing import ParsedFile, Statement, parse, skip_trivia
 from .rule import Rule
@@ -393,10 +394,10 @@ class _Pass:
             return
         value = quote_literal(self.settings.statement_timeout)
         sql = f"SET statement_timeout = {value};"
-        directive = _STATEMENT_DIRECTIVE.search(self.text, stmt.lead, stmt.start)
+        directive = statement_directive(self.text, stmt.lead, stmt.start)
         if directive is not None:  # it belongs to the statement: the SET goes above it
-            at = self.text.rfind("\n", 0, directive.start()) + 1
-            if self.text[at : directive.start()].strip():
+            at = self.text.rfind("\n", 0, directive) + 1
+            if self.text[at:directive].strip():
                 raise _Unfixable("a suppression comment shares the line before the statement")
             self.edits.append(Edit(at, at, sql + "\n"))
         elif self.text[line_start : stmt.start].strip():
@@ -421,18 +422,15 @@ class _Pass:
         at = min(at, first)
         # a `-- sqlsafe: ignore` in the leading comments belongs to the first statement:
         # the SET goes above it, not between the two
-        directive = _STATEMENT_DIRECTIVE.search(self.text, 0, at)
+        directive = statement_directive(self.text, 0, at)
         if directive is not None:
-            at = directive.start()
+            at = directive
         line_start = self.text.rfind("\n", 0, at) + 1
         sql = lock_timeout_sql(self.settings.lock_timeout, local=False)
         if self.text[line_start:at].strip():
             self.edits.append(Edit(at, at, sql + " "))
         else:
             self.edits.append(Edit(line_start, line_start, sql + "\n"))
-
-
-_STATEMENT_DIRECTIVE = re.compile(r"--[ \t]*sqlsafe:[ \t]*ignore\b(?!-)", re.IGNORECASE)
 
 
 def _apply(text: str, edits: Sequence[Edit]) -> str:
