@@ -289,14 +289,9 @@ def add_column_rewrites(coldef: Node, target: int) -> str | None:
         volatile = pgast.volatile_call(default)
         if volatile:
             return f"the default calls {volatile}, which is volatile: every row is rewritten"
-        if target < 11 and not _is_null(default):
+        if target < 11 and not pgast.is_null_const(default):
             return "before PostgreSQL 11 any non-NULL default rewrites the table"
     return None
-
-
-def _is_null(expr: Node) -> bool:
-    const = pgast.unwrap(expr, "A_Const")
-    return bool(const.get("isnull"))
 
 
 # ------------------------------------------------------------------------------- model
@@ -352,7 +347,7 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
                 _constraint_effect(con, rel, b, scan_needed=filled)
                 if (
                     con.get("contype") == "CONSTR_NOTNULL"
-                    and (default is None or _is_null(default))
+                    and (default is None or pgast.is_null_const(default))
                     and not add_column_kind_rewrites(coldef, target)
                 ):
                     b.scan(rel)  # every row is checked for its NULL: fails if any (traced)

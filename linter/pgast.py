@@ -318,22 +318,34 @@ def column_refs(expr: Node) -> set[str]:
     return out
 
 
-def not_null_check_column(expr: Node | None) -> str | None:
-    """``col IS NOT NULL`` (possibly ANDed with more) -> ``col``: the proof PG12 accepts."""
-    if not expr:
-        return None
+def conjuncts(expr: Node) -> list[Node]:
+    """The terms of *expr* read as ``a AND b AND ...`` (nested ANDs flattened, in order)."""
     both = unwrap(expr, "BoolExpr")
-    if both and both.get("boolop") == "AND_EXPR":  # a conjunction implies each of its terms
-        for term in both.get("args") or ():
-            found = not_null_check_column(term)
-            if found is not None:
-                return found
-        return None
-    test = unwrap(expr, "NullTest")
-    if test and test.get("nulltesttype") == "IS_NOT_NULL":
-        ref = unwrap(test.get("arg") or {}, "ColumnRef")
-        names = strings(ref.get("fields")) if ref else ()
-        return names[-1] if names else None
+    if both and both.get("boolop") == "AND_EXPR":
+        return [term for arg in both.get("args") or () for term in conjuncts(arg)]
+    return [expr]
+
+
+def not_null_tested(term: Node) -> tuple[str, ...]:
+    """The column reference's names when *term* is ``col IS NOT NULL``, else ``()``."""
+    test = unwrap(term, "NullTest")
+    if not test or test.get("nulltesttype") != "IS_NOT_NULL":
+        return ()
+    return strings(unwrap(test.get("arg") or {}, "ColumnRef").get("fields"))
+
+
+def is_null_const(expr: Node) -> bool:
+    """*expr* is the constant NULL."""
+    return bool(unwrap(expr, "A_Const").get("isnull"))
+
+
+def not_null_check_column(expr: Node | None) -> str | None:
+    """``col IS NOT NULL`` (possibly ANDed with more) -> ``col``: the proof PG12 accepts
+    (a conjunction implies each of its terms)."""
+    for term in conjuncts(expr) if expr else ():
+        names = not_null_tested(term)
+        if names:
+            return names[-1]
     return None
 
 
@@ -359,21 +371,12 @@ def is_concurrent_drop(node: Node) -> bool:
 def null_filtered(where: Node | None) -> tuple[str, ...]:
     """The columns of a partial index's predicate made only of ``col IS NOT NULL`` tests
     joined by AND (an index the planner can use for ``col = $1``), else ``()``."""
-    tests = [where] if where else []
     columns: list[str] = []
-    while tests:
-        node = tests.pop()
-        expr = unwrap(node, "BoolExpr")
-        if expr:
-            if expr.get("boolop") != "AND_EXPR":
-                return ()
-            tests.extend(expr.get("args") or ())
-            continue
-        test = unwrap(node, "NullTest")
-        ref = strings(unwrap(test.get("arg") or {}, "ColumnRef").get("fields")) if test else ()
-        if not test or test.get("nulltesttype") != "IS_NOT_NULL" or len(ref) != 1:
+    for term in conjuncts(where) if where else ():
+        names = not_null_tested(term)
+        if len(names) != 1:
             return ()
-        columns.append(ref[0])
+        columns.append(names[0])
     return tuple(sorted(set(columns)))
 
 

@@ -20,7 +20,7 @@ def _sets_default(commands: Commands, table: str, column: str) -> bool:
         t == table
         and sub == "AT_ColumnDefault"
         and cmd.get("def")
-        and not pgast.unwrap(cmd["def"], "A_Const").get("isnull")
+        and not pgast.is_null_const(cmd["def"])
         and cmd.get("name") == column
         for t, sub, cmd in commands
     )
@@ -136,7 +136,7 @@ class DropDefault(Rule):
         commands = ctx.existing_alter_commands(node)
         for position, (table, sub, cmd) in enumerate(commands):
             if sub != "AT_ColumnDefault" or (
-                cmd.get("def") and not pgast.unwrap(cmd["def"], "A_Const").get("isnull")
+                cmd.get("def") and not pgast.is_null_const(cmd["def"])
             ):
                 continue  # (SET DEFAULT NULL drops the default too)
             column = cmd.get("name", "")

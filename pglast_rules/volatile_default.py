@@ -54,7 +54,7 @@ class VolatileDefault(Rule):
             if default is None:
                 continue
             volatile = pgast.volatile_call(default)
-            null_default = bool(pgast.unwrap(default, "A_Const").get("isnull"))
+            null_default = pgast.is_null_const(default)
             if volatile:
                 reason = f"its default calls {volatile}, which is volatile"
             elif ctx.target < 11 and not null_default:
