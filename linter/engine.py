@@ -258,7 +258,6 @@ class _FileLinter:
         self._invalid_suppressions()
         self._edited_after_applied()
         schema = self.schema
-        target = self.rules.settings.target_version
         last: Statement | None = None
         for stmt in self.parsed.statements:
             before, explained = len(self.findings), len(self.explained)
@@ -268,17 +267,12 @@ class _FileLinter:
                     self._explain_unread(stmt, before)
                 continue
             try:
-                effects = statement_effects(stmt.node, schema, target, utc=self.tx.utc)
-                ctx = Context(self.rules.settings, schema, self.tx, stmt, effects, self.info)
-                self._check(stmt, ctx)
+                ctx, tx = self._step(stmt, schema, self.tx)
                 inner = self._do_block(stmt, schema) if stmt.kind == "DoStmt" else None
                 if explain:
                     self._explain(
                         stmt, ctx if inner is None else replace(ctx, effects=inner[2]), before
                     )
-                tx = advance_tx(
-                    self.tx, stmt.node, stmt.index, effects, schema, extension=ctx.hold_extension
-                )
                 if inner is None:
                     after = ctx.schema_after()
                 else:
@@ -310,25 +304,32 @@ class _FileLinter:
         found = inner_statements(stmt.node)
         if not found:
             return None
-        target = self.rules.settings.target_version
         tx = begin_block(self.tx)  # outside a transaction, the block runs in its own
         merged = Effects()
         self.within = f" (in the DO block at line {self.parsed.lines.position(stmt.start)[0]})"
         try:
             for inner in found:
                 start, end = locate(self.parsed.text, stmt.start, stmt.end, inner)
-                sub = Statement(stmt.index, start, start, end, inner.node)
-                effects = statement_effects(inner.node, schema, target, utc=tx.utc)
-                ctx = Context(self.rules.settings, schema, tx, sub, effects, self.info)
-                self._check(sub, ctx)
-                tx = advance_tx(
-                    tx, inner.node, stmt.index, effects, schema, extension=ctx.hold_extension
+                ctx, tx = self._step(
+                    Statement(stmt.index, start, start, end, inner.node), schema, tx
                 )
                 schema = ctx.schema_after()
-                merged = merge_effects(merged, effects)
+                merged = merge_effects(merged, ctx.effects)
         finally:
             self.within = ""
         return schema, tx, merged
+
+    def _step(self, stmt: Statement, schema: Schema, tx: TxState) -> tuple[Context, TxState]:
+        """Check *stmt* against the model and transaction state before it: its context
+        (its effects, and the model after it on demand) and the transaction state after
+        it."""
+        assert stmt.node is not None
+        settings = self.rules.settings
+        effects = statement_effects(stmt.node, schema, settings.target_version, utc=tx.utc)
+        ctx = Context(settings, schema, tx, stmt, effects, self.info)
+        self._check(stmt, ctx)
+        after = advance_tx(tx, stmt.node, stmt.index, effects, schema, extension=ctx.hold_extension)
+        return ctx, after
 
     def _check(self, stmt: Statement, ctx: Context) -> None:
         dispatch = self.rules.dispatch
