@@ -18,6 +18,16 @@ _KINDS = {
 }
 
 
+# a trigger function and its trigger, created by an earlier migration (for the examples)
+_SCORES = (
+    "CREATE TABLE scores (id bigint, points integer);\n"
+    "CREATE FUNCTION refresh_scores() RETURNS trigger LANGUAGE plpgsql "
+    "AS $$ BEGIN RETURN NEW; END $$;\n"
+    "CREATE TRIGGER scores_refresh BEFORE UPDATE ON scores "
+    "FOR EACH ROW EXECUTE FUNCTION refresh_scores();",
+)
+
+
 class DropFunction(Rule):
     code = "SS049"
     name = "drop-function"
@@ -62,25 +72,13 @@ class DropFunction(Rule):
         ),
         Good(
             "DROP TRIGGER scores_refresh ON scores;\nDROP FUNCTION refresh_scores();",
-            history=(
-                "CREATE TABLE scores (id bigint, points integer);\n"
-                "CREATE FUNCTION refresh_scores() RETURNS trigger LANGUAGE plpgsql "
-                "AS $$ BEGIN RETURN NEW; END $$;\n"
-                "CREATE TRIGGER scores_refresh BEFORE UPDATE ON scores "
-                "FOR EACH ROW EXECUTE FUNCTION refresh_scores();",
-            ),
+            history=_SCORES,
             note="a trigger function: no query calls it, and PostgreSQL refuses the drop "
             "while a trigger still uses it",
         ),
         Bad(
             "DROP FUNCTION refresh_scores() CASCADE;",
-            history=(
-                "CREATE TABLE scores (id bigint, points integer);\n"
-                "CREATE FUNCTION refresh_scores() RETURNS trigger LANGUAGE plpgsql "
-                "AS $$ BEGIN RETURN NEW; END $$;\n"
-                "CREATE TRIGGER scores_refresh BEFORE UPDATE ON scores "
-                "FOR EACH ROW EXECUTE FUNCTION refresh_scores();",
-            ),
+            history=_SCORES,
             note="CASCADE silently drops the trigger `scores_refresh` with it",
         ),
     )
