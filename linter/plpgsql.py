@@ -10,7 +10,6 @@ counts, as if taken. Dynamic SQL built at run time (``EXECUTE format(...)``) is 
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,7 +51,6 @@ def inner_statements(node: Node) -> tuple[InnerStatement, ...]:
     return _body_statements(body) if body else ()
 
 
-@functools.lru_cache(maxsize=64)  # the engine, the model and slow_work read the same block
 def _body_statements(body: str) -> tuple[InnerStatement, ...]:
     from pglast import parser
 
