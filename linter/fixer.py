@@ -160,6 +160,14 @@ class _Pass:
             )
         return self.layout
 
+    def terminated_end(self, stmt: Statement) -> int:
+        """Offset just after the statement's ``;``: text inserted there follows a whole
+        statement. The file's last statement may have none; it is given one."""
+        end = _statement_end(self.text, stmt)
+        if end == stmt.end:
+            self.edits.append(Edit(end, end, ";"))
+        return end
+
     def later(self, stmt: Statement, blocks: Sequence[tuple[str, str, str, str, bool]]) -> None:
         """Run *blocks* (slug, summary, locks, body, quick) in later transactions."""
         if self.settings.wrapped:
@@ -173,9 +181,9 @@ class _Pass:
             commit = self.transactions[stmt.index]
             if commit is None:
                 raise _Unfixable("its transaction is never committed")
-            at = _statement_end(self.text, self.parsed.statements[commit])
+            at = self.terminated_end(self.parsed.statements[commit])
         else:
-            at = _statement_end(self.text, stmt)
+            at = self.terminated_end(stmt)
         # after the rest of the line when only comments follow the statement there
         newline = self.text.find("\n", at)
         line_end = len(self.text) if newline < 0 else newline
@@ -404,7 +412,7 @@ class _Pass:
             self.edits.append(Edit(stmt.start, stmt.start, sql + " "))
         else:
             self.edits.append(Edit(stmt.start, stmt.start, sql + "\n"))
-        end = _statement_end(self.text, stmt)
+        end = self.terminated_end(stmt)
         self.edits.append(Edit(end, end, " RESET statement_timeout;"))
 
     def lock_timeout(self) -> None:

@@ -261,3 +261,55 @@ def test_a_note_is_given_once_with_the_line_of_the_file_as_given() -> None:
     assert [n for n in notes if "DO block" in n] == [
         "0002_change.sql:2: non-concurrent-index not fixed: inside a DO block: change the block by hand"
     ]
+
+
+# the last statement of a file needs no `;`: what fix appends after it must still be SQL
+UNTERMINATED = [
+    "ALTER TABLE accounts ADD CONSTRAINT c FOREIGN KEY (user_id) REFERENCES users (id)",
+    "ALTER TABLE accounts ADD CONSTRAINT name_short CHECK (length(name) < 100)",
+    "ALTER TABLE accounts ALTER COLUMN user_id SET NOT NULL",
+    "CREATE INDEX accounts_name_idx ON accounts (name)",
+    "DROP INDEX old_idx",
+]
+
+
+def _finding_count(result: FixResult, layout: str, wrapped: bool, text: str) -> tuple[int, int]:
+    lay = get_layout(layout)
+    before = lint_files([OutFile(PATHS[layout], text, wrapped)], lay, history=FIX_HISTORY)
+    after = lint_files(output_files(result, layout, wrapped), lay, history=FIX_HISTORY)
+    return len(before), len(after)
+
+
+@pytest.mark.parametrize("tail", ["", "\n", "  -- the end\n", "\n-- trailing comment"])
+@pytest.mark.parametrize("mode", [("plain", False, False), ("goose", True, False)])
+@pytest.mark.parametrize("statement", UNTERMINATED)
+def test_a_last_statement_without_semicolon_is_fixed_into_valid_sql(
+    statement: str, mode: tuple[str, bool, bool], tail: str
+) -> None:
+    import pglast
+
+    layout, wrapped, _ = mode
+    head, end = MARKERS.get(layout, ("", ""))
+    text = head + "-- no semicolon at the end\n" + statement + tail
+    if end:  # the goose Down marker after the last Up statement, still without `;`
+        text = text.rstrip("\n") + "\n" + end.lstrip("\n")
+    result = run_fix(text, layout, wrapped)
+    assert result.changed and not result.notes, result.notes
+    pglast.parse_sql(result.fixed)  # raises on a syntax error
+    for step in result.new_steps:
+        pglast.parse_sql(step.body)
+    assert result.fixed.count("VALIDATE CONSTRAINT") <= 1, result.fixed
+    again = run_fix(result.fixed, layout, wrapped)
+    assert not again.changed, again.fixed
+    before, after = _finding_count(result, layout, wrapped, text)
+    assert after <= before, (before, after, result.fixed)
+
+
+def test_an_unterminated_commit_gets_its_semicolon_before_the_validation() -> None:
+    import pglast
+
+    text = f"BEGIN;\n{UNTERMINATED[0]};\nCOMMIT"
+    result = run_fix(text, "plain", False)
+    pglast.parse_sql(result.fixed)
+    assert "NOT VALID;\nCOMMIT;\nBEGIN;" in result.fixed
+    assert not run_fix(result.fixed, "plain", False).changed
