@@ -135,6 +135,51 @@ def _transactions(parsed: ParsedFile) -> dict[int, int | None]:
     return out
 
 
+def _identifiers(text: str, stmt: Statement) -> set[str]:
+    """The names the statement's tokens spell (unquoted ones folded to lower case)."""
+    out: set[str] = set()
+    for name, start, end in _tokens(text, stmt.start, stmt.end):
+        if name in ("SCONST", "SQL_COMMENT", "C_COMMENT", "ICONST", "FCONST"):
+            continue
+        word = text[start:end]
+        out.add(word[1:-1].replace('""', '"') if word.startswith('"') else word.lower())
+    return out
+
+
+def _targets(stmt: Statement) -> set[str]:
+    """The relations (by name, schema left out) a statement drops, renames, moves to
+    another schema or drops a column of: an index built on one afterwards would fail."""
+    fields = stmt.fields
+    if stmt.kind == "DropStmt":
+        return {pgast.object_name(o).rsplit(".", 1)[-1] for o in fields.get("objects", [])}
+    relation = str((fields.get("relation") or {}).get("relname", ""))
+    if stmt.kind in ("RenameStmt", "AlterObjectSchemaStmt"):
+        return {relation}
+    if stmt.kind == "AlterTableStmt" and any(
+        sub == "AT_DropColumn" for sub, _ in pgast.alter_commands(fields)
+    ):
+        return {relation}
+    return set()
+
+
+def _needs_unique_key(stmt: Statement, table: str) -> bool:
+    """Whether the statement may need a unique index on *table*: a foreign key to it,
+    INSERT ... ON CONFLICT into it, REFRESH MATERIALIZED VIEW CONCURRENTLY of it."""
+    fields = stmt.fields
+    relation = (fields.get("relation") or {}).get("relname")
+    if stmt.kind == "InsertStmt" and fields.get("onConflictClause") and relation == table:
+        return True
+    if stmt.kind == "RefreshMatViewStmt" and fields.get("concurrent") and relation == table:
+        return True
+    for node in pgast.walk(stmt.node):
+        if pgast.kind(node) == "Constraint":
+            con = node["Constraint"]
+            pk = con.get("pktable") or {}
+            if con.get("contype") == "CONSTR_FOREIGN" and pk.get("relname") == table:
+                return True
+    return False
+
+
 # ------------------------------------------------------------------------------ the fixer
 @dataclass(slots=True)
 class _Pass:
@@ -207,11 +252,38 @@ class _Pass:
     def move_out(self, stmt: Statement, new_text: str, slug: str, summary: str, locks: str) -> None:
         """Move the statement (rewritten as *new_text*) into a new non-transactional file."""
         self._need_layout()
+        self.keep_order(stmt)
         end = _statement_end(self.text, stmt)
         self.edits.append(
             Edit(stmt.start, end, f"-- sqlsafe fix: moved to its own migration ({summary})")
         )
         self.steps.append(FileStep(slug, summary, locks, new_text + ";\n", False, tool=TOOL))
+
+    def keep_order(self, stmt: Statement) -> None:
+        """Refuse to move the index build or drop *stmt* after the file when a statement
+        after it in the file needs it: one that names the index, one that may need the
+        unique key the index builds (a foreign key to its table, ON CONFLICT, a concurrent
+        refresh), or one that drops or renames the indexed table or drops a column of it."""
+        fields = stmt.fields
+        unique, table = "", ""
+        if stmt.kind == "IndexStmt":
+            table = str((fields.get("relation") or {}).get("relname", ""))
+            unique = table if fields.get("unique") else ""
+            indexes = {str(fields.get("idxname") or "")}
+        else:
+            indexes = {pgast.object_name(o).rsplit(".", 1)[-1] for o in fields.get("objects", [])}
+        for later in self.parsed.statements[stmt.index + 1 :]:
+            hit = _identifiers(self.text, later) & indexes
+            hit |= _targets(later) & {table}
+            if unique and _needs_unique_key(later, unique):
+                hit.add(unique)
+            hit.discard("")
+            if hit:
+                what = " ".join(self.text[later.start : later.end].split())[:60]
+                raise _Unfixable(
+                    f"a later statement of the file uses {sorted(hit)[0]} ({what}...): "
+                    "moved to a migration after the file, the statement would run after it"
+                )
 
     # -- per rule ----------------------------------------------------------------------
     def fix(self, finding: Finding) -> None:

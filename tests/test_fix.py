@@ -213,9 +213,12 @@ def test_cli_diff_write_and_refusal(tmp_path: Path, capsys: pytest.CaptureFixtur
     (tmp_path / "0003_other.sql").write_text("-- someone else's\n")
     assert main(["fix", "--write", str(change)]) == 0
     assert (tmp_path / "0003_other.sql").read_text() == "-- someone else's\n"
-    assert "CONCURRENTLY" in (tmp_path / "0004_create_accounts_name_idx.sql").read_text()
+    # the index is built right after 0002, before 0003 (not after every migration)
+    moved = tmp_path / "0002_change_1_create_accounts_name_idx.sql"
+    assert "CONCURRENTLY" in moved.read_text()
     assert "-- mine" in change.read_text()
-    capsys.readouterr()
+    err = capsys.readouterr().err
+    assert "0003_other.sql follows it" in err and "edited-applied-migration" in err
     assert main(["fix", str(tmp_path)]) == 0
     assert capsys.readouterr().out == ""
     assert main(["lint", "--no-cache", str(tmp_path)]) == 0
@@ -313,3 +316,30 @@ def test_an_unterminated_commit_gets_its_semicolon_before_the_validation() -> No
     pglast.parse_sql(result.fixed)
     assert "NOT VALID;\nCOMMIT;\nBEGIN;" in result.fixed
     assert not run_fix(result.fixed, "plain", False).changed
+
+
+def test_an_index_a_later_statement_of_the_file_needs_is_not_moved_after_it(
+    pg_dsn: str,
+) -> None:
+    # formbricks 20260414000000_added_connector_model: a composite foreign key needs the
+    # unique index built just before it; moved to a later migration, the file fails
+    text = (
+        "-- +goose Up\n"
+        "CREATE UNIQUE INDEX accounts_id_name_key ON accounts (id, name);\n"
+        "CREATE INDEX accounts_lower_name_idx ON accounts (lower(name));\n"
+        "CREATE TABLE notes (id bigint PRIMARY KEY, account_id bigint, account_name text,\n"
+        "  FOREIGN KEY (account_id, account_name) REFERENCES accounts (id, name));\n"
+        "-- +goose Down\n"
+    )
+    result = run_fix(text, "goose", True)
+    assert "CREATE UNIQUE INDEX accounts_id_name_key ON accounts (id, name);" in result.fixed
+    assert len(result.notes) == 1 and (
+        "non-concurrent-index not fixed: a later statement of the file uses accounts "
+        "(CREATE TABLE notes" in result.notes[0]
+    ), result.notes
+    # the other index is not needed by anything after it: it is moved
+    assert [s.slug for s in result.new_steps] == ["create_accounts_lower_name_idx"]
+    with fresh_database(pg_dsn) as url:
+        run_sql(url, FIX_HISTORY + ROWS)
+        run_files(url, output_files(result, "goose", True), get_layout("goose"))
+        assert query(url, "SELECT to_regclass('accounts_id_name_key') IS NOT NULL") == [(True,)]

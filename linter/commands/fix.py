@@ -12,10 +12,10 @@ from typing import Any
 import click
 
 from ..api import gather
-from ..layouts import MigrationUnit
+from ..fix_order import HistoryOrder, place_steps
+from ..layouts import MigrationUnit, history_root
 from ..registry import RegistryError, load_rules
 from ..scaffold import DEFAULT_LOCK_TIMEOUT
-from ..scaffold_layouts import LAYOUT_TABLE, OutFile, next_versions, render_files, step_units
 from ..scaffold_sql import InvalidInput
 from ..source import Source, SourceError
 from .options import (
@@ -28,6 +28,10 @@ from .options import (
 from .scaffold import timeouts
 
 _BOM = "\ufeff"
+_APPLIED = (
+    "a migration that later ones follow is usually applied already, and a database that "
+    "applied it keeps what it ran (see edited-applied-migration)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +102,8 @@ def fix(
     history: list[Source] = list(baseline)
     current_history: str | None = None
     changes: list[_Change] = []
-    reserved: dict[Path, int] = {}
-    failed = False
+    orders: dict[tuple[Path, str], HistoryOrder] = {}
+    failed = refused = False
     for unit in inputs.units:
         if isinstance(unit, SourceError):
             click.echo(f"{unit.path}: {unit.reason}", err=True)
@@ -128,20 +132,28 @@ def fix(
         history.append(source)
         for note in result.notes:
             click.echo(note, err=True)
+        if not result.changed:
+            continue
+        root = Path(unit.history) if unit.history else history_root(path)
+        if (root, unit.layout) not in orders:
+            orders[root, unit.layout] = HistoryOrder.read(root, unit.layout)
+        folder = _migration_dir(unit)
+        placement = place_steps(
+            path, folder, result.new_steps, orders[root, unit.layout], timeout, statement
+        )
+        if placement.refusal is not None:
+            click.echo(
+                f"{path}: not fixed, left as it is: {placement.refusal}; {_APPLIED}", err=True
+            )
+            refused = True
+            continue
+        if placement.before is not None:
+            after = os.path.relpath(placement.before, root)
+            click.echo(f"{path}: note: fixed, and {after} follows it: {_APPLIED}", err=True)
         if result.fixed != real:
             changes.append(_Change(path, real, result.fixed))
-        layout = LAYOUT_TABLE.get(unit.layout)
-        if result.new_steps and layout is not None:
-            folder = _migration_dir(unit)
-            count = sum(len(step_units(s, layout)) for s in result.new_steps)
-            versions = next_versions(folder, layout, reserved.get(folder, 0) + count)
-            versions = versions[reserved.get(folder, 0) :]
-            reserved[folder] = reserved.get(folder, 0) + count
-            files: list[OutFile] = render_files(
-                result.new_steps, layout, versions, timeout, statement
-            )
-            for out in files:
-                changes.append(_Change(folder / out.path, "", out.text, new_file=True))
+        for out in placement.files:
+            changes.append(_Change(folder / out.path, "", out.text, new_file=True))
     if show_diff:
         for change in changes:
             before = "/dev/null" if change.new_file else str(change.path)
@@ -153,7 +165,7 @@ def fix(
                     str(change.path),
                 )
             )
-        return 1 if changes or failed else 0
+        return 1 if changes or failed or refused else 0
     clashes = [str(c.path) for c in changes if c.new_file and c.path.exists()]
     if clashes and not force:
         raise click.UsageError(
@@ -167,4 +179,4 @@ def fix(
         with change.path.open("w", encoding="utf-8", newline="") as handle:
             handle.write(text)
         click.echo(f"{'wrote' if change.new_file else 'fixed'} {change.path}")
-    return 2 if failed else 0
+    return 2 if failed else 1 if refused else 0
