@@ -84,6 +84,11 @@ def fix(
     NOT VALID and validated in a later transaction; SET NOT NULL goes through a validated
     CHECK (PostgreSQL 18: NOT NULL ... NOT VALID); a file that needs one gets
     `SET lock_timeout` after its leading comments. Everything else stays byte for byte.
+
+    \b
+    New files run right after the file they come from, before the next migration, in the
+    runner's order; when the layout has no version there, the file is left as it is (exit
+    1). A fixed file that later migrations follow is noted: it is usually applied already.
     """
     from ..fixer import FixSettings, fix_source
 
