@@ -191,6 +191,8 @@ class _Pass:
     transactions: dict[int, int | None]
     edits: list[Edit] = field(default_factory=list)
     steps: list[FileStep] = field(default_factory=list)
+    # where each step comes from: the start of its statement, an offset in ``text``
+    anchors: list[int] = field(default_factory=list)
     done: set[tuple[bool, int]] = field(default_factory=set)
 
     # -- where things go ---------------------------------------------------------------
@@ -221,6 +223,7 @@ class _Pass:
                 self.steps.append(
                     FileStep(slug, summary, locks, body, True, tool=TOOL, quick=quick)
                 )
+                self.anchors.append(stmt.start)
             return
         if stmt.index in self.transactions:
             commit = self.transactions[stmt.index]
@@ -258,6 +261,7 @@ class _Pass:
             Edit(stmt.start, end, f"-- sqlsafe fix: moved to its own migration ({summary})")
         )
         self.steps.append(FileStep(slug, summary, locks, new_text + ";\n", False, tool=TOOL))
+        self.anchors.append(stmt.start)
 
     def keep_order(self, stmt: Statement) -> None:
         """Refuse to move the index build or drop *stmt* after the file when a statement
@@ -542,6 +546,7 @@ def fix_source(
     result = FixResult(source.path, real, real)
     layout = LAYOUT_TABLE.get(fix.layout)
     reported: set[tuple[str, str, str]] = set()
+    moved: list[tuple[int, FileStep]] = []  # (where in ``text`` it comes from, the step)
     for _ in range(MAX_PASSES):
         current = Source(source.path, text, fix.wrapped, source.apply)
         findings = lint_sources([*history, current], rules, settings, report=[source.path]).findings
@@ -556,7 +561,7 @@ def fix_source(
                 before = (len(work.edits), len(work.steps))
                 work.fix(finding)
             except _Unfixable as exc:
-                del work.edits[before[0] :], work.steps[before[1] :]
+                del work.edits[before[0] :], work.steps[before[1] :], work.anchors[before[1] :]
                 # (by text: later passes renumber statements and lines; a finding keeps the
                 # line it has in the file as given)
                 key = (finding.rule, " ".join(finding.sql.split()), str(exc))
@@ -572,11 +577,21 @@ def fix_source(
             real = _apply(real, work.edits)
         except _Unfixable:
             break
-        result.new_steps.extend(work.steps)
+        moved.extend(zip(work.anchors, work.steps, strict=True))
+        moved = [(_shifted(anchor, work.edits), step) for anchor, step in moved]
+    # the new files run in the order their statements had in the file, whichever pass
+    # moved them (stable: the blocks of one statement keep their order)
+    result.new_steps.extend(step for _, step in sorted(moved, key=lambda item: item[0]))
     if real != result.original and "\r\n" in result.original:
         real = _line_endings_of(result.original, real)
     result.fixed = real
     return result
+
+
+def _shifted(offset: int, edits: Sequence[Edit]) -> int:
+    """Where *offset* is once *edits* are applied (edits that end at or before it move
+    it; the one that replaces a moved statement starts there and leaves it in place)."""
+    return offset + sum(len(e.text) - (e.end - e.start) for e in edits if e.end <= offset)
 
 
 def _line_endings_of(original: str, fixed: str) -> str:

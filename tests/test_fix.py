@@ -343,3 +343,21 @@ def test_an_index_a_later_statement_of_the_file_needs_is_not_moved_after_it(
         run_sql(url, FIX_HISTORY + ROWS)
         run_files(url, output_files(result, "goose", True), get_layout("goose"))
         assert query(url, "SELECT to_regclass('accounts_id_name_key') IS NOT NULL") == [(True,)]
+
+
+def test_statements_moved_in_later_passes_keep_the_order_of_the_file(pg_dsn: str) -> None:
+    # lemmy 2023-07-14-154840: DROP INDEX x ... CREATE INDEX x. The drop is moved only
+    # once the build has been moved (a later pass): its new file must still come first
+    text = (
+        "-- +goose Up\n"
+        "DROP INDEX old_idx;\n"
+        "CREATE INDEX old_idx ON accounts (name);\n"
+        "-- +goose Down\n"
+    )
+    result = run_fix(text, "goose", True)
+    assert [s.slug for s in result.new_steps] == ["drop_old_idx", "create_old_idx"]
+    with fresh_database(pg_dsn) as url:
+        run_sql(url, FIX_HISTORY + ROWS)
+        run_files(url, output_files(result, "goose", True), get_layout("goose"))
+        rows = query(url, "SELECT pg_get_indexdef('old_idx'::regclass)")
+        assert "(name)" in str(rows[0][0]), rows
