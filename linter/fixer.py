@@ -180,6 +180,36 @@ def _needs_unique_key(stmt: Statement, table: str) -> bool:
     return False
 
 
+_NAMEDATALEN = 64
+
+
+def default_constraint_name(table: str, columns: Sequence[str], label: str) -> str:
+    """The name PostgreSQL gives an unnamed constraint when no other constraint of the
+    schema has it: ``table_col1_col2_fkey`` (every column of a foreign key),
+    ``table_col_check`` (a check on one column) or ``table_check``, cut to 63 bytes the
+    way ``makeObjectName`` cuts it (the longer part first)."""
+    addition = b""
+    for column in columns:  # ChooseForeignKeyConstraintNameAddition
+        if addition:
+            addition += b"_"
+        addition += column.encode("utf-8")[: _NAMEDATALEN - 1]
+        if len(addition) >= _NAMEDATALEN:
+            break
+    first = table.encode("utf-8")
+    overhead = len(label) + 1 + (1 if columns else 0)
+    available = _NAMEDATALEN - 1 - overhead
+    n1, n2 = len(first), len(addition)
+    while n1 + n2 > available:
+        if n1 > n2:
+            n1 -= 1
+        else:
+            n2 -= 1
+    parts = [first[:n1].decode("utf-8", "ignore")]
+    if columns:
+        parts.append(addition[:n2].decode("utf-8", "ignore"))
+    return "_".join([*parts, label])
+
+
 # ------------------------------------------------------------------------------ the fixer
 @dataclass(slots=True)
 class _Pass:
@@ -389,13 +419,13 @@ class _Pass:
         if kind not in ("CONSTR_FOREIGN", "CONSTR_CHECK") or con.get("skip_validation"):
             raise _Unfixable("only FOREIGN KEY and CHECK constraints can be added NOT VALID")
         name = con.get("conname")
-        if not name:
+        if not name:  # the name PostgreSQL would give it: later migrations may use it
             if kind == "CONSTR_FOREIGN":
                 cols = pgast.strings(con.get("fk_attrs"))
-                name = derived_name(table.name, *cols, suffix="fkey")
+                name = default_constraint_name(table.name, cols, "fkey")
             else:
-                refs = sorted(pgast.column_refs(con.get("raw_expr") or {}))
-                name = derived_name(table.name, *refs, suffix="check")
+                refs = tuple(pgast.column_refs(con.get("raw_expr") or {}))
+                name = default_constraint_name(table.name, refs if len(refs) == 1 else (), "check")
             tokens = _tokens(self.text, stmt.start, stmt.end)
             add = next((i for i, t in enumerate(tokens) if t[0] == "ADD_P"), None)
             if add is None or add + 1 >= len(tokens):

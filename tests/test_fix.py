@@ -361,3 +361,41 @@ def test_statements_moved_in_later_passes_keep_the_order_of_the_file(pg_dsn: str
         run_files(url, output_files(result, "goose", True), get_layout("goose"))
         rows = query(url, "SELECT pg_get_indexdef('old_idx'::regclass)")
         assert "(name)" in str(rows[0][0]), rows
+
+
+LONG = "a_very_long_table_name_that_goes_on_and_on_and_on_for_ages"
+NAMED_BY_POSTGRES = [
+    ("t", "FOREIGN KEY (a) REFERENCES p (id)", ("a",), "fkey"),
+    ("t", "FOREIGN KEY (a, b) REFERENCES p (id, k)", ("a", "b"), "fkey"),
+    ("t", "CHECK (a > 0)", ("a",), "check"),
+    ("t", "CHECK (a > b)", (), "check"),  # several columns: no column in the name
+    (LONG, "FOREIGN KEY (a, b) REFERENCES p (id, k)", ("a", "b"), "fkey"),
+    (LONG, f"FOREIGN KEY ({LONG}_col, b) REFERENCES p (id, k)", (f"{LONG}_col", "b"), "fkey"),
+    ("tablé_" + "é" * 30, "CHECK (a > b)", (), "check"),
+]
+
+
+@pytest.mark.parametrize(("table", "constraint", "columns", "label"), NAMED_BY_POSTGRES)
+def test_an_unnamed_constraint_gets_the_name_postgres_would_give_it(
+    pg_db: str, table: str, constraint: str, columns: tuple[str, ...], label: str
+) -> None:
+    # lemmy 2026-04-22-005541 drops `modlog_check` by the name PostgreSQL gave the
+    # unnamed CHECK of 2026-02-03-235249; named otherwise by fix, it stayed, and the
+    # later ADD CHECK clashed with it
+    from linter.fixer import default_constraint_name
+
+    long_col = f"{LONG}_col"
+    run_sql(
+        pg_db,
+        "CREATE TABLE p (id int UNIQUE, k int, UNIQUE (id, k));\n"
+        f'CREATE TABLE "{table}" (a int, b int, "{long_col}" int);\n'
+        f'ALTER TABLE "{table}" ADD {constraint};\n',
+    )
+    sql = "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass"
+    rows = query(pg_db, sql, f'"{table}"')
+    assert rows == [(default_constraint_name(table, columns, label),)]
+
+
+def test_fix_names_an_unnamed_check_as_postgres_does() -> None:
+    text = "ALTER TABLE accounts ADD CHECK (id > user_id);\n"
+    assert "ADD CONSTRAINT accounts_check CHECK" in run_fix(text, "plain", False).fixed
