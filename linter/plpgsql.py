@@ -31,6 +31,12 @@ class InnerStatement:
 
 def do_body(fields: Node) -> str | None:
     """The PL/pgSQL body of a ``DoStmt`` (``None`` for another language)."""
+    body, language = do_language(fields)
+    return body if language == "plpgsql" else None
+
+
+def do_language(fields: Node) -> tuple[str | None, str]:
+    """The body of a ``DoStmt`` and its language (lower case, ``plpgsql`` by default)."""
     body: str | None = None
     language = "plpgsql"
     for arg in fields.get("args") or ():
@@ -40,7 +46,7 @@ def do_body(fields: Node) -> str | None:
             body = value
         elif elem.get("defname") == "language" and isinstance(value, str):
             language = value.lower()
-    return body if language == "plpgsql" else None
+    return body, language
 
 
 def inner_statements(node: Node) -> tuple[InnerStatement, ...]:
@@ -51,18 +57,30 @@ def inner_statements(node: Node) -> tuple[InnerStatement, ...]:
     return _body_statements(body) if body else ()
 
 
-def _body_statements(body: str) -> tuple[InnerStatement, ...]:
+def _body_tree(body: str, returns: str = "void", params: str = "") -> Any | None:
+    """PL/pgSQL's own parse of *body* (``None`` when it does not parse)."""
     from pglast import parser
 
-    from .parsing import _loads, parse
+    from .parsing import _loads
 
     tag = "sqlsafe"
     while f"${tag}$" in body:
         tag += "_"
-    wrapper = f"CREATE FUNCTION sqlsafe_do() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}$"
+    wrapper = (
+        f"CREATE FUNCTION sqlsafe_do({params}) RETURNS {returns} LANGUAGE plpgsql "
+        f"AS ${tag}${body}${tag}$"
+    )
     try:
-        tree = _loads(parser.parse_plpgsql_json(wrapper))
+        return _loads(parser.parse_plpgsql_json(wrapper))
     except (parser.ParseError, ValueError, RecursionError):
+        return None
+
+
+def _body_statements(body: str, tree: Any | None = None) -> tuple[InnerStatement, ...]:
+    from .parsing import parse
+
+    tree = tree if tree is not None else _body_tree(body)
+    if tree is None:
         return ()
     found: list[InnerStatement] = []
     for line, sql in sorted(_queries(tree), key=lambda item: item[0]):
@@ -153,3 +171,99 @@ def _body_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     if closer < 0:
         return None
     return opener.end(), closer
+
+
+@dataclass(frozen=True, slots=True)
+class BodyReading:
+    """All a PL/pgSQL body runs, as far as it can be read: its statements (as
+    :func:`inner_statements`), the parse tree of every expression (conditions, assignments,
+    ``PERFORM``, ``RAISE`` arguments...), and the lines of what cannot be read (SQL built at
+    run time, an expression that does not parse)."""
+
+    statements: tuple[InnerStatement, ...]
+    expressions: tuple[Node, ...]
+    unreadable: tuple[int, ...]
+
+
+_RETURNS = ("void", "record", "SETOF record", "trigger", "event_trigger", "text", "SETOF text")
+
+
+def read_body(body: str, params: str = "") -> BodyReading | None:
+    """Read a DO block's or a function's PL/pgSQL *body* (with the parameter list *params*,
+    SQL as written in ``CREATE FUNCTION``); ``None`` when it does not parse whatever the
+    function returns."""
+    tree = None
+    for returns in _RETURNS:
+        tree = _body_tree(body, returns, params)
+        if tree is not None:
+            break
+    if tree is None:
+        return None
+    expressions: list[Node] = []
+    unreadable: list[int] = []
+    for line, kind, expr in _expressions(tree):
+        if kind == "dynamic":
+            if _constant_string(expr) is None:
+                unreadable.append(line)
+            continue
+        node = _expression_tree(expr, kind)
+        if node is None:
+            unreadable.append(line)
+        else:
+            expressions.append(node)
+    return BodyReading(_body_statements(body, tree), tuple(expressions), tuple(unreadable))
+
+
+_ASSIGNED = re.compile(r"^[^:=]*:?=", re.S)
+
+
+def _expression_tree(expr: str, mode: str) -> Node | None:
+    from .parsing import parse
+
+    if mode in ("assign1", "assign2", "assign3"):
+        expr = _ASSIGNED.sub("", expr, count=1)
+    text = expr if mode == "statement" else f"SELECT {expr}"
+    statements = parse(text).statements
+    if not statements or any(s.node is None for s in statements):
+        return None
+    return {"List": {"items": [s.node for s in statements]}}
+
+
+_PARSE_MODES = {0: "statement", 2: "expression", 3: "assign1", 4: "assign2", 5: "assign3"}
+_DYNAMIC = frozenset({"PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors"})
+
+
+def _expressions(tree: Any) -> Iterator[tuple[int, str, str]]:
+    """``(line, mode, text)`` of every expression in *tree*; mode ``dynamic`` for the SQL an
+    ``EXECUTE`` (``FOR ... IN EXECUTE``, ``OPEN ... FOR EXECUTE``) runs."""
+    stack: list[tuple[Any, int]] = [(tree, 1)]
+    while stack:
+        item, line = stack.pop()
+        if isinstance(item, list):
+            stack.extend((sub, line) for sub in reversed(item))
+            continue
+        if not isinstance(item, dict):
+            continue
+        if len(item) == 1:
+            (name, fields) = next(iter(item.items()))
+            if isinstance(fields, dict):
+                line = int(fields.get("lineno", line) or line)
+                if name == "PLpgSQL_expr":
+                    query = fields.get("query")
+                    mode = _PARSE_MODES.get(int(fields.get("parseMode", 0)), "expression")
+                    if isinstance(query, str):
+                        yield line, mode, query
+                    continue
+                dynamic = fields.get("dynquery")
+                if dynamic is None and name in _DYNAMIC:
+                    dynamic = fields.get("query")
+                if dynamic is not None:
+                    query = pgast.unwrap(dynamic, "PLpgSQL_expr").get("query")
+                    if isinstance(query, str):
+                        yield line, "dynamic", query
+                    rest = {k: v for k, v in fields.items() if k not in ("dynquery", "query")}
+                    stack.append((rest, line))
+                    continue
+                stack.append((fields, line))
+                continue
+        stack.extend((v, line) for v in item.values() if isinstance(v, (dict, list)))

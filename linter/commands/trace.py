@@ -19,7 +19,9 @@ from .options import build_config, echo_json, format_option, refuse_stdin, setti
     metavar="URL",
     default=None,
     help="Use this server instead of a throwaway embedded one; sqlsafe creates, uses and "
-    "drops its own temporary database there (needs CREATEDB) and touches nothing else.",
+    "drops its own temporary database there (needs CREATEDB; with CREATEROLE or superuser "
+    "the migrations also run as a temporary role of their own). Statements that act "
+    "outside that database are skipped (docs/trace.md, Safety).",
 )
 @click.option(
     "--rows",
@@ -40,6 +42,13 @@ from .options import build_config, echo_json, format_option, refuse_stdin, setti
     help="For layouts with down migrations: apply up, down, up again and report every "
     "catalog difference between before up and after down.",
 )
+@click.option(
+    "--allow-server-programs",
+    is_flag=True,
+    help="Embedded server only (refused with --dsn): let the migrations run programs and "
+    "read or write files on this machine (COPY ... PROGRAM, COPY to/from a file, "
+    "pg_read_file, lo_import...). Without it such statements are skipped.",
+)
 @format_option("text", "json")
 def trace(
     paths: tuple[str, ...],
@@ -47,6 +56,7 @@ def trace(
     rows: int,
     compare: bool,
     roundtrip: bool,
+    allow_server_programs: bool,
     output_format: str,
     **options: Any,
 ) -> int:
@@ -65,7 +75,9 @@ def trace(
         if roundtrip:
             from ..roundtrip import render_roundtrip, roundtrip_paths
 
-            outcome = roundtrip_paths(paths, config, dsn=dsn)
+            outcome = roundtrip_paths(
+                paths, config, dsn=dsn, allow_server_programs=allow_server_programs
+            )
             doc = outcome.document()
             if output_format == "json":
                 echo_json(doc)
@@ -74,7 +86,9 @@ def trace(
             return 1 if outcome.findings else 0
         from ..trace import render_text, trace_paths
 
-        result = trace_paths(paths, config, dsn=dsn, rows=rows)
+        result = trace_paths(
+            paths, config, dsn=dsn, rows=rows, allow_server_programs=allow_server_programs
+        )
     except TraceError as exc:
         click.echo(f"sqlsafe trace: {exc}", err=True)
         return 2

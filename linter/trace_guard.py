@@ -1,0 +1,234 @@
+"""The protections of a ``trace``: a scratch database, a role of its own, a statement guard.
+
+``guarded_database`` creates the scratch database ``sqlsafe_trace_<hex>`` on the server
+(the embedded one too) and, where the role of the DSN may create roles, a LOGIN role of the
+same name with a random password and no other attribute: it owns the scratch database and
+the migration runs connected as it (a real login: ``RESET ROLE`` cannot undo it). The role
+is dropped after the database. Every statement first goes through :meth:`Guard.decide`:
+what acts on the cluster or the host (``linter.server_guard``) is skipped with its reason;
+so is a statement naming a role the server does not have (sqlsafe creates no role), and,
+under the restricted role, one that gives an object to another role. Code the guard cannot
+read (dynamic SQL) runs only under the restricted role.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from . import pgast
+from .pgast import Node
+from .server_guard import Reach, new_owners, refusal, role_names
+from .trace_db import TraceError, connect, error_text, scratch_database, server
+
+GUARD_ONLY = (
+    "statement guard only: the role of --dsn may not create roles, so the migration runs "
+    "as that role; statements that act outside the scratch database are skipped, and code "
+    "sqlsafe cannot read (SQL built at run time, bodies in other languages) is skipped too"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    skip: str | None = None  # not run, for this reason
+    note: str | None = None  # run, with this remark
+    privileged: bool = False  # run on the DSN role's own session (an extension)
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """What may run: the server's roles, the migration's role, the protection in force."""
+
+    roles: frozenset[str]
+    session_role: str
+    restricted: bool  # the migration runs as a role of its own
+    allow_host: bool = False  # server programs and files allowed (embedded server only)
+
+    def decide(self, node: Node | None, conn: Any = None) -> Decision:
+        if node is None:
+            if self.restricted:
+                return Decision()
+            return Decision(skip="does not parse, so it cannot be checked: not run")
+        found = refusal(node)
+        note = None
+        if found is not None:
+            if found.reach is Reach.UNCHECKED and self.restricted:
+                note = f"{found.reason}: it runs as the restricted role {self.session_role}"
+            elif not (found.reach is Reach.HOST and self.allow_host):
+                return Decision(skip=self._reason(found.reach, found.reason))
+        for role in role_names(node):
+            if role not in self.roles:
+                return Decision(
+                    skip=f"names role {role}, which does not exist on the server "
+                    "(sqlsafe creates no roles): not run"
+                )
+        if self.restricted:
+            for role in new_owners(node):
+                if role != self.session_role:
+                    return Decision(
+                        skip=f"makes role {role} an owner; the migration runs as the "
+                        f"restricted role {self.session_role}, which may not give objects "
+                        "away: not run"
+                    )
+            if conn is not None and _needs_owner_rights(node, conn):
+                return Decision(
+                    note="run by the role of the server connection (an extension the "
+                    "restricted role may not manage), outside the migration's transaction",
+                    privileged=True,
+                )
+        return Decision(note=note)
+
+    def _reason(self, reach: Reach, reason: str) -> str:
+        if reach is Reach.UNCHECKED:
+            return f"{reason}, and no restricted role protects this run: not run"
+        if reach is Reach.HOST:
+            return f"{reason}: not run (see --allow-server-programs)"
+        return f"{reason}: not run outside the scratch database"
+
+
+_TRUSTED = """
+SELECT v.trusted FROM pg_available_extension_versions v
+JOIN pg_available_extensions e ON e.name = v.name AND e.default_version = v.version
+WHERE v.name = %s
+"""
+_EXTENSION_OWNER = """
+SELECT e.extowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+FROM pg_extension e WHERE e.extname = %s
+"""
+
+
+def _needs_owner_rights(node: Node, conn: Any) -> bool:
+    """An extension statement the restricted role may not run: creating an untrusted
+    extension, or changing one it does not own."""
+    name = pgast.kind(node)
+    fields = pgast.unwrap(node)
+    if name == "CreateExtensionStmt":
+        row = conn.execute(_TRUSTED, (fields.get("extname"),)).fetchone()
+        return bool(row is not None and not row[0])
+    extension: Any = None
+    if name in ("AlterExtensionStmt", "AlterExtensionContentsStmt"):
+        extension = fields.get("extname")
+    elif fields.get("objtype") == "OBJECT_EXTENSION":  # COMMENT ON EXTENSION
+        extension = pgast.unwrap(fields.get("object") or {}, "String").get("sval")
+    elif name == "DropStmt" and fields.get("removeType") == "OBJECT_EXTENSION":
+        names = pgast.strings(fields.get("objects"))
+        extension = names[0] if len(names) == 1 else None
+    if not isinstance(extension, str):
+        return False
+    row = conn.execute(_EXTENSION_OWNER, (extension,)).fetchone()
+    return bool(row is not None and not row[0])
+
+
+@dataclass(frozen=True, slots=True)
+class GuardedDatabase:
+    dsn: str  # where the migration runs, as whom it runs
+    admin_dsn: str  # the same database as the role of the server connection
+    guard: Guard
+    protection: str  # one sentence for the output
+
+
+@contextlib.contextmanager
+def guarded_database(
+    dsn: str | None, *, allow_host: bool = False, prefix: str = "sqlsafe_trace_"
+) -> Iterator[GuardedDatabase]:
+    """A scratch database on the server of *dsn* (or a throwaway embedded one), and the
+    role and guard the migration runs under; everything is dropped after."""
+    if allow_host and dsn:
+        raise TraceError(
+            "--allow-server-programs applies to the embedded server only: with --dsn, "
+            "server programs and files are never allowed"
+        )
+    with server(dsn) as base:
+        created: list[str] = []
+        try:
+            with scratch_database(base, prefix) as db, connect(db) as admin:
+                yield _prepare(admin, db, created, embedded=not dsn, allow_host=allow_host)
+        finally:
+            for role in created:
+                _drop_role(base, role)
+
+
+def _prepare(
+    admin: Any, db: str, created: list[str], *, embedded: bool, allow_host: bool
+) -> GuardedDatabase:
+    from psycopg.conninfo import conninfo_to_dict
+
+    name = str(conninfo_to_dict(db)["dbname"])
+    me, may_create = admin.execute(
+        "SELECT current_user, rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
+    ).fetchone()
+    if allow_host:
+        protection = (
+            "statement guard; server programs and files allowed (--allow-server-programs, "
+            "embedded server): the migration runs as the embedded server's superuser"
+        )
+        return GuardedDatabase(db, db, _guard(admin, me, False, True), protection)
+    if not may_create:
+        return GuardedDatabase(db, db, _guard(admin, me, False, False), GUARD_ONLY)
+    restricted, why_not = _restricted_role(admin, db, name, me, created)
+    if restricted is None:
+        protection = (
+            f"statement guard only: a role of its own could not be used ({why_not}); "
+            f"the migration runs as {me}"
+        )
+        return GuardedDatabase(db, db, _guard(admin, me, False, False), protection)
+    where = "embedded server" if embedded else "server"
+    protection = (
+        f"restricted role {name} (LOGIN only, owner of the scratch database, dropped after) "
+        f"and statement guard, on the {where}"
+    )
+    return GuardedDatabase(restricted, db, _guard(admin, name, True, False), protection)
+
+
+def _guard(admin: Any, role: str, restricted: bool, allow_host: bool) -> Guard:
+    roles = frozenset(str(r) for (r,) in admin.execute("SELECT rolname FROM pg_roles"))
+    return Guard(roles, role, restricted, allow_host)
+
+
+def _restricted_role(
+    admin: Any, db: str, name: str, me: str, created: list[str]
+) -> tuple[str | None, str]:
+    """Create the LOGIN role *name*, make it the owner of the scratch database and log in as
+    it; ``(its DSN, "")``, or ``(None, why not)`` (the role is then dropped after)."""
+    from psycopg.conninfo import make_conninfo
+
+    password = secrets.token_urlsafe(24)
+    try:
+        admin.execute(
+            f'CREATE ROLE "{name}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION '
+            f"NOBYPASSRLS INHERIT PASSWORD '{password}'"
+        )
+    except Exception as exc:
+        return None, f"cannot create a role: {error_text(exc)}"
+    created.append(name)
+    restricted = make_conninfo(db, user=name, password=password)
+    try:
+        with connect(restricted) as probe:
+            probe.execute("SELECT 1")
+    except TraceError as exc:
+        return None, f"the server refuses a password login for it: {exc}"
+    try:
+        superuser = admin.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        if not superuser.fetchone()[0]:  # CREATEROLE: become a member, to hand it the database
+            admin.execute(f'GRANT "{name}" TO "{me}"')
+        admin.execute(f'ALTER DATABASE "{name}" OWNER TO "{name}"')
+        with contextlib.suppress(Exception):
+            admin.execute(f'ALTER SCHEMA public OWNER TO "{name}"')
+    except Exception as exc:
+        return None, f"cannot hand it the scratch database: {error_text(exc)}"
+    return restricted, ""
+
+
+def _drop_role(base: str, role: str) -> None:
+    """Drop the restricted role (its database is gone); a failure is an error: a role
+    would be left on the server."""
+    try:
+        with connect(base) as admin:
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+    except Exception as exc:
+        raise TraceError(
+            f"could not drop the trace's role {role}: {error_text(exc)}; drop it by hand"
+        ) from exc

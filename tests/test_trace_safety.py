@@ -1,0 +1,306 @@
+"""``sqlsafe trace`` changes nothing outside its scratch database (issue 11 §1).
+
+Each test snapshots the real cluster (databases and a victim database's catalog, roles with
+their passwords, role settings, memberships, tablespaces, ``postgresql.auto.conf``, shared
+comments, the files a ``COPY`` could write) before and after tracing a hostile migration,
+and requires them equal: with a superuser ``--dsn``, a CREATEDB-only ``--dsn``, and the
+embedded server (where no shell command may run on this machine).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from linter.cli import main
+
+pytest.importorskip("psycopg")
+
+from psycopg.conninfo import make_conninfo
+
+from linter.trace_db import connect
+
+_CLUSTER = {
+    "databases": "SELECT datname, datdba::regrole::text, datacl::text, datallowconn "
+    "FROM pg_database ORDER BY 1",
+    "roles": "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolcanlogin, "
+    "rolreplication, rolbypassrls, rolpassword FROM pg_authid ORDER BY 1",
+    "role_settings": "SELECT setdatabase, setrole::regrole::text, setconfig::text "
+    "FROM pg_db_role_setting ORDER BY 1, 2",
+    "memberships": "SELECT roleid::regrole::text, member::regrole::text, admin_option "
+    "FROM pg_auth_members ORDER BY 1, 2",
+    "tablespaces": "SELECT spcname, spcacl::text FROM pg_tablespace ORDER BY 1",
+    "shared_comments": "SELECT objoid, classoid, description FROM pg_shdescription ORDER BY 1",
+    "auto_conf": "SELECT pg_read_file('postgresql.auto.conf')",
+    "reload_time": "SELECT pg_conf_load_time()",
+    "subscriptions": "SELECT count(*) FROM pg_subscription",
+    "replication_origins": "SELECT count(*) FROM pg_replication_origin",
+}
+_VICTIM = {
+    "tables": "SELECT relname, relacl::text FROM pg_class WHERE relnamespace = "
+    "'public'::regnamespace ORDER BY 1",
+    "rows": "SELECT count(*) FROM precious",
+    "extensions": "SELECT extname FROM pg_extension ORDER BY 1",
+    "settings": "SELECT setconfig::text FROM pg_db_role_setting "
+    "WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())",
+}
+
+
+@pytest.fixture()
+def host_dir() -> Iterator[Path]:
+    """An empty directory the server's OS user may write to (as root, the server runs as
+    another user, who cannot reach pytest's private temporary directories)."""
+    folder = Path(tempfile.mkdtemp(prefix="sqlsafe-guard-"))
+    os.chmod(folder, 0o777)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture()
+def victim(pg_dsn: str, host_dir: Path) -> Iterator[dict[str, str]]:
+    """A database ``app_<hex>`` with a table, a role, and a writable directory for files."""
+    tag = secrets.token_hex(4)
+    app, role = f"app_{tag}", f"victim_{tag}"
+    with connect(pg_dsn) as admin:
+        admin.execute(f'CREATE DATABASE "{app}"')
+        admin.execute(f"CREATE ROLE \"{role}\" LOGIN PASSWORD 'victim'")
+    with connect(make_conninfo(pg_dsn, dbname=app)) as conn:
+        conn.execute("CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)")
+    try:
+        yield {"app": app, "role": role, "dir": str(host_dir), "dsn": pg_dsn}
+    finally:
+        with connect(pg_dsn) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{app}" WITH (FORCE)')
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def _snapshot(pg_dsn: str, app: str, folder: str) -> dict[str, Any]:
+    with connect(pg_dsn) as admin:
+        out: dict[str, Any] = {k: admin.execute(q).fetchall() for k, q in _CLUSTER.items()}
+    with connect(make_conninfo(pg_dsn, dbname=app)) as conn:
+        out.update({f"app {k}": conn.execute(q).fetchall() for k, q in _VICTIM.items()})
+    out["files"] = sorted(os.listdir(folder))
+    return out
+
+
+def _hostile(v: dict[str, str]) -> tuple[str, str]:
+    """Every kind of statement that reached the real server before the guard: a history
+    file and a traced file (``(history, traced)``)."""
+    app, role, folder = v["app"], v["role"], v["dir"]
+    top = f"""
+DROP DATABASE {app};
+CREATE DATABASE {app}_copy;
+ALTER DATABASE {app} SET work_mem = '1MB';
+ALTER DATABASE {app} RENAME TO {app}_gone;
+COMMENT ON DATABASE {app} IS 'owned';
+REVOKE CONNECT ON DATABASE {app} FROM PUBLIC;
+ALTER SYSTEM SET work_mem = '7MB';
+CREATE ROLE evil SUPERUSER LOGIN PASSWORD 'evil';
+ALTER ROLE CURRENT_USER SET work_mem = '2MB';
+ALTER ROLE CURRENT_USER PASSWORD 'changed';
+ALTER ROLE {role} SUPERUSER;
+ALTER USER {role} PASSWORD 'changed';
+GRANT pg_execute_server_program TO CURRENT_USER;
+GRANT {role} TO CURRENT_USER;
+CREATE TABLESPACE evil_space LOCATION '{folder}';
+COPY (SELECT 1) TO PROGRAM 'touch {folder}/program_ran';
+COPY (SELECT 'x') TO '{folder}/copied';
+SELECT pg_reload_conf();
+SELECT lo_import('/etc/hostname');
+SELECT pg_read_file('postgresql.auto.conf');
+CREATE EXTENSION dblink;
+SELECT dblink_exec('dbname={app}', 'DROP TABLE precious');
+CREATE EXTENSION file_fdw;
+SELECT set_config('role', '{role}', false);
+SET ROLE {role};
+SET SESSION AUTHORIZATION {role};
+"""
+    ordinary = """
+ALTER TABLE IF EXISTS nothing OWNER TO ghost_role;
+CREATE TABLE kept (id int);
+GRANT SELECT ON kept TO ghost_role;
+"""
+    blocks = f"""
+DO $$
+BEGIN
+  EXECUTE 'ALTER ROLE CURRENT_USER SET work_mem = ''3MB''';
+  ALTER ROLE CURRENT_USER PASSWORD 'changed';
+  PERFORM pg_reload_conf();
+  COPY (SELECT 1) TO PROGRAM 'touch {folder}/do_program_ran';
+END $$;
+DO LANGUAGE plperlu $$ system('touch {folder}/perl_ran') $$;
+CREATE FUNCTION sneaky() RETURNS void LANGUAGE sql
+  AS $f$ ALTER ROLE CURRENT_USER SET work_mem = '5MB' $f$;
+"""
+    dynamic = f"""
+DO $$
+BEGIN
+  EXECUTE format('ALTER ROLE %I SET work_mem = %L', current_user, '4MB');
+  EXECUTE format('ALTER ROLE %I PASSWORD %L', current_user, 'changed');
+  EXECUTE 'COPY (SELECT 1) TO PROGRAM ' || quote_literal('touch {folder}/dynamic_ran');
+END $$;
+"""
+    return top + blocks, top + ordinary + blocks + dynamic
+
+
+def _run_json(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, files: tuple[str, str], *args: str
+) -> dict[str, Any]:
+    """Trace *files* (history, traced); the JSON document."""
+    (tmp_path / "001_history.sql").write_text(files[0])
+    target = tmp_path / "002_traced.sql"
+    target.write_text(files[1])
+    main(["trace", str(target), "--rows", "5", "--format", "json", *args])
+    out, err = capsys.readouterr()
+    assert out, err
+    doc: dict[str, Any] = json.loads(out)
+    return doc
+
+
+def _check_statements(doc: dict[str, Any]) -> None:
+    by_sql = {s["sql"].split("\n")[0]: s for s in doc["statements"]}
+    kept = by_sql["CREATE TABLE kept (id int)"]
+    assert kept["observed"] and kept["error"] is None  # skipped ones stop nothing
+    assert by_sql["DROP DATABASE " + doc["_app"]]["skipped"].startswith("drops a database")
+    assert "ghost_role" in by_sql["GRANT SELECT ON kept TO ghost_role"]["skipped"]
+    program = by_sql[next(k for k in by_sql if "TO PROGRAM" in k and k.startswith("COPY"))]
+    assert "runs a program" in program["skipped"]
+    assert doc["skipped_in_history"], "the history's hostile statements were skipped too"
+    assert all(s["error"] is None for s in doc["statements"] if s["skipped"])
+
+
+def test_superuser_dsn_changes_nothing_outside(
+    victim: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _snapshot(victim["dsn"], victim["app"], victim["dir"])
+    doc = _run_json(capsys, tmp_path, _hostile(victim), "--dsn", victim["dsn"])
+    assert _snapshot(victim["dsn"], victim["app"], victim["dir"]) == before
+    assert doc["protection"].startswith("restricted role sqlsafe_trace_")
+    doc["_app"] = victim["app"]
+    _check_statements(doc)
+    last = doc["statements"][-1]  # dynamic SQL: run, as the restricted role, which fails
+    assert "built at run time" in last["note"]
+    assert last["error"] is not None
+
+
+@pytest.fixture()
+def createdb_dsn(pg_dsn: str) -> Iterator[str]:
+    role = f"createdb_{secrets.token_hex(4)}"
+    with connect(pg_dsn) as admin:
+        admin.execute(f"CREATE ROLE \"{role}\" LOGIN CREATEDB PASSWORD 'createdb'")
+    try:
+        yield make_conninfo(pg_dsn, user=role, password="createdb")
+    finally:
+        with connect(pg_dsn) as admin:
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_createdb_only_dsn_changes_nothing_outside(
+    victim: dict[str, str], createdb_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _snapshot(victim["dsn"], victim["app"], victim["dir"])
+    doc = _run_json(capsys, tmp_path, _hostile(victim), "--dsn", createdb_dsn)
+    after = _snapshot(victim["dsn"], victim["app"], victim["dir"])
+    assert after == before
+    assert doc["protection"].startswith("statement guard only")
+    doc["_app"] = victim["app"]
+    _check_statements(doc)
+    last = doc["statements"][-1]  # dynamic SQL, no restricted role: not run
+    assert "no restricted role protects this run" in last["skipped"]
+
+
+def test_embedded_server_runs_no_program_on_this_machine(
+    tmp_path: Path, host_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = host_dir
+    migration = _hostile({"app": "app", "role": "someone", "dir": str(folder)})
+    doc = _run_json(capsys, tmp_path, migration)
+    assert os.listdir(folder) == []  # no program ran, no file was written
+    assert doc["protection"].startswith("restricted role sqlsafe_trace_")
+    assert "embedded server" in doc["protection"]
+    doc["_app"] = "app"
+    _check_statements(doc)
+
+
+def test_allow_server_programs_runs_them_on_the_embedded_server_only(
+    tmp_path: Path, host_dir: Path, pg_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = host_dir
+    target = tmp_path / "001_copy.sql"
+    target.write_text(
+        f"COPY (SELECT 1) TO PROGRAM 'touch {folder}/ran';\nALTER SYSTEM SET work_mem = '9MB';\n"
+    )
+    code = main(["trace", str(target), "--dsn", pg_dsn, "--allow-server-programs"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "embedded server only" in err
+    code = main(["trace", str(target), "--allow-server-programs", "--format", "json"])
+    doc = json.loads(capsys.readouterr()[0])
+    assert code == 0, doc
+    assert os.listdir(folder) == ["ran"]
+    assert doc["statements"][0]["observed"]
+    assert "ALTER SYSTEM" not in doc["statements"][1]["skipped"]  # still refused
+    assert doc["statements"][1]["skipped"].startswith("changes the server configuration")
+
+
+ORDINARY_HISTORY = "CREATE TABLE accounts (id bigserial PRIMARY KEY, email text);\n"
+ORDINARY = """CREATE EXTENSION IF NOT EXISTS citext;
+CREATE EXTENSION IF NOT EXISTS vector;
+CREATE TABLE notes (id bigserial PRIMARY KEY, account_id bigint REFERENCES accounts (id),
+                    body citext, embedding vector(3));
+CREATE INDEX notes_account_id_idx ON notes (account_id);
+GRANT SELECT ON notes TO PUBLIC;
+COMMENT ON EXTENSION vector IS 'vectors';
+ALTER TABLE accounts ADD COLUMN name text;
+"""
+
+
+def _unguarded(pg_db: str) -> list[dict[str, Any]]:
+    """The same migration traced the way it was before the guard: as the superuser."""
+    from linter.config import Settings
+    from linter.engine import lint_sources
+    from linter.registry import load_rules
+    from linter.source import Source
+    from linter.trace import apply_history, trace_file
+    from linter.trace_rows import fill_tables
+
+    sources = [Source("001_init.sql", ORDINARY_HISTORY), Source("002_notes.sql", ORDINARY)]
+    linted = lint_sources(sources, load_rules(), Settings(), report={"002_notes.sql"}, explain=True)
+    with connect(pg_db) as conn, connect(pg_db) as watcher:
+        apply_history(conn, sources[0])
+        fill_tables(conn, 20)
+        traced = trace_file(conn, watcher, sources[1], linted.statements, False)
+        return [t.as_dict() for t in traced]
+
+
+_OBSERVED = ("locks", "rewrites", "scans", "created", "dropped", "constraints", "error")
+
+
+def test_ordinary_migration_traces_as_before(
+    tmp_path: Path, pg_dsn: str, pg_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "001_init.sql").write_text(ORDINARY_HISTORY)
+    target = tmp_path / "002_notes.sql"
+    target.write_text(ORDINARY)
+    code = main(["trace", str(target), "--dsn", pg_dsn, "--rows", "20", "--format", "json"])
+    doc = json.loads(capsys.readouterr()[0])
+    assert code == 0, doc
+    st = doc["statements"]
+    assert [s["observed"] for s in st] == [True] * 7
+    assert all(s["error"] is None and s["skipped"] is None for s in st)
+    # vector is not a trusted extension: the server connection's role creates it
+    assert "role of the server connection" in st[1]["note"]
+    assert st[0]["note"] is None  # citext is trusted: the restricted role creates it
+    before = _unguarded(pg_db)
+    assert [{k: s[k] for k in _OBSERVED} for s in st] == [
+        {k: s[k] for k in _OBSERVED} for s in before
+    ]
