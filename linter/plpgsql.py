@@ -115,6 +115,65 @@ def _queries(tree: Any) -> Iterator[tuple[int, str]]:
             stack.extend(reversed(list(item.values())))
 
 
+_PLACEHOLDER = re.compile(r"%(?:(\d+)\$)?(-?\d*)([sIL%])")
+
+
+def _format_template(expr: str, quoted: frozenset[str] = frozenset()) -> str | None:
+    """The SQL ``format('<constant>', ...)`` builds, as far as it can be known: ``%I`` and
+    ``%L`` (quoted, so they cannot change the statement) get a stand-in name or literal,
+    ``%s`` the value of a constant argument; ``None`` for a ``%s`` of a value computed at
+    run time (it could be any SQL) or another expression."""
+    from pglast import parser
+
+    from .parsing import _loads
+
+    try:
+        tree = _loads(parser.parse_sql_json(f"SELECT {expr}"))
+    except (parser.ParseError, ValueError, RecursionError):
+        return None
+    stmts: list[Node] = tree.get("stmts") or []
+    select = pgast.unwrap(stmts[0].get("stmt") or {}, "SelectStmt") if len(stmts) == 1 else {}
+    targets: list[Node] = select.get("targetList") or []
+    if len(targets) != 1 or "fromClause" in select:
+        return None
+    call = pgast.unwrap(pgast.unwrap(targets[0], "ResTarget").get("val") or {}, "FuncCall")
+    args: list[Node] = call.get("args") or []
+    template = pgast.const_value(args[0]) if call and args else None
+    if pgast.func_name(call) != "format" or not isinstance(template, str):
+        return None
+    values = [_pasted(arg, quoted) for arg in args[1:]]
+    out: list[str] = []
+    position = 0
+    at = 0
+    for match in _PLACEHOLDER.finditer(template):
+        out.append(template[at : match.start()])
+        at = match.end()
+        index, conversion = match.group(1), match.group(3)
+        if conversion == "%":
+            out.append("%")
+            continue
+        position = int(index) if index else position + 1
+        if conversion == "I":
+            out.append("sqlsafe_arg")
+        elif conversion == "L":
+            out.append("'sqlsafe_arg'")
+        elif position <= len(values) and values[position - 1] is not None:
+            out.append(str(values[position - 1]))
+        else:
+            return None
+    out.append(template[at:])
+    return "".join(out)
+
+
+def _pasted(arg: Node, quoted: frozenset[str]) -> Any:
+    """What ``%s`` pastes for *arg*: a constant's value, a stand-in name for a parameter in
+    *quoted*, else ``None`` (unknown)."""
+    names = pgast.strings(pgast.unwrap(arg, "ColumnRef").get("fields"))
+    if len(names) == 1 and names[0] in quoted:
+        return "sqlsafe_arg"
+    return pgast.const_value(arg)
+
+
 def _constant_string(expr: str) -> str | None:
     """The value of *expr* when it is a constant string in any spelling PostgreSQL reads
     (``'...'``, ``E'...'``, ``$q$...$q$``, in parentheses), else ``None``."""
@@ -180,7 +239,7 @@ class BodyReading:
     ``PERFORM``, ``RAISE`` arguments...), and the lines of what cannot be read (SQL built at
     run time, an expression that does not parse)."""
 
-    statements: tuple[InnerStatement, ...]
+    statements: tuple[InnerStatement, ...]  # with those of EXECUTE format('...', ...)
     expressions: tuple[Node, ...]
     unreadable: tuple[int, ...]
 
@@ -188,10 +247,15 @@ class BodyReading:
 _RETURNS = ("void", "record", "SETOF record", "trigger", "event_trigger", "text", "SETOF text")
 
 
-def read_body(body: str, params: str = "") -> BodyReading | None:
+def read_body(
+    body: str, params: str = "", quoted: frozenset[str] = frozenset()
+) -> BodyReading | None:
     """Read a DO block's or a function's PL/pgSQL *body* (with the parameter list *params*,
     SQL as written in ``CREATE FUNCTION``); ``None`` when it does not parse whatever the
-    function returns."""
+    function returns. *quoted*: parameters whose text cannot change a statement it is
+    pasted in (a ``regclass`` prints as a quoted name, a number as digits)."""
+    from .parsing import parse
+
     tree = None
     for returns in _RETURNS:
         tree = _body_tree(body, returns, params)
@@ -199,19 +263,39 @@ def read_body(body: str, params: str = "") -> BodyReading | None:
             break
     if tree is None:
         return None
+    quoted = quoted - _redeclared(tree)
     expressions: list[Node] = []
     unreadable: list[int] = []
+    dynamic: list[InnerStatement] = []
     for line, kind, expr in _expressions(tree):
         if kind == "dynamic":
-            if _constant_string(expr) is None:
+            sql = _constant_string(expr) or _format_template(expr, quoted)
+            nodes = [st.node for st in parse(sql).statements] if sql is not None else [None]
+            if not nodes or any(node is None for node in nodes):
                 unreadable.append(line)
+            else:
+                dynamic.extend(InnerStatement(line, str(sql), n) for n in nodes if n is not None)
             continue
         node = _expression_tree(expr, kind)
         if node is None:
             unreadable.append(line)
         else:
             expressions.append(node)
-    return BodyReading(_body_statements(body, tree), tuple(expressions), tuple(unreadable))
+    statements = _body_statements(body, tree) + tuple(dynamic)
+    return BodyReading(statements, tuple(expressions), tuple(unreadable))
+
+
+def _redeclared(tree: Any) -> set[str]:
+    """Names declared more than once (a parameter a block's variable hides)."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for function in tree if isinstance(tree, list) else [tree]:
+        datums = pgast.unwrap(function, "PLpgSQL_function").get("datums") or []
+        for datum in datums:
+            name = pgast.unwrap(datum).get("refname")
+            if isinstance(name, str):
+                (twice if name in seen else seen).add(name)
+    return twice
 
 
 _ASSIGNED = re.compile(r"^[^:=]*:?=", re.S)

@@ -257,29 +257,55 @@ def _function(fields: Node) -> Iterator[Refusal]:
                 language = language if language in ("c", "internal") else "c"
     if fields.get("sql_body") is not None:
         return  # BEGIN ATOMIC: part of the parse tree, read by the function-call walk
-    yield from _body(body, language, "function body", _parameters(fields))
+    params, quoted = _parameters(fields)
+    yield from _body(body, language, "function body", params, quoted)
 
 
 _MODES = {"FUNC_PARAM_OUT": "OUT ", "FUNC_PARAM_TABLE": "OUT ", "FUNC_PARAM_INOUT": "INOUT "}
 
 
-def _parameters(fields: Node) -> str:
+# types whose text cannot change a statement it is pasted into with format('%s')
+_QUOTED_TYPES = frozenset(
+    {"regclass", "regtype", "regproc", "regprocedure", "regnamespace", "regrole", "oid"}
+    | {"int2", "int4", "int8", "smallint", "integer", "bigint", "numeric", "bool", "boolean"}
+)
+
+
+def _parameters(fields: Node) -> tuple[str, frozenset[str]]:
     """A parameter list that declares the function's parameter names for PL/pgSQL's parser
-    (which looks no type up: every one is ``text``)."""
+    (which looks no type up: every one is ``text``), and the names of the input parameters
+    whose type prints as a quoted name or a number."""
     out: list[str] = []
+    quoted: set[str] = set()
     for param in fields.get("parameters") or ():
         spec = pgast.unwrap(param, "FunctionParameter")
         mode = str(spec.get("mode", ""))
         name = spec.get("name")
+        typed = spec.get("argType") or {}
+        type_names = pgast.strings(typed.get("names"))
+        if (
+            isinstance(name, str)
+            and mode in ("", "FUNC_PARAM_IN", "FUNC_PARAM_DEFAULT")
+            and type_names
+            and type_names[-1].lower() in _QUOTED_TYPES
+            and not typed.get("arrayBounds")
+        ):
+            quoted.add(name)
         declared = f'"{name}" text' if isinstance(name, str) else "text"
         if mode == "FUNC_PARAM_VARIADIC":
             out.append(f"VARIADIC {declared}[]")
         else:
             out.append(_MODES.get(mode, "") + declared)
-    return ", ".join(out)
+    return ", ".join(out), frozenset(quoted)
 
 
-def _body(body: str | None, language: str, what: str, params: str = "") -> Iterator[Refusal]:
+def _body(
+    body: str | None,
+    language: str,
+    what: str,
+    params: str = "",
+    quoted: frozenset[str] = frozenset(),
+) -> Iterator[Refusal]:
     if _UNTRUSTED_LANGUAGE.match(language):
         yield Refusal(Reach.HOST, f"{what} in language {language} runs code on the server's host")
         return
@@ -300,7 +326,7 @@ def _body(body: str | None, language: str, what: str, params: str = "") -> Itera
         return
     from .plpgsql import read_body
 
-    reading = read_body(body, params)
+    reading = read_body(body, params, quoted)
     if reading is None:
         yield Refusal(Reach.UNCHECKED, f"{what} does not parse and cannot be checked")
         return

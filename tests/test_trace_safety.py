@@ -138,6 +138,11 @@ BEGIN
   PERFORM pg_reload_conf();
   COPY (SELECT 1) TO PROGRAM 'touch {folder}/do_program_ran';
 END $$;
+DO $$
+BEGIN
+  EXECUTE format('ALTER ROLE %I SET work_mem = %L', current_user, '4MB');
+  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'touch {folder}/format_ran');
+END $$;
 DO LANGUAGE plperlu $$ system('touch {folder}/perl_ran') $$;
 CREATE FUNCTION sneaky() RETURNS void LANGUAGE sql
   AS $f$ ALTER ROLE CURRENT_USER SET work_mem = '5MB' $f$;
@@ -145,8 +150,8 @@ CREATE FUNCTION sneaky() RETURNS void LANGUAGE sql
     dynamic = f"""
 DO $$
 BEGIN
-  EXECUTE format('ALTER ROLE %I SET work_mem = %L', current_user, '4MB');
-  EXECUTE format('ALTER ROLE %I PASSWORD %L', current_user, 'changed');
+  EXECUTE 'ALTER ROLE ' || quote_ident(current_user) || ' SET work_mem = ''4MB''';
+  EXECUTE 'ALTER ROLE ' || quote_ident(current_user) || ' PASSWORD ''changed''';
   EXECUTE 'COPY (SELECT 1) TO PROGRAM ' || quote_literal('touch {folder}/dynamic_ran');
 END $$;
 """
@@ -304,3 +309,128 @@ def test_ordinary_migration_traces_as_before(
     assert [{k: s[k] for k in _OBSERVED} for s in st] == [
         {k: s[k] for k in _OBSERVED} for s in before
     ]
+
+
+def test_roundtrip_changes_nothing_outside(
+    victim: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history, traced = _hostile(victim)
+    (tmp_path / "1_init.up.sql").write_text(history + "CREATE TABLE a (id int);\n")
+    (tmp_path / "1_init.down.sql").write_text(traced.replace("CREATE TABLE kept", "DROP TABLE a"))
+    before = _snapshot(victim["dsn"], victim["app"], victim["dir"])
+    main(["trace", "--roundtrip", str(tmp_path), "--dsn", victim["dsn"], "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert _snapshot(victim["dsn"], victim["app"], victim["dir"]) == before
+    assert doc["protection"].startswith("restricted role sqlsafe_trace_")
+    assert any(f"DROP DATABASE {victim['app']}" in item for item in doc["skipped"])
+
+
+@pytest.mark.parametrize(
+    ("sql", "refused"),
+    [
+        ("CREATE TABLE t (id int)", None),
+        ("GRANT SELECT ON t TO PUBLIC", None),
+        ("COPY t FROM STDIN", None),
+        ("COPY t TO STDOUT", None),
+        ("CREATE EXTENSION citext", None),
+        ("SELECT set_config('search_path', 'app', false)", None),
+        ("DO $$ BEGIN IF NOT EXISTS (SELECT 1) THEN CREATE INDEX ON t (id); END IF; END $$", None),
+        ("DO $$ BEGIN EXECUTE format('ALTER TABLE %I ADD COLUMN c int', 't'); END $$", None),
+        (
+            "CREATE FUNCTION f(_t regclass) RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
+            "EXECUTE format('CREATE TRIGGER x BEFORE UPDATE ON %s FOR EACH ROW "
+            "EXECUTE PROCEDURE g()', _t); END $$",
+            None,
+        ),
+        (
+            "CREATE FUNCTION g() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+            None,
+        ),
+        ("ALTER DATABASE app REFRESH COLLATION VERSION", "cluster"),
+        ("ALTER GROUP g ADD USER u", "cluster"),
+        ("REVOKE g FROM u", "cluster"),
+        ("ALTER TABLESPACE t SET (seq_page_cost = 1)", "cluster"),
+        ("LOAD 'auto_explain'", "cluster"),
+        ("CHECKPOINT", "cluster"),
+        ("REASSIGN OWNED BY a TO b", "cluster"),
+        ("DROP OWNED BY a", "cluster"),
+        ("RESET ROLE", "cluster"),
+        ("SET LOCAL ROLE postgres", "cluster"),
+        ("CREATE SERVER s FOREIGN DATA WRAPPER w", "cluster"),
+        ("CREATE USER MAPPING FOR CURRENT_USER SERVER s", "cluster"),
+        ("CREATE FOREIGN DATA WRAPPER w", "cluster"),
+        ("CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p", "cluster"),
+        ("CREATE EXTENSION postgres_fdw", "cluster"),
+        ("CREATE EXTENSION adminpack", "cluster"),
+        ("CREATE LANGUAGE plpython3u", "cluster"),
+        ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity", "cluster"),
+        ("SELECT * FROM t WHERE pg_cancel_backend(1)", "cluster"),
+        ("SELECT pg_create_logical_replication_slot('s', 'pgoutput')", "cluster"),
+        ("SELECT set_config('role', 'postgres', false)", "cluster"),
+        ("GRANT SET ON PARAMETER work_mem TO app", "cluster"),
+        ("SECURITY LABEL ON ROLE r IS 'x'", "cluster"),
+        ("REINDEX SYSTEM app", "cluster"),
+        ("COPY t FROM '/etc/passwd'", "host"),
+        ("SELECT pg_ls_dir('.')", "host"),
+        ("SELECT pg_stat_file('postgresql.conf')", "host"),
+        ("SELECT lo_export(1, '/tmp/x')", "host"),
+        ("INSERT INTO t SELECT pg_read_binary_file('x')", "host"),
+        ("CREATE FUNCTION f() RETURNS int LANGUAGE plperlu AS 'system(1)'", "host"),
+        ("CREATE FUNCTION f() RETURNS int LANGUAGE c AS 'lib', 'sym'", "host"),
+        (
+            "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ DECLARE x text; "
+            "BEGIN x := pg_read_file('/etc/passwd'); END $$",
+            "host",
+        ),
+        ("DO $$ BEGIN RAISE NOTICE '%', dblink('x', 'y'); END $$", "cluster"),
+        ("DO $$ BEGIN EXECUTE format('SELECT %s', 'pg_reload_conf()'); END $$", "cluster"),
+        ("DO $$ DECLARE q text := 'x'; BEGIN EXECUTE q; END $$", "unchecked"),
+        ("DO $$ DECLARE q text; BEGIN EXECUTE format('SELECT %s', q); END $$", "unchecked"),
+        (
+            "DO $$ DECLARE r record; BEGIN FOR r IN EXECUTE 'SELECT ' || 1 LOOP END LOOP; END $$",
+            "unchecked",
+        ),
+        ("DO LANGUAGE plv8 $$ plv8.execute('ALTER ROLE x') $$", "unchecked"),
+        (
+            "CREATE FUNCTION h(_t regclass) RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
+            "DECLARE _t text := 'pg_reload_conf()'; BEGIN EXECUTE format('SELECT %s', _t); "
+            "END; END $$",
+            "unchecked",
+        ),
+    ],
+)
+def test_guard_classifies(sql: str, refused: str | None) -> None:
+    from linter.parsing import parse
+    from linter.server_guard import refusal
+
+    (statement,) = parse(sql).statements
+    assert statement.node is not None
+    found = refusal(statement.node)
+    assert (found.reach.value if found else None) == refused, found
+
+
+def test_guard_decides_on_roles_and_protection() -> None:
+    from linter.parsing import parse
+    from linter.trace_guard import Guard
+
+    def node(sql: str) -> Any:
+        return parse(sql).statements[0].node
+
+    restricted = Guard(frozenset({"postgres", "app"}), "sqlsafe_trace_ab", True)
+    guard_only = Guard(frozenset({"postgres", "app"}), "migrator", False)
+    missing = restricted.decide(node("GRANT SELECT ON t TO ghost"))
+    assert missing.skip and "role ghost, which does not exist" in missing.skip
+    assert restricted.decide(node("GRANT SELECT ON t TO app")).skip is None
+    given = restricted.decide(node("ALTER TABLE t OWNER TO postgres"))
+    assert given.skip and "may not give objects away" in given.skip
+    assert guard_only.decide(node("ALTER TABLE t OWNER TO postgres")).skip is None
+    dynamic = "DO $$ DECLARE q text := 'x'; BEGIN EXECUTE q; END $$"
+    ran = restricted.decide(node(dynamic))
+    assert ran.skip is None and ran.note and "restricted role sqlsafe_trace_ab" in ran.note
+    refused = guard_only.decide(node(dynamic)).skip
+    assert refused and "no restricted role protects this run" in refused
+    assert guard_only.decide(None).skip  # unparsable: not run without the role
+    assert restricted.decide(None).skip is None
+    host = Guard(frozenset(), "postgres", False, allow_host=True)
+    assert host.decide(node("COPY (SELECT 1) TO PROGRAM 'true'")).skip is None
+    assert host.decide(node("ALTER SYSTEM SET work_mem = '1MB'")).skip
