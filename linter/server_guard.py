@@ -176,16 +176,31 @@ def _refusals(node: Node) -> Iterator[Refusal]:
     yield from _calls(node)
 
 
+def _denied_function(fname: str) -> Refusal | None:
+    if fname in _HOST_FUNCTIONS or fname.startswith(_HOST_PREFIXES):
+        return Refusal(Reach.HOST, f"calls {fname}(), which reaches the server's files")
+    if fname in _CLUSTER_FUNCTIONS or fname.startswith(_CLUSTER_PREFIXES):
+        return Refusal(Reach.CLUSTER, f"calls {fname}(), which acts outside the database")
+    return None
+
+
 def _calls(node: Any) -> Iterator[Refusal]:
+    """Calls of denied functions: written as calls, or named as the function of an operator,
+    aggregate, cast, trigger... (``PROCEDURE = pg_reload_conf``)."""
     for sub in pgast.walk(node):
-        if pgast.kind(sub) != "FuncCall":
+        name = pgast.kind(sub)
+        if name == "String":
+            found = _denied_function(str(sub["String"].get("sval", "")).lower())
+            if found is not None:
+                yield found
+            continue
+        if name != "FuncCall":
             continue
         call = sub["FuncCall"]
         fname = pgast.func_name(call)
-        if fname in _HOST_FUNCTIONS or fname.startswith(_HOST_PREFIXES):
-            yield Refusal(Reach.HOST, f"calls {fname}(), which reaches the server's files")
-        elif fname in _CLUSTER_FUNCTIONS or fname.startswith(_CLUSTER_PREFIXES):
-            yield Refusal(Reach.CLUSTER, f"calls {fname}(), which acts outside the database")
+        found = _denied_function(fname)
+        if found is not None:
+            yield found
         elif fname == "set_config":
             args = call.get("args") or []
             setting = pgast.const_value(args[0]) if args else None

@@ -370,6 +370,12 @@ def test_roundtrip_changes_nothing_outside(
         ("GRANT SET ON PARAMETER work_mem TO app", "cluster"),
         ("SECURITY LABEL ON ROLE r IS 'x'", "cluster"),
         ("REINDEX SYSTEM app", "cluster"),
+        ("CREATE OPERATOR !!! (PROCEDURE = pg_reload_conf, RIGHTARG = int)", "cluster"),
+        (
+            "CREATE AGGREGATE a (int) (SFUNC = pg_catalog.pg_terminate_backend, STYPE = int)",
+            "cluster",
+        ),
+        ("CREATE TRIGGER t AFTER INSERT ON t EXECUTE FUNCTION pg_ls_dir()", "host"),
         ("COPY t FROM '/etc/passwd'", "host"),
         ("SELECT pg_ls_dir('.')", "host"),
         ("SELECT pg_stat_file('postgresql.conf')", "host"),
