@@ -9,6 +9,7 @@ embedded server (where no shell command may run on this machine).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -198,16 +199,35 @@ def test_superuser_dsn_changes_nothing_outside(
     assert last["error"] is not None
 
 
-@pytest.fixture()
-def createdb_dsn(pg_dsn: str) -> Iterator[str]:
-    role = f"createdb_{secrets.token_hex(4)}"
+@contextlib.contextmanager
+def _login_role(pg_dsn: str, attributes: str) -> Iterator[str]:
+    """A DSN for a new role with *attributes* (dropped after)."""
+    role = f"dsn_{secrets.token_hex(4)}"
     with connect(pg_dsn) as admin:
-        admin.execute(f"CREATE ROLE \"{role}\" LOGIN CREATEDB PASSWORD 'createdb'")
+        admin.execute(f"CREATE ROLE \"{role}\" LOGIN {attributes} PASSWORD 'secret'")
     try:
-        yield make_conninfo(pg_dsn, user=role, password="createdb")
+        yield make_conninfo(pg_dsn, user=role, password="secret")
     finally:
         with connect(pg_dsn) as admin:
             admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+@pytest.fixture()
+def createdb_dsn(pg_dsn: str) -> Iterator[str]:
+    with _login_role(pg_dsn, "CREATEDB") as dsn:
+        yield dsn
+
+
+def test_createrole_dsn_changes_nothing_outside(
+    victim: dict[str, str], pg_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with _login_role(pg_dsn, "CREATEDB CREATEROLE") as dsn:
+        before = _snapshot(victim["dsn"], victim["app"], victim["dir"])
+        doc = _run_json(capsys, tmp_path, _hostile(victim), "--dsn", dsn)
+        assert _snapshot(victim["dsn"], victim["app"], victim["dir"]) == before
+    assert doc["protection"].startswith("restricted role sqlsafe_trace_")
+    doc["_app"] = victim["app"]
+    _check_statements(doc)
 
 
 def test_createdb_only_dsn_changes_nothing_outside(
