@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from .config import Config
 from .source import Source
 from .trace_db import TraceError, connect, error_text, require_one_history
-from .trace_guard import Guard, guarded_database
+from .trace_guard import Guard, guarded_database, guarded_run
 
 Catalog = Mapping[str, Mapping[str, str]]  # section -> object key -> description
 
@@ -153,8 +153,11 @@ def _run(run: Any, source: Source) -> str | None:
                 first = sql.splitlines()[0]
                 runner.skipped.append(f"{source.path}:{line}: {first}: {decision.skip}")
                 continue
-            target = runner.admin if decision is not None and decision.privileged else conn
-            target.execute(sql, prepare=False)
+            if decision is None:
+                conn.execute(sql, prepare=False)
+                continue
+            with guarded_run(conn, runner.admin, runner.guard, decision):
+                (runner.admin if decision.privileged else conn).execute(sql, prepare=False)
     except Exception as exc:
         line, _ = parsed.lines.position(stmt.start)
         with contextlib.suppress(Exception):

@@ -155,6 +155,45 @@ _CLUSTER_PREFIXES = (
     "pg_logical_slot_",
 )
 _SESSION_IDENTITY = frozenset({"role", "session_authorization"})
+# catalogs shared by every database of the cluster (and the views over them)
+_SHARED_CATALOGS = frozenset(
+    {
+        "pg_authid",
+        "pg_auth_members",
+        "pg_database",
+        "pg_db_role_setting",
+        "pg_tablespace",
+        "pg_shdepend",
+        "pg_shdescription",
+        "pg_shseclabel",
+        "pg_replication_origin",
+        "pg_subscription",
+        "pg_parameter_acl",
+        "pg_roles",
+        "pg_user",
+        "pg_shadow",
+        "pg_group",
+    }
+)
+# statements that write, lock or rewrite the relations they name
+_WRITES = frozenset(
+    {
+        "InsertStmt",
+        "UpdateStmt",
+        "DeleteStmt",
+        "MergeStmt",
+        "TruncateStmt",
+        "AlterTableStmt",
+        "LockStmt",
+        "VacuumStmt",
+        "ClusterStmt",
+        "CopyStmt",
+        "RenameStmt",
+        "CreateTrigStmt",
+        "RuleStmt",
+        "IndexStmt",
+    }
+)
 _CHECKED_LANGUAGES = frozenset({"plpgsql", "sql"})
 
 
@@ -173,7 +212,41 @@ def _refusals(node: Node) -> Iterator[Refusal]:
     special = _STATEMENT_CHECKS.get(name)
     if special is not None:
         yield from special(fields)
+    if name in _WRITES:
+        for relation in _targets(fields):
+            if _is_catalog(relation) and relation[1] in _SHARED_CATALOGS:
+                yield Refusal(
+                    Reach.CLUSTER,
+                    f"writes or locks pg_catalog.{relation[1]}, a catalog shared by the cluster",
+                )
     yield from _calls(node)
+
+
+def _relations(node: Any) -> Iterator[tuple[str | None, str]]:
+    """``(schema, name)`` of every relation named in *node*."""
+    for sub in pgast.walk(node):
+        if pgast.kind(sub) == "RangeVar":
+            yield sub["RangeVar"].get("schemaname"), str(sub["RangeVar"].get("relname", ""))
+    fields = pgast.unwrap(node)
+    target = fields.get("relation")
+    if isinstance(target, dict) and "relname" in target:  # an unwrapped RangeVar
+        yield target.get("schemaname"), str(target["relname"])
+
+
+def _targets(fields: Node) -> Iterator[tuple[str | None, str]]:
+    """The relations a statement writes, locks or rewrites (not those it only reads)."""
+    target = fields.get("relation")
+    if isinstance(target, dict) and "relname" in target:
+        yield target.get("schemaname"), str(target["relname"])
+    elif isinstance(target, dict):
+        yield from _relations(target)
+    for item in fields.get("relations") or fields.get("rels") or ():
+        yield from _relations(item)
+
+
+def _is_catalog(relation: tuple[str | None, str]) -> bool:
+    schema, name = relation
+    return schema == "pg_catalog" or (schema is None and name.startswith("pg_"))
 
 
 def _denied_function(fname: str) -> Refusal | None:
@@ -414,3 +487,73 @@ def new_owners(node: Node) -> Iterator[str]:
                 specs.extend(pgast.unwrap(elem.get("arg") or {}, "List").get("items") or ())
     for spec in specs:
         yield from role_names(spec or {})
+
+
+_TRIGGER_SWITCHES = frozenset(
+    {
+        "AT_EnableTrig",
+        "AT_EnableAlwaysTrig",
+        "AT_EnableReplicaTrig",
+        "AT_DisableTrig",
+        "AT_EnableTrigAll",
+        "AT_DisableTrigAll",
+        "AT_EnableTrigUser",
+        "AT_DisableTrigUser",
+    }
+)
+_DML = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt"})
+# operators an expression may use without naming them (IN, BETWEEN, CASE, NULLIF, LIKE...)
+_IMPLICIT_OPERATORS = ("=", "<>", "<", ">", "<=", ">=", "~~", "~~*", "!~~", "!~~*")
+
+
+@dataclass(frozen=True, slots=True)
+class SuperuserOnly:
+    """What a statement that needs a superuser (and nothing beyond) uses: the names of its
+    functions and operators, and the system catalogs it names as written."""
+
+    names: tuple[str, ...] = ()
+    relations: tuple[str, ...] = ()
+
+
+def superuser_only(node: Node) -> SuperuserOnly | None:
+    """For a statement that needs a superuser but only changes the database it runs in and
+    runs no code a migration could have written: the names of the functions and operators
+    it uses (which must resolve to PostgreSQL's own, see ``linter.trace_guard``); else
+    ``None``. Those statements: ``ALTER TABLE ... ENABLE/DISABLE TRIGGER`` (``ALL`` takes
+    a superuser: foreign keys' system triggers), and ``INSERT``/``UPDATE``/``DELETE`` of a
+    per-database system catalog that reads only system catalogs."""
+    name = pgast.kind(node)
+    fields = pgast.unwrap(node)
+    if name == "AlterTableStmt":
+        cmds = [pgast.unwrap(cmd, "AlterTableCmd") for cmd in fields.get("cmds") or ()]
+        if cmds and all(cmd.get("subtype") in _TRIGGER_SWITCHES for cmd in cmds):
+            return SuperuserOnly()
+        return None
+    if name not in _DML:
+        return None
+    relations = list(_relations(node))
+    if not relations or not all(_is_catalog(r) and r[1] not in _SHARED_CATALOGS for r in relations):
+        return None
+    names: set[str] = set(_IMPLICIT_OPERATORS)
+    for sub in pgast.walk(node):
+        kind = pgast.kind(sub)
+        if kind == "FuncCall":
+            qualified = pgast.strings(sub["FuncCall"].get("funcname"))
+            if len(qualified) > 1 and qualified[0] != "pg_catalog":
+                return None
+            names.add(qualified[-1])
+        elif kind == "A_Expr":
+            qualified = pgast.strings(sub["A_Expr"].get("name"))
+            if len(qualified) > 1 and qualified[0] != "pg_catalog":
+                return None
+            names.update(qualified[-1:])
+        elif kind == "TypeCast":
+            type_names = pgast.strings(
+                pgast.unwrap(sub, "TypeCast").get("typeName", {}).get("names")
+            )
+            if len(type_names) > 1 and type_names[0] != "pg_catalog":
+                return None
+        elif kind in ("RangeFunction", "WithClause", "CommonTableExpr"):
+            return None
+    written = {f"{schema}.{rel}" if schema else rel for schema, rel in relations}
+    return SuperuserOnly(tuple(sorted(names)), tuple(sorted(written)))

@@ -24,7 +24,7 @@ from .registry import load_rules
 from .rule import Rule
 from .source import Source, SourceError
 from .trace_db import TraceError, connect, error_text, require_one_history
-from .trace_guard import Decision, Guard, guarded_database
+from .trace_guard import Decision, Guard, guarded_database, guarded_run
 from .trace_observe import Observation, run_autocommit, run_in_transaction
 from .trace_rows import FillReport, fill_tables
 
@@ -206,7 +206,8 @@ def apply_history(
             skipped.append({"path": source.path, "line": line, "sql": sql, "reason": decision.skip})
             continue
         try:
-            (admin if decision.privileged else conn).execute(sql, prepare=False)
+            with guarded_run(conn, admin, guard, decision):
+                (admin if decision.privileged else conn).execute(sql, prepare=False)
         except Exception as exc:
             line, _ = parsed.lines.position(stmt.start)
             raise TraceError(
@@ -255,19 +256,8 @@ def trace_file(
         if decision.skip is not None:
             yield TracedStatement(report, None, kind, skipped=decision.skip)
             continue
-        if decision.privileged:
-            obs = _as_autocommit(run_autocommit(admin, watcher, sql, hold=False))
-        elif not _is_idle(conn):
-            obs = run_in_transaction(conn, sql)
-        elif kind == "TransactionStmt" or not report.effects.transactional:
-            hold = bool(report.effects.locks) and kind != "TransactionStmt"
-            obs = run_autocommit(conn, watcher, sql, hold=hold)
-        else:
-            conn.execute("BEGIN")  # a statement alone is its own transaction: same locks
-            obs = run_in_transaction(conn, sql)
-            if obs.error is None:
-                conn.execute("COMMIT")
-            obs = _as_autocommit(obs)
+        with guarded_run(conn, admin, guard, decision):
+            obs = _observe(conn, watcher, admin, sql, kind, report, decision)
         if obs.error is not None:
             failed = True
             with contextlib.suppress(Exception):
@@ -275,6 +265,29 @@ def trace_file(
         yield TracedStatement(report, obs, kind, note=decision.note)
     if not _is_idle(conn):
         conn.execute("COMMIT" if commit else "ROLLBACK")
+
+
+def _observe(
+    conn: Any,
+    watcher: Any,
+    admin: Any,
+    sql: str,
+    kind: str,
+    report: StatementReport,
+    decision: Decision,
+) -> Observation:
+    if decision.privileged:
+        return _as_autocommit(run_autocommit(admin, watcher, sql, hold=False))
+    if not _is_idle(conn):
+        return run_in_transaction(conn, sql)
+    if kind == "TransactionStmt" or not report.effects.transactional:
+        hold = bool(report.effects.locks) and kind != "TransactionStmt"
+        return run_autocommit(conn, watcher, sql, hold=hold)
+    conn.execute("BEGIN")  # a statement alone is its own transaction: same locks
+    obs = run_in_transaction(conn, sql)
+    if obs.error is None:
+        conn.execute("COMMIT")
+    return _as_autocommit(obs)
 
 
 def _as_autocommit(obs: Observation) -> Observation:

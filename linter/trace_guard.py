@@ -21,7 +21,7 @@ from typing import Any
 
 from . import pgast
 from .pgast import Node
-from .server_guard import Reach, new_owners, refusal, role_names
+from .server_guard import Reach, SuperuserOnly, new_owners, refusal, role_names, superuser_only
 from .trace_db import TraceError, connect, error_text, scratch_database, server
 
 GUARD_ONLY = (
@@ -36,6 +36,7 @@ class Decision:
     skip: str | None = None  # not run, for this reason
     note: str | None = None  # run, with this remark
     privileged: bool = False  # run on the DSN role's own session (an extension)
+    superuser: SuperuserOnly | None = None  # run as the restricted role made superuser
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,14 @@ class Guard:
                         f"restricted role {self.session_role}, which may not give objects "
                         "away: not run"
                     )
+            needs = superuser_only(node)
+            if needs is not None:
+                return Decision(
+                    note="needs a superuser; run by the restricted role made superuser for "
+                    "this statement only (it changes only this database and runs no code "
+                    "of the migration)",
+                    superuser=needs,
+                )
             if conn is not None and _needs_owner_rights(node, conn):
                 return Decision(
                     note="run by the role of the server connection (an extension the "
@@ -232,3 +241,81 @@ def _drop_role(base: str, role: str) -> None:
         raise TraceError(
             f"could not drop the trace's role {role}: {error_text(exc)}; drop it by hand"
         ) from exc
+
+
+_NOT_COMPILED = "(SELECT oid FROM pg_language WHERE lanname NOT IN ('c', 'internal'))"
+_SYSTEM = "(SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema'))"
+_MIGRATION_CODE = f"""
+SELECT EXISTS (SELECT FROM pg_class WHERE relnamespace = pg_my_temp_schema())
+    OR EXISTS (SELECT FROM pg_proc WHERE pronamespace NOT IN {_SYSTEM}
+               AND proname = ANY(%(names)s) AND prolang IN {_NOT_COMPILED})
+    OR EXISTS (SELECT FROM pg_operator o JOIN pg_proc p ON p.oid = o.oprcode
+               WHERE o.oprnamespace NOT IN {_SYSTEM}
+               AND o.oprname = ANY(%(names)s) AND p.prolang IN {_NOT_COMPILED})
+    OR EXISTS (SELECT FROM pg_cast c JOIN pg_proc p ON p.oid = c.castfunc
+               WHERE p.pronamespace NOT IN {_SYSTEM} AND p.prolang IN {_NOT_COMPILED})
+    OR EXISTS (SELECT FROM unnest(%(relations)s::text[]) AS r(name)
+               LEFT JOIN pg_class c ON c.oid = to_regclass(r.name)
+               WHERE c.oid IS NULL OR c.relnamespace <> 'pg_catalog'::regnamespace)
+"""
+
+
+@contextlib.contextmanager
+def superuser_for(conn: Any, admin: Any, guard: Guard, needs: SuperuserOnly) -> Iterator[None]:
+    """Make the restricted role a superuser while one statement runs on *conn*, when nothing
+    the migration wrote (a function, operator or cast in a procedural language, a temporary
+    relation, a catalog name that resolves elsewhere) could run in it; else leave it as it
+    is (the statement then fails as it would for the role)."""
+    if needs.names or needs.relations:
+        params = {"names": list(needs.names), "relations": list(needs.relations)}
+        if conn.execute(_MIGRATION_CODE, params).fetchone()[0]:
+            yield
+            return
+    role = guard.session_role
+    admin.execute(f'ALTER ROLE "{role}" SUPERUSER')
+    try:
+        yield
+    finally:
+        admin.execute(f'ALTER ROLE "{role}" NOSUPERUSER')
+        if _failed_transaction(conn):
+            conn.execute("ROLLBACK")  # as after any failed statement; the check needs it
+        _forget_superuser(conn, role)
+
+
+# a system catalog everyone may read that this transaction has not locked yet
+_UNLOCKED_CATALOG = """
+SELECT c.oid::regclass::text FROM pg_class c
+WHERE c.relnamespace = 'pg_catalog'::regnamespace AND c.relkind = 'r'
+  AND aclcontains(c.relacl, makeaclitem(0, c.relowner, 'SELECT', false))
+  AND NOT EXISTS (SELECT FROM pg_locks l WHERE l.pid = pg_backend_pid()
+                  AND l.locktype = 'relation' AND l.relation = c.oid)
+ORDER BY c.relname LIMIT 1
+"""
+
+
+def _forget_superuser(conn: Any, role: str) -> None:
+    """Make the session see that its role is no superuser any more, and check it.
+
+    A backend caches whether its role is a superuser and drops the cache when it reads
+    the catalog invalidations other sessions sent: at the start of a transaction, or on
+    a lock it did not hold yet. Inside the migration's transaction, reading a catalog it
+    has not touched yet takes such a lock."""
+    row = conn.execute(_UNLOCKED_CATALOG).fetchone()
+    if row is not None:
+        conn.execute(f"SELECT FROM {row[0]} LIMIT 0")
+    still = conn.execute("SELECT has_table_privilege('pg_catalog.pg_authid', 'SELECT')")
+    if still.fetchone()[0]:
+        raise TraceError(f"the trace's role {role} is still a superuser: trace stopped")
+
+
+def _failed_transaction(conn: Any) -> bool:
+    from psycopg.pq import TransactionStatus
+
+    return bool(conn.info.transaction_status == TransactionStatus.INERROR)
+
+
+def guarded_run(conn: Any, admin: Any, guard: Guard | None, decision: Decision) -> Any:
+    """The context a statement runs in: made superuser for it when *decision* says so."""
+    if guard is None or decision.superuser is None:
+        return contextlib.nullcontext()
+    return superuser_for(conn, admin, guard, decision.superuser)

@@ -396,6 +396,11 @@ def test_roundtrip_changes_nothing_outside(
             "cluster",
         ),
         ("CREATE TRIGGER t AFTER INSERT ON t EXECUTE FUNCTION pg_ls_dir()", "host"),
+        ("UPDATE pg_authid SET rolsuper = true", "cluster"),
+        ("DELETE FROM pg_catalog.pg_db_role_setting", "cluster"),
+        ("TRUNCATE pg_shdescription", "cluster"),
+        ("INSERT INTO t SELECT datname FROM pg_database", None),
+        ("UPDATE pg_index SET indisready = false WHERE indrelid = 't'::regclass", None),
         ("COPY t FROM '/etc/passwd'", "host"),
         ("SELECT pg_ls_dir('.')", "host"),
         ("SELECT pg_stat_file('postgresql.conf')", "host"),
@@ -460,3 +465,85 @@ def test_guard_decides_on_roles_and_protection() -> None:
     host = Guard(frozenset(), "postgres", False, allow_host=True)
     assert host.decide(node("COPY (SELECT 1) TO PROGRAM 'true'")).skip is None
     assert host.decide(node("ALTER SYSTEM SET work_mem = '1MB'")).skip
+
+
+SUPERUSER_ONLY = """BEGIN;
+ALTER TABLE orders DISABLE TRIGGER ALL;
+UPDATE pg_index SET indisready = false WHERE indrelid = 'orders'::regclass
+    AND indexrelid <> 'orders_pkey'::regclass;
+UPDATE orders SET total = 1;
+UPDATE pg_index SET indisready = true WHERE indrelid = 'orders'::regclass;
+ALTER TABLE orders ENABLE TRIGGER ALL;
+SELECT 1 FROM pg_authid;
+COMMIT;
+"""
+
+
+def _trace_two(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, dsn: str, history: str, traced: str
+) -> tuple[int, list[dict[str, Any]]]:
+    """Trace *traced* after *history* with 5 rows; the exit code and the statements."""
+    (tmp_path / "001_init.sql").write_text(history)
+    target = tmp_path / "002_change.sql"
+    target.write_text(traced)
+    code = main(["trace", str(target), "--dsn", dsn, "--rows", "5", "--format", "json"])
+    statements: list[dict[str, Any]] = json.loads(capsys.readouterr()[0])["statements"]
+    return code, statements
+
+
+def test_superuser_only_statements_run_as_superuser_for_themselves(
+    tmp_path: Path, pg_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # what a real migration does (LemmyNet/lemmy): switch off foreign-key triggers and
+    # index maintenance during a bulk update; they need a superuser, and touch only the db
+    history = (
+        "CREATE TABLE accounts (id int PRIMARY KEY);\n"
+        "CREATE TABLE orders (id int PRIMARY KEY, account_id int REFERENCES accounts,"
+        " total int);\nCREATE INDEX orders_total ON orders (total);\n"
+    )
+    code, st = _trace_two(capsys, tmp_path, pg_dsn, history, SUPERUSER_ONLY)
+    assert code == 1  # the last SELECT: the role is not a superuser once the others ran
+    assert [s["error"] for s in st[:6]] == [None] * 6
+    assert "made superuser for this statement only" in st[1]["note"]
+    assert "made superuser for this statement only" in st[2]["note"]
+    assert st[3]["note"] is None
+    assert "permission denied for table pg_authid" in st[6]["error"]
+
+
+def test_superuser_only_refused_when_migration_code_could_run(
+    tmp_path: Path, pg_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history = (
+        "CREATE TABLE t (id int PRIMARY KEY);\n"
+        "CREATE FUNCTION public.lower(oid) RETURNS oid LANGUAGE sql AS 'SELECT 1::oid';\n"
+    )
+    traced = "UPDATE pg_index SET indisready = true WHERE indrelid = lower(0::oid);\n"
+    code, st = _trace_two(capsys, tmp_path, pg_dsn, history, traced)
+    assert code == 1
+    assert "permission denied for table pg_index" in st[0]["error"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "eligible"),
+    [
+        ("ALTER TABLE t DISABLE TRIGGER ALL", True),
+        ("ALTER TABLE t ENABLE TRIGGER ALL, ENABLE REPLICA TRIGGER x", True),
+        ("ALTER TABLE t DISABLE TRIGGER ALL, ADD COLUMN c int", False),
+        ("UPDATE pg_index SET indisready = false WHERE indrelid = 't'::regclass", True),
+        ("UPDATE pg_index SET indisready = f() WHERE indrelid = 't'::regclass", True),  # DB check
+        ("UPDATE pg_index SET indisready = public.f()", False),
+        ("UPDATE pg_index SET indisready = false WHERE indrelid OPERATOR(public.=) 1", False),
+        ("UPDATE pg_index SET indisready = false WHERE indrelid IN (SELECT id FROM t)", False),
+        ("UPDATE pg_index SET indisready = false FROM generate_series(1, 2) g", False),
+        ("UPDATE t SET x = 1", False),
+        ("UPDATE pg_authid SET rolsuper = true", False),
+        ("SELECT 1", False),
+    ],
+)
+def test_superuser_only_classification(sql: str, eligible: bool) -> None:
+    from linter.parsing import parse
+    from linter.server_guard import superuser_only
+
+    node = parse(sql).statements[0].node
+    assert node is not None
+    assert (superuser_only(node) is not None) is eligible
