@@ -501,7 +501,16 @@ _TRIGGER_SWITCHES = frozenset(
         "AT_DisableTrigUser",
     }
 )
-_DML = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt"})
+# the catalog flags a migration may switch as a superuser: whether an index is maintained
+# and used, a constraint validated, a column NOT NULL, a trigger enabled. Nothing else:
+# another catalog column could point the server at code (pg_proc.probin, a type's input
+# function, a trigger's function) or hand the role a catalog (pg_class.relowner).
+_CATALOG_FLAGS = {
+    "pg_index": frozenset({"indisready", "indisvalid", "indislive", "indcheckxmin"}),
+    "pg_constraint": frozenset({"convalidated"}),
+    "pg_attribute": frozenset({"attnotnull"}),
+    "pg_trigger": frozenset({"tgenabled"}),
+}
 # operators an expression may use without naming them (IN, BETWEEN, CASE, NULLIF, LIKE...)
 _IMPLICIT_OPERATORS = ("=", "<>", "<", ">", "<=", ">=", "~~", "~~*", "!~~", "!~~*")
 
@@ -519,17 +528,29 @@ def superuser_only(node: Node) -> SuperuserOnly | None:
     """For a statement that needs a superuser but only changes the database it runs in and
     runs no code a migration could have written: the names of the functions and operators
     it uses (which must resolve to PostgreSQL's own, see ``linter.trace_guard``); else
-    ``None``. Those statements: ``ALTER TABLE ... ENABLE/DISABLE TRIGGER`` (``ALL`` takes
-    a superuser: foreign keys' system triggers), and ``INSERT``/``UPDATE``/``DELETE`` of a
-    per-database system catalog that reads only system catalogs."""
+    ``None``. Those statements: ``ALTER TABLE ... ENABLE/DISABLE TRIGGER`` of a user table
+    (``ALL`` takes a superuser: foreign keys' system triggers), and an ``UPDATE`` of one of
+    the catalog flags in ``_CATALOG_FLAGS`` that reads only system catalogs."""
     name = pgast.kind(node)
     fields = pgast.unwrap(node)
     if name == "AlterTableStmt":
         cmds = [pgast.unwrap(cmd, "AlterTableCmd") for cmd in fields.get("cmds") or ()]
+        if _is_catalog(next(_targets(fields), (None, ""))):
+            return None
         if cmds and all(cmd.get("subtype") in _TRIGGER_SWITCHES for cmd in cmds):
             return SuperuserOnly()
         return None
-    if name not in _DML:
+    if name != "UpdateStmt":
+        return None
+    target = next(_targets(fields), (None, ""))
+    flags = _CATALOG_FLAGS.get(target[1]) if _is_catalog(target) else None
+    columns = [pgast.unwrap(t, "ResTarget") for t in fields.get("targetList") or ()]
+    if (
+        flags is None
+        or not columns
+        or any(c.get("name") not in flags or c.get("indirection") for c in columns)
+        or fields.get("returningList")
+    ):
         return None
     relations = list(_relations(node))
     if not relations or not all(_is_catalog(r) and r[1] not in _SHARED_CATALOGS for r in relations):
