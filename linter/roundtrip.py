@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from .config import Config
 from .source import Source
 from .trace_db import TraceError, connect, error_text, require_one_history
-from .trace_guard import Guard, guarded_database, guarded_run
+from .trace_guard import Guard, guarded_database, guarded_run, system_path
 
 Catalog = Mapping[str, Mapping[str, str]]  # section -> object key -> description
 
@@ -202,6 +202,7 @@ def roundtrip_paths(
         connect(db.dsn) as conn,
     ):
         result.protection = db.protection
+        system_path(admin)
         run = _Runner(conn, db.guard, admin, result.skipped)
         for up, down in pair_units(units):
             up_source = up.source()

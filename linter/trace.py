@@ -23,8 +23,8 @@ from .parsing import parse
 from .registry import load_rules
 from .rule import Rule
 from .source import Source, SourceError
-from .trace_db import TraceError, connect, error_text, require_one_history
-from .trace_guard import Decision, Guard, guarded_database, guarded_run
+from .trace_db import TraceError, connect, error_text, require_one_history, require_psycopg
+from .trace_guard import Decision, Guard, guarded_database, guarded_run, system_path
 from .trace_observe import Observation, run_autocommit, run_in_transaction
 from .trace_rows import FillReport, fill_tables
 
@@ -320,6 +320,27 @@ def trace_sources(
     for st in linted.statements:
         by_path.setdefault(st.path, []).append(st)
     result = TraceResult()
+    psycopg = require_psycopg()
+    try:
+        _trace_in(result, sources, report, by_path, implicit, rows, dsn, allow_server_programs)
+    except psycopg.Error as exc:  # not the statement's error: sqlsafe's own queries failed
+        raise TraceError(
+            f"observing the migration failed: {error_text(exc)} (a function or operator the "
+            "migration defined may have taken the place of PostgreSQL's own)"
+        ) from exc
+    return result
+
+
+def _trace_in(
+    result: TraceResult,
+    sources: Sequence[Source],
+    report: set[str],
+    by_path: dict[str, list[StatementReport]],
+    implicit: dict[str, bool],
+    rows: int,
+    dsn: str | None,
+    allow_server_programs: bool,
+) -> None:
     with guarded_database(dsn, allow_host=allow_server_programs) as db:
         result.protection = db.protection
         guard = db.guard
@@ -329,6 +350,8 @@ def trace_sources(
             connect(db.dsn) as conn,
             connect(db.admin_dsn) as watcher,
         ):
+            system_path(admin)
+            system_path(watcher)
             # the lock model assumes a server TimeZone other than UTC unless a file sets it
             # (see effects.utc_coercible); the embedded server's default is UTC
             conn.execute(f"SET TimeZone = '{TRACE_TIMEZONE}'")
@@ -349,7 +372,6 @@ def trace_sources(
                         admin=admin,
                     )
                 )
-    return result
 
 
 def trace_paths(

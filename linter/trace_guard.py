@@ -83,6 +83,13 @@ class Guard:
                     superuser=needs,
                 )
             if conn is not None and _needs_owner_rights(node, conn):
+                if conn.execute(_OWN_CODE).fetchone()[0]:
+                    return Decision(
+                        note="an extension the restricted role may not manage: the role "
+                        "of the server connection runs it only while the migration has "
+                        "written no function in a procedural language (one could run "
+                        "there), and it has: run as the restricted role"
+                    )
                 return Decision(
                     note="run by the role of the server connection (an extension the "
                     "restricted role may not manage), outside the migration's transaction",
@@ -106,6 +113,15 @@ WHERE v.name = %s
 _EXTENSION_OWNER = """
 SELECT e.extowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
 FROM pg_extension e WHERE e.extname = %s
+"""
+
+
+# functions (operators and casts call functions) the migration wrote, in a language that
+# is not compiled: an extension script run by a more privileged role could call one
+_OWN_CODE = """
+SELECT EXISTS (SELECT FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+               WHERE p.proowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+                 AND l.lanname NOT IN ('c', 'internal'))
 """
 
 
@@ -245,15 +261,21 @@ def _drop_role(base: str, role: str) -> None:
 
 _NOT_COMPILED = "(SELECT oid FROM pg_language WHERE lanname NOT IN ('c', 'internal'))"
 _SYSTEM = "(SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema'))"
+# whether code the migration wrote could run in a statement, or in the observation queries
+# around it, when the session is a superuser: a temporary relation (searched before the
+# catalog), a function in a procedural language named like one the statement calls or like
+# one of PostgreSQL's own (a better-matching overload is chosen over the catalog's), any
+# operator or cast backed by such a function, a catalog name that resolves elsewhere
 _MIGRATION_CODE = f"""
+WITH written AS (
+    SELECT p.oid, p.proname FROM pg_proc p
+    WHERE p.pronamespace NOT IN {_SYSTEM} AND p.prolang IN {_NOT_COMPILED})
 SELECT EXISTS (SELECT FROM pg_class WHERE relnamespace = pg_my_temp_schema())
-    OR EXISTS (SELECT FROM pg_proc WHERE pronamespace NOT IN {_SYSTEM}
-               AND proname = ANY(%(names)s) AND prolang IN {_NOT_COMPILED})
-    OR EXISTS (SELECT FROM pg_operator o JOIN pg_proc p ON p.oid = o.oprcode
-               WHERE o.oprnamespace NOT IN {_SYSTEM}
-               AND o.oprname = ANY(%(names)s) AND p.prolang IN {_NOT_COMPILED})
-    OR EXISTS (SELECT FROM pg_cast c JOIN pg_proc p ON p.oid = c.castfunc
-               WHERE p.pronamespace NOT IN {_SYSTEM} AND p.prolang IN {_NOT_COMPILED})
+    OR EXISTS (SELECT FROM written w WHERE w.proname = ANY(%(names)s)
+               OR EXISTS (SELECT FROM pg_proc b WHERE b.proname = w.proname
+                          AND b.pronamespace = 'pg_catalog'::regnamespace))
+    OR EXISTS (SELECT FROM pg_operator o JOIN written w ON w.oid = o.oprcode)
+    OR EXISTS (SELECT FROM pg_cast c JOIN written w ON w.oid = c.castfunc)
     OR EXISTS (SELECT FROM unnest(%(relations)s::text[]) AS r(name)
                LEFT JOIN pg_class c ON c.oid = to_regclass(r.name)
                WHERE c.oid IS NULL OR c.relnamespace <> 'pg_catalog'::regnamespace)
@@ -266,11 +288,10 @@ def superuser_for(conn: Any, admin: Any, guard: Guard, needs: SuperuserOnly) -> 
     the migration wrote (a function, operator or cast in a procedural language, a temporary
     relation, a catalog name that resolves elsewhere) could run in it; else leave it as it
     is (the statement then fails as it would for the role)."""
-    if needs.names or needs.relations:
-        params = {"names": list(needs.names), "relations": list(needs.relations)}
-        if conn.execute(_MIGRATION_CODE, params).fetchone()[0]:
-            yield
-            return
+    params = {"names": list(needs.names), "relations": list(needs.relations)}
+    if conn.execute(_MIGRATION_CODE, params).fetchone()[0]:
+        yield
+        return
     role = guard.session_role
     admin.execute(f'ALTER ROLE "{role}" SUPERUSER')
     try:
@@ -315,7 +336,32 @@ def _failed_transaction(conn: Any) -> bool:
 
 
 def guarded_run(conn: Any, admin: Any, guard: Guard | None, decision: Decision) -> Any:
-    """The context a statement runs in: made superuser for it when *decision* says so."""
-    if guard is None or decision.superuser is None:
-        return contextlib.nullcontext()
-    return superuser_for(conn, admin, guard, decision.superuser)
+    """The context a statement runs in: made superuser for it, or with the migration's
+    search_path on the server connection's session, when *decision* says so."""
+    if guard is not None and decision.superuser is not None:
+        return superuser_for(conn, admin, guard, decision.superuser)
+    if decision.privileged:
+        return _migration_path(conn, admin)
+    return contextlib.nullcontext()
+
+
+SAFE_PATH = "pg_catalog, pg_temp"
+
+
+def system_path(admin: Any) -> None:
+    """Resolve names on a session of the server connection's role in the system catalog
+    only: a function or operator the migration wrote (in ``public``) can never be
+    called there in place of PostgreSQL's own."""
+    admin.execute(f"SET search_path = {SAFE_PATH}")
+
+
+@contextlib.contextmanager
+def _migration_path(conn: Any, admin: Any) -> Iterator[None]:
+    """The migration's search_path on *admin* while a statement of the migration runs
+    there (``CREATE EXTENSION`` puts its objects in the first schema of the path)."""
+    path = conn.execute("SELECT current_setting('search_path')").fetchone()[0]
+    admin.execute("SELECT set_config('search_path', %s, false)", (path,))
+    try:
+        yield
+    finally:
+        system_path(admin)

@@ -555,3 +555,25 @@ def test_superuser_only_classification(sql: str, eligible: bool) -> None:
     node = parse(sql).statements[0].node
     assert node is not None
     assert (superuser_only(node) is not None) is eligible
+
+
+def test_no_superuser_while_a_migration_operator_could_run(
+    tmp_path: Path, pg_dsn: str, host_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # an operator the observation queries would pick (name || text) whose function runs
+    # SQL built at run time: were the role made superuser, the program would run
+    history = f"""CREATE TABLE a (id int PRIMARY KEY);
+CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a);
+CREATE FUNCTION public.cat(name, text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+    EXECUTE 'COPY (SELECT 1) TO PROGRAM ' || quote_literal('touch {host_dir}/ran');
+  END IF;
+  RETURN $1::text || $2;
+END $$;
+CREATE OPERATOR public.|| (LEFTARG = name, RIGHTARG = text, FUNCTION = public.cat);
+"""
+    code, st = _trace_two(capsys, tmp_path, pg_dsn, history, "ALTER TABLE b DISABLE TRIGGER ALL;\n")
+    assert code == 1
+    assert "is a system trigger" in st[0]["error"]
+    assert os.listdir(host_dir) == []
