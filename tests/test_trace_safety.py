@@ -577,3 +577,16 @@ CREATE OPERATOR public.|| (LEFTARG = name, RIGHTARG = text, FUNCTION = public.ca
     assert code == 1
     assert "is a system trigger" in st[0]["error"]
     assert os.listdir(host_dir) == []
+
+
+def test_untrusted_extension_not_run_privileged_once_the_migration_wrote_code(
+    tmp_path: Path, pg_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history = (
+        "CREATE FUNCTION public.touch() RETURNS trigger LANGUAGE plpgsql"
+        " AS $$ BEGIN RETURN NEW; END $$;\n"
+    )
+    code, st = _trace_two(capsys, tmp_path, pg_dsn, history, "CREATE EXTENSION vector;\n")
+    assert code == 1
+    assert "run as the restricted role" in st[0]["note"]
+    assert "permission denied to create extension" in st[0]["error"]
