@@ -214,10 +214,20 @@ def _refusals(node: Node) -> Iterator[Refusal]:
         yield from special(fields)
     if name in _WRITES:
         for relation in _targets(fields):
-            if _is_catalog(relation) and relation[1] in _SHARED_CATALOGS:
+            if not _is_catalog(relation):
+                continue
+            if relation[1] in _SHARED_CATALOGS:
                 yield Refusal(
                     Reach.CLUSTER,
                     f"writes or locks pg_catalog.{relation[1]}, a catalog shared by the cluster",
+                )
+            elif superuser_only(node) is None:
+                # a superuser's write to a catalog can point the server at code on the host
+                # (pg_proc.probin, a language's handler) or hand a role a shared catalog
+                yield Refusal(
+                    Reach.CLUSTER,
+                    f"writes the system catalog pg_catalog.{relation[1]} directly (beyond "
+                    "switching an index, constraint, NOT NULL or trigger flag)",
                 )
     yield from _calls(node)
 

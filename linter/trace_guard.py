@@ -47,6 +47,7 @@ class Guard:
     session_role: str
     restricted: bool  # the migration runs as a role of its own
     allow_host: bool = False  # server programs and files allowed (embedded server only)
+    may_elevate: bool = False  # the server connection's role may make the role superuser
 
     def decide(self, node: Node | None, conn: Any = None) -> Decision:
         if node is None:
@@ -74,7 +75,7 @@ class Guard:
                         f"restricted role {self.session_role}, which may not give objects "
                         "away: not run"
                     )
-            needs = superuser_only(node)
+            needs = superuser_only(node) if self.may_elevate else None
             if needs is not None:
                 return Decision(
                     note="needs a superuser; run by the restricted role made superuser for "
@@ -210,7 +211,8 @@ def _prepare(
 
 def _guard(admin: Any, role: str, restricted: bool, allow_host: bool) -> Guard:
     roles = frozenset(str(r) for (r,) in admin.execute("SELECT rolname FROM pg_roles"))
-    return Guard(roles, role, restricted, allow_host)
+    row = admin.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    return Guard(roles, role, restricted, allow_host, may_elevate=bool(row and row[0]))
 
 
 def _restricted_role(

@@ -397,6 +397,9 @@ def test_roundtrip_changes_nothing_outside(
         ),
         ("CREATE TRIGGER t AFTER INSERT ON t EXECUTE FUNCTION pg_ls_dir()", "host"),
         ("UPDATE pg_authid SET rolsuper = true", "cluster"),
+        ("UPDATE pg_proc SET probin = '/tmp/evil.so' WHERE proname = 'f'", "cluster"),
+        ("UPDATE pg_catalog.pg_class SET relowner = 10 WHERE relname = 'pg_authid'", "cluster"),
+        ("INSERT INTO pg_language SELECT * FROM pg_language", "cluster"),
         ("DELETE FROM pg_catalog.pg_db_role_setting", "cluster"),
         ("TRUNCATE pg_shdescription", "cluster"),
         ("INSERT INTO t SELECT datname FROM pg_database", None),
@@ -447,7 +450,7 @@ def test_guard_decides_on_roles_and_protection() -> None:
     def node(sql: str) -> Any:
         return parse(sql).statements[0].node
 
-    restricted = Guard(frozenset({"postgres", "app"}), "sqlsafe_trace_ab", True)
+    restricted = Guard(frozenset({"postgres", "app"}), "sqlsafe_trace_ab", True, may_elevate=True)
     guard_only = Guard(frozenset({"postgres", "app"}), "migrator", False)
     missing = restricted.decide(node("GRANT SELECT ON t TO ghost"))
     assert missing.skip and "role ghost, which does not exist" in missing.skip
@@ -590,3 +593,14 @@ def test_untrusted_extension_not_run_privileged_once_the_migration_wrote_code(
     assert code == 1
     assert "run as the restricted role" in st[0]["note"]
     assert "permission denied to create extension" in st[0]["error"]
+
+
+def test_superuser_decision_needs_a_superuser_connection() -> None:
+    from linter.parsing import parse
+    from linter.trace_guard import Guard
+
+    node = parse("ALTER TABLE t DISABLE TRIGGER ALL").statements[0].node
+    createrole = Guard(frozenset(), "sqlsafe_trace_ab", True, may_elevate=False)
+    superuser = Guard(frozenset(), "sqlsafe_trace_ab", True, may_elevate=True)
+    assert createrole.decide(node).superuser is None
+    assert superuser.decide(node).superuser is not None
