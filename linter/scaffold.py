@@ -25,6 +25,7 @@ from .scaffold_sql import (
     derived_name,
     dollar_quote,
     expression,
+    not_null_constraint_name,
     parse_name,
     quote_ident,
     quote_literal,
@@ -427,7 +428,7 @@ def new_column(
             )
         )
         validate.append(quote_ident(fk))
-    check = derived_name(tname.name, col, suffix="not_null")
+    check = not_null_constraint_name(tname.name, col, options.target_version)
     if not_null:
         if options.target_version >= 18:
             constraints.append(Constraint(quote_ident(check), f"NOT NULL {qcol}"))

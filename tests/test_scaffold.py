@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from scaffold_helpers import (
     describe,
     fresh_database,
     lint_files,
+    pg15_server,
     query,
     run_files,
     setup,
@@ -23,9 +25,14 @@ from scaffold_helpers import (
 
 from linter import scaffold
 from linter.cli import cli
+from linter.context import Settings
+from linter.fixer import FixSettings, fix_source
+from linter.plan import rename_column
+from linter.registry import load_rules
 from linter.scaffold_layouts import (
     LAYOUTS,
     FileStep,
+    OutFile,
     detect_layout,
     get_layout,
     next_versions,
@@ -33,6 +40,7 @@ from linter.scaffold_layouts import (
     write_files,
 )
 from linter.scaffold_sql import InvalidInput, expression, parse_name, quote_ident, sql_type
+from linter.source import Source
 
 NOW = dt.datetime(2025, 1, 2, 3, 4, 5)
 
@@ -502,3 +510,57 @@ def test_zod_field() -> None:
         "email: z.string().max(20).nullable(),"
     )
     assert scaffold.zod_field("n", "bigint", True, True) == "n: z.bigint().optional(),"
+
+
+# ------------------------------------------------------- the NOT NULL helper check's name
+@pytest.fixture(scope="module")
+def pg15_dsn() -> Iterator[str]:
+    with pg15_server() as dsn:
+        if dsn is None:
+            pytest.skip("PostgreSQL 15 is not installed in /usr/lib/postgresql/15/bin")
+        yield dsn
+
+
+def _email_not_null_files(command: str, target: int) -> list[OutFile]:
+    """The migrations *command* writes to make accounts.email NOT NULL."""
+    options = scaffold.Options(target_version=target)
+    if command == "new-column":
+        steps = scaffold.new_column(
+            "accounts", "email", "text", options, not_null=True, backfill_expr="'v' || id"
+        )
+        return files_for(steps, "plain")
+    if command == "plan":  # the new column of a rename is NOT NULL like the old one
+        plan = rename_column("accounts", "name", "email", options, type_="text", not_null=True)
+        return files_for(list(plan.releases[0].steps), "plain")
+    result = fix_source(
+        Source("0002_email.sql", "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n"),
+        [Source("<history>", HISTORY + "ALTER TABLE accounts ADD COLUMN email text;\n")],
+        load_rules(),
+        Settings(target_version=target),
+        FixSettings("plain", False),
+    )
+    assert not result.notes, result.notes
+    return [OutFile("0002_email.sql", result.fixed, False), *files_for(result.new_steps, "plain")]
+
+
+@pytest.mark.parametrize("command", ["new-column", "fix", "plan"])
+@pytest.mark.parametrize(("server", "target"), [(18, 15), (18, 18), (15, 15)])
+def test_the_not_null_constraint_keeps_its_own_name(
+    request: pytest.FixtureRequest, command: str, server: int, target: int
+) -> None:
+    """PostgreSQL 18 names SET NOT NULL's constraint table_col_not_null: the helper CHECK
+    must not hold that name, or the real constraint becomes table_col_not_null1."""
+    dsn = request.getfixturevalue("pg_dsn" if server == 18 else "pg15_dsn")
+    files = _email_not_null_files(command, target)
+    with fresh_database(dsn) as url:
+        setup(url)
+        if command == "fix":
+            setup(
+                url, "ALTER TABLE accounts ADD COLUMN email text; UPDATE accounts SET email = name;"
+            )
+        run_files(url, files, get_layout("plain"))
+        assert columns(url, "accounts")["email"] == ("text", True)
+        cons = _constraints(url, "accounts")
+        assert not [n for n, (kind, _) in cons.items() if kind == "c"], cons  # helper dropped
+        if server >= 18:
+            assert cons.get("accounts_email_not_null") == ("n", True), cons
