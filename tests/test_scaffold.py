@@ -373,6 +373,12 @@ def test_backfill_lints_clean_runs_and_resumes(
         assert finished is True
 
 
+def _job(steps: list[FileStep]) -> str:
+    """The job's key in sqlsafe_backfill, as the SQL literal the step writes."""
+    (body,) = [s.body for s in steps if "sqlsafe_backfill (job) VALUES" in s.body]
+    return body.split("sqlsafe_backfill (job) VALUES (", 1)[1].split(")", 1)[0]
+
+
 def test_backfill_resumes_without_rereading(pg_dsn: str) -> None:
     steps = scaffold.backfill(
         "accounts", ["name = name || '!'"], None, 100, 0.0, "id", scaffold.Options()
@@ -387,7 +393,7 @@ def test_backfill_resumes_without_rereading(pg_dsn: str) -> None:
             "rows_done bigint NOT NULL DEFAULT 0, finished boolean NOT NULL DEFAULT false, "
             "updated_at timestamptz NOT NULL DEFAULT now()); "
             "INSERT INTO sqlsafe_backfill (job, last_key, rows_done) "
-            "VALUES ('accounts:name', '1000', 1000); "
+            f"VALUES ({_job(steps)}, '1000', 1000); "
             "UPDATE accounts SET name = name || '!' WHERE id <= 1000;",
         )
         run_files(url, files, get_layout("plain"))
@@ -395,6 +401,57 @@ def test_backfill_resumes_without_rereading(pg_dsn: str) -> None:
         (once,) = query(url, "SELECT count(*) FROM accounts WHERE name LIKE '%!'")[0]
         assert twice == 0 and once == 2500
         assert query(url, "SELECT rows_done FROM sqlsafe_backfill")[0][0] == 2500
+
+
+ITEMS = (
+    "CREATE TABLE items (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, b int);\n"
+    "INSERT INTO items (b) SELECT NULL FROM generate_series(1, 3000);\n"
+)
+# makes the batch that reaches id 1501 fail, after the batches before it committed
+INTERRUPT = (
+    "CREATE FUNCTION stop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "IF NEW.id > 1500 THEN RAISE EXCEPTION 'interrupted'; END IF; RETURN NEW; END $$;\n"
+    "CREATE TRIGGER stop BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION stop();\n"
+)
+
+
+def _run_backfill(url: str, set_: str) -> None:
+    steps = scaffold.backfill("items", [set_], None, 100, 0.0, "id", scaffold.Options())
+    run_files(url, files_for(steps, "plain"), get_layout("plain"))
+
+
+def test_a_backfill_with_another_set_is_another_job(pg_dsn: str) -> None:
+    """The job is what it computes: a second --set on the same column starts from the
+    first row, and rerunning an interrupted job resumes where it stopped."""
+    import psycopg
+
+    with fresh_database(pg_dsn) as url:
+        setup(url, ITEMS + INTERRUPT)
+        with pytest.raises(psycopg.errors.RaiseException, match="interrupted"):
+            _run_backfill(url, "b = coalesce(b, 0) + 1")
+        assert query(url, "SELECT count(*) FROM items WHERE b = 1")[0][0] == 1500
+        setup(url, "DROP TRIGGER stop ON items;")
+        _run_backfill(url, "b = coalesce(b, 0) + 1")  # the same job: resumes after id 1500
+        assert query(url, "SELECT count(*) FROM items WHERE b = 1")[0][0] == 3000
+        _run_backfill(url, "b = coalesce(b, 0) + 10")  # another job: every row again
+        assert query(url, "SELECT count(*) FROM items WHERE b = 11")[0][0] == 3000
+        jobs = query(url, "SELECT rows_done, finished FROM sqlsafe_backfill ORDER BY job")
+        assert sorted(jobs) == [(3000, True), (3000, True)]
+
+
+def test_backfill_jobs_are_named_by_what_they_compute() -> None:
+    options = scaffold.Options()
+
+    def job(set_: str, where: str | None = None, key: str = "id", batch: int = 100) -> str:
+        return _job(scaffold.backfill("accounts", [set_], where, batch, 0.0, key, options))
+
+    assert job("note = upper(name)") == job("note=UPPER( name )", batch=7)  # same computation
+    assert job("note = upper(name)") != job("note = lower(name)")
+    assert job("note = upper(name)") != job("note = upper(name)", "id > 5")
+    assert job("note = upper(name)") != job("note = upper(name)", key="code")
+    # new-column --backfill (and plan, which uses it) names its job the same way
+    added = scaffold.new_column("accounts", "note", "text", options, backfill_expr="upper(name)")
+    assert _job(added) == job("note = upper(name)", "note IS NULL")
 
 
 def test_backfill_refuses_injection() -> None:
