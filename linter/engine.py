@@ -410,7 +410,7 @@ class _FileLinter:
             return
         start, end = error_span(self.parsed.text, stmt.start, stmt.end, error)
         message = (
-            f"the body of this DO block is not valid PL/pgSQL ({error.reason}): PostgreSQL "
+            f"syntax error in the PL/pgSQL body of this DO block ({error.reason}): PostgreSQL "
             "rejects the block when it runs; sqlsafe did not read the statements in it"
         )
         self._emit(rule, Report(rule.name, message), start, end, stmt.index)
