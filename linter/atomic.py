@@ -39,6 +39,16 @@ class WriteError(Exception):
         self.reason = reason
 
 
+def os_error(exc: OSError, where: Path | str) -> WriteError:
+    """*exc* (raised around a write, before anything was changed) as a :class:`WriteError`
+    naming its file, else *where*."""
+    return WriteError(exc.filename or where, _reason(exc))
+
+
+def _reason(exc: OSError) -> str:
+    return f"cannot write: {exc.strerror or exc}"
+
+
 class Clash(WriteError):
     """A new file's name is taken (by a file that exists, or appeared meanwhile)."""
 
@@ -122,7 +132,7 @@ def write_all(puts: Sequence[Put]) -> list[Path]:
         raise
     except OSError as exc:
         undo.rollback()
-        raise WriteError(current, f"cannot write: {exc.strerror or exc}") from exc
+        raise WriteError(current, _reason(exc)) from exc  # the file, not its temporary
     undo.commit()
     return [step.put.path for step in steps]
 

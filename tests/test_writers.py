@@ -23,6 +23,7 @@ from linter.docs import render_lock_model, rule_pages
 from linter.parsing import parse
 from linter.registry import load_rules
 from linter.scaffold_layouts import OutFile
+from linter.source import Source
 
 INIT = (
     "CREATE TABLE accounts (id bigint PRIMARY KEY, user_id bigint, name text);\n"
@@ -415,3 +416,38 @@ def test_scaffolding_numbers_again_when_a_name_is_taken_meanwhile(
     assert calls == ["0002_create_accounts_name_idx.sql", "0003_create_accounts_name_idx.sql"]
     assert (project / "m/0002_create_accounts_name_idx.sql").read_text() == "-- someone else's\n"
     assert "CONCURRENTLY" in (project / "m/0003_create_accounts_name_idx.sql").read_text()
+
+
+def test_fix_refuses_when_an_original_changes_or_goes_meanwhile(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import linter.fixer
+
+    fix_project(project)
+    real = linter.fixer.fix_source
+    original = project / "m/0002_change.sql"
+
+    def editing(source: Source, *args: object, **kwargs: object) -> object:
+        if source.path.endswith("0002_change.sql"):  # read already: the user edits it now
+            original.write_text(CHANGE + "-- edited meanwhile\n")
+        return real(source, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(linter.fixer, "fix_source", editing)
+    code, _, err = run(capsys, "fix", "--write", "m")
+    assert code == 2 and "0002_change.sql: changed while fix ran" in err
+    assert original.read_text() == CHANGE + "-- edited meanwhile\n"
+    assert sorted(p.name for p in (project / "m").iterdir()) == [
+        "0001_init.sql",
+        "0002_change.sql",
+    ]
+
+    def removing(source: Source, *args: object, **kwargs: object) -> object:
+        if source.path.endswith("0002_change.sql"):
+            original.unlink()
+        return real(source, *args, **kwargs)  # type: ignore[arg-type]
+
+    original.write_text(CHANGE)
+    monkeypatch.setattr(linter.fixer, "fix_source", removing)
+    code, _, err = run(capsys, "fix", "--write", "m")
+    assert code == 2 and "0002_change.sql" in err and "nothing was changed" in err
+    assert sorted(p.name for p in (project / "m").iterdir()) == ["0001_init.sql"]

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from ..api import gather
-from ..atomic import Put, WriteError, directory_lock, write_all
+from ..atomic import Put, WriteError, directory_lock, os_error, write_all
 from ..layouts import MigrationUnit
 from ..registry import RegistryError, load_rules
 from ..scaffold import DEFAULT_LOCK_TIMEOUT
@@ -165,6 +165,8 @@ def fix(
         _write(changes, force, listed)
     except WriteError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:  # an original gone, a directory that cannot be locked
+        raise click.ClickException(str(os_error(exc, Path(".")))) from exc
     for change in changes:
         click.echo(f"{'wrote' if change.new_file else 'fixed'} {change.path}")
     return 2 if failed else 0

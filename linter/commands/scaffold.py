@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..atomic import WriteError, directory_lock
+from ..atomic import WriteError, directory_lock, os_error
 from ..config import ConfigError, load_config, parse_version
 from ..scaffold import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Options
 from ..scaffold_layouts import (
@@ -192,9 +192,7 @@ def write_or_print(
         except WriteError as exc:
             raise click.ClickException(str(exc)) from exc
         except OSError as exc:
-            raise click.ClickException(
-                f"{exc.filename or output.directory}: cannot write: {exc.strerror or exc}"
-            ) from exc
+            raise click.ClickException(str(os_error(exc, output.directory))) from exc
     for path in written:
         click.echo(f"wrote {path}")
     return files
