@@ -209,7 +209,7 @@ def _write_temp(target: Path, data: bytes, mode: int | None, undo: _Undo) -> Pat
         handle.write(data)
         handle.flush()
         if mode is not None:
-            os.fchmod(handle.fileno(), mode)
+            os.chmod(handle.fileno() if os.chmod in os.supports_fd else tmp, mode)
         os.fsync(handle.fileno())
     return tmp
 
@@ -266,24 +266,34 @@ def _sync_dir(folder: Path) -> None:
 
 @contextmanager
 def directory_lock(directory: Path) -> Iterator[None]:
-    """Hold an exclusive lock on *directory* (its nearest existing ancestor when it does not
-    exist yet) for the block: two sqlsafe writers never number migrations at once.
+    """Hold an exclusive lock on *directory* for the block: two sqlsafe writers never
+    number migrations in it at once.
 
-    An advisory ``flock`` on the directory itself, so no lock file is left behind; where
-    there is no ``fcntl`` the block runs unlocked (and :class:`Clash` still catches a name
-    taken twice).
+    An advisory ``flock`` on the directory itself, so no lock file is left behind.  A
+    directory that does not exist yet is created first (every writer must lock the same
+    directory) and removed again if the block leaves it empty.  Where there is no ``fcntl``
+    the block runs unlocked (and :class:`Clash` still catches a name taken twice).
     """
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
         yield
         return
-    folder = directory.absolute()
-    while not folder.is_dir() and folder != folder.parent:
+    created: list[Path] = []
+    folder = directory
+    while not os.path.lexists(folder) and folder != folder.parent:
+        created.append(folder)
         folder = folder.parent
-    fd = os.open(folder, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        for folder in reversed(created):
+            os.mkdir(folder)
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
     finally:
-        os.close(fd)  # closing releases the lock
+        for folder in created:  # innermost first; only empty ones go
+            with suppress(OSError):
+                os.rmdir(folder)

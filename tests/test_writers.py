@@ -337,8 +337,7 @@ def test_the_committed_pages_carry_the_generated_header(repo: Path) -> None:
 def test_concurrent_scaffolding_never_takes_a_version_twice(tmp_path: Path, layout: str) -> None:
     from linter.scaffold_layouts import existing_versions, get_layout
 
-    folder = tmp_path / "m"
-    folder.mkdir()
+    folder = tmp_path / "m"  # the first round creates it
     env = {**os.environ, "SQLSAFE_CACHE_DIR": str(tmp_path / "cache")}
     runs, rounds = 4, 3
     wrote = 0
