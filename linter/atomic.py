@@ -107,11 +107,14 @@ class _Undo:
 
 def write_all(puts: Sequence[Put]) -> list[Path]:
     """Write every file of *puts* or none of them (see the module docstring)."""
-    steps = [_prepare(put) for put in puts]
     undo = _Undo()
     temps: list[Path] = []
-    current = steps[0].put.path if steps else Path()
+    current = puts[0].path if puts else Path()
     try:
+        steps: list[_Step] = []
+        for put in puts:
+            current = put.path
+            steps.append(_prepare(put))
         for step in steps:
             current = step.put.path
             if not step.replaces:
@@ -127,7 +130,7 @@ def write_all(puts: Sequence[Put]) -> list[Path]:
                 _replace(tmp, step.target, undo)
         for folder in {step.target.parent for step in steps}:
             _sync_dir(folder)
-    except Clash:
+    except WriteError:
         undo.rollback()
         raise
     except OSError as exc:

@@ -450,3 +450,57 @@ def test_fix_refuses_when_an_original_changes_or_goes_meanwhile(
     code, _, err = run(capsys, "fix", "--write", "m")
     assert code == 2 and "0002_change.sql" in err and "nothing was changed" in err
     assert sorted(p.name for p in (project / "m").iterdir()) == ["0001_init.sql"]
+
+
+# ----------------------------------------------------------------- linter.atomic itself
+def test_a_failure_at_the_last_rename_restores_every_original(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from linter import atomic
+
+    (tmp_path / "one.sql").write_bytes(b"\xef\xbb\xbfone\r\n")
+    (tmp_path / "two.sql").write_text("two\n")
+    (tmp_path / "two.sql").chmod(0o600)
+    before = snapshot(tmp_path)
+    puts = [
+        atomic.Put(tmp_path / "one.sql", b"ONE\r\n"),
+        atomic.Put(tmp_path / "new/three.sql", b"three\n", new=True, base=tmp_path),
+        atomic.Put(tmp_path / "two.sql", b"TWO\n"),
+    ]
+    real = os.replace
+    calls: list[object] = []
+
+    def failing_second(src: object, dst: object) -> None:
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(atomic.os, "replace", failing_second)
+    with pytest.raises(atomic.WriteError, match=r"two\.sql: cannot write: No space left"):
+        atomic.write_all(puts)
+    monkeypatch.setattr(atomic.os, "replace", real)
+    assert snapshot(tmp_path) == before  # one.sql back, new/ and every temporary gone
+    assert atomic.write_all(puts) == [p.path for p in puts]
+    assert (tmp_path / "one.sql").read_bytes() == b"ONE\r\n"
+    assert (tmp_path / "two.sql").stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["new", "one.sql", "three.sql", "two.sql"]
+
+
+def test_a_new_file_never_replaces_one_that_appeared_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from linter import atomic
+
+    target = tmp_path / "0002_x.sql"
+    real = atomic._write_temp
+
+    def racing(*args: object, **kwargs: object) -> Path:
+        target.write_text("-- theirs\n")  # after the checks, before the link
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(atomic, "_write_temp", racing)
+    with pytest.raises(atomic.Clash, match="appeared meanwhile"):
+        atomic.write_all([atomic.Put(target, b"-- ours\n", new=True)])
+    assert target.read_text() == "-- theirs\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["0002_x.sql"]
