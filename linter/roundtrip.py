@@ -16,7 +16,15 @@ from typing import Any, TextIO
 
 from .config import Config
 from .source import Source
-from .trace_db import TraceError, connect, error_text, require_one_history, work_database
+from .trace_db import (
+    DEFAULT_TIMEOUT,
+    TraceError,
+    connect,
+    error_text,
+    keep_result,
+    require_one_history,
+    work_database,
+)
 
 Catalog = Mapping[str, Mapping[str, str]]  # section -> object key -> description
 
@@ -153,7 +161,13 @@ def _pair_key(unit: Any) -> Any:
     return unit.path
 
 
-def roundtrip_paths(paths: Sequence[str], config: Config, *, dsn: str | None = None) -> Any:
+def roundtrip_paths(
+    paths: Sequence[str],
+    config: Config,
+    *,
+    dsn: str | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Any:
     from .layouts import MigrationUnit, migration_units
 
     units = [u for u in migration_units(paths, config.layout) if isinstance(u, MigrationUnit)]
@@ -161,7 +175,11 @@ def roundtrip_paths(paths: Sequence[str], config: Config, *, dsn: str | None = N
         raise TraceError("no migration files found")
     require_one_history(u.history for u in units)
     result = RoundtripResult()
-    with work_database(dsn) as db, connect(db) as conn:
+    with (
+        keep_result(result),
+        work_database(dsn, timeout=timeout) as db,
+        connect(db, timeout=timeout) as conn,
+    ):
         for up, down in pair_units(units):
             up_source = up.source()
             if down is None:

@@ -23,7 +23,15 @@ from .parsing import parse
 from .registry import load_rules
 from .rule import Rule
 from .source import Source, SourceError
-from .trace_db import TraceError, connect, error_text, require_one_history, work_database
+from .trace_db import (
+    DEFAULT_TIMEOUT,
+    TraceError,
+    connect,
+    error_text,
+    keep_result,
+    require_one_history,
+    work_database,
+)
 from .trace_observe import Observation, run_autocommit, run_in_transaction
 from .trace_rows import FillReport, fill_tables
 
@@ -256,6 +264,7 @@ def trace_sources(
     dsn: str | None = None,
     rows: int = DEFAULT_ROWS,
     rules: Sequence[Rule] | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> TraceResult:
     """Trace the *report* files of *sources* (the others are history) on a real server."""
     rules = tuple(rules) if rules is not None else load_rules()
@@ -268,8 +277,8 @@ def trace_sources(
     for st in linted.statements:
         by_path.setdefault(st.path, []).append(st)
     result = TraceResult()
-    with work_database(dsn) as db:
-        with connect(db) as conn, connect(db) as watcher:
+    with keep_result(result), work_database(dsn, timeout=timeout) as db:
+        with connect(db, timeout=timeout) as conn, connect(db, timeout=timeout) as watcher:
             # the lock model assumes a server TimeZone other than UTC unless a file sets it
             # (see effects.utc_coercible); the embedded server's default is UTC
             conn.execute(f"SET TimeZone = '{TRACE_TIMEZONE}'")
@@ -293,6 +302,7 @@ def trace_paths(
     *,
     dsn: str | None = None,
     rows: int = DEFAULT_ROWS,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> TraceResult:
     sources, report, errors = _sources(paths, config)
     if errors:
@@ -300,7 +310,7 @@ def trace_paths(
     if not report:
         raise TraceError("no migration files found")
     require_one_history(s.history for s in sources)
-    return trace_sources(sources, report, config, dsn=dsn, rows=rows)
+    return trace_sources(sources, report, config, dsn=dsn, rows=rows, timeout=timeout)
 
 
 # ------------------------------------------------------------------------------ text
