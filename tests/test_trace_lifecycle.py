@@ -397,3 +397,42 @@ def test_the_redacted_dsn_keeps_what_helps(silent_server: str) -> None:
     shown = redact(silent_server)
     assert PASSWORD not in shown
     assert conninfo_to_dict(shown)["host"] == "127.0.0.1"
+
+
+def test_a_dsn_without_secrets_is_shown_as_it_is() -> None:
+    from linter.redact import redact, scrub
+
+    for dsn in (
+        "host=db port=5432 dbname=app user=me",
+        "postgresql://me@db:5432/app?sslmode=require",
+    ):
+        assert redact(dsn) == dsn
+        assert scrub(f'no "{dsn}"', dsn) == f'no "{dsn}"'
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def test_the_server_sweep_only_stops_what_sqlsafe_started(tmp_path: Path) -> None:
+    from linter.pgserver import OWNER_FILE, sweep_servers
+
+    stranger = subprocess.Popen(["sleep", "60"])  # not a postmaster of ours
+    try:
+        orphan = tmp_path / "sqlsafe-pg-orphan"
+        (orphan / "data").mkdir(parents=True)
+        (orphan / OWNER_FILE).write_text(f"{_dead_pid()} 1.0\n")
+        (orphan / "data" / "postmaster.pid").write_text(f"{stranger.pid}\n{orphan}/data\n")
+        foreign = tmp_path / "sqlsafe-pg-foreign"  # no owner file: not ours to judge
+        (foreign / "data").mkdir(parents=True)
+        alive = tmp_path / "sqlsafe-pg-alive"  # its owner (this process) still runs
+        (alive / "data").mkdir(parents=True)
+        (alive / OWNER_FILE).write_text(f"{os.getpid()} None\n")
+        assert sweep_servers(tmp_path) == [orphan]
+        assert not orphan.exists() and foreign.exists() and alive.exists()
+        assert stranger.poll() is None  # a process sqlsafe did not start is never signalled
+    finally:
+        stranger.kill()
+        stranger.wait()
