@@ -152,8 +152,10 @@ def scratch_database(
     from psycopg.conninfo import make_conninfo
 
     name = f"{prefix}{secrets.token_hex(6)}"
-    with connect(dsn, timeout=timeout, limits=True, application_name=name) as keeper:
+    with connect(dsn, timeout=timeout, application_name=name) as keeper:
         with bounded(timeout, "preparing the scratch database"):
+            if timeout:  # lock waits only: creating a database may take a while on a slow disk
+                set_limits(keeper, timeout, statements=False)
             leftovers.claim(keeper, name)
             leftovers.sweep(keeper)
         try:  # (a signal may arrive just after the server created it)
