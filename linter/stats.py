@@ -30,7 +30,7 @@ WITH parts AS (
   SELECT c.oid AS root, p.oid AS part, p.reltuples
   FROM pg_class c JOIN pg_class p ON p.oid = c.oid OR (c.relkind = 'p' AND p.oid IN (
     SELECT relid FROM pg_partition_tree(c.oid) WHERE isleaf))
-  WHERE c.relkind IN ('r', 'p', 'm')
+  WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.oid = ANY(%(skip)s::oid[])
 )
 SELECT n.nspname || '.' || c.relname,
        COALESCE((SELECT sum(GREATEST(reltuples, 0)) FROM parts WHERE root = c.oid), 0)::bigint,
@@ -42,11 +42,12 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
 WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_%%'
-  AND NOT c.oid = ANY(%s::oid[])
+  AND NOT c.oid = ANY(%(skip)s::oid[])
 ORDER BY 1
 """
 # Tables another session holds (or waits for) an ACCESS EXCLUSIVE lock on, directly, on an
-# index or on a partition: measuring them would wait for that lock.
+# index or on a partition (at any depth), with their ancestors: measuring them would wait
+# for that lock. The third column: a table the stats list (not a partition).
 _LOCKED = """
 WITH RECURSIVE locked(oid) AS (
   SELECT COALESCE(i.indrelid, l.relation)
@@ -57,11 +58,11 @@ WITH RECURSIVE locked(oid) AS (
   UNION
   SELECT inh.inhparent FROM pg_inherits inh JOIN locked ON inh.inhrelid = locked.oid
 )
-SELECT c.oid, n.nspname || '.' || c.relname
+SELECT c.oid, n.nspname || '.' || c.relname, NOT c.relispartition
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_%'
 FROM locked JOIN pg_class c ON c.oid = locked.oid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_%'
+WHERE c.relkind IN ('r', 'p', 'm')
 ORDER BY 2
 """
 
@@ -127,11 +128,14 @@ def collect(dsn: str, timeout: float | None = DEFAULT_TIMEOUT) -> Stats:
         row = conn.execute("SELECT current_database()").fetchone()
         database = str(row[0]) if row else ""
         locked = conn.execute(_LOCKED).fetchall()
-        skip = [int(oid) for oid, _ in locked]
-        for name, estimate, unknown, live, size, total in conn.execute(_TABLES, (skip,)).fetchall():
+        skip = [int(oid) for oid, _, _ in locked]  # partitions and their parents too
+        for name, estimate, unknown, live, size, total in conn.execute(
+            _TABLES, {"skip": skip}
+        ).fetchall():
             rows = int(live) if unknown else int(estimate)
             tables[name] = TableStats(rows, int(size), int(total))
-    return Stats(tables, Calibration(), database, tuple(str(name) for _, name in locked))
+    unmeasured = tuple(str(name) for _, name, listed in locked if listed)
+    return Stats(tables, Calibration(), database, unmeasured)
 
 
 def calibrate(dsn: str | None = None, rows: int = 200_000, repeat: int = 2) -> Calibration:
