@@ -39,7 +39,7 @@ def doctor(
     the sessions that would block an AccessExclusiveLock now. Read-only.
 
     Exit codes: 0 nothing needs action (notes only), 1 an error or warning, 2 usage or
-    connection error.
+    connection error or a check that gave up (--timeout), 128+N ended by signal N.
     """
     from ..doctor import diagnose, render_text
 

@@ -35,7 +35,8 @@ from .options import echo_json
 )
 def stats(dsn: str | None, calibrate: bool, calibration_rows: int, timeout: float) -> int:
     """Write JSON (to standard output) with each table's row estimate and size, for
-    `sqlsafe lint --stats FILE`. Exit codes: 0 written, 2 usage or connection error.
+    `sqlsafe lint --stats FILE`. Exit codes: 0 written, 2 usage or connection error,
+    128+N ended by signal N.
     """
     from ..stats import Stats, collect
     from ..stats import calibrate as measure
