@@ -191,7 +191,8 @@ def test_a_killed_run_is_swept_by_the_next_one_and_a_live_run_is_not(
     killed = _start("trace", "--dsn", pg_dsn, str(_migrations(tmp_path / "a")))
     name = _sleeping_database(pg_dsn, killed)
     with connect(pg_dsn) as conn:  # the login role a trace makes for the migration
-        conn.execute(f'CREATE ROLE "{name}"')
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE ROLE "{name}"')
         # names the sweep must never touch: the tests' prefix, an unrelated database
         spared = f"t_{secrets.token_hex(6)}"
         conn.execute(f'CREATE DATABASE "{spared}"')
@@ -264,11 +265,11 @@ def _take_away(pg_dsn: str, name: str) -> None:
 def test_a_failed_cleanup_after_a_finished_trace_exits_non_zero(
     pg_dsn: str, weak_dsn: str, tmp_path: Path
 ) -> None:
-    proc = _start("trace", "--dsn", weak_dsn, str(_migrations(tmp_path, "SELECT pg_sleep(6);\n")))
+    proc = _start("trace", "--dsn", weak_dsn, str(_migrations(tmp_path, "SELECT pg_sleep(10);\n")))
     _take_away(pg_dsn, _sleeping_database(pg_dsn, proc))
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 2, out + err
-    assert "002_last.sql:1: SELECT pg_sleep(6)" in out  # the trace itself is still shown
+    assert "002_last.sql:1: SELECT pg_sleep(10)" in out  # the trace itself is still shown
     assert "cleanup failed" in err and "must be owner" in err
 
 
