@@ -186,6 +186,10 @@ def sweep_servers(tmp: Path) -> list[Path]:
     """Remove the ``sqlsafe-pg-*`` directories of sqlsafe runs that are gone (stopping
     their servers); the directories removed. A directory without an owner file (another
     program's, or one being made) is left alone."""
+    try:
+        import psutil  # noqa: F401  (without it no postmaster can be proven ours: touch nothing)
+    except ImportError:
+        return []
     removed: list[Path] = []
     for parent in sorted(tmp.glob(f"{DIR_PREFIX}*")):
         if not parent.is_dir() or _owner_alive(parent) is not False:
