@@ -6,6 +6,8 @@ locks, rewrites and scans, inside the ``DO``'s transaction. pglast parses the bo
 (``parse_plpgsql_json``, the server's own PL/pgSQL parser); the statements it runs are its
 static SQL (``PLpgSQL_stmt_execsql``) and the ``EXECUTE`` of a constant string. Every branch
 counts, as if taken. Dynamic SQL built at run time (``EXECUTE format(...)``) is not read.
+A body the parser rejects is one PostgreSQL rejects too (it compiles the body when the block
+runs): :func:`read_block` says why, and :func:`error_span` where.
 """
 
 from __future__ import annotations
@@ -49,16 +51,37 @@ def do_language(fields: Node) -> tuple[str | None, str]:
     return body, language
 
 
+@dataclass(frozen=True, slots=True)
+class BodyError:
+    """Why PostgreSQL's PL/pgSQL parser rejects a DO block's *body* (its *reason*)."""
+
+    body: str
+    reason: str
+
+
 def inner_statements(node: Node) -> tuple[InnerStatement, ...]:
     """The statements the DO block *node* runs, in the order they are written (``()``
     when the body does not parse, or is not PL/pgSQL)."""
+    return read_block(node)[0]
+
+
+def read_block(node: Node) -> tuple[tuple[InnerStatement, ...], BodyError | None]:
+    """The statements the DO block *node* runs, and why its PL/pgSQL body does not parse
+    (``None`` when it does, or is in another language)."""
     fields = pgast.unwrap(node, "DoStmt")
     body = do_body(fields) if fields else None
-    return _body_statements(body) if body else ()
+    if body is None:
+        return (), None
+    tree, reason = _parse_body(body)
+    if reason is not None:
+        return (), BodyError(body, reason)
+    return (_body_statements(tree) if tree is not None else ()), None
 
 
-def _body_tree(body: str, returns: str = "void", params: str = "") -> Any | None:
-    """PL/pgSQL's own parse of *body* (``None`` when it does not parse)."""
+def _parse_body(body: str, returns: str = "void", params: str = "") -> tuple[Any, str | None]:
+    """The parse tree of *body* run as a PL/pgSQL function with the parameter list *params*
+    that returns *returns* (a DO block: none, returning nothing), or the parser's reason for
+    rejecting it (neither when sqlsafe could not read the tree)."""
     from pglast import parser
 
     from .parsing import _loads
@@ -71,17 +94,57 @@ def _body_tree(body: str, returns: str = "void", params: str = "") -> Any | None
         f"AS ${tag}${body}${tag}$"
     )
     try:
-        return _loads(parser.parse_plpgsql_json(wrapper))
-    except (parser.ParseError, ValueError, RecursionError):
+        return _loads(parser.parse_plpgsql_json(wrapper)), None
+    except parser.ParseError as exc:
+        return None, str(exc.args[0]) if exc.args else "it does not parse"
+    except (ValueError, RecursionError):
+        return None, None
+
+
+_NEAR = re.compile(r'at or near "(.+)"\Z', re.DOTALL)
+
+
+def _named_token(body: str, reason: str) -> tuple[int, int] | None:
+    """The span in *body* of the token a ``syntax error at or near "..."`` names.
+
+    The parser gives no position. When the token is written more than once, the one it
+    stopped at is the last that it reaches: with a token that no grammar accepts put in
+    its place, it fails there instead (``_reaches``)."""
+    from pglast import parser
+
+    near = _NEAR.search(reason)
+    if near is None:
         return None
+    try:
+        tokens = parser.scan(body)
+    except parser.ParseError:
+        return None
+    spans = [(t.start, t.end + 1) for t in tokens if body[t.start : t.end + 1] == near.group(1)]
+    if len(spans) <= 1:
+        return spans[0] if spans else None
+    low, high = 0, len(spans) - 1  # spans[low] is reached; find the last one that is
+    if not _reaches(body, reason, spans[low]):
+        return None
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _reaches(body, reason, spans[middle]):
+            low = middle
+        else:
+            high = middle - 1
+    return spans[low]
 
 
-def _body_statements(body: str, tree: Any | None = None) -> tuple[InnerStatement, ...]:
+def _reaches(body: str, reason: str, span: tuple[int, int]) -> bool:
+    """Whether the parser gets to *span* of *body*: with ``{`` (or ``}``), which no
+    grammar accepts, written there, it fails for another reason than *reason*."""
+    start, end = span
+    other = "}" if body[start:end] == "{" else "{"
+    return _parse_body(body[:start] + other + body[end:])[1] not in (None, reason)
+
+
+def _body_statements(tree: Any) -> tuple[InnerStatement, ...]:
     from .parsing import parse
 
-    tree = tree if tree is not None else _body_tree(body)
-    if tree is None:
-        return ()
     found: list[InnerStatement] = []
     for line, sql in sorted(_queries(tree), key=lambda item: item[0]):
         for stmt in parse(sql).statements:
@@ -218,6 +281,19 @@ def locate(text: str, start: int, end: int, inner: InnerStatement) -> tuple[int,
     return offset, offset
 
 
+def error_span(text: str, start: int, end: int, error: BodyError) -> tuple[int, int]:
+    """Where *error* is in the file *text*, whose DO statement spans ``[start, end)``: the
+    token it names when the body is written as it is read (a dollar-quoted string), else
+    the DO statement."""
+    span = _body_span(text, start, end)
+    if span is None or text[span[0] : span[1]] != error.body:
+        return start, end
+    token = _named_token(error.body, error.reason)
+    if token is None:
+        return start, end
+    return span[0] + token[0], span[0] + token[1]
+
+
 _DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
 
 
@@ -258,7 +334,7 @@ def read_body(
 
     tree = None
     for returns in _RETURNS:
-        tree = _body_tree(body, returns, params)
+        tree = _parse_body(body, returns, params)[0]
         if tree is not None:
             break
     if tree is None:
@@ -281,7 +357,7 @@ def read_body(
             unreadable.append(line)
         else:
             expressions.append(node)
-    statements = _body_statements(body, tree) + tuple(dynamic)
+    statements = _body_statements(tree) + tuple(dynamic)
     return BodyReading(statements, tuple(expressions), tuple(unreadable))
 
 

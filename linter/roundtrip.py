@@ -16,7 +16,14 @@ from typing import Any, TextIO
 
 from .config import Config
 from .source import Source
-from .trace_db import TraceError, connect, error_text, require_one_history
+from .trace_db import (
+    DEFAULT_TIMEOUT,
+    TraceError,
+    connect,
+    error_text,
+    keep_result,
+    require_one_history,
+)
 from .trace_guard import Guard, guarded_database, guarded_run, system_path
 
 Catalog = Mapping[str, Mapping[str, str]]  # section -> object key -> description
@@ -188,6 +195,7 @@ def roundtrip_paths(
     *,
     dsn: str | None = None,
     allow_server_programs: bool = False,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Any:
     from .layouts import MigrationUnit, migration_units
 
@@ -197,9 +205,10 @@ def roundtrip_paths(
     require_one_history(u.history for u in units)
     result = RoundtripResult()
     with (
-        guarded_database(dsn, allow_host=allow_server_programs) as db,
-        connect(db.admin_dsn) as admin,
-        connect(db.dsn) as conn,
+        keep_result(result),
+        guarded_database(dsn, allow_host=allow_server_programs, timeout=timeout) as db,
+        connect(db.admin_dsn, timeout=timeout) as admin,
+        connect(db.dsn, timeout=timeout) as conn,
     ):
         result.protection = db.protection
         system_path(admin)

@@ -23,7 +23,15 @@ from .parsing import parse
 from .registry import load_rules
 from .rule import Rule
 from .source import Source, SourceError
-from .trace_db import TraceError, connect, error_text, require_one_history, require_psycopg
+from .trace_db import (
+    DEFAULT_TIMEOUT,
+    TraceError,
+    connect,
+    error_text,
+    keep_result,
+    require_one_history,
+    require_psycopg,
+)
 from .trace_guard import Decision, Guard, guarded_database, guarded_run, system_path
 from .trace_observe import Observation, run_autocommit, run_in_transaction
 from .trace_rows import FillReport, fill_tables
@@ -308,6 +316,7 @@ def trace_sources(
     rows: int = DEFAULT_ROWS,
     rules: Sequence[Rule] | None = None,
     allow_server_programs: bool = False,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> TraceResult:
     """Trace the *report* files of *sources* (the others are history) on a real server."""
     rules = tuple(rules) if rules is not None else load_rules()
@@ -322,7 +331,11 @@ def trace_sources(
     result = TraceResult()
     psycopg = require_psycopg()
     try:
-        _trace_in(result, sources, report, by_path, implicit, rows, dsn, allow_server_programs)
+        with keep_result(result):
+            _trace_in(
+                result, sources, report, by_path, implicit, rows, dsn, allow_server_programs,
+                timeout,
+            )
     except psycopg.Error as exc:  # not the statement's error: sqlsafe's own queries failed
         raise TraceError(
             f"observing the migration failed: {error_text(exc)} (a function or operator the "
@@ -340,15 +353,16 @@ def _trace_in(
     rows: int,
     dsn: str | None,
     allow_server_programs: bool,
+    timeout: float | None,
 ) -> None:
-    with guarded_database(dsn, allow_host=allow_server_programs) as db:
+    with guarded_database(dsn, allow_host=allow_server_programs, timeout=timeout) as db:
         result.protection = db.protection
         guard = db.guard
         # the watcher only reads pg_locks and locks tables: as the server connection's role
         with (
-            connect(db.admin_dsn) as admin,
-            connect(db.dsn) as conn,
-            connect(db.admin_dsn) as watcher,
+            connect(db.admin_dsn, timeout=timeout) as admin,
+            connect(db.dsn, timeout=timeout) as conn,
+            connect(db.admin_dsn, timeout=timeout) as watcher,
         ):
             system_path(admin)
             system_path(watcher)
@@ -381,6 +395,7 @@ def trace_paths(
     dsn: str | None = None,
     rows: int = DEFAULT_ROWS,
     allow_server_programs: bool = False,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> TraceResult:
     sources, report, errors = _sources(paths, config)
     if errors:
@@ -389,7 +404,13 @@ def trace_paths(
         raise TraceError("no migration files found")
     require_one_history(s.history for s in sources)
     return trace_sources(
-        sources, report, config, dsn=dsn, rows=rows, allow_server_programs=allow_server_programs
+        sources,
+        report,
+        config,
+        dsn=dsn,
+        rows=rows,
+        allow_server_programs=allow_server_programs,
+        timeout=timeout,
     )
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from . import pgast
 from .pgast import Node
 from .server_guard import Reach, SuperuserOnly, new_owners, refusal, role_names, superuser_only
-from .trace_db import TraceError, connect, error_text, scratch_database, server
+from .trace_db import DEFAULT_TIMEOUT, TraceError, connect, error_text, scratch_database, server
 
 GUARD_ONLY = (
     "statement guard only: the role of --dsn may not create roles, so the migration runs "
@@ -158,28 +158,29 @@ class GuardedDatabase:
 
 @contextlib.contextmanager
 def guarded_database(
-    dsn: str | None, *, allow_host: bool = False, prefix: str = "sqlsafe_trace_"
+    dsn: str | None,
+    *,
+    allow_host: bool = False,
+    prefix: str = "sqlsafe_trace_",
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Iterator[GuardedDatabase]:
     """A scratch database on the server of *dsn* (or a throwaway embedded one), and the
-    role and guard the migration runs under; everything is dropped after."""
+    role and guard the migration runs under; everything is dropped after (the role has the
+    database's name: :func:`linter.trace_db.drop_scratch` drops both)."""
     if allow_host and dsn:
         raise TraceError(
             "--allow-server-programs applies to the embedded server only: with --dsn, "
             "server programs and files are never allowed"
         )
-    with server(dsn) as base:
-        created: list[str] = []
-        try:
-            with scratch_database(base, prefix) as db, connect(db) as admin:
-                yield _prepare(admin, db, created, embedded=not dsn, allow_host=allow_host)
-        finally:
-            for role in created:
-                _drop_role(base, role)
+    with (
+        server(dsn, timeout) as base,
+        scratch_database(base, prefix, timeout) as db,
+        connect(db, timeout=timeout) as admin,
+    ):
+        yield _prepare(admin, db, embedded=not dsn, allow_host=allow_host)
 
 
-def _prepare(
-    admin: Any, db: str, created: list[str], *, embedded: bool, allow_host: bool
-) -> GuardedDatabase:
+def _prepare(admin: Any, db: str, *, embedded: bool, allow_host: bool) -> GuardedDatabase:
     from psycopg.conninfo import conninfo_to_dict
 
     name = str(conninfo_to_dict(db)["dbname"])
@@ -194,7 +195,7 @@ def _prepare(
         return GuardedDatabase(db, db, _guard(admin, me, False, True), protection)
     if not may_create:
         return GuardedDatabase(db, db, _guard(admin, me, False, False), GUARD_ONLY)
-    restricted, why_not = _restricted_role(admin, db, name, me, created)
+    restricted, why_not = _restricted_role(admin, db, name, me)
     if restricted is None:
         protection = (
             f"statement guard only: a role of its own could not be used ({why_not}); "
@@ -215,9 +216,7 @@ def _guard(admin: Any, role: str, restricted: bool, allow_host: bool) -> Guard:
     return Guard(roles, role, restricted, allow_host, may_elevate=bool(row and row[0]))
 
 
-def _restricted_role(
-    admin: Any, db: str, name: str, me: str, created: list[str]
-) -> tuple[str | None, str]:
+def _restricted_role(admin: Any, db: str, name: str, me: str) -> tuple[str | None, str]:
     """Create the LOGIN role *name*, make it the owner of the scratch database and log in as
     it; ``(its DSN, "")``, or ``(None, why not)`` (the role is then dropped after)."""
     from psycopg.conninfo import make_conninfo
@@ -230,7 +229,6 @@ def _restricted_role(
         )
     except Exception as exc:
         return None, f"cannot create a role: {error_text(exc)}"
-    created.append(name)
     restricted = make_conninfo(db, user=name, password=password)
     try:
         with connect(restricted) as probe:
@@ -247,18 +245,6 @@ def _restricted_role(
     except Exception as exc:
         return None, f"cannot hand it the scratch database: {error_text(exc)}"
     return restricted, ""
-
-
-def _drop_role(base: str, role: str) -> None:
-    """Drop the restricted role (its database is gone); a failure is an error: a role
-    would be left on the server."""
-    try:
-        with connect(base) as admin:
-            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
-    except Exception as exc:
-        raise TraceError(
-            f"could not drop the trace's role {role}: {error_text(exc)}; drop it by hand"
-        ) from exc
 
 
 _NOT_COMPILED = "(SELECT oid FROM pg_language WHERE lanname NOT IN ('c', 'internal'))"
