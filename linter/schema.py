@@ -79,15 +79,17 @@ class Table:
             self.known,
         )
 
+    # (columns and constraints become persistent maps on the first change: a table that
+    # grows by one column per statement must not copy all its columns each time)
     def with_column(self, column: Column) -> Table:
-        cols = dict(self.columns)
-        cols[column.name] = column
-        return self._with(MappingProxyType(cols), self.constraints)
+        return self._with(_pmap(self.columns).set(column.name, column), self.constraints)
 
     def without_column(self, name: str) -> Table:
-        cols = {k: v for k, v in self.columns.items() if k != name}
-        cons = {k: c for k, c in self.constraints.items() if name not in c.columns}
-        return self._with(MappingProxyType(cols), MappingProxyType(cons))
+        cons = _pmap(self.constraints)
+        for key, con in self.constraints.items():
+            if name in con.columns:
+                cons = cons.delete(key)
+        return self._with(_pmap(self.columns).delete(name), cons)
 
     def renamed_column(self, old: str, new: str) -> Table:
         """The table after RENAME COLUMN: its constraints follow the column."""
@@ -104,16 +106,13 @@ class Table:
             )
             for k, c in self.constraints.items()
         }
-        return self._with(MappingProxyType(cols), MappingProxyType(cons))
+        return self._with(PMap(cols), PMap(cons))
 
     def with_constraint(self, con: Constraint) -> Table:
-        cons = dict(self.constraints)
-        cons[con.name] = con
-        return self._with(self.columns, MappingProxyType(cons))
+        return self._with(self.columns, _pmap(self.constraints).set(con.name, con))
 
     def without_constraint(self, name: str) -> Table:
-        cons = {k: c for k, c in self.constraints.items() if k != name}
-        return self._with(self.columns, MappingProxyType(cons))
+        return self._with(self.columns, _pmap(self.constraints).delete(name))
 
     def has_validated_not_null_check(self, column: str) -> bool:
         return any(

@@ -1,0 +1,115 @@
+"""Work grows linearly with the input (issue 11 §3); the generator of bench/scaling.py runs.
+
+No wall-clock assertion here: the work of linting is counted as Python function calls
+(deterministic for a given input), and a change of the schema model as the memory it
+allocates. ``python bench/scaling.py`` times the full-size inputs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import tracemalloc
+from collections.abc import Callable, Iterator
+from types import FrameType, ModuleType
+from typing import Any
+
+import pytest
+from conftest import REPO
+
+from linter.engine import lint_sql
+from linter.registry import load_rules
+from linter.schema import Column, Table
+
+RULES = load_rules()
+
+
+def _scaling() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_scaling", REPO / "bench/scaling.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SCALING = _scaling()
+
+
+def _text(case: str, size: int) -> str:
+    make: Callable[[int], Iterator[str]] = SCALING.CASES[case][0]
+    return "".join(make(size))
+
+
+def _calls(sql: str) -> int:
+    """Python and C function calls made while linting *sql* (a measure of work)."""
+    count = 0
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        nonlocal count
+        if event in ("call", "c_call"):
+            count += 1
+
+    sys.setprofile(profile)
+    try:
+        lint_sql(sql, RULES)
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+def test_the_generator_runs_every_case_at_a_tiny_size() -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench/scaling.py"), "--tiny", "--scales", "1,2"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    rows = [line.split(" | ") for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert [(r[0], r[1]) for r in rows[1:]] == [
+        (f"| {case}", scale) for case in SCALING.CASES for scale in ("1x", "2x")
+    ]
+    assert all(r[4].endswith(" s") and r[5].endswith(" MB") for r in rows[1:])
+
+
+def test_the_generator_refuses_bad_scales() -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench/scaling.py"), "--scales", "0,x"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "--scales" in done.stderr
+
+
+@pytest.mark.parametrize("case", ["fk-tables", "add-column"])
+def test_every_generated_statement_parses(case: str) -> None:
+    findings = lint_sql(_text(case, 20), RULES)
+    assert not [f for f in findings if f.rule == "syntax-error"]
+
+
+@pytest.mark.parametrize(
+    ("case", "size"),
+    [("add-column", 100), ("in-list", 20_000), ("case", 20_000)],
+)
+def test_linting_work_grows_linearly(case: str, size: int) -> None:
+    """4x the input costs about 4x the calls."""
+    small, large = _calls(_text(case, size)), _calls(_text(case, 4 * size))
+    assert large / small < 5, (small, large)
+
+
+def test_adding_a_column_to_a_wide_table_does_not_copy_its_columns() -> None:
+    table = Table("public.wide", 0)
+    for i in range(20_000):
+        table = table.with_column(Column(f"c{i}"))
+    tracemalloc.start()
+    try:
+        wider = table.with_column(Column("one_more"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 64_000  # a copy of the 20,000 columns' map takes ~600 kB
+    assert list(wider.columns)[-1] == "one_more" and "one_more" not in table.columns
+    assert len(wider.columns) == 20_001 and len(table.columns) == 20_000
+
