@@ -14,10 +14,12 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from types import FrameType, ModuleType
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from conftest import REPO
 
+from linter import parsing
 from linter.engine import lint_sql
 from linter.lookahead import LookAhead
 from linter.parsing import parse
@@ -136,3 +138,28 @@ def test_the_look_ahead_lists_the_indexes_created_after_a_statement() -> None:
         list(ahead.indexes_after("public.b", 5)) == []
         and list(ahead.indexes_after("public.c", 0)) == []
     )
+
+
+def test_thinning_long_in_lists_and_case_branches_keeps_every_finding() -> None:
+    history = ("CREATE TABLE accounts (id bigint PRIMARY KEY, plan text, disabled bool);",)
+    sql = "\n".join(
+        [
+            "BEGIN;",
+            "ALTER TABLE accounts ADD COLUMN tier text;",
+            _text("case", 60_000).replace("WHEN 1000007 THEN", "WHEN 1000007 THEN now()::text ||"),
+            _text("in-list", 60_000),
+            "DELETE FROM accounts WHERE id NOT IN (" + ", ".join(map(str, range(9_000))) + ");",
+            "CREATE INDEX accounts_tier ON accounts (tier);",
+            "COMMIT;",
+        ]
+    )
+    assert len(sql) > parsing.THIN_FROM
+    blanked = sum(a != b for a, b in zip(sql, parsing._thin_lists(sql), strict=True))
+    assert blanked > 120_000  # most of the three lists
+    thinned = lint_sql(sql, RULES, history=history)
+    with patch.object(parsing, "THIN_FROM", len(sql)):
+        whole = lint_sql(sql, RULES, history=history)
+    assert [(f.rule, f.line, f.column, f.message) for f in thinned] == [
+        (f.rule, f.line, f.column, f.message) for f in whole
+    ]
+    assert {"unbatched-backfill", "non-concurrent-index"} <= {f.rule for f in thinned}
