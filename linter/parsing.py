@@ -76,9 +76,6 @@ class _Blanks(dict[int, int]):
     def __missing__(self, key: int) -> int:
         return 32
 
-
-_BLANK = _Blanks({10: 10})
-
 try:  # orjson is optional; it halves decoding time on large inputs
     import orjson
 
@@ -218,9 +215,10 @@ def _thin_lists(text: str) -> str:
         return text
     parts: list[str] = []
     done = 0
+    blanks = _Blanks({10: 10})
     for start, end in runs:
         parts.append(text[done:start])
-        parts.append(text[start:end].translate(_BLANK))
+        parts.append(text[start:end].translate(blanks))
         done = end
     parts.append(text[done:])
     return "".join(parts)
