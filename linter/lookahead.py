@@ -35,12 +35,13 @@ class LookAhead:
     the file for every DROP or RENAME.
     """
 
-    __slots__ = ("_indexes", "_last", "statements")
+    __slots__ = ("_added", "_indexes", "_last", "statements")
 
     def __init__(self, statements: Sequence[Statement]) -> None:
         self.statements = tuple(statements)
         self._last: dict[str, int] | None = None
         self._indexes: dict[str, list[CreatedIndex]] | None = None
+        self._added: dict[tuple[str, str], int] | None = None
 
     def created_after(self, key: str, index: int) -> bool:
         """Whether a statement after *index* creates *key* (``"view:public.v"``...)."""
@@ -63,6 +64,22 @@ class LookAhead:
             self._indexes = _created_indexes(self.statements)
         found = self._indexes.get(table, ())
         return found[bisect.bisect_right(found, index, key=lambda e: e[0]) :]
+
+    def column_added_at(self, table: str, column: str) -> int:
+        """The index of the first statement of the file whose ALTER TABLE adds *column* to
+        *table* (``-1``: none). Indexed once per file on first use, as above."""
+        if self._added is None:
+            added: dict[tuple[str, str], int] = {}
+            for stmt in self.statements:
+                if stmt.kind != "AlterTableStmt":
+                    continue
+                table_name = pgast.relation_name(stmt.fields.get("relation"))
+                for sub, cmd in pgast.alter_commands(stmt.fields):
+                    name = pgast.unwrap(cmd.get("def") or {}, "ColumnDef").get("colname")
+                    if sub == "AT_AddColumn" and isinstance(name, str):
+                        added.setdefault((table_name, name), stmt.index)
+            self._added = added
+        return self._added.get((table, column), -1)
 
     def same_transaction(self, index: int, in_transaction: bool) -> tuple[Statement, ...]:
         """The statements after *index* that run in the same transaction as it.

@@ -76,6 +76,7 @@ class _Blanks(dict[int, int]):
     def __missing__(self, key: int) -> int:
         return 32
 
+
 try:  # orjson is optional; it halves decoding time on large inputs
     import orjson
 

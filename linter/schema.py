@@ -96,17 +96,14 @@ class Table:
         column = self.columns.get(old)
         if column is None:
             return self
-        cols = {(new if k == old else k): v for k, v in self.columns.items()}
-        cols[new] = replace(column, name=new)
-        cons = {
-            k: replace(
-                c,
-                columns=tuple(new if name == old else name for name in c.columns),
-                not_null_column=new if c.not_null_column == old else c.not_null_column,
-            )
-            for k, c in self.constraints.items()
-        }
-        return self._with(PMap(cols), PMap(cons))
+        cols = _pmap(self.columns).rename(old, new, replace(column, name=new))
+        cons = _pmap(self.constraints)
+        for key, con in self.constraints.items():
+            if old in con.columns or con.not_null_column == old:
+                moved = tuple(new if name == old else name for name in con.columns)
+                not_null = new if con.not_null_column == old else con.not_null_column
+                cons = cons.set(key, replace(con, columns=moved, not_null_column=not_null))
+        return self._with(cols, cons)
 
     def with_constraint(self, con: Constraint) -> Table:
         return self._with(self.columns, _pmap(self.constraints).set(con.name, con))

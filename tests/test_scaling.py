@@ -12,17 +12,21 @@ import subprocess
 import sys
 import tracemalloc
 from collections.abc import Callable, Iterator
+from functools import partial
 from types import FrameType, ModuleType
 from typing import Any
 from unittest.mock import patch
 
 import pytest
 from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from linter import parsing
 from linter.engine import lint_sql
 from linter.lookahead import LookAhead
 from linter.parsing import parse
+from linter.pmap import PMap
 from linter.registry import load_rules
 from linter.schema import Column, Table
 
@@ -93,13 +97,28 @@ def test_every_generated_statement_parses(case: str) -> None:
     assert not [f for f in findings if f.rule == "syntax-error"]
 
 
+def _renames(count: int) -> str:
+    """A table with *count* columns, then a RENAME COLUMN of each (rename-column asked,
+    per rename, whether an earlier statement of the file added the column)."""
+    columns = ", ".join(f"c{i} int" for i in range(count))
+    renames = "".join(f"ALTER TABLE t RENAME COLUMN c{i} TO d{i};\n" for i in range(count))
+    return f"CREATE TABLE t (id bigint, {columns});\n{renames}"
+
+
 @pytest.mark.parametrize(
     ("case", "size"),
-    [("fk-tables", 100), ("add-column", 100), ("in-list", 20_000), ("case", 20_000)],
+    [
+        ("fk-tables", 100),
+        ("add-column", 100),
+        ("in-list", 20_000),
+        ("case", 20_000),
+        ("rename-column", 100),
+    ],
 )
 def test_linting_work_grows_linearly(case: str, size: int) -> None:
-    """4x the input costs about 4x the calls (a quadratic look-ahead made it ~11x)."""
-    small, large = _calls(_text(case, size)), _calls(_text(case, 4 * size))
+    """4x the input costs about 4x the calls."""
+    make = _renames if case == "rename-column" else partial(_text, case)
+    small, large = _calls(make(size)), _calls(make(4 * size))
     assert large / small < 5, (small, large)
 
 
@@ -118,14 +137,16 @@ def test_adding_a_column_to_a_wide_table_does_not_copy_its_columns() -> None:
     assert len(wider.columns) == 20_001 and len(table.columns) == 20_000
 
 
-def test_the_look_ahead_lists_the_indexes_created_after_a_statement() -> None:
+def test_the_look_ahead_indexes_what_later_statements_create() -> None:
     parsed = parse(
         "CREATE INDEX a_early ON a (x);\n"  # 0
         "CREATE TABLE b (id int REFERENCES a (id));\n"  # 1
         "CREATE INDEX a_part ON a (x, y) WHERE x IS NOT NULL;\n"  # 2
-        "ALTER TABLE a ADD CONSTRAINT a_u UNIQUE (y), ADD CONSTRAINT c CHECK (x > 0);\n"  # 3
-        "ALTER TABLE a ADD PRIMARY KEY (id);\n"  # 4
+        "ALTER TABLE a ADD CONSTRAINT a_u UNIQUE (y), ADD COLUMN c int;\n"  # 3
+        "ALTER TABLE a ADD PRIMARY KEY (id), ADD CONSTRAINT c CHECK (x > 0);\n"  # 4
         "CREATE INDEX b_x ON b (x);\n"  # 5
+        "ALTER TABLE b ADD COLUMN c int;\n"  # 6
+        "ALTER TABLE a DROP COLUMN c, ADD COLUMN c text;\n"  # 7
     )
     ahead = LookAhead(parsed.statements)
     assert list(ahead.indexes_after("public.a", 1)) == [
@@ -134,10 +155,12 @@ def test_the_look_ahead_lists_the_indexes_created_after_a_statement() -> None:
         (4, ("id",), False, ()),
     ]
     assert list(ahead.indexes_after("public.a", 3)) == [(4, ("id",), False, ())]
-    assert (
-        list(ahead.indexes_after("public.b", 5)) == []
-        and list(ahead.indexes_after("public.c", 0)) == []
-    )
+    assert list(ahead.indexes_after("public.b", 5)) == []
+    assert list(ahead.indexes_after("public.c", 0)) == []
+    # where a column was first added
+    assert ahead.column_added_at("public.a", "c") == 3
+    assert ahead.column_added_at("public.b", "c") == 6
+    assert ahead.column_added_at("public.a", "x") == -1
 
 
 def test_thinning_long_in_lists_and_case_branches_keeps_every_finding() -> None:
@@ -163,3 +186,26 @@ def test_thinning_long_in_lists_and_case_branches_keeps_every_finding() -> None:
         (f.rule, f.line, f.column, f.message) for f in whole
     ]
     assert {"unbatched-backfill", "non-concurrent-index"} <= {f.rule for f in thinned}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 90), max_size=80, unique=True),
+    st.integers(0, 90),
+    st.integers(0, 90),
+)
+def test_renaming_a_key_of_a_persistent_map_keeps_dict_order(
+    keys: list[int], old: int, new: int
+) -> None:
+    """``PMap.rename`` (what RENAME COLUMN now uses) orders keys as the dict it replaced."""
+    plain = {f"k{k}": k for k in keys}
+    persistent = PMap(plain)
+    renamed = persistent.rename(f"k{old}", f"k{new}", -1)
+    if f"k{old}" in plain:
+        expected = {(f"k{new}" if k == f"k{old}" else k): v for k, v in plain.items()}
+        expected[f"k{new}"] = -1
+    else:
+        expected = plain
+    assert list(renamed.items()) == list(expected.items()) and len(renamed) == len(expected)
+    assert dict(persistent) == plain  # unchanged
+    assert list(renamed.set("extra", 0).items())[-1] == ("extra", 0)
