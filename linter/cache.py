@@ -40,7 +40,7 @@ from .context import Settings
 from .deferred import has_deferred, resolve, without
 from .rule import Rule, Severity
 from .source import Source, SourceError
-from .tree import AUX_NAMES, scan_tree
+from .tree import AUX_NAMES, read_regular, scan_tree
 
 if TYPE_CHECKING:
     from .engine import Finding, LintResult
@@ -223,7 +223,7 @@ def _decode_error(data: Any) -> SourceError:
 def _digest_tree(root: str, h: Any) -> None:
     """Feed *h* with every file of *root* that file discovery reads, in a stable order."""
     found: list[tuple[str, bool]] = []  # (path, content hashed)
-    unreadable: list[str] = []
+    unreadable: list[tuple[str, str]] = []
     for entry in scan_tree(root, unreadable=unreadable):
         name = entry.name
         try:
@@ -235,8 +235,8 @@ def _digest_tree(root: str, h: Any) -> None:
                 found.append((entry.path, entry.stat().st_size <= SMALL_FILE))
         except OSError:
             continue
-    for current in unreadable:
-        h.update(f"\0unreadable\0{current}".encode())
+    for current, why in unreadable:
+        h.update(f"\0unreadable\0{current}\0{why}".encode("utf-8", "surrogateescape"))
     found.sort()
     for path, content in found:
         h.update(b"\0" + path.encode("utf-8", "surrogateescape") + b"\0")
@@ -248,10 +248,9 @@ def _digest_tree(root: str, h: Any) -> None:
 
 def _digest_file(path: str, h: Any) -> None:
     try:
-        with open(path, "rb") as handle:
-            h.update(hashlib.blake2b(handle.read(), digest_size=20).digest())
-    except OSError as exc:
-        h.update(f"\0error {exc.errno}".encode())
+        h.update(hashlib.blake2b(read_regular(path), digest_size=20).digest())
+    except OSError as exc:  # (a FIFO or a device is not read: NotRegularFile)
+        h.update(f"\0error {exc.errno} {exc}".encode("utf-8", "surrogateescape"))
 
 
 def run_key(

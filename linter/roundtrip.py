@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .config import Config
-from .source import Source
+from .source import Source, SourceError
 from .trace_db import (
     DEFAULT_TIMEOUT,
     TraceError,
@@ -199,7 +199,11 @@ def roundtrip_paths(
 ) -> Any:
     from .layouts import MigrationUnit, migration_units
 
-    units = [u for u in migration_units(paths, config.layout) if isinstance(u, MigrationUnit)]
+    found = migration_units(paths, config.layout)
+    unread = [u for u in found if isinstance(u, SourceError)]
+    if unread:  # (a FIFO, a directory without migrations...: never silently left out)
+        raise TraceError("; ".join(f"{e.path}: {e.reason}" for e in unread))
+    units = [u for u in found if isinstance(u, MigrationUnit)]
     if not units:
         raise TraceError("no migration files found")
     require_one_history(u.history for u in units)
