@@ -16,7 +16,9 @@ and the modules that define it, the settings):
 
 A missing, stale or corrupt cache file is treated as empty: the cache can make a run
 faster, never different.  Files are written with :mod:`marshal` (plain data only: loading
-one never runs code) and replaced atomically.
+one never runs code) behind a checksum of their bytes (:mod:`linter.checksum`: a file
+whose bytes changed on disk is a miss, and is written again by the run) and replaced
+atomically.
 
 Location: ``$SQLSAFE_CACHE_DIR`` when set; else ``.sqlsafe_cache/`` next to the config file
 when there is one; else ``$XDG_CACHE_HOME/sqlsafe`` (``~/.cache/sqlsafe``).
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .checksum import seal, unseal
 from .context import Settings
 from .deferred import has_deferred, resolve, without
 from .rule import Rule, Severity
@@ -46,7 +49,7 @@ if TYPE_CHECKING:
     from .engine import Finding, LintResult
     from .schema import Schema
 
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
 DIR_NAME = ".sqlsafe_cache"
 CHECKPOINT_EVERY = 512  # store the schema model after every this many files (and the last 2)
 MAX_STATES = 64  # schema models kept per configuration (the last two of each history)
@@ -325,10 +328,18 @@ class ResultCache:
         self._held[base] = index
         return index
 
+    def _read_sealed(self, target: Path) -> Any:
+        """The data stored in *target* by :meth:`_write`; ``ValueError`` when its checksum
+        does not match (see :mod:`linter.checksum`), ``OSError`` when it cannot be read."""
+        payload = unseal(target.read_bytes())
+        if payload is None:
+            raise ValueError(f"{target}: checksum mismatch")
+        return marshal.loads(payload)
+
     def _read(self, base: str) -> _Index:
         empty = _Index({}, {}, {})
         try:
-            data = marshal.loads(self._index_file(base).read_bytes())
+            data = self._read_sealed(self._index_file(base))
         except (OSError, ValueError, EOFError, TypeError):
             return empty
         if not (
@@ -342,6 +353,8 @@ class ResultCache:
         return _Index(data[2], data[3], data[4])
 
     def _write(self, target: Path, payload: bytes) -> None:
+        """Store *payload* in *target* behind its checksum, atomically."""
+        payload = seal(payload)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             ignore = self.directory / ".gitignore"
@@ -363,7 +376,7 @@ class ResultCache:
         from .schema import schema_from_data
 
         try:
-            return schema_from_data(marshal.loads(self._state_file(name).read_bytes()))
+            return schema_from_data(self._read_sealed(self._state_file(name)))
         except (OSError, ValueError, EOFError, TypeError):
             return None
 
