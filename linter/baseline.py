@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import write_file
 from .engine import Finding
 
 FORMAT_VERSION = 1
@@ -88,9 +89,9 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
         for (rule, p, sql), n in sorted(counts.items())
     ]
     document = {"sqlsafe-baseline": FORMAT_VERSION, "findings": entries}
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    # all or nothing, through a temporary file of its own (linter.atomic); a baseline that
+    # is a symlink stays one
+    write_file(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
     return sum(counts.values())
 
 

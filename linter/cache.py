@@ -16,7 +16,9 @@ and the modules that define it, the settings):
 
 A missing, stale or corrupt cache file is treated as empty: the cache can make a run
 faster, never different.  Files are written with :mod:`marshal` (plain data only: loading
-one never runs code) and replaced atomically.
+one never runs code) behind a checksum of their bytes (:mod:`linter.checksum`: a file
+whose bytes changed on disk is a miss, and is written again by the run) and replaced
+atomically.
 
 Location: ``$SQLSAFE_CACHE_DIR`` when set; else ``.sqlsafe_cache/`` next to the config file
 when there is one; else ``$XDG_CACHE_HOME/sqlsafe`` (``~/.cache/sqlsafe``).
@@ -36,17 +38,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .checksum import seal, unseal
 from .context import Settings
 from .deferred import has_deferred, resolve, without
 from .rule import Rule, Severity
 from .source import Source, SourceError
-from .tree import AUX_NAMES, scan_tree
+from .tree import AUX_NAMES, read_regular, scan_tree
 
 if TYPE_CHECKING:
     from .engine import Finding, LintResult
     from .schema import Schema
 
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
 DIR_NAME = ".sqlsafe_cache"
 CHECKPOINT_EVERY = 512  # store the schema model after every this many files (and the last 2)
 MAX_STATES = 64  # schema models kept per configuration (the last two of each history)
@@ -223,7 +226,7 @@ def _decode_error(data: Any) -> SourceError:
 def _digest_tree(root: str, h: Any) -> None:
     """Feed *h* with every file of *root* that file discovery reads, in a stable order."""
     found: list[tuple[str, bool]] = []  # (path, content hashed)
-    unreadable: list[str] = []
+    unreadable: list[tuple[str, str]] = []
     for entry in scan_tree(root, unreadable=unreadable):
         name = entry.name
         try:
@@ -235,8 +238,8 @@ def _digest_tree(root: str, h: Any) -> None:
                 found.append((entry.path, entry.stat().st_size <= SMALL_FILE))
         except OSError:
             continue
-    for current in unreadable:
-        h.update(f"\0unreadable\0{current}".encode())
+    for current, why in unreadable:
+        h.update(f"\0unreadable\0{current}\0{why}".encode("utf-8", "surrogateescape"))
     found.sort()
     for path, content in found:
         h.update(b"\0" + path.encode("utf-8", "surrogateescape") + b"\0")
@@ -248,10 +251,9 @@ def _digest_tree(root: str, h: Any) -> None:
 
 def _digest_file(path: str, h: Any) -> None:
     try:
-        with open(path, "rb") as handle:
-            h.update(hashlib.blake2b(handle.read(), digest_size=20).digest())
-    except OSError as exc:
-        h.update(f"\0error {exc.errno}".encode())
+        h.update(hashlib.blake2b(read_regular(path), digest_size=20).digest())
+    except OSError as exc:  # (a FIFO or a device is not read: NotRegularFile)
+        h.update(f"\0error {exc.errno} {exc}".encode("utf-8", "surrogateescape"))
 
 
 def run_key(
@@ -326,10 +328,18 @@ class ResultCache:
         self._held[base] = index
         return index
 
+    def _read_sealed(self, target: Path) -> Any:
+        """The data stored in *target* by :meth:`_write`; ``ValueError`` when its checksum
+        does not match (see :mod:`linter.checksum`), ``OSError`` when it cannot be read."""
+        payload = unseal(target.read_bytes())
+        if payload is None:
+            raise ValueError(f"{target}: checksum mismatch")
+        return marshal.loads(payload)
+
     def _read(self, base: str) -> _Index:
         empty = _Index({}, {}, {})
         try:
-            data = marshal.loads(self._index_file(base).read_bytes())
+            data = self._read_sealed(self._index_file(base))
         except (OSError, ValueError, EOFError, TypeError):
             return empty
         if not (
@@ -343,6 +353,8 @@ class ResultCache:
         return _Index(data[2], data[3], data[4])
 
     def _write(self, target: Path, payload: bytes) -> None:
+        """Store *payload* in *target* behind its checksum, atomically."""
+        payload = seal(payload)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             ignore = self.directory / ".gitignore"
@@ -364,7 +376,7 @@ class ResultCache:
         from .schema import schema_from_data
 
         try:
-            return schema_from_data(marshal.loads(self._state_file(name).read_bytes()))
+            return schema_from_data(self._read_sealed(self._state_file(name)))
         except (OSError, ValueError, EOFError, TypeError):
             return None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from .trace_db import connect
+from .trace_db import DEFAULT_TIMEOUT, bounded, connect
 
 _USER = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_%'"
 
@@ -152,12 +152,20 @@ def human_size(size: int | None) -> str:
 
 
 def diagnose(
-    dsn: str, *, long_transaction: float = 300.0, blocker_age: float = 1.0
+    dsn: str,
+    *,
+    long_transaction: float = 300.0,
+    blocker_age: float = 1.0,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> DoctorReport:
-    """Run every check on the database of *dsn*, in a read-only session."""
+    """Run every check on the database of *dsn*, in a read-only session whose lock waits
+    and statements give up after *timeout* seconds (a TraceError)."""
     report = DoctorReport()
     add = report.problems.append
-    with connect(dsn) as conn:
+    with (
+        connect(dsn, timeout=timeout, limits=True) as conn,
+        bounded(timeout, "reading the database"),
+    ):
         conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
         for index, table, size in conn.execute(_INVALID_INDEXES).fetchall():
             add(

@@ -18,6 +18,7 @@ from .fold import advance_tx, apply_schema, begin_block, end_block, preamble_tx
 from .forking import FAILED, can_fork, fork_call
 from .lookahead import LookAhead
 from .parsing import ParsedFile, Statement, parse
+from .plpgsql import BodyError, error_span, locate, read_block
 from .rule import Rule, Severity
 from .schema import Schema
 from .source import Source, SourceError
@@ -298,10 +299,10 @@ class _FileLinter:
         place in the file, in the DO's transaction. Returns the model after them, the
         transaction state at the block's end and everything the block locks, rewrites and
         scans (``None`` when the block runs no statement sqlsafe can read)."""
-        from .plpgsql import inner_statements, locate
-
         assert stmt.node is not None
-        found = inner_statements(stmt.node)
+        found, error = read_block(stmt.node)
+        if error is not None:
+            self._body_error(stmt, error)
         if not found:
             return None
         tx = begin_block(self.tx)  # outside a transaction, the block runs in its own
@@ -400,6 +401,19 @@ class _FileLinter:
         offset = stmt.error_offset if stmt.error_offset is not None else stmt.start
         message = f"{stmt.error}; the other statements of the file are still linted"
         self._emit(rule, Report(rule.name, message), offset, max(stmt.end, offset), stmt.index)
+
+    def _body_error(self, stmt: Statement, error: BodyError) -> None:
+        """A DO block whose body PL/pgSQL rejects: PostgreSQL compiles the body when the
+        block runs, so the migration fails there like on any syntax error."""
+        rule = self._engine_rule(SYNTAX_ERROR)
+        if rule is None:
+            return
+        start, end = error_span(self.parsed.text, stmt.start, stmt.end, error)
+        message = (
+            f"syntax error in the PL/pgSQL body of this DO block ({error.reason}): PostgreSQL "
+            "rejects the block when it runs; sqlsafe did not read the statements in it"
+        )
+        self._emit(rule, Report(rule.name, message), start, end, stmt.index)
 
     def _too_deep(self, stmt: Statement) -> None:
         rule = self._engine_rule(SYNTAX_ERROR)

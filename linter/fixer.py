@@ -34,7 +34,7 @@ from .scaffold_layouts import (
     lock_timeout_sql,
     suppression,
 )
-from .scaffold_sql import Name, derived_name, quote_ident, quote_literal
+from .scaffold_sql import Name, not_null_constraint_name, quote_ident, quote_literal
 from .source import Source
 
 FIXABLE = (
@@ -455,7 +455,7 @@ class _Pass:
         table, cmd = self._single_command(stmt, "AT_SetNotNull")
         column = cmd.get("name", "")
         qcol = quote_ident(column, "column")
-        check = derived_name(table.name, column, suffix="not_null")
+        check = not_null_constraint_name(table.name, column, self.target)
         qcheck = quote_ident(check)
         if self.target >= 18:
             added = f"ALTER TABLE {table.sql} ADD CONSTRAINT {qcheck} NOT NULL {qcol} NOT VALID"

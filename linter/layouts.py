@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .source import Source, SourceError, is_excluded, natural_key, read_source
-from .tree import scan_tree
+from .tree import read_regular, scan_tree
 
 LAYOUTS: tuple[str, ...] = (
     "plain",
@@ -127,15 +127,19 @@ class MigrationUnit:
 
 
 # ---------------------------------------------------------------------------- detection
-def _sql_files(directory: Path) -> list[Path]:
-    """Every ``*.sql`` file below *directory*, sorted (what ``rglob`` + ``is_file`` finds).
+def _sql_files(directory: Path, unreadable: list[tuple[str, str]] | None = None) -> list[Path]:
+    """Every ``*.sql`` entry below *directory* but directories, sorted: regular files, and
+    FIFOs, devices and sockets (reading refuses them: they are reported, not skipped).
 
-    Links to directories are not followed, unreadable directories are skipped.
+    Links to directories are not followed, nor broken links (an editor's lock file);
+    directories that cannot be listed go to *unreadable* with the reason when given.
     """
     found: list[Path] = []
-    for entry in scan_tree(str(directory)):
+    for entry in scan_tree(str(directory), unreadable=unreadable):
         try:
-            if entry.name.endswith(".sql") and entry.is_file():
+            if entry.name.endswith(".sql") and (
+                entry.is_file() or (not entry.is_dir() and entry.stat())
+            ):
                 found.append(Path(entry.path))
         except OSError:
             continue
@@ -178,12 +182,20 @@ def split_histories(top: Path, files: Sequence[Path]) -> dict[Path, list[Path]]:
     return {root: groups[root] for root in sorted(groups, key=lambda r: natural_key(str(r)))}
 
 
-def _head(path: Path, limit: int = 4096) -> str:
+def _read_text(path: str | Path, limit: int = -1) -> str | None:
+    """The text of the regular file *path* (undecodable bytes replaced, newlines made
+    ``\n``), the first *limit* bytes when given; ``None`` when it cannot be read (a
+    FIFO or a device is not opened)."""
     try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            return handle.read(limit)
+        data = read_regular(str(path), limit)
     except OSError:
-        return ""
+        return None
+    text = data.decode("utf-8", errors="replace")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _head(path: Path, limit: int = 4096) -> str:
+    return (_read_text(path, 4 * limit) or "")[:limit]
 
 
 def detect_layout(directory: Path, files: Sequence[Path] | None = None) -> str | None:
@@ -387,12 +399,8 @@ def _layout_tx(layout: str, text: str, default: bool | None) -> bool | None:
 
 
 def _flyway_tx(path: Path, text: str) -> bool | None:
-    conf = path.with_name(path.name + ".conf")
-    sources = [text[:2048]]
-    try:
-        sources.append(conf.read_text(encoding="utf-8"))
-    except OSError:
-        pass
+    conf = _read_text(path.with_name(path.name + ".conf"))
+    sources = [text[:2048]] if conf is None else [text[:2048], conf]
     for part in sources:
         if _FLYWAY_NO_TX.search(part):
             return False
@@ -405,10 +413,8 @@ def _diesel_tx(path: Path) -> bool | None:
     meta = os.path.join(os.path.dirname(path), "metadata.toml")
     if not os.path.exists(meta):  # (most migrations have none: cheaper than a failed open)
         return None
-    try:
-        with open(meta, encoding="utf-8") as handle:
-            content = handle.read()
-    except (OSError, UnicodeDecodeError):
+    content = _read_text(meta)
+    if content is None:
         return None
     m = re.search(r"^\s*run_in_transaction\s*=\s*(true|false)\b", content, re.MULTILINE)
     return None if m is None else m.group(1) == "true"
@@ -533,11 +539,14 @@ class _Detector:
     def __init__(self) -> None:
         self.listings: dict[Path, list[Path]] = {}
         self.layouts: dict[Path, str | None] = {}
+        # directory -> the directories below it that could not be listed, with the reason
+        self.unreadable: dict[Path, list[tuple[str, str]]] = {}
 
     def files(self, directory: Path) -> list[Path]:
         found = self.listings.get(directory)
         if found is None:
-            found = self.listings[directory] = _sql_files(directory)
+            unreadable = self.unreadable[directory] = []
+            found = self.listings[directory] = _sql_files(directory, unreadable)
         return found
 
     def layout(self, directory: Path) -> str | None:
@@ -575,6 +584,17 @@ class PlannedFile:
     history: str  # the migrations directory whose history it belongs to
     role: _Role
     absolute: str
+    problem: str = ""  # why there is nothing to read here (reported as a SourceError)
+
+
+def _problems(directory: Path, display: str, detector: _Detector) -> list[tuple[str, str]]:
+    """(path, reason) for what a directory named to be linted gives instead of files: its
+    directories that cannot be listed, or nothing at all (never "All clear")."""
+    files = detector.files(directory)
+    found = [(p, f"cannot read directory: {why}") for p, why in detector.unreadable[directory]]
+    if not files and not found:
+        found.append((display, "no migration files found (no *.sql file in this directory)"))
+    return found
 
 
 def read_units(
@@ -585,6 +605,9 @@ def read_units(
     units: list[MigrationUnit] = []
     errors: list[SourceError] = []
     for item in planned:
+        if item.problem:
+            errors.append(SourceError(item.display, item.problem))
+            continue
         read = read_source(item.display)
         if isinstance(read, SourceError):
             errors.append(read)
@@ -633,13 +656,19 @@ def plan_files(
 ) -> list[PlannedFile]:
     """The files of *paths* that :func:`migration_units` reads, with their layout, history
     and role, without reading them (see there for *layout* and *exclude*); the files the
-    layout does not run (another popx dialect...) go to *skipped* when given."""
+    layout does not run (another popx dialect...) go to *skipped* when given.
+
+    A directory that holds no ``*.sql`` file, or below which a directory cannot be listed,
+    gives an item with a ``problem`` (an error once read, see :func:`_problems`)."""
     items: list[tuple[Path, str, str, str]] = []  # (path, display name, layout, history)
+    problems: list[tuple[str, str, str]] = []  # (path, reason, history)
     detected: dict[str, str] = {}  # parent directory -> layout, for files named one by one
     detector = _Detector()
     for arg in paths:
         path = Path(arg)
         if path.is_dir():
+            named = os.path.normpath(arg)
+            problems.extend((p, why, named) for p, why in _problems(path, named, detector))
             for root, files in _histories(path, detector.files(path), layout).items():
                 chosen = layout or detect_layout(root, files) or "plain"
                 history = os.path.normpath(root)
@@ -675,4 +704,13 @@ def plan_files(
             planned.append(PlannedFile(path, display, chosen, history, role, absolute))
         elif skipped is not None:
             skipped.append(PlannedFile(path, display, chosen, history, role, absolute))
+    other = _Role(_OTHER_GROUP, (), "other")
+    for where, why, history in problems:
+        display = os.path.normpath(where)
+        absolute = os.path.normpath(os.path.join(cwd, display))
+        if os.path.normcase(absolute) not in seen:
+            seen.add(os.path.normcase(absolute))
+            planned.append(
+                PlannedFile(Path(where), display, "plain", history, other, absolute, why)
+            )
     return planned

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 
+from . import pgast
 from .parsing import Statement
+
+# an index a statement of the file creates (CREATE INDEX, or the index of an added PRIMARY
+# KEY / UNIQUE constraint): (statement index, key columns, partial, columns the predicate
+# only filters NULLs of; see ``linter.deferred.serves``)
+CreatedIndex = tuple[int, tuple[str, ...], bool, tuple[str, ...]]
+
+_KEYS = frozenset({"CONSTR_PRIMARY", "CONSTR_UNIQUE"})
 
 # transaction statements after which the rest of the file no longer runs in the same
 # transaction (ROLLBACK TO SAVEPOINT may undo the statements between)
@@ -26,11 +35,13 @@ class LookAhead:
     the file for every DROP or RENAME.
     """
 
-    __slots__ = ("_last", "statements")
+    __slots__ = ("_added", "_indexes", "_last", "statements")
 
     def __init__(self, statements: Sequence[Statement]) -> None:
         self.statements = tuple(statements)
         self._last: dict[str, int] | None = None
+        self._indexes: dict[str, list[CreatedIndex]] | None = None
+        self._added: dict[tuple[str, str], int] | None = None
 
     def created_after(self, key: str, index: int) -> bool:
         """Whether a statement after *index* creates *key* (``"view:public.v"``...)."""
@@ -43,6 +54,32 @@ class LookAhead:
                     last[created] = stmt.index
             self._last = last
         return self._last.get(key, -1) > index
+
+    def indexes_after(self, table: str, index: int) -> Sequence[CreatedIndex]:
+        """The indexes that statements after *index* create on *table*, in file order.
+
+        Indexed by table once per file on first use: a file of N foreign keys asks N times,
+        and re-walking the rest of the file for each was O(N²)."""
+        if self._indexes is None:
+            self._indexes = _created_indexes(self.statements)
+        found = self._indexes.get(table, ())
+        return found[bisect.bisect_right(found, index, key=lambda e: e[0]) :]
+
+    def column_added_at(self, table: str, column: str) -> int:
+        """The index of the first statement of the file whose ALTER TABLE adds *column* to
+        *table* (``-1``: none). Indexed once per file on first use, as above."""
+        if self._added is None:
+            added: dict[tuple[str, str], int] = {}
+            for stmt in self.statements:
+                if stmt.kind != "AlterTableStmt":
+                    continue
+                table_name = pgast.relation_name(stmt.fields.get("relation"))
+                for sub, cmd in pgast.alter_commands(stmt.fields):
+                    name = pgast.unwrap(cmd.get("def") or {}, "ColumnDef").get("colname")
+                    if sub == "AT_AddColumn" and isinstance(name, str):
+                        added.setdefault((table_name, name), stmt.index)
+            self._added = added
+        return self._added.get((table, column), -1)
 
     def same_transaction(self, index: int, in_transaction: bool) -> tuple[Statement, ...]:
         """The statements after *index* that run in the same transaction as it.
@@ -61,3 +98,33 @@ class LookAhead:
             ):
                 return rest[:position]
         return rest
+
+
+def _created_indexes(statements: Sequence[Statement]) -> dict[str, list[CreatedIndex]]:
+    """Table -> the indexes the *statements* create on it, in statement order."""
+    out: dict[str, list[CreatedIndex]] = {}
+    for stmt in statements:
+        if stmt.node is None:
+            continue
+        kind = stmt.kind
+        if kind not in ("IndexStmt", "AlterTableStmt"):
+            continue
+        fields = stmt.fields
+        table = pgast.relation_name(fields.get("relation"))
+        if kind == "IndexStmt":
+            where = fields.get("whereClause")
+            out.setdefault(table, []).append(
+                (
+                    stmt.index,
+                    pgast.index_columns(fields.get("indexParams")),
+                    bool(where),
+                    pgast.null_filtered(where),
+                )
+            )
+            continue
+        for sub, cmd in pgast.alter_commands(fields):
+            con = pgast.unwrap(cmd.get("def") or {}, "Constraint")
+            if sub == "AT_AddConstraint" and con.get("contype") in _KEYS:
+                keys = pgast.strings(con.get("keys"))
+                out.setdefault(table, []).append((stmt.index, keys, False, ()))
+    return out

@@ -8,6 +8,7 @@ file is re-split with the scanner and every piece is parsed on its own.
 
 from __future__ import annotations
 
+import array
 import bisect
 import itertools
 import json
@@ -26,27 +27,55 @@ _COPY_STDIN = re.compile(
     r"\bCOPY\b[^;]*\bFROM\s+stdin\b[^;]*;[ \t]*$", re.IGNORECASE | re.MULTILINE
 )
 
-# Long lists of constant rows (seed data: ``INSERT ... VALUES (1, 'a'), (2, 'b'), ...``)
-# make most of a large file's parse tree, which no rule reads. Above THIN_FROM characters
-# of a file, the rows after the first of such a list are blanked before parsing (offsets
-# kept, like psql meta-commands). A row is thinned only if it is written in the few forms
-# below, matched exactly as PostgreSQL's scanner reads them: standard strings, numbers,
-# NULL / TRUE / FALSE, each with an optional ``::type``.
+# Long lists of constants make most of a large file's parse tree, which no rule reads:
+# seed data (``INSERT ... VALUES (1, 'a'), (2, 'b'), ...``), ``WHERE id IN (1, 2, ...)``
+# and ``CASE id WHEN 1 THEN 'a' WHEN 2 THEN 'b' ... END`` (their decoded trees take ~100
+# times the text's size). Above THIN_FROM characters of a file, the items between the first
+# and the last of such a list are blanked before parsing (offsets kept, like psql
+# meta-commands). An item is thinned only if it is written in the few forms below, matched
+# exactly as PostgreSQL's scanner reads them: standard strings, numbers, NULL / TRUE /
+# FALSE, each with an optional ``::type``.
 THIN_FROM = 100_000
-_THIN_RUN = 10_000  # blank a run of rows only if it is at least this long
-_SCAN_LIMIT = 1_000_000  # how far the scanner goes to check that a VALUES is a keyword
+_THIN_RUN = 10_000  # blank a run of items only if it is at least this long
+_SCAN_LIMIT = 1_000_000  # how far the scanner goes to check that a keyword is a token
 _WS = r"[ \t\n\r\f]*"
+_SPACE = r"[ \t\n\r\f]+"  # (between words: ``1WHEN`` is not two tokens)
 _CONST = (
     r"(?:'[^']*(?:''[^']*)*'|[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
     r"|(?i:null|true|false)\b)(?:" + _WS + r"::" + _WS + r"[A-Za-z_][A-Za-z_0-9]*\b)?"
 )
 _ROW = r"\(" + _WS + _CONST + r"(?:" + _WS + r"," + _WS + _CONST + r")*" + _WS + r"\)"
-_FIRST_ROW = re.compile(_WS + _ROW)
-_NEXT_ROW = r"(?:" + _WS + r"," + _WS + _ROW + r")"
-# up to 1,000 more rows, the start of the last one's comma as group 1 (a bounded repeat:
-# see _last_row)
-_MORE_ROWS = re.compile(_NEXT_ROW + r"{0,999}(" + _WS + r"," + _WS + _ROW + r")")
-_VALUES = re.compile(r"\bvalues\b", re.IGNORECASE)
+_BRANCH = _SPACE + _CONST + _SPACE + r"(?i:then)" + _SPACE + _CONST  # after WHEN
+
+
+@dataclass(frozen=True, slots=True)
+class _List:
+    """A list that thinning shortens: its first item (matched right after the keyword) and
+    up to 1,000 more items, the start of the last one's separator as group 1 (a bounded
+    repeat: see _last_item)."""
+
+    first: re.Pattern[str]
+    more: re.Pattern[str]
+
+    @classmethod
+    def of(cls, first: str, following: str) -> _List:
+        return cls(re.compile(first), re.compile(f"(?:{following}){{0,999}}({following})"))
+
+
+_LISTS = {
+    "values": _List.of(_WS + _ROW, _WS + "," + _WS + _ROW),
+    "in": _List.of(_WS + r"\(" + _WS + _CONST, _WS + "," + _WS + _CONST),
+    "when": _List.of(_BRANCH, _SPACE + r"(?i:when)" + _BRANCH),
+}
+_LIST_KEYWORD = re.compile(r"\b(values|in|when)\b", re.IGNORECASE)
+
+
+class _Blanks(dict[int, int]):
+    """``str.translate`` table: every character but a newline becomes a space."""
+
+    def __missing__(self, key: int) -> int:
+        return 32
+
 
 try:  # orjson is optional; it halves decoding time on large inputs
     import orjson
@@ -111,7 +140,7 @@ class LineIndex:
 
     def __init__(self, text: str) -> None:
         self._text = text
-        starts = [0]
+        starts = array.array("q", (0,))  # (8 bytes a line: a list of ints takes 36)
         find = text.find
         pos = find("\n")
         while pos >= 0:
@@ -162,41 +191,46 @@ def _mask_meta(text: str) -> tuple[str, tuple[MetaCommand, ...]]:
     return "".join(chars), tuple(m for m in metas if m.command != "COPY data")
 
 
-def _thin_values(text: str) -> str:
-    """*text* with the constant rows between the first and the last of each long
-    ``VALUES`` list blanked (newlines kept, so every offset and line stays where it was;
-    the last row stays so that the statement still ends where it ended)."""
+def _thin_lists(text: str) -> str:
+    """*text* with the constant items between the first and the last of each long list
+    (``VALUES`` rows, ``IN`` list, ``CASE`` branches) blanked (newlines kept, so every
+    offset and line stays where it was; the last item stays so that the list still ends
+    where it ended)."""
     runs: list[tuple[int, int]] = []
     scanned = 0  # the scanner's state is known (between tokens) here
     pos = 0
-    while (keyword := _VALUES.search(text, pos)) is not None:
+    while (keyword := _LIST_KEYWORD.search(text, pos)) is not None:
         pos = keyword.end()
-        first = _FIRST_ROW.match(text, pos)
+        shape = _LISTS[keyword.group(1).lower()]
+        first = shape.first.match(text, pos)
         if first is None:
             continue
-        start, end = first.end(), _last_row(text, first.end())
-        if end - start < _THIN_RUN or not _is_token(text, scanned, keyword.start(), pos):
+        start, end = first.end(), _last_item(text, first.end(), shape.more)
+        # (a run starting at a later item of this one ends at the same place: skip them)
+        keyword_end, pos = pos, max(pos, end)
+        if end - start < _THIN_RUN or not _is_token(text, scanned, keyword.start(), keyword_end):
             continue
         runs.append((start, end))
-        pos = scanned = end
+        scanned = end
     if not runs:
         return text
     parts: list[str] = []
     done = 0
+    blanks = _Blanks({10: 10})
     for start, end in runs:
         parts.append(text[done:start])
-        parts.append("\n".join(" " * len(line) for line in text[start:end].split("\n")))
+        parts.append(text[start:end].translate(blanks))
         done = end
     parts.append(text[done:])
     return "".join(parts)
 
 
-def _last_row(text: str, pos: int) -> int:
-    """Where the comma before the last of the constant rows that follow *pos* starts
-    (*pos* itself when no row follows)."""
+def _last_item(text: str, pos: int, more: re.Pattern[str]) -> int:
+    """Where the separator before the last of the items that follow *pos* starts (*pos*
+    itself when no item follows)."""
     last = pos
-    while (more := _MORE_ROWS.match(text, pos)) is not None:
-        pos, last = more.end(), more.start(1)
+    while (found := more.match(text, pos)) is not None:
+        pos, last = found.end(), found.start(1)
     return last
 
 
@@ -368,7 +402,7 @@ def parse(text: str) -> ParsedFile:
     """Parse *text* into statements; never raises on bad SQL."""
     masked, metas = _mask_meta(text)
     if len(masked) > THIN_FROM:
-        masked = _thin_values(masked)
+        masked = _thin_lists(masked)
     try:
         tree = _loads(_pg.parse_sql_json(masked))
     except (_pg.ParseError, RecursionError, ValueError):

@@ -169,6 +169,39 @@ class PMap(Mapping[K, V], Generic[K, V]):
         made._order = self._order  # same keys, same order
         return made
 
+    def rename(self, old: K, new: K, value: V) -> PMap[K, V]:
+        """The map with *old* replaced by *new* (bound to *value*) at *old*'s place in the
+        iteration order, as ``{(new if k == old else k): v ...}`` then ``[new] = value``
+        would make it; *self* when *old* is absent. Costs one or two buckets, not a copy."""
+        small = self._small
+        if small is not None:
+            if old not in small:
+                return self
+            renamed = {(new if k == old else k): v for k, v in small.items()}
+            renamed[new] = value
+            return self._make(renamed, _EMPTY_ROOT, len(renamed), 0)
+        entry = self._root[hash(old) & _MASK].get(old)
+        if entry is None:
+            return self
+        rank = entry[0]
+        other = self._root[hash(new) & _MASK].get(new)
+        if other is not None and new != old:
+            rank = min(rank, other[0])
+        root = list(self._root)
+        length = self._len
+        for key in (old, new):
+            i = hash(key) & _MASK
+            if key in root[i]:
+                bucket = dict(root[i])
+                del bucket[key]
+                root[i] = bucket if bucket else _EMPTY
+                length -= 1
+        i = hash(new) & _MASK
+        bucket = dict(root[i])
+        bucket[new] = (rank, value)
+        root[i] = bucket
+        return self._make(None, tuple(root), length + 1, self._next)
+
     def delete(self, key: K) -> PMap[K, V]:
         small = self._small
         if small is not None:

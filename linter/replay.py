@@ -17,8 +17,9 @@ of everything the output depends on:
   pglast, the standard library), the directories of ``sys.path`` and every installed
   distribution's ``entry_points.txt`` (a plugin installed, removed or changed);
 * the key: sqlsafe's version, the Python executable and version, ``sys.path``, the
-  working directory, the exact arguments, and the environment variables that change the
-  output (``NO_COLOR``, ``FORCE_COLOR``, ``SQLSAFE_*``).
+  working directory, the exact arguments, the effective user id (what the run could
+  read), and the environment variables that change the output (``NO_COLOR``,
+  ``FORCE_COLOR``, ``SQLSAFE_*``).
 
 A later run with the same key whose stamps all still match prints the stored output
 without importing click, pglast or the rules and without reading any migration.  Any
@@ -30,8 +31,13 @@ changed shortly before a run could share its stamp with a later change of the sa
 a run that saw a stamp less than :data:`RACY_NS` (five seconds) older than its start
 (an input's or a module's) stores nothing.
 
+The stored file begins with a checksum (BLAKE2b) of its header, which holds the output's
+CRC-32 (:mod:`linter.checksum`): a file whose bytes changed on disk (header, lengths or
+output) is a miss, never a changed output; the run then stores it again.
+
 A replay imports nothing beyond what Python loads at start-up but ``marshal`` and
-``_blake2`` (and ``tomllib`` when a ``pyproject.toml`` must be read to find the cache).
+``_blake2`` (and ``tomllib`` when a ``pyproject.toml`` must be read to find the cache),
+and ``binascii`` once it hits.
 """
 
 from __future__ import annotations
@@ -41,14 +47,16 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
+from io import BufferedReader
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from . import __version__
+from .checksum import DIGEST_SIZE, crc, name_digest, seal, unseal
 from .configsearch import find_config
 from .tree import AUX_NAMES, scan_tree
 
-REPLAY_FORMAT = 1
+REPLAY_FORMAT = 2
 PREFIX = "replay-"
 MAX_REPLAYS = 8  # stored runs kept per cache directory (the oldest are removed)
 RACY_NS = 5_000_000_000  # stamps this close to the run start are not trusted (FAT: 2 s steps)
@@ -166,16 +174,13 @@ def key_material(argv: Sequence[str], out: TextIO) -> str:
             list(argv),
             env,
             _stream(out),
+            getattr(os, "geteuid", int)(),  # (what a user may read is not in the stamps)
         )
     )
 
 
 def _file_name(material: str) -> str:
-    try:
-        from _blake2 import blake2b
-    except ImportError:  # pragma: no cover - CPython always has it
-        from hashlib import blake2b
-    return PREFIX + blake2b(material.encode("utf-8", "surrogateescape")).hexdigest()[:40] + ".bin"
+    return PREFIX + name_digest(material) + ".bin"
 
 
 # ------------------------------------------------------------------------------- replay
@@ -202,21 +207,42 @@ def replay(argv: Sequence[str], out: TextIO | None = None) -> int | None:
     with handle:
         try:
             total = os.fstat(handle.fileno()).st_size
-            size = int.from_bytes(handle.read(8), "little")
-            if size > total - 8:
+            start = DIGEST_SIZE + 8
+            size = int.from_bytes(handle.read(start)[DIGEST_SIZE:], "little")
+            if size > total - start:
                 return None
-            fmt, stored, code, inputs, exit_code, length = marshal.loads(handle.read(size))
+            handle.seek(0)
+            header = unseal(handle.read(start + size))  # (checked before it is read)
+            if header is None:
+                return None
+            fmt, stored, code, inputs, exit_code, length, checksum = marshal.loads(header[8:])
             if fmt != REPLAY_FORMAT or stored != material or not isinstance(exit_code, int):
                 return None
-            if total != 8 + size + length:
-                return None  # truncated
+            if total != start + size + length:
+                return None
             if not (_matches(inputs) and _matches(code)):
+                return None
+            if _crc(handle, length) != checksum:
                 return None
         except (OSError, ValueError, EOFError, TypeError, OverflowError, MemoryError):
             return None
         out.flush()
-        _copy(handle, 8 + size, length, out.buffer)
+        _copy(handle, start + size, length, out.buffer)
     return exit_code
+
+
+def _crc(source: BufferedReader, length: int) -> int | None:
+    """The CRC-32 of the next *length* bytes of *source*, read in pieces into one buffer
+    (no copy of the whole output in memory: :func:`_copy` sends it); ``None`` if short."""
+    buffer = memoryview(bytearray(min(length, 1 << 20)))
+    value = 0
+    while length > 0:
+        read = source.readinto(buffer[:length])
+        if not read:
+            return None
+        value = crc(buffer[:read], value)
+        length -= read
+    return value
 
 
 def _copy(source: BinaryIO, offset: int, length: int, target: BinaryIO) -> None:
@@ -271,8 +297,10 @@ class Recorder:
             output = text.encode(*_stream(out))
         except UnicodeError:
             return
-        header = marshal.dumps((REPLAY_FORMAT, material, code, inputs, exit_code, len(output)))
-        payload = len(header).to_bytes(8, "little") + header + output
+        header = marshal.dumps(
+            (REPLAY_FORMAT, material, code, inputs, exit_code, len(output), crc(output))
+        )
+        payload = seal(len(header).to_bytes(8, "little") + header) + output
         _write(directory, directory / _file_name(material), payload)
 
 

@@ -15,8 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .config import Config
-from .source import Source
-from .trace_db import TraceError, connect, error_text, require_one_history, work_database
+from .source import Source, SourceError
+from .trace_db import (
+    DEFAULT_TIMEOUT,
+    TraceError,
+    connect,
+    error_text,
+    keep_result,
+    require_one_history,
+)
+from .trace_guard import Guard, guarded_database, guarded_run, system_path
 
 Catalog = Mapping[str, Mapping[str, str]]  # section -> object key -> description
 
@@ -104,6 +112,8 @@ class Roundtrip:
 class RoundtripResult:
     checked: list[Roundtrip] = field(default_factory=list)
     without_down: list[str] = field(default_factory=list)
+    protection: str = ""
+    skipped: list[str] = field(default_factory=list)  # "path:line: sql: reason", not run
 
     @property
     def findings(self) -> int:
@@ -111,6 +121,8 @@ class RoundtripResult:
 
     def document(self) -> dict[str, Any]:
         return {
+            "protection": self.protection,
+            "skipped": sorted(set(self.skipped), key=self.skipped.index),
             "migrations": [
                 {"up": r.up, "down": r.down, "findings": list(r.findings)} for r in self.checked
             ],
@@ -119,16 +131,40 @@ class RoundtripResult:
         }
 
 
-def _run(conn: Any, source: Source) -> str | None:
+@dataclass(frozen=True, slots=True)
+class _Runner:
+    """The migration's connection, the guard it runs under, and the server connection's
+    own session for what the guard routes there; *skipped* collects what is not run."""
+
+    conn: Any
+    guard: Guard | None = None
+    admin: Any = None
+    skipped: list[str] = field(default_factory=list)
+
+
+def _run(run: Any, source: Source) -> str | None:
     """Run a migration as one script; the error text or None."""
     from .parsing import parse
 
+    runner = run if isinstance(run, _Runner) else _Runner(run)
+    conn = runner.conn
     parsed = parse(source.text)
     try:
         for stmt in parsed.statements:
             if stmt.node is None:
                 return f"does not parse: {stmt.error}"
-            conn.execute(parsed.text[stmt.start : stmt.end], prepare=False)
+            sql = parsed.text[stmt.start : stmt.end]
+            decision = runner.guard.decide(stmt.node, conn) if runner.guard else None
+            if decision is not None and decision.skip is not None:
+                line, _ = parsed.lines.position(stmt.start)
+                first = sql.splitlines()[0]
+                runner.skipped.append(f"{source.path}:{line}: {first}: {decision.skip}")
+                continue
+            if decision is None:
+                conn.execute(sql, prepare=False)
+                continue
+            with guarded_run(conn, runner.admin, runner.guard, decision):
+                (runner.admin if decision.privileged else conn).execute(sql, prepare=False)
     except Exception as exc:
         line, _ = parsed.lines.position(stmt.start)
         with contextlib.suppress(Exception):
@@ -153,46 +189,70 @@ def _pair_key(unit: Any) -> Any:
     return unit.path
 
 
-def roundtrip_paths(paths: Sequence[str], config: Config, *, dsn: str | None = None) -> Any:
+def roundtrip_paths(
+    paths: Sequence[str],
+    config: Config,
+    *,
+    dsn: str | None = None,
+    allow_server_programs: bool = False,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Any:
     from .layouts import MigrationUnit, migration_units
 
-    units = [u for u in migration_units(paths, config.layout) if isinstance(u, MigrationUnit)]
+    found = migration_units(paths, config.layout)
+    unread = [u for u in found if isinstance(u, SourceError)]
+    if unread:  # (a FIFO, a directory without migrations...: never silently left out)
+        raise TraceError("; ".join(f"{e.path}: {e.reason}" for e in unread))
+    units = [u for u in found if isinstance(u, MigrationUnit)]
     if not units:
         raise TraceError("no migration files found")
     require_one_history(u.history for u in units)
     result = RoundtripResult()
-    with work_database(dsn) as db, connect(db) as conn:
+    with (
+        keep_result(result),
+        guarded_database(dsn, allow_host=allow_server_programs, timeout=timeout) as db,
+        connect(db.admin_dsn, timeout=timeout) as admin,
+        connect(db.dsn, timeout=timeout) as conn,
+    ):
+        result.protection = db.protection
+        system_path(admin)
+        run = _Runner(conn, db.guard, admin, result.skipped)
         for up, down in pair_units(units):
             up_source = up.source()
             if down is None:
                 result.without_down.append(up.path)
-                error = _run(conn, up_source)
+                error = _run(run, up_source)
                 if error:
                     raise TraceError(f"{up.path}: up migration failed: {error}")
                 continue
-            result.checked.append(roundtrip_one(conn, up.path, up_source, down.path, down.source()))
+            result.checked.append(roundtrip_one(run, up.path, up_source, down.path, down.source()))
     return result
 
 
-def roundtrip_one(conn: Any, up_name: str, up: Source, down_name: str, down: Source) -> Roundtrip:
-    """Up, down, compare with before, up again."""
+def roundtrip_one(run: Any, up_name: str, up: Source, down_name: str, down: Source) -> Roundtrip:
+    """Up, down, compare with before, up again (*run*: a connection or a guarded runner)."""
+    conn = run.conn if isinstance(run, _Runner) else run
     before = catalog(conn)
-    error = _run(conn, up)
+    error = _run(run, up)
     if error:
         return Roundtrip(up_name, down_name, (f"up migration failed: {error}",))
-    error = _run(conn, down)
+    error = _run(run, down)
     if error:
         findings = [f"down migration failed: {error}"]
-        _run(conn, up)  # best effort: continue from the up state
+        _run(run, up)  # best effort: continue from the up state
         return Roundtrip(up_name, down_name, tuple(findings))
     findings = catalog_diff(before, catalog(conn))
-    error = _run(conn, up)
+    error = _run(run, up)
     if error:
         findings.append(f"up migration fails after down: {error}")
     return Roundtrip(up_name, down_name, tuple(findings))
 
 
 def render_roundtrip(doc: dict[str, Any], out: TextIO) -> None:
+    if doc.get("protection"):
+        out.write(f"protection: {doc['protection']}\n")
+    for item in doc.get("skipped", ()):
+        out.write(f"skipped: {item}\n")
     for item in doc["migrations"]:
         status = "ok" if not item["findings"] else f"{len(item['findings'])} finding(s)"
         out.write(f"{item['up']} <-> {item['down']}: {status}\n")

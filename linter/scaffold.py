@@ -7,6 +7,8 @@ turns steps into the files of one migration runner.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +27,7 @@ from .scaffold_sql import (
     derived_name,
     dollar_quote,
     expression,
+    not_null_constraint_name,
     parse_name,
     quote_ident,
     quote_literal,
@@ -88,12 +91,32 @@ class Backfill:
     insert_into: Name | None = None
     job: str | None = None
 
+    @property
+    def job_name(self) -> str:
+        """The job's key in ``sqlsafe_backfill``: a label, then a hash of what it computes.
+
+        Table, assignments, condition, key column and copy target are printed back from
+        their parse trees, so the same job written differently keeps its name (and a rerun
+        resumes it) while another ``--set`` or ``--where`` on the same column is a new job
+        that starts from the first row. Batch size and sleep change only the pace.
+        """
+        label = self.job or f"{self.table}:" + ",".join(c for c, _ in self.set)
+        computes = [
+            self.table.sql,
+            [list(pair) for pair in self.set],
+            self.where,
+            self.key,
+            self.insert_into.sql if self.insert_into else None,
+        ]
+        digest = hashlib.sha1(json.dumps(computes).encode("utf-8")).hexdigest()[:10]
+        return f"{label}#{digest}"
+
     def body(self, lock_timeout: str) -> str:
         if self.batch_size < 1:
             raise InvalidInput("--batch-size must be at least 1")
         if self.sleep < 0:
             raise InvalidInput("--sleep must not be negative")
-        job = self.job or f"{self.table}:" + ",".join(c for c, _ in self.set)
+        job = self.job_name
         user = [v for _, v in self.set] + [self.where or ""]
         sleep = f"{self.sleep:g}" if self.sleep else ""
         return _render(
@@ -427,7 +450,7 @@ def new_column(
             )
         )
         validate.append(quote_ident(fk))
-    check = derived_name(tname.name, col, suffix="not_null")
+    check = not_null_constraint_name(tname.name, col, options.target_version)
     if not_null:
         if options.target_version >= 18:
             constraints.append(Constraint(quote_ident(check), f"NOT NULL {qcol}"))

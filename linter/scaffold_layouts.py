@@ -8,11 +8,13 @@ outside any transaction when it holds a ``CONCURRENTLY`` statement or a ``COMMIT
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import Clash, Put, write_all
 from .parsing import parse
 
 LAYOUTS = ("plain", "golang-migrate", "goose", "dbmate", "diesel", "prisma", "flyway")
@@ -408,17 +410,21 @@ def _strip_down(layout: Layout, text: str) -> str:
 
 
 def write_files(directory: Path, files: Sequence[OutFile], force: bool) -> list[Path]:
-    """Write *files* below *directory*; refuse to overwrite anything unless *force*."""
+    """Write *files* below *directory*, all or none (:func:`linter.atomic.write_all`);
+    refuse to overwrite anything unless *force* (a name taken meanwhile raises
+    :class:`FileExistsError` too)."""
     targets = [directory / f.path for f in files]
     if not force:
-        clashes = [str(t) for t in targets if t.exists()]
+        clashes = [str(t) for t in targets if os.path.lexists(t) and not os.path.islink(t)]
         if clashes:
             raise FileExistsError(
                 f"refusing to overwrite {', '.join(clashes)} (pass --force to replace)"
             )
-    written: list[Path] = []
-    for target, out in zip(targets, files, strict=True):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(out.text, encoding="utf-8")
-        written.append(target)
-    return written
+    puts = [
+        Put(target, out.text.encode("utf-8"), new=True, force=force, base=directory)
+        for target, out in zip(targets, files, strict=True)
+    ]
+    try:
+        return write_all(puts)
+    except Clash as exc:
+        raise FileExistsError(str(exc)) from exc

@@ -129,6 +129,21 @@ def derived_name(*parts: str, suffix: str) -> str:
     return f"{keep}_{digest}_{suffix}"
 
 
+def not_null_constraint_name(table: str, column: str, target_version: int) -> str:
+    """The constraint added NOT VALID, then validated, to make *column* NOT NULL.
+
+    From PostgreSQL 18 it is the NOT NULL constraint itself, named the way PostgreSQL 18
+    names it: ``table_col_not_null``. Before, it is a helper ``CHECK (col IS NOT NULL)`` that
+    lets SET NOT NULL skip its scan; it must never hold that name, since PostgreSQL 18 gives
+    it to the NOT NULL constraint SET NOT NULL creates while the check still exists (the real
+    constraint would become ``..._not_null1``). ``chk`` is none of the labels PostgreSQL ends
+    a generated name with (``pkey``, ``key``, ``excl``, ``fkey``, ``check``, ``not_null``),
+    nor another sqlsafe suffix, so no generated name can be the helper's.
+    """
+    suffix = "not_null" if target_version >= 18 else "not_null_chk"
+    return derived_name(table, column, suffix=suffix)
+
+
 def _one_statement(sql: str, what: str, text: str) -> Any:
     try:
         stmts = parse_sql(sql)

@@ -79,41 +79,37 @@ class Table:
             self.known,
         )
 
+    # (columns and constraints become persistent maps on the first change: a table that
+    # grows by one column per statement must not copy all its columns each time)
     def with_column(self, column: Column) -> Table:
-        cols = dict(self.columns)
-        cols[column.name] = column
-        return self._with(MappingProxyType(cols), self.constraints)
+        return self._with(_pmap(self.columns).set(column.name, column), self.constraints)
 
     def without_column(self, name: str) -> Table:
-        cols = {k: v for k, v in self.columns.items() if k != name}
-        cons = {k: c for k, c in self.constraints.items() if name not in c.columns}
-        return self._with(MappingProxyType(cols), MappingProxyType(cons))
+        cons = _pmap(self.constraints)
+        for key, con in self.constraints.items():
+            if name in con.columns:
+                cons = cons.delete(key)
+        return self._with(_pmap(self.columns).delete(name), cons)
 
     def renamed_column(self, old: str, new: str) -> Table:
         """The table after RENAME COLUMN: its constraints follow the column."""
         column = self.columns.get(old)
         if column is None:
             return self
-        cols = {(new if k == old else k): v for k, v in self.columns.items()}
-        cols[new] = replace(column, name=new)
-        cons = {
-            k: replace(
-                c,
-                columns=tuple(new if name == old else name for name in c.columns),
-                not_null_column=new if c.not_null_column == old else c.not_null_column,
-            )
-            for k, c in self.constraints.items()
-        }
-        return self._with(MappingProxyType(cols), MappingProxyType(cons))
+        cols = _pmap(self.columns).rename(old, new, replace(column, name=new))
+        cons = _pmap(self.constraints)
+        for key, con in self.constraints.items():
+            if old in con.columns or con.not_null_column == old:
+                moved = tuple(new if name == old else name for name in con.columns)
+                not_null = new if con.not_null_column == old else con.not_null_column
+                cons = cons.set(key, replace(con, columns=moved, not_null_column=not_null))
+        return self._with(cols, cons)
 
     def with_constraint(self, con: Constraint) -> Table:
-        cons = dict(self.constraints)
-        cons[con.name] = con
-        return self._with(self.columns, MappingProxyType(cons))
+        return self._with(self.columns, _pmap(self.constraints).set(con.name, con))
 
     def without_constraint(self, name: str) -> Table:
-        cons = {k: c for k, c in self.constraints.items() if k != name}
-        return self._with(self.columns, MappingProxyType(cons))
+        return self._with(self.columns, _pmap(self.constraints).delete(name))
 
     def has_validated_not_null_check(self, column: str) -> bool:
         return any(

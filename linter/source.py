@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .tree import NotRegularFile, read_regular
+
 _DIGITS = re.compile(r"(\d+)")
 
 
@@ -57,14 +59,18 @@ def decode(path: str, data: bytes) -> Source | SourceError:
 
 
 def read_source(path: str | Path) -> Source | SourceError:
+    """The file *path*, or why it cannot be read: a FIFO, device or socket is refused
+    (``not a regular file (FIFO)``), never read (see :func:`tree.read_regular`)."""
     name = str(path)
     try:
-        with open(name, "rb") as handle:
-            data = handle.read()
+        data = read_regular(name)
+    except NotRegularFile as exc:
+        return SourceError(name, str(exc))
     except IsADirectoryError:
         return SourceError(name, "is a directory, not a file")
     except FileNotFoundError:
-        return SourceError(name, "no such file")
+        why = "broken symbolic link" if os.path.islink(name) else "no such file"
+        return SourceError(name, why)
     except PermissionError:
         return SourceError(name, "permission denied")
     except OSError as exc:

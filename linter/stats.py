@@ -14,7 +14,7 @@ from typing import Any
 
 from .engine import Finding, LintResult
 from .rule import Rule, Severity
-from .trace_db import connect, work_database
+from .trace_db import DEFAULT_TIMEOUT, bounded, connect, work_database
 
 FORMAT = "sqlsafe-stats"
 VERSION = 1
@@ -30,7 +30,7 @@ WITH parts AS (
   SELECT c.oid AS root, p.oid AS part, p.reltuples
   FROM pg_class c JOIN pg_class p ON p.oid = c.oid OR (c.relkind = 'p' AND p.oid IN (
     SELECT relid FROM pg_partition_tree(c.oid) WHERE isleaf))
-  WHERE c.relkind IN ('r', 'p', 'm')
+  WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.oid = ANY(%(skip)s::oid[])
 )
 SELECT n.nspname || '.' || c.relname,
        COALESCE((SELECT sum(GREATEST(reltuples, 0)) FROM parts WHERE root = c.oid), 0)::bigint,
@@ -41,8 +41,29 @@ SELECT n.nspname || '.' || c.relname,
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
 WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_%'
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_%%'
+  AND NOT c.oid = ANY(%(skip)s::oid[])
 ORDER BY 1
+"""
+# Tables another session holds (or waits for) an ACCESS EXCLUSIVE lock on, directly, on an
+# index or on a partition (at any depth), with their ancestors: measuring them would wait
+# for that lock. The third column: a table the stats list (not a partition).
+_LOCKED = """
+WITH RECURSIVE locked(oid) AS (
+  SELECT COALESCE(i.indrelid, l.relation)
+  FROM pg_locks l LEFT JOIN pg_index i ON i.indexrelid = l.relation
+  WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock'
+    AND l.pid IS DISTINCT FROM pg_backend_pid()
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  UNION
+  SELECT inh.inhparent FROM pg_inherits inh JOIN locked ON inh.inhrelid = locked.oid
+)
+SELECT c.oid, n.nspname || '.' || c.relname, NOT c.relispartition
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_%'
+FROM locked JOIN pg_class c ON c.oid = locked.oid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'm')
+ORDER BY 2
 """
 
 
@@ -76,9 +97,10 @@ class Stats:
     tables: Mapping[str, TableStats] = field(default_factory=dict)
     calibration: Calibration = field(default_factory=Calibration)
     database: str = ""
+    not_measured: tuple[str, ...] = ()  # locked by another session while reading
 
     def document(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "format": FORMAT,
             "version": VERSION,
             "database": self.database,
@@ -88,19 +110,32 @@ class Stats:
             },
             "calibration": self.calibration.as_dict(),
         }
+        if self.not_measured:
+            doc["not_measured"] = list(self.not_measured)
+        return doc
 
 
-def collect(dsn: str) -> Stats:
-    """Each table's row estimate and size, read-only."""
+def collect(dsn: str, timeout: float | None = DEFAULT_TIMEOUT) -> Stats:
+    """Each table's row estimate and size, read-only.
+
+    A table another session holds an ACCESS EXCLUSIVE lock on is not measured (it is
+    listed in ``not_measured``) rather than waited for; any other wait gives up after
+    *timeout* seconds (a TraceError).
+    """
     tables: dict[str, TableStats] = {}
-    with connect(dsn) as conn:
+    with connect(dsn, timeout=timeout, limits=True) as conn, bounded(timeout, "reading sizes"):
         conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
         row = conn.execute("SELECT current_database()").fetchone()
         database = str(row[0]) if row else ""
-        for name, estimate, unknown, live, size, total in conn.execute(_TABLES).fetchall():
+        locked = conn.execute(_LOCKED).fetchall()
+        skip = [int(oid) for oid, _, _ in locked]  # partitions and their parents too
+        for name, estimate, unknown, live, size, total in conn.execute(
+            _TABLES, {"skip": skip}
+        ).fetchall():
             rows = int(live) if unknown else int(estimate)
             tables[name] = TableStats(rows, int(size), int(total))
-    return Stats(tables, Calibration(), database)
+    unmeasured = tuple(str(name) for _, name, listed in locked if listed)
+    return Stats(tables, Calibration(), database, unmeasured)
 
 
 def calibrate(dsn: str | None = None, rows: int = 200_000, repeat: int = 2) -> Calibration:

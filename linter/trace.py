@@ -23,7 +23,16 @@ from .parsing import parse
 from .registry import load_rules
 from .rule import Rule
 from .source import Source, SourceError
-from .trace_db import TraceError, connect, error_text, require_one_history, work_database
+from .trace_db import (
+    DEFAULT_TIMEOUT,
+    TraceError,
+    connect,
+    error_text,
+    keep_result,
+    require_one_history,
+    require_psycopg,
+)
+from .trace_guard import Decision, Guard, guarded_database, guarded_run, system_path
 from .trace_observe import Observation, run_autocommit, run_in_transaction
 from .trace_rows import FillReport, fill_tables
 
@@ -33,16 +42,23 @@ DEFAULT_ROWS = 2000
 @dataclass(frozen=True, slots=True)
 class TracedStatement:
     report: StatementReport
-    observation: Observation | None  # None: not run (an earlier statement failed)
+    observation: Observation | None  # None: not run (skipped, or an earlier one failed)
     kind: str
+    skipped: str | None = None  # not run by the guard, for this reason (not an error)
+    note: str | None = None  # run, with a remark of the guard
 
     def as_dict(self, compare: bool = False) -> dict[str, Any]:
         out = statement_dict(self.report)
         predicted = {k: out[k] for k in ("locks", "rewrites", "scans")}
         obs = self.observation
         out["observed"] = obs is not None
+        out["skipped"] = self.skipped
+        out["note"] = self.note
         out["duration_ms"] = round(obs.duration_ms, 3) if obs else None
-        out["error"] = obs.error if obs else "not run: an earlier statement failed"
+        if obs is not None:
+            out["error"] = obs.error
+        else:
+            out["error"] = None if self.skipped else "not run: an earlier statement failed"
         if obs is not None:
             data = obs.as_dict()
             truncated = self.kind == "TruncateStmt"
@@ -115,10 +131,16 @@ class TraceResult:
     fills: list[FillReport] = field(default_factory=list)
     history: list[str] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
+    protection: str = ""
+    skipped_history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
-        return any(s.observation is None or s.observation.error for s in self.statements)
+        return any(
+            (s.observation is None and s.skipped is None)
+            or (s.observation is not None and s.observation.error)
+            for s in self.statements
+        )
 
     def differences(self) -> int:
         return sum(len(s.differences()) for s in self.statements)
@@ -127,8 +149,10 @@ class TraceResult:
         rows = [{"table": t, "rows": n} for fill in self.fills for t, n in fill.filled]
         skipped = [{"table": t, "reason": r} for fill in self.fills for t, r in fill.skipped]
         doc: dict[str, Any] = {
+            "protection": self.protection,
             "statements": [s.as_dict(compare) for s in self.statements],
             "history": list(self.history),
+            "skipped_in_history": list(self.skipped_history),
             "generated_rows": rows,
             "skipped_tables": skipped,
             "errors": [{"path": e.path, "message": e.reason} for e in self.errors],
@@ -171,15 +195,27 @@ def _applies(source: Source) -> bool:
     return bool(getattr(source, "apply", True))
 
 
-def apply_history(conn: Any, source: Source) -> None:
-    """Run one history file statement by statement in autocommit; raise TraceError."""
+def apply_history(
+    conn: Any, source: Source, guard: Guard | None = None, admin: Any = None
+) -> list[dict[str, Any]]:
+    """Run one history file statement by statement in autocommit; raise TraceError.
+
+    With a *guard*, what it refuses is not run: the list of those statements (path, line,
+    sql, reason)."""
     parsed = parse(source.text)
+    skipped: list[dict[str, Any]] = []
     for stmt in parsed.statements:
+        line, _ = parsed.lines.position(stmt.start)
         if stmt.node is None:
-            line, _ = parsed.lines.position(stmt.start)
             raise TraceError(f"{source.path}:{line}: history file does not parse: {stmt.error}")
+        sql = parsed.text[stmt.start : stmt.end]
+        decision = guard.decide(stmt.node, conn) if guard is not None else Decision()
+        if decision.skip is not None:
+            skipped.append({"path": source.path, "line": line, "sql": sql, "reason": decision.skip})
+            continue
         try:
-            conn.execute(parsed.text[stmt.start : stmt.end], prepare=False)
+            with guarded_run(conn, admin, guard, decision):
+                (admin if decision.privileged else conn).execute(sql, prepare=False)
         except Exception as exc:
             line, _ = parsed.lines.position(stmt.start)
             raise TraceError(
@@ -187,6 +223,7 @@ def apply_history(conn: Any, source: Source) -> None:
             ) from exc
     with contextlib.suppress(Exception):
         conn.execute("COMMIT")  # a history file that left a transaction open
+    return skipped
 
 
 def _is_idle(conn: Any) -> bool:
@@ -202,10 +239,14 @@ def trace_file(
     reports: Sequence[StatementReport],
     in_transaction: bool,
     commit: bool = True,
+    guard: Guard | None = None,
+    admin: Any = None,
 ) -> Iterator[TracedStatement]:
     """Run one file as its runner would and observe each statement.
 
-    With *commit* False, a transaction still open at the end is rolled back.
+    With *commit* False, a transaction still open at the end is rolled back. With a
+    *guard*, what it refuses is reported as skipped and not run; what it routes to the
+    server connection's own role runs on *admin* (outside any transaction of the file).
     """
     parsed = parse(source.text)
     failed = False
@@ -219,24 +260,42 @@ def trace_file(
             yield TracedStatement(report, None, kind)
             continue
         sql = parsed.text[stmt.start : stmt.end]
-        if not _is_idle(conn):
-            obs = run_in_transaction(conn, sql)
-        elif kind == "TransactionStmt" or not report.effects.transactional:
-            hold = bool(report.effects.locks) and kind != "TransactionStmt"
-            obs = run_autocommit(conn, watcher, sql, hold=hold)
-        else:
-            conn.execute("BEGIN")  # a statement alone is its own transaction: same locks
-            obs = run_in_transaction(conn, sql)
-            if obs.error is None:
-                conn.execute("COMMIT")
-            obs = _as_autocommit(obs)
+        decision = guard.decide(stmt.node, conn) if guard is not None else Decision()
+        if decision.skip is not None:
+            yield TracedStatement(report, None, kind, skipped=decision.skip)
+            continue
+        with guarded_run(conn, admin, guard, decision):
+            obs = _observe(conn, watcher, admin, sql, kind, report, decision)
         if obs.error is not None:
             failed = True
             with contextlib.suppress(Exception):
                 conn.execute("ROLLBACK")
-        yield TracedStatement(report, obs, kind)
+        yield TracedStatement(report, obs, kind, note=decision.note)
     if not _is_idle(conn):
         conn.execute("COMMIT" if commit else "ROLLBACK")
+
+
+def _observe(
+    conn: Any,
+    watcher: Any,
+    admin: Any,
+    sql: str,
+    kind: str,
+    report: StatementReport,
+    decision: Decision,
+) -> Observation:
+    if decision.privileged:
+        return _as_autocommit(run_autocommit(admin, watcher, sql, hold=False))
+    if not _is_idle(conn):
+        return run_in_transaction(conn, sql)
+    if kind == "TransactionStmt" or not report.effects.transactional:
+        hold = bool(report.effects.locks) and kind != "TransactionStmt"
+        return run_autocommit(conn, watcher, sql, hold=hold)
+    conn.execute("BEGIN")  # a statement alone is its own transaction: same locks
+    obs = run_in_transaction(conn, sql)
+    if obs.error is None:
+        conn.execute("COMMIT")
+    return _as_autocommit(obs)
 
 
 def _as_autocommit(obs: Observation) -> Observation:
@@ -256,6 +315,8 @@ def trace_sources(
     dsn: str | None = None,
     rows: int = DEFAULT_ROWS,
     rules: Sequence[Rule] | None = None,
+    allow_server_programs: bool = False,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> TraceResult:
     """Trace the *report* files of *sources* (the others are history) on a real server."""
     rules = tuple(rules) if rules is not None else load_rules()
@@ -268,23 +329,63 @@ def trace_sources(
     for st in linted.statements:
         by_path.setdefault(st.path, []).append(st)
     result = TraceResult()
-    with work_database(dsn) as db:
-        with connect(db) as conn, connect(db) as watcher:
+    psycopg = require_psycopg()
+    try:
+        with keep_result(result):
+            _trace_in(
+                result, sources, report, by_path, implicit, rows, dsn, allow_server_programs,
+                timeout,
+            )
+    except psycopg.Error as exc:  # not the statement's error: sqlsafe's own queries failed
+        raise TraceError(
+            f"observing the migration failed: {error_text(exc)} (a function or operator the "
+            "migration defined may have taken the place of PostgreSQL's own)"
+        ) from exc
+    return result
+
+
+def _trace_in(
+    result: TraceResult,
+    sources: Sequence[Source],
+    report: set[str],
+    by_path: dict[str, list[StatementReport]],
+    implicit: dict[str, bool],
+    rows: int,
+    dsn: str | None,
+    allow_server_programs: bool,
+    timeout: float | None,
+) -> None:
+    with guarded_database(dsn, allow_host=allow_server_programs, timeout=timeout) as db:
+        result.protection = db.protection
+        guard = db.guard
+        # the watcher only reads pg_locks and locks tables: as the server connection's role
+        with (
+            connect(db.admin_dsn, timeout=timeout) as admin,
+            connect(db.dsn, timeout=timeout) as conn,
+            connect(db.admin_dsn, timeout=timeout) as watcher,
+        ):
+            system_path(admin)
+            system_path(watcher)
             # the lock model assumes a server TimeZone other than UTC unless a file sets it
             # (see effects.utc_coercible); the embedded server's default is UTC
             conn.execute(f"SET TimeZone = '{TRACE_TIMEZONE}'")
             for source in sources:
                 if source.path not in report:
-                    apply_history(conn, source)
+                    result.skipped_history.extend(apply_history(conn, source, guard, admin))
                     result.history.append(source.path)
                     continue
                 result.fills.append(fill_tables(conn, rows))
                 result.statements.extend(
                     trace_file(
-                        conn, watcher, source, by_path.get(source.path, []), implicit[source.path]
+                        conn,
+                        watcher,
+                        source,
+                        by_path.get(source.path, []),
+                        implicit[source.path],
+                        guard=guard,
+                        admin=admin,
                     )
                 )
-    return result
 
 
 def trace_paths(
@@ -293,6 +394,8 @@ def trace_paths(
     *,
     dsn: str | None = None,
     rows: int = DEFAULT_ROWS,
+    allow_server_programs: bool = False,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> TraceResult:
     sources, report, errors = _sources(paths, config)
     if errors:
@@ -300,26 +403,45 @@ def trace_paths(
     if not report:
         raise TraceError("no migration files found")
     require_one_history(s.history for s in sources)
-    return trace_sources(sources, report, config, dsn=dsn, rows=rows)
+    return trace_sources(
+        sources,
+        report,
+        config,
+        dsn=dsn,
+        rows=rows,
+        allow_server_programs=allow_server_programs,
+        timeout=timeout,
+    )
 
 
 # ------------------------------------------------------------------------------ text
 def render_text(doc: dict[str, Any], out: TextIO, compare: bool = False) -> None:
+    if doc.get("protection"):
+        out.write(f"protection: {doc['protection']}\n")
     if doc["history"]:
         out.write(f"history applied: {', '.join(doc['history'])}\n")
+    for row in doc.get("skipped_in_history", ()):
+        first = row["sql"].splitlines()[0] if row["sql"] else ""
+        out.write(f"skipped in history: {row['path']}:{row['line']}: {first}\n")
+        out.write(f"    {row['reason']}\n")
     for row in doc["generated_rows"]:
         out.write(f"generated {row['rows']} rows in {row['table']}\n")
     for row in doc["skipped_tables"]:
         out.write(f"no rows generated for {row['table']}: {row['reason']}\n")
-    if doc["history"] or doc["generated_rows"] or doc["skipped_tables"]:
+    if doc.get("protection") or doc["history"] or doc["generated_rows"] or doc["skipped_tables"]:
         out.write("\n")
     for st in doc["statements"]:
         first = st["sql"].splitlines()[0] if st["sql"] else ""
         more = " ..." if "\n" in st["sql"] else ""
         out.write(f"{st['path']}:{st['line']}: {first}{more}\n")
+        if st.get("skipped"):
+            out.write(f"    skipped: {st['skipped']}\n\n")
+            continue
         if not st["observed"]:
             out.write(f"    {st['error']}\n\n")
             continue
+        if st.get("note"):
+            out.write(f"    note: {st['note']}\n")
         out.write(f"    in transaction: {'yes' if st['in_transaction'] else 'no'}\n")
         locks = "; ".join(f"{rel} {mode}" for rel, mode in st["locks"].items())
         out.write(f"    locks taken: {locks or 'none'}\n")

@@ -184,23 +184,23 @@ class DropConstraint(Rule):
         ),
         Good(
             "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n"
-            "ALTER TABLE accounts DROP CONSTRAINT accounts_email_not_null;",
+            "ALTER TABLE accounts DROP CONSTRAINT accounts_email_not_null_chk;",
             history=(
                 "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);",
-                "ALTER TABLE accounts ADD CONSTRAINT accounts_email_not_null "
+                "ALTER TABLE accounts ADD CONSTRAINT accounts_email_not_null_chk "
                 "CHECK (email IS NOT NULL) NOT VALID;",
-                "ALTER TABLE accounts VALIDATE CONSTRAINT accounts_email_not_null;",
+                "ALTER TABLE accounts VALIDATE CONSTRAINT accounts_email_not_null_chk;",
             ),
             note="the helper check that let SET NOT NULL skip its scan: the column is NOT NULL "
             "now, nothing is lost",
         ),
         Bad(
-            "ALTER TABLE accounts DROP CONSTRAINT accounts_email_not_null;",
+            "ALTER TABLE accounts DROP CONSTRAINT accounts_email_not_null_chk;",
             history=(
                 "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);",
-                "ALTER TABLE accounts ADD CONSTRAINT accounts_email_not_null "
+                "ALTER TABLE accounts ADD CONSTRAINT accounts_email_not_null_chk "
                 "CHECK (email IS NOT NULL) NOT VALID;",
-                "ALTER TABLE accounts VALIDATE CONSTRAINT accounts_email_not_null;",
+                "ALTER TABLE accounts VALIDATE CONSTRAINT accounts_email_not_null_chk;",
             ),
             note="without SET NOT NULL the check is the only guarantee",
         ),

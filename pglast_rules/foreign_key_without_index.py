@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
-from linter.deferred import covers, serves
+from linter.deferred import serves
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
 from linter.schema import Schema
@@ -53,29 +53,12 @@ def _indexed_now(schema: Schema, table: str, columns: tuple[str, ...]) -> bool:
 
 def _indexed_later(ctx: Context, table: str, columns: tuple[str, ...]) -> bool:
     """A later statement of the file creates a covering index (or UNIQUE / PRIMARY KEY)."""
-    for stmt in ctx.file.statements:
-        if stmt.index <= ctx.statement.index or stmt.node is None:
-            continue
-        kind = stmt.kind
-        fields = stmt.fields
-        if kind == "IndexStmt":
-            if pgast.relation_name(fields.get("relation")) == table and serves(
-                pgast.index_columns(fields.get("indexParams")),
-                bool(fields.get("whereClause")),
-                pgast.null_filtered(fields.get("whereClause")),
-                columns,
-            ):
-                return True
-        elif kind == "AlterTableStmt" and pgast.relation_name(fields.get("relation")) == table:
-            for sub, cmd in pgast.alter_commands(fields):
-                con = pgast.unwrap(cmd.get("def") or {}, "Constraint")
-                if (
-                    sub == "AT_AddConstraint"
-                    and con.get("contype") in ("CONSTR_PRIMARY", "CONSTR_UNIQUE")
-                    and covers(pgast.strings(con.get("keys")), columns)
-                ):
-                    return True
-    return False
+    return any(
+        serves(keys, partial, null_filtered, columns)
+        for _, keys, partial, null_filtered in ctx.file.ahead.indexes_after(
+            table, ctx.statement.index
+        )
+    )
 
 
 class ForeignKeyWithoutIndex(Rule):

@@ -14,18 +14,7 @@ from linter.rule import Bad, Good, Rule
 def _added_earlier(ctx: Context, table: str, column: str) -> bool:
     """An earlier statement of this file added *column* to *table*: no running code uses it
     (the rename finishes a swap: add a new column, copy, drop the old one, rename)."""
-    for stmt in ctx.file.statements:
-        if stmt.index >= ctx.statement.index:
-            break
-        if stmt.kind != "AlterTableStmt":
-            continue
-        if pgast.relation_name(stmt.fields.get("relation")) != table:
-            continue
-        for sub, cmd in pgast.alter_commands(stmt.fields):
-            coldef = pgast.unwrap(cmd.get("def") or {}, "ColumnDef")
-            if sub == "AT_AddColumn" and coldef.get("colname") == column:
-                return True
-    return False
+    return 0 <= ctx.file.ahead.column_added_at(table, column) < ctx.statement.index
 
 
 _ACCOUNTS = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);"

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from linter.context import Settings
@@ -71,6 +78,46 @@ def fresh_database(dsn: str) -> Iterator[str]:
     finally:
         with psycopg.connect(dsn, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+PG15_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+@contextlib.contextmanager
+def pg15_server() -> Iterator[str | None]:
+    """A throwaway PostgreSQL 15 from the system packages; None when they are absent."""
+    if not (PG15_BIN / "initdb").is_file():
+        yield None
+        return
+    run_as: list[str] = []
+    parent = Path(tempfile.mkdtemp(prefix="sqlsafe-pg15-"))
+    if os.geteuid() == 0:  # initdb refuses root: run the server as the packages' user
+        try:
+            owner = pwd.getpwnam("postgres")
+        except KeyError:
+            shutil.rmtree(parent, ignore_errors=True)
+            yield None
+            return
+        os.chown(parent, owner.pw_uid, owner.pw_gid)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = parent / "data"
+    ctl = [*run_as, str(PG15_BIN / "pg_ctl"), "-D", str(data), "-w"]
+    options = f"-p {port} -k {parent} -c listen_addresses=127.0.0.1 -c fsync=off"
+    try:
+        initdb = [str(PG15_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]
+        subprocess.run([*run_as, *initdb, "--no-sync"], check=True, capture_output=True)
+        subprocess.run(
+            [*ctl, "-l", str(parent / "log"), "-o", options, "start"],
+            check=True,
+            capture_output=True,
+        )
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*ctl, "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def run_files(url: str, files: Sequence[OutFile], layout: Layout) -> None:

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -170,18 +171,161 @@ def test_fix_keeps_crlf_line_endings(project: Path, capsys: pytest.CaptureFixtur
     assert fixed.count(b"\n") == fixed.count(b"\r\n")
 
 
-def test_a_fifo_named_on_the_command_line_is_read_once(tmp_path: Path) -> None:
-    # the text reporter read the file again to show its source lines, and waited forever
-    fifo = tmp_path / "pipe.sql"
-    os.mkfifo(fifo)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "linter", "lint", str(fifo), "--no-cache", "--select", "drop-table"],
-        stdout=subprocess.PIPE,
+# -- inputs that are not regular files, directories without files ---------------------------
+def sqlsafe(
+    *args: str, cwd: Path, prefix: Sequence[str] = (), stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``sqlsafe ARGS`` in a subprocess (run by *prefix*), with a timeout: a FIFO must not
+    hang the test suite."""
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "linter", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
         text=True,
-        env={**os.environ, "NO_COLOR": "1"},
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1", "SQLSAFE_CACHE_DIR": str(cwd / ".cache")},
     )
-    with open(fifo, "w") as writer:
-        writer.write("DROP TABLE users;\n")
-    out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 1
-    assert "drop-table" in out and "DROP TABLE users" in out
+
+
+def _special(tmp_path: Path, kind: str) -> str:
+    if kind == "FIFO":
+        os.mkfifo(tmp_path / "pipe.sql")
+        return "pipe.sql"
+    if kind == "socket":
+        import socket
+
+        with socket.socket(socket.AF_UNIX) as sock:  # (its file stays when it is closed)
+            sock.bind(str(tmp_path.joinpath("sock.sql").relative_to(Path.cwd())))
+        return "sock.sql"
+    if not Path(kind).exists():
+        pytest.skip(f"no {kind} here")
+    return kind
+
+
+@pytest.mark.parametrize(
+    ("kind", "shown"),
+    [
+        ("FIFO", "FIFO"),
+        ("socket", "socket"),
+        ("/dev/zero", "character device"),
+        ("/dev/null", "character device"),
+    ],
+)
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]])
+def test_a_special_file_named_is_refused_and_the_others_linted(
+    project: Path, kind: str, shown: str, cache: list[str]
+) -> None:
+    # a FIFO was read until a writer came (forever), /dev/zero until a MemoryError, and
+    # /dev/null was "All clear"
+    name = _special(project, kind)
+    proc = sqlsafe("lint", name, "bad.sql", *cache, cwd=project)
+    assert proc.returncode == 1, proc.stderr
+    assert f"{name}: error not a regular file ({shown})" in proc.stdout
+    assert "non-concurrent-index" in proc.stdout  # bad.sql is still linted
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]])
+def test_a_fifo_inside_a_directory_is_reported_not_waited_for(
+    project: Path, cache: list[str]
+) -> None:
+    migrations = project / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_a.sql").write_text(BAD)
+    os.mkfifo(migrations / "0002_b.sql")
+    for _ in range(2):  # cold, then warm
+        proc = sqlsafe("lint", "migrations", *cache, cwd=project)
+        assert proc.returncode == 1, proc.stderr
+        assert "migrations/0002_b.sql: error not a regular file (FIFO)" in proc.stdout
+        assert "migrations/0001_a.sql:1" in proc.stdout
+
+
+COMMANDS = [
+    ["lint"],
+    ["lint", "--format", "json"],
+    ["explain"],
+    ["fix"],
+    ["histories"],
+    ["baseline", "write", "b.json"],
+    ["trace"],
+    ["trace", "--roundtrip"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_refuses_a_fifo(project: Path, command: list[str]) -> None:
+    os.mkfifo(project / "pipe.sql")
+    proc = sqlsafe(*command, "pipe.sql", cwd=project)
+    assert proc.returncode in (1, 2), proc.stdout + proc.stderr
+    assert "pipe.sql" in proc.stdout + proc.stderr
+    assert "not a regular file (FIFO)" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (project / "b.json").exists()
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("name", ["x.sql", "empty"])
+def test_a_named_directory_without_migrations_is_an_error(
+    project: Path, capsys: pytest.CaptureFixture[str], command: list[str], name: str
+) -> None:
+    (project / name).mkdir()
+    (project / name / "notes.txt").write_text("not a migration\n")
+    code, out, err = run(capsys, *command, name)
+    assert code in (1, 2), out + err
+    assert name in out + err and "no migration files found" in out + err
+    assert "All clear" not in out
+    assert not (project / "b.json").exists()
+
+
+def test_a_directory_whose_files_are_all_excluded_is_not_an_error(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "m").mkdir()
+    (project / "m" / "1.sql").write_text(BAD)
+    code, out, _ = run(capsys, "lint", "m", "--exclude", "m/*", "--no-cache")
+    assert code == 0 and "All clear: 0 files checked" in out
+
+
+def _without_privileges() -> list[str]:
+    """A command prefix under which a mode 000 directory cannot be read (root reads it:
+    drop the capabilities that let it); skip where there is none."""
+    if os.geteuid() != 0:
+        return []
+    import shutil
+
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: a directory cannot be made unreadable")
+    caps = "-dac_override,-dac_read_search"
+    return [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}"]
+
+
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]])
+def test_an_unreadable_subdirectory_is_an_error(project: Path, cache: list[str]) -> None:
+    migrations = project / "migrations"
+    (migrations / "sub").mkdir(parents=True)
+    (migrations / "0001_a.sql").write_text(BAD)
+    (migrations / "sub" / "0002_b.sql").write_text(BAD)
+    prefix = _without_privileges()
+    (migrations / "sub").chmod(0)
+    try:
+        probe = subprocess.run(
+            [*prefix, sys.executable, "-c", "import os; os.listdir('migrations/sub')"],
+            cwd=project,
+            capture_output=True,
+        )
+        if probe.returncode == 0:
+            pytest.skip("the directory stays readable here")
+        proc = sqlsafe("lint", "migrations", *cache, cwd=project, prefix=prefix)
+    finally:
+        (migrations / "sub").chmod(0o755)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "migrations/sub: error cannot read directory: Permission denied" in proc.stdout
+    assert "migrations/0001_a.sql:1" in proc.stdout  # the rest is linted
+    assert "All clear" not in proc.stdout
+
+
+def test_standard_input_is_still_read(project: Path) -> None:
+    proc = sqlsafe("lint", "-", "--no-cache", cwd=project, stdin=BAD)
+    assert proc.returncode == 1 and "non-concurrent-index" in proc.stdout

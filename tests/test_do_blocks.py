@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -102,6 +103,84 @@ def test_a_block_in_another_language_or_that_does_not_parse_is_opaque() -> None:
     ):
         findings = lint(sql, ACCOUNTS)
         assert not located(findings, "non-concurrent-index"), sql
+
+
+def test_a_body_that_pl_pgsql_rejects_is_a_located_syntax_error() -> None:
+    cases = {
+        # the token the parser names, where it is written
+        "SELECT 1;\nDO $$\nBEGIN\n  PERFORM 1;\n  SELEC 1;\nEND $$;\n": (5, 3),
+        "DO $do$ BEGIN RAISE NOTICE 'é'; foo(); END $do$;": (1, 33),
+        "\nDO $$ BEGIN IF x THEN END; $$;": (2, 26),  # END IF expected
+        # a token written more than once: the one the parser stopped at
+        "\nDO $$ BEGIN PERFORM 1; IF x THEN END; $$;": (2, 37),
+        "DO $$ BEGIN PERFORM '{'; PERFORM 1 {{ x }}; PERFORM {{ y }}; END $$;": (1, 36),
+        # a reason that names no token: the DO statement
+        "DO $$ BEGIN x := 1; END $$;": (1, 1),  # "x" is not a known variable
+        "DO $$ BEGIN CREATE INDEX i ON accounts (email) END $$;": (1, 1),
+    }
+    for sql, where in cases.items():
+        findings = [f for f in lint(sql, ACCOUNTS) if f.rule == "syntax-error"]
+        assert [(f.line, f.column) for f in findings] == [where], (sql, findings)
+        assert "PL/pgSQL" in findings[0].message and "rejects" in findings[0].message
+    (finding,) = [f for f in lint("DO $$ BEGIN x := 1; END $$;") if f.rule == "syntax-error"]
+    assert '"x" is not a known variable' in finding.message
+
+
+def test_a_body_that_parses_or_is_not_pl_pgsql_is_no_syntax_error() -> None:
+    for sql in (
+        GUARDED,
+        "DO LANGUAGE plperl $$ my $x = 1; $$;",
+        "DO LANGUAGE plpgsql $$ DECLARE r record; BEGIN FOR r IN SELECT 1 LOOP END LOOP; END $$;",
+        "DO 'BEGIN PERFORM 1; END';",
+    ):
+        assert not located(lint(sql, ACCOUNTS), "syntax-error"), sql
+
+
+def test_a_rejected_body_is_reported_once_and_can_be_suppressed(tmp_path: Path) -> None:
+    sql = "DO $$ BEGIN SELEC 1; END $$;\n"
+    (tmp_path / "001_init.sql").write_text(ACCOUNTS + "\n" + sql)
+    (tmp_path / "002_again.sql").write_text(sql)
+    result = lint_paths([str(tmp_path)], Config(), rules=RULES, explain=True)
+    assert [(Path(f.path).name, f.line) for f in result.findings if f.rule == "syntax-error"] == [
+        ("001_init.sql", 2),
+        ("002_again.sql", 1),
+    ]
+    quiet = "-- sqlsafe: ignore syntax-error -- kept as written\n" + sql
+    assert not located(lint(quiet, ACCOUNTS), "syntax-error")
+
+
+BROKEN_BLOCKS = (
+    "DO $$\nBEGIN\n  PERFORM 1;\n  SELEC 1;\nEND $$",
+    "DO $$ BEGIN IF true THEN END; $$",
+    "DO $$ BEGIN PERFORM 1; IF true THEN NULL; END; $$",
+    'DO $$ BEGIN\n  ALTER TABLE "{{ .Schema "x" }}".t ADD COLUMN c int;\nEND $$',
+    "DO $$ BEGIN\n  PERFORM '{}';\n  ALTER TABLE {{ .Schema }}.t ADD COLUMN {{ .Col }} int;\nEND $$",
+    "DO $$ BEGIN x := 1; END $$",
+    "DO $$ BEGIN RETURN 1; END $$",
+    "DO $$ DECLARE n int BEGIN NULL; END $$",
+    "DO $$ BEGIN PERFORM 1 FROM; END $$",
+)
+
+
+def test_postgresql_rejects_each_reported_block_where_it_is_reported(pg_db: str) -> None:
+    """The server compiles the body when the block runs: every block reported is one it
+    rejects before running anything, and a reported token is where it stops."""
+    import psycopg
+
+    with psycopg.connect(pg_db, autocommit=True) as conn:
+        for sql in BROKEN_BLOCKS:
+            (finding,) = [f for f in lint(sql) if f.rule == "syntax-error"]
+            with pytest.raises(psycopg.errors.ProgrammingError) as caught:
+                conn.execute(sql.encode())
+            diag = caught.value.diag
+            # compiling failed: nothing ran, so no PL/pgSQL statement is in the context
+            assert "PL/pgSQL function" not in (diag.context or ""), (sql, diag.context)
+            assert diag.message_primary is not None and diag.message_primary in finding.message
+            if (finding.line, finding.column) != (1, 1):
+                offset = int(diag.statement_position or 0) - 1
+                line = sql.count("\n", 0, offset) + 1
+                column = offset - (sql.rfind("\n", 0, offset) + 1) + 1
+                assert (finding.line, finding.column) == (line, column), sql
 
 
 def test_explain_shows_what_the_whole_block_locks(tmp_path: Path) -> None:

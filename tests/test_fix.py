@@ -166,7 +166,9 @@ def test_fixed_files_lint_clean_run_and_stay_fixed(
         for sql in chosen:
             assert query(url, HAZARDS[sql])[0][0] is True, sql
         # the helper CHECK of SET NOT NULL is gone once the column is NOT NULL
-        helper = "SELECT count(*) FROM pg_constraint WHERE conname = 'accounts_user_id_not_null'"
+        helper = (
+            "SELECT count(*) FROM pg_constraint WHERE conname = 'accounts_user_id_not_null_chk'"
+        )
         assert query(url, helper + " AND contype = 'c'")[0][0] == 0
 
 
@@ -180,8 +182,9 @@ def test_odd_names_from_the_file_are_quoted(pg_dsn: str) -> None:
         Settings(),
         FixSettings("plain", False),
     )
-    assert 'ALTER TABLE "x; DROP TABLE y" VALIDATE CONSTRAINT "x; DROP TABLE y_Col_not_null"' in (
-        result.fixed
+    assert (
+        'ALTER TABLE "x; DROP TABLE y" VALIDATE CONSTRAINT "x; DROP TABLE y_Col_not_null_chk"'
+        in (result.fixed)
     )
     files = [OutFile("0002.sql", result.fixed, False)]
     assert not lint_files(files, get_layout("plain"), history=history)

@@ -479,8 +479,8 @@ def test_histories_command_errors(
     assert main(["histories", "m"]) == 1
     out, err = capsys.readouterr()
     assert "m: plain, 1 file" in out and "m/002_bad.sql: error not valid UTF-8" in err
-    assert main(["histories", "empty"]) == 0
-    assert capsys.readouterr().err == "no migration files found\n"
+    assert main(["histories", "empty"]) == 1  # a named path that gives nothing: an error
+    assert capsys.readouterr().err.startswith("empty: error no migration files found")
     assert main(["histories"]) == 2  # PATH is required
 
 

@@ -163,6 +163,35 @@ def _values_statement(draw: st.DrawFn) -> str:
     return head + draw(_SPACES) + (draw(_SPACES) + "," + draw(_SPACES)).join(rows) + tail
 
 
+@st.composite
+def _in_statement(draw: st.DrawFn) -> str:
+    items = [draw(_ELEMENTS) for _ in range(draw(st.integers(1, 12)))]
+    head = draw(
+        st.sampled_from(
+            ["DELETE FROM t WHERE a", "SELECT 1 WHERE a NOT", "select * from t where (a)"]
+        )
+    )
+    joined = (draw(_SPACES) + "," + draw(_SPACES)).join(items)
+    tail = draw(st.sampled_from(["", " AND b IN (1, 2)", " -- IN (1, 2)", " OR a IN (SELECT 1)"]))
+    return f"{head} {draw(st.sampled_from(['IN', 'in']))}{draw(_SPACES)}({joined}){tail}"
+
+
+@st.composite
+def _case_statement(draw: st.DrawFn) -> str:
+    spaces = st.sampled_from([" ", "\n", "  \t", "\r\n", ""])
+    branches = [
+        f"{draw(st.sampled_from(['WHEN', 'when']))}{draw(spaces)}{draw(_ELEMENTS)}{draw(spaces)}"
+        f"{draw(st.sampled_from(['THEN', 'then']))}{draw(spaces)}{draw(_ELEMENTS)}"
+        for _ in range(draw(st.integers(1, 12)))
+    ]
+    operand = draw(st.sampled_from(["a ", "", "lower(a) "]))
+    tail = draw(
+        st.sampled_from(["", " ELSE b", " WHEN a > 1 THEN 2", " ELSE CASE WHEN 1 THEN 2 END"])
+    )
+    body = "".join(draw(spaces) + branch for branch in branches)
+    return f"UPDATE t SET b = CASE {operand}{body}{tail} END"
+
+
 _OTHER = st.sampled_from(
     [
         "CREATE TABLE t (a int)",
@@ -172,11 +201,23 @@ _OTHER = st.sampled_from(
         "SELECT $$ VALUES (1), (2), (3) $$",
         "ALTER TABLE t ADD COLUMN b int",
         "INSERT INTO t VALUES (1), (2",
+        "SELECT 'a IN (1, 2, 3)', $$ CASE a WHEN 1 THEN 2 WHEN 3 THEN 4 END $$",
+        "CREATE TABLE p1 PARTITION OF p FOR VALUES IN (1, 2, 3, 4)",
+        "CREATE TRIGGER t BEFORE UPDATE ON t FOR EACH ROW WHEN (1 = 1) EXECUTE FUNCTION f()",
+        "SELECT CASE WHEN a IN (1, 2, 3) THEN 1 WHEN 1 THEN 2 END",
     ]
 )
 
 
-_OFFSETS = {"location", "list_start", "list_end", "stmt_location", "stmt_len"}
+_OFFSETS = {
+    "location",
+    "list_start",
+    "list_end",
+    "rexpr_list_start",
+    "rexpr_list_end",
+    "stmt_location",
+    "stmt_len",
+}
 
 
 def _strip(node: Any) -> Any:
@@ -189,11 +230,17 @@ def _strip(node: Any) -> Any:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(_values_statement(), _OTHER), min_size=1, max_size=5))
-def test_thinning_values_changes_nothing_a_rule_reads(statements: list[str]) -> None:
+@given(
+    st.lists(
+        st.one_of(_values_statement(), _in_statement(), _case_statement(), _OTHER),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_thinning_lists_changes_nothing_a_rule_reads(statements: list[str]) -> None:
     sql = ";\n".join(statements) + ";\n"
     with patch.object(parsing, "THIN_FROM", 0), patch.object(parsing, "_THIN_RUN", 1):
-        thinned = parsing._thin_values(sql)
+        thinned = parsing._thin_lists(sql)
         assert len(thinned) == len(sql)
         for was, now in zip(sql, thinned, strict=True):
             assert now == was or (now == " " and was != "\n")
@@ -208,8 +255,12 @@ def test_thinning_values_changes_nothing_a_rule_reads(statements: list[str]) -> 
     assert [_strip(s.node) for s in after.statements] == [
         _strip(s.node) for s in without.statements
     ]
-    if thinned != sql:  # only VALUES lists (or statements that do not parse) were thinned
-        assert any(s.node is None or "valuesLists" in str(s.node) for s in before.statements)
+    if thinned != sql:  # only constant lists (or statements that do not parse) were thinned
+        assert any(
+            s.node is None
+            or any(k in str(s.node) for k in ("valuesLists", "AEXPR_IN", "CaseExpr", "listdatums"))
+            for s in before.statements
+        )
 
 
 def test_a_seed_data_file_is_parsed_without_its_rows() -> None:
@@ -222,6 +273,25 @@ def test_a_seed_data_file_is_parsed_without_its_rows() -> None:
     assert len(select["valuesLists"]) == 2  # the first and last rows: the others were not decoded
     assert "onConflictClause" in insert.fields
     assert [s.kind for s in parsed.statements] == ["CreateStmt", "InsertStmt", "SelectStmt"]
+
+
+def test_long_in_lists_and_case_branches_are_parsed_without_their_middle() -> None:
+    items = ", ".join(str(i) for i in range(1, 30_000))
+    branches = "\n".join(f"  WHEN {i} THEN 'plan {i}'" for i in range(10_000))
+    sql = (
+        f"DELETE FROM t WHERE id IN ({items}) AND b IS NULL;\n"
+        f"UPDATE t SET plan = CASE id\n{branches}\n  ELSE plan END WHERE a NOT IN ({items});\n"
+        "CREATE INDEX i ON t (a);"
+    )
+    parsed = parse(sql)
+    assert [s.kind for s in parsed.statements] == ["DeleteStmt", "UpdateStmt", "IndexStmt"]
+    delete, update = parsed.statements[0], parsed.statements[1]
+    assert sql[delete.start : delete.end].endswith("b IS NULL")
+    assert sql[update.start : update.end].endswith(f"NOT IN ({items})")
+    in_list = delete.fields["whereClause"]["BoolExpr"]["args"][0]["A_Expr"]["rexpr"]["List"]
+    assert [item["A_Const"]["ival"]["ival"] for item in in_list["items"]] == [1, 29_999]
+    case = update.fields["targetList"][0]["ResTarget"]["val"]["CaseExpr"]
+    assert len(case["args"]) == 2 and "defresult" in case  # first and last WHEN, and ELSE
 
 
 @pytest.mark.parametrize(

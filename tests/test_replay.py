@@ -181,15 +181,18 @@ def test_corrupt_or_tampered_replay_is_ignored(
     for f in replays(project):
         if garbage == "truncated":
             f.write_bytes(f.read_bytes()[:-1])
-        elif garbage is None:  # a valid file under another run's name
+        elif garbage is None:  # a valid file (its checksum too) under another run's name
             import marshal
 
+            from linter.checksum import DIGEST_SIZE, seal
+
             raw = f.read_bytes()
-            size = int.from_bytes(raw[:8], "little")
-            data = list(marshal.loads(raw[8 : 8 + size]))
+            start = DIGEST_SIZE + 8
+            size = int.from_bytes(raw[DIGEST_SIZE:start], "little")
+            data = list(marshal.loads(raw[start : start + size]))
             data[1] = data[1].replace("migrations", "elsewhere")
             header = marshal.dumps(tuple(data))
-            f.write_bytes(len(header).to_bytes(8, "little") + header + raw[8 + size :])
+            f.write_bytes(seal(len(header).to_bytes(8, "little") + header) + raw[start + size :])
         else:
             assert isinstance(garbage, bytes)
             f.write_bytes(garbage)

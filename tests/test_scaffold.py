@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from scaffold_helpers import (
     describe,
     fresh_database,
     lint_files,
+    pg15_server,
     query,
     run_files,
     setup,
@@ -23,9 +25,14 @@ from scaffold_helpers import (
 
 from linter import scaffold
 from linter.cli import cli
+from linter.context import Settings
+from linter.fixer import FixSettings, fix_source
+from linter.plan import rename_column
+from linter.registry import load_rules
 from linter.scaffold_layouts import (
     LAYOUTS,
     FileStep,
+    OutFile,
     detect_layout,
     get_layout,
     next_versions,
@@ -33,6 +40,7 @@ from linter.scaffold_layouts import (
     write_files,
 )
 from linter.scaffold_sql import InvalidInput, expression, parse_name, quote_ident, sql_type
+from linter.source import Source
 
 NOW = dt.datetime(2025, 1, 2, 3, 4, 5)
 
@@ -365,6 +373,12 @@ def test_backfill_lints_clean_runs_and_resumes(
         assert finished is True
 
 
+def _job(steps: list[FileStep]) -> str:
+    """The job's key in sqlsafe_backfill, as the SQL literal the step writes."""
+    (body,) = [s.body for s in steps if "sqlsafe_backfill (job) VALUES" in s.body]
+    return body.split("sqlsafe_backfill (job) VALUES (", 1)[1].split(")", 1)[0]
+
+
 def test_backfill_resumes_without_rereading(pg_dsn: str) -> None:
     steps = scaffold.backfill(
         "accounts", ["name = name || '!'"], None, 100, 0.0, "id", scaffold.Options()
@@ -379,7 +393,7 @@ def test_backfill_resumes_without_rereading(pg_dsn: str) -> None:
             "rows_done bigint NOT NULL DEFAULT 0, finished boolean NOT NULL DEFAULT false, "
             "updated_at timestamptz NOT NULL DEFAULT now()); "
             "INSERT INTO sqlsafe_backfill (job, last_key, rows_done) "
-            "VALUES ('accounts:name', '1000', 1000); "
+            f"VALUES ({_job(steps)}, '1000', 1000); "
             "UPDATE accounts SET name = name || '!' WHERE id <= 1000;",
         )
         run_files(url, files, get_layout("plain"))
@@ -387,6 +401,57 @@ def test_backfill_resumes_without_rereading(pg_dsn: str) -> None:
         (once,) = query(url, "SELECT count(*) FROM accounts WHERE name LIKE '%!'")[0]
         assert twice == 0 and once == 2500
         assert query(url, "SELECT rows_done FROM sqlsafe_backfill")[0][0] == 2500
+
+
+ITEMS = (
+    "CREATE TABLE items (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, b int);\n"
+    "INSERT INTO items (b) SELECT NULL FROM generate_series(1, 3000);\n"
+)
+# makes the batch that reaches id 1501 fail, after the batches before it committed
+INTERRUPT = (
+    "CREATE FUNCTION stop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "IF NEW.id > 1500 THEN RAISE EXCEPTION 'interrupted'; END IF; RETURN NEW; END $$;\n"
+    "CREATE TRIGGER stop BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION stop();\n"
+)
+
+
+def _run_backfill(url: str, set_: str) -> None:
+    steps = scaffold.backfill("items", [set_], None, 100, 0.0, "id", scaffold.Options())
+    run_files(url, files_for(steps, "plain"), get_layout("plain"))
+
+
+def test_a_backfill_with_another_set_is_another_job(pg_dsn: str) -> None:
+    """The job is what it computes: a second --set on the same column starts from the
+    first row, and rerunning an interrupted job resumes where it stopped."""
+    import psycopg
+
+    with fresh_database(pg_dsn) as url:
+        setup(url, ITEMS + INTERRUPT)
+        with pytest.raises(psycopg.errors.RaiseException, match="interrupted"):
+            _run_backfill(url, "b = coalesce(b, 0) + 1")
+        assert query(url, "SELECT count(*) FROM items WHERE b = 1")[0][0] == 1500
+        setup(url, "DROP TRIGGER stop ON items;")
+        _run_backfill(url, "b = coalesce(b, 0) + 1")  # the same job: resumes after id 1500
+        assert query(url, "SELECT count(*) FROM items WHERE b = 1")[0][0] == 3000
+        _run_backfill(url, "b = coalesce(b, 0) + 10")  # another job: every row again
+        assert query(url, "SELECT count(*) FROM items WHERE b = 11")[0][0] == 3000
+        jobs = query(url, "SELECT rows_done, finished FROM sqlsafe_backfill ORDER BY job")
+        assert sorted(jobs) == [(3000, True), (3000, True)]
+
+
+def test_backfill_jobs_are_named_by_what_they_compute() -> None:
+    options = scaffold.Options()
+
+    def job(set_: str, where: str | None = None, key: str = "id", batch: int = 100) -> str:
+        return _job(scaffold.backfill("accounts", [set_], where, batch, 0.0, key, options))
+
+    assert job("note = upper(name)") == job("note=UPPER( name )", batch=7)  # same computation
+    assert job("note = upper(name)") != job("note = lower(name)")
+    assert job("note = upper(name)") != job("note = upper(name)", "id > 5")
+    assert job("note = upper(name)") != job("note = upper(name)", key="code")
+    # new-column --backfill (and plan, which uses it) names its job the same way
+    added = scaffold.new_column("accounts", "note", "text", options, backfill_expr="upper(name)")
+    assert _job(added) == job("note = upper(name)", "note IS NULL")
 
 
 def test_backfill_refuses_injection() -> None:
@@ -502,3 +567,57 @@ def test_zod_field() -> None:
         "email: z.string().max(20).nullable(),"
     )
     assert scaffold.zod_field("n", "bigint", True, True) == "n: z.bigint().optional(),"
+
+
+# ------------------------------------------------------- the NOT NULL helper check's name
+@pytest.fixture(scope="module")
+def pg15_dsn() -> Iterator[str]:
+    with pg15_server() as dsn:
+        if dsn is None:
+            pytest.skip("PostgreSQL 15 is not installed in /usr/lib/postgresql/15/bin")
+        yield dsn
+
+
+def _email_not_null_files(command: str, target: int) -> list[OutFile]:
+    """The migrations *command* writes to make accounts.email NOT NULL."""
+    options = scaffold.Options(target_version=target)
+    if command == "new-column":
+        steps = scaffold.new_column(
+            "accounts", "email", "text", options, not_null=True, backfill_expr="'v' || id"
+        )
+        return files_for(steps, "plain")
+    if command == "plan":  # the new column of a rename is NOT NULL like the old one
+        plan = rename_column("accounts", "name", "email", options, type_="text", not_null=True)
+        return files_for(list(plan.releases[0].steps), "plain")
+    result = fix_source(
+        Source("0002_email.sql", "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n"),
+        [Source("<history>", HISTORY + "ALTER TABLE accounts ADD COLUMN email text;\n")],
+        load_rules(),
+        Settings(target_version=target),
+        FixSettings("plain", False),
+    )
+    assert not result.notes, result.notes
+    return [OutFile("0002_email.sql", result.fixed, False), *files_for(result.new_steps, "plain")]
+
+
+@pytest.mark.parametrize("command", ["new-column", "fix", "plan"])
+@pytest.mark.parametrize(("server", "target"), [(18, 15), (18, 18), (15, 15)])
+def test_the_not_null_constraint_keeps_its_own_name(
+    request: pytest.FixtureRequest, command: str, server: int, target: int
+) -> None:
+    """PostgreSQL 18 names SET NOT NULL's constraint table_col_not_null: the helper CHECK
+    must not hold that name, or the real constraint becomes table_col_not_null1."""
+    dsn = request.getfixturevalue("pg_dsn" if server == 18 else "pg15_dsn")
+    files = _email_not_null_files(command, target)
+    with fresh_database(dsn) as url:
+        setup(url)
+        if command == "fix":
+            setup(
+                url, "ALTER TABLE accounts ADD COLUMN email text; UPDATE accounts SET email = name;"
+            )
+        run_files(url, files, get_layout("plain"))
+        assert columns(url, "accounts")["email"] == ("text", True)
+        cons = _constraints(url, "accounts")
+        assert not [n for n, (kind, _) in cons.items() if kind == "c"], cons  # helper dropped
+        if server >= 18:
+            assert cons.get("accounts_email_not_null") == ("n", True), cons

@@ -27,6 +27,7 @@ def write(file: str, paths: tuple[str, ...], **options: Any) -> int:
     A finding is recorded by rule, path and statement text (not line number), so edits
     above it do not bring it back. Commit FILE and run `sqlsafe lint --baseline FILE`.
     """
+    from ..atomic import WriteError
     from ..baseline import BaselineError, check_writable, write_baseline
 
     try:
@@ -51,6 +52,8 @@ def write(file: str, paths: tuple[str, ...], **options: Any) -> int:
         return 1
     try:
         count = write_baseline(Path(file), result.findings)
+    except WriteError as exc:
+        raise click.ClickException(str(exc)) from exc
     except OSError as exc:
         raise click.UsageError(f"{file}: cannot write the baseline: {exc.strerror or exc}") from exc
     click.echo(f"Recorded {count} finding{'s' if count != 1 else ''} in {file}.")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..docs import render_lock_model, rule_pages, write_pages
+from ..atomic import WriteError
+from ..docs import NotGenerated, render_lock_model, rule_pages, stale_pages, write_pages
 from ..registry import load_rules
 
 
@@ -29,32 +30,33 @@ from ..registry import load_rules
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 when a page is missing or out of date."
 )
-def docs(out: str, lock_model: str, check: bool) -> int:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace files in the pages' places that `sqlsafe docs` did not generate.",
+)
+def docs(out: str, lock_model: str, check: bool, force: bool) -> int:
     """Render one Markdown page per rule (plus an index) from the rules themselves, and
-    the lock-model page from the lock model."""
+    the lock-model page from the lock model.
+
+    Pages are written all or none, and a file that `sqlsafe docs` did not generate (its
+    first line is not the generated-page header) is never replaced without --force.
+    """
     rules = load_rules(plugins=False)
     target = Path(out)
-    model_path = Path(lock_model)
-    model = render_lock_model()
+    pages = {target / name: content for name, content in rule_pages(rules).items()}
+    pages[Path(lock_model)] = render_lock_model()
     if check:
-        pages = {target / name: content for name, content in rule_pages(rules).items()}
-        pages[model_path] = model
-        stale = [
-            path
-            for path, content in pages.items()
-            if not path.is_file() or path.read_text(encoding="utf-8") != content
-        ]
+        stale = stale_pages(pages)
         for path in stale:
             click.echo(f"{path}: out of date (run `sqlsafe docs --out {out}`)")
         return 1 if stale else 0
     try:
-        for path in write_pages(rules, target):
-            click.echo(f"wrote {path}")
-        if not model_path.is_file() or model_path.read_text(encoding="utf-8") != model:
-            model_path.parent.mkdir(parents=True, exist_ok=True)
-            model_path.write_text(model, encoding="utf-8")
-            click.echo(f"wrote {model_path}")
-    except OSError as exc:
-        where = exc.filename or out
-        raise click.UsageError(f"{where}: cannot write: {exc.strerror or exc}") from exc
+        written = write_pages(pages, force)
+    except NotGenerated as exc:
+        raise click.UsageError(str(exc)) from exc
+    except WriteError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for path in written:
+        click.echo(f"wrote {path}")
     return 0

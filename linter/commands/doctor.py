@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
 import click
 
-from ..trace_db import TraceError
-from .options import echo_json, format_option
+from .lifecycle import emit, run_guarded, timeout_option
+from .options import format_option
 
 
 @click.command()
@@ -29,25 +29,28 @@ from .options import echo_json, format_option
     help="Report sessions whose transaction, open at least this long, holds a lock that "
     "would block an AccessExclusiveLock.",
 )
+@timeout_option(", and every lock wait and query of the (read-only) checks as long")
 @format_option("text", "json")
-def doctor(dsn: str, long_transaction: float, blocker_age: float, output_format: str) -> int:
+def doctor(
+    dsn: str, long_transaction: float, blocker_age: float, timeout: float, output_format: str
+) -> int:
     """Check a live database: invalid indexes, NOT VALID constraints, unused and duplicate
     indexes, foreign keys without an index, tables never analyzed, long transactions and
     the sessions that would block an AccessExclusiveLock now. Read-only.
 
     Exit codes: 0 nothing needs action (notes only), 1 an error or warning, 2 usage or
-    connection error.
+    connection error or a check that gave up (--timeout), 128+N ended by signal N.
     """
     from ..doctor import diagnose, render_text
 
-    try:
-        report = diagnose(dsn, long_transaction=long_transaction, blocker_age=blocker_age)
-    except TraceError as exc:
-        click.echo(f"sqlsafe doctor: {exc}", err=True)
-        return 2
-    doc = report.document()
-    if output_format == "json":
-        echo_json(doc)
-    else:
-        render_text(doc, sys.stdout)
-    return 1 if report.needs_action else 0
+    def show(report: Any) -> int:
+        emit(report.document(), output_format, render_text)
+        return 1 if report.needs_action else 0
+
+    return run_guarded(
+        "doctor",
+        lambda: diagnose(
+            dsn, long_transaction=long_transaction, blocker_age=blocker_age, timeout=timeout
+        ),
+        show,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import sys
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import click
 
 from ..api import gather
+from ..atomic import Put, WriteError, directory_lock, os_error, write_all
 from ..fix_order import HistoryOrder, place_steps
 from ..layouts import MigrationUnit, history_root
 from ..registry import RegistryError, load_rules
@@ -109,6 +111,11 @@ def fix(
     changes: list[_Change] = []
     orders: dict[tuple[Path, str], HistoryOrder] = {}
     failed = refused = False
+    # what each migration directory holds before fix numbers new files in it
+    listed = {
+        folder: _names(folder)
+        for folder in {_migration_dir(u) for u in inputs.units if isinstance(u, MigrationUnit)}
+    }
     for unit in inputs.units:
         if isinstance(unit, SourceError):
             click.echo(f"{unit.path}: {unit.reason}", err=True)
@@ -171,17 +178,64 @@ def fix(
                 )
             )
         return 1 if changes or failed or refused else 0
-    clashes = [str(c.path) for c in changes if c.new_file and c.path.exists()]
+    try:
+        _write(changes, force, listed)
+    except WriteError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:  # an original gone, a directory that cannot be locked
+        raise click.ClickException(str(os_error(exc, Path(".")))) from exc
+    for change in changes:
+        click.echo(f"{'wrote' if change.new_file else 'fixed'} {change.path}")
+    return 2 if failed else 1 if refused else 0
+
+
+def _names(folder: Path) -> frozenset[str]:
+    """The visible entries of *folder* (hidden ones are editors' and writers' scratch)."""
+    try:
+        return frozenset(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    except OSError:
+        return frozenset()
+
+
+def _write(changes: list[_Change], force: bool, listed: dict[Path, frozenset[str]]) -> None:
+    """Write every change or none (:func:`linter.atomic.write_all`): new files first, the
+    originals last.  Under a lock on each migration directory, fix refuses to go on when a
+    migration appeared there since it numbered its new files (another writer may have taken
+    the number) or an original changed since it was read."""
+    clashes = [
+        str(c.path)
+        for c in changes
+        if c.new_file and os.path.lexists(c.path) and not os.path.islink(c.path)
+    ]
     if clashes and not force:
         raise click.UsageError(
             f"refusing to overwrite {', '.join(clashes)} (pass --force to replace)"
         )
-    for change in changes:
-        change.path.parent.mkdir(parents=True, exist_ok=True)
-        text = change.after
-        if not change.new_file and change.path.read_bytes().startswith(_BOM.encode()):
-            text = _BOM + text
-        with change.path.open("w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        click.echo(f"{'wrote' if change.new_file else 'fixed'} {change.path}")
-    return 2 if failed else 1 if refused else 0
+    bases = {c.path: _base(c.path, listed) for c in changes if c.new_file}
+    with ExitStack() as stack:
+        for folder in sorted({b for b in bases.values() if b is not None}):
+            stack.enter_context(directory_lock(folder))
+            appeared = sorted(_names(folder) - listed[folder])
+            if appeared:
+                raise WriteError(
+                    folder,
+                    f"{', '.join(appeared)} appeared while fix ran (another writer may have "
+                    "taken a version fix numbered); run fix again",
+                )
+        puts: list[Put] = []
+        for change in changes:
+            if change.new_file:
+                data = change.after.encode("utf-8")
+                puts.append(Put(change.path, data, True, force, bases[change.path]))
+                continue
+            raw = change.path.read_bytes()
+            if raw.decode("utf-8-sig", errors="replace") != change.before:
+                raise WriteError(change.path, "changed while fix ran; run fix again")
+            bom = _BOM if raw.startswith(_BOM.encode()) else ""
+            puts.append(Put(change.path, (bom + change.after).encode("utf-8")))
+        write_all(puts)
+
+
+def _base(path: Path, listed: dict[Path, frozenset[str]]) -> Path | None:
+    """The migration directory a new file goes into."""
+    return next((parent for parent in path.parents if parent in listed), None)

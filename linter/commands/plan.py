@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..scaffold_layouts import get_layout, next_versions, step_units
+from ..scaffold_layouts import get_layout, step_units
 from ..scaffold_sql import InvalidInput
 from .scaffold import Output, output_options, resolve_output, with_tool, write_or_print
 
@@ -34,16 +34,14 @@ def _emit(output: Output, build: Callable[[Any], Any], command: str) -> int:
     )
     layout = get_layout(output.layout)
     count = sum(len(step_units(s, layout)) for s in plan.steps)
-    versions = next_versions(output.directory, layout, count)
-    files = render_plan(
-        plan,
-        layout,
-        versions,
-        output.options.lock_timeout,
-        output.options.statement_timeout,
-        tool,
+    options = output.options
+    write_or_print(
+        output,
+        count,
+        lambda versions: render_plan(
+            plan, layout, versions, options.lock_timeout, options.statement_timeout, tool
+        ),
     )
-    write_or_print(output, files)
     return 0
 
 

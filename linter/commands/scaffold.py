@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
+from ..atomic import WriteError, directory_lock, os_error
 from ..config import ConfigError, load_config, parse_version
 from ..scaffold import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Options
 from ..scaffold_layouts import (
@@ -133,12 +134,15 @@ def emit(output: Output, steps: Sequence[FileStep], command: str) -> list[OutFil
     """Render *steps* for the layout, then write them (or print them)."""
     layout = get_layout(output.layout)
     steps = with_tool(steps, f"sqlsafe {command}")
+    options = output.options
     # one-statement layouts may split a non-transactional step: ask for enough versions
-    versions = next_versions(output.directory, layout, len(steps) * 8)
-    files = render_files(
-        steps, layout, versions, output.options.lock_timeout, output.options.statement_timeout
+    return write_or_print(
+        output,
+        len(steps) * 8,
+        lambda versions: render_files(
+            steps, layout, versions, options.lock_timeout, options.statement_timeout
+        ),
     )
-    return write_or_print(output, files)
 
 
 def with_tool(steps: Sequence[FileStep], tool: str) -> list[FileStep]:
@@ -149,24 +153,49 @@ def with_tool(steps: Sequence[FileStep], tool: str) -> list[FileStep]:
     ]
 
 
-def write_or_print(output: Output, files: Sequence[OutFile]) -> list[OutFile]:
-    """Write *files* into the output directory (never overwriting without --force), or print."""
+# how often numbering starts again when a name was taken meanwhile
+_ATTEMPTS = 5
+
+
+def write_or_print(
+    output: Output, count: int, render: Callable[[list[str]], list[OutFile]]
+) -> list[OutFile]:
+    """Number *count* versions after the migrations in the output directory, render the
+    files with them and write them (all or none, never overwriting without --force), or
+    print them.
+
+    Numbering and writing hold a lock on the directory, so sqlsafe commands running at
+    once never take one version twice; should a name be taken meanwhile all the same (by
+    a writer that does not lock), the files are numbered again, a few times.
+    """
+    layout = get_layout(output.layout)
     if output.to_stdout:
+        files = render(next_versions(output.directory, layout, count))
         for i, out in enumerate(files):
             if i:
                 click.echo("")
             click.echo(f"-- ==> {out.path} <==")
             click.echo(out.text, nl=False)
-        return list(files)
-    try:
-        written = write_files(output.directory, files, output.force)
-    except FileExistsError as exc:
-        raise click.UsageError(str(exc)) from exc
-    except OSError as exc:
-        raise click.UsageError(f"cannot write into {output.directory}: {exc}") from exc
+        return files
+    tried: list[list[str]] = []
+    while True:
+        try:
+            with directory_lock(output.directory):
+                versions = next_versions(output.directory, layout, count)
+                files = render(versions)
+                written = write_files(output.directory, files, output.force)
+            break
+        except FileExistsError as exc:
+            if versions in tried or len(tried) + 1 >= _ATTEMPTS:
+                raise click.UsageError(str(exc)) from exc
+            tried.append(versions)
+        except WriteError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except OSError as exc:
+            raise click.ClickException(str(os_error(exc, output.directory))) from exc
     for path in written:
         click.echo(f"wrote {path}")
-    return list(files)
+    return files
 
 
 def _guard(build: Callable[[], list[FileStep]]) -> list[FileStep]:

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import click
 
-from ..trace_db import TraceError
+from .lifecycle import run_guarded, timeout_option
 from .options import echo_json
 
 
@@ -29,21 +29,35 @@ from .options import echo_json
     show_default=True,
     help="Rows in the calibration table.",
 )
-def stats(dsn: str | None, calibrate: bool, calibration_rows: int) -> int:
+@timeout_option(
+    ", and every lock wait and query of the read-only --dsn session as long (a table "
+    "another session holds an ACCESS EXCLUSIVE lock on is listed as not measured)"
+)
+def stats(dsn: str | None, calibrate: bool, calibration_rows: int, timeout: float) -> int:
     """Write JSON (to standard output) with each table's row estimate and size, for
-    `sqlsafe lint --stats FILE`. Exit codes: 0 written, 2 usage or connection error.
+    `sqlsafe lint --stats FILE`. Exit codes: 0 written, 2 usage or connection error,
+    128+N ended by signal N.
     """
     from ..stats import Stats, collect
     from ..stats import calibrate as measure
 
     if not dsn and not calibrate:
         raise click.UsageError("pass --dsn URL (table sizes), --calibrate, or both")
-    try:
-        result = collect(dsn) if dsn else Stats()
+
+    def work() -> Stats:
+        result = collect(dsn, timeout) if dsn else Stats()
         if calibrate:
             result = replace(result, calibration=measure(rows=calibration_rows))
-    except TraceError as exc:
-        click.echo(f"sqlsafe stats: {exc}", err=True)
-        return 2
-    echo_json(result.document())
-    return 0
+        return result
+
+    def show(result: Stats) -> int:
+        for name in result.not_measured:
+            click.echo(
+                f"sqlsafe stats: {name} not measured: another session holds an ACCESS "
+                "EXCLUSIVE lock on it",
+                err=True,
+            )
+        echo_json(result.document())
+        return 0
+
+    return run_guarded("stats", work, show)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
 
-from ..trace_db import TraceError
-from .options import build_config, echo_json, format_option, refuse_stdin, settings_options
+from .lifecycle import emit, run_guarded, timeout_option
+from .options import build_config, format_option, refuse_stdin, settings_options
 
 
 @click.command()
@@ -19,7 +18,9 @@ from .options import build_config, echo_json, format_option, refuse_stdin, setti
     metavar="URL",
     default=None,
     help="Use this server instead of a throwaway embedded one; sqlsafe creates, uses and "
-    "drops its own temporary database there (needs CREATEDB) and touches nothing else.",
+    "drops its own temporary database there (needs CREATEDB; with CREATEROLE or superuser "
+    "the migrations also run as a temporary role of their own). Statements that act "
+    "outside that database are skipped (docs/trace.md, Safety).",
 )
 @click.option(
     "--rows",
@@ -40,6 +41,17 @@ from .options import build_config, echo_json, format_option, refuse_stdin, setti
     help="For layouts with down migrations: apply up, down, up again and report every "
     "catalog difference between before up and after down.",
 )
+@click.option(
+    "--allow-server-programs",
+    is_flag=True,
+    help="Embedded server only (refused with --dsn): let the migrations run programs and "
+    "read or write files on this machine (COPY ... PROGRAM, COPY to/from a file, "
+    "pg_read_file, lo_import...). Without it such statements are skipped.",
+)
+@timeout_option(
+    ", and sqlsafe's own queries (creating and dropping its database) wait at most SECONDS "
+    "for a lock; the migration's statements are not limited"
+)
 @format_option("text", "json")
 def trace(
     paths: tuple[str, ...],
@@ -47,6 +59,8 @@ def trace(
     rows: int,
     compare: bool,
     roundtrip: bool,
+    allow_server_programs: bool,
+    timeout: float,
     output_format: str,
     **options: Any,
 ) -> int:
@@ -55,33 +69,50 @@ def trace(
 
     The files before the traced ones (their directory, or the `history` setting) are
     applied first. Needs `pip install 'sqlsafe[trace]'` (or --dsn). Exit codes: 0 fine,
-    1 a statement failed / a difference (--compare) / a roundtrip finding, 2 usage error.
+    1 a statement failed / a difference (--compare) / a roundtrip finding, 2 usage error
+    or a failed cleanup, 128+N ended by signal N (SIGINT, SIGTERM, SIGHUP: cleaned up first).
     """
     if not paths:
         raise click.UsageError("no files given: pass migration files or directories")
     refuse_stdin(paths, "trace", "it runs migration files in their history; name them")
     config = build_config(**options)
-    try:
-        if roundtrip:
-            from ..roundtrip import render_roundtrip, roundtrip_paths
 
-            outcome = roundtrip_paths(paths, config, dsn=dsn)
-            doc = outcome.document()
-            if output_format == "json":
-                echo_json(doc)
-            else:
-                render_roundtrip(doc, sys.stdout)
+    if roundtrip:
+        from ..roundtrip import render_roundtrip, roundtrip_paths
+
+        def show_roundtrip(outcome: Any) -> int:
+            emit(outcome.document(), output_format, render_roundtrip)
             return 1 if outcome.findings else 0
-        from ..trace import render_text, trace_paths
 
-        result = trace_paths(paths, config, dsn=dsn, rows=rows)
-    except TraceError as exc:
-        click.echo(f"sqlsafe trace: {exc}", err=True)
-        return 2
-    document = result.document(compare)
-    if output_format == "json":
-        echo_json(document)
-    else:
-        render_text(document, sys.stdout, compare)
-    failing = result.failed or (compare and result.differences() > 0)
-    return 1 if failing else 0
+        return run_guarded(
+            "trace",
+            lambda: roundtrip_paths(
+                paths,
+                config,
+                dsn=dsn,
+                allow_server_programs=allow_server_programs,
+                timeout=timeout,
+            ),
+            show_roundtrip,
+        )
+    from ..trace import render_text, trace_paths
+
+    def show(result: Any) -> int:
+        emit(
+            result.document(compare), output_format, lambda doc, out: render_text(doc, out, compare)
+        )
+        failing = result.failed or (compare and result.differences() > 0)
+        return 1 if failing else 0
+
+    return run_guarded(
+        "trace",
+        lambda: trace_paths(
+            paths,
+            config,
+            dsn=dsn,
+            rows=rows,
+            allow_server_programs=allow_server_programs,
+            timeout=timeout,
+        ),
+        show,
+    )
