@@ -246,3 +246,6 @@ class Report:
     # (table, columns): an index on them created later in the history answers the finding
     # (see ``linter.deferred``)
     unless_indexed: tuple[str, tuple[str, ...]] | None = None
+    # the part of the statement it is about (a column definition, a constraint, an ALTER
+    # TABLE command, a dropped object): the finding points there (see ``linter.spans``)
+    at: pgast.Node | None = field(default=None, compare=False)

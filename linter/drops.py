@@ -17,6 +17,7 @@ class DroppedObject:
     key: str  # the schema model's key ("view:public.v")
     cascade: bool
     redefined: bool  # created again later in the same file
+    node: Node | None = None  # the object as the DROP names it (where a finding points)
 
     @property
     def name(self) -> str:
@@ -37,4 +38,4 @@ def dropped_existing(node: Node, ctx: Context, kinds: Mapping[str, str]) -> Iter
         if key is None or ctx.schema.is_new_object(key):
             continue
         redefined = redefined_in_file(ctx.file.ahead, ctx.statement.index, key)
-        yield DroppedObject(what, key, cascade, redefined)
+        yield DroppedObject(what, key, cascade, redefined, obj)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from . import pgast
+from . import pgast, spans
 from .context import Context, FileInfo, Report, Settings, TxState
 from .deferred import Wanted, has_deferred, resolve, without
 from .directives import Suppressions, parse_directives
@@ -211,6 +211,7 @@ class _FileLinter:
         self.explained: list[StatementReport] = []
         self.too_deep: list[int] = []  # statements skipped by the RecursionError guard
         self.within = ""  # said after each message: where the statement is (a DO block)
+        self._tokens: dict[tuple[int, int], Sequence[Any]] = {}  # (see ``_span``)
 
     # -- findings ------------------------------------------------------------------
     def _suppressed(self, rule: Rule, statement: int | None) -> bool:
@@ -223,13 +224,21 @@ class _FileLinter:
         return suppressions.suppressed(statement, names)
 
     def _emit(
-        self, rule: Rule, report: Report, start: int, end: int, statement: int | None
+        self,
+        rule: Rule,
+        report: Report,
+        start: int,
+        end: int,
+        statement: int | None,
+        stmt: Statement | None = None,
     ) -> Finding | None:
         if not self.report or self._suppressed(rule, statement):
             return None
+        sql = self.parsed.text[start:end] if statement is not None else ""
+        if report.at is not None and stmt is not None:
+            start, end = self._span(stmt, report.at) or (start, end)
         line, col = self.parsed.lines.position(start)
         end_line, end_col = self.parsed.lines.position(max(end, start))
-        sql = self.parsed.text[start:end] if statement is not None else ""
         finding = Finding(
             self.source.path,
             line,
@@ -247,6 +256,15 @@ class _FileLinter:
         )
         self.findings.append(finding)
         return finding
+
+    def _span(self, stmt: Statement, at: pgast.Node) -> tuple[int, int] | None:
+        """Where the part *at* of *stmt* is (:mod:`linter.spans`); the statement's tokens
+        are scanned once for all its findings."""
+        key = (stmt.start, stmt.end)
+        scanned = self._tokens.get(key)
+        if scanned is None:
+            scanned = self._tokens[key] = spans.tokens(self.parsed.text, stmt)
+        return spans.span(self.parsed.text, stmt, at, scanned)
 
     def _engine_rule(self, name: str) -> Rule | None:
         if not self.rules.is_active(name):
@@ -311,9 +329,17 @@ class _FileLinter:
         try:
             for inner in found:
                 start, end = locate(self.parsed.text, stmt.start, stmt.end, inner)
-                ctx, tx = self._step(
-                    Statement(stmt.index, start, start, end, inner.node), schema, tx
+                # (its parts are located only where it is written as it is read)
+                exact = self.parsed.text[start:end] == inner.sql
+                at = Statement(
+                    stmt.index,
+                    start,
+                    start,
+                    end,
+                    inner.node,
+                    start_byte=inner.start_byte if exact else -1,
                 )
+                ctx, tx = self._step(at, schema, tx)
                 schema = ctx.schema_after()
                 merged = merge_effects(merged, ctx.effects)
         finally:
@@ -353,7 +379,7 @@ class _FileLinter:
                 continue
             for rule in wanted:
                 for report in rule.check(node, ctx):
-                    self._emit(rule, report, stmt.start, stmt.end, stmt.index)
+                    self._emit(rule, report, stmt.start, stmt.end, stmt.index, stmt)
 
     def _explain(self, stmt: Statement, ctx: Context, before: int) -> None:
         held = dict(ctx.tx.held) if ctx.tx.in_transaction else {}

@@ -101,6 +101,9 @@ class Statement:
     node: Node | None
     error: str | None = None
     error_offset: int | None = None
+    # where ``start`` is in the text pglast parsed, in bytes: the parse tree's ``location``
+    # values count from there (``-1``: they do not point into this span of the file)
+    start_byte: int = 0
 
     @property
     def kind(self) -> str:
@@ -297,7 +300,11 @@ def _from_tree(
             if end > lead and text[end - 1] == ";":
                 end = _trim_end(text, lead, end - 1)
         start = skip_trivia(text, lead, end)
-        out.append(Statement(first_index + i, lead, start, end, item["stmt"]))
+        skipped = text[lead:start]
+        start_byte = loc + len(skipped.encode("utf-8", "surrogatepass"))
+        out.append(
+            Statement(first_index + i, lead, start, end, item["stmt"], start_byte=start_byte)
+        )
     return out
 
 
@@ -421,6 +428,7 @@ def parse(text: str) -> ParsedFile:
                 stmt.node,
                 stmt.error,
                 stmt.error_offset,
+                stmt.start_byte,
             )
         previous_end = stmt.end
     return ParsedFile(text, tuple(statements), metas, LineIndex(text))

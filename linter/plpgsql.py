@@ -29,6 +29,9 @@ class InnerStatement:
     line: int
     sql: str
     node: Node
+    # where *sql* starts in the text its parse tree's ``location`` values count from, in
+    # bytes (``-1``: unknown)
+    start_byte: int = -1
 
 
 def do_body(fields: Node) -> str | None:
@@ -149,7 +152,9 @@ def _body_statements(tree: Any) -> tuple[InnerStatement, ...]:
     for line, sql in sorted(_queries(tree), key=lambda item: item[0]):
         for stmt in parse(sql).statements:
             if stmt.node is not None:
-                found.append(InnerStatement(line, sql[stmt.start : stmt.end], stmt.node))
+                found.append(
+                    InnerStatement(line, sql[stmt.start : stmt.end], stmt.node, stmt.start_byte)
+                )
     return tuple(found)
 
 

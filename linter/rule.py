@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar
@@ -119,10 +119,13 @@ class Rule:
         *,
         help: str | None = None,
         unless_indexed: tuple[str, tuple[str, ...]] | None = None,
+        at: Node | None = None,
     ) -> Report:
         """A finding; *unless_indexed* (table, columns) lets a later migration of the
-        history that indexes those columns answer it (``linter.deferred``)."""
-        return Report(self.name, message, help, unless_indexed)
+        history that indexes those columns answer it (``linter.deferred``); *at*: the node
+        of the statement it is about (a column definition, an ALTER TABLE command...),
+        where it points instead of the statement's start."""
+        return Report(self.name, message, help, unless_indexed, at)
 
     @classmethod
     def versions(cls) -> str:
@@ -133,3 +136,10 @@ class Rule:
         if cls.max_version:
             return f"PostgreSQL {cls.max_version} and earlier"
         return "all versions"
+
+
+def listing(names: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``: several things one finding names."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"

@@ -69,4 +69,5 @@ class AddUniqueConstraint(Rule):
                 f"{LockMode.ACCESS_EXCLUSIVE.describe()}",
                 help=f"CREATE UNIQUE INDEX CONCURRENTLY ... ON {table} ({columns}); then ADD "
                 "CONSTRAINT ... UNIQUE USING INDEX ...",
+                at=cmd,
             )

@@ -49,4 +49,5 @@ class BanChar(Rule):
                 f"{col.action} declares `{col.table}.{col.column}` as {tref}: values are "
                 "blank-padded, and trailing spaces count in some comparisons and not in others",
                 help=f"declare it text{check}",
+                at=col.type_name,
             )

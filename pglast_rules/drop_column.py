@@ -206,6 +206,7 @@ class DropColumn(Rule):
                         "the views and constraints that use it, and the new column does not "
                         "bring them back",
                         help="drop and re-create the dependent objects explicitly, without CASCADE",
+                        at=cmd,
                     )
                     continue
                 if swap:  # a copy-and-swap: the column is back at commit
@@ -218,4 +219,5 @@ class DropColumn(Rule):
                     "and its data is lost",
                     help="stop using the column in the application, deploy, then drop it in a "
                     "later migration",
+                    at=cmd,
                 )

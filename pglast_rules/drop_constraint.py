@@ -243,4 +243,5 @@ class DropConstraint(Rule):
                 f"dropping constraint `{name}` of `{table}`: {consequence}",
                 help="check nothing relies on it; add any replacement (NOT VALID + VALIDATE) "
                 "before dropping",
+                at=cmd,
             )

@@ -157,4 +157,5 @@ class DropDefault(Rule):
                 f"DROP DEFAULT on `{table}.{column}`: inserts that leave the column out will "
                 f"{effect}",
                 help="deploy code that always writes the column first, then drop the default",
+                at=cmd,
             )

@@ -97,6 +97,7 @@ class DropFunction(Rule):
                     f"DROP {what.upper()} `{name}` CASCADE silently drops every trigger that "
                     f"uses this trigger function{again}",
                     help="drop those triggers explicitly, then the function without CASCADE",
+                    at=drop.node,
                 )
                 continue
             if drop.redefined:
@@ -105,6 +106,7 @@ class DropFunction(Rule):
                     "and views that use it; the file creates it again, but not necessarily "
                     "what depended on it",
                     help="drop the dependent triggers and views explicitly, without CASCADE",
+                    at=drop.node,
                 )
                 continue
             extra = (
@@ -119,6 +121,7 @@ class DropFunction(Rule):
                     "remove its callers and deploy first; to change it use CREATE OR REPLACE, "
                     "or drop and re-create it in one transaction without CASCADE"
                 ),
+                at=drop.node,
             )
 
 

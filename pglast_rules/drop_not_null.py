@@ -57,4 +57,5 @@ class DropNotNull(Rule):
                 "NULLs arrive, and restoring NOT NULL later needs a full table scan",
                 help="check every reader handles NULL first, or keep NOT NULL with a sentinel "
                 "value",
+                at=cmd,
             )

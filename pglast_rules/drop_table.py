@@ -49,4 +49,5 @@ class DropTable(Rule):
                 f"dropping table `{name}` takes {LockMode.ACCESS_EXCLUSIVE.describe()} and "
                 "breaks any running code that still uses it; its data is lost",
                 help="remove its use from the code, deploy, then drop it in a later migration",
+                at=obj,
             )

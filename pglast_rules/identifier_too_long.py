@@ -64,7 +64,7 @@ class IdentifierTooLong(Rule):
         if not pgast.may_have_identifier_over(sql, MAX_IDENTIFIER_BYTES):
             return
         seen: set[str] = set()
-        for name, _offset in pgast.written_identifiers(sql):
+        for name, offset in pgast.written_identifiers(sql):
             size = len(name.encode("utf-8"))
             if size <= MAX_IDENTIFIER_BYTES or name in seen:
                 continue
@@ -74,4 +74,9 @@ class IdentifierTooLong(Rule):
                 f"identifier `{name}` is {size} bytes: PostgreSQL silently truncates it to "
                 f"`{kept}`",
                 help=f"use a name of at most {MAX_IDENTIFIER_BYTES} bytes",
+                # (where the parse tree's locations count from: bytes)
+                at={
+                    "location": ctx.statement.start_byte
+                    + len(sql[:offset].encode("utf-8", "surrogatepass"))
+                },
             )

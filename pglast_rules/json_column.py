@@ -42,4 +42,5 @@ class JsonColumn(Rule):
                 f"column `{column}` of `{table}` is json: it has no equality operator (DISTINCT, "
                 "GROUP BY and UNION fail) and cannot be GIN-indexed",
                 help="use jsonb",
+                at=col.type_name,
             )

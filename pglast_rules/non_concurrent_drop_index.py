@@ -63,4 +63,5 @@ class NonConcurrentDropIndex(Rule):
             yield self.report(
                 f"DROP INDEX `{name}` takes {LockMode.ACCESS_EXCLUSIVE.describe()}{where}",
                 help="use DROP INDEX CONCURRENTLY IF EXISTS outside a transaction",
+                at=obj,
             )

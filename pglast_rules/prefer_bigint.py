@@ -56,4 +56,5 @@ class PreferBigint(Rule):
                 f"{col.action} declares `{col.table}.{col.column}` as {written}, which "
                 "overflows long before bigint; widening it later rewrites the table",
                 help=f"declare it {better}",
+                at=col.type_name,
             )

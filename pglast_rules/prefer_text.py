@@ -40,4 +40,5 @@ class PreferText(Rule):
                 f"{col.action} declares `{col.table}.{col.column}` as {tref}: the limit can "
                 "only be changed by ALTER COLUMN TYPE later",
                 help=f"declare it text with CHECK (length({col.column}) <= {tref.mods[0]})",
+                at=col.type_name,
             )

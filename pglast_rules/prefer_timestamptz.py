@@ -43,4 +43,5 @@ class PreferTimestamptz(Rule):
                 f"{col.action} declares `{col.table}.{col.column}` as timestamp without time "
                 "zone: its meaning depends on each session's TimeZone",
                 help=f"declare it timestamptz{precision}",
+                at=col.type_name,
             )

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from linter.context import Context, Report
 from linter.locks import LockMode
 from linter.pgast import Node
-from linter.rule import Bad, Good, Rule
+from linter.rule import Bad, Good, Rule, listing
 
 
 def recipe(target: int, table: str, column: str) -> str:
@@ -82,6 +82,8 @@ class SetNotNull(Rule):
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        # one ALTER TABLE checks all its new NOT NULL columns in one scan: one finding
+        scanned: list[tuple[str, str, Node]] = []
         for table, sub, cmd in ctx.existing_alter_commands(node):
             known = ctx.schema.table(table)
             if sub != "AT_SetNotNull":
@@ -93,8 +95,16 @@ class SetNotNull(Rule):
                 col = known.columns.get(column)
                 if col is not None and col.not_null:
                     continue
-            yield self.report(
-                f"SET NOT NULL on `{table}.{column}` scans the whole table under "
-                f"{LockMode.ACCESS_EXCLUSIVE.describe()}",
-                help=recipe(ctx.target, table, column),
-            )
+            scanned.append((table, column, cmd))
+        if not scanned:
+            return
+        table, column, cmd = scanned[0]
+        columns = listing([f"`{table}.{c}`" for _t, c, _cmd in scanned])
+        once = " once for all of them" if len(scanned) > 1 else ""
+        yield self.report(
+            f"SET NOT NULL on {columns} scans the whole table{once} under "
+            f"{LockMode.ACCESS_EXCLUSIVE.describe()}",
+            help=recipe(ctx.target, table, column)
+            + ("" if len(scanned) == 1 else " (likewise for each column)"),
+            at=cmd,
+        )
