@@ -295,6 +295,11 @@ def _slow_reason(node: Node, tx: TxState, effects: Effects, schema: Schema) -> s
 HoldExtension = tuple[str, str, LockMode]
 
 
+def _locked_as_strongly(effects: Effects, rel: str, held: LockMode) -> bool:
+    mine = effects.locks.get(rel)
+    return mine is not None and mine.strength >= held.strength
+
+
 def lock_hold_extension(
     tx: TxState, node: Node, effects: Effects, schema: Schema
 ) -> HoldExtension | None:
@@ -305,7 +310,12 @@ def lock_hold_extension(
     blocking = {
         rel: mode
         for rel, mode in tx.held.items()
-        if mode.blocks_writes and not is_new_relation(schema, rel)
+        if mode.blocks_writes
+        and not is_new_relation(schema, rel)
+        # a table the statement locks as strongly itself is blocked by the statement's own
+        # work anyway: what says so (a rewrite or scan finding, require-lock-timeout for a
+        # wait) is not repeated
+        and not _locked_as_strongly(effects, rel, mode)
     }
     if not blocking:
         return None

@@ -99,8 +99,11 @@ class SetNotNull(Rule):
         if not scanned:
             return
         table, column, cmd = scanned[0]
-        columns = listing([f"`{table}.{c}`" for _t, c, _cmd in scanned])
-        once = " once for all of them" if len(scanned) > 1 else ""
+        if len(scanned) == 1:
+            columns, once = f"`{table}.{column}`", ""
+        else:
+            named = listing([f"`{c}`" for _t, c, _cmd in scanned])
+            columns, once = f"{named} of `{table}`", " once for all of them"
         yield self.report(
             f"SET NOT NULL on {columns} scans the whole table{once} under "
             f"{LockMode.ACCESS_EXCLUSIVE.describe()}",

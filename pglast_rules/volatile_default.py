@@ -66,12 +66,17 @@ class VolatileDefault(Rule):
             rewritten.append((table, str(coldef.get("colname")), reason, cmd))
         if not rewritten:
             return
-        table, column, reason, cmd = rewritten[0]
-        if len(rewritten) == 1:
-            what = f"ADD COLUMN `{column}` rewrites `{table}` because {reason}"
+        table, _column, _reason, cmd = rewritten[0]
+        by_reason: dict[str, list[str]] = {}
+        for _t, column, reason, _cmd in rewritten:
+            by_reason.setdefault(reason, []).append(f"`{column}`")
+        once = " once" if len(rewritten) > 1 else ""
+        if len(by_reason) == 1:
+            ((reason, columns),) = by_reason.items()
+            what = f"ADD COLUMN {listing(columns)} rewrites `{table}`{once} because {reason}"
         else:
-            columns = listing([f"`{c}` ({r})" for _t, c, r, _cmd in rewritten])
-            what = f"ADD COLUMN {columns} rewrites `{table}` once"
+            parts = listing([f"{listing(cols)} ({r})" for r, cols in by_reason.items()])
+            what = f"ADD COLUMN {parts} rewrites `{table}` once"
         yield self.report(
             f"{what}; the rewrite holds {LockMode.ACCESS_EXCLUSIVE.describe()}",
             help="add the column without a default, SET DEFAULT separately, backfill in batches",

@@ -87,7 +87,7 @@ def test_generated_columns_of_one_alter_are_one_rewrite() -> None:
 def test_a_second_set_not_null_shares_the_first_scan() -> None:
     sql = "ALTER TABLE t ALTER COLUMN a SET NOT NULL, ALTER COLUMN b SET NOT NULL;"
     (found,) = lint(sql, "set-not-null")
-    assert "`public.t.a` and `public.t.b`" in found.message
+    assert "SET NOT NULL on `a` and `b` of `public.t` scans the whole table once" in found.message
     assert at(sql, found) == "ALTER COLUMN a SET NOT NULL"
     # in two statements: two scans, two findings
     two = lint(
@@ -111,6 +111,9 @@ def test_volatile_defaults_of_one_alter_are_one_rewrite() -> None:
     (found,) = lint(sql, "volatile-default")
     assert "`x` (its default calls gen_random_uuid()" in found.message
     assert "`y` (its default calls random()" in found.message
+    same = "ALTER TABLE t ADD COLUMN x float DEFAULT random(), ADD COLUMN y float DEFAULT random();"
+    (found,) = lint(same, "volatile-default")
+    assert "ADD COLUMN `x` and `y` rewrites `public.t` once because its default" in found.message
 
 
 def test_checks_of_one_alter_are_verified_in_one_scan() -> None:
@@ -158,3 +161,16 @@ def test_style_rules_point_at_each_column(rule: str) -> None:
     found = lint(sql, rule)
     assert len(found) >= 2
     assert len({(f.line, f.column) for f in found}) == len(found)
+
+
+def test_long_lock_hold_does_not_repeat_the_rewrite_finding() -> None:
+    sql = (
+        "BEGIN;\nALTER TABLE t ADD COLUMN e text;\nALTER TABLE t ALTER COLUMN a TYPE bigint;\n"
+        "UPDATE u SET id = id + 1;\nCOMMIT;"
+    )
+    history = (TABLE, "CREATE TABLE u (id bigint);")
+    assert [f.line for f in lint(sql, "alter-column-type", history)] == [3]
+    # the rewrite blocks t by itself (alter-column-type says so); the UPDATE of another
+    # table keeps t blocked for longer: that one is reported
+    (found,) = lint(sql, "long-lock-hold", history)
+    assert found.line == 4 and "it changes data" in found.message
