@@ -49,6 +49,9 @@ def span(
     if stmt.start_byte < 0 or stmt.node is None or not scanned:
         return None
     location = at.get("location")
+    if location is None and len(at) == 1:  # a wrapped node: {"RangeVar": {...}}
+        inner = next(iter(at.values()))
+        location = inner.get("location") if isinstance(inner, dict) else None
     start: int | None
     if isinstance(location, int) and location >= 0:
         start = _char_offset(text, stmt, location)

@@ -107,6 +107,7 @@ class AddPrimaryKey(Rule):
                         f"unique index on `{table}` while holding {lock}",
                         help="add the column, fill it, make it NOT NULL, CREATE UNIQUE INDEX "
                         "CONCURRENTLY, then ADD PRIMARY KEY USING INDEX",
+                        at=cmd,
                     )
                 continue
             if sub != "AT_AddConstraint":
@@ -122,6 +123,7 @@ class AddPrimaryKey(Rule):
                     f"holding {lock}",
                     help=f"CREATE UNIQUE INDEX CONCURRENTLY ... ON {table} ({columns}); then "
                     "ADD CONSTRAINT ... PRIMARY KEY USING INDEX ...",
+                    at=cmd,
                 )
                 continue
             index = ctx.schema.indexes.get(pgast.qualify(table.split(".", 1)[0], index_name))
@@ -135,4 +137,5 @@ class AddPrimaryKey(Rule):
                     f"scans all of `{table}` for NULLs while holding {lock}",
                     help="make the column NOT NULL first without a long lock: "
                     + recipe(ctx.target, table, nullable[0]),
+                    at=cmd,
                 )

@@ -79,4 +79,5 @@ class DetachPartitionNonConcurrent(Rule):
                     f"ALTER TABLE {parent} DETACH PARTITION {child} CONCURRENTLY, outside a "
                     "transaction block (not possible while the table has a default partition)"
                 ),
+                at=cmd,
             )

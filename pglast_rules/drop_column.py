@@ -212,7 +212,7 @@ class DropColumn(Rule):
                 if swap:  # a copy-and-swap: the column is back at commit
                     report = self._swap_report(ctx, table, column)
                     if report is not None:
-                        yield report
+                        yield replace(report, at=cmd)
                     continue
                 yield self.report(
                     f"dropping `{table}.{column}` breaks any running code that still uses it, "

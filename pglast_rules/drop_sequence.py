@@ -81,4 +81,5 @@ class DropSequence(Rule):
                 f"dropping sequence `{name}` takes {LockMode.ACCESS_EXCLUSIVE.describe()}; "
                 f"inserts and code that draw from it fail{extra}",
                 help="remove the defaults and code using it and deploy first; drop it later",
+                at=obj,
             )

@@ -89,4 +89,5 @@ class DropType(Rule):
                     "move columns and code off the type and deploy first; drop it later "
                     "without CASCADE"
                 ),
+                at=drop.node,
             )

@@ -56,14 +56,15 @@ class VacuumFullOrCluster(Rule):
             ):
                 return
             what = "VACUUM FULL"
-            tables = [
-                pgast.relation_name(pgast.unwrap(item, "VacuumRelation").get("relation"))
+            relations = [
+                pgast.unwrap(item, "VacuumRelation").get("relation") or {}
                 for item in fields.get("rels") or ()
             ]
         else:
             what = "CLUSTER"
             rel = fields.get("relation")
-            tables = [pgast.relation_name(rel)] if rel else []
+            relations = [rel] if rel else []
+        tables = [pgast.relation_name(rel) for rel in relations]
         if not tables:
             yield self.report(
                 f"{what} without a table rewrites every "
@@ -72,11 +73,12 @@ class VacuumFullOrCluster(Rule):
                 help=_HELP,
             )
             return
-        for table in tables:
+        for table, relation in zip(tables, relations, strict=True):
             if ctx.is_new(table):
                 continue
             yield self.report(
                 f"{what} rewrites `{table}` and its indexes under "
                 f"{LockMode.ACCESS_EXCLUSIVE.describe()} until the copy is done",
                 help=_HELP,
+                at=relation,
             )

@@ -174,3 +174,28 @@ def test_long_lock_hold_does_not_repeat_the_rewrite_finding() -> None:
     # table keeps t blocked for longer: that one is reported
     (found,) = lint(sql, "long-lock-hold", history)
     assert found.line == 4 and "it changes data" in found.message
+
+
+def test_columns_are_located_in_a_file_with_a_syntax_error() -> None:
+    # (the file is parsed piece by piece: locations count from each piece)
+    sql = 'SELECT {{ x }};\nCREATE TABLE ü (a timestamp, "é" timestamp);\nSELEC 1;\n'
+    found = lint(sql, "prefer-timestamptz")
+    assert [(f.line, f.column) for f in found] == [(2, 19), (2, 34)]
+
+
+@pytest.mark.parametrize(
+    ("sql", "rule", "parts"),
+    [
+        ("TRUNCATE t, u;", "truncate", ["t", "u"]),
+        ("VACUUM FULL t, u;", "vacuum-full-or-cluster", ["t", "u"]),
+        ("DROP SEQUENCE s1, s2;", "drop-sequence", ["DROP SEQUENCE s1", "s2"]),
+        (
+            "ALTER TABLE t SET TABLESPACE x, SET LOGGED;",
+            "table-rewrite",
+            ["SET TABLESPACE x", "SET LOGGED"],
+        ),
+    ],
+)
+def test_each_object_of_one_statement_is_located(sql: str, rule: str, parts: list[str]) -> None:
+    history = (TABLE, "CREATE TABLE u (id bigint);", "CREATE SEQUENCE s1;", "CREATE SEQUENCE s2;")
+    assert [at(sql, f) for f in lint(sql, rule, history)] == parts
