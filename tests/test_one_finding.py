@@ -199,3 +199,27 @@ def test_columns_are_located_in_a_file_with_a_syntax_error() -> None:
 def test_each_object_of_one_statement_is_located(sql: str, rule: str, parts: list[str]) -> None:
     history = (TABLE, "CREATE TABLE u (id bigint);", "CREATE SEQUENCE s1;", "CREATE SEQUENCE s2;")
     assert [at(sql, f) for f in lint(sql, rule, history)] == parts
+
+
+@pytest.mark.parametrize(
+    ("sql", "rule", "rewrite"),
+    [
+        (
+            "ALTER TABLE t ALTER COLUMN a TYPE bigint, ALTER COLUMN b SET NOT NULL;",
+            "set-not-null",
+            "alter-column-type",
+        ),
+        (
+            "ALTER TABLE t ADD COLUMN x uuid DEFAULT gen_random_uuid(), "
+            "ADD CONSTRAINT b_pos CHECK (b > 0);",
+            "add-check-constraint",
+            "volatile-default",
+        ),
+    ],
+)
+def test_a_check_during_a_rewrite_is_not_a_second_scan(sql: str, rule: str, rewrite: str) -> None:
+    # PostgreSQL checks the new constraints on each row the rewrite copies: the rewrite's
+    # finding is the one hazard
+    assert lint(sql, rule) == []
+    assert len(lint(sql, rewrite)) == 1
+    assert len(lint(sql.split(", ", 1)[1].join(("ALTER TABLE t ", "")), rule)) == 1
