@@ -674,3 +674,23 @@ def test_postgres_migrations_disable_transaction_marker(tmp_path: Path) -> None:
     assert rules_by_file(root, cfg(root, layout="postgres-migrations")) == {
         "3_index.sql": ["concurrently-in-transaction"]
     }
+
+
+def test_postgres_migrations_commit_in_a_wrapped_file(tmp_path: Path) -> None:
+    # postgres-migrations wraps each file: its COMMIT ends the runner's transaction early,
+    # unless the file asks to run without one
+    body = "BEGIN;\nALTER TABLE t ADD COLUMN b int;\nCOMMIT;\n"
+    root = write(
+        tmp_path,
+        {
+            "1_init.sql": CREATE,
+            "2_wrapped.sql": body,
+            "3_own.sql": "-- postgres-migrations disable-transaction\n" + body,
+        },
+    )
+    config = Config(
+        root=root,
+        settings=Settings(select=("transaction-nesting",)),
+        layout="postgres-migrations",
+    )
+    assert rules_by_file(root, config) == {"2_wrapped.sql": ["transaction-nesting"]}
