@@ -676,21 +676,32 @@ def test_postgres_migrations_disable_transaction_marker(tmp_path: Path) -> None:
     }
 
 
-def test_postgres_migrations_commit_in_a_wrapped_file(tmp_path: Path) -> None:
-    # postgres-migrations wraps each file: its COMMIT ends the runner's transaction early,
-    # unless the file asks to run without one
-    body = "BEGIN;\nALTER TABLE t ADD COLUMN b int;\nCOMMIT;\n"
+DO_BATCHES = (
+    "DO $$\nBEGIN\n  LOOP\n    UPDATE t SET a = 'x' WHERE id IN "
+    "(SELECT id FROM t WHERE a IS NULL ORDER BY id LIMIT 100);\n"
+    "    EXIT WHEN NOT FOUND;\n    COMMIT;\n  END LOOP;\nEND\n$$;\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "rule"),
+    [
+        # its COMMIT ends postgres-migrations' transaction early
+        ("BEGIN;\nALTER TABLE t ADD COLUMN b int;\nCOMMIT;\n", "transaction-nesting"),
+        # a batched backfill that commits per batch fails inside that transaction
+        (DO_BATCHES, "do-block-commit-in-transaction"),
+    ],
+)
+def test_postgres_migrations_wrapped_or_not(tmp_path: Path, body: str, rule: str) -> None:
+    # postgres-migrations wraps each file, unless the file carries its marker
     root = write(
         tmp_path,
         {
             "1_init.sql": CREATE,
             "2_wrapped.sql": body,
-            "3_own.sql": "-- postgres-migrations disable-transaction\n" + body,
+            "3_alone.sql": "-- postgres-migrations disable-transaction\n" + body,
         },
     )
-    config = Config(
-        root=root,
-        settings=Settings(select=("transaction-nesting",)),
-        layout="postgres-migrations",
-    )
-    assert rules_by_file(root, config) == {"2_wrapped.sql": ["transaction-nesting"]}
+    settings = Settings(select=(rule,))
+    config = Config(root=root, settings=settings, layout="postgres-migrations")
+    assert rules_by_file(root, config) == {"2_wrapped.sql": [rule]}
