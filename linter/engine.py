@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import difflib
 import fnmatch
 import operator
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -457,6 +458,7 @@ class _FileLinter:
             for name in d.names:
                 if name not in known:
                     message = f"unknown rule `{name}` in a sqlsafe suppression comment"
+                    message += _closest_rule(name, self.rules.names)
                     end = self.parsed.text.find("\n", d.offset)
                     self._emit(
                         rule,
@@ -465,6 +467,14 @@ class _FileLinter:
                         len(self.parsed.text) if end < 0 else end,
                         None,
                     )
+
+
+def _closest_rule(name: str, rules: Mapping[str, frozenset[str]]) -> str:
+    """``: did you mean `RULE`?`` for the rule whose name, code or alias is closest to the
+    misspelt *name* (nothing when none is close)."""
+    spellings = {spelling.lower(): rule for rule, names in rules.items() for spelling in names}
+    found = difflib.get_close_matches(name.lower(), list(spellings), n=1, cutoff=0.75)
+    return f": did you mean `{spellings[found[0]]}`?" if found else ""
 
 
 # Parallel linting (see ``lint_sources``): a history of at least this many characters is
