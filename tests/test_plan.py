@@ -118,7 +118,9 @@ def test_cli_writes_files_and_readme(tmp_path: Path) -> None:
     assert lint.exit_code == 0, lint.output
     again = runner.invoke(cli, ["plan", "drop-column", "x; DROP TABLE y", "c", "--stdout"])
     assert again.exit_code == 0 and '"x; DROP TABLE y"' in again.output
-    bad = runner.invoke(cli, ["plan", "change-type", "t", "c", "int); DROP TABLE y; --"])
+    bad = runner.invoke(
+        cli, ["plan", "change-type", "t", "c", "int); DROP TABLE y; --", "--key", "id"]
+    )
     assert bad.exit_code == 2 and "single type" in bad.output
 
 
