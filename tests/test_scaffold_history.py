@@ -145,3 +145,31 @@ def test_a_missing_directory_is_an_error_unless_asked_to_create_it(tmp_path: Pat
     made = invoke("new-index", "accounts", "name", "--dir", str(missing), "--create-dir")
     assert made.exit_code == 0, made.output
     assert [p.suffix for p in missing.iterdir()] == [".sql"]
+
+
+# ------------------------------------------------------------------ plan: later releases
+@pytest.mark.parametrize("layout", ["plain", "golang-migrate", "flyway", "diesel", "prisma"])
+def test_plan_writes_only_the_first_release_into_the_history(tmp_path: Path, layout: str) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    result = invoke(
+        "plan", "shadow-table", "events", "--key", "user_id",
+        "--dir", str(folder), "--layout", layout,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    held = [p for p in tmp_path.iterdir() if p.name.startswith("sqlsafe-plan-")]
+    assert len(held) == 1, sorted(p.name for p in tmp_path.iterdir())
+    later = sorted(str(p.relative_to(held[0])) for p in held[0].rglob("*") if p.is_file())
+    assert "README.md" in later
+    assert any("release-2" in p and "swap_events" in p for p in later), later
+    assert any("release-3" in p and "drop_events_old" in p for p in later), later
+    # the runner's own file discovery sees release 1 only
+    shown = invoke("histories", "--layout", layout, str(folder))
+    assert shown.exit_code == 0, shown.output
+    assert "create_events_new" in shown.output and "copy_events" in shown.output
+    assert "swap" not in shown.output and "drop_events_old" not in shown.output
+    readme = next(folder.glob("*.README.md")).read_text()
+    assert readme == (held[0] / "README.md").read_text()
+    two = readme.index("## Release 2")
+    assert "Move these files into the migrations directory" in readme[two:]
+    assert "release-2/" in readme[two:] and "release-2/" not in readme[:two]

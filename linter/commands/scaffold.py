@@ -230,7 +230,7 @@ def write_or_print(
         except OSError as exc:
             raise click.ClickException(str(os_error(exc, output.directory))) from exc
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {os.path.normpath(path)}")
     return files
 
 
