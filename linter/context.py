@@ -146,6 +146,7 @@ class FileInfo:
     ahead: LookAhead = field(default_factory=lambda: LookAhead(()), compare=False)
     # the file was already merged (applied) and has been edited since (``--diff``)
     edited_after_applied: bool = False
+    layout: str = ""  # the runner's layout ("" when not known; see ``linter.advice``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -203,6 +203,7 @@ class _FileLinter:
             parsed.text,
             tuple(parsed.statements),
             LookAhead(parsed.statements),
+            layout=source.layout,
         )
         if edited:
             self.info = replace(self.info, edited_after_applied=True)

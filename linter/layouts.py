@@ -123,6 +123,7 @@ class MigrationUnit:
             self.applies,
             self.single_query,
             self.history,
+            self.layout,
         )
 
 

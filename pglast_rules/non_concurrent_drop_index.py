@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter import pgast
+from linter.advice import own_migration
 from linter.context import Context, Report
 from linter.locks import LockMode
 from linter.pgast import Node
@@ -62,5 +63,5 @@ class NonConcurrentDropIndex(Rule):
             where = f" on `{index.table}`" if index is not None else ""
             yield self.report(
                 f"DROP INDEX `{name}` takes {LockMode.ACCESS_EXCLUSIVE.describe()}{where}",
-                help="use DROP INDEX CONCURRENTLY IF EXISTS outside a transaction",
+                help="use DROP INDEX CONCURRENTLY IF EXISTS, " + own_migration(ctx.file.layout),
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter import pgast
+from linter.advice import set_before
 from linter.context import Context, Report, first_unguarded_lock
 from linter.effects import LOCKING_STATEMENTS
 from linter.locks import LockMode
@@ -29,7 +30,11 @@ class RequireLockTimeout(Rule):
     safe_alternative = (
         "Start the file (or the transaction, with `SET LOCAL`) with `SET lock_timeout = "
         "'2s'` and retry the migration when it times out; or let the runner set it for every "
-        "file with the `preamble` setting (e.g. `preamble = [\"SET lock_timeout = '2s'\"]`)."
+        "file with the `preamble` setting (e.g. `preamble = [\"SET lock_timeout = '2s'\"]`). "
+        "Runners that send a file as one query (golang-migrate, Prisma, dbmate, diesel) run "
+        "a file of several statements in a transaction block: there a statement that cannot "
+        "run in one (`CREATE INDEX CONCURRENTLY`...) stays alone in its file, and lock_timeout "
+        "is set on the migration connection or role instead (and declared as `preamble`)."
     )
     lock = LockMode.ACCESS_EXCLUSIVE
     aliases = ("E9", "lock_timeout")
@@ -89,6 +94,6 @@ class RequireLockTimeout(Rule):
             f"this statement waits for {mode.describe()} on `{rel}` with no lock_timeout: "
             "while it waits in the lock queue, every conflicting query on the table queues "
             "behind it",
-            help="put `SET lock_timeout = '2s';` before it (or configure a `preamble`) and "
-            "retry on timeout",
+            help=set_before("lock_timeout", "2s", ctx.file.layout, ctx.effects.transactional)
+            + " and retry on timeout",
         )
