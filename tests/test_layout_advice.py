@@ -132,3 +132,35 @@ def test_a_plain_index_build_is_told_where_the_concurrent_one_goes(
     folder = write_layout(tmp_path, layout, body)
     (finding,) = [f for f in findings(folder, layout) if f["rule"] == "non-concurrent-index"]
     assert where in finding["help"]
+
+
+ADD_KEY = "ALTER TABLE accounts ADD COLUMN n bigint; ALTER TABLE accounts ADD PRIMARY KEY (n);\n"
+ADD_UNIQUE = "ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE (email);\n"
+ADD_FK = (
+    "CREATE TABLE plans (id bigint PRIMARY KEY);\n"
+    "ALTER TABLE accounts ADD COLUMN plan_id bigint REFERENCES plans (id);\n"
+)
+CONCURRENT_ADVICE = [
+    ("add-primary-key", ADD_KEY),
+    ("add-unique-constraint", ADD_UNIQUE),
+    ("foreign-key-without-index", ADD_FK),
+]
+
+
+@pytest.mark.parametrize(("rule", "body"), CONCURRENT_ADVICE)
+@pytest.mark.parametrize(
+    ("layout", "where"),
+    [
+        ("golang-migrate", "alone in its own migration file"),
+        ("goose", "marked `-- +goose NO TRANSACTION`"),
+    ],
+)
+def test_advice_with_a_concurrent_build_says_where_it_runs(
+    tmp_path: Path, rule: str, body: str, layout: str, where: str
+) -> None:
+    init = "CREATE TABLE accounts (id bigint, email text);\n"
+    folder = write_layout(tmp_path, layout, body)
+    first = next(p for p in sorted(folder.rglob("*.sql")))
+    first.write_text(first.read_text().replace(INIT, init))
+    (finding,) = [f for f in findings(folder, layout) if f["rule"] == rule]
+    assert "CONCURRENTLY" in finding["help"] and where in finding["help"], finding["help"]
