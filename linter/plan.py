@@ -391,6 +391,10 @@ def drop_column(
     )
 
 
+_INTEGERS = frozenset(
+    {"int2", "int4", "int8", "smallserial", "serial", "bigserial", "serial2", "serial4", "serial8"}
+)
+
 _ALLOWED_CHANGES = frozenset(
     {
         "AT_AlterColumnType",
@@ -453,9 +457,13 @@ def shadow_table(
     batch_size: int = 1000,
     sleep: float = 0.0,
     key: str = "id",
+    schema: Schema | None = None,
 ) -> Plan:
     tname = parse_name(table)
     keycol = column_name(key)
+    # only an integer key can feed an identity sequence (a uuid key has no max() either)
+    key_type = _column(schema or Schema(), tname, keycol)
+    numbered_key = key_type is None or key_type.type is None or key_type.type.name in _INTEGERS
     printed = [_change(c) for c in changes]
     shadow = tname.sibling(derived_name(tname.name, suffix="new"))
     retired = tname.sibling(derived_name(tname.name, suffix="old"))
@@ -517,6 +525,7 @@ def shadow_table(
             retired_name=quote_ident(retired.name),
             key=qkey,
             key_literal=quote_literal(keycol),
+            numbered_key=numbered_key,
             trigger=trigger,
             function=qfunction,
             suppress=rename,

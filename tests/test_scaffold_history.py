@@ -173,3 +173,22 @@ def test_plan_writes_only_the_first_release_into_the_history(tmp_path: Path, lay
     two = readme.index("## Release 2")
     assert "Move these files into the migrations directory" in readme[two:]
     assert "release-2/" in readme[two:] and "release-2/" not in readme[:two]
+
+
+def test_shadow_table_with_a_uuid_key_runs_every_release(tmp_path: Path, pg_dsn: str) -> None:
+    folder = history(tmp_path)
+    result = invoke("plan", "shadow-table", "events", "--dir", str(folder), "--layout", "plain")
+    assert result.exit_code == 0, result.output
+    lint_clean(folder)
+    held = next(p for p in tmp_path.iterdir() if p.name.startswith("sqlsafe-plan-"))
+    later = [
+        OutFile(p.name, p.read_text(), False)
+        for release in sorted(held.glob("release-*"))
+        for p in sorted(release.glob("*.sql"))
+    ]
+    assert len(later) == 2
+    with fresh_database(pg_dsn) as url:
+        setup(url, EVENTS + EVENT_ROWS)
+        run_files(url, [*written(folder), *later], get_layout("plain"))
+        assert query(url, "SELECT count(*) FROM events")[0][0] == 2500
+        assert query(url, "SELECT to_regclass('events_old')")[0][0] is None

@@ -238,6 +238,7 @@ def shadow_table(
             batch_size=batch_size,
             sleep=sleep,
             key=key_for(o, table, key),
+            schema=_schema(o),
         ),
         "shadow-table",
     )
