@@ -12,6 +12,7 @@ from .effects import Effects
 from .locks import LockMode
 from .lookahead import LookAhead
 from .parsing import LineIndex, Statement
+from .reversal import Reversal
 from .schema import Schema
 
 if TYPE_CHECKING:
@@ -146,6 +147,8 @@ class FileInfo:
     ahead: LookAhead = field(default_factory=lambda: LookAhead(()), compare=False)
     # the file was already merged (applied) and has been edited since (``--diff``)
     edited_after_applied: bool = False
+    # a down migration: its paired up migration, what it undoes (``linter.reversal``)
+    undoing: Reversal | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +230,13 @@ class Context:
     def is_new_relation(self, name: str) -> bool:
         """A table or index created earlier in this file (a lock on it harms no one)."""
         return is_new_relation(self.schema, name)
+
+    def reverses(self, kind: str, *names: str) -> bool:
+        """In a down migration: the object *names* is one its paired up migration created,
+        or the change *kind* gives back what that up changed (see ``Reversal.reverses``
+        for the kinds). Undoing the up harms no running code; locks still do."""
+        undoing = self.file.undoing
+        return undoing is not None and undoing.reverses(self.schema, kind, *names)
 
     def lock_phrase(self, table: str) -> str:
         mode = self.effects.locks.get(table)

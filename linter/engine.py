@@ -14,11 +14,12 @@ from .context import Context, FileInfo, Report, Settings, TxState
 from .deferred import Wanted, has_deferred, resolve, without
 from .directives import Suppressions, parse_directives
 from .effects import Effects, merge_effects, statement_effects
-from .fold import advance_tx, apply_schema, begin_block, end_block, preamble_tx
+from .fold import advance_tx, apply_schema, begin_block, end_block, preamble_tx, rename_keys
 from .forking import FAILED, can_fork, fork_call
 from .lookahead import LookAhead
 from .parsing import ParsedFile, Statement, parse
 from .plpgsql import BodyError, error_span, locate, read_block
+from .reversal import Reversal, paired_ups, uncut
 from .rule import Rule, Severity
 from .schema import Schema
 from .source import Source, SourceError
@@ -184,6 +185,7 @@ class _FileLinter:
         report: bool,
         implicit_tx: bool,
         edited: bool = False,
+        undoing: Reversal | None = None,
     ) -> None:
         self.rules = rules
         self.source = source
@@ -205,6 +207,8 @@ class _FileLinter:
         )
         if edited:
             self.info = replace(self.info, edited_after_applied=True)
+        if undoing is not None:  # a down migration, linted right after its up migration
+            self.info = replace(self.info, undoing=undoing)
         self.suppressions: Suppressions = parse_directives(parsed)
         self.file_ignores = _file_ignores(source.path, rules.settings)
         self.findings: list[Finding] = []
@@ -498,8 +502,13 @@ class _Job:
         skipped: list[tuple[int, int]] = []
         settings = self.settings
         keep = self.keep_models
+        ups = paired_ups(items)
+        before_up: dict[int, Schema] = dict.fromkeys(ups.values(), schema)
+        renamed: dict[int, frozenset[tuple[str, str]]] = {}
         for position in range(lo, hi):
             source = items[position]
+            if position in before_up:
+                before_up[position] = schema
             if isinstance(source, SourceError):
                 result.errors.append(source)
             else:
@@ -518,8 +527,11 @@ class _Job:
                     reporting,
                     in_tx,
                     source.path in self.edited,
+                    _undoing(source, ups.get(position), before_up, renamed, schema),
                 )
                 after = linter.run(explain=self.explain and reporting)
+                if position in before_up:
+                    renamed[position] = _renames(linter.parsed)
                 if source.apply:  # a down migration is linted, never applied to the history
                     schema = after
                 result.findings.extend(sorted(linter.findings, key=_finding_order))
@@ -554,6 +566,26 @@ class _Job:
                     skipped.append((position, stmt.index))
             schema = model.end_file()
         return schema, skipped
+
+
+def _undoing(
+    source: Source,
+    up: int | None,
+    before_up: Mapping[int, Schema],
+    renamed: Mapping[int, frozenset[tuple[str, str]]],
+    schema: Schema,
+) -> Reversal | None:
+    """What the down migration *source* undoes: its up at position *up* (when linted in
+    this run), the model before it, *schema* (the model after it) and its renames."""
+    if up is None or up not in renamed:
+        return None
+    return Reversal(source.undoes, before_up[up], schema, renamed[up])
+
+
+def _renames(parsed: ParsedFile) -> frozenset[tuple[str, str]]:
+    """``fold.rename_keys`` of each statement of *parsed*."""
+    found = (rename_keys(stmt.node) for stmt in parsed.statements)
+    return frozenset(keys for keys in found if keys is not None)
 
 
 def lint_sources(
@@ -759,9 +791,10 @@ def _split_point(
     if total < PARALLEL_MIN_CHARS:
         return None
     goal, seen = total * PARALLEL_SHARE, 0
+    kept = uncut(items)  # never between an up migration and its down
     for i, size in enumerate(sizes):
         seen += size
-        if seen >= goal:
+        if seen >= goal and i + 1 not in kept:
             return i + 1 if i + 1 < len(items) else None
     return None
 

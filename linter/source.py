@@ -34,6 +34,8 @@ class Source:
     # the migrations directory whose history this file belongs to (see ``layouts``): files
     # of different histories are linted independently
     history: str = ""
+    # a down migration: the path of the up migration it undoes (see ``linter.reversal``)
+    undoes: str = ""
 
 
 @dataclass(frozen=True, slots=True)
