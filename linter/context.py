@@ -13,12 +13,13 @@ from .locks import LockMode
 from .lookahead import LookAhead
 from .parsing import LineIndex, Statement
 from .schema import Schema
+from .severity import Severity
 
 if TYPE_CHECKING:
     from .rule import Rule
 
 DEFAULT_TARGET_VERSION = 15
-SUPPORTED_VERSIONS = range(10, 19)
+SUPPORTED_VERSIONS = range(10, 20)
 
 
 def _no_mapping() -> Mapping[str, tuple[str, ...]]:
@@ -246,3 +247,5 @@ class Report:
     # (table, columns): an index on them created later in the history answers the finding
     # (see ``linter.deferred``)
     unless_indexed: tuple[str, tuple[str, ...]] | None = None
+    # this finding's own severity, where it differs from the rule's (``Rule.report``)
+    severity: Severity | None = None

@@ -138,6 +138,16 @@ class RuleSet:
             found = self._severities[rule.name] = self.severity(rule)
         return found
 
+    def severity_for(self, rule: Rule, report: Report) -> Severity:
+        """The severity of one finding: the user's ``[severity]`` setting for the rule,
+        else the report's own (``Rule.report(severity=)``), else the rule's."""
+        if report.severity is None or self._overridden(rule):
+            return self.severity_of(rule)
+        return report.severity
+
+    def _overridden(self, rule: Rule) -> bool:
+        return rule.name in self.settings.severity or rule.code in self.settings.severity
+
     def severity(self, rule: Rule) -> Severity:
         override = self.settings.severity.get(rule.name) or self.settings.severity.get(rule.code)
         return Severity(override) if override else rule.severity
@@ -238,7 +248,7 @@ class _FileLinter:
             end_col,
             rule.name,
             rule.code,
-            self.rules.severity_of(rule),
+            self.rules.severity_for(rule, report),
             report.message + self.within,
             report.help,
             statement,
