@@ -17,6 +17,8 @@ from .effects import Effects, merge_effects, statement_effects
 from .fold import advance_tx, apply_schema, begin_block, end_block, preamble_tx
 from .forking import FAILED, can_fork, fork_call
 from .lookahead import LookAhead
+from .newer_syntax import explain as explain_newer
+from .newer_syntax import newer_statement
 from .parsing import ParsedFile, Statement, parse
 from .plpgsql import BodyError, error_span, locate, read_block
 from .rule import Rule, Severity
@@ -409,7 +411,13 @@ class _FileLinter:
         if rule is None:
             return
         offset = stmt.error_offset if stmt.error_offset is not None else stmt.start
-        message = f"{stmt.error}; the other statements of the file are still linted"
+        newer = newer_statement(self.parsed.text[stmt.start : stmt.end])
+        if newer is not None:
+            offset = stmt.start
+            reason = explain_newer(newer, self.rules.settings.target_version)
+        else:
+            reason = stmt.error or "syntax error"
+        message = f"{reason}; the other statements of the file are still linted"
         self._emit(rule, Report(rule.name, message), offset, max(stmt.end, offset), stmt.index)
 
     def _body_error(self, stmt: Statement, error: BodyError) -> None:
