@@ -178,6 +178,16 @@ class Context:
             self.memo[key] = found
         return found
 
+    def declared_columns(
+        self, node: pgast.Node
+    ) -> tuple[tuple[pgast.ColumnType, pgast.TypeRef | None], ...]:
+        """:meth:`typed_columns` of new columns only (CREATE TABLE, ADD COLUMN): what the
+        ``style`` rules advise on. A type change of an existing column is not a new
+        declaration (its cost is ``alter-column-type``'s business)."""
+        return tuple(
+            item for item in self.typed_columns(node) if item[0].action != "ALTER COLUMN TYPE"
+        )
+
     def schema_after(self) -> Schema:
         """The model after the statement under check (once per statement: the engine
         folds it into the history)."""
