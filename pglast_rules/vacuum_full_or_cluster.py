@@ -18,7 +18,8 @@ REPACK_VERSION = 19  # the first release with REPACK (CONCURRENTLY)
 _REPACK_HELP = (
     "on PostgreSQL 19 use `{sql}`, which rebuilds {what} while reads and writes go on and "
     "takes an AccessExclusiveLock only for a short swap at the end (it cannot run inside a "
-    "transaction block)"
+    "transaction block, needs a primary key or replica identity index on the table, a free "
+    "replication slot and wal_level replica or higher, and only one runs at a time)"
 )
 
 
