@@ -14,12 +14,13 @@ from .lookahead import LookAhead
 from .parsing import LineIndex, Statement
 from .reversal import Reversal
 from .schema import Schema
+from .severity import Severity
 
 if TYPE_CHECKING:
     from .rule import Rule
 
 DEFAULT_TARGET_VERSION = 15
-SUPPORTED_VERSIONS = range(10, 19)
+SUPPORTED_VERSIONS = range(10, 20)
 
 
 def _no_mapping() -> Mapping[str, tuple[str, ...]]:
@@ -180,6 +181,16 @@ class Context:
             self.memo[key] = found
         return found
 
+    def declared_columns(
+        self, node: pgast.Node
+    ) -> tuple[tuple[pgast.ColumnType, pgast.TypeRef | None], ...]:
+        """:meth:`typed_columns` of new columns only (CREATE TABLE, ADD COLUMN): what the
+        ``style`` rules advise on. A type change of an existing column is not a new
+        declaration (its cost is ``alter-column-type``'s business)."""
+        return tuple(
+            item for item in self.typed_columns(node) if item[0].action != "ALTER COLUMN TYPE"
+        )
+
     def schema_after(self) -> Schema:
         """The model after the statement under check (once per statement: the engine
         folds it into the history)."""
@@ -256,3 +267,5 @@ class Report:
     # (table, columns): an index on them created later in the history answers the finding
     # (see ``linter.deferred``)
     unless_indexed: tuple[str, tuple[str, ...]] | None = None
+    # this finding's own severity, where it differs from the rule's (``Rule.report``)
+    severity: Severity | None = None

@@ -17,6 +17,8 @@ from .effects import Effects, merge_effects, statement_effects
 from .fold import advance_tx, apply_schema, begin_block, end_block, preamble_tx, rename_keys
 from .forking import FAILED, can_fork, fork_call
 from .lookahead import LookAhead
+from .newer_syntax import explain as explain_newer
+from .newer_syntax import newer_statement
 from .parsing import ParsedFile, Statement, parse
 from .plpgsql import BodyError, error_span, locate, read_block
 from .reversal import Reversal, paired_ups, uncut
@@ -139,6 +141,16 @@ class RuleSet:
             found = self._severities[rule.name] = self.severity(rule)
         return found
 
+    def severity_for(self, rule: Rule, report: Report) -> Severity:
+        """The severity of one finding: the user's ``[severity]`` setting for the rule,
+        else the report's own (``Rule.report(severity=)``), else the rule's."""
+        if report.severity is None or self._overridden(rule):
+            return self.severity_of(rule)
+        return report.severity
+
+    def _overridden(self, rule: Rule) -> bool:
+        return rule.name in self.settings.severity or rule.code in self.settings.severity
+
     def severity(self, rule: Rule) -> Severity:
         override = self.settings.severity.get(rule.name) or self.settings.severity.get(rule.code)
         return Severity(override) if override else rule.severity
@@ -242,7 +254,7 @@ class _FileLinter:
             end_col,
             rule.name,
             rule.code,
-            self.rules.severity_of(rule),
+            self.rules.severity_for(rule, report),
             report.message + self.within,
             report.help,
             statement,
@@ -403,7 +415,13 @@ class _FileLinter:
         if rule is None:
             return
         offset = stmt.error_offset if stmt.error_offset is not None else stmt.start
-        message = f"{stmt.error}; the other statements of the file are still linted"
+        newer = newer_statement(self.parsed.text[stmt.start : stmt.end])
+        if newer is not None:
+            offset = stmt.start
+            reason = explain_newer(newer, self.rules.settings.target_version)
+        else:
+            reason = stmt.error or "syntax error"
+        message = f"{reason}; the other statements of the file are still linted"
         self._emit(rule, Report(rule.name, message), offset, max(stmt.end, offset), stmt.index)
 
     def _body_error(self, stmt: Statement, error: BodyError) -> None:

@@ -555,6 +555,18 @@ def link_downs(units: Sequence[MigrationUnit]) -> list[MigrationUnit]:
     ]
 
 
+OrderKey = tuple[int, Key, Key]
+
+
+def up_order_key(path: Path, layout: str) -> OrderKey | None:
+    """Where the runner of *layout* applies the file *path* among the up migrations of its
+    history: the key :func:`order_units` sorts it by (None: not an up migration it runs)."""
+    role = _role(path, layout, frozenset())
+    if role.group != _VERSIONED_GROUP or role.direction != "up":
+        return None
+    return (role.group, role.version, natural_key(os.path.abspath(path)))
+
+
 class _Detector:
     """Directory listings and layout guesses, each computed once per gathering."""
 
