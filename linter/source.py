@@ -37,6 +37,8 @@ class Source:
     # the runner whose layout the file is in ("" when not known): the advice in findings
     # depends on how it sends the file (see ``linter.advice``)
     layout: str = ""
+    # a down migration: the path of the up migration it undoes (see ``linter.reversal``)
+    undoes: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -324,7 +324,10 @@ def run_autocommit(
     if tables:
         watcher.execute("BEGIN")
         try:
-            watcher.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE NOWAIT")
+            # a bounded wait, not NOWAIT: autovacuum, busy with the rows just generated,
+            # holds its lock briefly (and gives way to a waiting lock request)
+            watcher.execute("SET LOCAL lock_timeout = '1s'")
+            watcher.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
             holding = True
         except Exception:
             watcher.execute("ROLLBACK")

@@ -58,6 +58,9 @@ class NonConcurrentDropIndex(Rule):
             index = ctx.schema.indexes.get(name)
             if index is not None and ctx.schema.is_new_index(index):
                 continue
+            if ctx.reverses("index", name):
+                continue  # a down migration dropping its up's index (require-lock-timeout
+                # reports the wait for the lock)
             if index is not None and ctx.tx.held.get(index.table) is LockMode.ACCESS_EXCLUSIVE:
                 continue  # the transaction already blocks the table: reported where it began
             where = f" on `{index.table}`" if index is not None else ""

@@ -6,13 +6,24 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.advice import set_before
-from linter.context import Context, Report, first_unguarded_lock
+from linter.context import Context, Report, strongest_existing_lock
 from linter.effects import LOCKING_STATEMENTS
 from linter.locks import LockMode
 from linter.pgast import Node
-from linter.rule import Bad, Good, Rule
+from linter.rule import Bad, Good, Rule, Severity
 
 THRESHOLD = LockMode.ROW_EXCLUSIVE  # DML's own lock: anything stronger blocks someone
+
+
+def queues_queries(mode: LockMode) -> bool:
+    """A lock whose queued request holds back reads or writes (SHARE and stronger);
+    ShareUpdateExclusiveLock (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT) holds back
+    only other DDL and VACUUM."""
+    return mode.blocks_reads or mode.blocks_writes
+
+
+def _severity(mode: LockMode) -> Severity:
+    return Severity.ERROR if queues_queries(mode) else Severity.WARNING
 
 
 class RequireLockTimeout(Rule):
@@ -25,7 +36,10 @@ class RequireLockTimeout(Rule):
         "later query that conflicts with it (for an AccessExclusiveLock: all reads and "
         "writes). Without lock_timeout the wait is unbounded, so one long-running query turns "
         "a millisecond ALTER into an outage. Reported once per file, at the first such "
-        "statement."
+        "statement: an error for a lock that queues reads or writes (SHARE and stronger), "
+        "a warning for ShareUpdateExclusiveLock (CREATE INDEX CONCURRENTLY, VALIDATE "
+        "CONSTRAINT), which queues only other DDL and VACUUM, and again as an error at the "
+        "first stronger lock after such a warning."
     )
     safe_alternative = (
         "Start the file (or the transaction, with `SET LOCAL`) with `SET lock_timeout = "
@@ -54,6 +68,10 @@ class RequireLockTimeout(Rule):
         Bad(
             "SET lock_timeout = 0;\nCREATE INDEX accounts_email_idx ON accounts (email);",
             note="0 disables the timeout",
+        ),
+        Bad(
+            "CREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);",
+            note="a warning, not an error: its ShareUpdateExclusiveLock queues no reads or writes",
         ),
         Good("SET lock_timeout = '2s';\nALTER TABLE accounts ADD COLUMN nickname text;"),
         Good(
@@ -86,7 +104,11 @@ class RequireLockTimeout(Rule):
         if pgast.is_concurrent_drop(node):
             return  # it blocks no query while it waits (see pgast.is_concurrent_drop)
         earlier = ctx.tx.locked_without_lock_timeout
-        strongest = first_unguarded_lock(ctx.schema, ctx.effects, earlier, THRESHOLD)
+        if earlier is not None and queues_queries(earlier):
+            return  # reported earlier in the file, as an error
+        # after a warning (ShareUpdateExclusiveLock) only a lock that queues queries is new
+        above = THRESHOLD if earlier is None or earlier.strength < THRESHOLD.strength else earlier
+        strongest = strongest_existing_lock(ctx.schema, ctx.effects, above)
         if strongest is None:
             return  # no lock on an existing relation, or reported earlier in the file
         rel, mode = strongest
@@ -96,4 +118,5 @@ class RequireLockTimeout(Rule):
             "behind it",
             help=set_before("lock_timeout", "2s", ctx.file.layout, ctx.effects.transactional)
             + " and retry on timeout",
+            severity=_severity(mode),
         )
