@@ -200,7 +200,7 @@ class _FileLinter:
             parsed.lines,
             len(parsed.statements),
             parsed.text,
-            tuple(parsed.statements),
+            parsed.statements,
             LookAhead(parsed.statements),
         )
         if edited:
@@ -513,7 +513,7 @@ class _Job:
                 linter = _FileLinter(
                     self.rules,
                     source,
-                    parse(source.text),
+                    parse(source.text, lazy=True),
                     schema,
                     reporting,
                     in_tx,

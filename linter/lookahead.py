@@ -38,7 +38,7 @@ class LookAhead:
     __slots__ = ("_added", "_indexes", "_last", "statements")
 
     def __init__(self, statements: Sequence[Statement]) -> None:
-        self.statements = tuple(statements)
+        self.statements = statements  # (``parsing.Statements``: decoded when read)
         self._last: dict[str, int] | None = None
         self._indexes: dict[str, list[CreatedIndex]] | None = None
         self._added: dict[tuple[str, str], int] | None = None
@@ -81,7 +81,7 @@ class LookAhead:
             self._added = added
         return self._added.get((table, column), -1)
 
-    def same_transaction(self, index: int, in_transaction: bool) -> tuple[Statement, ...]:
+    def same_transaction(self, index: int, in_transaction: bool) -> Sequence[Statement]:
         """The statements after *index* that run in the same transaction as it.
 
         *in_transaction*: statement *index* runs inside a transaction (``TxState``): an
