@@ -91,7 +91,9 @@ def test_the_generator_refuses_bad_scales() -> None:
     assert done.returncode == 2 and "--scales" in done.stderr
 
 
-@pytest.mark.parametrize("case", ["fk-tables", "add-column"])
+@pytest.mark.parametrize(
+    "case", ["fk-tables", "add-column", "drop-constraint", "drop-default", "rename-table"]
+)
 def test_every_generated_statement_parses(case: str) -> None:
     findings = lint_sql(_text(case, 20), RULES)
     assert not [f for f in findings if f.rule == "syntax-error"]
@@ -113,6 +115,9 @@ def _renames(count: int) -> str:
         ("in-list", 20_000),
         ("case", 20_000),
         ("rename-column", 100),
+        ("drop-constraint", 100),
+        ("drop-default", 100),
+        ("rename-table", 100),
     ],
 )
 def test_linting_work_grows_linearly(case: str, size: int) -> None:
