@@ -107,6 +107,14 @@ class LookAhead:
             return ()
         return self.statements[index + 1 : self.transaction_end(index)]
 
+    def in_same_transaction(self, found: Sequence[int], index: int, in_transaction: bool) -> bool:
+        """Whether one of the statements *found* (indexes, in file order) is among
+        :meth:`same_transaction`'s, without walking them."""
+        if not in_transaction:
+            return False
+        first = bisect.bisect_right(found, index)
+        return first < len(found) and found[first] < self.transaction_end(index)
+
     def transaction_end(self, index: int) -> int:
         """The index of the first statement after *index* that ends its transaction (see
         :meth:`same_transaction`; the statement count when none does). Found for every

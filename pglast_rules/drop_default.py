@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterator, Sequence
 
 from linter import pgast
@@ -54,12 +53,9 @@ def _default_restored(ctx: Context, table: str, column: str, later: Commands) ->
     other session ever inserts while the column has no default (Prisma's enum swap)."""
     if _sets_default(later, table, column):
         return True
-    if not ctx.tx.in_transaction:
-        return False
-    ahead, index = ctx.file.ahead, ctx.statement.index
+    ahead = ctx.file.ahead
     found = ahead.indexed("drop-default", _defaults_set).get((table, column), [])
-    first = bisect.bisect_right(found, index)
-    return first < len(found) and found[first] < ahead.transaction_end(index)
+    return ahead.in_same_transaction(found, ctx.statement.index, ctx.tx.in_transaction)
 
 
 def _not_null_after(commands: Commands, table: str, column: str) -> bool | None:

@@ -26,8 +26,10 @@ _WORDS = {
 def _outside_after(ctx: Context, index: int) -> Statement | None:
     """The statement after *index* when it would run outside any transaction (it is not a
     BEGIN), else ``None``."""
-    for stmt in ctx.file.statements:
-        if stmt.index <= index or stmt.node is None:
+    statements = ctx.file.statements
+    for position in range(index + 1, len(statements)):
+        stmt = statements[position]  # (not a walk from the start: a large file's
+        if stmt.node is None:  # statements are decoded when read, see linter.parsing)
             continue
         kind = pgast.unwrap(stmt.node).get("kind", "") if stmt.kind == "TransactionStmt" else ""
         return None if kind in _BEGIN else stmt
@@ -36,8 +38,8 @@ def _outside_after(ctx: Context, index: int) -> Statement | None:
 
 def _end_of_block(ctx: Context) -> Statement | None:
     """The COMMIT/ROLLBACK that closes the BEGIN under check."""
-    for stmt in ctx.file.statements:
-        if stmt.index > ctx.statement.index and stmt.kind == "TransactionStmt":
+    for stmt in ctx.file.statements[ctx.statement.index + 1 :]:
+        if stmt.kind == "TransactionStmt":
             if pgast.unwrap(stmt.node or {}).get("kind", "") in _END:
                 return stmt
     return None

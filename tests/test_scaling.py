@@ -237,3 +237,27 @@ def test_peak_memory_is_a_small_multiple_of_a_statement_heavy_input(case: str, s
         peak_small, peak_large = _peak(small), _peak(large)
     assert peak_large < 40 * len(large), (peak_large, len(large))
     assert peak_large / peak_small < 5, (peak_small, peak_large)
+
+
+_LAZY_INPUTS: dict[str, Callable[[int], str]] = {
+    "drop-column": lambda n: (
+        "BEGIN;\n"
+        + "".join(f"ALTER TABLE accounts DROP COLUMN c{i};\n" for i in range(n))
+        + "COMMIT;\n"
+    ),
+    "transactions": lambda n: "".join(
+        f"BEGIN;\nUPDATE accounts SET c = {i} WHERE id = {i};\nCOMMIT;\n" for i in range(n)
+    ),
+    "drop-view": lambda n: "".join(f"DROP VIEW v{i};\n" for i in range(n)),
+    **{case: partial(_text, case) for case in SCALING.CASES if case not in ("in-list", "case")},
+}
+
+
+@pytest.mark.parametrize("case", sorted(_LAZY_INPUTS))
+def test_a_file_parsed_lazily_is_still_linted_in_linear_work(case: str) -> None:
+    """With every statement decoded when read, a rule that walks the file from its start
+    for each statement decodes the whole file again each time."""
+    make = _LAZY_INPUTS[case]
+    with patch.object(parsing, "LAZY_FROM", 0):
+        small, large = _calls(make(60)), _calls(make(240))
+    assert large / small < 5, (small, large)
