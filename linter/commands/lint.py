@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from ..api import lint_paths
+from ..collector import lint_pace
 from ..configsearch import config_candidates
 from ..registry import RegistryError, load_rules
 from ..replay import Recorder
@@ -126,16 +127,17 @@ def lint(
         from ..cache import ResultCache, default_cache_dir
 
         cache = ResultCache(default_cache_dir(config.path))
-    result = lint_paths(
-        paths,
-        config,
-        rules=rules,
-        stdin_name=stdin_filename,
-        explain=output_format in NEEDS_STATEMENTS or stats_file is not None,
-        only=only,
-        edited=edited or (),
-        cache=cache,
-    )
+    with lint_pace():  # (fewer garbage collections: see linter.collector)
+        result = lint_paths(
+            paths,
+            config,
+            rules=rules,
+            stdin_name=stdin_filename,
+            explain=output_format in NEEDS_STATEMENTS or stats_file is not None,
+            only=only,
+            edited=edited or (),
+            cache=cache,
+        )
     if baseline is not None:
         result.findings, _hidden = baseline.filter(result.findings)
         if result.statements:
