@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import io
 import subprocess
 import sys
 import tracemalloc
@@ -287,3 +288,23 @@ def test_the_cli_lints_with_fewer_garbage_collections(tmp_path: Path) -> None:
     assert gc.get_threshold() == before != collector.LINT_THRESHOLDS
     lint_sql("CREATE TABLE t (id bigint);", RULES)
     assert gc.get_threshold() == before
+
+
+def test_the_gcc_report_of_many_findings_is_written_in_pieces() -> None:
+    """Building the whole report as one string (then joined, then with its newline) held
+    three copies of it: ~15 times the input of a file with a finding per statement."""
+    from linter.engine import LintResult
+    from linter.reporters import get_reporter
+
+    findings = lint_sql(_text("add-column", 3_000), RULES)
+    writes: list[int] = []
+
+    class Recorded(io.StringIO):
+        def write(self, text: str) -> int:
+            writes.append(len(text))
+            return super().write(text)
+
+    out = Recorded()
+    get_reporter("gcc").report(LintResult(findings=findings), RULES, out)
+    assert len(out.getvalue().splitlines()) == len(findings) == 3_000
+    assert max(writes) < len(out.getvalue()) / 2
