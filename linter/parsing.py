@@ -445,10 +445,13 @@ _CHECK_DEPTH_FROM = 8_000  # a JSON tree shorter than this cannot be too deep to
 def _lazy_spans(text: str) -> array.array[int] | None:
     """``(lead, start, end)`` of every statement of *text*, flattened, exactly as
     :func:`parse` finds them; ``None`` when a statement cannot be read on its own (a syntax
-    error, a tree too deep to decode: :func:`parse` reports those)."""
+    error, a tree too deep to decode: :func:`parse` reports those) or when there are at
+    most _KEEP statements (a few long ones: a 20 MB ``IN`` list)."""
     try:
         slices = _pg.split(text, with_parser=True, only_slices=True)
     except _pg.ParseError:
+        return None
+    if len(slices) <= _KEEP:  # (all of them would stay decoded: laziness only costs)
         return None
     spans = array.array("q")
     previous_end = 0
@@ -516,7 +519,7 @@ class Statements(Sequence[Statement]):
         tree = _loads(_pg.parse_sql_json(self._text[start:end]))
         stmt = Statement(i, lead, start, end, tree["stmts"][0]["stmt"])
         decoded = self._decoded
-        if len(decoded) >= _KEEP:
+        if decoded and len(decoded) >= _KEEP:
             del decoded[next(iter(decoded))]
         decoded[i] = stmt
         return stmt

@@ -358,7 +358,7 @@ _LAZY_FILES = [
 @pytest.mark.parametrize("sql", _LAZY_FILES)
 def test_a_large_file_s_statements_are_those_of_the_whole_file_parse(sql: str) -> None:
     whole = parse(sql).statements
-    with patch.object(parsing, "LAZY_FROM", 0):
+    with patch.multiple(parsing, LAZY_FROM=0, _KEEP=0):
         lazy = parse(sql, lazy=True).statements
     assert isinstance(lazy, parsing.Statements)
     shape = [(s.index, s.lead, s.start, s.end, s.error) for s in whole]
@@ -383,9 +383,18 @@ def test_a_large_file_keeps_few_decoded_trees() -> None:
     "sql", ["SELECT 1; SELEC 2;", "SELECT 1; SELECT " + "1+" * 20_000 + "1; SELECT 2"]
 )
 def test_a_large_file_that_a_piece_cannot_be_read_of_is_parsed_whole(sql: str) -> None:
-    with patch.object(parsing, "LAZY_FROM", 0), patch.object(parsing, "_CHECK_DEPTH_FROM", 0):
+    with patch.multiple(parsing, LAZY_FROM=0, _KEEP=0, _CHECK_DEPTH_FROM=0):
         lazy = parse(sql, lazy=True)
     assert isinstance(lazy.statements, tuple)
     assert [(s.start, s.end, s.error) for s in lazy.statements] == [
         (s.start, s.end, s.error) for s in parse(sql).statements
     ]
+
+
+def test_a_large_file_of_few_statements_is_parsed_whole() -> None:
+    """Every tree of a file of at most _KEEP statements would stay decoded: reading them
+    lazily only copied each statement's text and decoded it again (a 20 MB ``IN`` list)."""
+    few = "".join(f"SELECT {i};\n" for i in range(parsing._KEEP))
+    with patch.object(parsing, "LAZY_FROM", 0):
+        assert isinstance(parse(few, lazy=True).statements, tuple)
+        assert isinstance(parse(few + "SELECT 0;", lazy=True).statements, parsing.Statements)
