@@ -562,6 +562,41 @@ def layout_for(path: Path, configured: str | None, detector: _Detector | None = 
     return found or "plain"
 
 
+# a migration's path within its migrations directory: a version first (``0042_x.sql``,
+# ``20240101_init/migration.sql``, ``v2/schema.sql``), or a Flyway name (``V1__x.sql``)
+_MIGRATION_PATH = re.compile(r"^(?:v?\d|[VUR]\d|R__)")
+
+
+def history_directory(path: Path, layout: str | None = None) -> Path | None:
+    """The migrations directory whose earlier files are the history of the file *path*
+    when it is named alone, or ``None``.
+
+    That is :func:`history_root`, when the file's path in it begins with a version (or is
+    a Flyway name) and layout detection finds migrations there: a lone ``schema.sql`` or
+    ``query.sql`` pulls in no history (and costs no walk of the tree around it).
+    """
+    root = history_root(path)
+    inside = os.path.relpath(path, root).split(os.sep)[0]
+    if not _MIGRATION_PATH.match(inside) or not root.is_dir():
+        return None
+    if (layout or detect_layout(root)) is None:
+        return None
+    return root
+
+
+def units_of_text(
+    source: Source, layout: str | None, history: str, default_tx: bool | None = None
+) -> list[MigrationUnit]:
+    """The units of *source*, text read elsewhere (standard input) under the name of a file
+    that may not exist yet, as the layout of the file's directory would run it."""
+    path = Path(source.path)
+    chosen = layout_for(path, layout) if path.parent.is_dir() else (layout or "plain")
+    role = _role(path, chosen, _popx_specific([path]))
+    if role.direction == "skip":
+        role = _Role(_OTHER_GROUP, (), "other")
+    return units_of_file(path, source, chosen, role, default_tx, history=history)
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedFile:
     """A file to read, and how its layout runs it (:func:`plan_files`)."""

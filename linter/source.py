@@ -34,6 +34,9 @@ class Source:
     # the migrations directory whose history this file belongs to (see ``layouts``): files
     # of different histories are linted independently
     history: str = ""
+    # added by the change under review (``--diff``): it runs right after the change's
+    # earlier files, whose new tables are still new for it (``Schema.begin_file``)
+    in_change: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,16 +165,10 @@ class TraceResult:
 def _sources(
     paths: Sequence[str], config: Config
 ) -> tuple[list[Source], set[str], list[SourceError]]:
-    import os
-    from dataclasses import replace
-
+    """The traced files and their history, as ``lint`` reads them (:func:`api.gather`): a
+    file named alone runs after the earlier files of its migrations directory."""
     from .api import gather, read_inputs
 
-    named = [p for p in paths if os.path.isfile(p)]
-    folders = {os.path.dirname(os.path.abspath(p)) for p in named}
-    if not config.history and len(folders) == 1 and len(named) == len(paths):
-        # the files before the traced ones in their directory are the history
-        config = replace(config, history=folders.pop())
     inputs = gather(paths, config)
     sources: list[Source] = []
     errors: list[SourceError] = []
@@ -333,7 +327,14 @@ def trace_sources(
     try:
         with keep_result(result):
             _trace_in(
-                result, sources, report, by_path, implicit, rows, dsn, allow_server_programs,
+                result,
+                sources,
+                report,
+                by_path,
+                implicit,
+                rows,
+                dsn,
+                allow_server_programs,
                 timeout,
             )
     except psycopg.Error as exc:  # not the statement's error: sqlsafe's own queries failed

@@ -110,7 +110,7 @@ def lint(
             baseline = load_baseline(Path(baseline_file))
         except BaselineError as exc:
             raise click.UsageError(str(exc)) from exc
-    only = edited = None
+    only = edited = added = None
     if diff_ref is not None:
         from ..gitdiff import GitError, changed_files
 
@@ -118,7 +118,7 @@ def lint(
             changes = changed_files(diff_ref)
         except GitError as exc:
             raise click.UsageError(f"--diff {diff_ref}: {exc}") from exc
-        only, edited = changes.changed, changes.modified
+        only, edited, added = changes.changed, changes.modified, changes.added
     from ..reporters import NEEDS_STATEMENTS, get_reporter
 
     cache = None
@@ -135,6 +135,7 @@ def lint(
         only=only,
         edited=edited or (),
         cache=cache,
+        added=added or (),
     )
     if baseline is not None:
         result.findings, _hidden = baseline.filter(result.findings)
