@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from .config import Config
 from .engine import FILE_COST, History, LintResult, lint_histories, merge_results
 from .layouts import (
+    Detector,
     MigrationUnit,
     PlannedFile,
     detect_layout,
@@ -78,6 +79,7 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
     named = [p for p in paths if p != STDIN]
     default_tx = _default_tx(config)
     layout = config.layout
+    detector = Detector()  # each directory listed and its layout detected once
     history: list[MigrationUnit | SourceError] = []
     stdin_path = stdin_name if STDIN in paths else None
     if config.history:
@@ -90,9 +92,13 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
                 [_display(str(root))], layout, exclude=exclude, default_tx=default_tx
             )
     else:
-        history = _implicit_history(implicit_roots(paths, config, stdin_path), config)
+        history = _implicit_history(
+            implicit_roots(paths, config, stdin_path, detector), config, detector
+        )
     skipped: list[PlannedFile] = []
-    found = migration_units(named, layout, exclude=exclude, default_tx=default_tx, skipped=skipped)
+    found = migration_units(
+        named, layout, exclude=exclude, default_tx=default_tx, skipped=skipped, detector=detector
+    )
     report = {os.path.normpath(u.path) for u in found}
     named_ids = {_ident(u.path) for u in found}
     stdin_units: list[MigrationUnit | SourceError] = []
@@ -126,7 +132,10 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
 
 
 def implicit_roots(
-    paths: Sequence[str], config: Config, stdin_name: str | None = None
+    paths: Sequence[str],
+    config: Config,
+    stdin_name: str | None = None,
+    detector: Detector | None = None,
 ) -> list[str]:
     """The migrations directories whose files are read as history for the files of *paths*
     named alone, and for standard input named *stdin_name* (``--stdin-filename``): one per
@@ -142,19 +151,21 @@ def implicit_roots(
     for name in files:
         if is_excluded(name, config.settings.exclude):
             continue
-        root = history_directory(Path(name), config.layout)
+        root = history_directory(Path(name), config.layout, detector)
         if root is not None:
             roots[os.path.normpath(root)] = None
     return list(roots)
 
 
-def _implicit_history(roots: Sequence[str], config: Config) -> list[MigrationUnit | SourceError]:
+def _implicit_history(
+    roots: Sequence[str], config: Config, detector: Detector | None = None
+) -> list[MigrationUnit | SourceError]:
     """The units of each of *roots*, their own history only (not the other migrations
     directories below them, nor their problems: nothing of them is reported)."""
     if not roots:
         return []
     wanted = set(roots)
-    planned = plan_files(roots, config.layout, exclude=config.settings.exclude)
+    planned = plan_files(roots, config.layout, exclude=config.settings.exclude, detector=detector)
     return read_units(
         [p for p in planned if p.history in wanted and not p.problem], _default_tx(config)
     )

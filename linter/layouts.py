@@ -521,7 +521,7 @@ def order_units(units: Iterable[MigrationUnit]) -> list[MigrationUnit]:
     )
 
 
-class _Detector:
+class Detector:
     """Directory listings and layout guesses, each computed once per gathering."""
 
     def __init__(self) -> None:
@@ -544,11 +544,11 @@ class _Detector:
         return self.layouts[directory]
 
 
-def layout_for(path: Path, configured: str | None, detector: _Detector | None = None) -> str:
+def layout_for(path: Path, configured: str | None, detector: Detector | None = None) -> str:
     """The layout of the directory holding *path* (a file) or of *path* (a directory)."""
     if configured:
         return configured
-    detect = (detector or _Detector()).layout
+    detect = (detector or Detector()).layout
     directory = path if path.is_dir() else path.parent
     found = detect(directory)
     if found in ("diesel", "prisma") and not path.is_dir():
@@ -567,7 +567,9 @@ def layout_for(path: Path, configured: str | None, detector: _Detector | None = 
 _MIGRATION_PATH = re.compile(r"^(?:v?\d|[VUR]\d|R__)")
 
 
-def history_directory(path: Path, layout: str | None = None) -> Path | None:
+def history_directory(
+    path: Path, layout: str | None = None, detector: Detector | None = None
+) -> Path | None:
     """The migrations directory whose earlier files are the history of the file *path*
     when it is named alone, or ``None``.
 
@@ -579,7 +581,7 @@ def history_directory(path: Path, layout: str | None = None) -> Path | None:
     inside = os.path.relpath(path, root).split(os.sep)[0]
     if not _MIGRATION_PATH.match(inside) or not root.is_dir():
         return None
-    if (layout or detect_layout(root)) is None:
+    if (layout or (detector or Detector()).layout(root)) is None:
         return None
     return root
 
@@ -610,7 +612,7 @@ class PlannedFile:
     problem: str = ""  # why there is nothing to read here (reported as a SourceError)
 
 
-def _problems(directory: Path, display: str, detector: _Detector) -> list[tuple[str, str]]:
+def _problems(directory: Path, display: str, detector: Detector) -> list[tuple[str, str]]:
     """(path, reason) for what a directory named to be linted gives instead of files: its
     directories that cannot be listed, or nothing at all (never "All clear")."""
     files = detector.files(directory)
@@ -658,6 +660,7 @@ def migration_units(
     exclude: Sequence[str] = (),
     default_tx: bool | None = None,
     skipped: list[PlannedFile] | None = None,
+    detector: Detector | None = None,
 ) -> list[MigrationUnit | SourceError]:
     """Every unit of the files and directories in *paths*, in the runner's order.
 
@@ -667,7 +670,8 @@ def migration_units(
     cannot be read come back as :class:`SourceError` (ordered by path, after the units);
     those the layout does not run go to *skipped* when given (see :func:`plan_files`).
     """
-    return read_units(plan_files(paths, layout, exclude=exclude, skipped=skipped), default_tx)
+    planned = plan_files(paths, layout, exclude=exclude, skipped=skipped, detector=detector)
+    return read_units(planned, default_tx)
 
 
 def plan_files(
@@ -676,6 +680,7 @@ def plan_files(
     *,
     exclude: Sequence[str] = (),
     skipped: list[PlannedFile] | None = None,
+    detector: Detector | None = None,
 ) -> list[PlannedFile]:
     """The files of *paths* that :func:`migration_units` reads, with their layout, history
     and role, without reading them (see there for *layout* and *exclude*); the files the
@@ -686,14 +691,19 @@ def plan_files(
     items: list[tuple[Path, str, str, str]] = []  # (path, display name, layout, history)
     problems: list[tuple[str, str, str]] = []  # (path, reason, history)
     detected: dict[str, str] = {}  # parent directory -> layout, for files named one by one
-    detector = _Detector()
+    detector = detector or Detector()  # (a caller's: what it detected is reused)
     for arg in paths:
         path = Path(arg)
         if path.is_dir():
             named = os.path.normpath(arg)
             problems.extend((p, why, named) for p, why in _problems(path, named, detector))
             for root, files in _histories(path, detector.files(path), layout).items():
-                chosen = layout or detect_layout(root, files) or "plain"
+                if layout:
+                    chosen = layout
+                elif root == path and files == detector.files(path):
+                    chosen = detector.layout(root) or "plain"  # (the same detection)
+                else:
+                    chosen = detect_layout(root, files) or "plain"
                 history = os.path.normpath(root)
                 # (no sorting here: ``order_units`` puts the units in the runner's order)
                 for sub in files:
