@@ -177,7 +177,10 @@ def _sources(
             errors.append(item)
         else:
             sources.append(item)
-    return sources, set(inputs.report), errors
+    report = set(inputs.report)
+    # the migrations after the last traced one do not run before it
+    last = max((i for i, s in enumerate(sources) if s.path in report), default=-1)
+    return sources[: last + 1], report, errors
 
 
 def _implicit_tx(source: Source, config: Config) -> bool:
