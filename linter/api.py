@@ -44,6 +44,7 @@ class Inputs:
     units: tuple[MigrationUnit | SourceError, ...] = ()
     baseline: tuple[MigrationUnit | SourceError, ...] = ()  # --schema, applied first
     skipped: tuple[PlannedFile, ...] = ()  # named files their layout does not run
+    stdin_text: str | None = None  # the text read on standard input (for the snippets)
 
 
 def _display(path: str) -> str:
@@ -102,8 +103,9 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
     report = {os.path.normpath(u.path) for u in found}
     named_ids = {_ident(u.path) for u in found}
     stdin_units: list[MigrationUnit | SourceError] = []
+    stdin_text: str | None = None
     if stdin_path is not None:
-        stdin_units = _stdin_units(stdin_path, history, config)
+        stdin_units, stdin_text = _stdin_units(stdin_path, history, config)
         named_ids.add(_ident(stdin_path))
         report.add(os.path.normpath(stdin_path))
     merged = [u for u in history if _ident(u.path) not in named_ids]
@@ -130,6 +132,7 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
             replace(u, history="") if isinstance(u, MigrationUnit) else u for u in _baseline(config)
         ),
         tuple(skipped),
+        stdin_text,
     )
 
 
@@ -175,17 +178,19 @@ def _implicit_history(
 
 def _stdin_units(
     name: str, history: Sequence[MigrationUnit | SourceError], config: Config
-) -> list[MigrationUnit | SourceError]:
+) -> tuple[list[MigrationUnit | SourceError], str | None]:
     """Standard input as the file *name*: in the history of its directory when one was read
-    (ordered and run as that directory's layout runs the file), else a plain last file."""
+    (ordered and run as that directory's layout runs the file), else a plain last file;
+    with the text read (the units of a goose or dbmate file blank each other's section)."""
     read = read_stdin(name)
     if isinstance(read, SourceError):
-        return [read]
+        return [read], None
     roots = {u.history for u in history if isinstance(u, MigrationUnit)}
     home = history_directory(Path(name), config.layout) if roots else None
     if home is None or os.path.normpath(home) not in roots:
-        return [MigrationUnit(read.path, read.text)]
-    return list(units_of_text(read, config.layout, os.path.normpath(home), _default_tx(config)))
+        return [MigrationUnit(read.path, read.text)], read.text
+    units = units_of_text(read, config.layout, os.path.normpath(home), _default_tx(config))
+    return list(units), read.text
 
 
 def _until_last_reported(
@@ -293,12 +298,8 @@ def lint_paths(
         )
     baseline = {u.path for u in inputs.baseline}
     result.errors = [e for e in result.errors if e.path in report or e.path in baseline]
-    if inputs.stdin_name is not None:  # its lines are not those of a file on disk
-        result.texts.update(
-            (s.path, s.text)
-            for s in sources
-            if isinstance(s, Source) and s.path == inputs.stdin_name
-        )
+    if inputs.stdin_name is not None and inputs.stdin_text is not None:
+        result.texts[inputs.stdin_name] = inputs.stdin_text  # not the lines of a file on disk
     if cache is not None and run is not None:
         cache.store_run(base, run, result, chain, dropped)
     return result

@@ -375,3 +375,36 @@ def test_a_materialized_view_created_earlier_in_the_file_is_new() -> None:
     # created by an earlier file, it is existing: its index blocks the refreshes' readers
     found = lint_sql(sql.split("\n", 1)[1], RULES, history=[sql.split("\n", 1)[0]])
     assert [f.rule for f in found] == ["non-concurrent-index"]
+
+
+def test_stdin_in_a_goose_directory_is_run_as_goose_runs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its Up and Down sections are two units, each with the other blanked: the lines
+    shown for both are those of the whole text read."""
+    write(
+        tmp_path,
+        {
+            "db/00001_a.sql": "-- +goose Up\nCREATE TABLE a (id int, n varchar(10));\n"
+            "-- +goose Down\nDROP TABLE a;\n"
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SQLSAFE_CACHE_DIR", str(tmp_path / ".cache"))
+    buffer = (
+        "-- +goose Up\n-- +goose NO TRANSACTION\n"
+        "ALTER TABLE a ALTER COLUMN n TYPE varchar(20);\n"
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON a (n);\n"
+        "-- +goose Down\nDROP INDEX i;\n"
+    )
+    select = "alter-column-type,require-lock-timeout,non-concurrent-drop-index"
+    code, out = _cli(
+        capsys, "lint", "--select", select, "--stdin-filename", "db/00002_b.sql", "-", stdin=buffer
+    )
+    assert code == 1
+    # a widening known from 00001: no rewrite; the ALTER and the DROP still want a timeout
+    assert "alter-column-type" not in out
+    assert "db/00002_b.sql:3:1: error require-lock-timeout" in out
+    assert "    3 | ALTER TABLE a ALTER COLUMN n TYPE varchar(20);\n" in out
+    assert "db/00002_b.sql:6:1: error non-concurrent-drop-index" in out
+    assert "    6 | DROP INDEX i;\n" in out
