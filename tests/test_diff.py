@@ -126,12 +126,13 @@ def test_a_table_created_earlier_in_the_change_is_new(
     (repo / "migrations" / "0005_accounts.sql").write_text(
         "CREATE INDEX accounts_email ON accounts (email);\n"
     )
-    code, findings = lint(
-        capsys, "migrations", "--diff", "main", "--select", "non-concurrent-index"
-    )
-    assert [(f["path"], f["rule"]) for f in findings] == [
-        ("migrations/0005_accounts.sql", "non-concurrent-index")
-    ]
+    assert _indexes_reported(capsys) == [("migrations/0005_accounts.sql", "non-concurrent-index")]
+
+
+def _indexes_reported(capsys: pytest.CaptureFixture[str]) -> list[tuple[object, object]]:
+    """(path, rule) of the non-concurrent-index findings of `lint migrations --diff main`."""
+    _, findings = lint(capsys, "migrations", "--diff", "main", "--select", "non-concurrent-index")
+    return [(f["path"], f["rule"]) for f in findings]
 
 
 def test_new_in_change_off_judges_each_file_alone(
@@ -153,12 +154,7 @@ def test_a_file_between_that_is_not_in_the_change_ends_it(
     m = repo / "migrations"
     (m / "0000_orders.sql").write_text("CREATE TABLE orders (id bigint, account_id bigint);\n")
     (m / "0003_index.sql").write_text("CREATE INDEX orders_account ON orders (account_id);\n")
-    code, findings = lint(
-        capsys, "migrations", "--diff", "main", "--select", "non-concurrent-index"
-    )
-    assert [(f["path"], f["rule"]) for f in findings] == [
-        ("migrations/0003_index.sql", "non-concurrent-index")
-    ]
+    assert _indexes_reported(capsys) == [("migrations/0003_index.sql", "non-concurrent-index")]
 
 
 def test_the_change_with_a_file_named_alone_and_the_cache(

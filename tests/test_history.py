@@ -198,6 +198,12 @@ WIDEN = {
 }
 
 
+def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the command line in *tmp_path*, with a cache of its own."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SQLSAFE_CACHE_DIR", str(tmp_path / ".cache"))
+
+
 def _cli(
     capsys: pytest.CaptureFixture[str], *args: str, stdin: str | None = None
 ) -> tuple[int, str]:
@@ -223,8 +229,7 @@ def test_a_file_named_alone_reads_its_directorys_history(
     """What pre-commit and editors do: one file named, no `history` configured. The
     widening is judged with 001's varchar(255): no rewrite; 003 is not reported."""
     write(tmp_path, WIDEN)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SQLSAFE_CACHE_DIR", str(tmp_path / ".cache"))
+    in_project(tmp_path, monkeypatch)
     only = "migrations/002_widen.sql"
     assert lint_paths([only], Config(root=tmp_path), rules=RULES).findings == []
     for cache in ((), ("--no-cache",), ()):  # cold, uncached, warm
@@ -306,8 +311,7 @@ def test_stdin_with_a_file_name_reads_that_files_history(
     """An editor pipes its unsaved buffer: the history is the directory's, and the lines
     shown are the buffer's (the file on disk says something else)."""
     write(tmp_path, WIDEN)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SQLSAFE_CACHE_DIR", str(tmp_path / ".cache"))
+    in_project(tmp_path, monkeypatch)
     buffer = (
         "-- widen the address\n"
         "ALTER TABLE users ALTER COLUMN email TYPE varchar(320);\n"
@@ -323,29 +327,12 @@ def test_stdin_with_a_file_name_reads_that_files_history(
     assert out.startswith(f"{name}:4:1: error alter-column-type:")
     assert "    4 | ALTER TABLE users ALTER COLUMN email TYPE varchar(100);\n" in out
     assert "Found 1 error in 1 file." in out
-    # a new file not saved yet is placed in the history too
-    code, out = _cli(
-        capsys,
-        "lint",
-        "--select",
-        "alter-column-type",
-        "--stdin-filename",
-        "migrations/004_new.sql",
-        "-",
-        stdin=WIDEN["migrations/002_widen.sql"],
-    )
-    assert code == 1  # after 003 dropped the table: unknown, judged as existing
-    code, out = _cli(
-        capsys,
-        "lint",
-        "--select",
-        "alter-column-type",
-        "--stdin-filename",
-        "migrations/002a_new.sql",
-        "-",
-        stdin=WIDEN["migrations/002_widen.sql"],
-    )
-    assert (code, out) == (0, "All clear: 1 file checked, no findings.\n")
+    # a new file not saved yet is placed in the history too: after 003 dropped the table
+    # (unknown, judged as existing), or between 002 and 003
+    for new, expected in (("004_new.sql", 1), ("002a_new.sql", 0)):
+        widen = WIDEN["migrations/002_widen.sql"]
+        code, out = _cli(capsys, *args[:-2], f"migrations/{new}", "-", stdin=widen)
+        assert code == expected, out
     # without a name, or with --no-history, standard input has no history
     code, out = _cli(
         capsys,
@@ -389,8 +376,7 @@ def test_stdin_in_a_goose_directory_is_run_as_goose_runs_it(
             "-- +goose Down\nDROP TABLE a;\n"
         },
     )
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SQLSAFE_CACHE_DIR", str(tmp_path / ".cache"))
+    in_project(tmp_path, monkeypatch)
     buffer = (
         "-- +goose Up\n-- +goose NO TRANSACTION\n"
         "ALTER TABLE a ALTER COLUMN n TYPE varchar(20);\n"
