@@ -37,7 +37,8 @@ FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "gcc", "markdow
     "--stdin-filename",
     default="<stdin>",
     show_default=True,
-    help="Name to report for input read from `-` (standard input).",
+    help="Name to report for input read from `-` (standard input); in a migrations "
+    "directory, standard input takes that file's place in the directory's history.",
 )
 @click.option(
     "--fail-on",
@@ -92,7 +93,9 @@ def lint(
 
     Files named together, and the files of a directory, form one migration history in
     natural version order: objects created by an earlier file exist (and may be large)
-    for the later ones. Exit codes: 0 clean, 1 findings, 2 usage or configuration error.
+    for the later ones. A file named alone in a migrations directory is linted after the
+    directory's other files, read as history (--no-history: not). Exit codes: 0 clean,
+    1 findings, 2 usage or configuration error.
     """
     if not paths:
         raise click.UsageError("no files given: pass migration files, directories, or - for stdin")
