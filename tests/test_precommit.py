@@ -66,8 +66,7 @@ def test_pre_commit_try_repo(tmp_path: Path) -> None:
     # the next commit stages one file: a widening, safe because 001 says varchar(255)
     git(project, "commit", "-qm", "first", "--no-verify")
     (project / "migrations" / "003_widen.sql").write_text(
-        "SET lock_timeout = '2s';\n"
-        "ALTER TABLE accounts ALTER COLUMN email TYPE varchar(320);\n"
+        "SET lock_timeout = '2s';\nALTER TABLE accounts ALTER COLUMN email TYPE varchar(320);\n"
     )
     git(project, "add", "migrations/003_widen.sql")
     code, output = hook()
