@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from .source import Source, SourceError, is_excluded, natural_key, read_source
 from .tree import read_regular, scan_tree
@@ -114,6 +115,7 @@ class MigrationUnit:
     tx_from_comment: bool = False  # in_transaction was set by a comment in the file
     single_query: bool = False  # sent as one multi-statement query (see Source)
     history: str = ""  # the migrations directory whose history this unit belongs to
+    undoes: str = ""  # a down migration: the path of its up migration (``link_downs``)
 
     def source(self) -> Source:
         return Source(
@@ -123,6 +125,8 @@ class MigrationUnit:
             self.applies,
             self.single_query,
             self.history,
+            self.layout,
+            self.undoes,
         )
 
 
@@ -515,10 +519,53 @@ def order_units(units: Iterable[MigrationUnit]) -> list[MigrationUnit]:
     for unit in units:
         if unit.history not in roots:
             roots[unit.history] = natural_key(unit.history)
-    return sorted(
+    ordered = sorted(
         units,
         key=lambda u: (roots[u.history], u.key[0], u.key[1], rank.get(u.direction, 0), u.key[2]),
     )
+    return link_downs(ordered)
+
+
+def pair_units(units: Sequence[Any]) -> list[tuple[Any, Any | None]]:
+    """(up, down or None) for each up migration, in order; pairs by version, else by file."""
+    downs: dict[Any, Any] = {}
+    for unit in units:
+        if unit.direction == "down":
+            downs[_pair_key(unit)] = unit
+    return [(u, downs.get(_pair_key(u))) for u in units if u.direction == "up"]
+
+
+def _pair_key(unit: Any) -> Any:
+    version = unit.key[1] if unit.key else ()
+    if unit.layout == "popx":  # (its dialect marker only orders: a postgres up, a generic down)
+        version = version[:1]
+    if version:
+        return (os.path.dirname(unit.path), version)
+    return unit.path
+
+
+def link_downs(units: Sequence[MigrationUnit]) -> list[MigrationUnit]:
+    """*units* (in the runner's order), each down migration naming the up migration it
+    undoes (``MigrationUnit.undoes``, see :func:`pair_units`)."""
+    undoes = {id(down): up.path for up, down in pair_units(units) if down is not None}
+    if not undoes and not any(u.undoes for u in units):
+        return list(units)
+    return [
+        u if u.undoes == undoes.get(id(u), "") else replace(u, undoes=undoes.get(id(u), ""))
+        for u in units
+    ]
+
+
+OrderKey = tuple[int, Key, Key]
+
+
+def up_order_key(path: Path, layout: str) -> OrderKey | None:
+    """Where the runner of *layout* applies the file *path* among the up migrations of its
+    history: the key :func:`order_units` sorts it by (None: not an up migration it runs)."""
+    role = _role(path, layout, frozenset())
+    if role.group != _VERSIONED_GROUP or role.direction != "up":
+        return None
+    return (role.group, role.version, natural_key(os.path.abspath(path)))
 
 
 class Detector:

@@ -261,6 +261,22 @@ def _trim_end(text: str, start: int, end: int) -> int:
     return end
 
 
+def _last_token_end(text: str, start: int, end: int) -> int:
+    """*end* moved back over the comments that close ``text[start:end]`` (the last
+    statement without a ``;`` runs to the end of the text, comments after it included)."""
+    piece = text[start:end]
+    if "--" not in piece and "/*" not in piece:
+        return end
+    try:
+        tokens = _pg.scan(piece)  # (character offsets, the end inclusive)
+    except _pg.ParseError:
+        return end
+    for token in reversed(tokens):
+        if token.name not in ("SQL_COMMENT", "C_COMMENT"):
+            return start + token.end + 1
+    return end
+
+
 def _from_tree(
     text: str,
     tree: Mapping[str, Any],
@@ -277,7 +293,7 @@ def _from_tree(
         lead = base + to_char(loc)
         end = base + to_char(loc + length) if length else limit
         if not length:  # the last statement runs to the end of the text
-            end = _trim_end(text, lead, end)
+            end = _last_token_end(text, lead, _trim_end(text, lead, end))
             if end > lead and text[end - 1] == ";":
                 end = _trim_end(text, lead, end - 1)
         start = skip_trivia(text, lead, end)

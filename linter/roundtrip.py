@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .config import Config
+from .layouts import pair_units
 from .source import Source, SourceError
 from .trace_db import (
     DEFAULT_TIMEOUT,
@@ -171,22 +172,6 @@ def _run(run: Any, source: Source) -> str | None:
             conn.execute("ROLLBACK")
         return f"line {line}: {error_text(exc)}"
     return None
-
-
-def pair_units(units: Sequence[Any]) -> list[tuple[Any, Any | None]]:
-    """(up, down or None) for each up migration, in order; pairs by version, else by file."""
-    downs: dict[Any, Any] = {}
-    for unit in units:
-        if unit.direction == "down":
-            downs[_pair_key(unit)] = unit
-    return [(u, downs.get(_pair_key(u))) for u in units if u.direction == "up"]
-
-
-def _pair_key(unit: Any) -> Any:
-    version = unit.key[1] if unit.key else ()
-    if version:
-        return (os.path.dirname(unit.path), version)
-    return unit.path
 
 
 def roundtrip_paths(

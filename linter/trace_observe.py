@@ -181,8 +181,17 @@ def compare_snapshots(
         if oid in after.relations and any(n > o for n, o in zip(counts, old_counts, strict=True)):
             scans.append(after.relations[oid].name)
     constraints = []
+    # a constraint gone under one OID and back under another with the same name, table and
+    # type was re-created, not added: ALTER COLUMN TYPE rebuilds the column's NOT NULL
+    # (PostgreSQL 18), CHECK and key constraints
+    gone = {
+        (name, table, contype): con
+        for oid, con in before.constraints.items()
+        if oid not in after.constraints
+        for name, table, contype, _valid in (con,)
+    }
     for oid, (name, table, contype, valid) in after.constraints.items():
-        previous = before.constraints.get(oid)
+        previous = before.constraints.get(oid) or gone.get((name, table, contype))
         if previous is None or previous[3] != valid:
             constraints.append(
                 {
@@ -315,7 +324,10 @@ def run_autocommit(
     if tables:
         watcher.execute("BEGIN")
         try:
-            watcher.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE NOWAIT")
+            # a bounded wait, not NOWAIT: autovacuum, busy with the rows just generated,
+            # holds its lock briefly (and gives way to a waiting lock request)
+            watcher.execute("SET LOCAL lock_timeout = '1s'")
+            watcher.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
             holding = True
         except Exception:
             watcher.execute("ROLLBACK")

@@ -381,9 +381,9 @@ def test_stdin_in_a_goose_directory_is_run_as_goose_runs_it(
         "-- +goose Up\n-- +goose NO TRANSACTION\n"
         "ALTER TABLE a ALTER COLUMN n TYPE varchar(20);\n"
         "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON a (n);\n"
-        "-- +goose Down\nDROP INDEX i;\n"
+        "-- +goose Down\nCREATE INDEX j ON a (id);\n"
     )
-    select = "alter-column-type,require-lock-timeout,non-concurrent-drop-index"
+    select = "alter-column-type,require-lock-timeout,non-concurrent-index"
     code, out = _cli(
         capsys, "lint", "--select", select, "--stdin-filename", "db/00002_b.sql", "-", stdin=buffer
     )
@@ -392,5 +392,5 @@ def test_stdin_in_a_goose_directory_is_run_as_goose_runs_it(
     assert "alter-column-type" not in out
     assert "db/00002_b.sql:3:1: error require-lock-timeout" in out
     assert "    3 | ALTER TABLE a ALTER COLUMN n TYPE varchar(20);\n" in out
-    assert "db/00002_b.sql:6:1: error non-concurrent-drop-index" in out
-    assert "    6 | DROP INDEX i;\n" in out
+    assert "db/00002_b.sql:6:1: error non-concurrent-index" in out
+    assert "    6 | CREATE INDEX j ON a (id);\n" in out

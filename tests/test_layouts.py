@@ -200,9 +200,10 @@ DROP TABLE t;
 
 
 def test_goose_sections_keep_line_numbers(tmp_path: Path) -> None:
+    text = GOOSE + "DROP TABLE legacy;\n"  # (not created by the Up section: reported)
     root = write(
         tmp_path,
-        {"001_init.sql": GOOSE, "002_idx.sql": "-- +goose Up\n\n" + INDEX + "-- +goose Down\n"},
+        {"001_init.sql": text, "002_idx.sql": "-- +goose Up\n\n" + INDEX + "-- +goose Down\n"},
     )
     found = units(root)
     assert names(found, root) == [
@@ -212,15 +213,17 @@ def test_goose_sections_keep_line_numbers(tmp_path: Path) -> None:
         ("002_idx.sql", "down"),
     ]
     up, down = found[0], found[1]
-    assert len(up.text) == len(down.text) == len(GOOSE)
-    assert up.text.count("\n") == GOOSE.count("\n")
+    assert len(up.text) == len(down.text) == len(text)
+    assert up.text.count("\n") == text.count("\n")
     assert "DROP TABLE" not in up.text and "CREATE TABLE" not in down.text
     assert down.applies is False and up.in_transaction is True
     by_file = lint_paths([str(root)], cfg(root)).findings
-    # the down section's DROP TABLE is linted (line 7 of the file); the later index
-    # still sees t: the down section was never applied
+    # the down section is linted at its lines: its DROP TABLE legacy at line 8 (its DROP
+    # TABLE t at line 7 undoes the Up section); the later index still sees t: the down
+    # section was never applied
     lines = {(Path(f.path).name, f.rule, f.line) for f in by_file}
-    assert ("001_init.sql", "drop-table", 7) in lines
+    assert ("001_init.sql", "drop-table", 8) in lines
+    assert ("001_init.sql", "drop-table", 7) not in lines
     assert ("002_idx.sql", "non-concurrent-index", 3) in lines
 
 
