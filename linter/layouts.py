@@ -10,6 +10,7 @@ line numbers: everything outside the section is blanked, never cut.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,8 @@ LAYOUTS: tuple[str, ...] = (
     "flyway",
     "sqlx",
     "popx",
+    "postgres-migrations",
+    "up-down",
 )
 
 # Whether each runner wraps a migration file in a transaction by default (None: the
@@ -46,6 +49,8 @@ TRANSACTION_DEFAULTS: dict[str, bool | str | None] = {
     "flyway": True,
     "sqlx": True,
     "popx": True,
+    "postgres-migrations": True,
+    "up-down": None,
 }
 
 # How to make one file run outside a transaction, per layout (for the docs and messages).
@@ -59,6 +64,7 @@ NO_TRANSACTION_MARKERS: dict[str, str] = {
     "popx": ".autocommit. in the file name (<version>_<name>.postgres.autocommit.up.sql)",
     "golang-migrate": "one statement per file",
     "prisma": "one statement per migration.sql",
+    "postgres-migrations": "-- postgres-migrations disable-transaction anywhere in the file",
 }
 
 Key = tuple[tuple[int, int | str], ...]
@@ -90,6 +96,13 @@ _POPX_DIALECT = re.compile(
 _POPX_DIALECTS = frozenset({"postgres", "cockroach", "mysql", "sqlite3", "sqlite", "mssql"})
 _UPDOWN = re.compile(r"^(?P<version>\d+)_(?P<name>.+)\.(?P<dir>up|down)\.sql$", re.IGNORECASE)
 _VERSIONED = re.compile(r"^(?P<version>\d+)(?:_(?P<name>.*))?\.sql$", re.IGNORECASE)
+# any versioned pair of up/down files: ``V1.CreateUsers.up.sql``, ``1-init.down.sql``
+_ANY_UPDOWN = re.compile(
+    r"^[A-Za-z]*(?P<version>\d+(?:[._]\d+)*)(?:[._-].*)?\.(?P<dir>up|down)\.sql$", re.IGNORECASE
+)
+# postgres-migrations (node): ``<id>_<name>.sql`` or ``<id>-<name>.sql``, ordered by id
+_PG_MIGRATIONS = re.compile(r"^(?P<version>\d+)[-_].*\.sql$", re.IGNORECASE)
+_PG_MIGRATIONS_NO_TX = "-- postgres-migrations disable-transaction"
 _DIESEL_DIR = re.compile(r"^(?P<version>[0-9][0-9-]*)(?:_.*)?$")
 _SQLX_NO_TX = re.compile(r"\A\s*--[ \t]*no-transaction\b", re.IGNORECASE)
 _SQLSAFE_TX = re.compile(
@@ -208,8 +221,10 @@ def detect_layout(directory: Path, files: Sequence[Path] | None = None) -> str |
     The evidence, strongest first: Prisma's ``<dir>/migration.sql`` (or
     ``migration_lock.toml``), diesel's ``<dir>/up.sql``, Flyway's ``V1__name.sql``, popx's
     ``<version>_<name>.<dialect>.up.sql``, a ``-- +goose Up`` or ``-- migrate:up``
-    annotation, golang-migrate's ``<version>_<name>.up.sql``, sqlx's
-    ``<timestamp>_<name>.sql``; anything else is ``plain``.
+    annotation, golang-migrate's ``<version>_<name>.up.sql``, any other versioned
+    ``.up.sql`` / ``.down.sql`` names (``up-down``), postgres-migrations' ``<id>_<name>.sql``
+    or ``<id>-<name>.sql`` below a ``package.json`` that depends on ``postgres-migrations``,
+    sqlx's ``<timestamp>_<name>.sql``; anything else is ``plain``.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -234,9 +249,38 @@ def detect_layout(directory: Path, files: Sequence[Path] | None = None) -> str |
         return "dbmate"
     if any(_UPDOWN.match(n) for n in names):
         return "golang-migrate"
+    if any(_ANY_UPDOWN.match(n) for n in names):
+        return "up-down"
+    if all(_PG_MIGRATIONS.match(n) for n in names) and uses_postgres_migrations(directory):
+        return "postgres-migrations"
     if all(re.match(r"^\d{8,}_.+\.sql$", n) for n in names):
         return "sqlx"
     return "plain"
+
+
+_PACKAGE_SECTIONS = ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies")
+
+
+def uses_postgres_migrations(directory: Path) -> bool:
+    """A ``package.json`` in *directory* or above it (up to the repository root, the
+    directory holding ``.git``) names ``postgres-migrations`` among its dependencies."""
+    for current in (directory, *directory.absolute().parents):
+        text = (
+            _read_text(current / "package.json") if (current / "package.json").is_file() else None
+        )
+        if text is not None and "postgres-migrations" in text:
+            try:
+                package = json.loads(text)
+            except ValueError:
+                package = None
+            if isinstance(package, dict) and any(
+                isinstance(package.get(k), dict) and "postgres-migrations" in package[k]
+                for k in _PACKAGE_SECTIONS
+            ):
+                return True
+        if (current / ".git").exists():
+            return False
+    return False
 
 
 def _mostly_flyway(names: Sequence[str]) -> bool:
@@ -332,6 +376,16 @@ def _role(path: Path, layout: str, popx_specific: frozenset[tuple[str, str]]) ->
             return _Role(_VERSIONED_GROUP, _int_key(m["version"]), m["dir"].lower())
         m = _VERSIONED.match(name)
         if m and layout == "sqlx":
+            return _Role(_VERSIONED_GROUP, _int_key(m["version"]), "up")
+        return other
+    if layout == "up-down":
+        m = _ANY_UPDOWN.match(name)
+        if m:
+            return _Role(_VERSIONED_GROUP, _flyway_key(m["version"]), m["dir"].lower())
+        return other
+    if layout == "postgres-migrations":
+        m = _PG_MIGRATIONS.match(name)
+        if m:
             return _Role(_VERSIONED_GROUP, _int_key(m["version"]), "up")
         return other
     if layout in ("goose", "dbmate"):
@@ -502,6 +556,8 @@ def units_of_file(
         override = _flyway_tx(path, text)
     elif layout == "diesel":
         override = _diesel_tx(path)
+    elif layout == "postgres-migrations" and _PG_MIGRATIONS_NO_TX in text:
+        override = False
     if override is not None:
         return [unit(direction, text, override, True)]
     tx = _layout_tx(layout, text, default_tx)
