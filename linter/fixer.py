@@ -34,7 +34,7 @@ from .scaffold_layouts import (
     lock_timeout_sql,
     suppression,
 )
-from .scaffold_sql import Name, derived_name, not_null_constraint_name, quote_ident, quote_literal
+from .scaffold_sql import Name, not_null_constraint_name, quote_ident, quote_literal
 from .source import Source
 
 FIXABLE = (
@@ -135,6 +135,81 @@ def _transactions(parsed: ParsedFile) -> dict[int, int | None]:
     return out
 
 
+def _identifiers(text: str, stmt: Statement) -> set[str]:
+    """The names the statement's tokens spell (unquoted ones folded to lower case)."""
+    out: set[str] = set()
+    for name, start, end in _tokens(text, stmt.start, stmt.end):
+        if name in ("SCONST", "SQL_COMMENT", "C_COMMENT", "ICONST", "FCONST"):
+            continue
+        word = text[start:end]
+        out.add(word[1:-1].replace('""', '"') if word.startswith('"') else word.lower())
+    return out
+
+
+def _targets(stmt: Statement) -> set[str]:
+    """The relations (by name, schema left out) a statement drops, renames, moves to
+    another schema or drops a column of: an index built on one afterwards would fail."""
+    fields = stmt.fields
+    if stmt.kind == "DropStmt":
+        return {pgast.object_name(o).rsplit(".", 1)[-1] for o in fields.get("objects", [])}
+    relation = str((fields.get("relation") or {}).get("relname", ""))
+    if stmt.kind in ("RenameStmt", "AlterObjectSchemaStmt"):
+        return {relation}
+    if stmt.kind == "AlterTableStmt" and any(
+        sub == "AT_DropColumn" for sub, _ in pgast.alter_commands(fields)
+    ):
+        return {relation}
+    return set()
+
+
+def _needs_unique_key(stmt: Statement, table: str) -> bool:
+    """Whether the statement may need a unique index on *table*: a foreign key to it,
+    INSERT ... ON CONFLICT into it, REFRESH MATERIALIZED VIEW CONCURRENTLY of it."""
+    fields = stmt.fields
+    relation = (fields.get("relation") or {}).get("relname")
+    if stmt.kind == "InsertStmt" and fields.get("onConflictClause") and relation == table:
+        return True
+    if stmt.kind == "RefreshMatViewStmt" and fields.get("concurrent") and relation == table:
+        return True
+    for node in pgast.walk(stmt.node):
+        if pgast.kind(node) == "Constraint":
+            con = node["Constraint"]
+            pk = con.get("pktable") or {}
+            if con.get("contype") == "CONSTR_FOREIGN" and pk.get("relname") == table:
+                return True
+    return False
+
+
+_NAMEDATALEN = 64
+
+
+def default_constraint_name(table: str, columns: Sequence[str], label: str) -> str:
+    """The name PostgreSQL gives an unnamed constraint when no other constraint of the
+    schema has it: ``table_col1_col2_fkey`` (every column of a foreign key),
+    ``table_col_check`` (a check on one column) or ``table_check``, cut to 63 bytes the
+    way ``makeObjectName`` cuts it (the longer part first)."""
+    addition = b""
+    for column in columns:  # ChooseForeignKeyConstraintNameAddition
+        if addition:
+            addition += b"_"
+        addition += column.encode("utf-8")[: _NAMEDATALEN - 1]
+        if len(addition) >= _NAMEDATALEN:
+            break
+    first = table.encode("utf-8")
+    overhead = len(label) + 1 + (1 if columns else 0)
+    available = _NAMEDATALEN - 1 - overhead
+    n1, n2 = len(first), len(addition)
+    while n1 + n2 > available:
+        if n1 > n2:
+            n1 -= 1
+        else:
+            n2 -= 1
+    parts = [first[:n1].decode("utf-8", "ignore")]
+    if columns:
+        parts.append(addition[:n2].decode("utf-8", "ignore"))
+    return "_".join([*parts, label])
+
+
 # ------------------------------------------------------------------------------ the fixer
 @dataclass(slots=True)
 class _Pass:
@@ -146,6 +221,8 @@ class _Pass:
     transactions: dict[int, int | None]
     edits: list[Edit] = field(default_factory=list)
     steps: list[FileStep] = field(default_factory=list)
+    # where each step comes from: the start of its statement, an offset in ``text``
+    anchors: list[int] = field(default_factory=list)
     done: set[tuple[bool, int]] = field(default_factory=set)
 
     # -- where things go ---------------------------------------------------------------
@@ -160,6 +237,14 @@ class _Pass:
             )
         return self.layout
 
+    def terminated_end(self, stmt: Statement) -> int:
+        """Offset just after the statement's ``;``: text inserted there follows a whole
+        statement. The file's last statement may have none; it is given one."""
+        end = _statement_end(self.text, stmt)
+        if end == stmt.end:
+            self.edits.append(Edit(end, end, ";"))
+        return end
+
     def later(self, stmt: Statement, blocks: Sequence[tuple[str, str, str, str, bool]]) -> None:
         """Run *blocks* (slug, summary, locks, body, quick) in later transactions."""
         if self.settings.wrapped:
@@ -168,14 +253,15 @@ class _Pass:
                 self.steps.append(
                     FileStep(slug, summary, locks, body, True, tool=TOOL, quick=quick)
                 )
+                self.anchors.append(stmt.start)
             return
         if stmt.index in self.transactions:
             commit = self.transactions[stmt.index]
             if commit is None:
                 raise _Unfixable("its transaction is never committed")
-            at = _statement_end(self.text, self.parsed.statements[commit])
+            at = self.terminated_end(self.parsed.statements[commit])
         else:
-            at = _statement_end(self.text, stmt)
+            at = self.terminated_end(stmt)
         # after the rest of the line when only comments follow the statement there
         newline = self.text.find("\n", at)
         line_end = len(self.text) if newline < 0 else newline
@@ -199,11 +285,39 @@ class _Pass:
     def move_out(self, stmt: Statement, new_text: str, slug: str, summary: str, locks: str) -> None:
         """Move the statement (rewritten as *new_text*) into a new non-transactional file."""
         self._need_layout()
+        self.keep_order(stmt)
         end = _statement_end(self.text, stmt)
         self.edits.append(
             Edit(stmt.start, end, f"-- sqlsafe fix: moved to its own migration ({summary})")
         )
         self.steps.append(FileStep(slug, summary, locks, new_text + ";\n", False, tool=TOOL))
+        self.anchors.append(stmt.start)
+
+    def keep_order(self, stmt: Statement) -> None:
+        """Refuse to move the index build or drop *stmt* after the file when a statement
+        after it in the file needs it: one that names the index, one that may need the
+        unique key the index builds (a foreign key to its table, ON CONFLICT, a concurrent
+        refresh), or one that drops or renames the indexed table or drops a column of it."""
+        fields = stmt.fields
+        unique, table = "", ""
+        if stmt.kind == "IndexStmt":
+            table = str((fields.get("relation") or {}).get("relname", ""))
+            unique = table if fields.get("unique") else ""
+            indexes = {str(fields.get("idxname") or "")}
+        else:
+            indexes = {pgast.object_name(o).rsplit(".", 1)[-1] for o in fields.get("objects", [])}
+        for later in self.parsed.statements[stmt.index + 1 :]:
+            hit = _identifiers(self.text, later) & indexes
+            hit |= _targets(later) & {table}
+            if unique and _needs_unique_key(later, unique):
+                hit.add(unique)
+            hit.discard("")
+            if hit:
+                what = " ".join(self.text[later.start : later.end].split())[:60]
+                raise _Unfixable(
+                    f"a later statement of the file uses {sorted(hit)[0]} ({what}...): "
+                    "moved to a migration after the file, the statement would run after it"
+                )
 
     # -- per rule ----------------------------------------------------------------------
     def fix(self, finding: Finding) -> None:
@@ -305,13 +419,13 @@ class _Pass:
         if kind not in ("CONSTR_FOREIGN", "CONSTR_CHECK") or con.get("skip_validation"):
             raise _Unfixable("only FOREIGN KEY and CHECK constraints can be added NOT VALID")
         name = con.get("conname")
-        if not name:
+        if not name:  # the name PostgreSQL would give it: later migrations may use it
             if kind == "CONSTR_FOREIGN":
                 cols = pgast.strings(con.get("fk_attrs"))
-                name = derived_name(table.name, *cols, suffix="fkey")
+                name = default_constraint_name(table.name, cols, "fkey")
             else:
-                refs = sorted(pgast.column_refs(con.get("raw_expr") or {}))
-                name = derived_name(table.name, *refs, suffix="check")
+                refs = tuple(pgast.column_refs(con.get("raw_expr") or {}))
+                name = default_constraint_name(table.name, refs if len(refs) == 1 else (), "check")
             tokens = _tokens(self.text, stmt.start, stmt.end)
             add = next((i for i, t in enumerate(tokens) if t[0] == "ADD_P"), None)
             if add is None or add + 1 >= len(tokens):
@@ -404,7 +518,7 @@ class _Pass:
             self.edits.append(Edit(stmt.start, stmt.start, sql + " "))
         else:
             self.edits.append(Edit(stmt.start, stmt.start, sql + "\n"))
-        end = _statement_end(self.text, stmt)
+        end = self.terminated_end(stmt)
         self.edits.append(Edit(end, end, " RESET statement_timeout;"))
 
     def lock_timeout(self) -> None:
@@ -462,6 +576,7 @@ def fix_source(
     result = FixResult(source.path, real, real)
     layout = LAYOUT_TABLE.get(fix.layout)
     reported: set[tuple[str, str, str]] = set()
+    moved: list[tuple[int, FileStep]] = []  # (where in ``text`` it comes from, the step)
     for _ in range(MAX_PASSES):
         current = Source(source.path, text, fix.wrapped, source.apply)
         findings = lint_sources([*history, current], rules, settings, report=[source.path]).findings
@@ -476,7 +591,7 @@ def fix_source(
                 before = (len(work.edits), len(work.steps))
                 work.fix(finding)
             except _Unfixable as exc:
-                del work.edits[before[0] :], work.steps[before[1] :]
+                del work.edits[before[0] :], work.steps[before[1] :], work.anchors[before[1] :]
                 # (by text: later passes renumber statements and lines; a finding keeps the
                 # line it has in the file as given)
                 key = (finding.rule, " ".join(finding.sql.split()), str(exc))
@@ -492,11 +607,21 @@ def fix_source(
             real = _apply(real, work.edits)
         except _Unfixable:
             break
-        result.new_steps.extend(work.steps)
+        moved.extend(zip(work.anchors, work.steps, strict=True))
+        moved = [(_shifted(anchor, work.edits), step) for anchor, step in moved]
+    # the new files run in the order their statements had in the file, whichever pass
+    # moved them (stable: the blocks of one statement keep their order)
+    result.new_steps.extend(step for _, step in sorted(moved, key=lambda item: item[0]))
     if real != result.original and "\r\n" in result.original:
         real = _line_endings_of(result.original, real)
     result.fixed = real
     return result
+
+
+def _shifted(offset: int, edits: Sequence[Edit]) -> int:
+    """Where *offset* is once *edits* are applied (edits that end at or before it move
+    it; the one that replaces a moved statement starts there and leaves it in place)."""
+    return offset + sum(len(e.text) - (e.end - e.start) for e in edits if e.end <= offset)
 
 
 def _line_endings_of(original: str, fixed: str) -> str:

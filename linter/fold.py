@@ -650,6 +650,26 @@ def renamed_name(fields: Node) -> str:
     return pgast.qualify(schema, newname)
 
 
+def rename_keys(node: Node | None) -> tuple[str, str] | None:
+    """``(old key, new key)`` of a RenameStmt: ``table:public.t``, ``column:public.t:c``,
+    ``index:public.i`` or an object's model key (``type:public.mood``); ``None`` otherwise."""
+    fields = pgast.unwrap(node or {}, "RenameStmt")
+    if not fields:
+        return None
+    rtype = fields.get("renameType", "")
+    newname = fields.get("newname", "")
+    if rtype in ("OBJECT_TABLE", "OBJECT_COLUMN", "OBJECT_INDEX"):
+        rel = pgast.relation_name(fields.get("relation"))
+        if rtype == "OBJECT_COLUMN":
+            return f"column:{rel}:{fields.get('subname', '')}", f"column:{rel}:{newname}"
+        prefix = "table" if rtype == "OBJECT_TABLE" else "index"
+        return f"{prefix}:{rel}", f"{prefix}:{pgast.qualify(rel.split('.', 1)[0], newname)}"
+    old = rename_source_key(fields)
+    if old is None:
+        return None
+    return old, f"{old.split(':', 1)[0]}:{renamed_name(fields)}"
+
+
 def created_keys(stmt: Statement) -> set[str]:
     """Model keys (``"view:public.v"``, ``"table:public.t"``) that *stmt* creates."""
     if stmt.node is None:

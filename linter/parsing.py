@@ -261,9 +261,25 @@ def _trim_end(text: str, start: int, end: int) -> int:
     return end
 
 
+def _last_token_end(text: str, start: int, end: int) -> int:
+    """*end* moved back over the comments that close ``text[start:end]`` (the last
+    statement without a ``;`` runs to the end of the text, comments after it included)."""
+    piece = text[start:end]
+    if "--" not in piece and "/*" not in piece:
+        return end
+    try:
+        tokens = _pg.scan(piece)  # (character offsets, the end inclusive)
+    except _pg.ParseError:
+        return end
+    for token in reversed(tokens):
+        if token.name not in ("SQL_COMMENT", "C_COMMENT"):
+            return start + token.end + 1
+    return end
+
+
 def _last_end(text: str, lead: int, end: int) -> int:
     """The end of a file's last statement, which has no ``;`` after it."""
-    end = _trim_end(text, lead, end)
+    end = _last_token_end(text, lead, _trim_end(text, lead, end))
     if end > lead and text[end - 1] == ";":
         end = _trim_end(text, lead, end - 1)
     return end

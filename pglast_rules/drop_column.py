@@ -204,6 +204,8 @@ class DropColumn(Rule):
                 absent = model is not None and model.known and column not in model.columns
                 if absent and cmd.get("missing_ok"):
                     continue  # DROP COLUMN IF EXISTS of a column the history never had
+                if ctx.reverses("column", table, column):
+                    continue  # a down migration dropping the column its up added
                 swap = _renamed_into(ctx, table, column)
                 if swap and cmd.get("behavior") == "DROP_CASCADE":
                     yield self.report(

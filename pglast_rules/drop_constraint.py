@@ -256,6 +256,8 @@ class DropConstraint(Rule):
                 continue
             if known is not None and known.file == ctx.schema.file:
                 continue  # added earlier in this file: never relied on
+            if ctx.reverses("constraint", table, name):
+                continue  # a down migration dropping the constraint its up added
             if _redundant_not_null_check(ctx, fields, table, known):
                 continue
             consequence = _CONSEQUENCE.get(

@@ -157,6 +157,8 @@ class DropDefault(Rule):
             column = cmd.get("name", "")
             if _default_restored(ctx, table, column, commands[position + 1 :]):
                 continue
+            if ctx.reverses("default", table, column):
+                continue  # a down migration undoing its up's SET DEFAULT
             known = ctx.schema.table(table)
             col = known.columns.get(column) if known is not None else None
             if known is not None and known.known and col is not None and not col.has_default:

@@ -86,7 +86,7 @@ class DropFunction(Rule):
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
         with_arguments = _with_arguments(node)
         for drop in dropped_existing(node, ctx, _KINDS):
-            if drop.redefined and not drop.cascade:
+            if drop.undone or (drop.redefined and not drop.cascade):
                 continue
             what, name, cascade = drop.kind, drop.name, drop.cascade
             if ctx.schema.is_trigger_function(drop.key) and drop.key not in with_arguments:

@@ -72,7 +72,7 @@ class DropView(Rule):
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
         for drop in dropped_existing(node, ctx, _KINDS):
-            if drop.redefined and not drop.cascade:
+            if drop.undone or (drop.redefined and not drop.cascade):
                 continue
             what, name, cascade = drop.kind, drop.name, drop.cascade
             if drop.redefined:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter import pgast
+from linter.advice import own_migration
 from linter.context import Context, Report
 from linter.deferred import serves
 from linter.pgast import Node
@@ -150,6 +151,7 @@ class ForeignKeyWithoutIndex(Rule):
             yield self.report(
                 f"{label} ({cols}) on `{table}` has no index starting with those columns: "
                 f"each DELETE or key UPDATE on `{ref}` scans all of `{table}`",
-                help=f"CREATE INDEX {concurrently}ON {table} ({cols});",
+                help=f"CREATE INDEX {concurrently}ON {table} ({cols});"
+                + ("" if new else f" ({own_migration(ctx.file.layout)})"),
                 unless_indexed=(table, columns),
             )

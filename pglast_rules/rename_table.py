@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 
 from linter import pgast
 from linter.context import Context, Report
+from linter.drops import renames_back
 from linter.locks import LockMode
 from linter.parsing import Statement
 from linter.pgast import Node
@@ -72,6 +73,8 @@ class RenameTable(Rule):
         if ctx.is_new(table) or _view_created_later(ctx, table):
             return
         new = fields.get("newname", "")
+        if ctx.reverses("table", table) or renames_back(node, ctx):
+            return  # a down migration renaming back, or renaming its up's table
         yield self.report(
             f"renaming `{table}` to `{new}` breaks every running query that still uses the old "
             "name",

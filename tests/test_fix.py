@@ -216,9 +216,12 @@ def test_cli_diff_write_and_refusal(tmp_path: Path, capsys: pytest.CaptureFixtur
     (tmp_path / "0003_other.sql").write_text("-- someone else's\n")
     assert main(["fix", "--write", str(change)]) == 0
     assert (tmp_path / "0003_other.sql").read_text() == "-- someone else's\n"
-    assert "CONCURRENTLY" in (tmp_path / "0004_create_accounts_name_idx.sql").read_text()
+    # the index is built right after 0002, before 0003 (not after every migration)
+    moved = tmp_path / "0002_change_1_create_accounts_name_idx.sql"
+    assert "CONCURRENTLY" in moved.read_text()
     assert "-- mine" in change.read_text()
-    capsys.readouterr()
+    err = capsys.readouterr().err
+    assert "0003_other.sql follows it" in err and "edited-applied-migration" in err
     assert main(["fix", str(tmp_path)]) == 0
     assert capsys.readouterr().out == ""
     assert main(["lint", "--no-cache", str(tmp_path)]) == 0
@@ -264,3 +267,138 @@ def test_a_note_is_given_once_with_the_line_of_the_file_as_given() -> None:
     assert [n for n in notes if "DO block" in n] == [
         "0002_change.sql:2: non-concurrent-index not fixed: inside a DO block: change the block by hand"
     ]
+
+
+# the last statement of a file needs no `;`: what fix appends after it must still be SQL
+UNTERMINATED = [
+    "ALTER TABLE accounts ADD CONSTRAINT c FOREIGN KEY (user_id) REFERENCES users (id)",
+    "ALTER TABLE accounts ADD CONSTRAINT name_short CHECK (length(name) < 100)",
+    "ALTER TABLE accounts ALTER COLUMN user_id SET NOT NULL",
+    "CREATE INDEX accounts_name_idx ON accounts (name)",
+    "DROP INDEX old_idx",
+]
+
+
+def _finding_count(result: FixResult, layout: str, wrapped: bool, text: str) -> tuple[int, int]:
+    lay = get_layout(layout)
+    before = lint_files([OutFile(PATHS[layout], text, wrapped)], lay, history=FIX_HISTORY)
+    after = lint_files(output_files(result, layout, wrapped), lay, history=FIX_HISTORY)
+    return len(before), len(after)
+
+
+@pytest.mark.parametrize("tail", ["", "\n", "  -- the end\n", "\n-- trailing comment"])
+@pytest.mark.parametrize("mode", [("plain", False, False), ("goose", True, False)])
+@pytest.mark.parametrize("statement", UNTERMINATED)
+def test_a_last_statement_without_semicolon_is_fixed_into_valid_sql(
+    statement: str, mode: tuple[str, bool, bool], tail: str
+) -> None:
+    import pglast
+
+    layout, wrapped, _ = mode
+    head, end = MARKERS.get(layout, ("", ""))
+    text = head + "-- no semicolon at the end\n" + statement + tail
+    if end:  # the goose Down marker after the last Up statement, still without `;`
+        text = text.rstrip("\n") + "\n" + end.lstrip("\n")
+    result = run_fix(text, layout, wrapped)
+    assert result.changed and not result.notes, result.notes
+    pglast.parse_sql(result.fixed)  # raises on a syntax error
+    for step in result.new_steps:
+        pglast.parse_sql(step.body)
+    assert result.fixed.count("VALIDATE CONSTRAINT") <= 1, result.fixed
+    again = run_fix(result.fixed, layout, wrapped)
+    assert not again.changed, again.fixed
+    before, after = _finding_count(result, layout, wrapped, text)
+    assert after <= before, (before, after, result.fixed)
+
+
+def test_an_unterminated_commit_gets_its_semicolon_before_the_validation() -> None:
+    import pglast
+
+    text = f"BEGIN;\n{UNTERMINATED[0]};\nCOMMIT"
+    result = run_fix(text, "plain", False)
+    pglast.parse_sql(result.fixed)
+    assert "NOT VALID;\nCOMMIT;\nBEGIN;" in result.fixed
+    assert not run_fix(result.fixed, "plain", False).changed
+
+
+def test_an_index_a_later_statement_of_the_file_needs_is_not_moved_after_it(
+    pg_dsn: str,
+) -> None:
+    # formbricks 20260414000000_added_connector_model: a composite foreign key needs the
+    # unique index built just before it; moved to a later migration, the file fails
+    text = (
+        "-- +goose Up\n"
+        "CREATE UNIQUE INDEX accounts_id_name_key ON accounts (id, name);\n"
+        "CREATE INDEX accounts_lower_name_idx ON accounts (lower(name));\n"
+        "CREATE TABLE notes (id bigint PRIMARY KEY, account_id bigint, account_name text,\n"
+        "  FOREIGN KEY (account_id, account_name) REFERENCES accounts (id, name));\n"
+        "-- +goose Down\n"
+    )
+    result = run_fix(text, "goose", True)
+    assert "CREATE UNIQUE INDEX accounts_id_name_key ON accounts (id, name);" in result.fixed
+    assert len(result.notes) == 1 and (
+        "non-concurrent-index not fixed: a later statement of the file uses accounts "
+        "(CREATE TABLE notes" in result.notes[0]
+    ), result.notes
+    # the other index is not needed by anything after it: it is moved
+    assert [s.slug for s in result.new_steps] == ["create_accounts_lower_name_idx"]
+    with fresh_database(pg_dsn) as url:
+        run_sql(url, FIX_HISTORY + ROWS)
+        run_files(url, output_files(result, "goose", True), get_layout("goose"))
+        assert query(url, "SELECT to_regclass('accounts_id_name_key') IS NOT NULL") == [(True,)]
+
+
+def test_statements_moved_in_later_passes_keep_the_order_of_the_file(pg_dsn: str) -> None:
+    # lemmy 2023-07-14-154840: DROP INDEX x ... CREATE INDEX x. The drop is moved only
+    # once the build has been moved (a later pass): its new file must still come first
+    text = (
+        "-- +goose Up\n"
+        "DROP INDEX old_idx;\n"
+        "CREATE INDEX old_idx ON accounts (name);\n"
+        "-- +goose Down\n"
+    )
+    result = run_fix(text, "goose", True)
+    assert [s.slug for s in result.new_steps] == ["drop_old_idx", "create_old_idx"]
+    with fresh_database(pg_dsn) as url:
+        run_sql(url, FIX_HISTORY + ROWS)
+        run_files(url, output_files(result, "goose", True), get_layout("goose"))
+        rows = query(url, "SELECT pg_get_indexdef('old_idx'::regclass)")
+        assert "(name)" in str(rows[0][0]), rows
+
+
+LONG = "a_very_long_table_name_that_goes_on_and_on_and_on_for_ages"
+NAMED_BY_POSTGRES = [
+    ("t", "FOREIGN KEY (a) REFERENCES p (id)", ("a",), "fkey"),
+    ("t", "FOREIGN KEY (a, b) REFERENCES p (id, k)", ("a", "b"), "fkey"),
+    ("t", "CHECK (a > 0)", ("a",), "check"),
+    ("t", "CHECK (a > b)", (), "check"),  # several columns: no column in the name
+    (LONG, "FOREIGN KEY (a, b) REFERENCES p (id, k)", ("a", "b"), "fkey"),
+    (LONG, f"FOREIGN KEY ({LONG}_col, b) REFERENCES p (id, k)", (f"{LONG}_col", "b"), "fkey"),
+    ("tablé_" + "é" * 30, "CHECK (a > b)", (), "check"),
+]
+
+
+@pytest.mark.parametrize(("table", "constraint", "columns", "label"), NAMED_BY_POSTGRES)
+def test_an_unnamed_constraint_gets_the_name_postgres_would_give_it(
+    pg_db: str, table: str, constraint: str, columns: tuple[str, ...], label: str
+) -> None:
+    # lemmy 2026-04-22-005541 drops `modlog_check` by the name PostgreSQL gave the
+    # unnamed CHECK of 2026-02-03-235249; named otherwise by fix, it stayed, and the
+    # later ADD CHECK clashed with it
+    from linter.fixer import default_constraint_name
+
+    long_col = f"{LONG}_col"
+    run_sql(
+        pg_db,
+        "CREATE TABLE p (id int UNIQUE, k int, UNIQUE (id, k));\n"
+        f'CREATE TABLE "{table}" (a int, b int, "{long_col}" int);\n'
+        f'ALTER TABLE "{table}" ADD {constraint};\n',
+    )
+    sql = "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass"
+    rows = query(pg_db, sql, f'"{table}"')
+    assert rows == [(default_constraint_name(table, columns, label),)]
+
+
+def test_fix_names_an_unnamed_check_as_postgres_does() -> None:
+    text = "ALTER TABLE accounts ADD CHECK (id > user_id);\n"
+    assert "ADD CONSTRAINT accounts_check CHECK" in run_fix(text, "plain", False).fixed

@@ -14,10 +14,10 @@ import click
 
 from ..api import gather
 from ..atomic import Put, WriteError, directory_lock, os_error, write_all
-from ..layouts import MigrationUnit
+from ..fix_order import HistoryOrder, place_steps
+from ..layouts import MigrationUnit, history_root
 from ..registry import RegistryError, load_rules
 from ..scaffold import DEFAULT_LOCK_TIMEOUT
-from ..scaffold_layouts import LAYOUT_TABLE, OutFile, next_versions, render_files, step_units
 from ..scaffold_sql import InvalidInput
 from ..source import Source, SourceError
 from .options import (
@@ -30,6 +30,10 @@ from .options import (
 from .scaffold import timeouts
 
 _BOM = "\ufeff"
+_APPLIED = (
+    "a migration that later ones follow is usually applied already, and a database that "
+    "applied it keeps what it ran (see edited-applied-migration)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,11 @@ def fix(
     NOT VALID and validated in a later transaction; SET NOT NULL goes through a validated
     CHECK (PostgreSQL 18: NOT NULL ... NOT VALID); a file that needs one gets
     `SET lock_timeout` after its leading comments. Everything else stays byte for byte.
+
+    \b
+    New files run right after the file they come from, before the next migration, in the
+    runner's order; when the layout has no version there, the file is left as it is (exit
+    1). A fixed file that later migrations follow is noted: it is usually applied already.
     """
     from ..fixer import FixSettings, fix_source
 
@@ -100,8 +109,8 @@ def fix(
     history: list[Source] = list(baseline)
     current_history: str | None = None
     changes: list[_Change] = []
-    reserved: dict[Path, int] = {}
-    failed = False
+    orders: dict[tuple[Path, str], HistoryOrder] = {}
+    failed = refused = False
     # what each migration directory holds before fix numbers new files in it
     listed = {
         folder: _names(folder)
@@ -135,20 +144,28 @@ def fix(
         history.append(source)
         for note in result.notes:
             click.echo(note, err=True)
+        if not result.changed:
+            continue
+        root = Path(unit.history) if unit.history else history_root(path)
+        if (root, unit.layout) not in orders:
+            orders[root, unit.layout] = HistoryOrder.read(root, unit.layout)
+        folder = _migration_dir(unit)
+        placement = place_steps(
+            path, folder, result.new_steps, orders[root, unit.layout], timeout, statement
+        )
+        if placement.refusal is not None:
+            click.echo(
+                f"{path}: not fixed, left as it is: {placement.refusal}; {_APPLIED}", err=True
+            )
+            refused = True
+            continue
+        if placement.before is not None:
+            after = os.path.relpath(placement.before, root)
+            click.echo(f"{path}: note: fixed, and {after} follows it: {_APPLIED}", err=True)
         if result.fixed != real:
             changes.append(_Change(path, real, result.fixed))
-        layout = LAYOUT_TABLE.get(unit.layout)
-        if result.new_steps and layout is not None:
-            folder = _migration_dir(unit)
-            count = sum(len(step_units(s, layout)) for s in result.new_steps)
-            versions = next_versions(folder, layout, reserved.get(folder, 0) + count)
-            versions = versions[reserved.get(folder, 0) :]
-            reserved[folder] = reserved.get(folder, 0) + count
-            files: list[OutFile] = render_files(
-                result.new_steps, layout, versions, timeout, statement
-            )
-            for out in files:
-                changes.append(_Change(folder / out.path, "", out.text, new_file=True))
+        for out in placement.files:
+            changes.append(_Change(folder / out.path, "", out.text, new_file=True))
     if show_diff:
         for change in changes:
             before = "/dev/null" if change.new_file else str(change.path)
@@ -160,7 +177,7 @@ def fix(
                     str(change.path),
                 )
             )
-        return 1 if changes or failed else 0
+        return 1 if changes or failed or refused else 0
     try:
         _write(changes, force, listed)
     except WriteError as exc:
@@ -169,7 +186,7 @@ def fix(
         raise click.ClickException(str(os_error(exc, Path(".")))) from exc
     for change in changes:
         click.echo(f"{'wrote' if change.new_file else 'fixed'} {change.path}")
-    return 2 if failed else 0
+    return 2 if failed else 1 if refused else 0
 
 
 def _names(folder: Path) -> frozenset[str]:

@@ -38,7 +38,8 @@ FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "gcc", "markdow
     "--stdin-filename",
     default="<stdin>",
     show_default=True,
-    help="Name to report for input read from `-` (standard input).",
+    help="Name to report for input read from `-` (standard input); in a migrations "
+    "directory, standard input takes that file's place in the directory's history.",
 )
 @click.option(
     "--fail-on",
@@ -93,7 +94,9 @@ def lint(
 
     Files named together, and the files of a directory, form one migration history in
     natural version order: objects created by an earlier file exist (and may be large)
-    for the later ones. Exit codes: 0 clean, 1 findings, 2 usage or configuration error.
+    for the later ones. A file named alone in a migrations directory is linted after the
+    directory's other files, read as history (--no-history: not). Exit codes: 0 clean,
+    1 findings, 2 usage or configuration error.
     """
     if not paths:
         raise click.UsageError("no files given: pass migration files, directories, or - for stdin")
@@ -111,7 +114,7 @@ def lint(
             baseline = load_baseline(Path(baseline_file))
         except BaselineError as exc:
             raise click.UsageError(str(exc)) from exc
-    only = edited = None
+    only = edited = added = None
     if diff_ref is not None:
         from ..gitdiff import GitError, changed_files
 
@@ -119,7 +122,7 @@ def lint(
             changes = changed_files(diff_ref)
         except GitError as exc:
             raise click.UsageError(f"--diff {diff_ref}: {exc}") from exc
-        only, edited = changes.changed, changes.modified
+        only, edited, added = changes.changed, changes.modified, changes.added
     from ..reporters import NEEDS_STATEMENTS, get_reporter
 
     cache = None
@@ -137,6 +140,7 @@ def lint(
             only=only,
             edited=edited or (),
             cache=cache,
+            added=added or (),
         )
     if baseline is not None:
         result.findings, _hidden = baseline.filter(result.findings)
