@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -144,7 +144,7 @@ class FileInfo:
     lines: LineIndex
     statement_count: int
     text: str
-    statements: tuple[Statement, ...] = ()  # every statement of the file, for look-ahead
+    statements: Sequence[Statement] = ()  # every statement of the file, for look-ahead
     ahead: LookAhead = field(default_factory=lambda: LookAhead(()), compare=False)
     # the file was already merged (applied) and has been edited since (``--diff``)
     edited_after_applied: bool = False

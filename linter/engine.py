@@ -91,6 +91,9 @@ class LintResult:
     models: dict[int, Schema] = field(default_factory=dict)
     # the model after the last source, once the whole history was linted
     final: Schema | None = None
+    # path -> text of the sources not read from a file (standard input): reporters show
+    # their lines from here, never from a file on disk of the same name
+    texts: dict[str, str] = field(default_factory=dict)
 
 
 class RuleSet:
@@ -215,7 +218,7 @@ class _FileLinter:
             parsed.lines,
             len(parsed.statements),
             parsed.text,
-            tuple(parsed.statements),
+            parsed.statements,
             LookAhead(parsed.statements),
             layout=source.layout,
         )
@@ -577,8 +580,8 @@ class _Job:
                 linter = _FileLinter(
                     self.rules,
                     source,
-                    parse(source.text),
-                    schema,
+                    parse(source.text, lazy=True),
+                    schema.begin_file(source.in_change),
                     reporting,
                     in_tx,
                     source.path in self.edited,
@@ -610,7 +613,7 @@ class _Job:
             source = items[position]
             if isinstance(source, SourceError) or not source.apply:
                 continue
-            model = schema
+            model = schema.begin_file(source.in_change)
             for stmt in parse(source.text).statements:
                 if stmt.node is None:
                     continue

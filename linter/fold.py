@@ -736,14 +736,23 @@ def redefined_in_file(ahead: LookAhead, index: int, key: str) -> bool:
     """
     if ahead.created_after(key, index):
         return True
-    for stmt in ahead.statements[:index]:
+    return any(
+        at < index and ahead.created_after(source, at)
+        for at, source in ahead.indexed("fold:renamed-to", _renamed_to).get(key, ())
+    )
+
+
+def _renamed_to(statements: Sequence[Statement]) -> dict[str, list[tuple[int, str]]]:
+    """Key a rename of the file gives -> ``(statement index, the key it had)``, in file
+    order (once per file: a walk of the earlier statements for every DROP was quadratic)."""
+    out: dict[str, list[tuple[int, str]]] = {}
+    for stmt in statements:
         fields = pgast.unwrap(stmt.node or {}, "RenameStmt")
         source = rename_source_key(fields) if fields else None
-        if source is None or f"{source.split(':', 1)[0]}:{renamed_name(fields)}" != key:
-            continue
-        if ahead.created_after(source, stmt.index):
-            return True
-    return False
+        if source is not None:
+            key = f"{source.split(':', 1)[0]}:{renamed_name(fields)}"
+            out.setdefault(key, []).append((stmt.index, source))
+    return out
 
 
 def _put_object(schema: Schema, key: str, if_not_exists: bool) -> Schema:

@@ -624,7 +624,7 @@ def up_order_key(path: Path, layout: str) -> OrderKey | None:
     return (role.group, role.version, natural_key(os.path.abspath(path)))
 
 
-class _Detector:
+class Detector:
     """Directory listings and layout guesses, each computed once per gathering."""
 
     def __init__(self) -> None:
@@ -647,11 +647,11 @@ class _Detector:
         return self.layouts[directory]
 
 
-def layout_for(path: Path, configured: str | None, detector: _Detector | None = None) -> str:
+def layout_for(path: Path, configured: str | None, detector: Detector | None = None) -> str:
     """The layout of the directory holding *path* (a file) or of *path* (a directory)."""
     if configured:
         return configured
-    detect = (detector or _Detector()).layout
+    detect = (detector or Detector()).layout
     directory = path if path.is_dir() else path.parent
     found = detect(directory)
     if found in ("diesel", "prisma") and not path.is_dir():
@@ -663,6 +663,43 @@ def layout_for(path: Path, configured: str | None, detector: _Detector | None = 
         if parent in ("diesel", "prisma"):
             return parent
     return found or "plain"
+
+
+# a migration's path within its migrations directory: a version first (``0042_x.sql``,
+# ``20240101_init/migration.sql``, ``v2/schema.sql``), or a Flyway name (``V1__x.sql``)
+_MIGRATION_PATH = re.compile(r"^(?:v?\d|[VUR]\d|R__)")
+
+
+def history_directory(
+    path: Path, layout: str | None = None, detector: Detector | None = None
+) -> Path | None:
+    """The migrations directory whose earlier files are the history of the file *path*
+    when it is named alone, or ``None``.
+
+    That is :func:`history_root`, when the file's path in it begins with a version (or is
+    a Flyway name) and layout detection finds migrations there: a lone ``schema.sql`` or
+    ``query.sql`` pulls in no history (and costs no walk of the tree around it).
+    """
+    root = history_root(path)
+    inside = os.path.relpath(path, root).split(os.sep)[0]
+    if not _MIGRATION_PATH.match(inside) or not root.is_dir():
+        return None
+    if (layout or (detector or Detector()).layout(root)) is None:
+        return None
+    return root
+
+
+def units_of_text(
+    source: Source, layout: str | None, history: str, default_tx: bool | None = None
+) -> list[MigrationUnit]:
+    """The units of *source*, text read elsewhere (standard input) under the name of a file
+    that may not exist yet, as the layout of the file's directory would run it."""
+    path = Path(source.path)
+    chosen = layout_for(path, layout) if path.parent.is_dir() else (layout or "plain")
+    role = _role(path, chosen, _popx_specific([path]))
+    if role.direction == "skip":
+        role = _Role(_OTHER_GROUP, (), "other")
+    return units_of_file(path, source, chosen, role, default_tx, history=history)
 
 
 @dataclass(frozen=True, slots=True)
@@ -678,7 +715,7 @@ class PlannedFile:
     problem: str = ""  # why there is nothing to read here (reported as a SourceError)
 
 
-def _problems(directory: Path, display: str, detector: _Detector) -> list[tuple[str, str]]:
+def _problems(directory: Path, display: str, detector: Detector) -> list[tuple[str, str]]:
     """(path, reason) for what a directory named to be linted gives instead of files: its
     directories that cannot be listed, or nothing at all (never "All clear")."""
     files = detector.files(directory)
@@ -726,6 +763,7 @@ def migration_units(
     exclude: Sequence[str] = (),
     default_tx: bool | None = None,
     skipped: list[PlannedFile] | None = None,
+    detector: Detector | None = None,
 ) -> list[MigrationUnit | SourceError]:
     """Every unit of the files and directories in *paths*, in the runner's order.
 
@@ -735,7 +773,8 @@ def migration_units(
     cannot be read come back as :class:`SourceError` (ordered by path, after the units);
     those the layout does not run go to *skipped* when given (see :func:`plan_files`).
     """
-    return read_units(plan_files(paths, layout, exclude=exclude, skipped=skipped), default_tx)
+    planned = plan_files(paths, layout, exclude=exclude, skipped=skipped, detector=detector)
+    return read_units(planned, default_tx)
 
 
 def plan_files(
@@ -744,6 +783,7 @@ def plan_files(
     *,
     exclude: Sequence[str] = (),
     skipped: list[PlannedFile] | None = None,
+    detector: Detector | None = None,
 ) -> list[PlannedFile]:
     """The files of *paths* that :func:`migration_units` reads, with their layout, history
     and role, without reading them (see there for *layout* and *exclude*); the files the
@@ -754,14 +794,19 @@ def plan_files(
     items: list[tuple[Path, str, str, str]] = []  # (path, display name, layout, history)
     problems: list[tuple[str, str, str]] = []  # (path, reason, history)
     detected: dict[str, str] = {}  # parent directory -> layout, for files named one by one
-    detector = _Detector()
+    detector = detector or Detector()  # (a caller's: what it detected is reused)
     for arg in paths:
         path = Path(arg)
         if path.is_dir():
             named = os.path.normpath(arg)
             problems.extend((p, why, named) for p, why in _problems(path, named, detector))
             for root, files in _histories(path, detector.files(path), layout).items():
-                chosen = layout or detect_layout(root, files) or "plain"
+                if layout:
+                    chosen = layout
+                elif root == path and files == detector.files(path):
+                    chosen = detector.layout(root) or "plain"  # (the same detection)
+                else:
+                    chosen = detect_layout(root, files) or "plain"
                 history = os.path.normpath(root)
                 # (no sorting here: ``order_units`` puts the units in the runner's order)
                 for sub in files:

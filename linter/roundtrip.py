@@ -9,6 +9,7 @@ too).
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -181,16 +182,25 @@ def roundtrip_paths(
     allow_server_programs: bool = False,
     timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Any:
-    from .layouts import MigrationUnit, migration_units
+    from .api import gather
+    from .layouts import MigrationUnit
 
-    found = migration_units(paths, config.layout)
-    unread = [u for u in found if isinstance(u, SourceError)]
+    # the files named and their history, as lint and trace read them (a file named alone
+    # runs after the earlier files of its migrations directory, which are not checked)
+    inputs = gather(paths, config)
+    unread = [u for u in inputs.units if isinstance(u, SourceError)]
     if unread:  # (a FIFO, a directory without migrations...: never silently left out)
         raise TraceError("; ".join(f"{e.path}: {e.reason}" for e in unread))
-    units = [u for u in found if isinstance(u, MigrationUnit)]
+    units = [u for u in inputs.units if isinstance(u, MigrationUnit)]
     if not units:
         raise TraceError("no migration files found")
     require_one_history(u.history for u in units)
+    pairs = pair_units(units)
+    checked = [
+        any(u is not None and os.path.normpath(u.path) in inputs.report for u in pair)
+        for pair in pairs
+    ]
+    pairs = pairs[: max((i + 1 for i, c in enumerate(checked) if c), default=0)]
     result = RoundtripResult()
     with (
         keep_result(result),
@@ -201,8 +211,13 @@ def roundtrip_paths(
         result.protection = db.protection
         system_path(admin)
         run = _Runner(conn, db.guard, admin, result.skipped)
-        for up, down in pair_units(units):
+        for (up, down), check in zip(pairs, checked, strict=False):
             up_source = up.source()
+            if not check:  # history: applied, not checked
+                error = _run(run, up_source)
+                if error:
+                    raise TraceError(f"{up.path}: history migration failed: {error}")
+                continue
             if down is None:
                 result.without_down.append(up.path)
                 error = _run(run, up_source)

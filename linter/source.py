@@ -39,6 +39,9 @@ class Source:
     layout: str = ""
     # a down migration: the path of the up migration it undoes (see ``linter.reversal``)
     undoes: str = ""
+    # added by the change under review (``--diff``): it runs right after the change's
+    # earlier files, whose new tables are still new for it (``Schema.begin_file``)
+    in_change: bool = False
 
 
 @dataclass(frozen=True, slots=True)

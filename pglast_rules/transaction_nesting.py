@@ -25,8 +25,10 @@ _WORDS = {
 
 def _next(ctx: Context, index: int) -> Statement | None:
     """The statement after *index*, if any."""
-    for stmt in ctx.file.statements:
-        if stmt.index > index and stmt.node is not None:
+    statements = ctx.file.statements
+    for position in range(index + 1, len(statements)):
+        stmt = statements[position]  # (not a walk from the start: a large file's
+        if stmt.node is not None:  # statements are decoded when read, see linter.parsing)
             return stmt
     return None
 
@@ -48,8 +50,8 @@ def _word(stmt: Statement) -> str:
 
 def _end_of_block(ctx: Context) -> Statement | None:
     """The COMMIT/ROLLBACK that closes the BEGIN under check."""
-    for stmt in ctx.file.statements:
-        if stmt.index > ctx.statement.index and stmt.kind == "TransactionStmt":
+    for stmt in ctx.file.statements[ctx.statement.index + 1 :]:
+        if stmt.kind == "TransactionStmt":
             if pgast.unwrap(stmt.node or {}).get("kind", "") in _END:
                 return stmt
     return None

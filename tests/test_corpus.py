@@ -65,3 +65,25 @@ def test_repositories_linted_together_equal_each_alone(tmp_path: Path) -> None:
     alone = [f for name in names for f in lint_paths([str(tmp_path / name)], config).findings]
     key = lambda f: (f.path, f.line, f.column, f.rule)  # noqa: E731
     assert together.findings and sorted(together.findings, key=key) == sorted(alone, key=key)
+
+
+@pytest.mark.skipif(corpus_dir() is None, reason="../shared/corpus is not available")
+def test_a_file_named_alone_has_the_findings_of_its_directory_run() -> None:
+    """What pre-commit and editors get for one file is what the directory run says of it:
+    a history of each layout (sqlx, goose, versioned schema directories, Prisma, diesel)."""
+    root = corpus_dir()
+    assert root is not None
+    for name in (
+        "atuinsh__atuin",
+        "openfga__openfga",
+        "cadence-workflow__cadence",
+        "mfts__papermark",
+        "dani-garcia__vaultwarden",
+    ):
+        repo = root / name
+        whole = lint_paths([str(repo)], Config(root=repo))
+        files = sorted({f.path for f in whole.findings if f.rule != "syntax-error"})
+        assert files, name
+        for path in files[:: max(1, len(files) // 4)]:
+            alone = lint_paths([path], Config(root=repo))
+            assert alone.findings == [f for f in whole.findings if f.path == path], path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -317,7 +318,10 @@ def test_history_with_only_the_newest_file(tmp_path: Path) -> None:
     # the widening is safe only because the history says a is varchar(10)
     middle = str(root / "migrations/2024-01-02-000000_widen/up.sql")
     assert lint_paths([middle], config).findings == []
-    assert [f.rule for f in lint_paths([middle], cfg(root)).findings] == ["alter-column-type"]
+    # named alone without a configured history, it reads the same one (its directory's)
+    assert lint_paths([middle], cfg(root)).findings == []
+    alone = replace(cfg(root), implicit_history=False)  # --no-history
+    assert [f.rule for f in lint_paths([middle], alone).findings] == ["alter-column-type"]
 
 
 def test_drizzle_files_run_in_a_transaction(tmp_path: Path) -> None:

@@ -270,3 +270,30 @@ def test_constraints_recreated_by_alter_column_type_are_not_added(
     assert [(c["name"], c["change"]) for c in st[2]["constraints"]] == [
         ("items_qty_small", "added")
     ]
+
+
+def test_one_prisma_migration_traced_alone_runs_after_its_history(
+    tmp_path: Path, pg_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`trace prisma/migrations/<ts>_x/migration.sql`: the migrations before it (in the
+    directories beside its own) are applied first, as lint reads them."""
+    root = tmp_path / "prisma" / "migrations"
+    for name, text in (
+        ("20240101000000_init", HISTORY),
+        # (Prisma sends a file as one query: one transaction, no CONCURRENTLY)
+        ("20240102000000_change", CHANGE.replace("CREATE INDEX CONCURRENTLY", "-- ")),
+        ("20240103000000_later", "DROP TABLE orders;\n"),
+    ):
+        (root / name).mkdir(parents=True)
+        (root / name / "migration.sql").write_text(text)
+    (root / "migration_lock.toml").write_text('provider = "postgresql"\n')
+    target = root / "20240102000000_change" / "migration.sql"
+    code, out, _ = _run(
+        capsys, "trace", str(target), "--dsn", pg_dsn, "--rows", "50", "--format", "json"
+    )
+    assert code == 0, out
+    doc = json.loads(out)
+    assert doc["history"] == [str(root / "20240101000000_init" / "migration.sql")]
+    assert [s["error"] for s in doc["statements"]] == [None] * 5
+    assert doc["statements"][2]["rewrites"] == ["public.orders"]
+    assert doc["statements"][1]["scans"] == ["public.accounts"]
