@@ -232,7 +232,9 @@ class _FileLinter:
         self.explained: list[StatementReport] = []
         self.too_deep: list[int] = []  # statements skipped by the RecursionError guard
         self.within = ""  # said after each message: where the statement is (a DO block)
-        self._tokens: dict[tuple[int, int], Sequence[Any]] = {}  # (see ``_span``)
+        # the tokens of the statement last located (see ``_span``): one statement's only, as
+        # holding every statement's tokens to the end of a large file costs more than the file
+        self._tokens: tuple[tuple[int, int], Sequence[Any]] | None = None
 
     # -- findings ------------------------------------------------------------------
     def _suppressed(self, rule: Rule, statement: int | None) -> bool:
@@ -280,12 +282,11 @@ class _FileLinter:
 
     def _span(self, stmt: Statement, at: pgast.Node) -> tuple[int, int] | None:
         """Where the part *at* of *stmt* is (:mod:`linter.spans`); the statement's tokens
-        are scanned once for all its findings."""
+        are scanned once for all its findings (they come one statement after another)."""
         key = (stmt.start, stmt.end)
-        scanned = self._tokens.get(key)
-        if scanned is None:
-            scanned = self._tokens[key] = spans.tokens(self.parsed.text, stmt)
-        return spans.span(self.parsed.text, stmt, at, scanned)
+        if self._tokens is None or self._tokens[0] != key:
+            self._tokens = (key, spans.tokens(self.parsed.text, stmt))
+        return spans.span(self.parsed.text, stmt, at, self._tokens[1])
 
     def _engine_rule(self, name: str) -> Rule | None:
         if not self.rules.is_active(name):
