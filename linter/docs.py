@@ -96,6 +96,7 @@ CREATE UNIQUE INDEX accounts_note_key ON accounts (note);
 CREATE TABLE events (id bigint, at date) PARTITION BY RANGE (at);
 CREATE TABLE events_2024 (id bigint, at date);
 CREATE MATERIALIZED VIEW totals AS SELECT 1 AS one;
+CREATE VIEW account_emails AS SELECT id, email FROM accounts;
 """
 
 LOCK_MODEL_STATEMENTS: tuple[tuple[str, str], ...] = (
@@ -137,6 +138,17 @@ LOCK_MODEL_STATEMENTS: tuple[tuple[str, str], ...] = (
     ("REFRESH MATERIALIZED VIEW", "REFRESH MATERIALIZED VIEW totals"),
     ("REFRESH MATERIALIZED VIEW CONCURRENTLY", "REFRESH MATERIALIZED VIEW CONCURRENTLY totals"),
     ("LOCK TABLE", "LOCK TABLE accounts IN SHARE MODE"),
+    ("DROP TRIGGER", "DROP TRIGGER t ON accounts"),
+    (
+        "CREATE OR REPLACE VIEW (view in use)",
+        "CREATE OR REPLACE VIEW account_emails AS SELECT id, email FROM accounts",
+    ),
+    ("CREATE POLICY", "CREATE POLICY p ON accounts USING (total >= 0)"),
+    ("ALTER POLICY", "ALTER POLICY p ON accounts USING (total > 0)"),
+    ("DROP POLICY", "DROP POLICY p ON accounts"),
+    ("COMMENT ON TABLE / COLUMN", "COMMENT ON COLUMN accounts.note IS 'free text'"),
+    ("COMMENT ON TRIGGER / CONSTRAINT / POLICY", "COMMENT ON TRIGGER t ON accounts IS 'audit'"),
+    ("CREATE TABLE ... INHERITS", "CREATE TABLE premium_accounts () INHERITS (accounts)"),
 )
 
 LOCK_MODEL_ALTER_EXAMPLES: tuple[tuple[str, str], ...] = (

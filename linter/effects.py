@@ -573,6 +573,9 @@ LOCKING_STATEMENTS: tuple[str, ...] = (
     "RefreshMatViewStmt",
     "ViewStmt",
     "AlterDomainStmt",
+    "CreatePolicyStmt",
+    "AlterPolicyStmt",
+    "CommentStmt",
 )
 
 
@@ -630,6 +633,8 @@ def statement_effects(
             ):
                 b.lock(name, AEL)
                 _lock_referenced(schema, name, b)
+            elif remove in ("OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
+                b.lock(_owning_relation(obj), AEL)  # on the table it belongs to (traced)
             elif remove == "OBJECT_SCHEMA" and fields.get("behavior") == "DROP_CASCADE":
                 # every relation in it goes, each under its own AccessExclusiveLock (traced)
                 nsp = pgast.unwrap(obj, "String").get("sval", "")
@@ -709,8 +714,12 @@ def statement_effects(
                     b.lock(pgast.relation_name(con.get("pktable")), SRE)
         for parent in fields.get("inhRelations") or ():
             parent_name = pgast.relation_name(pgast.unwrap(parent, "RangeVar"))
-            b.lock(parent_name, AEL)
+            # INHERITS: self-exclusive, so two children cannot race on relhassubclass
+            b.lock(parent_name, AEL if fields.get("partbound") else SUE)
     elif kind == "ViewStmt":
+        view = pgast.relation_name(fields.get("view"))
+        if fields.get("replace") and f"view:{view}" in schema.objects:
+            b.lock(view, AEL)  # CREATE OR REPLACE of a view in use: every reader waits
         # the view's query is analysed: AccessShareLock on each relation it reads (traced)
         ctes: set[str | None] = set()
         read: list[Node] = []
@@ -729,9 +738,40 @@ def statement_effects(
             b.scan(rel)  # compares the new result with the rows in place (traced)
         else:
             b.rewrite(rel)
+    elif kind in ("CreatePolicyStmt", "AlterPolicyStmt"):
+        b.lock(pgast.relation_name(fields.get("table")), AEL)
+    elif kind == "CommentStmt":
+        _comment(fields, b)
     elif kind == "CreatedbStmt" or kind == "DropdbStmt" or kind == "AlterSystemStmt":
         b.transactional = False
     return b.build()
+
+
+def _owning_relation(obj: Node) -> str:
+    """The table of a trigger, policy, rule or column named ``[schema.]table.name``."""
+    names = pgast.strings(pgast.unwrap(obj, "List").get("items"))[:-1]
+    return pgast.qualify(names[-2] if len(names) > 1 else None, names[-1]) if names else ""
+
+
+_COMMENT_ON_RELATION = frozenset(
+    {"OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE", "OBJECT_INDEX"}
+)
+_COMMENT_ON_TABLE_OBJECT = frozenset(
+    {"OBJECT_TRIGGER", "OBJECT_TABCONSTRAINT", "OBJECT_POLICY", "OBJECT_RULE"}
+)
+
+
+def _comment(fields: Node, b: _Builder) -> None:
+    """COMMENT ON: ShareUpdateExclusiveLock on a relation (or a column's table), an
+    AccessShareLock on the table of a trigger, constraint, policy or rule (traced)."""
+    objtype = fields.get("objtype", "")
+    obj = fields.get("object") or {}
+    if objtype in _COMMENT_ON_RELATION:
+        b.lock(pgast.object_name(obj), SUE)
+    elif objtype == "OBJECT_COLUMN":
+        b.lock(_owning_relation(obj), SUE)
+    elif objtype in _COMMENT_ON_TABLE_OBJECT:
+        b.lock(_owning_relation(obj), LockMode.ACCESS_SHARE)
 
 
 def _inline_constraints(elt: Node) -> list[Node]:

@@ -56,6 +56,11 @@ CREATE TABLE leaf (id bigint, parent_id bigint REFERENCES parent (id));
 CREATE TABLE vacant (id bigint CONSTRAINT vacant_stays_empty CHECK (id < 0));
 CREATE MATERIALIZED VIEW items_mv AS SELECT id FROM items;
 CREATE UNIQUE INDEX items_mv_id ON items_mv (id);
+-- a view, a policy and an inheritance tree (issue 13: statements on them)
+CREATE VIEW parent_v AS SELECT id, code FROM parent;
+CREATE POLICY items_all ON items USING (true);
+CREATE TABLE base (id bigint);
+CREATE TABLE base_kid (extra integer) INHERITS (base);
 """
 
 # (ALTER TABLE subcommand or statement kind, SQL) — every row of the lock model
@@ -154,6 +159,23 @@ CASES: list[tuple[str, str]] = [
     ("CreateStmt", "CREATE TABLE child (id bigint REFERENCES parent (id))"),
     ("RefreshMatViewStmt", "REFRESH MATERIALIZED VIEW items_mv"),
     ("RefreshMatViewStmt", "REFRESH MATERIALIZED VIEW CONCURRENTLY items_mv"),
+    # statements on a view, a trigger, a policy, comments and inheritance (issue 13)
+    ("DropStmt", "DROP TRIGGER items_noop ON items"),
+    ("ViewStmt", "CREATE OR REPLACE VIEW parent_v AS SELECT id, code FROM parent"),
+    ("ViewStmt", "CREATE OR REPLACE VIEW new_v AS SELECT id FROM parent"),
+    ("CreatePolicyStmt", "CREATE POLICY p2 ON items USING (qty > 0)"),
+    ("AlterPolicyStmt", "ALTER POLICY items_all ON items USING (qty > 0)"),
+    ("DropStmt", "DROP POLICY items_all ON items"),
+    ("CommentStmt", "COMMENT ON TABLE items IS 'the items'"),
+    ("CommentStmt", "COMMENT ON COLUMN items.qty IS 'how many'"),
+    ("CommentStmt", "COMMENT ON VIEW parent_v IS 'a view'"),
+    ("CommentStmt", "COMMENT ON INDEX items_qty_idx IS 'an index'"),
+    ("CommentStmt", "COMMENT ON TRIGGER items_noop ON items IS 'a trigger'"),
+    ("CommentStmt", "COMMENT ON CONSTRAINT items_qty_check ON items IS 'a check'"),
+    ("CommentStmt", "COMMENT ON POLICY items_all ON items IS 'a policy'"),
+    ("CommentStmt", "COMMENT ON MATERIALIZED VIEW items_mv IS 'a matview'"),
+    ("DropStmt", "DROP TRIGGER IF EXISTS items_noop ON public.items"),
+    ("CreateStmt", "CREATE TABLE kid2 (extra integer) INHERITS (base)"),
 ]
 
 # Rows of the model a disposable test server cannot exercise, and why.

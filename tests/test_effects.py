@@ -80,6 +80,11 @@ def test_locking_statements_cover_every_kind_the_model_locks() -> None:
         "LOCK TABLE t",
         "CREATE TABLE u (id int REFERENCES t (id))",
         "REFRESH MATERIALIZED VIEW m",
+        "DROP TRIGGER tr ON t",
+        "CREATE POLICY p ON t USING (true)",
+        "ALTER POLICY p ON t USING (true)",
+        "DROP POLICY p ON t",
+        "COMMENT ON TABLE t IS 'x'",
     ]
     for sql in samples:
         node = parse(sql).statements[0].node
@@ -180,3 +185,38 @@ def test_update_from_reads_the_joined_table() -> None:
     )
     fx = statement_effects(with_cte, schema, 15)
     assert set(fx.locks) == {"public.orders"} and not fx.scans  # the PK finds the rows
+
+
+# --- issue 13: statements on triggers, policies, views, comments; INHERITS -----------------
+def test_create_or_replace_view_locks_a_known_view_only() -> None:
+    history = "CREATE TABLE t (id bigint);\nCREATE VIEW v AS SELECT id FROM t;"
+    known = _history_effects(history, "CREATE OR REPLACE VIEW v AS SELECT id FROM t")
+    assert known.locks == {"public.v": LockMode.ACCESS_EXCLUSIVE, "public.t": LockMode.ACCESS_SHARE}
+    fresh = _history_effects(history, "CREATE OR REPLACE VIEW w AS SELECT id FROM t")
+    assert fresh.locks == {"public.t": LockMode.ACCESS_SHARE}
+
+
+def test_trigger_and_policy_statements_lock_their_table() -> None:
+    for sql in (
+        "DROP TRIGGER tr ON s.t",
+        "DROP POLICY IF EXISTS p ON s.t",
+        "CREATE POLICY p ON s.t USING (true)",
+        "ALTER POLICY p ON s.t USING (true)",
+    ):
+        assert _effects(sql).locks == {"s.t": LockMode.ACCESS_EXCLUSIVE}, sql
+
+
+def test_comment_locks_follow_the_object() -> None:
+    sue, share = LockMode.SHARE_UPDATE_EXCLUSIVE, LockMode.ACCESS_SHARE
+    assert _effects("COMMENT ON TABLE s.t IS 'x'").locks == {"s.t": sue}
+    assert _effects("COMMENT ON COLUMN s.t.c IS 'x'").locks == {"s.t": sue}
+    assert _effects("COMMENT ON COLUMN t.c IS 'x'").locks == {"public.t": sue}
+    assert _effects("COMMENT ON TRIGGER tr ON t IS 'x'").locks == {"public.t": share}
+    assert _effects("COMMENT ON FUNCTION f() IS 'x'").locks == {}
+
+
+def test_inherits_takes_share_update_exclusive_and_partition_of_access_exclusive() -> None:
+    inherits = _effects("CREATE TABLE kid () INHERITS (base)")
+    assert inherits.locks == {"public.base": LockMode.SHARE_UPDATE_EXCLUSIVE}
+    part = _effects("CREATE TABLE p1 PARTITION OF p FOR VALUES IN (1)")
+    assert part.locks == {"public.p": LockMode.ACCESS_EXCLUSIVE}
