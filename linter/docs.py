@@ -149,6 +149,11 @@ LOCK_MODEL_STATEMENTS: tuple[tuple[str, str], ...] = (
     ("COMMENT ON TABLE / COLUMN", "COMMENT ON COLUMN accounts.note IS 'free text'"),
     ("COMMENT ON TRIGGER / CONSTRAINT / POLICY", "COMMENT ON TRIGGER t ON accounts IS 'audit'"),
     ("CREATE TABLE ... INHERITS", "CREATE TABLE premium_accounts () INHERITS (accounts)"),
+    ("CREATE TABLE ... (LIKE)", "CREATE TABLE accounts_copy (LIKE accounts INCLUDING ALL)"),
+    ("CREATE TABLE ... AS", "CREATE TABLE big_orders AS SELECT * FROM orders WHERE amount > 100"),
+    ("CREATE STATISTICS", "CREATE STATISTICS orders_stats ON account_id, amount FROM orders"),
+    ("ANALYZE (no table: every table)", "ANALYZE"),
+    ("REINDEX SCHEMA", "REINDEX SCHEMA public"),
 )
 
 LOCK_MODEL_ALTER_EXAMPLES: tuple[tuple[str, str], ...] = (
@@ -244,6 +249,8 @@ _SUBCOMMAND_SQL = {
     "AT_EnableReplicaTrig": "ENABLE REPLICA TRIGGER",
     "AT_ClusterOn": "CLUSTER ON",
     "AT_DropCluster": "SET WITHOUT CLUSTER",
+    "AT_AddInherit": "INHERIT parent",
+    "AT_DropInherit": "NO INHERIT parent",
     "AT_SetAccessMethod": "SET ACCESS METHOD",
     "AT_SetTableSpace": "SET TABLESPACE",
     "AT_SetLogged": "SET LOGGED",

@@ -79,6 +79,8 @@ ALTER_TABLE_FACTS: Mapping[str, Fact] = MappingProxyType(
         "AT_EnableReplicaTrig": Fact(SRE),
         "AT_ClusterOn": Fact(SUE),
         "AT_DropCluster": Fact(SUE),
+        "AT_AddInherit": Fact(AEL, note="ShareUpdateExclusiveLock on the parent"),
+        "AT_DropInherit": Fact(AEL, note="AccessShareLock on the parent"),
         "AT_SetAccessMethod": Fact(AEL, rewrite=True, note="no rewrite when it stays heap"),
         "AT_SetTableSpace": Fact(AEL, rewrite=True, note="copies the data files"),
         "AT_SetLogged": Fact(AEL, rewrite=True),
@@ -335,6 +337,9 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
             if added.get("contype") == "CONSTR_FOREIGN":
                 mode = SRE  # AlterTableGetLockLevel: a foreign key needs ShareRowExclusiveLock
         b.lock(rel, mode)
+        if sub in ("AT_AddInherit", "AT_DropInherit"):  # the parent, too (traced)
+            parent = pgast.relation_name(pgast.unwrap(definition, "RangeVar"))
+            b.lock(parent, SUE if sub == "AT_AddInherit" else LockMode.ACCESS_SHARE)
         if sub == "AT_AddColumn":
             coldef = pgast.unwrap(definition, "ColumnDef")
             if add_column_rewrites(coldef, target):
@@ -576,6 +581,8 @@ LOCKING_STATEMENTS: tuple[str, ...] = (
     "CreatePolicyStmt",
     "AlterPolicyStmt",
     "CommentStmt",
+    "CreateTableAsStmt",
+    "CreateStatsStmt",
 )
 
 
@@ -665,6 +672,11 @@ def statement_effects(
         elif rkind == "REINDEX_OBJECT_TABLE":
             b.lock(rel, SUE if concurrent else LockMode.SHARE)
             b.scan(rel)
+        elif rkind in ("REINDEX_OBJECT_SCHEMA", "REINDEX_OBJECT_DATABASE"):
+            nsp = fields.get("name") if rkind == "REINDEX_OBJECT_SCHEMA" else None
+            for table in _every_table(schema, nsp, indexed=True):
+                b.lock(table, SUE if concurrent else LockMode.SHARE)
+                b.scan(table)
         if concurrent or rkind in (
             "REINDEX_OBJECT_SCHEMA",
             "REINDEX_OBJECT_DATABASE",
@@ -674,6 +686,14 @@ def statement_effects(
     elif kind == "VacuumStmt":
         full = pgast.option_enabled(fields.get("options"), "full")
         vacuum = bool(fields.get("is_vacuumcmd"))
+        if not fields.get("rels"):  # every table, each in its own transaction (traced)
+            for table in _every_table(schema, None, indexed=False):
+                b.lock(table, AEL if full else SUE)
+                known = schema.table(table)
+                if full:
+                    b.rewrite(table)
+                elif not (vacuum and known is not None and known.partitioned):
+                    b.scan(table)
         for item in fields.get("rels") or ():
             rel = pgast.relation_name(pgast.unwrap(item, "VacuumRelation").get("relation"))
             if full:
@@ -712,6 +732,10 @@ def statement_effects(
             for con in _inline_constraints(elt):
                 if con.get("contype") == "CONSTR_FOREIGN":
                     b.lock(pgast.relation_name(con.get("pktable")), SRE)
+        for elt in fields.get("tableElts") or ():  # LIKE: the source's definition is read
+            like = pgast.unwrap(elt, "TableLikeClause")
+            if like:
+                b.lock(pgast.relation_name(like.get("relation")), LockMode.ACCESS_SHARE)
         for parent in fields.get("inhRelations") or ():
             parent_name = pgast.relation_name(pgast.unwrap(parent, "RangeVar"))
             # INHERITS: self-exclusive, so two children cannot race on relhassubclass
@@ -721,16 +745,17 @@ def statement_effects(
         if fields.get("replace") and f"view:{view}" in schema.objects:
             b.lock(view, AEL)  # CREATE OR REPLACE of a view in use: every reader waits
         # the view's query is analysed: AccessShareLock on each relation it reads (traced)
-        ctes: set[str | None] = set()
-        read: list[Node] = []
-        for n in pgast.walk(fields.get("query") or {}):
-            if "RangeVar" in n:
-                read.append(n["RangeVar"])
-            elif "CommonTableExpr" in n:
-                ctes.add(n["CommonTableExpr"].get("ctename"))
-        for var in read:
-            if var.get("schemaname") or var.get("relname") not in ctes:
-                b.lock(pgast.relation_name(var), LockMode.ACCESS_SHARE)
+        for rel in _read_relations(fields.get("query") or {}):
+            b.lock(rel, LockMode.ACCESS_SHARE)
+    elif kind == "CreateTableAsStmt":
+        # the query runs: AccessShareLock on what it reads, read in full unless WITH NO DATA
+        for rel in _read_relations(fields.get("query") or {}):
+            b.lock(rel, LockMode.ACCESS_SHARE)
+            if not (fields.get("into") or {}).get("skipData"):
+                b.scan(rel)
+    elif kind == "CreateStatsStmt":
+        for item in fields.get("relations") or ():
+            b.lock(pgast.relation_name(pgast.unwrap(item, "RangeVar")), SUE)
     elif kind == "RefreshMatViewStmt":
         rel = pgast.relation_name(fields.get("relation"))
         b.lock(rel, LockMode.EXCLUSIVE if fields.get("concurrent") else AEL)
@@ -745,6 +770,40 @@ def statement_effects(
     elif kind == "CreatedbStmt" or kind == "DropdbStmt" or kind == "AlterSystemStmt":
         b.transactional = False
     return b.build()
+
+
+def _every_table(schema: Schema, nsp: str | None, *, indexed: bool) -> list[str]:
+    """The tables and materialized views the history knows (in schema *nsp*; with an index),
+    for the statements that visit each: ANALYZE or VACUUM without a table, REINDEX SCHEMA /
+    DATABASE. A materialized view is known by its indexes (the schema model records it as a
+    view)."""
+    keyed = {"primary", "unique", "exclusion"}
+    with_index = {ix.table for ix in schema.indexes.values()} | {
+        t.name
+        for t in schema.tables.values()
+        if any(c.kind in keyed for c in t.constraints.values())
+    }
+    plain = {t.name for t in schema.tables.values() if t.known}
+    found = with_index & (plain | {k[5:] for k in schema.objects if k.startswith("view:")})
+    if not indexed:
+        found |= plain
+    return sorted(n for n in found if nsp is None or n.startswith(f"{nsp}."))
+
+
+def _read_relations(query: Node) -> list[str]:
+    """The relations a query names, less its own CTEs."""
+    ctes: set[str | None] = set()
+    read: list[Node] = []
+    for n in pgast.walk(query):
+        if "RangeVar" in n:
+            read.append(n["RangeVar"])
+        elif "CommonTableExpr" in n:
+            ctes.add(n["CommonTableExpr"].get("ctename"))
+    return [
+        pgast.relation_name(var)
+        for var in read
+        if var.get("schemaname") or var.get("relname") not in ctes
+    ]
 
 
 def _owning_relation(obj: Node) -> str:

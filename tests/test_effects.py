@@ -85,6 +85,8 @@ def test_locking_statements_cover_every_kind_the_model_locks() -> None:
         "ALTER POLICY p ON t USING (true)",
         "DROP POLICY p ON t",
         "COMMENT ON TABLE t IS 'x'",
+        "CREATE TABLE u AS SELECT * FROM t",
+        "CREATE STATISTICS st ON a, b FROM t",
     ]
     for sql in samples:
         node = parse(sql).statements[0].node
@@ -220,3 +222,35 @@ def test_inherits_takes_share_update_exclusive_and_partition_of_access_exclusive
     assert inherits.locks == {"public.base": LockMode.SHARE_UPDATE_EXCLUSIVE}
     part = _effects("CREATE TABLE p1 PARTITION OF p FOR VALUES IN (1)")
     assert part.locks == {"public.p": LockMode.ACCESS_EXCLUSIVE}
+
+
+def test_statements_that_read_another_table() -> None:
+    share, sue = LockMode.ACCESS_SHARE, LockMode.SHARE_UPDATE_EXCLUSIVE
+    ctas = _effects("CREATE TABLE u AS WITH w AS (SELECT 1) SELECT * FROM t, w")
+    assert ctas.locks == {"public.t": share} and ctas.scans == ("public.t",)
+    empty = _effects("CREATE TABLE u AS SELECT * FROM t WITH NO DATA")
+    assert empty.locks == {"public.t": share} and empty.scans == ()
+    assert _effects("CREATE TABLE u (LIKE s.t INCLUDING ALL)").locks == {"s.t": share}
+    assert _effects("CREATE STATISTICS st ON a, b FROM t").locks == {"public.t": sue}
+    inherit = _effects("ALTER TABLE kid INHERIT base")
+    assert inherit.locks == {"public.kid": LockMode.ACCESS_EXCLUSIVE, "public.base": sue}
+    assert _effects("ALTER TABLE kid NO INHERIT base").locks["public.base"] is share
+
+
+def test_statements_without_a_table_visit_every_table_the_history_knows() -> None:
+    history = (
+        "CREATE TABLE a (id bigint PRIMARY KEY);\nCREATE TABLE b (id bigint);\n"
+        "CREATE SCHEMA s;\nCREATE TABLE s.c (id bigint);\nCREATE INDEX c_id ON s.c (id);\n"
+        "CREATE MATERIALIZED VIEW m AS SELECT id FROM a;\nCREATE INDEX m_id ON m (id);\n"
+        "CREATE VIEW v AS SELECT id FROM a;"
+    )
+    sue, share = LockMode.SHARE_UPDATE_EXCLUSIVE, LockMode.SHARE
+    analyze = _history_effects(history, "ANALYZE")
+    assert analyze.locks == dict.fromkeys(["public.a", "public.b", "public.m", "s.c"], sue)
+    assert set(analyze.scans) == set(analyze.locks)
+    reindex = _history_effects(history, "REINDEX SCHEMA public")
+    assert reindex.locks == dict.fromkeys(["public.a", "public.m"], share)
+    database = _history_effects(history, "REINDEX DATABASE app")
+    assert set(database.locks) == {"public.a", "public.m", "s.c"}
+    full = _history_effects(history, "VACUUM FULL")
+    assert set(full.rewrites) == {"public.a", "public.b", "public.m", "s.c"}
