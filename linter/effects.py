@@ -38,7 +38,8 @@ ALTER_TABLE_FACTS: Mapping[str, Fact] = MappingProxyType(
         "AT_AddColumn": Fact(
             AEL,
             note="rewrite with a volatile default, identity, serial or "
-            "stored generated column; before PG 11 with any default",
+            "stored generated column, or a domain with a constraint; before PG 11 with any "
+            "default",
         ),
         "AT_DropColumn": Fact(AEL, note="column hidden, space reclaimed later"),
         "AT_AlterColumnType": Fact(
@@ -296,6 +297,19 @@ def add_column_rewrites(coldef: Node, target: int) -> str | None:
     return None
 
 
+def constrained_domain(schema: Schema, coldef: Node) -> str | None:
+    """The domain with a CHECK or NOT NULL that column *coldef* is of: ADD COLUMN of it
+    evaluates the constraints for every row and rewrites the table, with or without a
+    default (traced on PostgreSQL 18; the same since PostgreSQL 11's fast defaults)."""
+    tref = pgast.type_ref(coldef.get("typeName"))
+    if tref is None or tref.array:  # an array of the domain is not a domain
+        return None
+    for name in {tref.name, pgast.qualify(None, tref.name)}:
+        if f"constrained-type:{name}" in schema.objects:
+            return name
+    return None
+
+
 # ------------------------------------------------------------------------------- model
 def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bool) -> None:
     rel = pgast.relation_name(fields.get("relation"))
@@ -342,7 +356,7 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
             b.lock(parent, SUE if sub == "AT_AddInherit" else LockMode.ACCESS_SHARE)
         if sub == "AT_AddColumn":
             coldef = pgast.unwrap(definition, "ColumnDef")
-            if add_column_rewrites(coldef, target):
+            if add_column_rewrites(coldef, target) or constrained_domain(schema, coldef):
                 b.rewrite(rel)
             # a new column without a default is all NULL: its foreign key is not
             # checked against the rows (traced on PostgreSQL 18)

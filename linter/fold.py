@@ -821,7 +821,10 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
         if isinstance(names, list):
             return schema.put_object(f"type:{pgast.object_name(names)}")
         if fields.get("domainname"):
-            return schema.put_object(f"type:{pgast.object_name(fields['domainname'])}")
+            name = pgast.object_name(fields["domainname"])
+            if fields.get("constraints"):  # ADD COLUMN of it rewrites the table (effects)
+                schema = schema.put_object(f"constrained-type:{name}")
+            return schema.put_object(f"type:{name}")
         if fields.get("typevar"):
             return schema.put_object(f"type:{pgast.relation_name(fields['typevar'])}")
         return schema

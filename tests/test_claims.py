@@ -61,6 +61,7 @@ CREATE VIEW parent_v AS SELECT id, code FROM parent;
 CREATE POLICY items_all ON items USING (true);
 CREATE TABLE base (id bigint);
 CREATE TABLE base_kid (extra integer) INHERITS (base);
+CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
 """
 
 # (ALTER TABLE subcommand or statement kind, SQL) — every row of the lock model
@@ -176,6 +177,9 @@ CASES: list[tuple[str, str]] = [
     ("CommentStmt", "COMMENT ON MATERIALIZED VIEW items_mv IS 'a matview'"),
     ("DropStmt", "DROP TRIGGER IF EXISTS items_noop ON public.items"),
     ("CreateStmt", "CREATE TABLE kid2 (extra integer) INHERITS (base)"),
+    ("AT_AddColumn", "ALTER TABLE items ADD COLUMN extra positive"),
+    ("AT_AddColumn", "ALTER TABLE items ADD COLUMN extra positive DEFAULT 1"),
+    ("AT_AlterColumnType", "ALTER TABLE items ALTER COLUMN qty TYPE integer"),
     ("AT_AddInherit", "ALTER TABLE scratch INHERIT base"),
     ("AT_DropInherit", "ALTER TABLE base_kid NO INHERIT base"),
     ("CreateStmt", "CREATE TABLE copy (LIKE items INCLUDING ALL)"),

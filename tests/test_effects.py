@@ -254,3 +254,14 @@ def test_statements_without_a_table_visit_every_table_the_history_knows() -> Non
     assert set(database.locks) == {"public.a", "public.m", "s.c"}
     full = _history_effects(history, "VACUUM FULL")
     assert set(full.rewrites) == {"public.a", "public.b", "public.m", "s.c"}
+
+
+def test_add_column_of_a_domain_with_a_constraint_rewrites() -> None:
+    history = "CREATE TABLE t (id bigint);\nCREATE DOMAIN positive AS integer CHECK (VALUE > 0);"
+    history += "\nCREATE DOMAIN label AS text;"
+    assert _history_effects(history, "ALTER TABLE t ADD COLUMN n positive").rewrites == (
+        "public.t",
+    )
+    assert _history_effects(history, "ALTER TABLE t ADD COLUMN n public.positive").rewrites
+    assert not _history_effects(history, "ALTER TABLE t ADD COLUMN n positive[]").rewrites
+    assert not _history_effects(history, "ALTER TABLE t ADD COLUMN n label").rewrites
