@@ -265,3 +265,36 @@ def test_add_column_of_a_domain_with_a_constraint_rewrites() -> None:
     assert _history_effects(history, "ALTER TABLE t ADD COLUMN n public.positive").rewrites
     assert not _history_effects(history, "ALTER TABLE t ADD COLUMN n positive[]").rewrites
     assert not _history_effects(history, "ALTER TABLE t ADD COLUMN n label").rewrites
+
+
+def test_require_lock_timeout_reports_the_new_locks_once_per_file() -> None:
+    """No new rule: the hazard of DROP TRIGGER, policy changes and CREATE OR REPLACE VIEW
+    on objects in use is the queued AccessExclusiveLock, which require-lock-timeout reports
+    from the model (one finding per file, with the lock and the lock_timeout advice)."""
+    from linter.context import Settings
+    from linter.engine import lint_sources
+    from linter.registry import load_rules
+    from linter.source import Source
+
+    rules = load_rules(plugins=False)
+    history = Source(
+        "0001.sql",
+        "CREATE TABLE t (id bigint);\nCREATE VIEW v AS SELECT id FROM t;\n"
+        "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;\n"
+        "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();\n"
+        "CREATE POLICY p ON t USING (true);",
+    )
+    for sql, rel in (
+        ("DROP TRIGGER tr ON t;", "public.t"),
+        ("DROP POLICY p ON t;\nCREATE POLICY p ON t USING (id > 0);", "public.t"),
+        ("CREATE OR REPLACE VIEW v AS SELECT id FROM t;", "public.v"),
+    ):
+        found = lint_sources([history, Source("0002.sql", sql)], rules, Settings()).findings
+        timeouts = [f for f in found if f.rule == "require-lock-timeout" and f.path == "0002.sql"]
+        assert len(timeouts) == 1, (sql, found)
+        assert f"AccessExclusiveLock (blocks all reads and writes) on `{rel}`" in (
+            timeouts[0].message
+        )
+        guarded = Source("0002.sql", "SET lock_timeout = '2s';\n" + sql)
+        found = lint_sources([history, guarded], rules, Settings()).findings
+        assert not [f for f in found if f.rule == "require-lock-timeout"], sql
