@@ -688,9 +688,12 @@ def statement_effects(
             b.scan(rel)
         elif rkind in ("REINDEX_OBJECT_SCHEMA", "REINDEX_OBJECT_DATABASE"):
             nsp = fields.get("name") if rkind == "REINDEX_OBJECT_SCHEMA" else None
-            for table in _every_table(schema, nsp, indexed=True):
+            # each table is locked (PG 15 traced: one without an index too), indexed ones read
+            indexed = set(_every_table(schema, nsp, indexed=True))
+            for table in _every_table(schema, nsp, indexed=False):
                 b.lock(table, SUE if concurrent else LockMode.SHARE)
-                b.scan(table)
+                if table in indexed:
+                    b.scan(table)
         if concurrent or rkind in (
             "REINDEX_OBJECT_SCHEMA",
             "REINDEX_OBJECT_DATABASE",

@@ -249,9 +249,10 @@ def test_statements_without_a_table_visit_every_table_the_history_knows() -> Non
     assert analyze.locks == dict.fromkeys(["public.a", "public.b", "public.m", "s.c"], sue)
     assert set(analyze.scans) == set(analyze.locks)
     reindex = _history_effects(history, "REINDEX SCHEMA public")
-    assert reindex.locks == dict.fromkeys(["public.a", "public.m"], share)
+    assert reindex.locks == dict.fromkeys(["public.a", "public.b", "public.m"], share)
+    assert set(reindex.scans) == {"public.a", "public.m"}  # b has no index to build
     database = _history_effects(history, "REINDEX DATABASE app")
-    assert set(database.locks) == {"public.a", "public.m", "s.c"}
+    assert set(database.scans) == {"public.a", "public.m", "s.c"}
     full = _history_effects(history, "VACUUM FULL")
     assert set(full.rewrites) == {"public.a", "public.b", "public.m", "s.c"}
 
