@@ -391,6 +391,8 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
             b.lock(child, AEL)
             if not attach_bound_proven(schema, rel, child):
                 b.scan(child)
+            if not (part.get("bound") or {}).get("is_default"):
+                _default_partition_checked(schema, rel, child, b)
         elif sub == "AT_DropConstraint":
             known = schema.constraint(rel, cmd.get("name", ""))
             if known is not None and known.references:
@@ -499,6 +501,72 @@ def partitions_of(schema: Schema, parent: str) -> list[str]:
     return out
 
 
+def default_partition_of(schema: Schema, parent: str) -> str | None:
+    """The DEFAULT partition the model knows of *parent*."""
+    for table in schema.tables.values():
+        if table.partition_of == parent and table.default_partition:
+            return table.name
+    return None
+
+
+# ALTER TABLE subcommands that act on the partitioned table alone, not on each partition
+_NOT_RECURSING = frozenset(
+    {
+        "AT_AttachPartition",
+        "AT_DetachPartition",
+        "AT_DetachPartitionFinalize",
+        "AT_SetTableSpace",
+        "AT_SetAccessMethod",
+        "AT_SetRelOptions",
+        "AT_ResetRelOptions",
+    }
+)
+
+
+def _recurses(fields: Node) -> bool:
+    """ALTER TABLE (without ONLY) whose subcommands run on every partition too."""
+    return bool((fields.get("relation") or {}).get("inh")) and any(
+        sub not in _NOT_RECURSING for sub, _ in pgast.alter_commands(fields)
+    )
+
+
+def _spread_to_partitions(
+    schema: Schema, rel: str, b: _Builder, *, scan_partitioned: bool = False
+) -> None:
+    """A statement on partitioned *rel* that recurses: every partition the model knows
+    (sub-partitions too) takes *rel*'s lock, and *rel*'s rewrite and scan happen on the
+    leaf partitions, which hold the rows (traced). *scan_partitioned*: the partitioned
+    tables are read too (ANALYZE samples each through its partitions)."""
+    table = schema.table(rel)
+    parts = partitions_of(schema, rel) if table is not None and table.partitioned else []
+    if not parts:
+        return
+    mode = b.locks.get(rel)
+    rewrite, scan = rel in b.rewrites, rel in b.scans
+    if rewrite:
+        b.rewrites.remove(rel)
+    if scan and not scan_partitioned:
+        b.scans.remove(rel)
+    for part in parts:
+        known = schema.table(part)
+        leaf = known is None or not known.partitioned
+        if mode is not None:
+            b.lock(part, mode)
+        if rewrite and leaf:
+            b.rewrite(part)
+        if scan and (leaf or scan_partitioned):
+            b.scan(part)
+
+
+def _default_partition_checked(schema: Schema, parent: str, added: str, b: _Builder) -> None:
+    """A new partition of *parent*: its DEFAULT partition is locked and read to prove no row
+    of it belongs to the new bound (traced)."""
+    default = default_partition_of(schema, parent)
+    if default is not None and default != added:
+        b.lock(default, AEL)
+        b.scan(default)
+
+
 def _index_finds_rows(schema: Schema, rel: str, fields: Node) -> bool:
     """The WHERE clause filters on the leading column of an index the model knows.
 
@@ -588,6 +656,8 @@ def statement_effects(
     fields = node[kind]
     if kind == "AlterTableStmt":
         _alter_table(fields, schema, target, b, utc)
+        if fields.get("objtype", "OBJECT_TABLE") == "OBJECT_TABLE" and _recurses(fields):
+            _spread_to_partitions(schema, pgast.relation_name(fields.get("relation")), b)
     elif kind == "AlterDomainStmt":
         if domain_check(fields):  # every column of the domain is checked (traced)
             for table in schema.tables_using_type(pgast.object_name(fields.get("typeName") or [])):
@@ -619,6 +689,7 @@ def statement_effects(
                 table = _index_table(schema, name)
                 b.lock(table, SUE if concurrent else AEL)
                 b.lock(name, AEL)
+                _spread_to_partitions(schema, table, b)  # a partitioned index's are dropped
                 if concurrent:
                     b.transactional = False
             elif remove in (
@@ -630,6 +701,7 @@ def statement_effects(
             ):
                 b.lock(name, AEL)
                 _lock_referenced(schema, name, b)
+                _spread_to_partitions(schema, name, b)
             elif remove == "OBJECT_SCHEMA" and fields.get("behavior") == "DROP_CASCADE":
                 # every relation in it goes, each under its own AccessExclusiveLock (traced)
                 nsp = pgast.unwrap(obj, "String").get("sval", "")
@@ -644,6 +716,8 @@ def statement_effects(
             b.lock(rel, SUE if rtype == "OBJECT_INDEX" and target >= 12 else AEL)
             if rtype == "OBJECT_INDEX" and target < 12:  # PG 12+: the table is not locked
                 b.lock(_index_table(schema, rel), AEL)
+            if rtype == "OBJECT_COLUMN" and fields["relation"].get("inh"):
+                _spread_to_partitions(schema, rel, b)
     elif kind == "ReindexStmt":
         rel = pgast.relation_name(fields.get("relation"))
         concurrent = pgast.option_enabled(fields.get("params"), "concurrently")
@@ -660,6 +734,12 @@ def statement_effects(
         elif rkind == "REINDEX_OBJECT_TABLE":
             b.lock(rel, SUE if concurrent else LockMode.SHARE)
             b.scan(rel)
+        owner = _index_table(schema, rel) if rkind == "REINDEX_OBJECT_INDEX" else rel
+        if rkind in ("REINDEX_OBJECT_INDEX", "REINDEX_OBJECT_TABLE") and _reindex_partitions(
+            schema, owner, b
+        ):
+            b.locks.pop(rel if rkind == "REINDEX_OBJECT_INDEX" else "", None)
+            concurrent = True  # one transaction per partition: not in a transaction block
         if concurrent or rkind in (
             "REINDEX_OBJECT_SCHEMA",
             "REINDEX_OBJECT_DATABASE",
@@ -677,6 +757,7 @@ def statement_effects(
             else:
                 b.lock(rel, SUE)
                 b.scan(rel)
+            _spread_to_partitions(schema, rel, b, scan_partitioned=_analyzes(fields))
         if vacuum:
             b.transactional = False
     elif kind == "ClusterStmt":
@@ -686,8 +767,11 @@ def statement_effects(
     elif kind == "TruncateStmt":
         for item in fields.get("relations") or ():
             b.lock(pgast.relation_name(pgast.unwrap(item, "RangeVar")), AEL)
+            _spread_to_partitions(schema, pgast.relation_name(pgast.unwrap(item, "RangeVar")), b)
     elif kind == "CreateTrigStmt":
         b.lock(pgast.relation_name(fields.get("relation")), SRE)
+        if fields.get("row"):  # a row trigger is cloned onto each partition (traced)
+            _spread_to_partitions(schema, pgast.relation_name(fields.get("relation")), b)
     elif kind in ("UpdateStmt", "DeleteStmt", "InsertStmt", "MergeStmt"):
         rel = pgast.relation_name(fields.get("relation"))
         b.lock(rel, LockMode.ROW_EXCLUSIVE)
@@ -710,6 +794,9 @@ def statement_effects(
         for parent in fields.get("inhRelations") or ():
             parent_name = pgast.relation_name(pgast.unwrap(parent, "RangeVar"))
             b.lock(parent_name, AEL)
+            bound = fields.get("partbound")
+            if bound and not bound.get("is_default"):
+                _default_partition_checked(schema, parent_name, "", b)
     elif kind == "ViewStmt":
         # the view's query is analysed: AccessShareLock on each relation it reads (traced)
         ctes: set[str | None] = set()
@@ -732,6 +819,25 @@ def statement_effects(
     elif kind == "CreatedbStmt" or kind == "DropdbStmt" or kind == "AlterSystemStmt":
         b.transactional = False
     return b.build()
+
+
+def _reindex_partitions(schema: Schema, table: str, b: _Builder) -> bool:
+    """REINDEX of a partitioned table or index: each leaf partition's, one transaction each;
+    the partitioned tables below *table* and a partitioned index are not locked (traced)."""
+    known = schema.table(table)
+    if known is None or not known.partitioned:
+        return False
+    _spread_to_partitions(schema, table, b)
+    for part in partitions_of(schema, table):
+        sub = schema.table(part)
+        if sub is not None and sub.partitioned:
+            b.locks.pop(part, None)
+    return True
+
+
+def _analyzes(fields: Node) -> bool:
+    """ANALYZE, or VACUUM (ANALYZE)."""
+    return not fields.get("is_vacuumcmd") or pgast.option_enabled(fields.get("options"), "analyze")
 
 
 def _inline_constraints(elt: Node) -> list[Node]:

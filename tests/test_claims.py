@@ -56,7 +56,64 @@ CREATE TABLE leaf (id bigint, parent_id bigint REFERENCES parent (id));
 CREATE TABLE vacant (id bigint CONSTRAINT vacant_stays_empty CHECK (id < 0));
 CREATE MATERIALIZED VIEW items_mv AS SELECT id FROM items;
 CREATE UNIQUE INDEX items_mv_id ON items_mv (id);
+-- a partitioned table with a sub-partitioned partition and a DEFAULT one, rows in each
+CREATE TABLE readings (id bigint, at date, v integer) PARTITION BY RANGE (at);
+CREATE TABLE readings_2023 PARTITION OF readings FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+CREATE TABLE readings_2024 PARTITION OF readings FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')
+    PARTITION BY RANGE (at);
+CREATE TABLE readings_2024a PARTITION OF readings_2024
+    FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE readings_other PARTITION OF readings DEFAULT;
+CREATE INDEX readings_v_idx ON readings (v);
+CREATE TRIGGER readings_noop BEFORE INSERT ON readings FOR EACH ROW EXECUTE FUNCTION noop();
+INSERT INTO readings SELECT g, date '2023-01-01' + g, g FROM generate_series(1, 900) g;
+CREATE TABLE readings_2026 (id bigint, at date, v integer);
+INSERT INTO readings_2026 SELECT g, date '2026-01-01' + g, g FROM generate_series(1, 300) g;
 """
+
+# On a partitioned table: every partition (sub-partitions too) is locked, rewritten, scanned
+PARTITION_CASES: list[tuple[str, str]] = [
+    ("AT_AddColumn", "ALTER TABLE readings ADD COLUMN extra integer"),
+    ("AT_AddColumn", "ALTER TABLE readings ADD COLUMN extra bigserial"),
+    ("AT_DropColumn", "ALTER TABLE readings DROP COLUMN v"),
+    ("AT_AlterColumnType", "ALTER TABLE readings ALTER COLUMN v TYPE bigint"),
+    ("AT_SetNotNull", "ALTER TABLE readings ALTER COLUMN v SET NOT NULL"),
+    ("AT_AddConstraint", "ALTER TABLE readings ADD CONSTRAINT r1 CHECK (v > -1)"),
+    ("AT_AddConstraint", "ALTER TABLE readings ADD CONSTRAINT r1 CHECK (v > -1) NOT VALID"),
+    (
+        "AT_AddConstraint",
+        "ALTER TABLE readings ADD CONSTRAINT r2 FOREIGN KEY (v) REFERENCES parent (id) NOT VALID",
+    ),
+    ("AT_DisableTrig", "ALTER TABLE readings DISABLE TRIGGER readings_noop"),
+    ("AT_ColumnDefault", "ALTER TABLE readings ALTER COLUMN v SET DEFAULT 1"),
+    ("RenameStmt", "ALTER TABLE readings RENAME COLUMN v TO w"),
+    ("DropStmt", "DROP INDEX readings_v_idx"),
+    ("ReindexStmt", "REINDEX TABLE readings"),
+    ("ReindexStmt", "REINDEX INDEX readings_v_idx"),
+    ("VacuumStmt", "ANALYZE readings"),
+    ("VacuumStmt", "VACUUM readings"),
+    ("VacuumStmt", "VACUUM (ANALYZE) readings"),
+    ("DropStmt", "DROP TABLE readings"),
+    (
+        "CreateTrigStmt",
+        "CREATE TRIGGER r3 AFTER UPDATE ON readings FOR EACH STATEMENT EXECUTE FUNCTION noop()",
+    ),
+    ("TruncateStmt", "TRUNCATE readings"),
+    (
+        "CreateTrigStmt",
+        "CREATE TRIGGER r2 AFTER UPDATE ON readings FOR EACH ROW EXECUTE FUNCTION noop()",
+    ),
+    (
+        "AT_AttachPartition",
+        "ALTER TABLE readings ATTACH PARTITION readings_2026 "
+        "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+    ),
+    (
+        "CreateStmt",
+        "CREATE TABLE readings_2027 PARTITION OF readings "
+        "FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')",
+    ),
+]
 
 # (ALTER TABLE subcommand or statement kind, SQL) — every row of the lock model
 CASES: list[tuple[str, str]] = [
@@ -154,6 +211,7 @@ CASES: list[tuple[str, str]] = [
     ("CreateStmt", "CREATE TABLE child (id bigint REFERENCES parent (id))"),
     ("RefreshMatViewStmt", "REFRESH MATERIALIZED VIEW items_mv"),
     ("RefreshMatViewStmt", "REFRESH MATERIALIZED VIEW CONCURRENTLY items_mv"),
+    *PARTITION_CASES,
 ]
 
 # Rows of the model a disposable test server cannot exercise, and why.

@@ -180,3 +180,47 @@ def test_update_from_reads_the_joined_table() -> None:
     )
     fx = statement_effects(with_cte, schema, 15)
     assert set(fx.locks) == {"public.orders"} and not fx.scans  # the PK finds the rows
+
+
+_PARTITIONED = (
+    "CREATE TABLE p (id bigint, at date) PARTITION BY RANGE (at);\n"
+    "CREATE TABLE p1 PARTITION OF p FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n"
+    "CREATE TABLE p2 PARTITION OF p FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')"
+    " PARTITION BY RANGE (at);\n"
+    "CREATE TABLE p2a PARTITION OF p2 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n"
+    "CREATE TABLE d (id bigint, at date);\n"
+    "ALTER TABLE p ATTACH PARTITION d DEFAULT;"
+)
+
+
+def test_partitioned_table_statements_lock_every_partition_and_rewrite_the_leaves() -> None:
+    # traced on PostgreSQL 18 (tests/test_claims.py PARTITION_CASES)
+    fx = _history_effects(_PARTITIONED, "ALTER TABLE p ALTER COLUMN id TYPE text")
+    parts = {"public.p", "public.p1", "public.p2", "public.p2a", "public.d"}
+    assert set(fx.locks) == parts
+    assert set(fx.locks.values()) == {LockMode.ACCESS_EXCLUSIVE}
+    assert set(fx.rewrites) == {"public.p1", "public.p2a", "public.d"}  # the ones with rows
+    only = _history_effects(_PARTITIONED, "ALTER TABLE ONLY p ALTER COLUMN id SET DEFAULT 1")
+    assert set(only.locks) == {"public.p"}
+    analyze = _history_effects(_PARTITIONED, "ANALYZE p")
+    assert set(analyze.scans) == parts  # each partitioned table is sampled too
+    vacuum = _history_effects(_PARTITIONED, "VACUUM p")
+    assert set(vacuum.scans) == {"public.p1", "public.p2a", "public.d"}
+    reindex = _history_effects(_PARTITIONED, "REINDEX TABLE p")
+    assert not reindex.transactional and "public.p2" not in reindex.locks
+    statement_trigger = _history_effects(
+        _PARTITIONED, "CREATE TRIGGER t AFTER UPDATE ON p EXECUTE FUNCTION f()"
+    )
+    assert set(statement_trigger.locks) == {"public.p"}
+
+
+def test_a_new_partition_locks_and_reads_the_default_partition() -> None:
+    attach = "ALTER TABLE p ATTACH PARTITION n FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
+    fx = _history_effects(_PARTITIONED + "\nCREATE TABLE n (id bigint, at date);", attach)
+    assert fx.locks["public.d"] is LockMode.ACCESS_EXCLUSIVE
+    assert set(fx.scans) == {"public.n", "public.d"}
+    create = "CREATE TABLE n PARTITION OF p FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
+    fx = _history_effects(_PARTITIONED, create)
+    assert fx.locks["public.d"] is LockMode.ACCESS_EXCLUSIVE and fx.scans == ("public.d",)
+    detached = _history_effects(_PARTITIONED + "\nALTER TABLE p DETACH PARTITION d;", create)
+    assert "public.d" not in detached.locks and detached.scans == ()
