@@ -501,6 +501,28 @@ def partitions_of(schema: Schema, parent: str) -> list[str]:
     return out
 
 
+def and_partitions(schema: Schema, rel: str) -> str:
+    """`` and its N partitions`` for a finding about partitioned *rel*: a statement on it
+    locks, rewrites or scans every partition the history knows (sub-partitions included)."""
+    table = schema.table(rel)
+    count = len(partitions_of(schema, rel)) if table is not None and table.partitioned else 0
+    if not count:
+        return ""
+    return f" and its {count} partition{'' if count == 1 else 's'}"
+
+
+def rows_rewritten(effects: Effects, schema: Schema, rel: str) -> bool:
+    """The statement rewrites *rel*'s rows: its own, or those of its partitions."""
+    if rel in effects.rewrites:
+        return True
+    table = schema.table(rel)
+    return (
+        table is not None
+        and table.partitioned
+        and any(part in effects.rewrites for part in partitions_of(schema, rel))
+    )
+
+
 def default_partition_of(schema: Schema, parent: str) -> str | None:
     """The DEFAULT partition the model knows of *parent*."""
     for table in schema.tables.values():

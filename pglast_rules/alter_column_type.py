@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
-from linter.effects import binary_coercible, utc_change_work, utc_coercible
+from linter.effects import and_partitions, binary_coercible, utc_change_work, utc_coercible
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, listing
@@ -134,10 +134,13 @@ class AlterColumnType(Rule):
             rewritten.append((table, f"`{table}.{column}` {change}", cmd))
         if rewritten:  # one ALTER TABLE rewrites its table once, whatever columns change
             table, _change, cmd = rewritten[0]
+            parts = and_partitions(ctx.schema, table)
+            what = f"`{table}`{parts} (indexes included)" if parts else "the table and its indexes"
             once = " once" if len(rewritten) > 1 else ""
             yield self.report(
-                f"changing {listing([c for _t, c, _cmd in rewritten])} rewrites the table and "
-                f"its indexes{once} under {LockMode.ACCESS_EXCLUSIVE.describe()}",
+                f"changing {listing([c for _t, c, _cmd in rewritten])} rewrites {what}{once} "
+                "under "
+                f"{LockMode.ACCESS_EXCLUSIVE.describe()}",
                 help="add a new column, sync it with a trigger, backfill in batches, then swap",
                 at=cmd,
             )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
+from linter.effects import and_partitions
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
@@ -47,7 +48,8 @@ class Truncate(Rule):
                 continue
             extra = "; CASCADE also empties every table with a foreign key to it" if cascade else ""
             yield self.report(
-                f"TRUNCATE `{table}` deletes all its rows under "
+                f"TRUNCATE `{table}`{and_partitions(ctx.schema, table)} deletes all its rows "
+                "under "
                 f"{LockMode.ACCESS_EXCLUSIVE.describe()}{extra}",
                 help=(
                     "make sure nothing uses the data; to empty a table in use, DELETE in "
