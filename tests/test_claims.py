@@ -295,7 +295,8 @@ def _sampled(item: TracedStatement) -> set[str]:
     may miss a statement's last, brief lock, or see only the weaker one before it (DROP
     INDEX CONCURRENTLY's AccessExclusiveLock on the index at its very end; DETACH PARTITION
     CONCURRENTLY's on the partition; VACUUM's ShareUpdateExclusiveLock after its
-    AccessShareLock)."""
+    AccessShareLock; REINDEX of a partitioned table's ShareLock on each leaf partition, each
+    in a transaction of its own)."""
     node = parse(item.report.sql).statements[0].node
     fields = pgast.unwrap(node) if node else {}
     if item.kind == "DropStmt" and fields.get("concurrent"):
@@ -305,6 +306,9 @@ def _sampled(item: TracedStatement) -> set[str]:
         for _, cmd in pgast.alter_commands(fields)
     ):  # DETACH PARTITION CONCURRENTLY: the partition's lock in its second transaction
         late = ": predicted AccessExclusiveLock, observed ShareUpdateExclusiveLock"
+    elif item.kind == "ReindexStmt" and not item.report.effects.transactional:
+        # a partitioned table's: each leaf partition in a brief transaction of its own
+        late = ": predicted ShareLock, observed none"
     elif item.kind == "VacuumStmt":  # AccessShareLock first, then ShareUpdateExclusiveLock
         late = ": predicted ShareUpdateExclusiveLock, observed AccessShareLock"
     else:
