@@ -7,7 +7,7 @@ check it against a real server.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -40,13 +40,19 @@ ALTER_TABLE_FACTS: Mapping[str, Fact] = MappingProxyType(
             note="rewrite with a volatile default, identity, serial or "
             "stored generated column; before PG 11 with any default",
         ),
-        "AT_DropColumn": Fact(AEL, note="column hidden, space reclaimed later"),
+        "AT_DropColumn": Fact(
+            AEL,
+            note="column hidden, space reclaimed later; a foreign key's column: "
+            "AccessExclusiveLock on the referenced table too",
+        ),
         "AT_AlterColumnType": Fact(
             AEL,
             rewrite=True,
             note=(
                 "no rewrite when binary-coercible; PG 12+ timestamp <-> timestamptz under "
-                "a UTC session TimeZone: no rewrite, the indexes on the column are rebuilt"
+                "a UTC session TimeZone: no rewrite, the indexes on the column are rebuilt; "
+                "a foreign key's column: AccessExclusiveLock on the referenced table, which "
+                "a rewrite also reads to re-validate the key"
             ),
         ),
         "AT_ColumnDefault": Fact(AEL),
@@ -67,7 +73,9 @@ ALTER_TABLE_FACTS: Mapping[str, Fact] = MappingProxyType(
         "AT_ValidateConstraint": Fact(
             SUE, scan=True, note="RowShareLock on a foreign key's referenced table"
         ),
-        "AT_DropConstraint": Fact(AEL),
+        "AT_DropConstraint": Fact(
+            AEL, note="a foreign key: AccessExclusiveLock on the referenced table too"
+        ),
         "AT_AlterConstraint": Fact(AEL),
         "AT_EnableTrig": Fact(SRE),
         "AT_DisableTrig": Fact(SRE),
@@ -492,15 +500,35 @@ def _foreign_key_column(schema: Schema, rel: str, column: str, b: _Builder) -> N
                 b.scan(con.references)
 
 
-def other_tables_locked(effects: Effects, own: str) -> str:
-    """A message's clause naming each other table *effects* lock under a lock that blocks
-    writes, and what the lock blocks there (empty when there is none)."""
+def other_tables_locked(effects: Effects, *own: str) -> str:
+    """A message's clause naming each table but *own* that *effects* lock under a lock that
+    blocks writes (the other end of a foreign key), and what the lock blocks there (empty
+    when there is none)."""
     parts = [
         f"`{rel}` ({mode.value}: {mode.blocks})"
         for rel, mode in effects.locks.items()
-        if rel != own and mode.blocks_writes
+        if rel not in own and mode.blocks_writes
     ]
     return f"; it also locks {', '.join(parts)}" if parts else ""
+
+
+def command_effects(fields: Node, cmd: Node, schema: Schema, target: int) -> Effects:
+    """The effects of one subcommand *cmd* of the ALTER TABLE *fields* alone (what a rule
+    about that subcommand may attribute to it); *cmd* is the AlterTableCmd's fields."""
+    b = _Builder()
+    _alter_table({**fields, "cmds": [{"AlterTableCmd": cmd}]}, schema, target, b, utc=False)
+    return b.build()
+
+
+def commands_other_end(
+    fields: Node, cmds: Sequence[Node], schema: Schema, target: int, own: str
+) -> str:
+    """:func:`other_tables_locked` for the subcommands *cmds* of the ALTER TABLE *fields*
+    (not for the statement's other subcommands)."""
+    effects = Effects()
+    for cmd in cmds:
+        effects = merge_effects(effects, command_effects(fields, cmd, schema, target))
+    return other_tables_locked(effects, own)
 
 
 def _index_columns_not_null(schema: Schema, rel: str, index: str, target: int) -> bool:
