@@ -358,9 +358,10 @@ def _files_for(
         marker = "-- +goose Up\n" if tx else "-- +goose NO TRANSACTION\n-- +goose Up\n"
         yield OutFile(f"{version}_{name}.sql", header + marker + body + "\n-- +goose Down\n", tx, n)
     elif layout.name == "dbmate":
+        # the header inside the up section: a suppression in it must reach the statement
         marker = "-- migrate:up\n" if tx else "-- migrate:up transaction:false\n"
         yield OutFile(
-            f"{version}_{name}.sql", header + marker + body + "\n-- migrate:down\n", tx, n
+            f"{version}_{name}.sql", marker + header + body + "\n-- migrate:down\n", tx, n
         )
     elif layout.name == "diesel":
         folder = f"{version}_{name}"
