@@ -89,7 +89,10 @@ def fix(
     when the file runs in a transaction); FOREIGN KEY and CHECK constraints are added
     NOT VALID and validated in a later transaction; SET NOT NULL goes through a validated
     CHECK (PostgreSQL 18: NOT NULL ... NOT VALID); a file that needs one gets
-    `SET lock_timeout` after its leading comments. Everything else stays byte for byte.
+    `SET lock_timeout` after its leading comments. A file the runner sends as one query
+    (golang-migrate, Prisma; dbmate, diesel without a transaction) gets no BEGIN/COMMIT:
+    what needs its own transaction goes into new files. Everything else stays byte for byte;
+    every finding left is listed on standard error.
 
     \b
     New files run right after the file they come from, before the next migration, in the
