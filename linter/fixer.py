@@ -261,12 +261,17 @@ class _Pass:
             self.edits.append(Edit(end, end, ";"))
         return end
 
-    def later(self, stmt: Statement, blocks: Sequence[tuple[str, str, str, str, bool]]) -> None:
+    def later(
+        self, stmt: Statement, blocks: Sequence[tuple[str, str, str, str, bool]], names: set[str]
+    ) -> None:
         """Run *blocks* (slug, summary, locks, body, quick) in later transactions: in new
         files when the runner wraps the file or sends it as one query (a BEGIN there would
-        pull the statements before it into its transaction)."""
+        pull the statements before it into its transaction), unless a later statement of
+        the file uses *names* (the constraint) or drops its table."""
         if self.wrapped or self.settings.one_query:
             self._need_layout()
+            table = str((stmt.fields.get("relation") or {}).get("relname", ""))
+            self.nothing_later_uses(stmt, names, table, "")
             for slug, summary, locks, body, quick in blocks:
                 self.steps.append(
                     FileStep(slug, summary, locks, body, True, tool=TOOL, quick=quick)
@@ -324,8 +329,14 @@ class _Pass:
             indexes = {str(fields.get("idxname") or "")}
         else:
             indexes = {pgast.object_name(o).rsplit(".", 1)[-1] for o in fields.get("objects", [])}
+        self.nothing_later_uses(stmt, indexes, table, unique)
+
+    def nothing_later_uses(self, stmt: Statement, names: set[str], table: str, unique: str) -> None:
+        """Refuse to run what *stmt* needs after the file when a statement after it in the
+        file names one of *names*, drops or renames *table* or drops a column of it, or may
+        need the unique key on *unique* that an index build makes."""
         for later in self.parsed.statements[stmt.index + 1 :]:
-            hit = _identifiers(self.text, later) & indexes
+            hit = _identifiers(self.text, later) & names
             hit |= _targets(later) & {table}
             if unique and _needs_unique_key(later, unique):
                 hit.add(unique)
@@ -404,6 +415,9 @@ class _Pass:
             f"drop index {name}",
             "SHARE UPDATE EXCLUSIVE on the index's table while the drop waits for "
             "transactions using it: reads and writes go on",
+            # moved after the file: a later statement of it may drop the index's column or
+            # table (and the index with it), which the drop alone does not name
+            moved=" CONCURRENTLY" + ("" if fields.get("missing_ok") else " IF EXISTS"),
         )
 
     def _concurrently(
@@ -414,10 +428,12 @@ class _Pass:
         summary: str,
         locks: str,
         keywords: str = " CONCURRENTLY",
+        moved: str | None = None,
     ) -> None:
         if not self.in_transaction(stmt):
             self.edits.append(Edit(at, at, keywords))
             return
+        keywords = keywords if moved is None else moved
         rewritten = self.text[stmt.start : at] + keywords + self.text[at : stmt.end]
         self.move_out(stmt, rewritten, slug, summary, locks)
 
@@ -465,6 +481,7 @@ class _Pass:
                     False,
                 )
             ],
+            {name},
         )
 
     def set_not_null(self, stmt: Statement) -> None:
@@ -512,7 +529,7 @@ class _Pass:
                     True,
                 )
             )
-        self.later(stmt, blocks)
+        self.later(stmt, blocks, {check})
 
     def statement_timeout(self, stmt: Statement) -> None:
         """``SET statement_timeout`` just before the statement, ``RESET`` just after it."""
