@@ -12,6 +12,10 @@ Each case is one generated migration file whose size grows with the scale:
               the end of the file: N = 2,000 / 4,000 / 8,000 (``--big`` adds 50,000)
   add-column  one table, then N ``ALTER TABLE ... ADD COLUMN``: N = 12,500 / 25,000 /
               50,000
+  drop-constraint, drop-default, rename-table
+              N = 5,000 / 10,000 / 20,000 of ``ALTER TABLE t DROP CONSTRAINT cI``, of
+              ``ALTER COLUMN cI DROP DEFAULT`` in one transaction, of ``RENAME TO`` back
+              and forth
 
 For each file it runs ``sqlsafe lint FILE --no-cache --format gcc`` once (output to
 /dev/null) and prints the wall time, the peak RSS (``ru_maxrss`` from ``os.wait4``), the
@@ -78,12 +82,37 @@ def _add_column(count: int) -> Iterator[str]:
         yield f"ALTER TABLE wide ADD COLUMN c{i} integer;\n"
 
 
+def _drop_constraint(count: int) -> Iterator[str]:
+    """*count* ``DROP CONSTRAINT`` on one table (each looked for a re-add or a later drop)."""
+    for i in range(count):
+        yield f"ALTER TABLE accounts DROP CONSTRAINT accounts_c{i}_check;\n"
+
+
+def _drop_default(count: int) -> Iterator[str]:
+    """One transaction of *count* ``DROP DEFAULT`` (each looked for a later ``SET DEFAULT``
+    in the transaction)."""
+    yield "BEGIN;\n"
+    for i in range(count):
+        yield f"ALTER TABLE accounts ALTER COLUMN c{i} DROP DEFAULT;\n"
+    yield "COMMIT;\n"
+
+
+def _rename_table(count: int) -> Iterator[str]:
+    """*count* ``RENAME TO``, back and forth (each looked for a view taking the old name)."""
+    for i in range(count):
+        old, new = ("accounts", "customers") if i % 2 == 0 else ("customers", "accounts")
+        yield f"ALTER TABLE {old} RENAME TO {new};\n"
+
+
 # name -> (generator, size at 1x, size with --tiny, what the size counts)
 CASES: dict[str, tuple[Callable[[int], Iterator[str]], int, int, str]] = {
     "in-list": (_in_list, 5 * MB, 2_000, "characters"),
     "case": (_case, 5 * MB, 2_000, "characters"),
     "fk-tables": (_fk_tables, 2_000, 20, "tables"),
     "add-column": (_add_column, 12_500, 20, "statements"),
+    "drop-constraint": (_drop_constraint, 5_000, 20, "statements"),
+    "drop-default": (_drop_default, 5_000, 20, "statements"),
+    "rename-table": (_rename_table, 5_000, 20, "statements"),
 }
 BIG = {"fk-tables": 50_000}  # --big: one more run of these cases at this size
 

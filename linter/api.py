@@ -11,22 +11,26 @@ from typing import TYPE_CHECKING
 from .config import Config
 from .engine import FILE_COST, History, LintResult, lint_histories, merge_results
 from .layouts import (
+    Detector,
     MigrationUnit,
     PlannedFile,
     detect_layout,
+    history_directory,
     migration_units,
     order_units,
     plan_files,
     read_units,
+    units_of_text,
 )
 from .registry import load_rules
 from .rule import Rule
-from .source import Source, SourceError, natural_key, read_stdin
+from .source import Source, SourceError, is_excluded, natural_key, read_stdin
 
 if TYPE_CHECKING:
     from .cache import ResultCache
 
 STDIN = "-"
+STDIN_NAME = "<stdin>"  # the name standard input is reported under by default
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +44,7 @@ class Inputs:
     units: tuple[MigrationUnit | SourceError, ...] = ()
     baseline: tuple[MigrationUnit | SourceError, ...] = ()  # --schema, applied first
     skipped: tuple[PlannedFile, ...] = ()  # named files their layout does not run
+    stdin_text: str | None = None  # the text read on standard input (for the snippets)
 
 
 def _display(path: str) -> str:
@@ -67,12 +72,17 @@ def _baseline(config: Config) -> list[MigrationUnit | SourceError]:
 
 
 def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) -> Inputs:
-    """Expand directories into migration units (per layout), add the configured history."""
+    """Expand directories into migration units (per layout), add the history: the configured
+    one, or else the earlier files of each migrations directory a file named alone (or
+    standard input's ``--stdin-filename``) sits in (see :func:`implicit_roots`); standard
+    input is read here."""
     exclude = config.settings.exclude
     named = [p for p in paths if p != STDIN]
     default_tx = _default_tx(config)
     layout = config.layout
+    detector = Detector()  # each directory listed and its layout detected once
     history: list[MigrationUnit | SourceError] = []
+    stdin_path = stdin_name if STDIN in paths else None
     if config.history:
         root = Path(config.history)
         if not root.is_absolute():
@@ -82,40 +92,123 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
             history = migration_units(
                 [_display(str(root))], layout, exclude=exclude, default_tx=default_tx
             )
+    else:
+        history = _implicit_history(
+            implicit_roots(paths, config, stdin_path, detector), config, detector
+        )
     skipped: list[PlannedFile] = []
-    found = migration_units(named, layout, exclude=exclude, default_tx=default_tx, skipped=skipped)
+    found = migration_units(
+        named, layout, exclude=exclude, default_tx=default_tx, skipped=skipped, detector=detector
+    )
     report = {os.path.normpath(u.path) for u in found}
     named_ids = {_ident(u.path) for u in found}
+    stdin_units: list[MigrationUnit | SourceError] = []
+    stdin_text: str | None = None
+    if stdin_path is not None:
+        stdin_units, stdin_text = _stdin_units(stdin_path, history, config)
+        named_ids.add(_ident(stdin_path))
+        report.add(os.path.normpath(stdin_path))
     merged = [u for u in history if _ident(u.path) not in named_ids]
     units = [u for u in [*merged, *found] if isinstance(u, MigrationUnit)]
+    units.extend(u for u in stdin_units if isinstance(u, MigrationUnit) and u.history)
     if _one_database(paths, config):
         # one database: the configured history, the --schema baseline or stdin join it
         units = [replace(u, history="") for u in units]
     units = order_units(units)
-    errors = [u for u in [*merged, *found] if isinstance(u, SourceError)]
-    if report and history:
-        # units after the last reported one cannot change any reported finding
-        kept = [i for i, u in enumerate(units) if os.path.normpath(u.path) in report]
-        units = units[: max(kept) + 1] if kept else []
+    # standard input without a history of its own is the last file
+    units.extend(u for u in stdin_units if isinstance(u, MigrationUnit) and not u.history)
+    errors = [u for u in [*merged, *found, *stdin_units] if isinstance(u, SourceError)]
+    if report and history and config.history:
+        # (the files after a file named alone are read as they would be with its directory
+        # named: a later migration may answer one of its findings, see linter.deferred)
+        units = _until_last_reported(units, report)
     ordered = tuple(dict.fromkeys(os.path.normpath(u.path) for u in units))
     return Inputs(
         ordered,
         frozenset(report),
-        stdin_name if STDIN in paths else None,
+        stdin_path,
         (*units, *errors),
         tuple(
             replace(u, history="") if isinstance(u, MigrationUnit) else u for u in _baseline(config)
         ),
         tuple(skipped),
+        stdin_text,
     )
+
+
+def implicit_roots(
+    paths: Sequence[str],
+    config: Config,
+    stdin_name: str | None = None,
+    detector: Detector | None = None,
+) -> list[str]:
+    """The migrations directories whose files are read as history for the files of *paths*
+    named alone, and for standard input named *stdin_name* (``--stdin-filename``): one per
+    file in a directory layout detection recognises (:func:`layouts.history_directory`);
+    none with a configured ``history``, with ``--no-history``, or for named directories
+    (their files are their own history)."""
+    if config.history or not config.implicit_history:
+        return []
+    files = [p for p in paths if p != STDIN and os.path.isfile(p)]
+    if stdin_name is not None and stdin_name != STDIN_NAME:
+        files.append(stdin_name)
+    roots: dict[str, None] = {}
+    for name in files:
+        if is_excluded(name, config.settings.exclude):
+            continue
+        root = history_directory(Path(name), config.layout, detector)
+        if root is not None:
+            roots[os.path.normpath(root)] = None
+    return list(roots)
+
+
+def _implicit_history(
+    roots: Sequence[str], config: Config, detector: Detector | None = None
+) -> list[MigrationUnit | SourceError]:
+    """The units of each of *roots*, their own history only (not the other migrations
+    directories below them, nor their problems: nothing of them is reported)."""
+    if not roots:
+        return []
+    wanted = set(roots)
+    planned = plan_files(roots, config.layout, exclude=config.settings.exclude, detector=detector)
+    return read_units(
+        [p for p in planned if p.history in wanted and not p.problem], _default_tx(config)
+    )
+
+
+def _stdin_units(
+    name: str, history: Sequence[MigrationUnit | SourceError], config: Config
+) -> tuple[list[MigrationUnit | SourceError], str | None]:
+    """Standard input as the file *name*: in the history of its directory when one was read
+    (ordered and run as that directory's layout runs the file), else a plain last file;
+    with the text read (the units of a goose or dbmate file blank each other's section)."""
+    read = read_stdin(name)
+    if isinstance(read, SourceError):
+        return [read], None
+    roots = {u.history for u in history if isinstance(u, MigrationUnit)}
+    home = history_directory(Path(name), config.layout) if roots else None
+    if home is None or os.path.normpath(home) not in roots:
+        return [MigrationUnit(read.path, read.text)], read.text
+    units = units_of_text(read, config.layout, os.path.normpath(home), _default_tx(config))
+    return list(units), read.text
+
+
+def _until_last_reported(
+    units: Sequence[MigrationUnit], report: Collection[str]
+) -> list[MigrationUnit]:
+    """*units* without those after the last reported unit of their history: they cannot
+    change any reported finding (a history without a reported unit is dropped)."""
+    last: dict[str, int] = {}
+    for i, unit in enumerate(units):
+        if os.path.normpath(unit.path) in report:
+            last[unit.history] = i
+    return [u for i, u in enumerate(units) if i <= last.get(u.history, -1)]
 
 
 def read_inputs(inputs: Inputs) -> list[Source | SourceError]:
     sources: list[Source | SourceError] = []
     for unit in (*inputs.baseline, *inputs.units):
         sources.append(unit.source() if isinstance(unit, MigrationUnit) else unit)
-    if inputs.stdin_name is not None:
-        sources.append(read_stdin(inputs.stdin_name))
     return sources
 
 
@@ -129,13 +222,17 @@ def lint_paths(
     only: Collection[str] | None = None,
     edited: Collection[str] = (),
     cache: ResultCache | None = None,
+    added: Collection[str] = (),
 ) -> LintResult:
     """Lint *paths* as one history.
 
-    *only* and *edited* hold absolute paths (``--diff``): report only those files (the
-    others are context), and mark *edited* ones as changed after being applied. *cache*
-    serves unchanged results (ignored when *explain* is set).
+    *only*, *edited* and *added* hold absolute paths (``--diff``): report only those files
+    (the others are context), mark *edited* ones as changed after being applied, and
+    *added* ones as deployed with the change's other files (what the files added before
+    them create is new; see ``Config.new_in_change``). *cache* serves unchanged results
+    (ignored when *explain* is set).
     """
+    added = added if config.new_in_change else ()
     rules = rules if rules is not None else load_rules()
     use_cache = cache is not None and not explain
     run: str | None = None
@@ -157,16 +254,17 @@ def lint_paths(
                 sorted(config.explicit),
                 sorted(only) if only is not None else None,
                 sorted(edited),
+                sorted(added),
             ),
         )
         if run is not None:
             hit = cache.load_run(base, run)
             if hit is not None:
                 return hit
-    if not use_cache and not explain and not _one_database(paths, config):
-        return _lint_where_read(paths, config, rules, only, edited)
+    if not use_cache and not explain and _several_histories(paths, config):
+        return _lint_where_read(paths, config, rules, only, edited, added)
     inputs = gather(paths, config, stdin_name)
-    sources = read_inputs(inputs)
+    sources = in_change(read_inputs(inputs), added)
     report = set(inputs.report)
     if only is not None:
         report = {p for p in report if _ident(p) in only}
@@ -200,6 +298,8 @@ def lint_paths(
         )
     baseline = {u.path for u in inputs.baseline}
     result.errors = [e for e in result.errors if e.path in report or e.path in baseline]
+    if inputs.stdin_name is not None and inputs.stdin_text is not None:
+        result.texts[inputs.stdin_name] = inputs.stdin_text  # not the lines of a file on disk
     if cache is not None and run is not None:
         cache.store_run(base, run, result, chain, dropped)
     return result
@@ -209,6 +309,24 @@ def _one_database(paths: Sequence[str], config: Config) -> bool:
     """Everything is one history: the configured history, a --schema baseline or standard
     input join the named files (see :func:`gather`)."""
     return bool(config.history or config.baseline or STDIN in paths)
+
+
+def in_change(
+    sources: Sequence[Source | SourceError], added: Collection[str]
+) -> list[Source | SourceError]:
+    """*sources*, those whose absolute path is in *added* marked as added by the change."""
+    if not added:
+        return list(sources)
+    return [
+        replace(s, in_change=True) if isinstance(s, Source) and _ident(s.path) in added else s
+        for s in sources
+    ]
+
+
+def _several_histories(paths: Sequence[str], config: Config) -> bool:
+    """Only directories are named, each its own history (see :func:`_lint_where_read`);
+    a file named alone may read its directory's history (:func:`gather`)."""
+    return not _one_database(paths, config) and all(os.path.isdir(p) for p in paths)
 
 
 def _default_tx(config: Config) -> bool | None:
@@ -224,6 +342,7 @@ def _lint_where_read(
     rules: Sequence[Rule],
     only: Collection[str] | None,
     edited: Collection[str],
+    added: Collection[str] = (),
 ) -> LintResult:
     """:func:`lint_paths` without a cache, for several histories: each history's files are
     read by the process that lints it (the result is the same as through :func:`gather`)."""
@@ -240,7 +359,9 @@ def _lint_where_read(
     def history(files: list[PlannedFile]) -> History:
         def load() -> list[Source | SourceError]:
             units = read_units(files, default_tx)
-            return [u.source() if isinstance(u, MigrationUnit) else u for u in units]
+            return in_change(
+                [u.source() if isinstance(u, MigrationUnit) else u for u in units], added
+            )
 
         return History(load=load, size=sum(_file_size(p.display) for p in files))
 

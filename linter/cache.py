@@ -41,6 +41,7 @@ from . import __version__
 from .checksum import seal, unseal
 from .context import Settings
 from .deferred import has_deferred, resolve, without
+from .reversal import uncut
 from .rule import Rule, Severity
 from .source import Source, SourceError
 from .tree import AUX_NAMES, read_regular, scan_tree
@@ -543,7 +544,10 @@ class ResultCache:
         # resume from the last stored model before the first miss
         start, schema = 0, None
         if first_miss < len(items):
+            kept = uncut(items)  # a down migration is linted after its up, in one run
             for i in range(first_miss - 1, -1, -1):
+                if i + 1 in kept:
+                    continue
                 name = index.states.get(keys[i])
                 if name is not None:
                     schema = self._load_state(name)

@@ -36,6 +36,10 @@ class Config:
     layout: str | None = None
     baseline: tuple[str, ...] = ()  # schema files applied before the history (--schema)
     explicit: frozenset[str] = frozenset()  # keys set in the file or on the command line
+    # a file named alone reads the earlier files of its migrations directory (--no-history)
+    implicit_history: bool = True
+    # with --diff, what a file added by the change creates is new for its later files
+    new_in_change: bool = True
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -129,6 +133,7 @@ _KEYS: dict[str, tuple[str | None, Callable[[Path, str, Any], Any]]] = {
     "history": (None, _string),
     "layout": (None, _layout),
     "schema": (None, _strings),
+    "new-in-change": (None, _bool),
 }
 
 
@@ -211,6 +216,7 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
         layout=config_values.get("layout"),
         baseline=tuple(str(path.resolve().parent / p) for p in config_values.get("schema", ())),
         explicit=frozenset(table),
+        new_in_change=config_values.get("new-in-change", True),
         extra=MappingProxyType(extra),
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -12,13 +12,15 @@ from .effects import Effects
 from .locks import LockMode
 from .lookahead import LookAhead
 from .parsing import LineIndex, Statement
+from .reversal import Reversal
 from .schema import Schema
+from .severity import Severity
 
 if TYPE_CHECKING:
     from .rule import Rule
 
 DEFAULT_TARGET_VERSION = 15
-SUPPORTED_VERSIONS = range(10, 19)
+SUPPORTED_VERSIONS = range(10, 20)
 
 
 def _no_mapping() -> Mapping[str, tuple[str, ...]]:
@@ -142,10 +144,13 @@ class FileInfo:
     lines: LineIndex
     statement_count: int
     text: str
-    statements: tuple[Statement, ...] = ()  # every statement of the file, for look-ahead
+    statements: Sequence[Statement] = ()  # every statement of the file, for look-ahead
     ahead: LookAhead = field(default_factory=lambda: LookAhead(()), compare=False)
     # the file was already merged (applied) and has been edited since (``--diff``)
     edited_after_applied: bool = False
+    layout: str = ""  # the runner's layout ("" when not known; see ``linter.advice``)
+    # a down migration: its paired up migration, what it undoes (``linter.reversal``)
+    undoing: Reversal | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +181,16 @@ class Context:
             found = tuple((c, pgast.type_ref(c.type_name)) for c in pgast.column_types(node))
             self.memo[key] = found
         return found
+
+    def declared_columns(
+        self, node: pgast.Node
+    ) -> tuple[tuple[pgast.ColumnType, pgast.TypeRef | None], ...]:
+        """:meth:`typed_columns` of new columns only (CREATE TABLE, ADD COLUMN): what the
+        ``style`` rules advise on. A type change of an existing column is not a new
+        declaration (its cost is ``alter-column-type``'s business)."""
+        return tuple(
+            item for item in self.typed_columns(node) if item[0].action != "ALTER COLUMN TYPE"
+        )
 
     def schema_after(self) -> Schema:
         """The model after the statement under check (once per statement: the engine
@@ -228,6 +243,13 @@ class Context:
         """A table or index created earlier in this file (a lock on it harms no one)."""
         return is_new_relation(self.schema, name)
 
+    def reverses(self, kind: str, *names: str) -> bool:
+        """In a down migration: the object *names* is one its paired up migration created,
+        or the change *kind* gives back what that up changed (see ``Reversal.reverses``
+        for the kinds). Undoing the up harms no running code; locks still do."""
+        undoing = self.file.undoing
+        return undoing is not None and undoing.reverses(self.schema, kind, *names)
+
     def lock_phrase(self, table: str) -> str:
         mode = self.effects.locks.get(table)
         return mode.describe() if mode else "a lock"
@@ -246,3 +268,8 @@ class Report:
     # (table, columns): an index on them created later in the history answers the finding
     # (see ``linter.deferred``)
     unless_indexed: tuple[str, tuple[str, ...]] | None = None
+    # this finding's own severity, where it differs from the rule's (``Rule.report``)
+    severity: Severity | None = None
+    # the part of the statement it is about (a column definition, a constraint, an ALTER
+    # TABLE command, a dropped object): the finding points there (see ``linter.spans``)
+    at: pgast.Node | None = field(default=None, compare=False)

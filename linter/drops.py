@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from . import pgast
 from .context import Context
-from .fold import object_key, redefined_in_file
+from .fold import object_key, redefined_in_file, rename_keys
 from .pgast import Node
 
 
@@ -17,10 +17,19 @@ class DroppedObject:
     key: str  # the schema model's key ("view:public.v")
     cascade: bool
     redefined: bool  # created again later in the same file
+    # a down migration drops what its paired up migration created (``Context.reverses``)
+    undone: bool = False
+    node: Node | None = None  # the object as the DROP names it (where a finding points)
 
     @property
     def name(self) -> str:
         return self.key.split(":", 1)[1]
+
+
+def renames_back(node: Node, ctx: Context) -> bool:
+    """In a down migration, the RenameStmt *node* gives back a name its up renamed away."""
+    keys = rename_keys(node)
+    return keys is not None and ctx.reverses("rename", *keys)
 
 
 def dropped_existing(node: Node, ctx: Context, kinds: Mapping[str, str]) -> Iterator[DroppedObject]:
@@ -37,4 +46,4 @@ def dropped_existing(node: Node, ctx: Context, kinds: Mapping[str, str]) -> Iter
         if key is None or ctx.schema.is_new_object(key):
             continue
         redefined = redefined_in_file(ctx.file.ahead, ctx.statement.index, key)
-        yield DroppedObject(what, key, cascade, redefined)
+        yield DroppedObject(what, key, cascade, redefined, ctx.reverses("object", key), obj)

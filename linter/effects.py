@@ -508,8 +508,43 @@ def _index_finds_rows(schema: Schema, rel: str, fields: Node) -> bool:
     where = fields.get("whereClause")
     if not where:
         return False
-    used = pgast.column_refs(where)
+    used = _own_columns(where, fields)
     return any(ix.columns and ix.columns[0] in used for ix in schema.indexes_of(rel))
+
+
+def _own_columns(where: Node, fields: Node) -> set[str]:
+    """The columns *where* names of the statement's own table: unqualified, or qualified by
+    its name or alias (``a.id`` of a joined ``accounts a`` is not the target's ``id``)."""
+    target = fields.get("relation") or {}
+    alias = target.get("alias") or {}
+    own = {target.get("relname"), alias.get("Alias", alias).get("aliasname")}
+    out: set[str] = set()
+    for sub in pgast.walk(where):
+        names = pgast.strings(pgast.unwrap(sub, "ColumnRef").get("fields"))
+        if names and (len(names) == 1 or names[-2] in own):
+            out.add(names[-1])
+    return out
+
+
+def _joined_tables(fields: Node) -> list[str]:
+    """The tables ``UPDATE ... FROM`` / ``DELETE ... USING`` reads (not CTEs, not inside
+    subqueries): the statement takes AccessShareLock on each, and a join reads them."""
+    ctes = {
+        pgast.unwrap(cte, "CommonTableExpr").get("ctename")
+        for cte in (fields.get("withClause") or {}).get("ctes") or ()
+    }
+    items = list(fields.get("fromClause") or fields.get("usingClause") or ())
+    found: list[str] = []
+    while items:
+        item = items.pop(0)
+        join = item.get("JoinExpr")
+        if isinstance(join, dict):
+            items[:0] = [join.get("larg") or {}, join.get("rarg") or {}]
+            continue
+        var = item.get("RangeVar")
+        if isinstance(var, dict) and (var.get("schemaname") or var.get("relname") not in ctes):
+            found.append(pgast.relation_name(var))
+    return found
 
 
 def _index_table(schema: Schema, index: str) -> str:
@@ -660,6 +695,9 @@ def statement_effects(
             kind in ("UpdateStmt", "DeleteStmt") and not _index_finds_rows(schema, rel, fields)
         ):
             b.scan(rel)
+        for joined in _joined_tables(fields):  # UPDATE ... FROM / DELETE ... USING (traced)
+            b.lock(joined, LockMode.ACCESS_SHARE)
+            b.scan(joined)
     elif kind == "LockStmt":
         mode = _LOCK_STMT_MODES.get(fields.get("mode", 8), AEL)
         for item in fields.get("relations") or ():

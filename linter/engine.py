@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import bisect
+import difflib
 import fnmatch
 import operator
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from . import pgast
+from . import pgast, spans
 from .context import Context, FileInfo, Report, Settings, TxState
 from .deferred import Wanted, has_deferred, resolve, without
 from .directives import Suppressions, parse_directives
 from .effects import Effects, merge_effects, statement_effects
-from .fold import advance_tx, apply_schema, begin_block, end_block, preamble_tx
+from .fold import advance_tx, apply_schema, begin_block, end_block, preamble_tx, rename_keys
 from .forking import FAILED, can_fork, fork_call
 from .lookahead import LookAhead
+from .newer_syntax import explain as explain_newer
+from .newer_syntax import newer_statement
 from .parsing import ParsedFile, Statement, parse
 from .plpgsql import BodyError, error_span, locate, read_block
+from .reversal import Reversal, paired_ups, uncut
 from .rule import Rule, Severity
 from .schema import Schema
 from .source import Source, SourceError
@@ -87,6 +91,9 @@ class LintResult:
     models: dict[int, Schema] = field(default_factory=dict)
     # the model after the last source, once the whole history was linted
     final: Schema | None = None
+    # path -> text of the sources not read from a file (standard input): reporters show
+    # their lines from here, never from a file on disk of the same name
+    texts: dict[str, str] = field(default_factory=dict)
 
 
 class RuleSet:
@@ -138,6 +145,16 @@ class RuleSet:
             found = self._severities[rule.name] = self.severity(rule)
         return found
 
+    def severity_for(self, rule: Rule, report: Report) -> Severity:
+        """The severity of one finding: the user's ``[severity]`` setting for the rule,
+        else the report's own (``Rule.report(severity=)``), else the rule's."""
+        if report.severity is None or self._overridden(rule):
+            return self.severity_of(rule)
+        return report.severity
+
+    def _overridden(self, rule: Rule) -> bool:
+        return rule.name in self.settings.severity or rule.code in self.settings.severity
+
     def severity(self, rule: Rule) -> Severity:
         override = self.settings.severity.get(rule.name) or self.settings.severity.get(rule.code)
         return Severity(override) if override else rule.severity
@@ -184,6 +201,7 @@ class _FileLinter:
         report: bool,
         implicit_tx: bool,
         edited: bool = False,
+        undoing: Reversal | None = None,
     ) -> None:
         self.rules = rules
         self.source = source
@@ -200,17 +218,23 @@ class _FileLinter:
             parsed.lines,
             len(parsed.statements),
             parsed.text,
-            tuple(parsed.statements),
+            parsed.statements,
             LookAhead(parsed.statements),
+            layout=source.layout,
         )
         if edited:
             self.info = replace(self.info, edited_after_applied=True)
+        if undoing is not None:  # a down migration, linted right after its up migration
+            self.info = replace(self.info, undoing=undoing)
         self.suppressions: Suppressions = parse_directives(parsed)
         self.file_ignores = _file_ignores(source.path, rules.settings)
         self.findings: list[Finding] = []
         self.explained: list[StatementReport] = []
         self.too_deep: list[int] = []  # statements skipped by the RecursionError guard
         self.within = ""  # said after each message: where the statement is (a DO block)
+        # the tokens of the statement last located (see ``_span``): one statement's only, as
+        # holding every statement's tokens to the end of a large file costs more than the file
+        self._tokens: tuple[tuple[int, int], Sequence[Any]] | None = None
 
     # -- findings ------------------------------------------------------------------
     def _suppressed(self, rule: Rule, statement: int | None) -> bool:
@@ -223,13 +247,21 @@ class _FileLinter:
         return suppressions.suppressed(statement, names)
 
     def _emit(
-        self, rule: Rule, report: Report, start: int, end: int, statement: int | None
+        self,
+        rule: Rule,
+        report: Report,
+        start: int,
+        end: int,
+        statement: int | None,
+        stmt: Statement | None = None,
     ) -> Finding | None:
         if not self.report or self._suppressed(rule, statement):
             return None
+        sql = self.parsed.text[start:end] if statement is not None else ""
+        if report.at is not None and stmt is not None:
+            start, end = self._span(stmt, report.at) or (start, end)
         line, col = self.parsed.lines.position(start)
         end_line, end_col = self.parsed.lines.position(max(end, start))
-        sql = self.parsed.text[start:end] if statement is not None else ""
         finding = Finding(
             self.source.path,
             line,
@@ -238,7 +270,7 @@ class _FileLinter:
             end_col,
             rule.name,
             rule.code,
-            self.rules.severity_of(rule),
+            self.rules.severity_for(rule, report),
             report.message + self.within,
             report.help,
             statement,
@@ -247,6 +279,14 @@ class _FileLinter:
         )
         self.findings.append(finding)
         return finding
+
+    def _span(self, stmt: Statement, at: pgast.Node) -> tuple[int, int] | None:
+        """Where the part *at* of *stmt* is (:mod:`linter.spans`); the statement's tokens
+        are scanned once for all its findings (they come one statement after another)."""
+        key = (stmt.start, stmt.end)
+        if self._tokens is None or self._tokens[0] != key:
+            self._tokens = (key, spans.tokens(self.parsed.text, stmt))
+        return spans.span(self.parsed.text, stmt, at, self._tokens[1])
 
     def _engine_rule(self, name: str) -> Rule | None:
         if not self.rules.is_active(name):
@@ -311,9 +351,17 @@ class _FileLinter:
         try:
             for inner in found:
                 start, end = locate(self.parsed.text, stmt.start, stmt.end, inner)
-                ctx, tx = self._step(
-                    Statement(stmt.index, start, start, end, inner.node), schema, tx
+                # (its parts are located only where it is written as it is read)
+                exact = self.parsed.text[start:end] == inner.sql
+                at = Statement(
+                    stmt.index,
+                    start,
+                    start,
+                    end,
+                    inner.node,
+                    start_byte=inner.start_byte if exact else -1,
                 )
+                ctx, tx = self._step(at, schema, tx)
                 schema = ctx.schema_after()
                 merged = merge_effects(merged, ctx.effects)
         finally:
@@ -353,7 +401,7 @@ class _FileLinter:
                 continue
             for rule in wanted:
                 for report in rule.check(node, ctx):
-                    self._emit(rule, report, stmt.start, stmt.end, stmt.index)
+                    self._emit(rule, report, stmt.start, stmt.end, stmt.index, stmt)
 
     def _explain(self, stmt: Statement, ctx: Context, before: int) -> None:
         held = dict(ctx.tx.held) if ctx.tx.in_transaction else {}
@@ -399,7 +447,13 @@ class _FileLinter:
         if rule is None:
             return
         offset = stmt.error_offset if stmt.error_offset is not None else stmt.start
-        message = f"{stmt.error}; the other statements of the file are still linted"
+        newer = newer_statement(self.parsed.text[stmt.start : stmt.end])
+        if newer is not None:
+            offset = stmt.start
+            reason = explain_newer(newer, self.rules.settings.target_version)
+        else:
+            reason = stmt.error or "syntax error"
+        message = f"{reason}; the other statements of the file are still linted"
         self._emit(rule, Report(rule.name, message), offset, max(stmt.end, offset), stmt.index)
 
     def _body_error(self, stmt: Statement, error: BodyError) -> None:
@@ -457,6 +511,7 @@ class _FileLinter:
             for name in d.names:
                 if name not in known:
                     message = f"unknown rule `{name}` in a sqlsafe suppression comment"
+                    message += _closest_rule(name, self.rules.names)
                     end = self.parsed.text.find("\n", d.offset)
                     self._emit(
                         rule,
@@ -465,6 +520,14 @@ class _FileLinter:
                         len(self.parsed.text) if end < 0 else end,
                         None,
                     )
+
+
+def _closest_rule(name: str, rules: Mapping[str, frozenset[str]]) -> str:
+    """``: did you mean `RULE`?`` for the rule whose name, code or alias is closest to the
+    misspelt *name* (nothing when none is close)."""
+    spellings = {spelling.lower(): rule for rule, names in rules.items() for spelling in names}
+    found = difflib.get_close_matches(name.lower(), list(spellings), n=1, cutoff=0.75)
+    return f": did you mean `{spellings[found[0]]}`?" if found else ""
 
 
 # Parallel linting (see ``lint_sources``): a history of at least this many characters is
@@ -498,8 +561,13 @@ class _Job:
         skipped: list[tuple[int, int]] = []
         settings = self.settings
         keep = self.keep_models
+        ups = paired_ups(items)
+        before_up: dict[int, Schema] = dict.fromkeys(ups.values(), schema)
+        renamed: dict[int, frozenset[tuple[str, str]]] = {}
         for position in range(lo, hi):
             source = items[position]
+            if position in before_up:
+                before_up[position] = schema
             if isinstance(source, SourceError):
                 result.errors.append(source)
             else:
@@ -513,13 +581,16 @@ class _Job:
                 linter = _FileLinter(
                     self.rules,
                     source,
-                    parse(source.text),
-                    schema,
+                    parse(source.text, lazy=True),
+                    schema.begin_file(source.in_change),
                     reporting,
                     in_tx,
                     source.path in self.edited,
+                    _undoing(source, ups.get(position), before_up, renamed, schema),
                 )
                 after = linter.run(explain=self.explain and reporting)
+                if position in before_up:
+                    renamed[position] = _renames(linter.parsed)
                 if source.apply:  # a down migration is linted, never applied to the history
                     schema = after
                 result.findings.extend(sorted(linter.findings, key=_finding_order))
@@ -543,7 +614,7 @@ class _Job:
             source = items[position]
             if isinstance(source, SourceError) or not source.apply:
                 continue
-            model = schema
+            model = schema.begin_file(source.in_change)
             for stmt in parse(source.text).statements:
                 if stmt.node is None:
                     continue
@@ -554,6 +625,26 @@ class _Job:
                     skipped.append((position, stmt.index))
             schema = model.end_file()
         return schema, skipped
+
+
+def _undoing(
+    source: Source,
+    up: int | None,
+    before_up: Mapping[int, Schema],
+    renamed: Mapping[int, frozenset[tuple[str, str]]],
+    schema: Schema,
+) -> Reversal | None:
+    """What the down migration *source* undoes: its up at position *up* (when linted in
+    this run), the model before it, *schema* (the model after it) and its renames."""
+    if up is None or up not in renamed:
+        return None
+    return Reversal(source.undoes, before_up[up], schema, renamed[up])
+
+
+def _renames(parsed: ParsedFile) -> frozenset[tuple[str, str]]:
+    """``fold.rename_keys`` of each statement of *parsed*."""
+    found = (rename_keys(stmt.node) for stmt in parsed.statements)
+    return frozenset(keys for keys in found if keys is not None)
 
 
 def lint_sources(
@@ -759,9 +850,10 @@ def _split_point(
     if total < PARALLEL_MIN_CHARS:
         return None
     goal, seen = total * PARALLEL_SHARE, 0
+    kept = uncut(items)  # never between an up migration and its down
     for i, size in enumerate(sizes):
         seen += size
-        if seen >= goal:
+        if seen >= goal and i + 1 not in kept:
             return i + 1 if i + 1 < len(items) else None
     return None
 

@@ -295,6 +295,11 @@ def _slow_reason(node: Node, tx: TxState, effects: Effects, schema: Schema) -> s
 HoldExtension = tuple[str, str, LockMode]
 
 
+def _locked_as_strongly(effects: Effects, rel: str, held: LockMode) -> bool:
+    mine = effects.locks.get(rel)
+    return mine is not None and mine.strength >= held.strength
+
+
 def lock_hold_extension(
     tx: TxState, node: Node, effects: Effects, schema: Schema
 ) -> HoldExtension | None:
@@ -305,7 +310,12 @@ def lock_hold_extension(
     blocking = {
         rel: mode
         for rel, mode in tx.held.items()
-        if mode.blocks_writes and not is_new_relation(schema, rel)
+        if mode.blocks_writes
+        and not is_new_relation(schema, rel)
+        # a table the statement locks as strongly itself is blocked by the statement's own
+        # work anyway: what says so (a rewrite or scan finding, require-lock-timeout for a
+        # wait) is not repeated
+        and not _locked_as_strongly(effects, rel, mode)
     }
     if not blocking:
         return None
@@ -650,6 +660,26 @@ def renamed_name(fields: Node) -> str:
     return pgast.qualify(schema, newname)
 
 
+def rename_keys(node: Node | None) -> tuple[str, str] | None:
+    """``(old key, new key)`` of a RenameStmt: ``table:public.t``, ``column:public.t:c``,
+    ``index:public.i`` or an object's model key (``type:public.mood``); ``None`` otherwise."""
+    fields = pgast.unwrap(node or {}, "RenameStmt")
+    if not fields:
+        return None
+    rtype = fields.get("renameType", "")
+    newname = fields.get("newname", "")
+    if rtype in ("OBJECT_TABLE", "OBJECT_COLUMN", "OBJECT_INDEX"):
+        rel = pgast.relation_name(fields.get("relation"))
+        if rtype == "OBJECT_COLUMN":
+            return f"column:{rel}:{fields.get('subname', '')}", f"column:{rel}:{newname}"
+        prefix = "table" if rtype == "OBJECT_TABLE" else "index"
+        return f"{prefix}:{rel}", f"{prefix}:{pgast.qualify(rel.split('.', 1)[0], newname)}"
+    old = rename_source_key(fields)
+    if old is None:
+        return None
+    return old, f"{old.split(':', 1)[0]}:{renamed_name(fields)}"
+
+
 def created_keys(stmt: Statement) -> set[str]:
     """Model keys (``"view:public.v"``, ``"table:public.t"``) that *stmt* creates."""
     if stmt.node is None:
@@ -706,14 +736,23 @@ def redefined_in_file(ahead: LookAhead, index: int, key: str) -> bool:
     """
     if ahead.created_after(key, index):
         return True
-    for stmt in ahead.statements[:index]:
+    return any(
+        at < index and ahead.created_after(source, at)
+        for at, source in ahead.indexed("fold:renamed-to", _renamed_to).get(key, ())
+    )
+
+
+def _renamed_to(statements: Sequence[Statement]) -> dict[str, list[tuple[int, str]]]:
+    """Key a rename of the file gives -> ``(statement index, the key it had)``, in file
+    order (once per file: a walk of the earlier statements for every DROP was quadratic)."""
+    out: dict[str, list[tuple[int, str]]] = {}
+    for stmt in statements:
         fields = pgast.unwrap(stmt.node or {}, "RenameStmt")
         source = rename_source_key(fields) if fields else None
-        if source is None or f"{source.split(':', 1)[0]}:{renamed_name(fields)}" != key:
-            continue
-        if ahead.created_after(source, stmt.index):
-            return True
-    return False
+        if source is not None:
+            key = f"{source.split(':', 1)[0]}:{renamed_name(fields)}"
+            out.setdefault(key, []).append((stmt.index, source))
+    return out
 
 
 def _put_object(schema: Schema, key: str, if_not_exists: bool) -> Schema:

@@ -10,11 +10,13 @@ line numbers: everything outside the section is blanked, never cut.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from .source import Source, SourceError, is_excluded, natural_key, read_source
 from .tree import read_regular, scan_tree
@@ -29,6 +31,8 @@ LAYOUTS: tuple[str, ...] = (
     "flyway",
     "sqlx",
     "popx",
+    "postgres-migrations",
+    "up-down",
 )
 
 # Whether each runner wraps a migration file in a transaction by default (None: the
@@ -45,6 +49,8 @@ TRANSACTION_DEFAULTS: dict[str, bool | str | None] = {
     "flyway": True,
     "sqlx": True,
     "popx": True,
+    "postgres-migrations": True,
+    "up-down": None,
 }
 
 # How to make one file run outside a transaction, per layout (for the docs and messages).
@@ -58,6 +64,7 @@ NO_TRANSACTION_MARKERS: dict[str, str] = {
     "popx": ".autocommit. in the file name (<version>_<name>.postgres.autocommit.up.sql)",
     "golang-migrate": "one statement per file",
     "prisma": "one statement per migration.sql",
+    "postgres-migrations": "-- postgres-migrations disable-transaction anywhere in the file",
 }
 
 Key = tuple[tuple[int, int | str], ...]
@@ -89,6 +96,13 @@ _POPX_DIALECT = re.compile(
 _POPX_DIALECTS = frozenset({"postgres", "cockroach", "mysql", "sqlite3", "sqlite", "mssql"})
 _UPDOWN = re.compile(r"^(?P<version>\d+)_(?P<name>.+)\.(?P<dir>up|down)\.sql$", re.IGNORECASE)
 _VERSIONED = re.compile(r"^(?P<version>\d+)(?:_(?P<name>.*))?\.sql$", re.IGNORECASE)
+# any versioned pair of up/down files: ``V1.CreateUsers.up.sql``, ``1-init.down.sql``
+_ANY_UPDOWN = re.compile(
+    r"^[A-Za-z]*(?P<version>\d+(?:[._]\d+)*)(?:[._-].*)?\.(?P<dir>up|down)\.sql$", re.IGNORECASE
+)
+# postgres-migrations (node): ``<id>_<name>.sql`` or ``<id>-<name>.sql``, ordered by id
+_PG_MIGRATIONS = re.compile(r"^(?P<version>\d+)[-_].*\.sql$", re.IGNORECASE)
+_PG_MIGRATIONS_NO_TX = "-- postgres-migrations disable-transaction"
 _DIESEL_DIR = re.compile(r"^(?P<version>[0-9][0-9-]*)(?:_.*)?$")
 _SQLX_NO_TX = re.compile(r"\A\s*--[ \t]*no-transaction\b", re.IGNORECASE)
 _SQLSAFE_TX = re.compile(
@@ -114,6 +128,7 @@ class MigrationUnit:
     tx_from_comment: bool = False  # in_transaction was set by a comment in the file
     single_query: bool = False  # sent as one multi-statement query (see Source)
     history: str = ""  # the migrations directory whose history this unit belongs to
+    undoes: str = ""  # a down migration: the path of its up migration (``link_downs``)
 
     def source(self) -> Source:
         return Source(
@@ -123,6 +138,8 @@ class MigrationUnit:
             self.applies,
             self.single_query,
             self.history,
+            self.layout,
+            self.undoes,
         )
 
 
@@ -204,8 +221,10 @@ def detect_layout(directory: Path, files: Sequence[Path] | None = None) -> str |
     The evidence, strongest first: Prisma's ``<dir>/migration.sql`` (or
     ``migration_lock.toml``), diesel's ``<dir>/up.sql``, Flyway's ``V1__name.sql``, popx's
     ``<version>_<name>.<dialect>.up.sql``, a ``-- +goose Up`` or ``-- migrate:up``
-    annotation, golang-migrate's ``<version>_<name>.up.sql``, sqlx's
-    ``<timestamp>_<name>.sql``; anything else is ``plain``.
+    annotation, golang-migrate's ``<version>_<name>.up.sql``, any other versioned
+    ``.up.sql`` / ``.down.sql`` names (``up-down``), postgres-migrations' ``<id>_<name>.sql``
+    or ``<id>-<name>.sql`` below a ``package.json`` that depends on ``postgres-migrations``,
+    sqlx's ``<timestamp>_<name>.sql``; anything else is ``plain``.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -230,9 +249,38 @@ def detect_layout(directory: Path, files: Sequence[Path] | None = None) -> str |
         return "dbmate"
     if any(_UPDOWN.match(n) for n in names):
         return "golang-migrate"
+    if any(_ANY_UPDOWN.match(n) for n in names):
+        return "up-down"
+    if all(_PG_MIGRATIONS.match(n) for n in names) and uses_postgres_migrations(directory):
+        return "postgres-migrations"
     if all(re.match(r"^\d{8,}_.+\.sql$", n) for n in names):
         return "sqlx"
     return "plain"
+
+
+_PACKAGE_SECTIONS = ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies")
+
+
+def uses_postgres_migrations(directory: Path) -> bool:
+    """A ``package.json`` in *directory* or above it (up to the repository root, the
+    directory holding ``.git``) names ``postgres-migrations`` among its dependencies."""
+    for current in (directory, *directory.absolute().parents):
+        text = (
+            _read_text(current / "package.json") if (current / "package.json").is_file() else None
+        )
+        if text is not None and "postgres-migrations" in text:
+            try:
+                package = json.loads(text)
+            except ValueError:
+                package = None
+            if isinstance(package, dict) and any(
+                isinstance(package.get(k), dict) and "postgres-migrations" in package[k]
+                for k in _PACKAGE_SECTIONS
+            ):
+                return True
+        if (current / ".git").exists():
+            return False
+    return False
 
 
 def _mostly_flyway(names: Sequence[str]) -> bool:
@@ -328,6 +376,16 @@ def _role(path: Path, layout: str, popx_specific: frozenset[tuple[str, str]]) ->
             return _Role(_VERSIONED_GROUP, _int_key(m["version"]), m["dir"].lower())
         m = _VERSIONED.match(name)
         if m and layout == "sqlx":
+            return _Role(_VERSIONED_GROUP, _int_key(m["version"]), "up")
+        return other
+    if layout == "up-down":
+        m = _ANY_UPDOWN.match(name)
+        if m:
+            return _Role(_VERSIONED_GROUP, _flyway_key(m["version"]), m["dir"].lower())
+        return other
+    if layout == "postgres-migrations":
+        m = _PG_MIGRATIONS.match(name)
+        if m:
             return _Role(_VERSIONED_GROUP, _int_key(m["version"]), "up")
         return other
     if layout in ("goose", "dbmate"):
@@ -498,6 +556,8 @@ def units_of_file(
         override = _flyway_tx(path, text)
     elif layout == "diesel":
         override = _diesel_tx(path)
+    elif layout == "postgres-migrations" and _PG_MIGRATIONS_NO_TX in text:
+        override = False
     if override is not None:
         return [unit(direction, text, override, True)]
     tx = _layout_tx(layout, text, default_tx)
@@ -515,10 +575,41 @@ def order_units(units: Iterable[MigrationUnit]) -> list[MigrationUnit]:
     for unit in units:
         if unit.history not in roots:
             roots[unit.history] = natural_key(unit.history)
-    return sorted(
+    ordered = sorted(
         units,
         key=lambda u: (roots[u.history], u.key[0], u.key[1], rank.get(u.direction, 0), u.key[2]),
     )
+    return link_downs(ordered)
+
+
+def pair_units(units: Sequence[Any]) -> list[tuple[Any, Any | None]]:
+    """(up, down or None) for each up migration, in order; pairs by version, else by file."""
+    downs: dict[Any, Any] = {}
+    for unit in units:
+        if unit.direction == "down":
+            downs[_pair_key(unit)] = unit
+    return [(u, downs.get(_pair_key(u))) for u in units if u.direction == "up"]
+
+
+def _pair_key(unit: Any) -> Any:
+    version = unit.key[1] if unit.key else ()
+    if unit.layout == "popx":  # (its dialect marker only orders: a postgres up, a generic down)
+        version = version[:1]
+    if version:
+        return (os.path.dirname(unit.path), version)
+    return unit.path
+
+
+def link_downs(units: Sequence[MigrationUnit]) -> list[MigrationUnit]:
+    """*units* (in the runner's order), each down migration naming the up migration it
+    undoes (``MigrationUnit.undoes``, see :func:`pair_units`)."""
+    undoes = {id(down): up.path for up, down in pair_units(units) if down is not None}
+    if not undoes and not any(u.undoes for u in units):
+        return list(units)
+    return [
+        u if u.undoes == undoes.get(id(u), "") else replace(u, undoes=undoes.get(id(u), ""))
+        for u in units
+    ]
 
 
 OrderKey = tuple[int, Key, Key]
@@ -533,7 +624,7 @@ def up_order_key(path: Path, layout: str) -> OrderKey | None:
     return (role.group, role.version, natural_key(os.path.abspath(path)))
 
 
-class _Detector:
+class Detector:
     """Directory listings and layout guesses, each computed once per gathering."""
 
     def __init__(self) -> None:
@@ -556,11 +647,11 @@ class _Detector:
         return self.layouts[directory]
 
 
-def layout_for(path: Path, configured: str | None, detector: _Detector | None = None) -> str:
+def layout_for(path: Path, configured: str | None, detector: Detector | None = None) -> str:
     """The layout of the directory holding *path* (a file) or of *path* (a directory)."""
     if configured:
         return configured
-    detect = (detector or _Detector()).layout
+    detect = (detector or Detector()).layout
     directory = path if path.is_dir() else path.parent
     found = detect(directory)
     if found in ("diesel", "prisma") and not path.is_dir():
@@ -572,6 +663,43 @@ def layout_for(path: Path, configured: str | None, detector: _Detector | None = 
         if parent in ("diesel", "prisma"):
             return parent
     return found or "plain"
+
+
+# a migration's path within its migrations directory: a version first (``0042_x.sql``,
+# ``20240101_init/migration.sql``, ``v2/schema.sql``), or a Flyway name (``V1__x.sql``)
+_MIGRATION_PATH = re.compile(r"^(?:v?\d|[VUR]\d|R__)")
+
+
+def history_directory(
+    path: Path, layout: str | None = None, detector: Detector | None = None
+) -> Path | None:
+    """The migrations directory whose earlier files are the history of the file *path*
+    when it is named alone, or ``None``.
+
+    That is :func:`history_root`, when the file's path in it begins with a version (or is
+    a Flyway name) and layout detection finds migrations there: a lone ``schema.sql`` or
+    ``query.sql`` pulls in no history (and costs no walk of the tree around it).
+    """
+    root = history_root(path)
+    inside = os.path.relpath(path, root).split(os.sep)[0]
+    if not _MIGRATION_PATH.match(inside) or not root.is_dir():
+        return None
+    if (layout or (detector or Detector()).layout(root)) is None:
+        return None
+    return root
+
+
+def units_of_text(
+    source: Source, layout: str | None, history: str, default_tx: bool | None = None
+) -> list[MigrationUnit]:
+    """The units of *source*, text read elsewhere (standard input) under the name of a file
+    that may not exist yet, as the layout of the file's directory would run it."""
+    path = Path(source.path)
+    chosen = layout_for(path, layout) if path.parent.is_dir() else (layout or "plain")
+    role = _role(path, chosen, _popx_specific([path]))
+    if role.direction == "skip":
+        role = _Role(_OTHER_GROUP, (), "other")
+    return units_of_file(path, source, chosen, role, default_tx, history=history)
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,7 +715,7 @@ class PlannedFile:
     problem: str = ""  # why there is nothing to read here (reported as a SourceError)
 
 
-def _problems(directory: Path, display: str, detector: _Detector) -> list[tuple[str, str]]:
+def _problems(directory: Path, display: str, detector: Detector) -> list[tuple[str, str]]:
     """(path, reason) for what a directory named to be linted gives instead of files: its
     directories that cannot be listed, or nothing at all (never "All clear")."""
     files = detector.files(directory)
@@ -635,6 +763,7 @@ def migration_units(
     exclude: Sequence[str] = (),
     default_tx: bool | None = None,
     skipped: list[PlannedFile] | None = None,
+    detector: Detector | None = None,
 ) -> list[MigrationUnit | SourceError]:
     """Every unit of the files and directories in *paths*, in the runner's order.
 
@@ -644,7 +773,8 @@ def migration_units(
     cannot be read come back as :class:`SourceError` (ordered by path, after the units);
     those the layout does not run go to *skipped* when given (see :func:`plan_files`).
     """
-    return read_units(plan_files(paths, layout, exclude=exclude, skipped=skipped), default_tx)
+    planned = plan_files(paths, layout, exclude=exclude, skipped=skipped, detector=detector)
+    return read_units(planned, default_tx)
 
 
 def plan_files(
@@ -653,6 +783,7 @@ def plan_files(
     *,
     exclude: Sequence[str] = (),
     skipped: list[PlannedFile] | None = None,
+    detector: Detector | None = None,
 ) -> list[PlannedFile]:
     """The files of *paths* that :func:`migration_units` reads, with their layout, history
     and role, without reading them (see there for *layout* and *exclude*); the files the
@@ -663,14 +794,19 @@ def plan_files(
     items: list[tuple[Path, str, str, str]] = []  # (path, display name, layout, history)
     problems: list[tuple[str, str, str]] = []  # (path, reason, history)
     detected: dict[str, str] = {}  # parent directory -> layout, for files named one by one
-    detector = _Detector()
+    detector = detector or Detector()  # (a caller's: what it detected is reused)
     for arg in paths:
         path = Path(arg)
         if path.is_dir():
             named = os.path.normpath(arg)
             problems.extend((p, why, named) for p, why in _problems(path, named, detector))
             for root, files in _histories(path, detector.files(path), layout).items():
-                chosen = layout or detect_layout(root, files) or "plain"
+                if layout:
+                    chosen = layout
+                elif root == path and files == detector.files(path):
+                    chosen = detector.layout(root) or "plain"  # (the same detection)
+                else:
+                    chosen = detect_layout(root, files) or "plain"
                 history = os.path.normpath(root)
                 # (no sorting here: ``order_units`` puts the units in the runner's order)
                 for sub in files:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from . import pgast
 from .parsing import Statement
@@ -12,6 +13,8 @@ from .parsing import Statement
 # KEY / UNIQUE constraint): (statement index, key columns, partial, columns the predicate
 # only filters NULLs of; see ``linter.deferred.serves``)
 CreatedIndex = tuple[int, tuple[str, ...], bool, tuple[str, ...]]
+
+T = TypeVar("T")
 
 _KEYS = frozenset({"CONSTR_PRIMARY", "CONSTR_UNIQUE"})
 
@@ -35,13 +38,24 @@ class LookAhead:
     the file for every DROP or RENAME.
     """
 
-    __slots__ = ("_added", "_indexes", "_last", "statements")
+    __slots__ = ("_added", "_built", "_indexes", "_last", "_tx_ends", "statements")
 
     def __init__(self, statements: Sequence[Statement]) -> None:
-        self.statements = tuple(statements)
+        self.statements = statements  # (``parsing.Statements``: decoded when read)
         self._last: dict[str, int] | None = None
         self._indexes: dict[str, list[CreatedIndex]] | None = None
         self._added: dict[tuple[str, str], int] | None = None
+        self._tx_ends: list[int] | None = None
+        self._built: dict[str, Any] = {}
+
+    def indexed(self, name: str, build: Callable[[Sequence[Statement]], T]) -> T:
+        """What *build* makes of the file's statements, once per file (kept under *name*):
+        a rule's own index of what later statements do, instead of a walk of the rest of
+        the file for each statement it checks."""
+        if name not in self._built:
+            self._built[name] = build(self.statements)
+        found: T = self._built[name]
+        return found
 
     def created_after(self, key: str, index: int) -> bool:
         """Whether a statement after *index* creates *key* (``"view:public.v"``...)."""
@@ -81,7 +95,7 @@ class LookAhead:
             self._added = added
         return self._added.get((table, column), -1)
 
-    def same_transaction(self, index: int, in_transaction: bool) -> tuple[Statement, ...]:
+    def same_transaction(self, index: int, in_transaction: bool) -> Sequence[Statement]:
         """The statements after *index* that run in the same transaction as it.
 
         *in_transaction*: statement *index* runs inside a transaction (``TxState``): an
@@ -91,13 +105,35 @@ class LookAhead:
         """
         if not in_transaction:
             return ()
-        rest = self.statements[index + 1 :]
-        for position, stmt in enumerate(rest):
-            if stmt.node is None or (
-                stmt.kind == "TransactionStmt" and stmt.fields.get("kind") in _ENDS_TRANSACTION
-            ):
-                return rest[:position]
-        return rest
+        return self.statements[index + 1 : self.transaction_end(index)]
+
+    def in_same_transaction(self, found: Sequence[int], index: int, in_transaction: bool) -> bool:
+        """Whether one of the statements *found* (indexes, in file order) is among
+        :meth:`same_transaction`'s, without walking them."""
+        if not in_transaction:
+            return False
+        first = bisect.bisect_right(found, index)
+        return first < len(found) and found[first] < self.transaction_end(index)
+
+    def transaction_end(self, index: int) -> int:
+        """The index of the first statement after *index* that ends its transaction (see
+        :meth:`same_transaction`; the statement count when none does). Found for every
+        statement in one pass, on first use."""
+        if self._tx_ends is None:
+            count = len(self.statements)
+            ends = [count] * (count + 1)
+            for position in range(count - 1, -1, -1):
+                ends[position] = (
+                    position if _ends_transaction(self.statements[position]) else ends[position + 1]
+                )
+            self._tx_ends = ends
+        return self._tx_ends[min(index + 1, len(self.statements))]
+
+
+def _ends_transaction(stmt: Statement) -> bool:
+    return stmt.node is None or (
+        stmt.kind == "TransactionStmt" and stmt.fields.get("kind") in _ENDS_TRANSACTION
+    )
 
 
 def _created_indexes(statements: Sequence[Statement]) -> dict[str, list[CreatedIndex]]:

@@ -13,9 +13,9 @@ import bisect
 import itertools
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from pglast import parser as _pg
 
@@ -101,6 +101,9 @@ class Statement:
     node: Node | None
     error: str | None = None
     error_offset: int | None = None
+    # where ``start`` is in the text pglast parsed, in bytes: the parse tree's ``location``
+    # values count from there (``-1``: they do not point into this span of the file)
+    start_byte: int = 0
 
     @property
     def kind(self) -> str:
@@ -128,7 +131,7 @@ class MetaCommand:
 @dataclass(frozen=True, slots=True)
 class ParsedFile:
     text: str
-    statements: tuple[Statement, ...]
+    statements: Sequence[Statement]  # (a tuple, or ``Statements`` for a large file)
     meta_commands: tuple[MetaCommand, ...]
     lines: LineIndex
 
@@ -277,6 +280,14 @@ def _last_token_end(text: str, start: int, end: int) -> int:
     return end
 
 
+def _last_end(text: str, lead: int, end: int) -> int:
+    """The end of a file's last statement, which has no ``;`` after it."""
+    end = _last_token_end(text, lead, _trim_end(text, lead, end))
+    if end > lead and text[end - 1] == ";":
+        end = _trim_end(text, lead, end - 1)
+    return end
+
+
 def _from_tree(
     text: str,
     tree: Mapping[str, Any],
@@ -293,11 +304,13 @@ def _from_tree(
         lead = base + to_char(loc)
         end = base + to_char(loc + length) if length else limit
         if not length:  # the last statement runs to the end of the text
-            end = _last_token_end(text, lead, _trim_end(text, lead, end))
-            if end > lead and text[end - 1] == ";":
-                end = _trim_end(text, lead, end - 1)
+            end = _last_end(text, lead, end)
         start = skip_trivia(text, lead, end)
-        out.append(Statement(first_index + i, lead, start, end, item["stmt"]))
+        skipped = text[lead:start]
+        start_byte = loc + len(skipped.encode("utf-8", "surrogatepass"))
+        out.append(
+            Statement(first_index + i, lead, start, end, item["stmt"], start_byte=start_byte)
+        )
     return out
 
 
@@ -398,11 +411,19 @@ def _piecewise(text: str) -> list[Statement]:
     return out
 
 
-def parse(text: str) -> ParsedFile:
-    """Parse *text* into statements; never raises on bad SQL."""
+def parse(text: str, *, lazy: bool = False) -> ParsedFile:
+    """Parse *text* into statements; never raises on bad SQL.
+
+    *lazy*: above LAZY_FROM characters, the statements are a :class:`Statements`, which
+    decodes each statement's tree when asked for it (what the linter's walk wants: peak
+    memory a small multiple of the file instead of every tree at once)."""
     masked, metas = _mask_meta(text)
     if len(masked) > THIN_FROM:
         masked = _thin_lists(masked)
+    if lazy and len(masked) > LAZY_FROM:
+        spans = _lazy_spans(masked)
+        if spans is not None:
+            return ParsedFile(text, Statements(masked, spans), metas, LineIndex(text))
     try:
         tree = _loads(_pg.parse_sql_json(masked))
     except (_pg.ParseError, RecursionError, ValueError):
@@ -421,6 +442,7 @@ def parse(text: str) -> ParsedFile:
                 stmt.node,
                 stmt.error,
                 stmt.error_offset,
+                stmt.start_byte,
             )
         previous_end = stmt.end
     return ParsedFile(text, tuple(statements), metas, LineIndex(text))
@@ -433,3 +455,95 @@ def statement_count(text: str) -> int:
         return len(_pg.split(masked, with_parser=True, only_slices=True))
     except _pg.ParseError:
         return len(parse(text).statements)
+
+
+# Above LAZY_FROM characters, ``parse(text, lazy=True)`` keeps three offsets a statement
+# and decodes a statement's tree again each time it is asked for (the last _KEEP are kept):
+# decoded, a tree takes ~70 bytes of Python objects per byte of SQL, so holding every tree
+# of a 2 MB file until its end peaked above 250 MB.
+LAZY_FROM = 100_000
+_KEEP = 64
+_CHECK_DEPTH_FROM = 8_000  # a JSON tree shorter than this cannot be too deep to decode
+
+
+def _lazy_spans(text: str) -> array.array[int] | None:
+    """``(lead, start, end)`` of every statement of *text*, flattened, exactly as
+    :func:`parse` finds them; ``None`` when a statement cannot be read on its own (a syntax
+    error, a tree too deep to decode: :func:`parse` reports those) or when there are at
+    most _KEEP statements (a few long ones: a 20 MB ``IN`` list)."""
+    try:
+        slices = _pg.split(text, with_parser=True, only_slices=True)
+    except _pg.ParseError:
+        return None
+    if len(slices) <= _KEEP:  # (all of them would stay decoded: laziness only costs)
+        return None
+    spans = array.array("q")
+    previous_end = 0
+    size = len(text)
+    for piece in slices:
+        after = skip_trivia(text, piece.stop)
+        if after < size and text[after] == ";":
+            end = after
+        else:  # the last statement, without a ';': it runs to the end of the text
+            end = _last_end(text, previous_end, size)
+        start = skip_trivia(text, piece.start, end)
+        try:
+            tree = _pg.parse_sql_json(text[start:end])
+            if len(tree) >= _CHECK_DEPTH_FROM:
+                _loads(tree)
+        except (_pg.ParseError, RecursionError, ValueError):
+            return None
+        spans.extend((previous_end, start, end))
+        previous_end = end
+    return spans
+
+
+class Statements(Sequence[Statement]):
+    """The statements of a large file (see LAZY_FROM): each one's tree is parsed and
+    decoded when the statement is asked for, and only the last _KEEP asked for stay
+    decoded. Slicing gives a view: no statement is decoded until it is read."""
+
+    __slots__ = ("_decoded", "_indices", "_spans", "_text")
+
+    def __init__(
+        self,
+        text: str,
+        spans: array.array[int],
+        indices: range | None = None,
+        decoded: dict[int, Statement] | None = None,
+    ) -> None:
+        self._text = text
+        self._spans = spans
+        self._indices = range(len(spans) // 3) if indices is None else indices
+        self._decoded: dict[int, Statement] = {} if decoded is None else decoded
+
+    def __len__(self) -> int:
+        return len(self._indices)
+
+    @overload
+    def __getitem__(self, index: int) -> Statement: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Statements: ...
+
+    def __getitem__(self, index: int | slice) -> Statement | Statements:
+        if isinstance(index, slice):
+            return Statements(self._text, self._spans, self._indices[index], self._decoded)
+        return self._at(self._indices[index])
+
+    def __iter__(self) -> Iterator[Statement]:
+        for i in self._indices:
+            yield self._at(i)
+
+    def _at(self, i: int) -> Statement:
+        found = self._decoded.get(i)
+        if found is not None:
+            return found
+        lead, start, end = self._spans[3 * i : 3 * i + 3]
+        tree = _loads(_pg.parse_sql_json(self._text[start:end]))
+        stmt = Statement(i, lead, start, end, tree["stmts"][0]["stmt"])
+        decoded = self._decoded
+        if decoded and len(decoded) >= _KEEP:
+            del decoded[next(iter(decoded))]
+        decoded[i] = stmt
+        return stmt

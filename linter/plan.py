@@ -391,6 +391,10 @@ def drop_column(
     )
 
 
+_INTEGERS = frozenset(
+    {"int2", "int4", "int8", "smallserial", "serial", "bigserial", "serial2", "serial4", "serial8"}
+)
+
 _ALLOWED_CHANGES = frozenset(
     {
         "AT_AlterColumnType",
@@ -453,9 +457,13 @@ def shadow_table(
     batch_size: int = 1000,
     sleep: float = 0.0,
     key: str = "id",
+    schema: Schema | None = None,
 ) -> Plan:
     tname = parse_name(table)
     keycol = column_name(key)
+    # only an integer key can feed an identity sequence (a uuid key has no max() either)
+    key_type = _column(schema or Schema(), tname, keycol)
+    numbered_key = key_type is None or key_type.type is None or key_type.type.name in _INTEGERS
     printed = [_change(c) for c in changes]
     shadow = tname.sibling(derived_name(tname.name, suffix="new"))
     retired = tname.sibling(derived_name(tname.name, suffix="old"))
@@ -517,6 +525,7 @@ def shadow_table(
             retired_name=quote_ident(retired.name),
             key=qkey,
             key_literal=quote_literal(keycol),
+            numbered_key=numbered_key,
             trigger=trigger,
             function=qfunction,
             suppress=rename,
@@ -582,6 +591,15 @@ class RenderedRelease:
     title: str
     files: tuple[dict[str, str], ...]
     deploy: str | None
+    held: str | None = None  # where its files wait, outside the migrations directory
+
+
+def held_directory(plan: Plan, versions: Sequence[str]) -> str:
+    """Where the releases after the first wait, relative to the migrations directory: a
+    sibling of it, so that no runner (nor ``sqlsafe lint`` of the migrations directory)
+    picks them up before their release."""
+    first = f"{versions[0]}_" if versions else ""
+    return f"../{_safe_filename(f'sqlsafe-plan-{first}{plan.slug}')}"
 
 
 def render_plan(
@@ -592,31 +610,45 @@ def render_plan(
     statement_timeout: str,
     command: str,
 ) -> list[OutFile]:
-    """The migration files of *plan* in release order, then its README (``.md``)."""
+    """The migration files of *plan* in release order, then its README (``.md``).
+
+    Only the first release's files go into the migrations directory: the later ones must
+    not run in the same deploy, so they wait in :func:`held_directory` (``release-N/``),
+    where the README (a copy of it is there too) says when to move each in.
+    """
     files = render_files(plan.steps, layout, versions, lock_timeout, statement_timeout)
+    held = held_directory(plan, versions)
     used = [len(step_units(step, layout)) for step in plan.steps]
     by_version: dict[str, list[OutFile]] = {}
     for out in files:
         version = next(v for v in versions if _in_version(out.path, v))
         by_version.setdefault(version, []).append(out)
     releases: list[RenderedRelease] = []
+    placed: list[OutFile] = []
     position = 0
     step_index = 0
-    for release in plan.releases:
+    for number, release in enumerate(plan.releases, start=1):
+        folder = f"{held}/release-{number}" if number > 1 else None
         entries: list[dict[str, str]] = []
         for step in release.steps:
             for _ in range(used[step_index]):
                 for out in by_version.get(versions[position], []):
+                    if folder is not None:
+                        out = replace(out, path=f"{folder}/{out.path}")
+                    placed.append(out)
                     if out.path.endswith(".sql"):
                         entries.append(
                             {"path": out.path, "summary": step.summary, "locks": step.locks}
                         )
                 position += 1
             step_index += 1
-        releases.append(RenderedRelease(release.title, tuple(entries), release.deploy))
+        releases.append(RenderedRelease(release.title, tuple(entries), release.deploy, folder))
     readme = _readme(plan, layout, releases, command, sum(used))
     name = f"{versions[0]}_{plan.slug}.README.md" if versions else f"{plan.slug}.README.md"
-    return [*files, OutFile(_safe_filename(name), readme, True, 0)]
+    copies = [OutFile(_safe_filename(name), readme, True, 0)]
+    if len(plan.releases) > 1:
+        copies.append(OutFile(f"{held}/README.md", readme, True, 0))
+    return [*placed, *copies]
 
 
 def _in_version(path: str, version: str) -> bool:

@@ -13,7 +13,7 @@ runs): :func:`read_block` says why, and :func:`error_span` where.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,9 @@ class InnerStatement:
     line: int
     sql: str
     node: Node
+    # where *sql* starts in the text its parse tree's ``location`` values count from, in
+    # bytes (``-1``: unknown)
+    start_byte: int = -1
 
 
 def do_body(fields: Node) -> str | None:
@@ -143,13 +146,20 @@ def _reaches(body: str, reason: str, span: tuple[int, int]) -> bool:
 
 
 def _body_statements(tree: Any) -> tuple[InnerStatement, ...]:
+    return _parsed(sorted(_queries(tree), key=lambda item: item[0]))
+
+
+def _parsed(queries: Iterable[tuple[int, str]]) -> tuple[InnerStatement, ...]:
+    """The statements of each ``(line, sql)``, with that line."""
     from .parsing import parse
 
     found: list[InnerStatement] = []
-    for line, sql in sorted(_queries(tree), key=lambda item: item[0]):
+    for line, sql in queries:
         for stmt in parse(sql).statements:
             if stmt.node is not None:
-                found.append(InnerStatement(line, sql[stmt.start : stmt.end], stmt.node))
+                found.append(
+                    InnerStatement(line, sql[stmt.start : stmt.end], stmt.node, stmt.start_byte)
+                )
     return tuple(found)
 
 
@@ -427,3 +437,92 @@ def _expressions(tree: Any) -> Iterator[tuple[int, str, str]]:
                 stack.append((fields, line))
                 continue
         stack.extend((v, line) for v in item.values() if isinstance(v, (dict, list)))
+
+
+# ------------------------------------------------------------------ loops and COMMIT
+_LOOPS = frozenset(
+    {
+        "PLpgSQL_stmt_loop",
+        "PLpgSQL_stmt_while",
+        "PLpgSQL_stmt_fori",
+        "PLpgSQL_stmt_fors",
+        "PLpgSQL_stmt_forc",
+        "PLpgSQL_stmt_foreach_a",
+        "PLpgSQL_stmt_dynfors",
+    }
+)
+_TX_ENDS = {"PLpgSQL_stmt_commit": "COMMIT", "PLpgSQL_stmt_rollback": "ROLLBACK"}
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionEnd:
+    """A ``COMMIT`` or ``ROLLBACK`` in a PL/pgSQL body: its line in the body, and whether
+    a loop runs it."""
+
+    line: int
+    word: str
+    in_loop: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLoop:
+    """An outermost loop of a PL/pgSQL body: its line, and the static SQL it runs (its own
+    query for ``FOR ... IN SELECT``, and that of the loops inside it)."""
+
+    line: int
+    statements: tuple[InnerStatement, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ControlFlow:
+    """The transaction ends and the loops of a DO block's body, in body order."""
+
+    ends: tuple[TransactionEnd, ...] = ()
+    loops: tuple[BodyLoop, ...] = ()
+
+
+def control_flow(node: Node) -> ControlFlow:
+    """The ``COMMIT`` / ``ROLLBACK`` statements and the loops of the DO block *node* (empty
+    when the body does not parse or is not PL/pgSQL)."""
+    fields = pgast.unwrap(node, "DoStmt")
+    body = do_body(fields) if fields else None
+    tree = _parse_body(body)[0] if body is not None else None
+    if tree is None:
+        return ControlFlow()
+    ends: list[TransactionEnd] = []
+    loops: list[BodyLoop] = []
+    stack: list[tuple[Any, bool]] = [(tree, False)]
+    while stack:
+        item, in_loop = stack.pop()
+        if isinstance(item, list):
+            stack.extend((sub, in_loop) for sub in reversed(item))
+            continue
+        if not isinstance(item, dict):
+            continue
+        if len(item) == 1:
+            name, inner = next(iter(item.items()))
+            if isinstance(inner, dict) and name in _TX_ENDS:
+                ends.append(TransactionEnd(int(inner.get("lineno", 1)), _TX_ENDS[name], in_loop))
+                continue
+            if isinstance(inner, dict) and name in _LOOPS:
+                if not in_loop:
+                    loops.append(BodyLoop(int(inner.get("lineno", 1)), _loop_statements(inner)))
+                stack.append((inner, True))
+                continue
+        stack.extend((v, in_loop) for v in reversed(item.values()) if isinstance(v, (dict, list)))
+    return ControlFlow(
+        tuple(sorted(ends, key=lambda e: e.line)), tuple(sorted(loops, key=lambda lp: lp.line))
+    )
+
+
+def _loop_statements(loop: Any) -> tuple[InnerStatement, ...]:
+    return _parsed((line, sql) for line, mode, sql in _expressions(loop) if mode == "statement")
+
+
+def file_line(text: str, start: int, end: int, line: int) -> int | None:
+    """The line of the file *text* where the body line *line* of the DO statement spanning
+    ``[start, end)`` is (``None`` when its body is not a dollar-quoted string)."""
+    span = _body_span(text, start, end)
+    if span is None:
+        return None
+    return text.count("\n", 0, span[0]) + line

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .config import Config
+from .layouts import pair_units
 from .source import Source, SourceError
 from .trace_db import (
     DEFAULT_TIMEOUT,
@@ -173,22 +174,6 @@ def _run(run: Any, source: Source) -> str | None:
     return None
 
 
-def pair_units(units: Sequence[Any]) -> list[tuple[Any, Any | None]]:
-    """(up, down or None) for each up migration, in order; pairs by version, else by file."""
-    downs: dict[Any, Any] = {}
-    for unit in units:
-        if unit.direction == "down":
-            downs[_pair_key(unit)] = unit
-    return [(u, downs.get(_pair_key(u))) for u in units if u.direction == "up"]
-
-
-def _pair_key(unit: Any) -> Any:
-    version = unit.key[1] if unit.key else ()
-    if version:
-        return (os.path.dirname(unit.path), version)
-    return unit.path
-
-
 def roundtrip_paths(
     paths: Sequence[str],
     config: Config,
@@ -197,16 +182,25 @@ def roundtrip_paths(
     allow_server_programs: bool = False,
     timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Any:
-    from .layouts import MigrationUnit, migration_units
+    from .api import gather
+    from .layouts import MigrationUnit
 
-    found = migration_units(paths, config.layout)
-    unread = [u for u in found if isinstance(u, SourceError)]
+    # the files named and their history, as lint and trace read them (a file named alone
+    # runs after the earlier files of its migrations directory, which are not checked)
+    inputs = gather(paths, config)
+    unread = [u for u in inputs.units if isinstance(u, SourceError)]
     if unread:  # (a FIFO, a directory without migrations...: never silently left out)
         raise TraceError("; ".join(f"{e.path}: {e.reason}" for e in unread))
-    units = [u for u in found if isinstance(u, MigrationUnit)]
+    units = [u for u in inputs.units if isinstance(u, MigrationUnit)]
     if not units:
         raise TraceError("no migration files found")
     require_one_history(u.history for u in units)
+    pairs = pair_units(units)
+    checked = [
+        any(u is not None and os.path.normpath(u.path) in inputs.report for u in pair)
+        for pair in pairs
+    ]
+    pairs = pairs[: max((i + 1 for i, c in enumerate(checked) if c), default=0)]
     result = RoundtripResult()
     with (
         keep_result(result),
@@ -217,8 +211,13 @@ def roundtrip_paths(
         result.protection = db.protection
         system_path(admin)
         run = _Runner(conn, db.guard, admin, result.skipped)
-        for up, down in pair_units(units):
+        for (up, down), check in zip(pairs, checked, strict=False):
             up_source = up.source()
+            if not check:  # history: applied, not checked
+                error = _run(run, up_source)
+                if error:
+                    raise TraceError(f"{up.path}: history migration failed: {error}")
+                continue
             if down is None:
                 result.without_down.append(up.path)
                 error = _run(run, up_source)

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, ClassVar
 
 from .context import Context, Report
 from .locks import LockMode
 from .pgast import Node
+from .severity import Severity as Severity
 
 CODE_RE = re.compile(r"^[A-Z]{2,5}\d{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-
-
-class Severity(str, Enum):
-    ERROR = "error"
-    WARNING = "warning"
-    NOTE = "note"
-
-    @property
-    def rank(self) -> int:
-        return {"note": 0, "warning": 1, "error": 2}[self.value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +109,16 @@ class Rule:
         *,
         help: str | None = None,
         unless_indexed: tuple[str, tuple[str, ...]] | None = None,
+        severity: Severity | None = None,
+        at: Node | None = None,
     ) -> Report:
         """A finding; *unless_indexed* (table, columns) lets a later migration of the
-        history that indexes those columns answer it (``linter.deferred``)."""
-        return Report(self.name, message, help, unless_indexed)
+        history that indexes those columns answer it (``linter.deferred``); *severity*,
+        when this finding is less (or more) harmful than the rule's ``severity`` (a
+        ``[severity]`` setting for the rule still wins); *at*: the node of the statement it
+        is about (a column definition, an ALTER TABLE command...), where it points instead
+        of the statement's start."""
+        return Report(self.name, message, help, unless_indexed, severity, at)
 
     @classmethod
     def versions(cls) -> str:
@@ -133,3 +129,10 @@ class Rule:
         if cls.max_version:
             return f"PostgreSQL {cls.max_version} and earlier"
         return "all versions"
+
+
+def listing(names: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``: several things one finding names."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"

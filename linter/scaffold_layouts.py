@@ -18,6 +18,8 @@ from .atomic import Clash, Put, write_all
 from .parsing import parse
 
 LAYOUTS = ("plain", "golang-migrate", "goose", "dbmate", "diesel", "prisma", "flyway")
+# layouts read (``linter.layouts``) whose files sqlsafe does not write
+_NOT_WRITTEN = frozenset({"up-down", "postgres-migrations"})
 
 _TS_FORMAT = "%Y%m%d%H%M%S"
 _DIESEL_FORMAT = "%Y-%m-%d-%H%M%S"
@@ -85,9 +87,16 @@ def _head(path: Path) -> str:
 
 
 def detect_layout(directory: Path) -> str:
-    """Guess the runner from the files already in *directory* (``plain`` when empty)."""
+    """Guess the runner from the files already in *directory* (``plain`` when empty).
+
+    A directory the reader knows as a layout sqlsafe does not write (``up-down``,
+    ``postgres-migrations``) gets that name, which the commands refuse."""
     if not directory.is_dir():
         return "plain"
+    from .layouts import detect_layout as read_layout
+
+    if (found := read_layout(directory)) in _NOT_WRITTEN:
+        return found
     entries = sorted(directory.iterdir())
     files = [p for p in entries if p.is_file()]
     dirs = [p for p in entries if p.is_dir()]

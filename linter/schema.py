@@ -1,8 +1,10 @@
 """The schema model: what the migration history has said about each object.
 
 Values are immutable; every change returns a new :class:`Schema`.  A table created in the
-file being linted is *new* (nobody uses it yet); one created by an earlier file of the
-history is *existing*; one never seen is existing with an unknown shape.
+file being linted is *new* (nobody uses it yet), and so is one created by an earlier file
+of the same change (``--diff``: the files a change adds run back to back at deploy, see
+:meth:`Schema.begin_file`); one created by an earlier file of the history is *existing*;
+one never seen is existing with an unknown shape.
 """
 
 from __future__ import annotations
@@ -131,20 +133,35 @@ class Schema:
     # derived: table -> names of its indexes (kept in step with ``indexes`` by the methods
     # below; ignored when ``indexes`` was replaced by other means)
     by_table: _ByTable | None = field(default=None, repr=False, compare=False)
+    # the first file of the run of files added by the change that ends with the current
+    # one (``--diff``), whose creations are new too; ``None``: only the current file's
+    change_from: int | None = None
 
     # -- queries ----------------------------------------------------------------------
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)
 
+    def created_new(self, file: int) -> bool:
+        """What the file *file* created is new: it is the current file, or an earlier one
+        of the same change deployed with it (:meth:`begin_file`)."""
+        if file == self.file:
+            return True
+        start = self.change_from
+        return start is not None and 0 <= start <= file <= self.file
+
     def is_new_table(self, name: str) -> bool:
+        """A new table, or materialized view (a relation that can be indexed)."""
         table = self.tables.get(name)
-        return table is not None and table.file == self.file
+        if table is not None:
+            return self.created_new(table.file)
+        view = self.objects.get(f"view:{name}")
+        return view is not None and self.created_new(view)
 
     def is_new_index(self, index: Index) -> bool:
-        return index.file == self.file or self.is_new_table(index.table)
+        return self.created_new(index.file) or self.is_new_table(index.table)
 
     def is_new_object(self, key: str) -> bool:
-        return self.objects.get(key, -1) == self.file
+        return self.created_new(self.objects.get(key, -1))
 
     def column(self, table: str, column: str) -> Column | None:
         t = self.tables.get(table)
@@ -200,6 +217,7 @@ class Schema:
         file: int | None = None,
         by_table: _ByTable | None = None,
         renames: Mapping[str, tuple[str, int]] | None = None,
+        change_from: int | None = -2,  # (-2: keep)
     ) -> Schema:
         new_indexes = self.indexes if indexes is None else indexes
         if by_table is None and indexes is None:
@@ -211,6 +229,7 @@ class Schema:
             self.file if file is None else file,
             self.renames if renames is None else renames,
             by_table,
+            self.change_from if change_from == -2 else change_from,
         )
 
     def _renamed(self, key: str, new: str) -> Mapping[str, tuple[str, int]]:
@@ -340,6 +359,16 @@ class Schema:
     def drop_object(self, key: str) -> Schema:
         return self._with(objects=_pmap(self.objects).delete(key))
 
+    def begin_file(self, in_change: bool) -> Schema:
+        """The model for the next file; *in_change*: the change (``--diff``) adds it, so
+        it runs right after the files the change added before it, back to back at deploy:
+        what those created is still empty and unused, new for it as for them."""
+        if not in_change:
+            return self if self.change_from is None else self._with(change_from=None)
+        if self.change_from is not None:
+            return self
+        return self._with(change_from=self.file)
+
     def end_file(self) -> Schema:
         """The file was applied: what it created now exists (deployed, possibly large)."""
         return self._with(file=self.file + 1)
@@ -423,13 +452,14 @@ def schema_to_data(schema: Schema) -> Any:
         for ix in schema.indexes.values()
     )
     renames = tuple((k, v[0], v[1]) for k, v in schema.renames.items())
-    return (tables, indexes, tuple(schema.objects.items()), schema.file, renames)
+    objects = tuple(schema.objects.items())
+    return (tables, indexes, objects, schema.file, renames, schema.change_from)
 
 
 def schema_from_data(data: Any) -> Schema:
     """The inverse of :func:`schema_to_data`; raises ``ValueError`` on malformed data."""
     try:
-        tables_data, indexes_data, objects_data, file, renames_data = data
+        tables_data, indexes_data, objects_data, file, renames_data, change_from = data
         tables: list[tuple[str, Table]] = []
         for name, tfile, cols, cons, partitioned, key, parent, known in tables_data:
             columns = {
@@ -470,6 +500,9 @@ def schema_from_data(data: Any) -> Schema:
         ]
         objects = [(str(k), int(v)) for k, v in objects_data]
         renames = [(str(k), (str(new), int(at))) for k, new, at in renames_data]
-        return Schema(PMap(tables), PMap(indexes), PMap(objects), int(file), PMap(renames))
+        start = None if change_from is None else int(change_from)
+        return Schema(
+            PMap(tables), PMap(indexes), PMap(objects), int(file), PMap(renames), None, start
+        )
     except (TypeError, ValueError, IndexError) as exc:
         raise ValueError(f"malformed schema data: {exc}") from exc

@@ -34,6 +34,14 @@ class Source:
     # the migrations directory whose history this file belongs to (see ``layouts``): files
     # of different histories are linted independently
     history: str = ""
+    # the runner whose layout the file is in ("" when not known): the advice in findings
+    # depends on how it sends the file (see ``linter.advice``)
+    layout: str = ""
+    # a down migration: the path of the up migration it undoes (see ``linter.reversal``)
+    undoes: str = ""
+    # added by the change under review (``--diff``): it runs right after the change's
+    # earlier files, whose new tables are still new for it (``Schema.begin_file``)
+    in_change: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,16 +165,10 @@ class TraceResult:
 def _sources(
     paths: Sequence[str], config: Config
 ) -> tuple[list[Source], set[str], list[SourceError]]:
-    import os
-    from dataclasses import replace
-
+    """The traced files and their history, as ``lint`` reads them (:func:`api.gather`): a
+    file named alone runs after the earlier files of its migrations directory."""
     from .api import gather, read_inputs
 
-    named = [p for p in paths if os.path.isfile(p)]
-    folders = {os.path.dirname(os.path.abspath(p)) for p in named}
-    if not config.history and len(folders) == 1 and len(named) == len(paths):
-        # the files before the traced ones in their directory are the history
-        config = replace(config, history=folders.pop())
     inputs = gather(paths, config)
     sources: list[Source] = []
     errors: list[SourceError] = []
@@ -183,7 +177,10 @@ def _sources(
             errors.append(item)
         else:
             sources.append(item)
-    return sources, set(inputs.report), errors
+    report = set(inputs.report)
+    # the migrations after the last traced one do not run before it
+    last = max((i for i, s in enumerate(sources) if s.path in report), default=-1)
+    return sources[: last + 1], report, errors
 
 
 def _implicit_tx(source: Source, config: Config) -> bool:
@@ -333,7 +330,14 @@ def trace_sources(
     try:
         with keep_result(result):
             _trace_in(
-                result, sources, report, by_path, implicit, rows, dsn, allow_server_programs,
+                result,
+                sources,
+                report,
+                by_path,
+                implicit,
+                rows,
+                dsn,
+                allow_server_programs,
                 timeout,
             )
     except psycopg.Error as exc:  # not the statement's error: sqlsafe's own queries failed

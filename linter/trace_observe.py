@@ -181,8 +181,17 @@ def compare_snapshots(
         if oid in after.relations and any(n > o for n, o in zip(counts, old_counts, strict=True)):
             scans.append(after.relations[oid].name)
     constraints = []
+    # a constraint gone under one OID and back under another with the same name, table and
+    # type was re-created, not added: ALTER COLUMN TYPE rebuilds the column's NOT NULL
+    # (PostgreSQL 18), CHECK and key constraints
+    gone = {
+        (name, table, contype): con
+        for oid, con in before.constraints.items()
+        if oid not in after.constraints
+        for name, table, contype, _valid in (con,)
+    }
     for oid, (name, table, contype, valid) in after.constraints.items():
-        previous = before.constraints.get(oid)
+        previous = before.constraints.get(oid) or gone.get((name, table, contype))
         if previous is None or previous[3] != valid:
             constraints.append(
                 {

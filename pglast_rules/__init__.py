@@ -19,6 +19,7 @@ from .ban_char import BanChar
 from .concurrently_in_transaction import ConcurrentlyInTransaction
 from .create_trigger_on_existing_table import CreateTriggerOnExistingTable
 from .detach_partition_non_concurrent import DetachPartitionNonConcurrent
+from .do_block_commit import DoBlockCommitInTransaction
 from .domain_constraint import DomainConstraint
 from .drop_column import DropColumn
 from .drop_constraint import DropConstraint
@@ -42,6 +43,7 @@ from .long_lock_hold import LongLockHold
 from .mixed_ddl_and_data import MixedDdlAndData
 from .non_concurrent_drop_index import NonConcurrentDropIndex
 from .non_concurrent_index import NonConcurrentIndex
+from .offset_batch_loop import OffsetBatchLoop
 from .prefer_bigint import PreferBigint
 from .prefer_identity import PreferIdentity
 from .prefer_robust_statements import PreferRobustStatements
@@ -128,6 +130,9 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     PreferTimestamptz,
     BanChar,
     IdentifierTooLong,
+    # issue 12: runners as they are in the wild (SS120-SS121)
+    DoBlockCommitInTransaction,
+    OffsetBatchLoop,
 )
 
 RULES = BUILTIN_RULES

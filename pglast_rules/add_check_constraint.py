@@ -8,7 +8,7 @@ from linter import pgast
 from linter.context import Context, Report
 from linter.locks import LockMode
 from linter.pgast import Node
-from linter.rule import Bad, Good, Rule
+from linter.rule import Bad, Good, Rule, listing
 
 
 class AddCheckConstraint(Rule):
@@ -19,7 +19,9 @@ class AddCheckConstraint(Rule):
         "ADD CONSTRAINT ... CHECK takes an AccessExclusiveLock and reads every row to prove the "
         "condition: all reads and writes on the table wait for the whole scan. A CHECK written "
         "on a column in ADD COLUMN is verified the same way. PostgreSQL 18's NOT ENFORCED "
-        "constraints are not checked, so they do not scan."
+        "constraints are not checked, so they do not scan. All the new checks of one ALTER "
+        "TABLE are verified in one scan (one finding), or while its rewrite copies the rows "
+        "(the rewrite's finding says it)."
     )
     safe_alternative = (
         "`ALTER TABLE t ADD CONSTRAINT c CHECK (...) NOT VALID` (instant; new rows are "
@@ -51,27 +53,41 @@ class AddCheckConstraint(Rule):
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        # PostgreSQL verifies all the new checks of one ALTER TABLE in one scan: one finding
+        checks: list[tuple[str, str, Node]] = []  # (table, label, command)
         for table, sub, cmd in ctx.existing_alter_commands(node):
             if sub == "AT_AddConstraint":
                 con = pgast.unwrap(cmd.get("def") or {}, "Constraint")
                 if con.get("contype") != "CONSTR_CHECK" or pgast.is_not_valid(con):
                     continue
                 label = f"CHECK constraint `{con['conname']}`" if con.get("conname") else "CHECK"
-                yield self.report(
-                    f"adding {label} scans all of `{table}` while holding "
-                    f"{LockMode.ACCESS_EXCLUSIVE.describe()}",
-                    help="add it NOT VALID, then VALIDATE CONSTRAINT in a later transaction",
-                )
+                checks.append((table, label, cmd))
             elif sub == "AT_AddColumn":
                 coldef = pgast.unwrap(cmd.get("def") or {}, "ColumnDef")
                 if any(
                     c.get("contype") == "CONSTR_CHECK" and not pgast.is_not_valid(c)
                     for c in pgast.column_constraints(coldef)
                 ):
-                    column = coldef.get("colname", "")
-                    yield self.report(
-                        f"the CHECK on new column `{column}` is verified by scanning all of "
-                        f"`{table}` while holding {LockMode.ACCESS_EXCLUSIVE.describe()}",
-                        help="add the column without the CHECK, then ADD CONSTRAINT ... CHECK "
-                        "(...) NOT VALID and VALIDATE CONSTRAINT in a later transaction",
-                    )
+                    checks.append((table, f"new column `{coldef.get('colname', '')}`", cmd))
+        if not checks:
+            return
+        table, label, cmd = checks[0]
+        if table in ctx.effects.rewrites:
+            return  # the statement's rewrite checks each row as it copies it: no scan of its own
+        lock = LockMode.ACCESS_EXCLUSIVE.describe()
+        if len(checks) == 1 and label.startswith("new column"):
+            yield self.report(
+                f"the CHECK on {label} is verified by scanning all of `{table}` while holding "
+                f"{lock}",
+                help="add the column without the CHECK, then ADD CONSTRAINT ... CHECK "
+                "(...) NOT VALID and VALIDATE CONSTRAINT in a later transaction",
+                at=cmd,
+            )
+            return
+        labels = [f"the CHECK on {t}" if t.startswith("new column") else t for _, t, _ in checks]
+        once = " once for all of them" if len(checks) > 1 else ""
+        yield self.report(
+            f"adding {listing(labels)} scans all of `{table}`{once} while holding {lock}",
+            help="add it NOT VALID, then VALIDATE CONSTRAINT in a later transaction",
+            at=cmd,
+        )

@@ -64,4 +64,5 @@ class AddExclusionConstraint(Rule):
                 "NOT VALID or USING INDEX form",
                 help="only on a small table with a short lock_timeout; otherwise build a new "
                 "table with the constraint and swap",
+                at=cmd,
             )

@@ -79,4 +79,5 @@ class AddForeignKey(Rule):
                     f"foreign key from `{table}` to `{ref}` is validated immediately: it scans "
                     f"`{table}` while holding {held}",
                     help="add it NOT VALID, then VALIDATE CONSTRAINT in a later transaction",
+                    at=con,
                 )

@@ -64,4 +64,5 @@ class AddNotNullColumn(Rule):
                 f"`{table}` as soon as it has a row, and breaks inserts of the running "
                 "application",
                 help="add a constant DEFAULT, or add it nullable, backfill, then enforce NOT NULL",
+                at=cmd,
             )

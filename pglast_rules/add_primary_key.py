@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter import pgast
+from linter.advice import own_migration
 from linter.context import Context, Report
 from linter.locks import LockMode
 from linter.pgast import Node
@@ -106,7 +107,9 @@ class AddPrimaryKey(Rule):
                         f"adding column `{coldef.get('colname', '')}` as PRIMARY KEY builds a "
                         f"unique index on `{table}` while holding {lock}",
                         help="add the column, fill it, make it NOT NULL, CREATE UNIQUE INDEX "
-                        "CONCURRENTLY, then ADD PRIMARY KEY USING INDEX",
+                        f"CONCURRENTLY ({own_migration(ctx.file.layout)}), then ADD PRIMARY "
+                        "KEY USING INDEX",
+                        at=cmd,
                     )
                 continue
             if sub != "AT_AddConstraint":
@@ -120,8 +123,10 @@ class AddPrimaryKey(Rule):
                 yield self.report(
                     f"ADD PRIMARY KEY ({columns}) builds a unique index on `{table}` while "
                     f"holding {lock}",
-                    help=f"CREATE UNIQUE INDEX CONCURRENTLY ... ON {table} ({columns}); then "
-                    "ADD CONSTRAINT ... PRIMARY KEY USING INDEX ...",
+                    help=f"CREATE UNIQUE INDEX CONCURRENTLY ... ON {table} ({columns}), "
+                    f"{own_migration(ctx.file.layout)}; then, in the next migration, ADD "
+                    "CONSTRAINT ... PRIMARY KEY USING INDEX ...",
+                    at=cmd,
                 )
                 continue
             index = ctx.schema.indexes.get(pgast.qualify(table.split(".", 1)[0], index_name))
@@ -135,4 +140,5 @@ class AddPrimaryKey(Rule):
                     f"scans all of `{table}` for NULLs while holding {lock}",
                     help="make the column NOT NULL first without a long lock: "
                     + recipe(ctx.target, table, nullable[0]),
+                    at=cmd,
                 )

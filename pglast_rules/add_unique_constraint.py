@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter import pgast
+from linter.advice import own_migration
 from linter.context import Context, Report
 from linter.locks import LockMode
 from linter.pgast import Node
@@ -67,6 +68,8 @@ class AddUniqueConstraint(Rule):
             yield self.report(
                 f"adding {what} builds a unique index on `{table}` while holding "
                 f"{LockMode.ACCESS_EXCLUSIVE.describe()}",
-                help=f"CREATE UNIQUE INDEX CONCURRENTLY ... ON {table} ({columns}); then ADD "
+                help=f"CREATE UNIQUE INDEX CONCURRENTLY ... ON {table} ({columns}), "
+                f"{own_migration(ctx.file.layout)}; then, in the next migration, ADD "
                 "CONSTRAINT ... UNIQUE USING INDEX ...",
+                at=cmd,
             )

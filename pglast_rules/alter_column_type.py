@@ -9,7 +9,7 @@ from linter.context import Context, Report
 from linter.effects import binary_coercible, utc_change_work, utc_coercible
 from linter.locks import LockMode
 from linter.pgast import Node
-from linter.rule import Bad, Good, Rule
+from linter.rule import Bad, Good, Rule, listing
 
 
 class AlterColumnType(Rule):
@@ -99,6 +99,7 @@ class AlterColumnType(Rule):
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        rewritten: list[tuple[str, str, Node]] = []  # (table, what changes, command)
         for table, sub, cmd in ctx.existing_alter_commands(node):
             if sub != "AT_AlterColumnType":
                 continue
@@ -124,13 +125,19 @@ class AlterColumnType(Rule):
                         "drop those indexes and constraints first and add them back without "
                         "a long lock (CONCURRENTLY, NOT VALID), or add a new column and swap"
                     ),
+                    at=cmd,
                 )
                 continue
             change = f"from {old_type} to {new}" if old_type else f"to {new}"
             if using:
                 change += " with a USING expression"
+            rewritten.append((table, f"`{table}.{column}` {change}", cmd))
+        if rewritten:  # one ALTER TABLE rewrites its table once, whatever columns change
+            table, _change, cmd = rewritten[0]
+            once = " once" if len(rewritten) > 1 else ""
             yield self.report(
-                f"changing `{table}.{column}` {change} rewrites the table and its indexes "
-                f"under {LockMode.ACCESS_EXCLUSIVE.describe()}",
+                f"changing {listing([c for _t, c, _cmd in rewritten])} rewrites the table and "
+                f"its indexes{once} under {LockMode.ACCESS_EXCLUSIVE.describe()}",
                 help="add a new column, sync it with a trigger, backfill in batches, then swap",
+                at=cmd,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter import pgast
+from linter.advice import own_migration
 from linter.context import Context, Report
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
@@ -69,5 +70,5 @@ class AlterEnum(Rule):
             yield self.report(
                 f"ALTER TYPE `{name}` ADD VALUE inside {where} fails on PostgreSQL "
                 f"{ctx.target}: it cannot run in a transaction block before PostgreSQL 12",
-                help="run it in its own migration without a transaction",
+                help=f"run it {own_migration(ctx.file.layout)}",
             )

@@ -114,4 +114,5 @@ class AttachPartition(Rule):
                     f"first ADD CONSTRAINT ... CHECK (bound on {columns}) NOT VALID on "
                     f"{child}, VALIDATE CONSTRAINT it in another transaction, then attach"
                 ),
+                at=cmd,
             )

@@ -21,16 +21,21 @@ class BanChar(Rule):
         "the only limit it adds, and changing it later rewrites the table."
     )
     safe_alternative = "Declare the column text, plus `CHECK (length(col) = n)` if needed."
-    severity = Severity.WARNING
+    severity = Severity.NOTE
     group = "style"
     aliases = ("ban-char-field",)
     node_types = ("CreateStmt", "AlterTableStmt")
-    alter_subtypes = ("AT_AddColumn", "AT_AlterColumnType")
+    alter_subtypes = ("AT_AddColumn",)
     examples = (
         Bad("CREATE TABLE countries (code char(2));"),
         Bad("ALTER TABLE countries ADD COLUMN flag character;"),
         Bad("CREATE TABLE countries (code bpchar);"),
         Good("CREATE TABLE countries (code text CHECK (length(code) = 2));"),
+        Good(
+            "ALTER TABLE countries ALTER COLUMN code TYPE char(3);",
+            note="an existing column's type change is not a new declaration "
+            "(see alter-column-type)",
+        ),
         Good(
             'CREATE TABLE flags (kind "char");',
             note='the one-byte internal type "char" is not char(n)',
@@ -38,15 +43,16 @@ class BanChar(Rule):
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
-        for col, tref in ctx.typed_columns(node):
+        for col, tref in ctx.declared_columns(node):
             if tref is None or tref.name != "bpchar":
                 continue
             if pgast.strings(col.type_name.get("names")) == ("char",):
                 continue  # quoted "char": the single-byte internal type
             length = tref.mods[0] if tref.mods else None
-            check = f" with CHECK (length({col.column}) = {length})" if length else ""
+            check = f" CHECK (length({col.column}) = {length})" if length and not tref.array else ""
             yield self.report(
                 f"{col.action} declares `{col.table}.{col.column}` as {tref}: values are "
                 "blank-padded, and trailing spaces count in some comparisons and not in others",
-                help=f"declare it text{check}",
+                help=f"declare it `text{'[]' if tref.array else ''}{check}`",
+                at=col.type_name,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter import pgast
+from linter.advice import own_migration
 from linter.context import Context, Report
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
@@ -40,8 +41,10 @@ class ConcurrentlyInTransaction(Rule):
     )
     safe_alternative = (
         "Put the statement in its own migration that the runner executes without a transaction "
-        "(golang-migrate: one statement per file; dbmate: `-- migrate:up transaction:false`; "
-        "Flyway: `executeInTransaction=false`)."
+        "(golang-migrate and Prisma: alone in its file; dbmate: `-- migrate:up "
+        "transaction:false`, alone in its file; Flyway: `executeInTransaction=false`). Where "
+        "the runner sends a file as one query, even a `SET lock_timeout` before it puts it in "
+        "a transaction block: set the timeout on the migration connection instead."
     )
     aliases = ("ban-concurrent-index-creation-in-transaction", "PG103")
     node_types = ("IndexStmt", "DropStmt", "ReindexStmt", "AlterTableStmt")
@@ -67,5 +70,5 @@ class ConcurrentlyInTransaction(Rule):
         where = "a BEGIN block" if ctx.tx.explicit else "the runner's transaction"
         yield self.report(
             f"{what} inside {where} fails: PostgreSQL refuses it in a transaction block",
-            help="move it to its own migration that runs without a transaction",
+            help=f"move it {own_migration(ctx.file.layout)}",
         )

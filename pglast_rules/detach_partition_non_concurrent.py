@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter import pgast
+from linter.advice import own_migration
 from linter.context import Context, Report
 from linter.locks import LockMode
 from linter.pgast import Node
@@ -76,7 +77,9 @@ class DetachPartitionNonConcurrent(Rule):
                 f"DETACH PARTITION `{child}` takes {mode.describe()} on `{parent}`: every "
                 "query through the partitioned table waits until the transaction ends",
                 help=(
-                    f"ALTER TABLE {parent} DETACH PARTITION {child} CONCURRENTLY, outside a "
-                    "transaction block (not possible while the table has a default partition)"
+                    f"ALTER TABLE {parent} DETACH PARTITION {child} CONCURRENTLY, "
+                    f"{own_migration(ctx.file.layout)} (not possible while the table has a "
+                    "default partition)"
                 ),
+                at=cmd,
             )

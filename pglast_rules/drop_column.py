@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from linter import pgast
@@ -10,6 +10,7 @@ from linter.context import Context, Report
 from linter.effects import binary_coercible
 from linter.fold import apply_schema
 from linter.locks import LockMode
+from linter.parsing import Statement
 from linter.pgast import Node, TypeRef
 from linter.rule import Bad, Good, Rule
 from linter.schema import Column, Schema
@@ -30,20 +31,24 @@ def _same_values(old: TypeRef, new: TypeRef, target: int) -> bool:
     return plain(old) == plain(new) or binary_coercible(plain(old), plain(new), target)
 
 
-def _renamed_into(ctx: Context) -> frozenset[tuple[str, str]]:
-    """``(table, new name)`` of the columns later statements of the same transaction rename
-    (the last step of a copy-and-swap); once per statement."""
-    key = ("renamed_into", 0)
-    found: frozenset[tuple[str, str]] | None = ctx.memo.get(key)
-    if found is None:
-        later = ctx.file.ahead.same_transaction(ctx.statement.index, ctx.tx.in_transaction)
-        found = frozenset(
-            (pgast.relation_name(stmt.fields.get("relation")), stmt.fields.get("newname", ""))
-            for stmt in later
-            if stmt.kind == "RenameStmt" and stmt.fields.get("renameType") == "OBJECT_COLUMN"
-        )
-        ctx.memo[key] = found
-    return found
+def _column_renames(statements: Sequence[Statement]) -> dict[tuple[str, str], list[int]]:
+    """``(table, new name)`` -> the statements of the file whose RENAME COLUMN gives it, in
+    file order (once per file: a walk of the rest of the transaction for each DROP COLUMN
+    was quadratic in a transaction of many)."""
+    out: dict[tuple[str, str], list[int]] = {}
+    for stmt in statements:
+        if stmt.kind == "RenameStmt" and stmt.fields.get("renameType") == "OBJECT_COLUMN":
+            key = (pgast.relation_name(stmt.fields.get("relation")), stmt.fields.get("newname", ""))
+            out.setdefault(key, []).append(stmt.index)
+    return out
+
+
+def _renamed_into(ctx: Context, table: str, column: str) -> bool:
+    """A later statement of the same transaction renames a column of *table* to *column*
+    (the last step of a copy-and-swap)."""
+    ahead = ctx.file.ahead
+    found = ahead.indexed("drop-column", _column_renames).get((table, column), [])
+    return ahead.in_same_transaction(found, ctx.statement.index, ctx.tx.in_transaction)
 
 
 def _at_commit(ctx: Context) -> Schema:
@@ -199,23 +204,27 @@ class DropColumn(Rule):
                 absent = model is not None and model.known and column not in model.columns
                 if absent and cmd.get("missing_ok"):
                     continue  # DROP COLUMN IF EXISTS of a column the history never had
-                swap = (table, column) in _renamed_into(ctx)
+                if ctx.reverses("column", table, column):
+                    continue  # a down migration dropping the column its up added
+                swap = _renamed_into(ctx, table, column)
                 if swap and cmd.get("behavior") == "DROP_CASCADE":
                     yield self.report(
                         f"`{table}.{column}` is swapped for a new column, but CASCADE drops "
                         "the views and constraints that use it, and the new column does not "
                         "bring them back",
                         help="drop and re-create the dependent objects explicitly, without CASCADE",
+                        at=cmd,
                     )
                     continue
                 if swap:  # a copy-and-swap: the column is back at commit
                     report = self._swap_report(ctx, table, column)
                     if report is not None:
-                        yield report
+                        yield replace(report, at=cmd)
                     continue
                 yield self.report(
                     f"dropping `{table}.{column}` breaks any running code that still uses it, "
                     "and its data is lost",
                     help="stop using the column in the application, deploy, then drop it in a "
                     "later migration",
+                    at=cmd,
                 )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from linter import pgast
 from linter.context import Context, Report
 from linter.locks import LockMode
+from linter.parsing import Statement
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
 from linter.schema import Constraint
@@ -81,19 +82,57 @@ def _readded(fields: Node, name: str, known: Constraint | None) -> bool:
     return False
 
 
+def _later_changes(statements: Sequence[Statement]) -> dict[tuple[str, ...], int]:
+    """What the statements of a file add back or drop, each with the last statement that
+    does (once per file: a walk of the rest of the file for each DROP CONSTRAINT was
+    quadratic in a file of many). Keys: ``("name", table, constraint)``,
+    ``("primary", table)``, ``("kind", table, kind, *sorted columns)`` for what
+    :func:`_readded` accepts; ``("table", name)``, ``("column", table, column)`` for drops."""
+    last: dict[tuple[str, ...], int] = {}
+    for stmt in statements:
+        fields = stmt.fields
+        if stmt.kind == "DropStmt" and fields.get("removeType") == "OBJECT_TABLE":
+            for obj in fields.get("objects") or ():
+                last[("table", pgast.object_name(obj))] = stmt.index
+        if stmt.kind != "AlterTableStmt":
+            continue
+        table = pgast.relation_name(fields.get("relation"))
+        for sub, cmd in pgast.alter_commands(fields):
+            if sub == "AT_DropColumn" and isinstance(cmd.get("name"), str):
+                last[("column", table, cmd["name"])] = stmt.index
+            elif sub == "AT_AddColumn":
+                coldef = pgast.unwrap(cmd.get("def") or {}, "ColumnDef")
+                if pgast.has_constraint(coldef, "CONSTR_PRIMARY"):
+                    last[("primary", table)] = stmt.index
+            elif sub == "AT_AddConstraint":
+                con = pgast.unwrap(cmd.get("def") or {}, "Constraint")
+                if isinstance(con.get("conname"), str):
+                    last[("name", table, con["conname"])] = stmt.index
+                kind = _CONTYPES.get(con.get("contype", ""))
+                keys = pgast.strings(con.get("keys")) or pgast.strings(con.get("fk_attrs"))
+                if kind == "primary":
+                    last[("primary", table)] = stmt.index
+                elif kind is not None and keys:
+                    key = ("kind", table, kind, *sorted(set(keys)))
+                    last[key] = stmt.index
+    return last
+
+
+def _later(ctx: Context, *keys: tuple[str, ...]) -> bool:
+    """A statement after the one under check does one of *keys* (see _later_changes)."""
+    last = ctx.file.ahead.indexed("drop-constraint", _later_changes)
+    return any(last.get(key, -1) > ctx.statement.index for key in keys)
+
+
 def _readded_later(ctx: Context, table: str, name: str, known: Constraint | None) -> bool:
     """A later statement of the file adds it back (inside one transaction other sessions
     never see the table without it; outside, only for the moment between the statements)."""
-    for stmt in ctx.file.statements:
-        if stmt.index <= ctx.statement.index or stmt.node is None:
-            continue
-        if (
-            stmt.kind == "AlterTableStmt"
-            and pgast.relation_name(stmt.fields.get("relation")) == table
-            and _readded(stmt.fields, name, known)
-        ):
-            return True
-    return False
+    keys: list[tuple[str, ...]] = [("name", table, name)]
+    if known is not None and known.kind == "primary":
+        keys.append(("primary", table))
+    elif known is not None and known.columns:
+        keys.append(("kind", table, known.kind, *sorted(set(known.columns))))
+    return _later(ctx, *keys)
 
 
 def _dropped_later(ctx: Context, table: str, known: Constraint | None) -> bool:
@@ -101,24 +140,7 @@ def _dropped_later(ctx: Context, table: str, known: Constraint | None) -> bool:
     the table a foreign key references (drop-table / drop-column judge that)."""
     columns = known.columns if known else ()
     tables = {table, known.references} if known and known.references else {table}
-    for stmt in ctx.file.statements:
-        if stmt.index <= ctx.statement.index or stmt.node is None:
-            continue
-        fields = stmt.fields
-        if stmt.kind == "DropStmt" and fields.get("removeType") == "OBJECT_TABLE":
-            if any(pgast.object_name(obj) in tables for obj in fields.get("objects") or ()):
-                return True
-        elif (
-            stmt.kind == "AlterTableStmt"
-            and columns
-            and pgast.relation_name(fields.get("relation")) == table
-        ):
-            if any(
-                sub == "AT_DropColumn" and cmd.get("name") in columns
-                for sub, cmd in pgast.alter_commands(fields)
-            ):
-                return True
-    return False
+    return _later(ctx, *(("table", t) for t in tables), *(("column", table, c) for c in columns))
 
 
 class DropConstraint(Rule):
@@ -234,6 +256,8 @@ class DropConstraint(Rule):
                 continue
             if known is not None and known.file == ctx.schema.file:
                 continue  # added earlier in this file: never relied on
+            if ctx.reverses("constraint", table, name):
+                continue  # a down migration dropping the constraint its up added
             if _redundant_not_null_check(ctx, fields, table, known):
                 continue
             consequence = _CONSEQUENCE.get(
@@ -243,4 +267,5 @@ class DropConstraint(Rule):
                 f"dropping constraint `{name}` of `{table}`: {consequence}",
                 help="check nothing relies on it; add any replacement (NOT VALID + VALIDATE) "
                 "before dropping",
+                at=cmd,
             )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from linter import pgast
 from linter.context import Context, Report
 from linter.locks import LockMode
+from linter.parsing import Statement
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
 
@@ -26,21 +27,35 @@ def _sets_default(commands: Commands, table: str, column: str) -> bool:
     )
 
 
+def _defaults_set(statements: Sequence[Statement]) -> dict[tuple[str, str], list[int]]:
+    """``(table, column)`` -> the statements of the file that give it a default again, in
+    file order (once per file: a walk of the rest of the transaction for each DROP DEFAULT
+    was quadratic in a transaction of many)."""
+    out: dict[tuple[str, str], list[int]] = {}
+    for stmt in statements:
+        if stmt.kind != "AlterTableStmt" or not pgast.is_table_alter(stmt.fields):
+            continue
+        table = pgast.relation_name(stmt.fields.get("relation"))
+        found = tuple((table, sub, cmd) for sub, cmd in pgast.alter_commands(stmt.fields))
+        for _, sub, cmd in found:
+            column = cmd.get("name")
+            if sub == "AT_ColumnDefault" and isinstance(column, str):
+                if _sets_default(found, table, column):
+                    at = out.setdefault((table, column), [])
+                    if not at or at[-1] != stmt.index:
+                        at.append(stmt.index)
+    return out
+
+
 def _default_restored(ctx: Context, table: str, column: str, later: Commands) -> bool:
     """A later command of the same statement, or a later statement of the same transaction,
     sets a default on the column again: the lock the ALTER takes is held until then, so no
     other session ever inserts while the column has no default (Prisma's enum swap)."""
     if _sets_default(later, table, column):
         return True
-    for stmt in ctx.file.ahead.same_transaction(ctx.statement.index, ctx.tx.in_transaction):
-        if stmt.kind != "AlterTableStmt" or not pgast.is_table_alter(stmt.fields):
-            continue
-        if pgast.relation_name(stmt.fields.get("relation")) != table:
-            continue
-        found = tuple((table, sub, cmd) for sub, cmd in pgast.alter_commands(stmt.fields))
-        if _sets_default(found, table, column):
-            return True
-    return False
+    ahead = ctx.file.ahead
+    found = ahead.indexed("drop-default", _defaults_set).get((table, column), [])
+    return ahead.in_same_transaction(found, ctx.statement.index, ctx.tx.in_transaction)
 
 
 def _not_null_after(commands: Commands, table: str, column: str) -> bool | None:
@@ -142,6 +157,8 @@ class DropDefault(Rule):
             column = cmd.get("name", "")
             if _default_restored(ctx, table, column, commands[position + 1 :]):
                 continue
+            if ctx.reverses("default", table, column):
+                continue  # a down migration undoing its up's SET DEFAULT
             known = ctx.schema.table(table)
             col = known.columns.get(column) if known is not None else None
             if known is not None and known.known and col is not None and not col.has_default:
@@ -157,4 +174,5 @@ class DropDefault(Rule):
                 f"DROP DEFAULT on `{table}.{column}`: inserts that leave the column out will "
                 f"{effect}",
                 help="deploy code that always writes the column first, then drop the default",
+                at=cmd,
             )

@@ -54,4 +54,5 @@ class DropExtension(Rule):
             yield self.report(
                 f"dropping extension `{name}` removes everything it installed: {effect}",
                 help="move columns, indexes and code off it and deploy first; drop it later",
+                at=drop.node,
             )

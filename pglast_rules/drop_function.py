@@ -86,7 +86,7 @@ class DropFunction(Rule):
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
         with_arguments = _with_arguments(node)
         for drop in dropped_existing(node, ctx, _KINDS):
-            if drop.redefined and not drop.cascade:
+            if drop.undone or (drop.redefined and not drop.cascade):
                 continue
             what, name, cascade = drop.kind, drop.name, drop.cascade
             if ctx.schema.is_trigger_function(drop.key) and drop.key not in with_arguments:
@@ -97,6 +97,7 @@ class DropFunction(Rule):
                     f"DROP {what.upper()} `{name}` CASCADE silently drops every trigger that "
                     f"uses this trigger function{again}",
                     help="drop those triggers explicitly, then the function without CASCADE",
+                    at=drop.node,
                 )
                 continue
             if drop.redefined:
@@ -105,6 +106,7 @@ class DropFunction(Rule):
                     "and views that use it; the file creates it again, but not necessarily "
                     "what depended on it",
                     help="drop the dependent triggers and views explicitly, without CASCADE",
+                    at=drop.node,
                 )
                 continue
             extra = (
@@ -119,6 +121,7 @@ class DropFunction(Rule):
                     "remove its callers and deploy first; to change it use CREATE OR REPLACE, "
                     "or drop and re-create it in one transaction without CASCADE"
                 ),
+                at=drop.node,
             )
 
 

@@ -52,9 +52,12 @@ class DropNotNull(Rule):
             known = model.columns.get(column) if model is not None and model.known else None
             if known is not None and not known.not_null:
                 continue  # the history shows the column nullable already: a no-op
+            if ctx.reverses("not-null", table, column):
+                continue  # a down migration undoing its up's SET NOT NULL
             yield self.report(
                 f"DROP NOT NULL on `{table}.{column}`: code that assumes a value breaks when "
                 "NULLs arrive, and restoring NOT NULL later needs a full table scan",
                 help="check every reader handles NULL first, or keep NOT NULL with a sentinel "
                 "value",
+                at=cmd,
             )

@@ -70,4 +70,5 @@ class DropSchema(Rule):
                     "stop using it and deploy first; drop its objects in reviewed migrations, "
                     "then the empty schema without CASCADE"
                 ),
+                at=obj,
             )

@@ -71,7 +71,7 @@ class DropSequence(Rule):
         cascade = fields.get("behavior") == "DROP_CASCADE"
         for obj in fields.get("objects") or ():
             key = object_key("OBJECT_SEQUENCE", obj)
-            if key is None or ctx.schema.is_new_object(key):
+            if key is None or ctx.schema.is_new_object(key) or ctx.reverses("object", key):
                 continue
             name = key.split(":", 1)[1]
             if _orphaned_serial_sequence(ctx, name):
@@ -81,4 +81,5 @@ class DropSequence(Rule):
                 f"dropping sequence `{name}` takes {LockMode.ACCESS_EXCLUSIVE.describe()}; "
                 f"inserts and code that draw from it fail{extra}",
                 help="remove the defaults and code using it and deploy first; drop it later",
+                at=obj,
             )

@@ -43,10 +43,11 @@ class DropTable(Rule):
             return
         for obj in fields.get("objects") or ():
             name = pgast.object_name(obj)
-            if ctx.is_new(name):
-                continue
+            if ctx.is_new(name) or ctx.reverses("table", name):
+                continue  # new in this file, or a down migration dropping what its up created
             yield self.report(
                 f"dropping table `{name}` takes {LockMode.ACCESS_EXCLUSIVE.describe()} and "
                 "breaks any running code that still uses it; its data is lost",
                 help="remove its use from the code, deploy, then drop it in a later migration",
+                at=obj,
             )

@@ -5,11 +5,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter.context import Context, Report
-from linter.drops import dropped_existing
+from linter.drops import DroppedObject, dropped_existing
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
+from linter.schema import may_be_type
 
 _KINDS = {"OBJECT_TYPE": "type", "OBJECT_DOMAIN": "domain"}
+
+
+def _drops_older_columns(ctx: Context, drop: DroppedObject) -> bool:
+    """DROP ... CASCADE of *drop* drops a column of a table the paired up migration did not
+    create (one it moved onto the type: moving it back is the down migration's job)."""
+    if not drop.cascade:
+        return False
+    for name in ctx.schema.tables_using_type(drop.name):
+        table = ctx.schema.table(name)
+        columns = table.columns.values() if table is not None else ()
+        if any(
+            column.type is not None
+            and may_be_type(column.type, drop.name)
+            and not ctx.reverses("column", name, column.name)
+            for column in columns
+        ):
+            return True
+    return False
 
 
 class DropType(Rule):
@@ -71,6 +90,8 @@ class DropType(Rule):
         for drop in dropped_existing(node, ctx, _KINDS):
             if drop.redefined and not drop.cascade:
                 continue
+            if drop.undone and not _drops_older_columns(ctx, drop):
+                continue  # a down migration dropping the type its up created
             if (
                 not drop.cascade
                 and drop.key in ctx.schema.objects
@@ -89,4 +110,5 @@ class DropType(Rule):
                     "move columns and code off the type and deploy first; drop it later "
                     "without CASCADE"
                 ),
+                at=drop.node,
             )

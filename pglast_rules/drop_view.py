@@ -72,7 +72,7 @@ class DropView(Rule):
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
         for drop in dropped_existing(node, ctx, _KINDS):
-            if drop.redefined and not drop.cascade:
+            if drop.undone or (drop.redefined and not drop.cascade):
                 continue
             what, name, cascade = drop.kind, drop.name, drop.cascade
             if drop.redefined:
@@ -81,6 +81,7 @@ class DropView(Rule):
                     "the file creates the view again, but not necessarily what depended on it",
                     help="drop the dependent views explicitly (and re-create them), without "
                     "CASCADE",
+                    at=drop.node,
                 )
                 continue
             extra = "; CASCADE also drops every view built on it" if cascade else ""
@@ -91,4 +92,5 @@ class DropView(Rule):
                     "stop using it in the code and deploy first; to change its definition use "
                     "CREATE OR REPLACE VIEW or drop and re-create it in one transaction"
                 ),
+                at=drop.node,
             )

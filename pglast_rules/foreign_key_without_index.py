@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter import pgast
+from linter.advice import own_migration
 from linter.context import Context, Report
 from linter.deferred import serves
 from linter.pgast import Node
@@ -12,8 +13,9 @@ from linter.rule import Bad, Good, Rule, Severity
 from linter.schema import Schema
 
 
-def _foreign_keys(node: Node) -> Iterator[tuple[str, tuple[str, ...], str, str]]:
-    """``(table, columns, constraint name or "", referenced table)`` of each FK added."""
+def _foreign_keys(node: Node) -> Iterator[tuple[str, tuple[str, ...], str, str, Node]]:
+    """``(table, columns, constraint name or "", referenced table, Constraint fields)`` of
+    each FK added."""
     kind = pgast.kind(node)
     fields = node[kind]
     table = pgast.relation_name(fields.get("relation"))
@@ -42,7 +44,7 @@ def _foreign_keys(node: Node) -> Iterator[tuple[str, tuple[str, ...], str, str]]
         columns = pgast.strings(con.get("fk_attrs")) or default_cols
         if columns:
             ref = pgast.relation_name(con.get("pktable"))
-            yield table, columns, con.get("conname", ""), ref
+            yield table, columns, con.get("conname", ""), ref, con
 
 
 def _indexed_now(schema: Schema, table: str, columns: tuple[str, ...]) -> bool:
@@ -133,7 +135,7 @@ class ForeignKeyWithoutIndex(Rule):
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
         after: Schema | None = None
-        for table, columns, name, ref in _foreign_keys(node):
+        for table, columns, name, ref, con in _foreign_keys(node):
             if pgast.kind(node) == "AlterTableStmt" and ctx.schema.table(table) is None:
                 continue  # indexes unknown
             known = ctx.schema.table(table)
@@ -150,6 +152,8 @@ class ForeignKeyWithoutIndex(Rule):
             yield self.report(
                 f"{label} ({cols}) on `{table}` has no index starting with those columns: "
                 f"each DELETE or key UPDATE on `{ref}` scans all of `{table}`",
-                help=f"CREATE INDEX {concurrently}ON {table} ({cols});",
+                help=f"CREATE INDEX {concurrently}ON {table} ({cols});"
+                + ("" if new else f" ({own_migration(ctx.file.layout)})"),
                 unless_indexed=(table, columns),
+                at=con,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter import pgast
+from linter.advice import own_migration
 from linter.context import Context, Report
 from linter.locks import LockMode
 from linter.pgast import Node
@@ -66,8 +67,9 @@ class IndexOnPartitionedTable(Rule):
         if not relation.get("inh"):
             return  # ON ONLY: the parent's index alone, no build
         recipe = (
-            f"CREATE INDEX ... ON ONLY {table}; CREATE INDEX CONCURRENTLY on each partition; "
-            "ALTER INDEX <parent index> ATTACH PARTITION <partition index>"
+            f"CREATE INDEX ... ON ONLY {table}; CREATE INDEX CONCURRENTLY on each partition "
+            f"(each {own_migration(ctx.file.layout)}); ALTER INDEX <parent index> ATTACH "
+            "PARTITION <partition index>"
         )
         if fields.get("concurrent"):
             yield self.report(

@@ -20,26 +20,31 @@ class JsonColumn(Rule):
         "indexes. Keep json only to preserve key order, duplicate keys or exact formatting."
     )
     safe_alternative = "Declare the column `jsonb`."
-    severity = Severity.WARNING
+    severity = Severity.NOTE
     group = "style"
     aliases = ("add_column_json", "E3")
     node_types = ("CreateStmt", "AlterTableStmt")
-    alter_subtypes = ("AT_AddColumn", "AT_AlterColumnType")
+    alter_subtypes = ("AT_AddColumn",)
     examples = (
         Bad("CREATE TABLE events (id bigint, payload json);"),
         Bad("ALTER TABLE events ADD COLUMN payload json;"),
-        Bad("ALTER TABLE events ALTER COLUMN payload TYPE json;"),
         Good("CREATE TABLE events (id bigint, payload jsonb);"),
         Good("ALTER TABLE events ADD COLUMN payload jsonb;"),
+        Good(
+            "ALTER TABLE events ALTER COLUMN payload TYPE json;",
+            note="an existing column's type change is not a new declaration "
+            "(see alter-column-type)",
+        ),
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
-        for col, tref in ctx.typed_columns(node):
+        for col, tref in ctx.declared_columns(node):
             if tref is None or tref.name != "json":
                 continue
             table, column = col.table, col.column
             yield self.report(
                 f"column `{column}` of `{table}` is json: it has no equality operator (DISTINCT, "
                 "GROUP BY and UNION fail) and cannot be GIN-indexed",
-                help="use jsonb",
+                help=f"declare it `jsonb{'[]' if tref.array else ''}`",
+                at=col.type_name,
             )

@@ -22,8 +22,9 @@ class LongLockHold(Rule):
         "blocked until it finishes. Quick catalog-only statements that need no new lock (more "
         "ALTER TABLE ... ADD COLUMN on the same table, SET, COMMENT) only extend the hold by "
         "milliseconds and are not reported; neither is waiting for a lock on another table "
-        "when a lock_timeout bounds the wait. Reported once per transaction, at the first "
-        "statement that extends the hold."
+        "when a lock_timeout bounds the wait, nor a table the slow statement itself locks as "
+        "strongly (its own rewrite, scan or lock-wait finding already says the table is "
+        "blocked). Reported once per transaction, at the first statement that extends the hold."
     )
     safe_alternative = (
         "COMMIT right after the statement that takes the blocking lock, and run the slow work "
@@ -79,6 +80,12 @@ class LongLockHold(Rule):
             "BEGIN;\nALTER TABLE accounts ADD COLUMN plan text;\n"
             "ALTER TABLE accounts ADD COLUMN region text;\nCOMMIT;",
             note="quick catalog-only changes on a table already locked",
+        ),
+        Good(
+            "BEGIN;\nALTER TABLE accounts ADD COLUMN plan text;\n"
+            "ALTER TABLE accounts ALTER COLUMN visits TYPE bigint;\nCOMMIT;",
+            history=("CREATE TABLE accounts (id bigint PRIMARY KEY, visits int);",),
+            note="the rewrite locks accounts as strongly itself: alter-column-type reports it",
         ),
         Good(
             "BEGIN;\nALTER TABLE accounts ADD COLUMN plan text;\nCOMMIT;\n"

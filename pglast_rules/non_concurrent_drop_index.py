@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter import pgast
+from linter.advice import own_migration
 from linter.context import Context, Report
 from linter.locks import LockMode
 from linter.pgast import Node
@@ -57,10 +58,14 @@ class NonConcurrentDropIndex(Rule):
             index = ctx.schema.indexes.get(name)
             if index is not None and ctx.schema.is_new_index(index):
                 continue
+            if ctx.reverses("index", name):
+                continue  # a down migration dropping its up's index (require-lock-timeout
+                # reports the wait for the lock)
             if index is not None and ctx.tx.held.get(index.table) is LockMode.ACCESS_EXCLUSIVE:
                 continue  # the transaction already blocks the table: reported where it began
             where = f" on `{index.table}`" if index is not None else ""
             yield self.report(
                 f"DROP INDEX `{name}` takes {LockMode.ACCESS_EXCLUSIVE.describe()}{where}",
-                help="use DROP INDEX CONCURRENTLY IF EXISTS outside a transaction",
+                help="use DROP INDEX CONCURRENTLY IF EXISTS, " + own_migration(ctx.file.layout),
+                at=obj,
             )

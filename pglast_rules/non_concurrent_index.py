@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter import pgast
+from linter.advice import own_migration
 from linter.context import Context, Report
 from linter.locks import LockMode
 from linter.pgast import Node
@@ -64,5 +65,5 @@ class NonConcurrentIndex(Rule):
         yield self.report(
             f"CREATE {unique}INDEX on existing table `{table}` takes "
             f"{LockMode.SHARE.describe()} for the whole index build",
-            help="use CREATE INDEX CONCURRENTLY in a migration that runs outside a transaction",
+            help=f"use CREATE INDEX CONCURRENTLY, {own_migration(ctx.file.layout)}",
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter import pgast
+from linter.advice import own_migration
 from linter.context import Context, Report
 from linter.locks import LockMode
 from linter.pgast import Node
@@ -98,7 +99,7 @@ class ReindexNonConcurrent(Rule):
                 f"on the table and {LockMode.ACCESS_EXCLUSIVE.value} on the index"
             )
         if ctx.target >= 12:
-            help_text = f"use REINDEX {what} CONCURRENTLY {name}, outside a transaction block"
+            help_text = f"use REINDEX {what} CONCURRENTLY {name}, {own_migration(ctx.file.layout)}"
         else:
             help_text = (
                 "PostgreSQL < 12 has no REINDEX CONCURRENTLY: CREATE INDEX CONCURRENTLY a copy, "

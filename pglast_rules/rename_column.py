@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
+from linter.drops import renames_back
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
@@ -79,6 +80,8 @@ class RenameColumn(Rule):
         old, new = fields.get("subname", ""), fields.get("newname", "")
         if _added_earlier(ctx, table, old):
             return
+        if ctx.reverses("column", table, old) or renames_back(node, ctx):
+            return  # a down migration renaming back, or renaming its up's column
         yield self.report(
             f"renaming `{table}.{old}` to `{new}` breaks every running query that still uses "
             f"`{old}`",

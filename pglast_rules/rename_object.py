@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
+from linter.drops import renames_back
 from linter.fold import rename_source_key, renamed_name
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
@@ -99,6 +100,8 @@ class RenameObject(Rule):
         if ctx.file.ahead.created_after(key, ctx.statement.index):
             return  # the old name is given back later in the file: a swap
         new = renamed_name(fields)
+        if ctx.reverses("object", key) or renames_back(node, ctx):
+            return  # a down migration renaming back, or renaming what its up created
         yield self.report(
             f"renaming {what} `{old}` to `{new}` breaks every running query and function "
             "that still names it",

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from linter import pgast
 from linter.context import Context, Report
+from linter.drops import renames_back
 from linter.locks import LockMode
+from linter.parsing import Statement
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
 
 
+def _views(statements: Sequence[Statement]) -> dict[str, int]:
+    """View name -> the last statement of the file that creates it (once per file: a walk
+    of the rest of the file for each rename was quadratic in a file of many)."""
+    return {
+        pgast.relation_name(stmt.fields.get("view")): stmt.index
+        for stmt in statements
+        if stmt.kind == "ViewStmt"
+    }
+
+
 def _view_created_later(ctx: Context, name: str) -> bool:
     """A later statement of the file creates a view with the table's old name."""
-    for stmt in ctx.file.statements:
-        if stmt.index <= ctx.statement.index or stmt.kind != "ViewStmt":
-            continue
-        if pgast.relation_name(stmt.fields.get("view")) == name:
-            return True
-    return False
+    views = ctx.file.ahead.indexed("rename-table", _views)
+    return views.get(name, -1) > ctx.statement.index
 
 
 _ACCOUNTS = ("CREATE TABLE accounts (id bigint PRIMARY KEY, email text);",)
@@ -65,6 +73,8 @@ class RenameTable(Rule):
         if ctx.is_new(table) or _view_created_later(ctx, table):
             return
         new = fields.get("newname", "")
+        if ctx.reverses("table", table) or renames_back(node, ctx):
+            return  # a down migration renaming back, or renaming its up's table
         yield self.report(
             f"renaming `{table}` to `{new}` breaks every running query that still uses the old "
             "name",

@@ -5,13 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter import pgast
-from linter.context import Context, Report, first_unguarded_lock
+from linter.advice import set_before
+from linter.context import Context, Report, strongest_existing_lock
 from linter.effects import LOCKING_STATEMENTS
 from linter.locks import LockMode
 from linter.pgast import Node
-from linter.rule import Bad, Good, Rule
+from linter.rule import Bad, Good, Rule, Severity
 
 THRESHOLD = LockMode.ROW_EXCLUSIVE  # DML's own lock: anything stronger blocks someone
+
+
+def queues_queries(mode: LockMode) -> bool:
+    """A lock whose queued request holds back reads or writes (SHARE and stronger);
+    ShareUpdateExclusiveLock (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT) holds back
+    only other DDL and VACUUM."""
+    return mode.blocks_reads or mode.blocks_writes
+
+
+def _severity(mode: LockMode) -> Severity:
+    return Severity.ERROR if queues_queries(mode) else Severity.WARNING
 
 
 class RequireLockTimeout(Rule):
@@ -24,12 +36,19 @@ class RequireLockTimeout(Rule):
         "later query that conflicts with it (for an AccessExclusiveLock: all reads and "
         "writes). Without lock_timeout the wait is unbounded, so one long-running query turns "
         "a millisecond ALTER into an outage. Reported once per file, at the first such "
-        "statement."
+        "statement: an error for a lock that queues reads or writes (SHARE and stronger), "
+        "a warning for ShareUpdateExclusiveLock (CREATE INDEX CONCURRENTLY, VALIDATE "
+        "CONSTRAINT), which queues only other DDL and VACUUM, and again as an error at the "
+        "first stronger lock after such a warning."
     )
     safe_alternative = (
         "Start the file (or the transaction, with `SET LOCAL`) with `SET lock_timeout = "
         "'2s'` and retry the migration when it times out; or let the runner set it for every "
-        "file with the `preamble` setting (e.g. `preamble = [\"SET lock_timeout = '2s'\"]`)."
+        "file with the `preamble` setting (e.g. `preamble = [\"SET lock_timeout = '2s'\"]`). "
+        "Runners that send a file as one query (golang-migrate, Prisma, dbmate, diesel) run "
+        "a file of several statements in a transaction block: there a statement that cannot "
+        "run in one (`CREATE INDEX CONCURRENTLY`...) stays alone in its file, and lock_timeout "
+        "is set on the migration connection or role instead (and declared as `preamble`)."
     )
     lock = LockMode.ACCESS_EXCLUSIVE
     aliases = ("E9", "lock_timeout")
@@ -49,6 +68,10 @@ class RequireLockTimeout(Rule):
         Bad(
             "SET lock_timeout = 0;\nCREATE INDEX accounts_email_idx ON accounts (email);",
             note="0 disables the timeout",
+        ),
+        Bad(
+            "CREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);",
+            note="a warning, not an error: its ShareUpdateExclusiveLock queues no reads or writes",
         ),
         Good("SET lock_timeout = '2s';\nALTER TABLE accounts ADD COLUMN nickname text;"),
         Good(
@@ -81,7 +104,11 @@ class RequireLockTimeout(Rule):
         if pgast.is_concurrent_drop(node):
             return  # it blocks no query while it waits (see pgast.is_concurrent_drop)
         earlier = ctx.tx.locked_without_lock_timeout
-        strongest = first_unguarded_lock(ctx.schema, ctx.effects, earlier, THRESHOLD)
+        if earlier is not None and queues_queries(earlier):
+            return  # reported earlier in the file, as an error
+        # after a warning (ShareUpdateExclusiveLock) only a lock that queues queries is new
+        above = THRESHOLD if earlier is None or earlier.strength < THRESHOLD.strength else earlier
+        strongest = strongest_existing_lock(ctx.schema, ctx.effects, above)
         if strongest is None:
             return  # no lock on an existing relation, or reported earlier in the file
         rel, mode = strongest
@@ -89,6 +116,7 @@ class RequireLockTimeout(Rule):
             f"this statement waits for {mode.describe()} on `{rel}` with no lock_timeout: "
             "while it waits in the lock queue, every conflicting query on the table queues "
             "behind it",
-            help="put `SET lock_timeout = '2s';` before it (or configure a `preamble`) and "
-            "retry on timeout",
+            help=set_before("lock_timeout", "2s", ctx.file.layout, ctx.effects.transactional)
+            + " and retry on timeout",
+            severity=_severity(mode),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter import pgast
+from linter.advice import set_before
 from linter.context import Context, Report, first_unguarded_lock
 from linter.effects import LOCKING_STATEMENTS
 from linter.fold import slow_work
@@ -106,5 +107,5 @@ class RequireStatementTimeout(Rule):
             f"this statement holds {mode.describe()} on `{rel}` with no statement_timeout, "
             f"and {work.removeprefix('it ')}: if that runs long, the table stays blocked for "
             "as long as it runs",
-            help="put `SET statement_timeout = '5s';` before it (or configure a `preamble`)",
+            help=set_before("statement_timeout", "5s", ctx.file.layout, ctx.effects.transactional),
         )

@@ -9,7 +9,7 @@ from linter.context import Context, Report
 from linter.effects import add_column_kind_rewrites
 from linter.locks import LockMode
 from linter.pgast import Node
-from linter.rule import Bad, Good, Rule
+from linter.rule import Bad, Good, Rule, listing
 
 
 class RewriteColumn(Rule):
@@ -61,6 +61,8 @@ class RewriteColumn(Rule):
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        # the columns of one ALTER TABLE are filled in one rewrite: one finding
+        rewritten: list[tuple[str, str, str, str, Node]] = []
         for table, sub, cmd in ctx.existing_alter_commands(node):
             if sub != "AT_AddColumn":
                 continue
@@ -78,8 +80,16 @@ class RewriteColumn(Rule):
                 else "add a plain nullable column, SET DEFAULT nextval(...), backfill in "
                 "batches, then NOT NULL and identity"
             )
-            yield self.report(
-                f"ADD COLUMN `{coldef.get('colname', '')}` rewrites `{table}`: {reason}, while "
-                f"holding {LockMode.ACCESS_EXCLUSIVE.describe()}",
-                help=help,
-            )
+            rewritten.append((table, str(coldef.get("colname", "")), reason, help, cmd))
+        if not rewritten:
+            return
+        table, _column, _reason, _help, cmd = rewritten[0]
+        reasons = list(dict.fromkeys(r for _t, _c, r, _h, _cmd in rewritten))
+        columns = listing([f"`{c}`" for _t, c, _r, _h, _cmd in rewritten])
+        once = " once" if len(rewritten) > 1 else ""
+        yield self.report(
+            f"ADD COLUMN {columns} rewrites `{table}`{once}: {'; '.join(reasons)}, while "
+            f"holding {LockMode.ACCESS_EXCLUSIVE.describe()}",
+            help="; or ".join(dict.fromkeys(h for _t, _c, _r, h, _cmd in rewritten)),
+            at=cmd,
+        )

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from linter.context import Context, Report
 from linter.locks import LockMode
 from linter.pgast import Node
-from linter.rule import Bad, Good, Rule
+from linter.rule import Bad, Good, Rule, listing
 
 
 def recipe(target: int, table: str, column: str) -> str:
@@ -30,7 +30,9 @@ class SetNotNull(Rule):
     why = (
         "To prove there is no NULL, PostgreSQL reads every row while it holds an "
         "AccessExclusiveLock: reads and writes stop for the length of a full table scan. "
-        "From PostgreSQL 12 the scan is skipped when a validated CHECK (col IS NOT NULL) exists."
+        "From PostgreSQL 12 the scan is skipped when a validated CHECK (col IS NOT NULL) exists. "
+        "The columns of one ALTER TABLE share one scan (one finding); an ALTER TABLE that "
+        "rewrites the table checks them as it copies the rows (the rewrite's finding says it)."
     )
     safe_alternative = (
         "PostgreSQL 12-17: add `CHECK (col IS NOT NULL) NOT VALID`, VALIDATE it in another "
@@ -82,6 +84,8 @@ class SetNotNull(Rule):
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        # one ALTER TABLE checks all its new NOT NULL columns in one scan: one finding
+        scanned: list[tuple[str, str, Node]] = []
         for table, sub, cmd in ctx.existing_alter_commands(node):
             known = ctx.schema.table(table)
             if sub != "AT_SetNotNull":
@@ -93,8 +97,21 @@ class SetNotNull(Rule):
                 col = known.columns.get(column)
                 if col is not None and col.not_null:
                     continue
-            yield self.report(
-                f"SET NOT NULL on `{table}.{column}` scans the whole table under "
-                f"{LockMode.ACCESS_EXCLUSIVE.describe()}",
-                help=recipe(ctx.target, table, column),
-            )
+            scanned.append((table, column, cmd))
+        if not scanned:
+            return
+        table, column, cmd = scanned[0]
+        if table in ctx.effects.rewrites:
+            return  # the statement's rewrite checks each row as it copies it: no scan of its own
+        if len(scanned) == 1:
+            columns, once = f"`{table}.{column}`", ""
+        else:
+            named = listing([f"`{c}`" for _t, c, _cmd in scanned])
+            columns, once = f"{named} of `{table}`", " once for all of them"
+        yield self.report(
+            f"SET NOT NULL on {columns} scans the whole table{once} under "
+            f"{LockMode.ACCESS_EXCLUSIVE.describe()}",
+            help=recipe(ctx.target, table, column)
+            + ("" if len(scanned) == 1 else " (likewise for each column)"),
+            at=cmd,
+        )

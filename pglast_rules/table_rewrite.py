@@ -100,7 +100,7 @@ class TableRewrite(Rule):
         elif ctx.is_new(rel):
             return
         known = ctx.schema.table(rel)
-        for sub, _cmd in pgast.alter_commands(fields):
+        for sub, cmd in pgast.alter_commands(fields):
             if sub not in _WHAT:
                 continue
             if known is not None and known.partitioned:
@@ -113,4 +113,5 @@ class TableRewrite(Rule):
                     "build a new table with the property, copy and sync the rows, then swap "
                     "names in a short transaction (pg_repack can move tablespaces online)"
                 ),
+                at=cmd,
             )

@@ -23,21 +23,35 @@ _WORDS = {
 }
 
 
+def _next(ctx: Context, index: int) -> Statement | None:
+    """The statement after *index*, if any."""
+    statements = ctx.file.statements
+    for position in range(index + 1, len(statements)):
+        stmt = statements[position]  # (not a walk from the start: a large file's
+        if stmt.node is not None:  # statements are decoded when read, see linter.parsing)
+            return stmt
+    return None
+
+
+def _is_begin(stmt: Statement) -> bool:
+    return stmt.kind == "TransactionStmt" and pgast.unwrap(stmt.node or {}).get("kind") in _BEGIN
+
+
 def _outside_after(ctx: Context, index: int) -> Statement | None:
     """The statement after *index* when it would run outside any transaction (it is not a
     BEGIN), else ``None``."""
-    for stmt in ctx.file.statements:
-        if stmt.index <= index or stmt.node is None:
-            continue
-        kind = pgast.unwrap(stmt.node).get("kind", "") if stmt.kind == "TransactionStmt" else ""
-        return None if kind in _BEGIN else stmt
-    return None
+    stmt = _next(ctx, index)
+    return None if stmt is None or _is_begin(stmt) else stmt
+
+
+def _word(stmt: Statement) -> str:
+    return _WORDS.get(pgast.unwrap(stmt.node or {}).get("kind", ""), "")
 
 
 def _end_of_block(ctx: Context) -> Statement | None:
     """The COMMIT/ROLLBACK that closes the BEGIN under check."""
-    for stmt in ctx.file.statements:
-        if stmt.index > ctx.statement.index and stmt.kind == "TransactionStmt":
+    for stmt in ctx.file.statements[ctx.statement.index + 1 :]:
+        if stmt.kind == "TransactionStmt":
             if pgast.unwrap(stmt.node or {}).get("kind", "") in _END:
                 return stmt
     return None
@@ -51,16 +65,22 @@ class TransactionNesting(Rule):
         "PostgreSQL has no nested transactions: a second BEGIN only warns, and the first "
         "COMMIT ends the outer transaction, so the statements after it run outside the "
         "transaction the author meant. When the runner wraps each file in a transaction "
-        "(`assume-in-transaction`), a COMMIT written in the file commits the runner's "
-        "transaction half-way, and what follows runs outside any transaction: a later failure "
-        "can no longer roll the whole migration back (a COMMIT that ends the file, or is "
-        "followed at once by BEGIN, is harmless and not reported). "
+        "(its layout's default, or `assume-in-transaction`), a COMMIT written in the file "
+        "ends the runner's transaction early: what follows runs outside any transaction (a "
+        "later failure can no longer roll the whole migration back), or, after a BEGIN, in a "
+        "second transaction (a failure there leaves the migration half applied and "
+        "unrecorded), and at the end of the file the runner records the migration outside "
+        "the transaction that applied it. A ROLLBACK there undoes the migration, which the "
+        "runner then records as applied. (A file sent as one multi-statement query, as "
+        "golang-migrate and Prisma do, is one implicit transaction block: a COMMIT in it "
+        "only starts a new block.) "
         "COMMIT or ROLLBACK with no transaction open does nothing, which hides a mistake."
     )
     safe_alternative = (
         "Write one BEGIN ... COMMIT pair per transaction; when the runner already wraps the "
-        "file in a transaction, write no BEGIN/COMMIT at all (or disable the runner's "
-        "transaction for that file); use SAVEPOINT for partial rollback."
+        "file in a transaction, write no BEGIN/COMMIT/ROLLBACK at all (or disable the "
+        "runner's transaction for that file, or split it into one migration per "
+        "transaction); use SAVEPOINT for partial rollback."
     )
     aliases = ()
     node_types = ("TransactionStmt",)
@@ -74,16 +94,22 @@ class TransactionNesting(Rule):
             note="the runner already wraps the file in a transaction: the last ALTER runs "
             "outside it",
         ),
-        Good(
+        Bad(
             "BEGIN;\nALTER TABLE accounts ADD COLUMN plan text;\nCOMMIT;",
             settings={"assume_in_transaction": True},
-            note="nothing runs after the COMMIT: the file is still one transaction",
+            note="the runner records the migration after the file's COMMIT, outside the "
+            "transaction that applied it",
         ),
-        Good(
+        Bad(
             "DELETE FROM sessions;\nCOMMIT;\nBEGIN;\nALTER TABLE sessions ADD COLUMN token text;",
             settings={"assume_in_transaction": True},
-            note="a deliberate split: a new transaction starts right after the COMMIT, and the "
-            "runner commits it",
+            note="two transactions in one migration: when the ALTER fails, the DELETE is "
+            "already committed and the migration is not recorded",
+        ),
+        Bad(
+            "ALTER TABLE accounts ADD COLUMN plan text;\nROLLBACK;",
+            settings={"assume_in_transaction": True},
+            note="the migration is undone, and recorded as applied",
         ),
         Bad("SAVEPOINT before_plan;"),
         Good("BEGIN;\nALTER TABLE accounts ADD COLUMN plan text;\nCOMMIT;"),
@@ -110,8 +136,9 @@ class TransactionNesting(Rule):
             elif tx.implicit and not tx.single_query:
                 # (in a multi-statement query's implicit block, BEGIN only makes it explicit)
                 end = _end_of_block(ctx)
-                after = _outside_after(ctx, end.index) if end is not None else None
-                if end is not None and after is not None:
+                commits = end is not None and _word(end) != "ROLLBACK"  # (ROLLBACK: reported there)
+                after = _outside_after(ctx, end.index) if end is not None and commits else None
+                if after is not None:
                     line, _ = ctx.file.lines.position(after.start)
                     yield self.report(
                         "BEGIN inside the runner's transaction (assume-in-transaction) is "
@@ -127,16 +154,17 @@ class TransactionNesting(Rule):
                     f"{word} with no transaction open: it does nothing (PostgreSQL only warns)",
                     help="remove it, or add the BEGIN it was meant to close",
                 )
-            elif (
-                not tx.explicit
-                and not tx.single_query  # the rest of the query runs in a new implicit block
-                and _outside_after(ctx, ctx.statement.index) is not None
-            ):
+            elif word == "ROLLBACK" and tx.implicit:
                 yield self.report(
-                    f"{word} ends the runner's transaction (assume-in-transaction): the rest "
-                    "of the file runs outside it, and the runner's own COMMIT finds none open",
-                    help="remove it, or run this file without the runner's transaction",
+                    "ROLLBACK in a file the runner runs in one transaction"
+                    + (" (one multi-statement query)" if tx.single_query else "")
+                    + " undoes everything the file did before it, yet the runner goes on and "
+                    "records the migration as applied",
+                    help="remove it (to try a migration out, roll back outside the file)",
                 )
+            elif tx.implicit and not tx.single_query:
+                # (in a multi-statement query the rest runs in a new implicit block)
+                yield from self._early_commit(ctx, word)
         elif kind in _NEEDS_TX and not (tx.explicit or (tx.implicit and not tx.single_query)):
             where = (
                 "in the implicit transaction of a multi-statement query"
@@ -146,4 +174,28 @@ class TransactionNesting(Rule):
             yield self.report(
                 f"{_WORDS[kind]} {where} fails",
                 help="open a transaction with BEGIN first",
+            )
+
+    def _early_commit(self, ctx: Context, word: str) -> Iterator[Report]:
+        """COMMIT (or PREPARE TRANSACTION) inside the runner's transaction."""
+        following = _next(ctx, ctx.statement.index)
+        if following is None:
+            yield self.report(
+                f"{word} commits the runner's transaction before the runner records the "
+                "migration: the record is written outside it, and the runner's own COMMIT "
+                "finds no transaction open",
+                help="remove BEGIN/COMMIT from the file: the runner commits it",
+            )
+        elif _is_begin(following):
+            yield self.report(
+                f"{word} splits the runner's transaction in two: what came before it is "
+                "committed on its own, so when the rest fails the migration is half applied "
+                "and not recorded, and the next run repeats the first part",
+                help="split the file into two migrations, or remove the COMMIT and BEGIN",
+            )
+        elif not ctx.tx.explicit:  # (after the file's own BEGIN, the BEGIN was reported)
+            yield self.report(
+                f"{word} ends the runner's transaction (assume-in-transaction): the rest "
+                "of the file runs outside it, and the runner's own COMMIT finds none open",
+                help="remove it, or run this file without the runner's transaction",
             )

@@ -53,4 +53,5 @@ class Truncate(Rule):
                     "make sure nothing uses the data; to empty a table in use, DELETE in "
                     "batches; list tables explicitly instead of CASCADE"
                 ),
+                at=item,
             )

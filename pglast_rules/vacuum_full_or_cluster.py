@@ -14,6 +14,24 @@ _HELP = (
     "use pg_repack or pg_squeeze, which rebuild the table online and take an exclusive lock "
     "only for a short swap at the end; or schedule a maintenance window"
 )
+REPACK_VERSION = 19  # the first release with REPACK (CONCURRENTLY)
+_REPACK_HELP = (
+    "on PostgreSQL 19 use `{sql}`, which rebuilds {what} while reads and writes go on and "
+    "takes an AccessExclusiveLock only for a short swap at the end (it cannot run inside a "
+    "transaction block, needs a primary key or replica identity index on the table, a free "
+    "replication slot and wal_level replica or higher, and only one runs at a time)"
+)
+
+
+def _help(target: int, table: str | None, cluster: bool, index: str | None) -> str:
+    """The advice for *target*: REPACK (CONCURRENTLY) from PostgreSQL 19 on; for CLUSTER,
+    ``USING INDEX`` keeps its order (without a name: the index the table is clustered on)."""
+    if target < REPACK_VERSION:
+        return _HELP
+    if table is None:
+        return _REPACK_HELP.format(sql="REPACK (CONCURRENTLY) <table>", what="each table")
+    using = (f" USING INDEX {index}" if index else " USING INDEX") if cluster else ""
+    return _REPACK_HELP.format(sql=f"REPACK (CONCURRENTLY) {table}{using}", what="the table")
 
 
 class VacuumFullOrCluster(Rule):
@@ -27,8 +45,10 @@ class VacuumFullOrCluster(Rule):
         "to every table (CLUSTER: every table clustered before)."
     )
     safe_alternative = (
-        "Use the pg_repack or pg_squeeze extension, which rebuild the table online and lock it "
-        "only briefly to swap the files. Plain VACUUM (no FULL) never blocks reads or writes."
+        "On PostgreSQL 19, `REPACK (CONCURRENTLY) table` (`... USING INDEX index` for "
+        "CLUSTER's order) rebuilds the table online and locks it only briefly to swap the "
+        "files. Before 19, use the pg_repack or pg_squeeze extension, which do the same. "
+        "Plain VACUUM (no FULL) never blocks reads or writes."
     )
     lock = LockMode.ACCESS_EXCLUSIVE
     rewrites = True
@@ -39,6 +59,12 @@ class VacuumFullOrCluster(Rule):
         Bad("VACUUM (FULL, ANALYZE) accounts;"),
         Bad("CLUSTER accounts USING accounts_pkey;"),
         Bad("CLUSTER;", note="every table clustered before"),
+        Bad(
+            "CLUSTER accounts USING accounts_pkey;",
+            settings={"target_version": 19},
+            note="on PostgreSQL 19 the advice is `REPACK (CONCURRENTLY) accounts USING INDEX "
+            "accounts_pkey`",
+        ),
         Good("VACUUM ANALYZE accounts;"),
         Good("VACUUM (FULL false) accounts;"),
         Good(
@@ -56,27 +82,31 @@ class VacuumFullOrCluster(Rule):
             ):
                 return
             what = "VACUUM FULL"
-            tables = [
-                pgast.relation_name(pgast.unwrap(item, "VacuumRelation").get("relation"))
+            relations = [
+                pgast.unwrap(item, "VacuumRelation").get("relation") or {}
                 for item in fields.get("rels") or ()
             ]
+            index = None
         else:
             what = "CLUSTER"
             rel = fields.get("relation")
-            tables = [pgast.relation_name(rel)] if rel else []
+            relations = [rel] if rel else []
+            index = fields.get("indexname") or None
+        tables = [pgast.relation_name(rel) for rel in relations]
         if not tables:
             yield self.report(
                 f"{what} without a table rewrites every "
                 f"{'table' if what == 'VACUUM FULL' else 'previously clustered table'}, each "
                 f"under {LockMode.ACCESS_EXCLUSIVE.describe()}",
-                help=_HELP,
+                help=_help(ctx.target, None, what == "CLUSTER", None),
             )
             return
-        for table in tables:
+        for table, relation in zip(tables, relations, strict=True):
             if ctx.is_new(table):
                 continue
             yield self.report(
                 f"{what} rewrites `{table}` and its indexes under "
                 f"{LockMode.ACCESS_EXCLUSIVE.describe()} until the copy is done",
-                help=_HELP,
+                help=_help(ctx.target, table, what == "CLUSTER", index),
+                at=relation,
             )

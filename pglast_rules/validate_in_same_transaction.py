@@ -92,4 +92,5 @@ class ValidateInSameTransaction(Rule):
                 f"{held.describe()}",
                 help="COMMIT after ADD CONSTRAINT ... NOT VALID and validate in a later "
                 "transaction (a separate migration if the runner wraps files in one)",
+                at=cmd,
             )

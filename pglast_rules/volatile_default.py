@@ -8,7 +8,7 @@ from linter import pgast
 from linter.context import Context, Report
 from linter.locks import LockMode
 from linter.pgast import Node
-from linter.rule import Bad, Good, Rule
+from linter.rule import Bad, Good, Rule, listing
 
 
 class VolatileDefault(Rule):
@@ -46,6 +46,8 @@ class VolatileDefault(Rule):
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        # the columns of one ALTER TABLE are filled in one rewrite: one finding
+        rewritten: list[tuple[str, str, str, Node]] = []
         for table, sub, cmd in ctx.existing_alter_commands(node):
             if sub != "AT_AddColumn":
                 continue
@@ -61,9 +63,22 @@ class VolatileDefault(Rule):
                 reason = f"PostgreSQL {ctx.target} rewrites for any non-NULL default"
             else:
                 continue
-            yield self.report(
-                f"ADD COLUMN `{coldef.get('colname')}` rewrites `{table}` because {reason}; "
-                f"the rewrite holds {LockMode.ACCESS_EXCLUSIVE.describe()}",
-                help="add the column without a default, SET DEFAULT separately, backfill in "
-                "batches",
-            )
+            rewritten.append((table, str(coldef.get("colname")), reason, cmd))
+        if not rewritten:
+            return
+        table, _column, _reason, cmd = rewritten[0]
+        by_reason: dict[str, list[str]] = {}
+        for _t, column, reason, _cmd in rewritten:
+            by_reason.setdefault(reason, []).append(f"`{column}`")
+        once = " once" if len(rewritten) > 1 else ""
+        if len(by_reason) == 1:
+            ((reason, columns),) = by_reason.items()
+            what = f"ADD COLUMN {listing(columns)} rewrites `{table}`{once} because {reason}"
+        else:
+            parts = listing([f"{listing(cols)} ({r})" for r, cols in by_reason.items()])
+            what = f"ADD COLUMN {parts} rewrites `{table}` once"
+        yield self.report(
+            f"{what}; the rewrite holds {LockMode.ACCESS_EXCLUSIVE.describe()}",
+            help="add the column without a default, SET DEFAULT separately, backfill in batches",
+            at=cmd,
+        )

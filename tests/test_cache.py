@@ -346,3 +346,41 @@ def test_histories_are_cached_each_on_their_own(tmp_path: Path) -> None:
         *lint_sources(first, RULES, Settings()).findings,
         *lint_sources(second, RULES, Settings()).findings,
     ]
+
+
+def test_a_file_named_alone_is_cached_with_the_history_it_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pre-commit hook names one file: its directory's earlier files are its history,
+    and changing one of them (or adding one) changes the result of a warm run."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SQLSAFE_CACHE_DIR", str(tmp_path / "cache"))
+    m = tmp_path / "migrations"
+    m.mkdir()
+    (m / "0001_init.sql").write_text("CREATE TABLE users (id bigint, email varchar(255));\n")
+    (m / "0002_widen.sql").write_text("ALTER TABLE users ALTER COLUMN email TYPE varchar(320);\n")
+
+    def run(*args: str) -> list[str]:
+        main(["lint", "migrations/0002_widen.sql", "--format", "json", "--select", "SS004", *args])
+        return [f["rule"] for f in json.loads(capsys.readouterr().out)["findings"]]
+
+    assert run() == [] and cache_files(tmp_path)
+    assert run() == []
+    # the sibling now says varchar(400): 320 narrows it, a rewrite
+    (m / "0001_init.sql").write_text("CREATE TABLE users (id bigint, email varchar(400));\n")
+    assert run() == ["alter-column-type"] == run("--no-cache")
+    (m / "0001_init.sql").write_text("CREATE TABLE users (id bigint, email varchar(255));\n")
+    assert run() == []
+    # a file added before it changes the history too
+    (m / "0001a_text.sql").write_text("ALTER TABLE users ALTER COLUMN email TYPE text;\n")
+    assert run() == ["alter-column-type"] == run("--no-cache")
+
+
+def test_a_model_of_a_change_round_trips() -> None:
+    from linter.schema import Schema, schema_from_data, schema_to_data
+
+    model = Schema(file=4).begin_file(True).end_file().begin_file(True)
+    assert model.change_from == 4 and model.created_new(4) and not model.created_new(3)
+    back = schema_from_data(marshal.loads(marshal.dumps(schema_to_data(model))))
+    assert back == model and back.change_from == 4
+    assert model.begin_file(False).change_from is None

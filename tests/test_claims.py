@@ -234,9 +234,10 @@ KNOWN_GAPS: dict[str, set[str]] = {
 
 def _sampled(item: TracedStatement) -> set[str]:
     """Differences the server's behaviour does not cause: the watcher polls ``pg_locks`` and
-    may miss a statement's last, brief lock (DROP INDEX CONCURRENTLY's AccessExclusiveLock
-    on the index at its very end; DETACH PARTITION CONCURRENTLY's on the partition; VACUUM's
-    ShareUpdateExclusiveLock after its AccessShareLock)."""
+    may miss a statement's last, brief lock, or see only the weaker one before it (DROP
+    INDEX CONCURRENTLY's AccessExclusiveLock on the index at its very end; DETACH PARTITION
+    CONCURRENTLY's on the partition; VACUUM's ShareUpdateExclusiveLock after its
+    AccessShareLock)."""
     node = parse(item.report.sql).statements[0].node
     fields = pgast.unwrap(node) if node else {}
     if item.kind == "DropStmt" and fields.get("concurrent"):
@@ -250,7 +251,9 @@ def _sampled(item: TracedStatement) -> set[str]:
         late = ": predicted ShareUpdateExclusiveLock, observed AccessShareLock"
     else:
         return set()
-    return {d for d in item.differences() if d.endswith(late)}
+    # under load the poll can miss the late lock altogether, not only see it still weaker
+    missed = late.split(", observed ")[0] + ", observed none"
+    return {d for d in item.differences() if d.endswith((late, missed))}
 
 
 def test_cases_cover_every_row_of_the_model() -> None:

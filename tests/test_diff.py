@@ -88,3 +88,85 @@ def test_bad_ref_and_no_repo_are_usage_errors(
     monkeypatch.chdir(elsewhere)
     assert main(["lint", "a.sql", "--diff", "main"]) == 2
     assert "--diff main" in capsys.readouterr().err
+
+
+def _change_adds_a_table_then_indexes_it(repo: Path) -> None:
+    m = repo / "migrations"
+    (m / "0003_orders.sql").write_text(
+        "CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint, total int);\n"
+    )
+    (m / "0004_orders_fk.sql").write_text(
+        "CREATE INDEX orders_account ON orders (account_id);\n"
+        "ALTER TABLE orders ADD CONSTRAINT orders_account_fk\n"
+        "  FOREIGN KEY (account_id) REFERENCES accounts (id);\n"
+    )
+
+
+def test_a_table_created_earlier_in_the_change_is_new(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _change_adds_a_table_then_indexes_it(repo)
+    for committed in (False, True):
+        if committed:
+            git(repo, "add", ".")
+            git(repo, "commit", "-q", "-m", "orders")
+        code, findings = lint(
+            capsys,
+            "migrations",
+            "--diff",
+            "main",
+            "--select",
+            "non-concurrent-index,add-foreign-key",
+        )
+        # deployed right after 0003: orders is empty and unused, its index and foreign key
+        # block no one
+        assert findings == []
+        assert code == 0
+    # a table the change did not create is still existing
+    (repo / "migrations" / "0005_accounts.sql").write_text(
+        "CREATE INDEX accounts_email ON accounts (email);\n"
+    )
+    assert _indexes_reported(capsys) == [("migrations/0005_accounts.sql", "non-concurrent-index")]
+
+
+def _indexes_reported(capsys: pytest.CaptureFixture[str]) -> list[tuple[object, object]]:
+    """(path, rule) of the non-concurrent-index findings of `lint migrations --diff main`."""
+    _, findings = lint(capsys, "migrations", "--diff", "main", "--select", "non-concurrent-index")
+    return [(f["path"], f["rule"]) for f in findings]
+
+
+def test_new_in_change_off_judges_each_file_alone(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _change_adds_a_table_then_indexes_it(repo)
+    (repo / ".sqlsafe.toml").write_text("new-in-change = false\n")
+    code, findings = lint(capsys, "migrations", "--diff", "main")
+    rules = {(f["path"], f["rule"]) for f in findings}
+    assert ("migrations/0004_orders_fk.sql", "non-concurrent-index") in rules
+    assert code == 1
+
+
+def test_a_file_between_that_is_not_in_the_change_ends_it(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only files the change adds one after the other run back to back: a table created by
+    an added file before an older, already deployed one is existing after it."""
+    m = repo / "migrations"
+    (m / "0000_orders.sql").write_text("CREATE TABLE orders (id bigint, account_id bigint);\n")
+    (m / "0003_index.sql").write_text("CREATE INDEX orders_account ON orders (account_id);\n")
+    assert _indexes_reported(capsys) == [("migrations/0003_index.sql", "non-concurrent-index")]
+
+
+def test_the_change_with_a_file_named_alone_and_the_cache(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pre-commit hook names the added file alone: its history is read, the earlier
+    added file included; a cached result of the same text without --diff is not reused."""
+    _change_adds_a_table_then_indexes_it(repo)
+    target = "migrations/0004_orders_fk.sql"
+    _, findings = lint(capsys, target, "--select", "non-concurrent-index")
+    assert [f["rule"] for f in findings] == ["non-concurrent-index"]
+    _, findings = lint(capsys, target, "--diff", "main", "--select", "non-concurrent-index")
+    assert findings == []
+    _, findings = lint(capsys, target, "--select", "non-concurrent-index")
+    assert [f["rule"] for f in findings] == ["non-concurrent-index"]

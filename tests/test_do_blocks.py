@@ -288,3 +288,92 @@ def test_a_block_whose_statements_are_read_is_not_itself_arbitrary_code() -> Non
         "DO $$ BEGIN\n  UPDATE accounts SET a = 1;\nEND $$;\nCOMMIT;"
     )
     assert located(lint(sql, ACCOUNTS), "long-lock-hold") == [(4, 3)]  # not the DO too
+
+
+# ------------------------------------------------------------ COMMIT in a DO block (issue 12)
+BATCHED = """\
+DO $$
+DECLARE n bigint;
+BEGIN
+  LOOP
+    UPDATE accounts SET email = lower(email)
+     WHERE id IN (SELECT id FROM accounts WHERE email <> lower(email) ORDER BY id LIMIT 1000);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    EXIT WHEN n = 0;
+    COMMIT;
+  END LOOP;
+END
+$$;
+"""
+
+
+def test_do_block_commit_fails_inside_a_transaction() -> None:
+    wrapped = lint(BATCHED, ACCOUNTS, assume_in_transaction=True)
+    (found,) = [f for f in wrapped if f.rule == "do-block-commit-in-transaction"]
+    assert found.line == 1 and "invalid transaction termination" in found.message
+    assert "COMMIT (line 9) in a loop inside the runner's" in found.message
+    assert found.severity.name == "ERROR"
+    explicit = lint("BEGIN;\n" + BATCHED + "COMMIT;\n", ACCOUNTS)
+    (found,) = [f for f in explicit if f.rule == "do-block-commit-in-transaction"]
+    assert found.line == 2 and "(line 10)" in found.message and "BEGIN" in found.message
+    # run on its own (autocommit), the block commits each batch: nothing to say
+    assert not located(lint(BATCHED, ACCOUNTS), "do-block-commit-in-transaction")
+
+
+def test_do_block_commit_on_the_server(pg_db: str) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(pg_db, autocommit=True) as conn:
+        conn.execute(ACCOUNTS)
+        conn.execute("INSERT INTO accounts VALUES (1, 'A'), (2, 'B')")
+        conn.execute(BATCHED)  # on its own: fine
+        conn.execute("UPDATE accounts SET email = upper(email)")  # (the loop reaches COMMIT)
+        with pytest.raises(psycopg.errors.InvalidTransactionTermination):
+            with conn.transaction():
+                conn.execute(BATCHED)
+        with pytest.raises(psycopg.errors.InvalidTransactionTermination):
+            conn.execute("SELECT 1;\n" + BATCHED)  # one multi-statement query
+
+
+OFFSET_LOOP = """\
+DO $$
+DECLARE page int := 0; n bigint;
+BEGIN
+  LOOP
+    UPDATE accounts SET email = lower(email)
+     WHERE id IN (SELECT id FROM accounts WHERE email <> lower(email)
+                  ORDER BY id LIMIT 1000 OFFSET page * 1000);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    EXIT WHEN n = 0;
+    page := page + 1;
+    COMMIT;
+  END LOOP;
+END
+$$;
+"""
+
+
+def test_offset_pagination_over_rows_the_loop_changes() -> None:
+    found = [f for f in lint(OFFSET_LOOP, ACCOUNTS) if f.rule == "offset-batch-loop"]
+    assert [f.line for f in found] == [1] and "(line 5)" in found[0].message
+    assert "keyset" in (found[0].help or "") and "`email`" in found[0].message
+    # paging over a condition the UPDATE does not change skips nothing
+    stable = OFFSET_LOOP.replace("WHERE email <> lower(email)\n", "WHERE id > 0\n")
+    assert not [f for f in lint(stable, ACCOUNTS) if f.rule == "offset-batch-loop"]
+    # a DELETE shrinks the set whatever the condition
+    delete = OFFSET_LOOP.replace(
+        "UPDATE accounts SET email = lower(email)", "DELETE FROM accounts"
+    ).replace("WHERE email <> lower(email)\n", "WHERE id > 0\n")
+    (found,) = [f for f in lint(delete, ACCOUNTS) if f.rule == "offset-batch-loop"]
+    assert "its DELETE removes" in found.message
+    # keyset pagination: no OFFSET
+    assert not [f for f in lint(BATCHED, ACCOUNTS) if f.rule == "offset-batch-loop"]
+
+
+def test_offset_pagination_skips_rows_on_the_server(pg_db: str) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(pg_db, autocommit=True) as conn:
+        conn.execute(ACCOUNTS)
+        conn.execute("INSERT INTO accounts SELECT i, 'A' || i FROM generate_series(1, 5000) i")
+        conn.execute(OFFSET_LOOP)
+        left = conn.execute("SELECT count(*) FROM accounts WHERE email <> lower(email)")
+        assert left.fetchone() == (2000,)  # the pages it skipped

@@ -149,3 +149,34 @@ def test_alter_index_set_tablespace_copies_the_index() -> None:
     effects = _effects("ALTER INDEX i SET TABLESPACE fast")
     assert effects.rewrites == ("public.i",)
     assert effects.locks["public.i"] is LockMode.ACCESS_EXCLUSIVE
+
+
+def test_update_from_reads_the_joined_table() -> None:
+    # traced (test_claims, unbatched-backfill's join example): AccessShareLock on the joined
+    # table, and both tables read; ``a.id`` is the joined table's id, not an index of orders
+    from linter.fold import apply_schema
+
+    schema = Schema()
+    for sql in (
+        "CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint, plan text);",
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, plan text);",
+    ):
+        node = parse(sql).statements[0].node
+        assert node is not None
+        schema = apply_schema(schema, node)
+    node = (
+        parse("UPDATE orders SET plan = a.plan FROM accounts a WHERE orders.account_id = a.id")
+        .statements[0]
+        .node
+    )
+    fx = statement_effects(node, schema, 15)
+    assert fx.locks["public.orders"] is LockMode.ROW_EXCLUSIVE
+    assert fx.locks["public.accounts"] is LockMode.ACCESS_SHARE
+    assert set(fx.scans) == {"public.orders", "public.accounts"}
+    with_cte = (
+        parse("WITH c AS (SELECT 1 AS id) DELETE FROM orders USING c WHERE orders.id = c.id")
+        .statements[0]
+        .node
+    )
+    fx = statement_effects(with_cte, schema, 15)
+    assert set(fx.locks) == {"public.orders"} and not fx.scans  # the PK finds the rows

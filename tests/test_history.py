@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,209 @@ def test_later_index_with_the_cache_and_two_processes(
     assert _fk_findings(root) == []
     (root / "002_index.sql").unlink()
     assert _fk_findings(root) == ["001_orders.sql"]
+
+
+# -- history without configuration: a file named alone reads its directory's history -----
+WIDEN = {
+    "migrations/001_users.sql": "CREATE TABLE users (id bigint, email varchar(255));\n",
+    "migrations/002_widen.sql": "ALTER TABLE users ALTER COLUMN email TYPE varchar(320);\n",
+    "migrations/003_later.sql": "DROP TABLE users;\n",
+}
+
+
+def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the command line in *tmp_path*, with a cache of its own."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SQLSAFE_CACHE_DIR", str(tmp_path / ".cache"))
+
+
+def _cli(
+    capsys: pytest.CaptureFixture[str], *args: str, stdin: str | None = None
+) -> tuple[int, str]:
+    import io
+    import sys
+
+    from linter.cli import main
+
+    if stdin is not None:
+        old = sys.stdin
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8")
+    try:
+        code = main(list(args))
+    finally:
+        if stdin is not None:
+            sys.stdin = old
+    return code, capsys.readouterr().out
+
+
+def test_a_file_named_alone_reads_its_directorys_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What pre-commit and editors do: one file named, no `history` configured. The
+    widening is judged with 001's varchar(255): no rewrite; 003 is not reported."""
+    write(tmp_path, WIDEN)
+    in_project(tmp_path, monkeypatch)
+    only = "migrations/002_widen.sql"
+    assert lint_paths([only], Config(root=tmp_path), rules=RULES).findings == []
+    for cache in ((), ("--no-cache",), ()):  # cold, uncached, warm
+        code, out = _cli(capsys, "lint", "--select", "alter-column-type", *cache, only)
+        assert (code, out) == (0, "All clear: 1 file checked, no findings.\n")
+    # explain reads the same history: the statement rewrites nothing
+    code, out = _cli(capsys, "explain", "--format", "json", only)
+    assert json.loads(out)["statements"][0]["rewrites"] == []
+    # --no-history: the file alone, the column's type unknown
+    for cache in ((), ("--no-cache",)):
+        code, out = _cli(
+            capsys, "lint", "--select", "alter-column-type", "--no-history", *cache, only
+        )
+        assert code == 1 and "002_widen.sql:1:1: error alter-column-type" in out
+
+
+def test_the_history_key_still_wins(tmp_path: Path) -> None:
+    write(tmp_path, {**WIDEN, "other/001_x.sql": "CREATE TABLE x (id int);\n"})
+    only = str(tmp_path / "migrations/002_widen.sql")
+    result = lint_paths([only], Config(root=tmp_path, history="other"), rules=RULES)
+    # the configured history does not create users: its type is unknown, a rewrite
+    assert [f.rule for f in result.findings] == ["alter-column-type"]
+    off = Config(root=tmp_path, implicit_history=False)
+    assert [f.rule for f in lint_paths([only], off, rules=RULES).findings] == ["alter-column-type"]
+
+
+def test_only_a_migrations_directory_is_a_history(tmp_path: Path) -> None:
+    """A lone `schema.sql` (no version in its name) beside other SQL files reads none of
+    them: they are not its history."""
+    write(
+        tmp_path,
+        {
+            "db/seed.sql": "CREATE TABLE users (id bigint, email varchar(255));\n",
+            "db/schema.sql": "ALTER TABLE users ALTER COLUMN email TYPE varchar(320);\n",
+        },
+    )
+    only = str(tmp_path / "db/schema.sql")
+    result = lint_paths([only], Config(root=tmp_path), rules=RULES)
+    assert [f.rule for f in result.findings] == ["alter-column-type"]
+
+
+def test_each_named_file_reads_its_own_directory(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            **WIDEN,
+            "api/0001_t.sql": "CREATE TABLE t (a varchar(10));\n",
+            "api/0002_t.sql": "ALTER TABLE t ALTER COLUMN a TYPE varchar(20);\n",
+            "worker/0002_t.sql": "ALTER TABLE t ALTER COLUMN a TYPE varchar(20);\n",
+        },
+    )
+    named = [
+        str(tmp_path / p)
+        for p in ("api/0002_t.sql", "worker/0002_t.sql", "migrations/002_widen.sql")
+    ]
+    result = lint_paths(named, Config(root=tmp_path), rules=RULES)
+    assert [(Path(f.path).parent.name, f.rule) for f in result.findings] == [
+        ("worker", "alter-column-type")
+    ]
+    assert result.files == 3
+
+
+def test_prisma_migration_named_alone(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "prisma/migrations/20240101000000_init/migration.sql": 'CREATE TABLE "User" (id int, name varchar(50));\n',
+            "prisma/migrations/20240102000000_widen/migration.sql": 'ALTER TABLE "User" ALTER COLUMN name TYPE varchar(80);\n',
+            "prisma/migrations/migration_lock.toml": 'provider = "postgresql"\n',
+        },
+    )
+    only = str(tmp_path / "prisma/migrations/20240102000000_widen/migration.sql")
+    assert lint_paths([only], Config(root=tmp_path), rules=RULES).findings == []
+
+
+def test_stdin_with_a_file_name_reads_that_files_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An editor pipes its unsaved buffer: the history is the directory's, and the lines
+    shown are the buffer's (the file on disk says something else)."""
+    write(tmp_path, WIDEN)
+    in_project(tmp_path, monkeypatch)
+    buffer = (
+        "-- widen the address\n"
+        "ALTER TABLE users ALTER COLUMN email TYPE varchar(320);\n"
+        "\n"
+        "ALTER TABLE users ALTER COLUMN email TYPE varchar(100);\n"
+    )
+    name = "migrations/002_widen.sql"
+    args = ("lint", "--select", "alter-column-type", "--stdin-filename", name, "-")
+    code, out = _cli(capsys, *args, stdin=buffer)
+    # the widening is known to be safe (001's varchar(255)); the narrowing rewrites, at
+    # line 4 of the buffer, shown from the buffer
+    assert code == 1
+    assert out.startswith(f"{name}:4:1: error alter-column-type:")
+    assert "    4 | ALTER TABLE users ALTER COLUMN email TYPE varchar(100);\n" in out
+    assert "Found 1 error in 1 file." in out
+    # a new file not saved yet is placed in the history too: after 003 dropped the table
+    # (unknown, judged as existing), or between 002 and 003
+    for new, expected in (("004_new.sql", 1), ("002a_new.sql", 0)):
+        widen = WIDEN["migrations/002_widen.sql"]
+        code, out = _cli(capsys, *args[:-2], f"migrations/{new}", "-", stdin=widen)
+        assert code == expected, out
+    # without a name, or with --no-history, standard input has no history
+    code, out = _cli(
+        capsys,
+        "lint",
+        "--select",
+        "alter-column-type",
+        "--no-history",
+        "--stdin-filename",
+        name,
+        "-",
+        stdin=buffer,
+    )
+    assert code == 1 and out.count("alter-column-type") == 2
+    assert (
+        f"{name}:2:1:" in out
+        and "    2 | ALTER TABLE users ALTER COLUMN email TYPE varchar(320);" in out
+    )
+
+
+def test_a_materialized_view_created_earlier_in_the_file_is_new() -> None:
+    sql = (
+        "CREATE MATERIALIZED VIEW totals AS SELECT 1 AS id;\n"
+        "CREATE UNIQUE INDEX totals_id ON totals (id);\n"
+        "REFRESH MATERIALIZED VIEW totals;\n"
+    )
+    assert lint_sql(sql, RULES) == []
+    # created by an earlier file, it is existing: its index blocks the refreshes' readers
+    found = lint_sql(sql.split("\n", 1)[1], RULES, history=[sql.split("\n", 1)[0]])
+    assert [f.rule for f in found] == ["non-concurrent-index"]
+
+
+def test_stdin_in_a_goose_directory_is_run_as_goose_runs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its Up and Down sections are two units, each with the other blanked: the lines
+    shown for both are those of the whole text read."""
+    write(
+        tmp_path,
+        {
+            "db/00001_a.sql": "-- +goose Up\nCREATE TABLE a (id int, n varchar(10));\n"
+            "-- +goose Down\nDROP TABLE a;\n"
+        },
+    )
+    in_project(tmp_path, monkeypatch)
+    buffer = (
+        "-- +goose Up\n-- +goose NO TRANSACTION\n"
+        "ALTER TABLE a ALTER COLUMN n TYPE varchar(20);\n"
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON a (n);\n"
+        "-- +goose Down\nCREATE INDEX j ON a (id);\n"
+    )
+    select = "alter-column-type,require-lock-timeout,non-concurrent-index"
+    code, out = _cli(
+        capsys, "lint", "--select", select, "--stdin-filename", "db/00002_b.sql", "-", stdin=buffer
+    )
+    assert code == 1
+    # a widening known from 00001: no rewrite; the ALTER and the DROP still want a timeout
+    assert "alter-column-type" not in out
+    assert "db/00002_b.sql:3:1: error require-lock-timeout" in out
+    assert "    3 | ALTER TABLE a ALTER COLUMN n TYPE varchar(20);\n" in out
+    assert "db/00002_b.sql:6:1: error non-concurrent-index" in out
+    assert "    6 | CREATE INDEX j ON a (id);\n" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -199,9 +200,10 @@ DROP TABLE t;
 
 
 def test_goose_sections_keep_line_numbers(tmp_path: Path) -> None:
+    text = GOOSE + "DROP TABLE legacy;\n"  # (not created by the Up section: reported)
     root = write(
         tmp_path,
-        {"001_init.sql": GOOSE, "002_idx.sql": "-- +goose Up\n\n" + INDEX + "-- +goose Down\n"},
+        {"001_init.sql": text, "002_idx.sql": "-- +goose Up\n\n" + INDEX + "-- +goose Down\n"},
     )
     found = units(root)
     assert names(found, root) == [
@@ -211,15 +213,17 @@ def test_goose_sections_keep_line_numbers(tmp_path: Path) -> None:
         ("002_idx.sql", "down"),
     ]
     up, down = found[0], found[1]
-    assert len(up.text) == len(down.text) == len(GOOSE)
-    assert up.text.count("\n") == GOOSE.count("\n")
+    assert len(up.text) == len(down.text) == len(text)
+    assert up.text.count("\n") == text.count("\n")
     assert "DROP TABLE" not in up.text and "CREATE TABLE" not in down.text
     assert down.applies is False and up.in_transaction is True
     by_file = lint_paths([str(root)], cfg(root)).findings
-    # the down section's DROP TABLE is linted (line 7 of the file); the later index
-    # still sees t: the down section was never applied
+    # the down section is linted at its lines: its DROP TABLE legacy at line 8 (its DROP
+    # TABLE t at line 7 undoes the Up section); the later index still sees t: the down
+    # section was never applied
     lines = {(Path(f.path).name, f.rule, f.line) for f in by_file}
-    assert ("001_init.sql", "drop-table", 7) in lines
+    assert ("001_init.sql", "drop-table", 8) in lines
+    assert ("001_init.sql", "drop-table", 7) not in lines
     assert ("002_idx.sql", "non-concurrent-index", 3) in lines
 
 
@@ -314,7 +318,10 @@ def test_history_with_only_the_newest_file(tmp_path: Path) -> None:
     # the widening is safe only because the history says a is varchar(10)
     middle = str(root / "migrations/2024-01-02-000000_widen/up.sql")
     assert lint_paths([middle], config).findings == []
-    assert [f.rule for f in lint_paths([middle], cfg(root)).findings] == ["alter-column-type"]
+    # named alone without a configured history, it reads the same one (its directory's)
+    assert lint_paths([middle], cfg(root)).findings == []
+    alone = replace(cfg(root), implicit_history=False)  # --no-history
+    assert [f.rule for f in lint_paths([middle], alone).findings] == ["alter-column-type"]
 
 
 def test_drizzle_files_run_in_a_transaction(tmp_path: Path) -> None:
@@ -566,3 +573,142 @@ def test_histories_command_lists_the_files_a_layout_skips(
         "other: popx, 0 files",
         f"  {v1}.mysql.up.sql  skipped: a mysql migration",
     ]
+
+
+# ------------------------------------------------------------------------------ up/down pairs
+def test_versioned_up_down_pairs_are_an_up_down_layout(tmp_path: Path) -> None:
+    # ``V<version>.<Name>.up.sql`` is no golang-migrate name, but the same idea: ups in
+    # version order (V10 after V9), downs linted and never applied
+    files = {
+        "V1.CreateT.up.sql": CREATE,
+        "V1.CreateT.down.sql": "DROP TABLE t;",
+        "V10.Index.up.sql": INDEX,
+        "V10.Index.down.sql": "DROP INDEX t_a;",
+    }
+    files.update({f"V{n}.Step{n}.up.sql": "SELECT 1;" for n in range(2, 10)})
+    root = write(tmp_path, files)
+    assert detect_layout(root) == "up-down"
+    found = units(root)
+    ups = [name for name, direction in names(found, root) if direction == "up"]
+    assert ups == [
+        "V1.CreateT.up.sql",
+        *[f"V{n}.Step{n}.up.sql" for n in range(2, 10)],
+        "V10.Index.up.sql",
+    ]
+    assert names(found, root)[:2] == [("V1.CreateT.up.sql", "up"), ("V1.CreateT.down.sql", "down")]
+    assert {u.applies for u in found if u.direction == "down"} == {False}
+    # the down dropped t but was never applied: V10 sees an existing t
+    assert rules_by_file(root)["V10.Index.up.sql"] == ["non-concurrent-index"]
+    assert "V1.CreateT.up.sql" not in rules_by_file(root)
+
+
+def test_up_down_pairs_with_other_names(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "2-index.up.sql": INDEX,
+            "2-index.down.sql": "DROP INDEX t_a;",
+            "1-init.up.sql": CREATE,
+            "1-init.down.sql": "DROP TABLE t;",
+            "1.1.seed.up.sql": "INSERT INTO t VALUES (1);",
+        },
+    )
+    assert detect_layout(root) == "up-down"
+    assert names(units(root), root) == [
+        ("1-init.up.sql", "up"),
+        ("1-init.down.sql", "down"),
+        ("1.1.seed.up.sql", "up"),
+        ("2-index.up.sql", "up"),
+        ("2-index.down.sql", "down"),
+    ]
+    # the runner is not known: the assume-in-transaction setting decides
+    assert {u.in_transaction for u in units(root)} == {None}
+
+
+# ------------------------------------------------------------------------------ postgres-migrations
+PG_MIGRATIONS_PACKAGE = '{"name": "app", "dependencies": {"postgres-migrations": "^5.3.0"}}'
+
+
+def test_postgres_migrations_detected_from_package_json(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "package.json": PG_MIGRATIONS_PACKAGE,
+            "db/migrations/10_index.sql": INDEX,
+            "db/migrations/2-init.sql": CREATE,
+            "db/migrations/1_nothing.sql": "SELECT 1;",
+        },
+    )
+    migrations = root / "db" / "migrations"
+    assert detect_layout(migrations) == "postgres-migrations"
+    found = units(migrations)
+    assert names(found, migrations) == [
+        ("1_nothing.sql", "up"),
+        ("2-init.sql", "up"),
+        ("10_index.sql", "up"),
+    ]
+    assert [u.in_transaction for u in found] == [True, True, True]
+
+
+def test_postgres_migrations_needs_its_package(tmp_path: Path) -> None:
+    files = {"1_init.sql": CREATE, "2-index.sql": INDEX}
+    root = write(tmp_path / "a", {**files, "package.json": '{"dependencies": {"pg": "1"}}'})
+    assert detect_layout(root) == "plain"
+    assert detect_layout(write(tmp_path / "b", {**files, "package.json": "{not json"})) == "plain"
+    # dev dependency, package.json next to the files
+    dev = '{"devDependencies": {"postgres-migrations": "5"}}'
+    assert detect_layout(write(tmp_path / "c", {**files, "package.json": dev})) == (
+        "postgres-migrations"
+    )
+
+
+def test_postgres_migrations_disable_transaction_marker(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "1_init.sql": CREATE,
+            "2_index.sql": "-- postgres-migrations disable-transaction\n"
+            "CREATE INDEX CONCURRENTLY t_a ON t (a);\n",
+            "3_index.sql": "CREATE INDEX CONCURRENTLY t_b ON t (a);\n",
+        },
+    )
+    found = units(root, "postgres-migrations")
+    assert [(u.in_transaction, u.tx_from_comment) for u in found] == [
+        (True, False),
+        (False, True),
+        (True, False),
+    ]
+    assert rules_by_file(root, cfg(root, layout="postgres-migrations")) == {
+        "3_index.sql": ["concurrently-in-transaction"]
+    }
+
+
+DO_BATCHES = (
+    "DO $$\nBEGIN\n  LOOP\n    UPDATE t SET a = 'x' WHERE id IN "
+    "(SELECT id FROM t WHERE a IS NULL ORDER BY id LIMIT 100);\n"
+    "    EXIT WHEN NOT FOUND;\n    COMMIT;\n  END LOOP;\nEND\n$$;\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "rule"),
+    [
+        # its COMMIT ends postgres-migrations' transaction early
+        ("BEGIN;\nALTER TABLE t ADD COLUMN b int;\nCOMMIT;\n", "transaction-nesting"),
+        # a batched backfill that commits per batch fails inside that transaction
+        (DO_BATCHES, "do-block-commit-in-transaction"),
+    ],
+)
+def test_postgres_migrations_wrapped_or_not(tmp_path: Path, body: str, rule: str) -> None:
+    # postgres-migrations wraps each file, unless the file carries its marker
+    root = write(
+        tmp_path,
+        {
+            "1_init.sql": CREATE,
+            "2_wrapped.sql": body,
+            "3_alone.sql": "-- postgres-migrations disable-transaction\n" + body,
+        },
+    )
+    settings = Settings(select=(rule,))
+    config = Config(root=root, settings=settings, layout="postgres-migrations")
+    assert rules_by_file(root, config) == {"2_wrapped.sql": [rule]}

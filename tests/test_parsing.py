@@ -334,3 +334,67 @@ def test_a_comment_between_begin_and_atomic_keeps_the_body_whole() -> None:
         "CreateFunctionStmt",
         "DropStmt",
     ]
+
+
+def _without_locations(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _without_locations(v) for k, v in node.items() if k != "location"}
+    if isinstance(node, list):
+        return [_without_locations(v) for v in node]
+    return node
+
+
+_LAZY_FILES = [
+    "SELECT 1 ;  /* x */ SELECT 2 /* y */ ;\n-- z\n",
+    "  SELECT 1 /*a*/ ; SELECT 3",
+    "select 1;;select 2;\n\n",
+    ";;CREATE TABLE é (x int DEFAULT 'ü');\nSELECT 'a;b' -- c;\n",
+    "ALTER TABLE t ADD COLUMN c int\n\n-- later: UPDATE t SET c = 1;\n",
+    "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;\n"
+    "CREATE TABLE t (id int);\n\\set x 1\nDROP TABLE t",
+]
+
+
+@pytest.mark.parametrize("sql", _LAZY_FILES)
+def test_a_large_file_s_statements_are_those_of_the_whole_file_parse(sql: str) -> None:
+    whole = parse(sql).statements
+    with patch.multiple(parsing, LAZY_FROM=0, _KEEP=0):
+        lazy = parse(sql, lazy=True).statements
+    assert isinstance(lazy, parsing.Statements)
+    shape = [(s.index, s.lead, s.start, s.end, s.error) for s in whole]
+    assert [(s.index, s.lead, s.start, s.end, s.error) for s in lazy] == shape
+    assert [_without_locations(s.node) for s in lazy] == [_without_locations(s.node) for s in whole]
+    assert [s.index for s in lazy[1:]] == [s.index for s in whole[1:]]
+    assert lazy[-1].end == whole[-1].end and len(lazy[:0]) == 0
+
+
+def test_a_large_file_keeps_few_decoded_trees() -> None:
+    sql = "".join(f"ALTER TABLE t ADD COLUMN c{i} int;\n" for i in range(4_000))
+    statements = parse(sql, lazy=True).statements
+    assert isinstance(statements, parsing.Statements) and len(statements) == 4_000
+    first = statements[0]
+    assert statements[0] is first  # (decoded once while in use)
+    for stmt in statements:
+        assert stmt.kind == "AlterTableStmt"
+    assert len(statements._decoded) <= parsing._KEEP
+
+
+@pytest.mark.parametrize(
+    "sql", ["SELECT 1; SELEC 2;", "SELECT 1; SELECT " + "1+" * 20_000 + "1; SELECT 2"]
+)
+def test_a_large_file_that_a_piece_cannot_be_read_of_is_parsed_whole(sql: str) -> None:
+    with patch.multiple(parsing, LAZY_FROM=0, _KEEP=0, _CHECK_DEPTH_FROM=0):
+        lazy = parse(sql, lazy=True)
+    assert isinstance(lazy.statements, tuple)
+    assert [(s.start, s.end, s.error) for s in lazy.statements] == [
+        (s.start, s.end, s.error) for s in parse(sql).statements
+    ]
+
+
+def test_a_large_file_of_few_statements_is_parsed_whole() -> None:
+    """Every tree of a file of at most _KEEP statements would stay decoded: reading them
+    lazily only copied each statement's text and decoded it again (a 20 MB ``IN`` list)."""
+    few = "".join(f"SELECT {i};\n" for i in range(parsing._KEEP))
+    with patch.object(parsing, "LAZY_FROM", 0):
+        assert isinstance(parse(few, lazy=True).statements, tuple)
+        assert isinstance(parse(few + "SELECT 0;", lazy=True).statements, parsing.Statements)

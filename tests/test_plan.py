@@ -109,8 +109,10 @@ def test_cli_writes_files_and_readme(tmp_path: Path) -> None:
         "0001_init.sql",
         "0002_drop_column_accounts_name.README.md",
         "0002_drop_not_null_accounts_name.sql",
-        "0003_drop_accounts_name.sql",
     ]
+    # the contract release waits outside the migrations directory
+    held = tmp_path.parent / "sqlsafe-plan-0002_drop_column_accounts_name"
+    assert (held / "release-2/0003_drop_accounts_name.sql").is_file()
     readme = (tmp_path / "0002_drop_column_accounts_name.README.md").read_text()
     assert "Then deploy: application code that neither reads nor writes name" in readme
     assert readme.index("0002_drop_not_null") < readme.index("Then deploy") < readme.index("0003")
@@ -118,7 +120,9 @@ def test_cli_writes_files_and_readme(tmp_path: Path) -> None:
     assert lint.exit_code == 0, lint.output
     again = runner.invoke(cli, ["plan", "drop-column", "x; DROP TABLE y", "c", "--stdout"])
     assert again.exit_code == 0 and '"x; DROP TABLE y"' in again.output
-    bad = runner.invoke(cli, ["plan", "change-type", "t", "c", "int); DROP TABLE y; --"])
+    bad = runner.invoke(
+        cli, ["plan", "change-type", "t", "c", "int); DROP TABLE y; --", "--key", "id"]
+    )
     assert bad.exit_code == 2 and "single type" in bad.output
 
 

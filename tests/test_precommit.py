@@ -34,26 +34,41 @@ def test_pre_commit_try_repo(tmp_path: Path) -> None:
     project = tmp_path / "project"
     (project / "migrations").mkdir(parents=True)
     (project / "migrations" / "001_safe.sql").write_text(
-        "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\n"
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, email varchar(255));\n"
         "CREATE INDEX accounts_email_idx ON accounts (email);\n"
     )
     (project / "migrations" / "002_unsafe.sql").write_text(
         "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n"
     )
-    (project / ".sqlsafe.toml").write_text('history = "migrations"\n')
+    # no `history` key: each staged file reads its directory's history by itself
+    (project / ".sqlsafe.toml").write_text('select = ["safety"]\n')
     git(project, "init", "-q")
     git(project, "add", "-A")
 
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "NO_COLOR": "1"}
-    result = subprocess.run(
-        ["pre-commit", "try-repo", str(hook_repo), "sqlsafe", "--all-files"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output
+
+    def hook(*args: str) -> tuple[int, str]:
+        result = subprocess.run(
+            ["pre-commit", "try-repo", str(hook_repo), "sqlsafe", *args],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
+        return result.returncode, result.stdout + result.stderr
+
+    code, output = hook("--all-files")
+    assert code == 1, output
     assert "002_unsafe.sql:1:1: error set-not-null" in output
     assert "001_safe.sql:" not in output  # the safe migration has no finding
+
+    # the next commit stages one file: a widening, safe because 001 says varchar(255)
+    git(project, "commit", "-qm", "first", "--no-verify")
+    (project / "migrations" / "003_widen.sql").write_text(
+        "SET lock_timeout = '2s';\nALTER TABLE accounts ALTER COLUMN email TYPE varchar(320);\n"
+    )
+    git(project, "add", "migrations/003_widen.sql")
+    code, output = hook()
+    assert code == 0, output
+    assert "alter-column-type" not in output

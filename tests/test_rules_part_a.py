@@ -189,6 +189,48 @@ def test_transaction_nesting_with_a_runner_transaction() -> None:
     assert "runner's transaction" in found[0].message and "no transaction" in found[1].message
 
 
+@pytest.mark.parametrize(
+    ("sql", "line", "words"),
+    [
+        ("ALTER TABLE a ADD COLUMN c int;\nCOMMIT;", 2, "before the runner records"),
+        ("BEGIN;\nALTER TABLE a ADD COLUMN c int;\nCOMMIT;", 3, "before the runner records"),
+        ("ALTER TABLE a ADD COLUMN c int;\nROLLBACK;", 2, "undoes everything"),
+        ("BEGIN;\nALTER TABLE a ADD COLUMN c int;\nROLLBACK;", 3, "undoes everything"),
+        (
+            "ALTER TABLE a ADD COLUMN c int;\nCOMMIT;\nBEGIN;\nALTER TABLE a ADD COLUMN d int;",
+            2,
+            "half applied",
+        ),
+    ],
+)
+def test_commit_or_rollback_ends_the_runner_transaction_early(
+    sql: str, line: int, words: str
+) -> None:
+    # issue 12: squawk reports any COMMIT/ROLLBACK in a file the runner wraps; so do we,
+    # once, at the COMMIT/ROLLBACK
+    found = lint(sql, "transaction-nesting", assume_in_transaction=True)
+    assert [f.line for f in found] == [line]
+    assert words in found[0].message
+    if sql.startswith("BEGIN"):
+        assert not lint(sql, "transaction-nesting")  # the file's own transaction: fine
+
+
+def test_rollback_in_a_multi_statement_query_is_reported() -> None:
+    text = "CREATE TABLE a (id bigint);\nROLLBACK;\n"
+    source = Source("m.sql", text, in_transaction=True, single_query=True)
+    result = lint_sources([source], RULES, Settings(), report={"m.sql"})
+    (found,) = only(result.findings, "transaction-nesting")
+    assert found.line == 2 and "undoes everything" in found.message
+
+
+def test_rollback_in_a_multi_statement_query_undoes_it_on_the_server(pg_db: str) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(pg_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE rolled_back (); ROLLBACK;")
+        found = conn.execute("SELECT to_regclass('rolled_back') IS NULL").fetchone()
+        assert found == (True,)
+
+
 def test_long_lock_hold_ends_at_commit_and_ignores_cheap_statements() -> None:
     sql = (
         "BEGIN;\nALTER TABLE a ADD COLUMN c int;\nCOMMENT ON COLUMN a.c IS 'x';\n"

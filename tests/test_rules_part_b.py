@@ -61,10 +61,9 @@ def test_style_messages_name_table_and_column_for_every_site() -> None:
         select=("prefer-bigint",),
     )
     messages = [f.message for f in found]
-    assert len(messages) == 3
+    assert len(messages) == 2  # ALTER COLUMN TYPE declares no new column: not style's business
     assert "CREATE TABLE declares `public.t.a` as integer" in messages[0]
     assert "ADD COLUMN declares `public.t.b` as integer" in messages[1]
-    assert "ALTER COLUMN TYPE declares `public.t.a` as smallint" in messages[2]
 
 
 def test_style_rules_skip_composite_types_and_casts() -> None:
@@ -365,6 +364,71 @@ def test_unbatched_backfill_reports_one_finding_per_statement() -> None:
     )
     assert len(found) == 1
     assert "without WHERE" in found[0].message and "AccessExclusiveLock" in found[0].message
+
+
+ORDERS = (
+    "CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint, plan text, note text);",
+    "CREATE TABLE accounts (id bigint PRIMARY KEY, plan text);",
+)
+
+
+@pytest.mark.parametrize(
+    ("sql", "words"),
+    [
+        (
+            "UPDATE orders SET plan = a.plan FROM accounts a WHERE orders.account_id = a.id;",
+            "only joins",
+        ),
+        ("UPDATE orders o SET plan = a.plan FROM accounts a WHERE a.id = o.account_id;", "joins"),
+        ("UPDATE orders SET plan = 'free' WHERE plan IS NULL;", "IS NULL"),
+        ("DELETE FROM orders WHERE note IS NULL;", "nothing to bound the batch"),
+        ("UPDATE orders SET plan = 'free' WHERE plan IS NULL;", "fills every NULL"),
+        ("DELETE FROM orders USING accounts WHERE orders.account_id = accounts.id;", "joins"),
+        (
+            "UPDATE orders SET plan = a.plan FROM accounts a\n"
+            " WHERE orders.account_id = a.id AND orders.plan IS NULL;",
+            "only joins `accounts` and tests `plan` IS NULL",
+        ),
+        (
+            "UPDATE orders SET note = c.n FROM (SELECT account_id, count(*) AS n FROM orders"
+            " GROUP BY account_id) c WHERE orders.account_id = c.account_id;",
+            "only joins `c`",
+        ),
+    ],
+)
+def test_unbatched_backfill_a_where_that_only_joins_or_tests_null(sql: str, words: str) -> None:
+    # issue 12: real backfills join, or fill the NULLs of a new column: every row
+    (found,) = _lint(sql, *ORDERS, select=("unbatched-backfill",))
+    assert words in found.message and "`public.orders`" in found.message
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE orders SET plan = a.plan FROM accounts a WHERE orders.account_id = a.id "
+        "AND orders.id BETWEEN 1 AND 5000;",
+        "UPDATE orders SET plan = 'free' WHERE plan IS NULL AND id < 5000;",
+        "UPDATE orders SET plan = a.plan FROM accounts a WHERE orders.account_id = a.id "
+        "AND a.plan = 'pro';",
+        "DELETE FROM orders WHERE account_id = 42;",
+        # rows that have a value are usually a subset (the local site, the linked rows)
+        "DELETE FROM orders WHERE note IS NOT NULL;",
+        # a CTE that picks the rows narrows the join
+        "WITH broken AS (SELECT id FROM orders WHERE plan = 'x') "
+        "DELETE FROM orders USING broken WHERE orders.id = broken.id;",
+        "UPDATE orders SET plan = 'free' WHERE id IN (SELECT id FROM orders LIMIT 1000);",
+    ],
+)
+def test_unbatched_backfill_a_narrowing_where_is_targeted(sql: str) -> None:
+    assert not _lint(sql, *ORDERS, select=("unbatched-backfill",))
+
+
+def test_unbatched_backfill_broad_where_on_a_new_table_is_fine() -> None:
+    sql = (
+        "CREATE TABLE fresh (id bigint, plan text);\n"
+        "UPDATE fresh SET plan = 'free' WHERE plan IS NULL;"
+    )
+    assert not _lint(sql, select=("unbatched-backfill",))
 
 
 def test_mixed_ddl_and_data_reports_once_per_transaction() -> None:

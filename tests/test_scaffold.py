@@ -621,3 +621,24 @@ def test_the_not_null_constraint_keeps_its_own_name(
         assert not [n for n, (kind, _) in cons.items() if kind == "c"], cons  # helper dropped
         if server >= 18:
             assert cons.get("accounts_email_not_null") == ("n", True), cons
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"V1.Init.up.sql": "CREATE TABLE accounts (id bigint PRIMARY KEY);\n"},
+        {
+            "package.json": '{"dependencies": {"postgres-migrations": "5"}}',
+            "1_init.sql": "CREATE TABLE accounts (id bigint PRIMARY KEY);\n",
+        },
+    ],
+)
+def test_cli_refuses_layouts_it_cannot_write(tmp_path: Path, files: dict[str, str]) -> None:
+    # an up-down or postgres-migrations directory is not a plain one: writing plain files
+    # there would give the runner a file it orders or wraps differently
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    args = ["new-index", "accounts", "id", "--dir", str(tmp_path), "--name", "accounts_id_idx"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "cannot be written by sqlsafe" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(files)

@@ -80,3 +80,72 @@ def test_bad_severity_config(
 def test_bad_fail_on_option(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lint", "m.sql", "--fail-on", "fatal"]) == 2
     assert "fatal" in capsys.readouterr().err
+
+
+# -- severity follows harm: require-lock-timeout by the lock it waits for -------------------
+
+ACCOUNTS = ("CREATE TABLE accounts (id bigint PRIMARY KEY, email text, n bigint);",)
+
+
+def _lock_timeout(sql: str, **settings: object) -> list[tuple[int, str]]:
+    from linter.context import Settings
+    from linter.engine import lint_sql
+    from linter.registry import load_rules
+
+    findings = lint_sql(
+        sql,
+        load_rules(plugins=False),
+        Settings(select=("require-lock-timeout",), **settings),  # type: ignore[arg-type]
+        history=ACCOUNTS,
+    )
+    return [(f.line, f.severity.value) for f in findings]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);",
+        "ALTER TABLE accounts VALIDATE CONSTRAINT accounts_n_check;",
+    ],
+)
+def test_share_update_exclusive_is_a_warning(sql: str) -> None:
+    assert _lock_timeout(sql) == [(1, "warning")]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "ALTER TABLE accounts ADD COLUMN nickname text;",  # ACCESS EXCLUSIVE
+        "CREATE INDEX accounts_email_idx ON accounts (email);",  # SHARE
+        "LOCK TABLE accounts IN EXCLUSIVE MODE;",
+        "LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE;",
+    ],
+)
+def test_locks_that_queue_reads_or_writes_stay_errors(sql: str) -> None:
+    assert _lock_timeout(sql) == [(1, "error")]
+
+
+def test_a_stronger_lock_after_the_warning_is_still_an_error() -> None:
+    sql = (
+        "CREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);\n"
+        "CREATE INDEX CONCURRENTLY accounts_n_idx ON accounts (n);\n"
+        "ALTER TABLE accounts ADD COLUMN nickname text;\n"
+        "ALTER TABLE accounts ADD COLUMN other text;\n"
+    )
+    assert _lock_timeout(sql) == [(1, "warning"), (3, "error")]
+
+
+def test_an_error_first_is_reported_once() -> None:
+    sql = (
+        "ALTER TABLE accounts ADD COLUMN nickname text;\n"
+        "CREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);\n"
+    )
+    assert _lock_timeout(sql) == [(1, "error")]
+
+
+def test_user_severity_still_wins_over_the_lock() -> None:
+    cic = "CREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);"
+    alter = "ALTER TABLE accounts ADD COLUMN nickname text;"
+    raise_ = {"require-lock-timeout": "error"}
+    assert _lock_timeout(cic, severity=raise_) == [(1, "error")]
+    assert _lock_timeout(alter, severity={"SS011": "note"}) == [(1, "note")]

@@ -68,6 +68,19 @@ def test_unknown_rule_in_suppression_is_reported() -> None:
     assert bad.line == 1 and "no-such-rule" in bad.message
 
 
+def test_misspelt_rule_in_suppression_suggests_the_closest() -> None:
+    sql = "-- sqlsafe: ignore non-concurent-index\nCREATE INDEX a ON t (a);"
+    bad = next(f for f in lint_sql(sql, RULES) if f.rule == "invalid-suppression")
+    assert "did you mean `non-concurrent-index`?" in bad.message
+    sql = "-- sqlsafe: ignore drop-tabel\nCREATE INDEX a ON t (a);"
+    bad = next(f for f in lint_sql(sql, RULES) if f.rule == "invalid-suppression")
+    assert "did you mean `drop-table`?" in bad.message
+    # nothing close: no guess
+    sql = "-- sqlsafe: ignore zzz\nCREATE INDEX a ON t (a);"
+    bad = next(f for f in lint_sql(sql, RULES) if f.rule == "invalid-suppression")
+    assert "did you mean" not in bad.message
+
+
 def test_reason_after_second_dash_dash() -> None:
     sql = "-- sqlsafe: ignore non-concurrent-index -- tiny table\nCREATE INDEX a ON t (a);"
     assert names(sql) == []

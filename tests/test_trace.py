@@ -242,3 +242,58 @@ def test_a_timestamp_change_is_traced_outside_utc_unless_the_file_sets_it(
     code, out, _ = _run(capsys, "trace", str(target), "--dsn", pg_dsn, "--compare")
     assert code == 0, out
     assert "rewritten: public.accounts" not in out
+
+
+def test_constraints_recreated_by_alter_column_type_are_not_added(
+    tmp_path: Path, pg_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # PostgreSQL re-creates the NOT NULL, CHECK and key constraints of a column whose type
+    # changes (new pg_constraint rows, new OIDs; PostgreSQL 18 has NOT NULL constraints too)
+    (tmp_path / "001_init.sql").write_text(
+        "CREATE TABLE items (id int PRIMARY KEY, qty int NOT NULL CHECK (qty > 0), "
+        "code int NOT NULL UNIQUE);\n"
+    )
+    target = tmp_path / "002_change.sql"
+    target.write_text(
+        "SET lock_timeout = '2s';\n"
+        "ALTER TABLE items ALTER COLUMN qty TYPE bigint, ALTER COLUMN id TYPE bigint, "
+        "ALTER COLUMN code TYPE bigint;\n"
+        "ALTER TABLE items ADD CONSTRAINT items_qty_small CHECK (qty < 1000) NOT VALID;\n"
+    )
+    code, out, _ = _run(
+        capsys, "trace", str(target), "--dsn", pg_dsn, "--rows", "50", "--format", "json"
+    )
+    assert code == 0, out
+    st = json.loads(out)["statements"]
+    assert st[1]["rewrites"] == ["public.items"]
+    assert st[1]["constraints"] == []
+    assert [(c["name"], c["change"]) for c in st[2]["constraints"]] == [
+        ("items_qty_small", "added")
+    ]
+
+
+def test_one_prisma_migration_traced_alone_runs_after_its_history(
+    tmp_path: Path, pg_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`trace prisma/migrations/<ts>_x/migration.sql`: the migrations before it (in the
+    directories beside its own) are applied first, as lint reads them."""
+    root = tmp_path / "prisma" / "migrations"
+    for name, text in (
+        ("20240101000000_init", HISTORY),
+        # (Prisma sends a file as one query: one transaction, no CONCURRENTLY)
+        ("20240102000000_change", CHANGE.replace("CREATE INDEX CONCURRENTLY", "-- ")),
+        ("20240103000000_later", "DROP TABLE orders;\n"),
+    ):
+        (root / name).mkdir(parents=True)
+        (root / name / "migration.sql").write_text(text)
+    (root / "migration_lock.toml").write_text('provider = "postgresql"\n')
+    target = root / "20240102000000_change" / "migration.sql"
+    code, out, _ = _run(
+        capsys, "trace", str(target), "--dsn", pg_dsn, "--rows", "50", "--format", "json"
+    )
+    assert code == 0, out
+    doc = json.loads(out)
+    assert doc["history"] == [str(root / "20240101000000_init" / "migration.sql")]
+    assert [s["error"] for s in doc["statements"]] == [None] * 5
+    assert doc["statements"][2]["rewrites"] == ["public.orders"]
+    assert doc["statements"][1]["scans"] == ["public.accounts"]

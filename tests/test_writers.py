@@ -342,7 +342,15 @@ def test_concurrent_scaffolding_never_takes_a_version_twice(tmp_path: Path, layo
     runs, rounds = 4, 3
     wrote = 0
     for round_ in range(rounds):
-        command = [sys.executable, "-m", "linter", "new-index", "--dir", str(folder)]
+        command = [
+            sys.executable,
+            "-m",
+            "linter",
+            "new-index",
+            "--create-dir",
+            "--dir",
+            str(folder),
+        ]
         procs = [
             subprocess.Popen(
                 [*command, "--layout", layout, "accounts", f"c{round_}_{i}"],

@@ -28,7 +28,8 @@ from .options import (
     "--stdin-filename",
     default="<stdin>",
     show_default=True,
-    help="Name to report for input read from `-`.",
+    help="Name to report for input read from `-`; in a migrations directory, standard "
+    "input takes that file's place in the directory's history.",
 )
 def explain(paths: tuple[str, ...], output_format: str, stdin_filename: str, **options: Any) -> int:
     """Show, per statement, the locks taken (relation -> mode) and what they block, the

@@ -78,6 +78,13 @@ def settings_options(func: F) -> F:
             help="Baseline applied before the migrations and not reported: a "
             "`pg_dump --schema-only` file or earlier migrations (repeatable).",
         ),
+        click.option(
+            "--no-history",
+            is_flag=True,
+            default=False,
+            help="Read no history: a file named alone is linted without the earlier files "
+            "of its migrations directory (and without the configured `history`).",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -93,6 +100,7 @@ def build_config(
     exclude: tuple[str, ...] = (),
     layout: str | None = None,
     schema_files: tuple[str, ...] = (),
+    no_history: bool = False,
     **extra: Any,
 ) -> Config:
     """Load the config file, then apply the command-line overrides. Raises UsageError."""
@@ -123,6 +131,8 @@ def build_config(
         layout=layout or config.layout,
         baseline=(*config.baseline, *schema_files),
         explicit=explicit,
+        history=None if no_history else config.history,
+        implicit_history=not no_history,
     )
 
 

@@ -9,7 +9,15 @@ import click
 
 from ..scaffold_layouts import get_layout, step_units
 from ..scaffold_sql import InvalidInput
-from .scaffold import Output, output_options, resolve_output, with_tool, write_or_print
+from .scaffold import (
+    _KEY,
+    Output,
+    key_for,
+    output_options,
+    resolve_output,
+    with_tool,
+    write_or_print,
+)
 
 _TYPE_HELP = "Type of the column (default: read from the migrations already in --dir)."
 _NOT_NULL_HELP = (
@@ -63,9 +71,7 @@ def plan() -> None:
 
 
 _batch = click.option("--batch-size", default=1000, show_default=True, help="Rows per batch.")
-_key = click.option(
-    "--key", default="id", show_default=True, help="Primary key column for batching."
-)
+_key = _KEY
 
 
 @plan.command("rename-column")
@@ -84,7 +90,7 @@ def rename_column(
     type_: str | None,
     not_null: bool | None,
     batch_size: int,
-    key: str,
+    key: str | None,
     **out: Any,
 ) -> int:
     """Rename column OLD of TABLE to NEW while both releases keep working.
@@ -107,7 +113,7 @@ def rename_column(
             type_=type_,
             not_null=not_null,
             batch_size=batch_size,
-            key=key,
+            key=key_for(o, table, key),
             schema=_schema(o),
         ),
         "rename-column",
@@ -137,7 +143,7 @@ def change_type(
     using: str | None,
     not_null: bool | None,
     batch_size: int,
-    key: str,
+    key: str | None,
     **out: Any,
 ) -> int:
     """Change the type of COLUMN of TABLE to TYPE without rewriting the table under a lock.
@@ -161,7 +167,7 @@ def change_type(
             using=using,
             not_null=not_null,
             batch_size=batch_size,
-            key=key,
+            key=key_for(o, table, key),
             schema=_schema(o),
         ),
         "change-type",
@@ -206,7 +212,12 @@ def drop_column(table: str, column: str, not_null: bool | None, **out: Any) -> i
 @_key
 @output_options
 def shadow_table(
-    table: str, changes: tuple[str, ...], batch_size: int, sleep: float, key: str, **out: Any
+    table: str,
+    changes: tuple[str, ...],
+    batch_size: int,
+    sleep: float,
+    key: str | None,
+    **out: Any,
 ) -> int:
     """Rebuild TABLE as a copy (with --alter changes) kept in sync, then swap it in.
 
@@ -221,7 +232,13 @@ def shadow_table(
     return _emit(
         output,
         lambda o: plans.shadow_table(
-            table, o.options, changes=changes, batch_size=batch_size, sleep=sleep, key=key
+            table,
+            o.options,
+            changes=changes,
+            batch_size=batch_size,
+            sleep=sleep,
+            key=key_for(o, table, key),
+            schema=_schema(o),
         ),
         "shadow-table",
     )

@@ -6,8 +6,10 @@ layout of the user's runner (or prints them with ``--stdout``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,7 +28,8 @@ from ..scaffold_layouts import (
     render_files,
     write_files,
 )
-from ..scaffold_sql import InvalidInput, lock_timeout_value
+from ..scaffold_sql import InvalidInput, lock_timeout_value, parse_name
+from ..schema import Schema
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,6 +56,11 @@ def output_options(func: F) -> F:
             "--stdout", "to_stdout", is_flag=True, help="Print the files instead of writing them."
         ),
         click.option("--force", is_flag=True, help="Overwrite files that already exist."),
+        click.option(
+            "--create-dir",
+            is_flag=True,
+            help="Create the migration directory if it does not exist (else that is an error).",
+        ),
         click.option(
             "--lock-timeout",
             default=None,
@@ -100,6 +108,7 @@ def resolve_output(
     layout: str | None,
     to_stdout: bool,
     force: bool,
+    create_dir: bool,
     lock_timeout: str | None,
     target_version: str | None,
     config_file: str | None,
@@ -122,12 +131,39 @@ def resolve_output(
             folder = config.root / folder
     else:
         folder = Path(".")
+    _check_directory(
+        folder, "--dir" if directory is not None else "the history directory", create_dir
+    )
     chosen = layout or config.layout or detect_layout(folder)
     if chosen not in LAYOUTS:
         raise click.UsageError(
             f"layout {chosen!r} cannot be written by sqlsafe (choose from {', '.join(LAYOUTS)})"
         )
     return Output(folder, chosen, to_stdout, force, Options(target, timeout, statement))
+
+
+def _check_directory(folder: Path, what: str, create: bool) -> None:
+    """A migration directory that does not exist is a typo unless *create* (--create-dir)."""
+    if folder.is_dir():
+        return
+    if os.path.lexists(folder):
+        raise click.UsageError(f"{what} {folder} is not a directory")
+    if not create:
+        raise click.UsageError(f"{what} {folder} does not exist (pass --create-dir to create it)")
+
+
+def history(output: Output) -> Schema:
+    """The schema the migrations already in the output directory build."""
+    from ..plan import history_schema
+
+    return history_schema(output.directory, None)
+
+
+def key_for(output: Output, table: str, key: str | None) -> str:
+    """``--key``, else the single-column primary key of *table* in the history."""
+    from ..scaffold_history import batch_key
+
+    return batch_key(history(output), parse_name(table), key, str(output.directory))
 
 
 def emit(output: Output, steps: Sequence[FileStep], command: str) -> list[OutFile]:
@@ -194,8 +230,17 @@ def write_or_print(
         except OSError as exc:
             raise click.ClickException(str(os_error(exc, output.directory))) from exc
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {os.path.normpath(path)}")
     return files
+
+
+_KEY = click.option(
+    "--key",
+    default=None,
+    metavar="COLUMN",
+    help="Column the batches walk in order (default: the table's single-column primary key "
+    "in the migrations in --dir).",
+)
 
 
 def _guard(build: Callable[[], list[FileStep]]) -> list[FileStep]:
@@ -228,7 +273,12 @@ def _guard(build: Callable[[], list[FileStep]]) -> list[FileStep]:
 )
 @click.option("--batch-size", default=1000, show_default=True, help="Rows per backfill batch.")
 @click.option("--sleep", default=0.0, show_default=True, help="Seconds to pause between batches.")
-@click.option("--key", default="id", show_default=True, help="Primary key column for batching.")
+@_KEY
+@click.option(
+    "--unknown-table",
+    is_flag=True,
+    help="TABLE is created outside the migrations in --dir (else an unknown TABLE is an error).",
+)
 @click.option("--zod", is_flag=True, help="Also print the matching Zod schema field.")
 @output_options
 def new_column(
@@ -243,7 +293,8 @@ def new_column(
     backfill_expr: str | None,
     batch_size: int,
     sleep: float,
-    key: str,
+    key: str | None,
+    unknown_table: bool,
     zod: bool,
     **out: Any,
 ) -> int:
@@ -259,23 +310,33 @@ def new_column(
     from ..scaffold import zod_field
 
     output = resolve_output(**out)
-    steps = _guard(
-        lambda: build(
-            table,
-            column,
-            type_,
-            output.options,
-            default=default,
-            not_null=not_null,
-            unique=unique,
-            index=index,
-            references=references,
-            backfill_expr=backfill_expr,
-            batch_size=batch_size,
-            sleep=sleep,
-            key=key,
-        )
+    make = partial(
+        build,
+        table,
+        column,
+        type_,
+        output.options,
+        default=default,
+        not_null=not_null,
+        unique=unique,
+        index=index,
+        references=references,
+        backfill_expr=backfill_expr,
+        batch_size=batch_size,
+        sleep=sleep,
     )
+    steps = _guard(lambda: make(key=key or "id"))  # every argument is valid
+
+    def from_history() -> list[FileStep]:
+        from ..scaffold_history import require_table
+
+        if not unknown_table:
+            where = str(output.directory)
+            require_table(history(output), parse_name(table), where, "--unknown-table")
+        backfills = any(step.slug.startswith("backfill_") for step in steps)
+        return make(key=key_for(output, table, key)) if backfills and key is None else steps
+
+    steps = _guard(from_history)
     emit(output, steps, "new-column")
     if zod:
         from ..scaffold_sql import column_name
@@ -337,7 +398,7 @@ def new_table(
 @click.option("--where", default=None, metavar="COND", help="Only rows matching COND.")
 @click.option("--batch-size", default=1000, show_default=True, help="Rows per batch.")
 @click.option("--sleep", default=0.0, show_default=True, help="Seconds to pause between batches.")
-@click.option("--key", default="id", show_default=True, help="Primary key column for batching.")
+@_KEY
 @output_options
 def backfill(
     table: str,
@@ -345,14 +406,18 @@ def backfill(
     where: str | None,
     batch_size: int,
     sleep: float,
-    key: str,
+    key: str | None,
     **out: Any,
 ) -> int:
     """Update every row of TABLE in batches, one transaction per batch, resumable."""
     from ..scaffold import backfill as build
 
     output = resolve_output(**out)
-    steps = _guard(lambda: build(table, set_, where, batch_size, sleep, key, output.options))
+    steps = _guard(
+        lambda: build(
+            table, set_, where, batch_size, sleep, key_for(output, table, key), output.options
+        )
+    )
     emit(output, steps, "backfill")
     return 0
 

@@ -46,6 +46,8 @@ class TextReporter:
                 f"{paint(_BOLD, f'{finding.path}:{finding.line}:{finding.column}')}: "
                 f"{paint(_COLORS[sev], sev)} {paint(_BOLD, finding.rule)}: {finding.message}\n"
             )
+            if finding.path in result.texts and finding.path not in sources:
+                sources[finding.path] = result.texts[finding.path].splitlines()
             self._source(out, finding, sources, paint)
             if finding.help:
                 out.write(f"  {paint(_DIM, 'safe alternative:')} {finding.help}\n")
