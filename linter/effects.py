@@ -7,7 +7,7 @@ check it against a real server.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -40,13 +40,19 @@ ALTER_TABLE_FACTS: Mapping[str, Fact] = MappingProxyType(
             note="rewrite with a volatile default, identity, serial or "
             "stored generated column; before PG 11 with any default",
         ),
-        "AT_DropColumn": Fact(AEL, note="column hidden, space reclaimed later"),
+        "AT_DropColumn": Fact(
+            AEL,
+            note="column hidden, space reclaimed later; a foreign key's column: "
+            "AccessExclusiveLock on the referenced table too",
+        ),
         "AT_AlterColumnType": Fact(
             AEL,
             rewrite=True,
             note=(
                 "no rewrite when binary-coercible; PG 12+ timestamp <-> timestamptz under "
-                "a UTC session TimeZone: no rewrite, the indexes on the column are rebuilt"
+                "a UTC session TimeZone: no rewrite, the indexes on the column are rebuilt; "
+                "a foreign key's column: AccessExclusiveLock on the referenced table, which "
+                "a rewrite also reads to re-validate the key"
             ),
         ),
         "AT_ColumnDefault": Fact(AEL),
@@ -67,7 +73,9 @@ ALTER_TABLE_FACTS: Mapping[str, Fact] = MappingProxyType(
         "AT_ValidateConstraint": Fact(
             SUE, scan=True, note="RowShareLock on a foreign key's referenced table"
         ),
-        "AT_DropConstraint": Fact(AEL),
+        "AT_DropConstraint": Fact(
+            AEL, note="a foreign key: AccessExclusiveLock on the referenced table too"
+        ),
         "AT_AlterConstraint": Fact(AEL),
         "AT_EnableTrig": Fact(SRE),
         "AT_DisableTrig": Fact(SRE),
@@ -363,6 +371,7 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
                     b.scan(rel)  # indexes rebuilt, constraints re-checked: the table is read
             elif not binary_coercible(old_type, new, target):
                 b.rewrite(rel)
+            _foreign_key_column(schema, rel, column, b)
         elif sub == "AT_SetNotNull":
             column = cmd.get("name", "")
             proven = (
@@ -393,6 +402,8 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
                 b.scan(child)
             if not (part.get("bound") or {}).get("is_default"):
                 _default_partition_checked(schema, rel, child, b)
+        elif sub == "AT_DropColumn":
+            _foreign_key_column(schema, rel, cmd.get("name", ""), b)
         elif sub == "AT_DropConstraint":
             known = schema.constraint(rel, cmd.get("name", ""))
             if known is not None and known.references:
@@ -451,6 +462,75 @@ def _lock_referenced(schema: Schema, rel: str, b: _Builder) -> None:
     for con in table.constraints.values() if table is not None else ():
         if con.references and con.references != rel:
             b.lock(con.references, AEL)
+
+
+def referencing_tables(schema: Schema, rel: str) -> list[str]:
+    """The other tables the model knows with a foreign key to *rel*."""
+    return [
+        table.name
+        for table in schema.tables.values()
+        if table.name != rel and any(con.references == rel for con in table.constraints.values())
+    ]
+
+
+def _lock_referencing(schema: Schema, rel: str, b: _Builder, *, transitive: bool) -> None:
+    """``DROP TABLE ... CASCADE`` drops the foreign keys to *rel* (AccessExclusiveLock on
+    each referencing table); ``TRUNCATE ... CASCADE`` (*transitive*) empties the
+    referencing tables, and the tables referencing those, each under AccessExclusiveLock
+    (traced on PostgreSQL 18)."""
+    todo = [rel]
+    seen = {rel}
+    while todo:
+        for other in referencing_tables(schema, todo.pop()):
+            if other not in seen:
+                seen.add(other)
+                b.lock(other, AEL)
+                if transitive:
+                    todo.append(other)
+
+
+def _foreign_key_column(schema: Schema, rel: str, column: str, b: _Builder) -> None:
+    """DROP COLUMN or ALTER COLUMN TYPE of a foreign key's column drops (and for a type
+    change re-creates) the constraint's triggers on the referenced table: AccessExclusiveLock
+    there. When the change rewrites *rel*, the re-created key is validated: the referenced
+    table is read too (traced on PostgreSQL 18)."""
+    table = schema.table(rel)
+    for con in table.constraints.values() if table is not None else ():
+        if con.references and con.references != rel and column in con.columns:
+            b.lock(con.references, AEL)
+            if rel in b.rewrites:
+                b.scan(con.references)
+
+
+def other_tables_locked(effects: Effects, *own: str) -> str:
+    """A message's clause naming each table but *own* that *effects* lock under a lock that
+    blocks writes (the other end of a foreign key), and what the lock blocks there (empty
+    when there is none)."""
+    parts = [
+        f"`{rel}` ({mode.value}: {mode.blocks})"
+        for rel, mode in effects.locks.items()
+        if rel not in own and mode.blocks_writes
+    ]
+    return f"; it also locks {', '.join(parts)}" if parts else ""
+
+
+def command_effects(fields: Node, cmd: Node, schema: Schema, target: int) -> Effects:
+    """The effects of one subcommand *cmd* of the ALTER TABLE *fields* alone (what a rule
+    about that subcommand may attribute to it); *cmd* is the AlterTableCmd's fields."""
+    b = _Builder()
+    _alter_table({**fields, "cmds": [{"AlterTableCmd": cmd}]}, schema, target, b, utc=False)
+    return b.build()
+
+
+def commands_other_end(
+    fields: Node, cmds: Sequence[Node], schema: Schema, target: int, own: str
+) -> str:
+    """:func:`other_tables_locked` for the subcommands *cmds* of the ALTER TABLE *fields*
+    (not for the statement's other subcommands)."""
+    effects = Effects()
+    for cmd in cmds:
+        effects = merge_effects(effects, command_effects(fields, cmd, schema, target))
+    return other_tables_locked(effects, own)
 
 
 def _index_columns_not_null(schema: Schema, rel: str, index: str, target: int) -> bool:
@@ -724,6 +804,8 @@ def statement_effects(
                 b.lock(name, AEL)
                 _lock_referenced(schema, name, b)
                 _spread_to_partitions(schema, name, b)
+                if fields.get("behavior") == "DROP_CASCADE":
+                    _lock_referencing(schema, name, b, transitive=False)
             elif remove == "OBJECT_SCHEMA" and fields.get("behavior") == "DROP_CASCADE":
                 # every relation in it goes, each under its own AccessExclusiveLock (traced)
                 nsp = pgast.unwrap(obj, "String").get("sval", "")
@@ -788,8 +870,11 @@ def statement_effects(
         b.rewrite(rel)
     elif kind == "TruncateStmt":
         for item in fields.get("relations") or ():
-            b.lock(pgast.relation_name(pgast.unwrap(item, "RangeVar")), AEL)
-            _spread_to_partitions(schema, pgast.relation_name(pgast.unwrap(item, "RangeVar")), b)
+            rel = pgast.relation_name(pgast.unwrap(item, "RangeVar"))
+            b.lock(rel, AEL)
+            if fields.get("behavior") == "DROP_CASCADE":
+                _lock_referencing(schema, rel, b, transitive=True)
+            _spread_to_partitions(schema, rel, b)
     elif kind == "CreateTrigStmt":
         b.lock(pgast.relation_name(fields.get("relation")), SRE)
         if fields.get("row"):  # a row trigger is cloned onto each partition (traced)

@@ -6,7 +6,13 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
-from linter.effects import and_partitions, binary_coercible, utc_change_work, utc_coercible
+from linter.effects import (
+    and_partitions,
+    binary_coercible,
+    commands_other_end,
+    utc_change_work,
+    utc_coercible,
+)
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, listing
@@ -120,7 +126,8 @@ class AlterColumnType(Rule):
                     f"changing `{table}.{column}` from {old_type} to {new} does not rewrite the "
                     f"table (the session's TimeZone is UTC), but rebuilds or re-checks what "
                     f"may depend on the column ({which}) under "
-                    f"{LockMode.ACCESS_EXCLUSIVE.describe()}",
+                    f"{LockMode.ACCESS_EXCLUSIVE.describe()}"
+                    + commands_other_end(pgast.unwrap(node), [cmd], ctx.schema, ctx.target, table),
                     help=(
                         "drop those indexes and constraints first and add them back without "
                         "a long lock (CONCURRENTLY, NOT VALID), or add a new column and swap"
@@ -139,8 +146,14 @@ class AlterColumnType(Rule):
             once = " once" if len(rewritten) > 1 else ""
             yield self.report(
                 f"changing {listing([c for _t, c, _cmd in rewritten])} rewrites {what}{once} "
-                "under "
-                f"{LockMode.ACCESS_EXCLUSIVE.describe()}",
+                f"under {LockMode.ACCESS_EXCLUSIVE.describe()}"
+                + commands_other_end(
+                    pgast.unwrap(node),
+                    [c for _t, _c, c in rewritten],
+                    ctx.schema,
+                    ctx.target,
+                    table,
+                ),
                 help="add a new column, sync it with a trigger, backfill in batches, then swap",
                 at=cmd,
             )

@@ -55,6 +55,10 @@ CREATE TABLE leaf (id bigint, parent_id bigint REFERENCES parent (id));
 -- stays empty: the generated rows violate its check
 CREATE TABLE vacant (id bigint CONSTRAINT vacant_stays_empty CHECK (id < 0));
 CREATE MATERIALIZED VIEW items_mv AS SELECT id FROM items;
+-- foreign keys in both directions: orders references accounts, order_lines references orders
+CREATE TABLE accounts (id bigint PRIMARY KEY, name text);
+CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id), total int);
+CREATE TABLE order_lines (id bigint PRIMARY KEY, order_id bigint REFERENCES orders (id));
 CREATE UNIQUE INDEX items_mv_id ON items_mv (id);
 -- a partitioned table with a sub-partitioned partition and a DEFAULT one, rows in each
 CREATE TABLE readings (id bigint, at date, v integer) PARTITION BY RANGE (at);
@@ -210,6 +214,16 @@ CASES: list[tuple[str, str]] = [
     ("LockStmt", "LOCK TABLE items"),
     ("CreateStmt", "CREATE TABLE child (id bigint REFERENCES parent (id))"),
     ("RefreshMatViewStmt", "REFRESH MATERIALIZED VIEW items_mv"),
+    # the other end of a foreign key
+    ("AT_DropColumn", "ALTER TABLE orders DROP COLUMN account_id"),
+    ("AT_AlterColumnType", "ALTER TABLE orders ALTER COLUMN account_id TYPE integer"),
+    ("AT_AlterColumnType", "ALTER TABLE orders ALTER COLUMN account_id TYPE bigint"),
+    ("AT_DropConstraint", "ALTER TABLE orders DROP CONSTRAINT orders_account_id_fkey"),
+    ("DropStmt", "DROP TABLE orders CASCADE"),
+    ("DropStmt", "DROP TABLE accounts CASCADE"),
+    ("TruncateStmt", "TRUNCATE accounts CASCADE"),
+    ("TruncateStmt", "TRUNCATE orders CASCADE"),
+    ("TruncateStmt", "TRUNCATE order_lines, orders"),
     ("RefreshMatViewStmt", "REFRESH MATERIALIZED VIEW CONCURRENTLY items_mv"),
     *PARTITION_CASES,
 ]
@@ -253,7 +267,13 @@ def template(pg_dsn: str) -> Iterator[str]:
         with connect(dsn) as conn:
             conn.execute(SETUP)
             report = fill_tables(conn, ROWS)
-            assert {t for t, _ in report.filled} >= {"public.items", "public.parent"}
+            assert {t for t, _ in report.filled} >= {
+                "public.items",
+                "public.parent",
+                "public.accounts",
+                "public.orders",
+                "public.order_lines",
+            }
             conn.execute("VACUUM ANALYZE")
         yield str(conninfo_to_dict(dsn)["dbname"])
 

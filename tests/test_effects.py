@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from linter.effects import (
     LOCKING_STATEMENTS,
     add_column_kind_rewrites,
@@ -224,3 +226,55 @@ def test_a_new_partition_locks_and_reads_the_default_partition() -> None:
     assert fx.locks["public.d"] is LockMode.ACCESS_EXCLUSIVE and fx.scans == ("public.d",)
     detached = _history_effects(_PARTITIONED + "\nALTER TABLE p DETACH PARTITION d;", create)
     assert "public.d" not in detached.locks and detached.scans == ()
+
+
+_FK_HISTORY = """
+CREATE TABLE accounts (id bigint PRIMARY KEY, name text);
+CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));
+CREATE TABLE order_lines (id bigint PRIMARY KEY, order_id bigint REFERENCES orders (id));
+"""
+
+
+def _fk_message(sql: str, rule: str) -> str:
+    """The one message of *rule* for *sql* run after ``_FK_HISTORY``."""
+    from linter.context import Settings
+    from linter.engine import lint_sources
+    from linter.registry import load_rules
+    from linter.source import Source
+
+    sources = [Source("0001.sql", _FK_HISTORY), Source("0002.sql", sql)]
+    linted = lint_sources(sources, load_rules(plugins=False), Settings(), report={"0002.sql"})
+    (found,) = [f for f in linted.findings if f.rule == rule]
+    return found.message
+
+
+@pytest.mark.parametrize(
+    ("sql", "rule", "other"),
+    [
+        ("ALTER TABLE orders DROP COLUMN account_id;", "drop-column", "public.accounts"),
+        (
+            "ALTER TABLE orders ALTER COLUMN account_id TYPE integer;",
+            "alter-column-type",
+            "public.accounts",
+        ),
+        (
+            "ALTER TABLE orders DROP CONSTRAINT orders_account_id_fkey;",
+            "drop-constraint",
+            "public.accounts",
+        ),
+        ("TRUNCATE accounts CASCADE;", "truncate", "public.order_lines"),
+        ("DROP TABLE accounts CASCADE;", "drop-table", "public.orders"),
+        ("DROP TABLE orders;", "drop-table", "public.accounts"),
+    ],
+)
+def test_findings_name_the_other_end_of_a_foreign_key(sql: str, rule: str, other: str) -> None:
+    expected = f"`{other}` (AccessExclusiveLock: {LockMode.ACCESS_EXCLUSIVE.blocks})"
+    assert expected in _fk_message(sql, rule)
+
+
+def test_findings_name_only_the_other_end_of_their_own_subcommand() -> None:
+    sql = (
+        "ALTER TABLE order_lines DROP COLUMN id, "
+        "ADD CONSTRAINT f FOREIGN KEY (order_id) REFERENCES accounts (id) NOT VALID;"
+    )
+    assert "also locks" not in _fk_message(sql, "drop-column")
