@@ -11,7 +11,11 @@ memory (``ru_maxrss`` from ``os.wait4``). Both tools print one line per finding 
 Measured:
   cold      whole corpus, no cache (``--no-cache``) vs squawk
   warm      whole corpus again with a warm result cache vs squawk
-  one file  ``sqlsafe lint`` on one small file (what pre-commit runs) vs ``python -c pass``
+  one file  ``sqlsafe lint --no-cache`` on one small file alone (a copy outside any
+            migrations directory: start-up and imports) vs ``python -c pass``
+  in history the same file where it lies, in its migrations directory (what pre-commit
+            runs): it is linted after its directory's history, cold (``--no-cache``) and
+            with a warm cache, vs ``python -c pass``
 
 sqlsafe's modules are byte-compiled first (``compileall``), as they are once installed.
   scaling   1x, 2x and 4x copies of the corpus (separate histories side by side in a
@@ -142,12 +146,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(row("whole corpus, warm vs cold", "warm", "cold", res))
 
+        alone = Path(tmp) / "alone" / small.name
+        alone.parent.mkdir()
+        shutil.copyfile(small, alone)
+        lint_small = [*sqlsafe, "lint", str(small)]
         one = {
-            "one": ([*sqlsafe, "lint", str(small), "--no-cache"], None),
+            "one": ([*sqlsafe, "lint", str(alone), "--no-cache"], None),
+            "cold": ([*lint_small, "--no-cache"], None),
+            "warm": (lint_small, cache_env),
             "pass": ([sys.executable, "-c", "pass"], None),
         }
         res_one = alternate(one, max(args.runs, 15))
-        print(row(f"one small file ({small.name}) vs `python -c pass`", "one", "pass", res_one))
+        versus = "vs `python -c pass`"
+        print(row(f"one small file alone ({small.name}) {versus}", "one", "pass", res_one))
+        where = f"the same file in its history ({small.parent.name}/)"
+        print(row(f"{where}, cold, {versus}", "cold", "pass", res_one))
+        print(row(f"{where}, warm cache, {versus}", "warm", "pass", res_one))
 
         if not args.skip_scaling:
             base: tuple[float, int] | None = None

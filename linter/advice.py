@@ -10,10 +10,7 @@ run in a transaction block (``... CONCURRENTLY``, ``VACUUM``) must be alone in i
 
 from __future__ import annotations
 
-from .layouts import NO_TRANSACTION_MARKERS
-
-ONE_QUERY_LAYOUTS = frozenset({"golang-migrate", "prisma", "dbmate", "diesel"})
-_ALWAYS_ONE_QUERY = frozenset({"golang-migrate", "prisma"})  # no marker: one statement
+from .layouts import ALWAYS_ONE_QUERY, NO_TRANSACTION_MARKERS, ONE_QUERY_LAYOUTS
 
 
 def one_query(layout: str) -> bool:
@@ -24,7 +21,7 @@ def one_query(layout: str) -> bool:
 def own_migration(layout: str) -> str:
     """Where a statement that cannot run in a transaction block goes, in *layout*."""
     marker = NO_TRANSACTION_MARKERS.get(layout)
-    if layout in _ALWAYS_ONE_QUERY:
+    if layout in ALWAYS_ONE_QUERY:
         return (
             f"alone in its own migration file ({layout} sends a file as one query: with a "
             "second statement it runs in a transaction block)"

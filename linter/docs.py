@@ -115,6 +115,8 @@ LOCK_MODEL_STATEMENTS: tuple[tuple[str, str], ...] = (
     ("ALTER TABLE ... RENAME COLUMN", "ALTER TABLE accounts RENAME COLUMN note TO remark"),
     ("DROP TABLE", "DROP TABLE orders"),
     ("TRUNCATE", "TRUNCATE orders"),
+    ("DROP TABLE ... CASCADE (referenced table)", "DROP TABLE accounts CASCADE"),
+    ("TRUNCATE ... CASCADE (referenced table)", "TRUNCATE accounts CASCADE"),
     (
         "CREATE TABLE ... REFERENCES",
         "CREATE TABLE payments (id bigint, order_id bigint REFERENCES orders (id))",
@@ -183,6 +185,12 @@ LOCK_MODEL_ALTER_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("ALTER COLUMN SET NOT NULL", "ALTER TABLE accounts ALTER COLUMN note SET NOT NULL"),
     ("ALTER COLUMN SET DEFAULT", "ALTER TABLE accounts ALTER COLUMN note SET DEFAULT ''"),
     ("DROP COLUMN", "ALTER TABLE accounts DROP COLUMN note"),
+    ("DROP COLUMN (foreign key column)", "ALTER TABLE orders DROP COLUMN account_id"),
+    (
+        "ALTER COLUMN TYPE (foreign key column)",
+        "ALTER TABLE orders ALTER COLUMN account_id TYPE integer",
+    ),
+    ("DROP CONSTRAINT (foreign key)", "ALTER TABLE orders DROP CONSTRAINT orders_account_fkey"),
     ("ADD CONSTRAINT CHECK", "ALTER TABLE accounts ADD CONSTRAINT c CHECK (total >= 0)"),
     (
         "ADD CONSTRAINT CHECK ... NOT VALID",

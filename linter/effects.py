@@ -7,7 +7,7 @@ check it against a real server.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -41,13 +41,19 @@ ALTER_TABLE_FACTS: Mapping[str, Fact] = MappingProxyType(
             "stored generated column, or a domain with a constraint; before PG 11 with any "
             "default",
         ),
-        "AT_DropColumn": Fact(AEL, note="column hidden, space reclaimed later"),
+        "AT_DropColumn": Fact(
+            AEL,
+            note="column hidden, space reclaimed later; a foreign key's column: "
+            "AccessExclusiveLock on the referenced table too",
+        ),
         "AT_AlterColumnType": Fact(
             AEL,
             rewrite=True,
             note=(
                 "no rewrite when binary-coercible; PG 12+ timestamp <-> timestamptz under "
-                "a UTC session TimeZone: no rewrite, the indexes on the column are rebuilt"
+                "a UTC session TimeZone: no rewrite, the indexes on the column are rebuilt; "
+                "a foreign key's column: AccessExclusiveLock on the referenced table, which "
+                "a rewrite also reads to re-validate the key"
             ),
         ),
         "AT_ColumnDefault": Fact(AEL),
@@ -68,7 +74,9 @@ ALTER_TABLE_FACTS: Mapping[str, Fact] = MappingProxyType(
         "AT_ValidateConstraint": Fact(
             SUE, scan=True, note="RowShareLock on a foreign key's referenced table"
         ),
-        "AT_DropConstraint": Fact(AEL),
+        "AT_DropConstraint": Fact(
+            AEL, note="a foreign key: AccessExclusiveLock on the referenced table too"
+        ),
         "AT_AlterConstraint": Fact(AEL),
         "AT_EnableTrig": Fact(SRE),
         "AT_DisableTrig": Fact(SRE),
@@ -382,6 +390,7 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
                     b.scan(rel)  # indexes rebuilt, constraints re-checked: the table is read
             elif not binary_coercible(old_type, new, target):
                 b.rewrite(rel)
+            _foreign_key_column(schema, rel, column, b)
         elif sub == "AT_SetNotNull":
             column = cmd.get("name", "")
             proven = (
@@ -410,6 +419,10 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
             b.lock(child, AEL)
             if not attach_bound_proven(schema, rel, child):
                 b.scan(child)
+            if not (part.get("bound") or {}).get("is_default"):
+                _default_partition_checked(schema, rel, child, b)
+        elif sub == "AT_DropColumn":
+            _foreign_key_column(schema, rel, cmd.get("name", ""), b)
         elif sub == "AT_DropConstraint":
             known = schema.constraint(rel, cmd.get("name", ""))
             if known is not None and known.references:
@@ -470,6 +483,75 @@ def _lock_referenced(schema: Schema, rel: str, b: _Builder) -> None:
             b.lock(con.references, AEL)
 
 
+def referencing_tables(schema: Schema, rel: str) -> list[str]:
+    """The other tables the model knows with a foreign key to *rel*."""
+    return [
+        table.name
+        for table in schema.tables.values()
+        if table.name != rel and any(con.references == rel for con in table.constraints.values())
+    ]
+
+
+def _lock_referencing(schema: Schema, rel: str, b: _Builder, *, transitive: bool) -> None:
+    """``DROP TABLE ... CASCADE`` drops the foreign keys to *rel* (AccessExclusiveLock on
+    each referencing table); ``TRUNCATE ... CASCADE`` (*transitive*) empties the
+    referencing tables, and the tables referencing those, each under AccessExclusiveLock
+    (traced on PostgreSQL 18)."""
+    todo = [rel]
+    seen = {rel}
+    while todo:
+        for other in referencing_tables(schema, todo.pop()):
+            if other not in seen:
+                seen.add(other)
+                b.lock(other, AEL)
+                if transitive:
+                    todo.append(other)
+
+
+def _foreign_key_column(schema: Schema, rel: str, column: str, b: _Builder) -> None:
+    """DROP COLUMN or ALTER COLUMN TYPE of a foreign key's column drops (and for a type
+    change re-creates) the constraint's triggers on the referenced table: AccessExclusiveLock
+    there. When the change rewrites *rel*, the re-created key is validated: the referenced
+    table is read too (traced on PostgreSQL 18)."""
+    table = schema.table(rel)
+    for con in table.constraints.values() if table is not None else ():
+        if con.references and con.references != rel and column in con.columns:
+            b.lock(con.references, AEL)
+            if rel in b.rewrites:
+                b.scan(con.references)
+
+
+def other_tables_locked(effects: Effects, *own: str) -> str:
+    """A message's clause naming each table but *own* that *effects* lock under a lock that
+    blocks writes (the other end of a foreign key), and what the lock blocks there (empty
+    when there is none)."""
+    parts = [
+        f"`{rel}` ({mode.value}: {mode.blocks})"
+        for rel, mode in effects.locks.items()
+        if rel not in own and mode.blocks_writes
+    ]
+    return f"; it also locks {', '.join(parts)}" if parts else ""
+
+
+def command_effects(fields: Node, cmd: Node, schema: Schema, target: int) -> Effects:
+    """The effects of one subcommand *cmd* of the ALTER TABLE *fields* alone (what a rule
+    about that subcommand may attribute to it); *cmd* is the AlterTableCmd's fields."""
+    b = _Builder()
+    _alter_table({**fields, "cmds": [{"AlterTableCmd": cmd}]}, schema, target, b, utc=False)
+    return b.build()
+
+
+def commands_other_end(
+    fields: Node, cmds: Sequence[Node], schema: Schema, target: int, own: str
+) -> str:
+    """:func:`other_tables_locked` for the subcommands *cmds* of the ALTER TABLE *fields*
+    (not for the statement's other subcommands)."""
+    effects = Effects()
+    for cmd in cmds:
+        effects = merge_effects(effects, command_effects(fields, cmd, schema, target))
+    return other_tables_locked(effects, own)
+
+
 def _index_columns_not_null(schema: Schema, rel: str, index: str, target: int) -> bool:
     """Every column of *index* is known NOT NULL (or proven by a validated CHECK)."""
     known = schema.indexes.get(pgast.qualify(rel.partition(".")[0] or None, index))
@@ -516,6 +598,94 @@ def partitions_of(schema: Schema, parent: str) -> list[str]:
                 out.append(table.name)
                 todo.append(table.name)
     return out
+
+
+def and_partitions(schema: Schema, rel: str) -> str:
+    """`` and its N partitions`` for a finding about partitioned *rel*: a statement on it
+    locks, rewrites or scans every partition the history knows (sub-partitions included)."""
+    table = schema.table(rel)
+    count = len(partitions_of(schema, rel)) if table is not None and table.partitioned else 0
+    if not count:
+        return ""
+    return f" and its {count} partition{'' if count == 1 else 's'}"
+
+
+def rows_rewritten(effects: Effects, schema: Schema, rel: str) -> bool:
+    """The statement rewrites *rel*'s rows: its own, or those of its partitions."""
+    if rel in effects.rewrites:
+        return True
+    table = schema.table(rel)
+    return (
+        table is not None
+        and table.partitioned
+        and any(part in effects.rewrites for part in partitions_of(schema, rel))
+    )
+
+
+def default_partition_of(schema: Schema, parent: str) -> str | None:
+    """The DEFAULT partition the model knows of *parent*."""
+    for table in schema.tables.values():
+        if table.partition_of == parent and table.default_partition:
+            return table.name
+    return None
+
+
+# ALTER TABLE subcommands that act on the partitioned table alone, not on each partition
+_NOT_RECURSING = frozenset(
+    {
+        "AT_AttachPartition",
+        "AT_DetachPartition",
+        "AT_DetachPartitionFinalize",
+        "AT_SetTableSpace",
+        "AT_SetAccessMethod",
+        "AT_SetRelOptions",
+        "AT_ResetRelOptions",
+    }
+)
+
+
+def _recurses(fields: Node) -> bool:
+    """ALTER TABLE (without ONLY) whose subcommands run on every partition too."""
+    return bool((fields.get("relation") or {}).get("inh")) and any(
+        sub not in _NOT_RECURSING for sub, _ in pgast.alter_commands(fields)
+    )
+
+
+def _spread_to_partitions(
+    schema: Schema, rel: str, b: _Builder, *, scan_partitioned: bool = False
+) -> None:
+    """A statement on partitioned *rel* that recurses: every partition the model knows
+    (sub-partitions too) takes *rel*'s lock, and *rel*'s rewrite and scan happen on the
+    leaf partitions, which hold the rows (traced). *scan_partitioned*: the partitioned
+    tables are read too (ANALYZE samples each through its partitions)."""
+    table = schema.table(rel)
+    parts = partitions_of(schema, rel) if table is not None and table.partitioned else []
+    if not parts:
+        return
+    mode = b.locks.get(rel)
+    rewrite, scan = rel in b.rewrites, rel in b.scans
+    if rewrite:
+        b.rewrites.remove(rel)
+    if scan and not scan_partitioned:
+        b.scans.remove(rel)
+    for part in parts:
+        known = schema.table(part)
+        leaf = known is None or not known.partitioned
+        if mode is not None:
+            b.lock(part, mode)
+        if rewrite and leaf:
+            b.rewrite(part)
+        if scan and (leaf or scan_partitioned):
+            b.scan(part)
+
+
+def _default_partition_checked(schema: Schema, parent: str, added: str, b: _Builder) -> None:
+    """A new partition of *parent*: its DEFAULT partition is locked and read to prove no row
+    of it belongs to the new bound (traced)."""
+    default = default_partition_of(schema, parent)
+    if default is not None and default != added:
+        b.lock(default, AEL)
+        b.scan(default)
 
 
 def _index_finds_rows(schema: Schema, rel: str, fields: Node) -> bool:
@@ -612,6 +782,8 @@ def statement_effects(
     fields = node[kind]
     if kind == "AlterTableStmt":
         _alter_table(fields, schema, target, b, utc)
+        if fields.get("objtype", "OBJECT_TABLE") == "OBJECT_TABLE" and _recurses(fields):
+            _spread_to_partitions(schema, pgast.relation_name(fields.get("relation")), b)
     elif kind == "AlterDomainStmt":
         if domain_check(fields):  # every column of the domain is checked (traced)
             for table in schema.tables_using_type(pgast.object_name(fields.get("typeName") or [])):
@@ -643,6 +815,7 @@ def statement_effects(
                 table = _index_table(schema, name)
                 b.lock(table, SUE if concurrent else AEL)
                 b.lock(name, AEL)
+                _spread_to_partitions(schema, table, b)  # a partitioned index's are dropped
                 if concurrent:
                     b.transactional = False
             elif remove in (
@@ -654,6 +827,9 @@ def statement_effects(
             ):
                 b.lock(name, AEL)
                 _lock_referenced(schema, name, b)
+                _spread_to_partitions(schema, name, b)
+                if fields.get("behavior") == "DROP_CASCADE":
+                    _lock_referencing(schema, name, b, transitive=False)
             elif remove in ("OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
                 b.lock(_owning_relation(obj), AEL)  # on the table it belongs to (traced)
             elif remove == "OBJECT_SCHEMA" and fields.get("behavior") == "DROP_CASCADE":
@@ -670,6 +846,8 @@ def statement_effects(
             b.lock(rel, SUE if rtype == "OBJECT_INDEX" and target >= 12 else AEL)
             if rtype == "OBJECT_INDEX" and target < 12:  # PG 12+: the table is not locked
                 b.lock(_index_table(schema, rel), AEL)
+            if rtype == "OBJECT_COLUMN" and fields["relation"].get("inh"):
+                _spread_to_partitions(schema, rel, b)
     elif kind == "ReindexStmt":
         rel = pgast.relation_name(fields.get("relation"))
         concurrent = pgast.option_enabled(fields.get("params"), "concurrently")
@@ -694,6 +872,13 @@ def statement_effects(
                 b.lock(table, SUE if concurrent else LockMode.SHARE)
                 if table in indexed:
                     b.scan(table)
+                    _spread_to_partitions(schema, table, b)  # its leaves hold the rows
+        owner = _index_table(schema, rel) if rkind == "REINDEX_OBJECT_INDEX" else rel
+        if rkind in ("REINDEX_OBJECT_INDEX", "REINDEX_OBJECT_TABLE") and _reindex_partitions(
+            schema, owner, b
+        ):
+            b.locks.pop(rel if rkind == "REINDEX_OBJECT_INDEX" else "", None)
+            concurrent = True  # one transaction per partition: not in a transaction block
         if concurrent or rkind in (
             "REINDEX_OBJECT_SCHEMA",
             "REINDEX_OBJECT_DATABASE",
@@ -719,6 +904,7 @@ def statement_effects(
             else:
                 b.lock(rel, SUE)
                 b.scan(rel)
+            _spread_to_partitions(schema, rel, b, scan_partitioned=_analyzes(fields))
         if vacuum:
             b.transactional = False
     elif kind == "ClusterStmt":
@@ -727,9 +913,15 @@ def statement_effects(
         b.rewrite(rel)
     elif kind == "TruncateStmt":
         for item in fields.get("relations") or ():
-            b.lock(pgast.relation_name(pgast.unwrap(item, "RangeVar")), AEL)
+            rel = pgast.relation_name(pgast.unwrap(item, "RangeVar"))
+            b.lock(rel, AEL)
+            if fields.get("behavior") == "DROP_CASCADE":
+                _lock_referencing(schema, rel, b, transitive=True)
+            _spread_to_partitions(schema, rel, b)
     elif kind == "CreateTrigStmt":
         b.lock(pgast.relation_name(fields.get("relation")), SRE)
+        if fields.get("row"):  # a row trigger is cloned onto each partition (traced)
+            _spread_to_partitions(schema, pgast.relation_name(fields.get("relation")), b)
     elif kind in ("UpdateStmt", "DeleteStmt", "InsertStmt", "MergeStmt"):
         rel = pgast.relation_name(fields.get("relation"))
         b.lock(rel, LockMode.ROW_EXCLUSIVE)
@@ -757,6 +949,9 @@ def statement_effects(
             parent_name = pgast.relation_name(pgast.unwrap(parent, "RangeVar"))
             # INHERITS: self-exclusive, so two children cannot race on relhassubclass
             b.lock(parent_name, AEL if fields.get("partbound") else SUE)
+            bound = fields.get("partbound")
+            if bound and not bound.get("is_default"):
+                _default_partition_checked(schema, parent_name, "", b)
     elif kind == "ViewStmt":
         view = pgast.relation_name(fields.get("view"))
         if fields.get("replace") and f"view:{view}" in schema.objects:
@@ -848,6 +1043,25 @@ def _comment(fields: Node, b: _Builder) -> None:
         b.lock(_owning_relation(obj), SUE)
     elif objtype in _COMMENT_ON_TABLE_OBJECT:
         b.lock(_owning_relation(obj), LockMode.ACCESS_SHARE)
+
+
+def _reindex_partitions(schema: Schema, table: str, b: _Builder) -> bool:
+    """REINDEX of a partitioned table or index: each leaf partition's, one transaction each;
+    the partitioned tables below *table* and a partitioned index are not locked (traced)."""
+    known = schema.table(table)
+    if known is None or not known.partitioned:
+        return False
+    _spread_to_partitions(schema, table, b)
+    for part in partitions_of(schema, table):
+        sub = schema.table(part)
+        if sub is not None and sub.partitioned:
+            b.locks.pop(part, None)
+    return True
+
+
+def _analyzes(fields: Node) -> bool:
+    """ANALYZE, or VACUUM (ANALYZE)."""
+    return not fields.get("is_vacuumcmd") or pgast.option_enabled(fields.get("options"), "analyze")
 
 
 def _inline_constraints(elt: Node) -> list[Node]:

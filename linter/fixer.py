@@ -23,7 +23,7 @@ from . import pgast
 from .context import Settings
 from .directives import statement_directive
 from .engine import Finding, lint_sources
-from .parsing import ParsedFile, Statement, parse, skip_trivia
+from .parsing import ParsedFile, Statement, parse, skip_trivia, statement_count
 from .rule import Rule
 from .scaffold import CIC, DROP_INDEX_NO_TIMEOUT, SUE_SCAN, _render
 from .scaffold_layouts import (
@@ -48,7 +48,7 @@ FIXABLE = (
     "require-statement-timeout",
 )
 TOOL = "sqlsafe fix"
-MAX_PASSES = 6
+MAX_PASSES = 32  # (a rule may report one statement of a table at a time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,12 @@ class FixSettings:
     wrapped: bool  # the runner runs this file inside a transaction
     lock_timeout: str = "2s"
     statement_timeout: str = "5s"
+    # the runner sends the file as one query string outside a transaction of its own
+    # (golang-migrate, Prisma; dbmate and diesel without one): its statements run as one
+    # implicit transaction when it holds several, and a lone statement runs outside any
+    one_query: bool = False
+    # the linter models that implicit transaction (golang-migrate, Prisma)
+    modelled: bool = True
 
 
 @dataclass(slots=True)
@@ -216,6 +222,7 @@ class _Pass:
     text: str
     parsed: ParsedFile
     settings: FixSettings
+    wrapped: bool  # the file's statements run in the runner's (or one query's) transaction
     target: int
     layout: Layout | None
     transactions: dict[int, int | None]
@@ -227,7 +234,16 @@ class _Pass:
 
     # -- where things go ---------------------------------------------------------------
     def in_transaction(self, stmt: Statement) -> bool:
-        return self.settings.wrapped or stmt.index in self.transactions
+        return self.wrapped or stmt.index in self.transactions
+
+    def lone_query(self, what: str) -> None:
+        """Refuse to add a statement to a file sent as one query that holds one statement:
+        it would run in a transaction with it."""
+        if self.settings.one_query and not self.wrapped:
+            raise _Unfixable(
+                f"{self.settings.layout} sends this file as one query: a SET would put its "
+                f"statement in a transaction; set {what} on the migration connection"
+            )
 
     def _need_layout(self) -> Layout:
         if self.layout is None:
@@ -245,10 +261,17 @@ class _Pass:
             self.edits.append(Edit(end, end, ";"))
         return end
 
-    def later(self, stmt: Statement, blocks: Sequence[tuple[str, str, str, str, bool]]) -> None:
-        """Run *blocks* (slug, summary, locks, body, quick) in later transactions."""
-        if self.settings.wrapped:
+    def later(
+        self, stmt: Statement, blocks: Sequence[tuple[str, str, str, str, bool]], names: set[str]
+    ) -> None:
+        """Run *blocks* (slug, summary, locks, body, quick) in later transactions: in new
+        files when the runner wraps the file or sends it as one query (a BEGIN there would
+        pull the statements before it into its transaction), unless a later statement of
+        the file uses *names* (the constraint) or drops its table."""
+        if self.wrapped or self.settings.one_query:
             self._need_layout()
+            table = str((stmt.fields.get("relation") or {}).get("relname", ""))
+            self.nothing_later_uses(stmt, names, table, "")
             for slug, summary, locks, body, quick in blocks:
                 self.steps.append(
                     FileStep(slug, summary, locks, body, True, tool=TOOL, quick=quick)
@@ -306,8 +329,14 @@ class _Pass:
             indexes = {str(fields.get("idxname") or "")}
         else:
             indexes = {pgast.object_name(o).rsplit(".", 1)[-1] for o in fields.get("objects", [])}
+        self.nothing_later_uses(stmt, indexes, table, unique)
+
+    def nothing_later_uses(self, stmt: Statement, names: set[str], table: str, unique: str) -> None:
+        """Refuse to run what *stmt* needs after the file when a statement after it in the
+        file names one of *names*, drops or renames *table* or drops a column of it, or may
+        need the unique key on *unique* that an index build makes."""
         for later in self.parsed.statements[stmt.index + 1 :]:
-            hit = _identifiers(self.text, later) & indexes
+            hit = _identifiers(self.text, later) & names
             hit |= _targets(later) & {table}
             if unique and _needs_unique_key(later, unique):
                 hit.add(unique)
@@ -386,6 +415,9 @@ class _Pass:
             f"drop index {name}",
             "SHARE UPDATE EXCLUSIVE on the index's table while the drop waits for "
             "transactions using it: reads and writes go on",
+            # moved after the file: a later statement of it may drop the index's column or
+            # table (and the index with it), which the drop alone does not name
+            moved=" CONCURRENTLY" + ("" if fields.get("missing_ok") else " IF EXISTS"),
         )
 
     def _concurrently(
@@ -396,10 +428,12 @@ class _Pass:
         summary: str,
         locks: str,
         keywords: str = " CONCURRENTLY",
+        moved: str | None = None,
     ) -> None:
         if not self.in_transaction(stmt):
             self.edits.append(Edit(at, at, keywords))
             return
+        keywords = keywords if moved is None else moved
         rewritten = self.text[stmt.start : at] + keywords + self.text[at : stmt.end]
         self.move_out(stmt, rewritten, slug, summary, locks)
 
@@ -447,6 +481,7 @@ class _Pass:
                     False,
                 )
             ],
+            {name},
         )
 
     def set_not_null(self, stmt: Statement) -> None:
@@ -494,7 +529,7 @@ class _Pass:
                     True,
                 )
             )
-        self.later(stmt, blocks)
+        self.later(stmt, blocks, {check})
 
     def statement_timeout(self, stmt: Statement) -> None:
         """``SET statement_timeout`` just before the statement, ``RESET`` just after it."""
@@ -506,6 +541,7 @@ class _Pass:
                 raise _Unfixable("a concurrent drop waits for older transactions by design")
             self.edits.append(Edit(line_start, line_start, note))
             return
+        self.lone_query("statement_timeout")
         value = quote_literal(self.settings.statement_timeout)
         sql = f"SET statement_timeout = {value};"
         directive = statement_directive(self.text, stmt.lead, stmt.start)
@@ -525,12 +561,7 @@ class _Pass:
         if (True, -1) in self.done:
             return
         self.done.add((True, -1))
-        layout = LAYOUT_TABLE.get(self.settings.layout)
-        if not self.settings.wrapped and layout is not None and layout.one_statement_outside_tx:
-            raise _Unfixable(
-                f"{self.settings.layout} sends this file as one query: a SET would put its "
-                "statement in a transaction; set lock_timeout on the migration connection"
-            )
+        self.lone_query("lock_timeout")
         first = self.parsed.statements[0].start if self.parsed.statements else len(self.text)
         at = skip_trivia(self.text, 0)
         at = min(at, first)
@@ -540,7 +571,11 @@ class _Pass:
         if directive is not None:
             at = directive
         line_start = self.text.rfind("\n", 0, at) + 1
-        sql = lock_timeout_sql(self.settings.lock_timeout, local=False)
+        # one query's implicit transaction: SET LOCAL keeps the value out of the migrations
+        # that follow on the connection (a COMMIT in the file would end it early)
+        local = self.settings.one_query and self.settings.modelled
+        local = local and not any(s.kind == "TransactionStmt" for s in self.parsed.statements)
+        sql = lock_timeout_sql(self.settings.lock_timeout, local=local)
         if self.text[line_start:at].strip():
             self.edits.append(Edit(at, at, sql + " "))
         else:
@@ -575,15 +610,19 @@ def fix_source(
     text = source.text
     result = FixResult(source.path, real, real)
     layout = LAYOUT_TABLE.get(fix.layout)
-    reported: set[tuple[str, str, str]] = set()
     moved: list[tuple[int, FileStep]] = []  # (where in ``text`` it comes from, the step)
+    applied: list[Sequence[Edit]] = []  # each pass's edits, to find a line of the file as given
+    left: list[tuple[Finding, str]] | None = None  # what the last pass could not fix, and why
     for _ in range(MAX_PASSES):
-        current = Source(source.path, text, fix.wrapped, source.apply)
-        findings = lint_sources([*history, current], rules, settings, report=[source.path]).findings
+        findings = _lint(source, text, history, rules, settings, fix)
         parsed = parse(text)
-        work = _Pass(text, parsed, fix, settings.target_version, layout, _transactions(parsed))
+        wrapped = _wrapped(fix, text)
+        work = _Pass(
+            text, parsed, fix, wrapped, settings.target_version, layout, _transactions(parsed)
+        )
         # rewrites first: a timeout is only added around a statement left as it is
         findings.sort(key=lambda f: f.rule in ("require-lock-timeout", "require-statement-timeout"))
+        reasons: dict[tuple[str, int | None], str] = {}
         for finding in findings:
             if finding.rule not in FIXABLE:
                 continue
@@ -592,14 +631,11 @@ def fix_source(
                 work.fix(finding)
             except _Unfixable as exc:
                 del work.edits[before[0] :], work.steps[before[1] :], work.anchors[before[1] :]
-                # (by text: later passes renumber statements and lines; a finding keeps the
-                # line it has in the file as given)
-                key = (finding.rule, " ".join(finding.sql.split()), str(exc))
-                if key not in reported:
-                    reported.add(key)
-                    result.notes.append(
-                        f"{source.path}:{finding.line}: {finding.rule} not fixed: {exc}"
-                    )
+                reasons.setdefault((finding.rule, finding.statement), str(exc))
+        left = [
+            (f, reasons.get((f.rule, f.statement), "sqlsafe fix has no rewrite for it"))
+            for f in findings
+        ]
         if not work.edits and not work.steps:
             break
         try:
@@ -607,8 +643,14 @@ def fix_source(
             real = _apply(real, work.edits)
         except _Unfixable:
             break
+        applied.append(work.edits)
         moved.extend(zip(work.anchors, work.steps, strict=True))
         moved = [(_shifted(anchor, work.edits), step) for anchor, step in moved]
+        left = None
+    if left is None:  # (still changing after MAX_PASSES)
+        findings = _lint(source, text, history, rules, settings, fix)
+        left = [(f, "fixing it did not settle") for f in findings]
+    result.notes.extend(_not_fixed(source.path, left, text, applied, result.original))
     # the new files run in the order their statements had in the file, whichever pass
     # moved them (stable: the blocks of one statement keep their order)
     result.new_steps.extend(step for _, step in sorted(moved, key=lambda item: item[0]))
@@ -616,6 +658,71 @@ def fix_source(
         real = _line_endings_of(result.original, real)
     result.fixed = real
     return result
+
+
+def _wrapped(fix: FixSettings, text: str) -> bool:
+    """Whether the file's statements run in one transaction the runner opens: a file sent
+    as one query is one implicit transaction once it holds several statements."""
+    return statement_count(text) > 1 if fix.one_query else fix.wrapped
+
+
+def _lint(
+    source: Source,
+    text: str,
+    history: Sequence[Source],
+    rules: Sequence[Rule],
+    settings: Settings,
+    fix: FixSettings,
+) -> list[Finding]:
+    """The findings of *text* as the runner runs it (one query: one implicit transaction)."""
+    wrapped = _wrapped(fix, text)
+    single = fix.one_query and wrapped
+    current = Source(source.path, text, wrapped, source.apply, single)
+    return lint_sources([*history, current], rules, settings, report=[source.path]).findings
+
+
+def _not_fixed(
+    path: str,
+    left: Sequence[tuple[Finding, str]],
+    text: str,
+    applied: Sequence[Sequence[Edit]],
+    original: str,
+) -> list[str]:
+    """One line per finding left in the fixed file, at its line in the file as given."""
+    out: list[str] = []
+    seen: set[tuple[str, int]] = set()
+    for finding, reason in sorted(left, key=lambda item: (item[0].line, item[0].column)):
+        offset = _offset(text, finding.line, finding.column)
+        for edits in reversed(applied):
+            offset = _unshifted(offset, edits)
+        line = original.count("\n", 0, offset) + 1
+        if (finding.rule, line) not in seen:
+            seen.add((finding.rule, line))
+            out.append(f"{path}:{line}: {finding.rule} not fixed: {reason}")
+    return out
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    at = 0
+    for _ in range(line - 1):
+        at = text.find("\n", at) + 1
+        if at == 0:
+            return len(text)
+    return min(at + max(column - 1, 0), len(text))
+
+
+def _unshifted(offset: int, edits: Sequence[Edit]) -> int:
+    """Where *offset* (in the text once *edits* are applied) was before them: text an edit
+    inserted comes from where the edit starts."""
+    delta = 0
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        start = edit.start + delta
+        if offset < start:
+            break
+        if offset < start + len(edit.text):
+            return edit.start
+        delta += len(edit.text) - (edit.end - edit.start)
+    return offset - delta
 
 
 def _shifted(offset: int, edits: Sequence[Edit]) -> int:

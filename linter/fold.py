@@ -516,6 +516,7 @@ def _create_table(schema: Schema, fields: Node) -> Schema:
         partitioned=bool(partspec),
         partition_key=_partition_key(partspec),
         partition_of=_partition_parent(fields),
+        default_partition=bool((fields.get("partbound") or {}).get("is_default")),
     )
     for con, cols in pending:
         schema, table = _apply_constraint(schema, table, con, cols)
@@ -593,7 +594,21 @@ def _alter_table(schema: Schema, fields: Node) -> Schema:
         elif sub == "AT_DropConstraint":
             table = table.without_constraint(colname)
             schema = schema.drop_index(pgast.qualify(name.split(".", 1)[0], colname))
+        elif sub in ("AT_AttachPartition", "AT_DetachPartition"):
+            schema = _attach(schema, name, pgast.unwrap(definition, "PartitionCmd"), sub)
     return schema.put_table(table)
+
+
+def _attach(schema: Schema, parent: str, part: Node, sub: str) -> Schema:
+    """ATTACH / DETACH PARTITION: the child becomes (or stops being) a partition of *parent*."""
+    child = pgast.relation_name(part.get("name"))
+    if child == parent:
+        return schema
+    table = _ensure_table(schema, child)
+    if sub == "AT_DetachPartition":
+        return schema.put_table(replace(table, partition_of=None, default_partition=False))
+    default = bool((part.get("bound") or {}).get("is_default"))
+    return schema.put_table(replace(table, partition_of=parent, default_partition=default))
 
 
 def _rename(schema: Schema, fields: Node) -> Schema:

@@ -53,6 +53,12 @@ TRANSACTION_DEFAULTS: dict[str, bool | str | None] = {
     "up-down": None,
 }
 
+# Runners that send a migration file to PostgreSQL as ONE query string (a multi-statement
+# query runs as one implicit transaction block): golang-migrate and Prisma always, dbmate
+# and diesel too (inside their own transaction, or outside one when the file says so).
+ONE_QUERY_LAYOUTS = frozenset({"golang-migrate", "prisma", "dbmate", "diesel"})
+ALWAYS_ONE_QUERY = frozenset({"golang-migrate", "prisma"})  # no marker: one statement a file
+
 # How to make one file run outside a transaction, per layout (for the docs and messages).
 NO_TRANSACTION_MARKERS: dict[str, str] = {
     "goose": "-- +goose NO TRANSACTION",

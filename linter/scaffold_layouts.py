@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import Clash, Put, write_all
+from .layouts import ALWAYS_ONE_QUERY, ONE_QUERY_LAYOUTS
 from .parsing import parse
 
 LAYOUTS = ("plain", "golang-migrate", "goose", "dbmate", "diesel", "prisma", "flyway")
@@ -32,10 +33,14 @@ class Layout:
     name: str
     # the runner wraps each (transactional) file in a transaction itself
     wraps: bool
-    # outside a transaction the runner sends the whole file as one query string, which
-    # PostgreSQL runs as one implicit transaction: such a file may hold only one statement
-    one_statement_outside_tx: bool
     timestamps: bool  # versions are timestamps (otherwise sequential numbers)
+
+    @property
+    def one_statement_outside_tx(self) -> bool:
+        """Outside a transaction the runner sends the whole file as one query string, which
+        PostgreSQL runs as one implicit transaction: such a file may hold only one
+        statement (``linter.layouts.ONE_QUERY_LAYOUTS``)."""
+        return self.name in ONE_QUERY_LAYOUTS
 
     def describe_non_tx(self) -> str:
         return {
@@ -50,16 +55,14 @@ class Layout:
 
 
 LAYOUT_TABLE: dict[str, Layout] = {
-    "plain": Layout("plain", wraps=False, one_statement_outside_tx=False, timestamps=False),
+    "plain": Layout("plain", wraps=False, timestamps=False),
     # a multi-statement file is one implicit transaction: the runner "wraps" it in effect
-    "golang-migrate": Layout(
-        "golang-migrate", wraps=True, one_statement_outside_tx=True, timestamps=False
-    ),
-    "goose": Layout("goose", wraps=True, one_statement_outside_tx=False, timestamps=True),
-    "dbmate": Layout("dbmate", wraps=True, one_statement_outside_tx=True, timestamps=True),
-    "diesel": Layout("diesel", wraps=True, one_statement_outside_tx=True, timestamps=True),
-    "prisma": Layout("prisma", wraps=True, one_statement_outside_tx=True, timestamps=True),
-    "flyway": Layout("flyway", wraps=True, one_statement_outside_tx=False, timestamps=False),
+    "golang-migrate": Layout("golang-migrate", wraps=True, timestamps=False),
+    "goose": Layout("goose", wraps=True, timestamps=True),
+    "dbmate": Layout("dbmate", wraps=True, timestamps=True),
+    "diesel": Layout("diesel", wraps=True, timestamps=True),
+    "prisma": Layout("prisma", wraps=True, timestamps=True),
+    "flyway": Layout("flyway", wraps=True, timestamps=False),
 }
 
 
@@ -367,9 +370,10 @@ def _files_for(
         marker = "-- +goose Up\n" if tx else "-- +goose NO TRANSACTION\n-- +goose Up\n"
         yield OutFile(f"{version}_{name}.sql", header + marker + body + "\n-- +goose Down\n", tx, n)
     elif layout.name == "dbmate":
+        # the header inside the up section: a suppression in it must reach the statement
         marker = "-- migrate:up\n" if tx else "-- migrate:up transaction:false\n"
         yield OutFile(
-            f"{version}_{name}.sql", header + marker + body + "\n-- migrate:down\n", tx, n
+            f"{version}_{name}.sql", marker + header + body + "\n-- migrate:down\n", tx, n
         )
     elif layout.name == "diesel":
         folder = f"{version}_{name}"
@@ -400,9 +404,9 @@ def runner_batches(layout: Layout, text: str, transactional: bool) -> tuple[bool
     """
     sql = _strip_down(layout, text)
     statements = split_statements(sql)
-    if layout.name in ("golang-migrate", "prisma"):
+    if layout.name in ALWAYS_ONE_QUERY:
         return False, [sql]
-    if layout.name in ("dbmate", "diesel"):
+    if layout.name in ONE_QUERY_LAYOUTS:
         return transactional, [sql]
     if layout.name == "plain":
         return False, statements

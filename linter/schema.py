@@ -68,6 +68,7 @@ class Table:
     partition_key: tuple[str, ...] = ()  # plain key columns of a partitioned table
     partition_of: str | None = None  # parent, for a partition created with PARTITION OF
     known: bool = True  # False: referenced but never created in the history
+    default_partition: bool = False  # the DEFAULT partition of ``partition_of``
 
     def _with(self, columns: Mapping[str, Column], constraints: Mapping[str, Constraint]) -> Table:
         return Table(
@@ -79,6 +80,7 @@ class Table:
             self.partition_key,
             self.partition_of,
             self.known,
+            self.default_partition,
         )
 
     # (columns and constraints become persistent maps on the first change: a table that
@@ -435,6 +437,7 @@ def schema_to_data(schema: Schema) -> Any:
             t.partition_key,
             t.partition_of,
             t.known,
+            t.default_partition,
         )
         for t in schema.tables.values()
     )
@@ -461,7 +464,7 @@ def schema_from_data(data: Any) -> Schema:
     try:
         tables_data, indexes_data, objects_data, file, renames_data, change_from = data
         tables: list[tuple[str, Table]] = []
-        for name, tfile, cols, cons, partitioned, key, parent, known in tables_data:
+        for name, tfile, cols, cons, partitioned, key, parent, known, default in tables_data:
             columns = {
                 str(c[0]): Column(str(c[0]), _type_from(c[1]), bool(c[2]), bool(c[3])) for c in cols
             }
@@ -480,6 +483,7 @@ def schema_from_data(data: Any) -> Schema:
                 tuple(key),
                 parent,
                 bool(known),
+                bool(default),
             )
             tables.append((table.name, table))
         indexes = [

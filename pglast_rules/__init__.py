@@ -12,6 +12,7 @@ from .add_primary_key import AddPrimaryKey
 from .add_unique_constraint import AddUniqueConstraint
 from .alter_column_type import AlterColumnType
 from .alter_enum import AlterEnum
+from .alter_identity import AlterIdentity
 
 # part B (SS040-SS056, SS100-SS106)
 from .attach_partition import AttachPartition
@@ -124,6 +125,8 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     DomainConstraint,
     UnbatchedBackfill,
     MixedDdlAndData,
+    # issue 13: squawk's default catalogue (SS057)
+    AlterIdentity,
     PreferBigint,
     PreferIdentity,
     PreferText,

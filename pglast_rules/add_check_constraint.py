@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
+from linter.effects import and_partitions, rows_rewritten
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, listing
@@ -72,12 +73,13 @@ class AddCheckConstraint(Rule):
         if not checks:
             return
         table, label, cmd = checks[0]
-        if table in ctx.effects.rewrites:
+        if rows_rewritten(ctx.effects, ctx.schema, table):
             return  # the statement's rewrite checks each row as it copies it: no scan of its own
         lock = LockMode.ACCESS_EXCLUSIVE.describe()
         if len(checks) == 1 and label.startswith("new column"):
             yield self.report(
-                f"the CHECK on {label} is verified by scanning all of `{table}` while holding "
+                f"the CHECK on {label} is verified by scanning all of `{table}`"
+                f"{and_partitions(ctx.schema, table)} while holding "
                 f"{lock}",
                 help="add the column without the CHECK, then ADD CONSTRAINT ... CHECK "
                 "(...) NOT VALID and VALIDATE CONSTRAINT in a later transaction",
@@ -87,7 +89,8 @@ class AddCheckConstraint(Rule):
         labels = [f"the CHECK on {t}" if t.startswith("new column") else t for _, t, _ in checks]
         once = " once for all of them" if len(checks) > 1 else ""
         yield self.report(
-            f"adding {listing(labels)} scans all of `{table}`{once} while holding {lock}",
+            f"adding {listing(labels)} scans all of `{table}`{and_partitions(ctx.schema, table)}"
+            f"{once} while holding {lock}",
             help="add it NOT VALID, then VALIDATE CONSTRAINT in a later transaction",
             at=cmd,
         )

@@ -6,7 +6,13 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
-from linter.effects import binary_coercible, utc_change_work, utc_coercible
+from linter.effects import (
+    and_partitions,
+    binary_coercible,
+    commands_other_end,
+    utc_change_work,
+    utc_coercible,
+)
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, listing
@@ -120,7 +126,8 @@ class AlterColumnType(Rule):
                     f"changing `{table}.{column}` from {old_type} to {new} does not rewrite the "
                     f"table (the session's TimeZone is UTC), but rebuilds or re-checks what "
                     f"may depend on the column ({which}) under "
-                    f"{LockMode.ACCESS_EXCLUSIVE.describe()}",
+                    f"{LockMode.ACCESS_EXCLUSIVE.describe()}"
+                    + commands_other_end(pgast.unwrap(node), [cmd], ctx.schema, ctx.target, table),
                     help=(
                         "drop those indexes and constraints first and add them back without "
                         "a long lock (CONCURRENTLY, NOT VALID), or add a new column and swap"
@@ -134,10 +141,19 @@ class AlterColumnType(Rule):
             rewritten.append((table, f"`{table}.{column}` {change}", cmd))
         if rewritten:  # one ALTER TABLE rewrites its table once, whatever columns change
             table, _change, cmd = rewritten[0]
+            parts = and_partitions(ctx.schema, table)
+            what = f"`{table}`{parts} (indexes included)" if parts else "the table and its indexes"
             once = " once" if len(rewritten) > 1 else ""
             yield self.report(
-                f"changing {listing([c for _t, c, _cmd in rewritten])} rewrites the table and "
-                f"its indexes{once} under {LockMode.ACCESS_EXCLUSIVE.describe()}",
+                f"changing {listing([c for _t, c, _cmd in rewritten])} rewrites {what}{once} "
+                f"under {LockMode.ACCESS_EXCLUSIVE.describe()}"
+                + commands_other_end(
+                    pgast.unwrap(node),
+                    [c for _t, _c, c in rewritten],
+                    ctx.schema,
+                    ctx.target,
+                    table,
+                ),
                 help="add a new column, sync it with a trigger, backfill in batches, then swap",
                 at=cmd,
             )

@@ -29,6 +29,7 @@ class DomainConstraint(Rule):
         "CONSTRAINT when writes to those tables can wait, or add a CHECK NOT VALID + VALIDATE "
         "on each table instead."
     )
+    aliases = ("ban-alter-domain-with-add-constraint",)
     lock = LockMode.SHARE
     scans = True
     node_types = ("AlterDomainStmt",)

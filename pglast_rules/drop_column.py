@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from linter import pgast
 from linter.context import Context, Report
-from linter.effects import binary_coercible
+from linter.effects import binary_coercible, commands_other_end
 from linter.fold import apply_schema
 from linter.locks import LockMode
 from linter.parsing import Statement
@@ -223,7 +223,8 @@ class DropColumn(Rule):
                     continue
                 yield self.report(
                     f"dropping `{table}.{column}` breaks any running code that still uses it, "
-                    "and its data is lost",
+                    "and its data is lost"
+                    + commands_other_end(pgast.unwrap(node), [cmd], ctx.schema, ctx.target, table),
                     help="stop using the column in the application, deploy, then drop it in a "
                     "later migration",
                     at=cmd,

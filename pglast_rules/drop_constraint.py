@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 
 from linter import pgast
 from linter.context import Context, Report
+from linter.effects import commands_other_end
 from linter.locks import LockMode
 from linter.parsing import Statement
 from linter.pgast import Node
@@ -264,7 +265,8 @@ class DropConstraint(Rule):
                 known.kind if known else "", "what it guaranteed is no longer enforced"
             )
             yield self.report(
-                f"dropping constraint `{name}` of `{table}`: {consequence}",
+                f"dropping constraint `{name}` of `{table}`: {consequence}"
+                + commands_other_end(fields, [cmd], ctx.schema, ctx.target, table),
                 help="check nothing relies on it; add any replacement (NOT VALID + VALIDATE) "
                 "before dropping",
                 at=cmd,

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
+from linter.effects import other_tables_locked
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
@@ -41,13 +42,14 @@ class DropTable(Rule):
         fields = pgast.unwrap(node)
         if fields.get("removeType") != "OBJECT_TABLE":
             return
-        for obj in fields.get("objects") or ():
-            name = pgast.object_name(obj)
+        dropped = [pgast.object_name(obj) for obj in fields.get("objects") or ()]
+        for obj, name in zip(fields.get("objects") or (), dropped, strict=True):
             if ctx.is_new(name) or ctx.reverses("table", name):
                 continue  # new in this file, or a down migration dropping what its up created
             yield self.report(
                 f"dropping table `{name}` takes {LockMode.ACCESS_EXCLUSIVE.describe()} and "
-                "breaks any running code that still uses it; its data is lost",
+                "breaks any running code that still uses it; its data is lost"
+                f"{other_tables_locked(ctx.effects, *dropped)}",
                 help="remove its use from the code, deploy, then drop it in a later migration",
                 at=obj,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter.context import Context, Report
+from linter.effects import and_partitions, rows_rewritten
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, listing
@@ -101,7 +102,7 @@ class SetNotNull(Rule):
         if not scanned:
             return
         table, column, cmd = scanned[0]
-        if table in ctx.effects.rewrites:
+        if rows_rewritten(ctx.effects, ctx.schema, table):
             return  # the statement's rewrite checks each row as it copies it: no scan of its own
         if len(scanned) == 1:
             columns, once = f"`{table}.{column}`", ""
@@ -109,7 +110,8 @@ class SetNotNull(Rule):
             named = listing([f"`{c}`" for _t, c, _cmd in scanned])
             columns, once = f"{named} of `{table}`", " once for all of them"
         yield self.report(
-            f"SET NOT NULL on {columns} scans the whole table{once} under "
+            f"SET NOT NULL on {columns} scans the whole table"
+            f"{and_partitions(ctx.schema, table)}{once} under "
             f"{LockMode.ACCESS_EXCLUSIVE.describe()}",
             help=recipe(ctx.target, table, column)
             + ("" if len(scanned) == 1 else " (likewise for each column)"),

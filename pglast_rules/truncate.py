@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
+from linter.effects import and_partitions, other_tables_locked
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
@@ -41,13 +42,18 @@ class Truncate(Rule):
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
         fields = pgast.unwrap(node)
         cascade = fields.get("behavior") == "DROP_CASCADE"
-        for item in fields.get("relations") or ():
-            table = pgast.relation_name(pgast.unwrap(item, "RangeVar"))
+        named = [
+            pgast.relation_name(pgast.unwrap(i, "RangeVar")) for i in fields.get("relations") or ()
+        ]
+        for item, table in zip(fields.get("relations") or (), named, strict=True):
             if ctx.is_new(table):
                 continue
             extra = "; CASCADE also empties every table with a foreign key to it" if cascade else ""
+            if cascade:
+                extra += other_tables_locked(ctx.effects, *named)
             yield self.report(
-                f"TRUNCATE `{table}` deletes all its rows under "
+                f"TRUNCATE `{table}`{and_partitions(ctx.schema, table)} deletes all its rows "
+                "under "
                 f"{LockMode.ACCESS_EXCLUSIVE.describe()}{extra}",
                 help=(
                     "make sure nothing uses the data; to empty a table in use, DELETE in "

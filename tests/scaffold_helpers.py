@@ -16,8 +16,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from linter.context import Settings
 from linter.engine import Finding, lint_sources
+from linter.layouts import MigrationUnit, migration_units
 from linter.registry import load_rules
-from linter.scaffold_layouts import Layout, OutFile, is_sql, runner_batches
+from linter.scaffold_layouts import LAYOUT_TABLE, Layout, OutFile, is_sql, runner_batches
 from linter.source import Source
 
 HISTORY = (
@@ -136,6 +137,31 @@ def run_files(url: str, files: Sequence[OutFile], layout: Layout) -> None:
             else:
                 for batch in batches:
                     conn.execute(batch.encode())
+
+
+def apply_history(dsn: str, root: Path) -> dict[str, str | None]:
+    """Run the history in *root* as its runner would, on a fresh database: file -> error
+    or None (the next file goes on after an error, as the runner would report it)."""
+    from linter.trace_db import connect, error_text, scratch_database
+
+    out: dict[str, str | None] = {}
+    with scratch_database(dsn, "fixcorpus_") as db, connect(db) as conn:
+        for unit in migration_units([str(root)]):
+            if not isinstance(unit, MigrationUnit) or unit.direction != "up":
+                continue
+            name = Path(unit.path).relative_to(root).as_posix()
+            wrapped, batches = runner_batches(
+                LAYOUT_TABLE[unit.layout], unit.text, bool(unit.in_transaction)
+            )
+            try:
+                with conn.transaction() if wrapped else contextlib.nullcontext():
+                    for batch in batches:
+                        conn.execute(batch.encode())
+            except Exception as exc:
+                out[name] = error_text(exc)
+            else:
+                out[name] = None
+    return out
 
 
 def setup(url: str, sql: str = HISTORY + ROWS) -> None:

@@ -55,6 +55,10 @@ CREATE TABLE leaf (id bigint, parent_id bigint REFERENCES parent (id));
 -- stays empty: the generated rows violate its check
 CREATE TABLE vacant (id bigint CONSTRAINT vacant_stays_empty CHECK (id < 0));
 CREATE MATERIALIZED VIEW items_mv AS SELECT id FROM items;
+-- foreign keys in both directions: orders references accounts, order_lines references orders
+CREATE TABLE accounts (id bigint PRIMARY KEY, name text);
+CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id), total int);
+CREATE TABLE order_lines (id bigint PRIMARY KEY, order_id bigint REFERENCES orders (id));
 CREATE UNIQUE INDEX items_mv_id ON items_mv (id);
 -- a view, a policy and an inheritance tree (issue 13: statements on them)
 CREATE VIEW parent_v AS SELECT id, code FROM parent;
@@ -62,7 +66,64 @@ CREATE POLICY items_all ON items USING (true);
 CREATE TABLE base (id bigint);
 CREATE TABLE base_kid (extra integer) INHERITS (base);
 CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+-- a partitioned table with a sub-partitioned partition and a DEFAULT one, rows in each
+CREATE TABLE readings (id bigint, at date, v integer) PARTITION BY RANGE (at);
+CREATE TABLE readings_2023 PARTITION OF readings FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+CREATE TABLE readings_2024 PARTITION OF readings FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')
+    PARTITION BY RANGE (at);
+CREATE TABLE readings_2024a PARTITION OF readings_2024
+    FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE readings_other PARTITION OF readings DEFAULT;
+CREATE INDEX readings_v_idx ON readings (v);
+CREATE TRIGGER readings_noop BEFORE INSERT ON readings FOR EACH ROW EXECUTE FUNCTION noop();
+INSERT INTO readings SELECT g, date '2023-01-01' + g, g FROM generate_series(1, 900) g;
+CREATE TABLE readings_2026 (id bigint, at date, v integer);
+INSERT INTO readings_2026 SELECT g, date '2026-01-01' + g, g FROM generate_series(1, 300) g;
 """
+
+# On a partitioned table: every partition (sub-partitions too) is locked, rewritten, scanned
+PARTITION_CASES: list[tuple[str, str]] = [
+    ("AT_AddColumn", "ALTER TABLE readings ADD COLUMN extra integer"),
+    ("AT_AddColumn", "ALTER TABLE readings ADD COLUMN extra bigserial"),
+    ("AT_DropColumn", "ALTER TABLE readings DROP COLUMN v"),
+    ("AT_AlterColumnType", "ALTER TABLE readings ALTER COLUMN v TYPE bigint"),
+    ("AT_SetNotNull", "ALTER TABLE readings ALTER COLUMN v SET NOT NULL"),
+    ("AT_AddConstraint", "ALTER TABLE readings ADD CONSTRAINT r1 CHECK (v > -1)"),
+    ("AT_AddConstraint", "ALTER TABLE readings ADD CONSTRAINT r1 CHECK (v > -1) NOT VALID"),
+    (
+        "AT_AddConstraint",
+        "ALTER TABLE readings ADD CONSTRAINT r2 FOREIGN KEY (v) REFERENCES parent (id) NOT VALID",
+    ),
+    ("AT_DisableTrig", "ALTER TABLE readings DISABLE TRIGGER readings_noop"),
+    ("AT_ColumnDefault", "ALTER TABLE readings ALTER COLUMN v SET DEFAULT 1"),
+    ("RenameStmt", "ALTER TABLE readings RENAME COLUMN v TO w"),
+    ("DropStmt", "DROP INDEX readings_v_idx"),
+    ("ReindexStmt", "REINDEX TABLE readings"),
+    ("ReindexStmt", "REINDEX INDEX readings_v_idx"),
+    ("VacuumStmt", "ANALYZE readings"),
+    ("VacuumStmt", "VACUUM readings"),
+    ("VacuumStmt", "VACUUM (ANALYZE) readings"),
+    ("DropStmt", "DROP TABLE readings"),
+    (
+        "CreateTrigStmt",
+        "CREATE TRIGGER r3 AFTER UPDATE ON readings FOR EACH STATEMENT EXECUTE FUNCTION noop()",
+    ),
+    ("TruncateStmt", "TRUNCATE readings"),
+    (
+        "CreateTrigStmt",
+        "CREATE TRIGGER r2 AFTER UPDATE ON readings FOR EACH ROW EXECUTE FUNCTION noop()",
+    ),
+    (
+        "AT_AttachPartition",
+        "ALTER TABLE readings ATTACH PARTITION readings_2026 "
+        "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+    ),
+    (
+        "CreateStmt",
+        "CREATE TABLE readings_2027 PARTITION OF readings "
+        "FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')",
+    ),
+]
 
 # (ALTER TABLE subcommand or statement kind, SQL) — every row of the lock model
 CASES: list[tuple[str, str]] = [
@@ -159,7 +220,18 @@ CASES: list[tuple[str, str]] = [
     ("LockStmt", "LOCK TABLE items"),
     ("CreateStmt", "CREATE TABLE child (id bigint REFERENCES parent (id))"),
     ("RefreshMatViewStmt", "REFRESH MATERIALIZED VIEW items_mv"),
+    # the other end of a foreign key
+    ("AT_DropColumn", "ALTER TABLE orders DROP COLUMN account_id"),
+    ("AT_AlterColumnType", "ALTER TABLE orders ALTER COLUMN account_id TYPE integer"),
+    ("AT_AlterColumnType", "ALTER TABLE orders ALTER COLUMN account_id TYPE bigint"),
+    ("AT_DropConstraint", "ALTER TABLE orders DROP CONSTRAINT orders_account_id_fkey"),
+    ("DropStmt", "DROP TABLE orders CASCADE"),
+    ("DropStmt", "DROP TABLE accounts CASCADE"),
+    ("TruncateStmt", "TRUNCATE accounts CASCADE"),
+    ("TruncateStmt", "TRUNCATE orders CASCADE"),
+    ("TruncateStmt", "TRUNCATE order_lines, orders"),
     ("RefreshMatViewStmt", "REFRESH MATERIALIZED VIEW CONCURRENTLY items_mv"),
+    *PARTITION_CASES,
 ]
 
 # Statements on a view, a trigger, a policy, comments, inheritance, a constrained domain and
@@ -236,7 +308,13 @@ def template(pg_dsn: str) -> Iterator[str]:
         with connect(dsn) as conn:
             conn.execute(SETUP)
             report = fill_tables(conn, ROWS)
-            assert {t for t, _ in report.filled} >= {"public.items", "public.parent"}
+            assert {t for t, _ in report.filled} >= {
+                "public.items",
+                "public.parent",
+                "public.accounts",
+                "public.orders",
+                "public.order_lines",
+            }
             conn.execute("VACUUM ANALYZE")
         yield str(conninfo_to_dict(dsn)["dbname"])
 
@@ -277,8 +355,10 @@ def _sampled(item: TracedStatement) -> set[str]:
     """Differences the server's behaviour does not cause: the watcher polls ``pg_locks`` and
     may miss a statement's last, brief lock, or see only the weaker one before it (DROP
     INDEX CONCURRENTLY's AccessExclusiveLock on the index at its very end; DETACH PARTITION
-    CONCURRENTLY's on the partition; VACUUM's ShareUpdateExclusiveLock after its
-    AccessShareLock; REINDEX SCHEMA's ShareLock, held by each table's own transaction)."""
+    CONCURRENTLY's on the partition; VACUUM's ShareUpdateExclusiveLock (VACUUM FULL's
+    AccessExclusiveLock) after its AccessShareLock; REINDEX SCHEMA's ShareLock, held by each table's own transaction;
+    REINDEX of a partitioned table's ShareLock on each leaf partition, each in a
+    transaction of its own)."""
     node = parse(item.report.sql).statements[0].node
     fields = pgast.unwrap(node) if node else {}
     if item.kind == "DropStmt" and fields.get("concurrent"):
@@ -288,10 +368,13 @@ def _sampled(item: TracedStatement) -> set[str]:
         for _, cmd in pgast.alter_commands(fields)
     ):  # DETACH PARTITION CONCURRENTLY: the partition's lock in its second transaction
         late = ": predicted AccessExclusiveLock, observed ShareUpdateExclusiveLock"
-    elif item.kind == "VacuumStmt":  # AccessShareLock first, then ShareUpdateExclusiveLock
-        late = ": predicted ShareUpdateExclusiveLock, observed AccessShareLock"
-    elif item.kind == "ReindexStmt" and fields.get("kind") == "REINDEX_OBJECT_SCHEMA":
-        late = ": predicted ShareLock, observed none"  # each table in its own brief transaction
+    elif item.kind == "ReindexStmt" and not item.report.effects.transactional:
+        # a partitioned table's: each leaf partition in a brief transaction of its own
+        late = ": predicted ShareLock, observed none"
+    elif item.kind == "VacuumStmt":  # AccessShareLock first, then the stronger lock
+        full = pgast.option_enabled(fields.get("options"), "full")
+        late = f": predicted {'AccessExclusiveLock' if full else 'ShareUpdateExclusiveLock'}"
+        late += ", observed AccessShareLock"
     else:
         return set()
     # under load the poll can miss the late lock altogether, not only see it still weaker

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from linter.effects import (
     LOCKING_STATEMENTS,
     add_column_kind_rewrites,
@@ -189,7 +191,102 @@ def test_update_from_reads_the_joined_table() -> None:
     assert set(fx.locks) == {"public.orders"} and not fx.scans  # the PK finds the rows
 
 
-# --- issue 13: statements on triggers, policies, views, comments; INHERITS -----------------
+_PARTITIONED = (
+    "CREATE TABLE p (id bigint, at date) PARTITION BY RANGE (at);\n"
+    "CREATE TABLE p1 PARTITION OF p FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n"
+    "CREATE TABLE p2 PARTITION OF p FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')"
+    " PARTITION BY RANGE (at);\n"
+    "CREATE TABLE p2a PARTITION OF p2 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n"
+    "CREATE TABLE d (id bigint, at date);\n"
+    "ALTER TABLE p ATTACH PARTITION d DEFAULT;"
+)
+
+
+def test_partitioned_table_statements_lock_every_partition_and_rewrite_the_leaves() -> None:
+    # traced on PostgreSQL 18 (tests/test_claims.py PARTITION_CASES)
+    fx = _history_effects(_PARTITIONED, "ALTER TABLE p ALTER COLUMN id TYPE text")
+    parts = {"public.p", "public.p1", "public.p2", "public.p2a", "public.d"}
+    assert set(fx.locks) == parts
+    assert set(fx.locks.values()) == {LockMode.ACCESS_EXCLUSIVE}
+    assert set(fx.rewrites) == {"public.p1", "public.p2a", "public.d"}  # the ones with rows
+    only = _history_effects(_PARTITIONED, "ALTER TABLE ONLY p ALTER COLUMN id SET DEFAULT 1")
+    assert set(only.locks) == {"public.p"}
+    analyze = _history_effects(_PARTITIONED, "ANALYZE p")
+    assert set(analyze.scans) == parts  # each partitioned table is sampled too
+    vacuum = _history_effects(_PARTITIONED, "VACUUM p")
+    assert set(vacuum.scans) == {"public.p1", "public.p2a", "public.d"}
+    reindex = _history_effects(_PARTITIONED, "REINDEX TABLE p")
+    assert not reindex.transactional and "public.p2" not in reindex.locks
+    statement_trigger = _history_effects(
+        _PARTITIONED, "CREATE TRIGGER t AFTER UPDATE ON p EXECUTE FUNCTION f()"
+    )
+    assert set(statement_trigger.locks) == {"public.p"}
+
+
+def test_a_new_partition_locks_and_reads_the_default_partition() -> None:
+    attach = "ALTER TABLE p ATTACH PARTITION n FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
+    fx = _history_effects(_PARTITIONED + "\nCREATE TABLE n (id bigint, at date);", attach)
+    assert fx.locks["public.d"] is LockMode.ACCESS_EXCLUSIVE
+    assert set(fx.scans) == {"public.n", "public.d"}
+    create = "CREATE TABLE n PARTITION OF p FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
+    fx = _history_effects(_PARTITIONED, create)
+    assert fx.locks["public.d"] is LockMode.ACCESS_EXCLUSIVE and fx.scans == ("public.d",)
+    detached = _history_effects(_PARTITIONED + "\nALTER TABLE p DETACH PARTITION d;", create)
+    assert "public.d" not in detached.locks and detached.scans == ()
+
+
+_FK_HISTORY = """
+CREATE TABLE accounts (id bigint PRIMARY KEY, name text);
+CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));
+CREATE TABLE order_lines (id bigint PRIMARY KEY, order_id bigint REFERENCES orders (id));
+"""
+
+
+def _fk_message(sql: str, rule: str) -> str:
+    """The one message of *rule* for *sql* run after ``_FK_HISTORY``."""
+    from linter.context import Settings
+    from linter.engine import lint_sources
+    from linter.registry import load_rules
+    from linter.source import Source
+
+    sources = [Source("0001.sql", _FK_HISTORY), Source("0002.sql", sql)]
+    linted = lint_sources(sources, load_rules(plugins=False), Settings(), report={"0002.sql"})
+    (found,) = [f for f in linted.findings if f.rule == rule]
+    return found.message
+
+
+@pytest.mark.parametrize(
+    ("sql", "rule", "other"),
+    [
+        ("ALTER TABLE orders DROP COLUMN account_id;", "drop-column", "public.accounts"),
+        (
+            "ALTER TABLE orders ALTER COLUMN account_id TYPE integer;",
+            "alter-column-type",
+            "public.accounts",
+        ),
+        (
+            "ALTER TABLE orders DROP CONSTRAINT orders_account_id_fkey;",
+            "drop-constraint",
+            "public.accounts",
+        ),
+        ("TRUNCATE accounts CASCADE;", "truncate", "public.order_lines"),
+        ("DROP TABLE accounts CASCADE;", "drop-table", "public.orders"),
+        ("DROP TABLE orders;", "drop-table", "public.accounts"),
+    ],
+)
+def test_findings_name_the_other_end_of_a_foreign_key(sql: str, rule: str, other: str) -> None:
+    expected = f"`{other}` (AccessExclusiveLock: {LockMode.ACCESS_EXCLUSIVE.blocks})"
+    assert expected in _fk_message(sql, rule)
+
+
+def test_findings_name_only_the_other_end_of_their_own_subcommand() -> None:
+    sql = (
+        "ALTER TABLE order_lines DROP COLUMN id, "
+        "ADD CONSTRAINT f FOREIGN KEY (order_id) REFERENCES accounts (id) NOT VALID;"
+    )
+    assert "also locks" not in _fk_message(sql, "drop-column")
+
+
 def test_create_or_replace_view_locks_a_known_view_only() -> None:
     history = "CREATE TABLE t (id bigint);\nCREATE VIEW v AS SELECT id FROM t;"
     known = _history_effects(history, "CREATE OR REPLACE VIEW v AS SELECT id FROM t")

@@ -13,19 +13,17 @@ formbricks history broke too.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import corpus_dir
+from scaffold_helpers import apply_history
 
 from linter.cli import main
 from linter.fix_order import HistoryOrder
-from linter.layouts import MigrationUnit, detect_layout, migration_units
-from linter.scaffold_layouts import LAYOUT_TABLE, runner_batches
-from linter.trace_db import connect, error_text, scratch_database
+from linter.layouts import detect_layout
 
 # (history directory in the corpus, the last migration kept: a prefix keeps the run short)
 HISTORIES = [
@@ -55,28 +53,6 @@ def _copy(source: Path, target: Path, last: str | None) -> None:
     raise AssertionError(f"{last} is not in {source}")
 
 
-def _apply(dsn: str, root: Path) -> dict[str, str | None]:
-    """Run the history as its runner would, on a fresh database: file -> error or None."""
-    out: dict[str, str | None] = {}
-    with scratch_database(dsn, "fixcorpus_") as db, connect(db) as conn:
-        for unit in migration_units([str(root)]):
-            if not isinstance(unit, MigrationUnit) or unit.direction != "up":
-                continue
-            name = Path(unit.path).relative_to(root).as_posix()
-            wrapped, batches = runner_batches(
-                LAYOUT_TABLE[unit.layout], unit.text, bool(unit.in_transaction)
-            )
-            try:
-                with conn.transaction() if wrapped else contextlib.nullcontext():
-                    for batch in batches:
-                        conn.execute(batch.encode())
-            except Exception as exc:  # what the runner would report; the next file goes on
-                out[name] = error_text(exc)
-            else:
-                out[name] = None
-    return out
-
-
 @pytest.fixture(scope="module")
 def corpus() -> Iterator[Path]:
     root = corpus_dir()
@@ -97,7 +73,7 @@ def test_fixed_histories_still_apply(
 ) -> None:
     root = tmp_path / "migrations"
     _copy(corpus / history, root, last)
-    before = _apply(pg_dsn, root)
+    before = apply_history(pg_dsn, root)
     capsys.readouterr()
     main(["fix", "--write", str(root)])
     output = capsys.readouterr()
@@ -109,7 +85,7 @@ def test_fixed_histories_still_apply(
     for path in left:  # a file fix refused to split is as it was
         original = corpus / history / path.relative_to(root)
         assert path.read_bytes() == original.read_bytes(), path
-    after = _apply(pg_dsn, root)
+    after = apply_history(pg_dsn, root)
     broken = {
         name: error for name, error in after.items() if error and before.get(name, "") is None
     }

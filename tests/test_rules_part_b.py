@@ -620,3 +620,38 @@ def test_renaming_a_column_keeps_its_constraints_and_indexes() -> None:
         "unique",
     ]
     assert sorted(ix.columns for ix in schema.indexes_of("public.t")) == [("c",), ("c", "b")]
+
+
+_PARTITIONED = (
+    "CREATE TABLE ev (id bigint, n integer, at date) PARTITION BY RANGE (at);",
+    "CREATE TABLE ev_2024 PARTITION OF ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');",
+    "CREATE TABLE ev_2025 PARTITION OF ev FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');",
+    "CREATE TABLE ev_other PARTITION OF ev DEFAULT;",
+)
+
+
+@pytest.mark.parametrize(
+    ("sql", "rule"),
+    [
+        ("ALTER TABLE ev ALTER COLUMN n SET NOT NULL;", "set-not-null"),
+        ("ALTER TABLE ev ADD CONSTRAINT ev_n CHECK (n > 0);", "add-check-constraint"),
+        ("ALTER TABLE ev ALTER COLUMN n TYPE text;", "alter-column-type"),
+        ("TRUNCATE ev;", "truncate"),
+    ],
+)
+def test_findings_on_a_partitioned_table_name_its_partitions(sql: str, rule: str) -> None:
+    # the statement locks, rewrites or scans every partition (tests/test_claims.py traces it)
+    (found,) = [f for f in _lint(sql, *_PARTITIONED) if f.rule == rule]
+    assert "and its 3 partitions" in found.message, found.message
+    plain = _lint(sql.replace("ev", "other"), "CREATE TABLE other (id bigint, n integer);")
+    assert all("partition" not in f.message for f in plain)
+
+
+def test_a_partitioned_table_rewritten_on_its_partitions_is_not_also_scanned() -> None:
+    # the rewrite happens on the partitions (the parent has no rows): it checks the rows
+    sql = (
+        "ALTER TABLE ev ALTER COLUMN n TYPE text, ALTER COLUMN n SET NOT NULL, ADD CHECK (n <> '');"
+    )
+    names = _names(_lint(sql, *_PARTITIONED))
+    assert "alter-column-type" in names
+    assert "set-not-null" not in names and "add-check-constraint" not in names

@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -220,14 +221,30 @@ def test_a_killed_run_is_swept_by_the_next_one_and_a_live_run_is_not(
     assert _leftovers(pg_dsn) == []
 
 
-def test_a_killed_embedded_server_is_stopped_by_the_next_run(tmp_path: Path) -> None:
+@pytest.fixture()
+def private_tmp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A temporary directory of this test's own for the sqlsafe processes it starts, so that
+    no other test's embedded server start sweeps what this test left on purpose (it is
+    world-readable: the server runs as another user than root)."""
+    private = Path(tempfile.mkdtemp(prefix="sqlsafe-lifecycle-"))
+    os.chmod(private, 0o755)
+    monkeypatch.setenv("TMPDIR", str(private))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # this process reads TMPDIR again
+    yield private
+    shutil.rmtree(private, ignore_errors=True)
+
+
+def test_a_killed_embedded_server_is_stopped_by_the_next_run(
+    tmp_path: Path, private_tmp: Path
+) -> None:
     proc = _start("trace", str(_migrations(tmp_path)))
     try:
         parent, postmaster, _ = _embedded_sleeping(proc)
     finally:
         proc.kill()
         proc.communicate()
-    # kill -9 left them (any later embedded start may sweep them, this test's or another's)
+    assert parent.parent == private_tmp
+    # kill -9 left them; only this test's next run looks in its temporary directory
     assert parent.exists() and _running(postmaster)
     code, output = _run("trace", str(_migrations(tmp_path, "")))
     assert code == 0, output

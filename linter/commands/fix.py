@@ -8,7 +8,7 @@ import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,7 @@ from ..fix_order import HistoryOrder, place_steps
 from ..layouts import MigrationUnit, history_root
 from ..registry import RegistryError, load_rules
 from ..scaffold import DEFAULT_LOCK_TIMEOUT
+from ..scaffold_layouts import LAYOUT_TABLE
 from ..scaffold_sql import InvalidInput
 from ..source import Source, SourceError
 from .options import (
@@ -28,6 +29,9 @@ from .options import (
     settings_options,
 )
 from .scaffold import timeouts
+
+if TYPE_CHECKING:
+    from ..fixer import FixSettings
 
 _BOM = "\ufeff"
 _APPLIED = (
@@ -85,14 +89,17 @@ def fix(
     when the file runs in a transaction); FOREIGN KEY and CHECK constraints are added
     NOT VALID and validated in a later transaction; SET NOT NULL goes through a validated
     CHECK (PostgreSQL 18: NOT NULL ... NOT VALID); a file that needs one gets
-    `SET lock_timeout` after its leading comments. Everything else stays byte for byte.
+    `SET lock_timeout` after its leading comments. A file the runner sends as one query
+    (golang-migrate, Prisma; dbmate, diesel without a transaction) gets no BEGIN/COMMIT:
+    what needs its own transaction goes into new files. Everything else stays byte for byte;
+    every finding left is listed on standard error.
 
     \b
     New files run right after the file they come from, before the next migration, in the
     runner's order; when the layout has no version there, the file is left as it is (exit
     1). A fixed file that later migrations follow is noted: it is usually applied already.
     """
-    from ..fixer import FixSettings, fix_source
+    from ..fixer import fix_source
 
     if not paths:
         raise click.UsageError("no files given: pass migration files or directories")
@@ -138,7 +145,7 @@ def fix(
             history,
             rules,
             config.settings,
-            FixSettings(unit.layout, wrapped, timeout, statement),
+            _fix_settings(unit, wrapped, timeout, statement),
             original=real,
         )
         history.append(source)
@@ -187,6 +194,22 @@ def fix(
     for change in changes:
         click.echo(f"{'wrote' if change.new_file else 'fixed'} {change.path}")
     return 2 if failed else 1 if refused else 0
+
+
+def _fix_settings(
+    unit: MigrationUnit, wrapped: bool, timeout: str, statement: str
+) -> FixSettings:
+    """How the runner sends the file: golang-migrate and Prisma send it as one query unless
+    a comment says the file runs in a transaction; dbmate and diesel when they do not wrap
+    it (see :func:`linter.scaffold_layouts.runner_batches`)."""
+    from ..fixer import FixSettings
+
+    layout = LAYOUT_TABLE.get(unit.layout)
+    one_query = layout is not None and layout.one_statement_outside_tx
+    one_query = one_query and (unit.single_query or not wrapped)
+    return FixSettings(
+        unit.layout, wrapped, timeout, statement, one_query=one_query, modelled=unit.single_query
+    )
 
 
 def _names(folder: Path) -> frozenset[str]:
