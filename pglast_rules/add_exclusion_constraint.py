@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
+from linter.effects import and_partitions
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
@@ -58,9 +59,10 @@ class AddExclusionConstraint(Rule):
             if con.get("contype") != "CONSTR_EXCLUSION":
                 continue
             name = f" `{con['conname']}`" if con.get("conname") else ""
+            parts = and_partitions(ctx.schema, table)
             yield self.report(
                 f"adding exclusion constraint{name} builds its index and checks every row of "
-                f"`{table}` while holding {LockMode.ACCESS_EXCLUSIVE.describe()}; it has no "
+                f"`{table}`{parts} while holding {LockMode.ACCESS_EXCLUSIVE.describe()}; it has no "
                 "NOT VALID or USING INDEX form",
                 help="only on a small table with a short lock_timeout; otherwise build a new "
                 "table with the constraint and swap",

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
+from linter.effects import and_partitions
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
@@ -75,9 +76,10 @@ class AddForeignKey(Rule):
                         f"{mine.describe()} on `{table}` and "
                         f"{LockMode.SHARE_ROW_EXCLUSIVE.describe()} on `{ref}`"
                     )
+                parts = and_partitions(ctx.schema, table)
                 yield self.report(
                     f"foreign key from `{table}` to `{ref}` is validated immediately: it scans "
-                    f"`{table}` while holding {held}",
+                    f"`{table}`{parts} while holding {held}",
                     help="add it NOT VALID, then VALIDATE CONSTRAINT in a later transaction",
                     at=con,
                 )

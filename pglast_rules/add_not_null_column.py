@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
+from linter.effects import and_partitions
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
@@ -59,9 +60,10 @@ class AddNotNullColumn(Rule):
             tref = pgast.type_ref(coldef.get("typeName"))
             if tref is not None and tref.name in ("serial", "bigserial", "smallserial"):
                 continue  # rewrite-column reports serial columns
+            parts = and_partitions(ctx.schema, table)
             yield self.report(
                 f"ADD COLUMN `{coldef.get('colname')}` NOT NULL without a DEFAULT fails on "
-                f"`{table}` as soon as it has a row, and breaks inserts of the running "
+                f"`{table}`{parts} as soon as it has a row, and breaks inserts of the running "
                 "application",
                 help="add a constant DEFAULT, or add it nullable, backfill, then enforce NOT NULL",
                 at=cmd,

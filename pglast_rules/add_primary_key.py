@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from linter import pgast
 from linter.advice import own_migration
 from linter.context import Context, Report
+from linter.effects import and_partitions
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
@@ -103,9 +104,10 @@ class AddPrimaryKey(Rule):
             if sub == "AT_AddColumn":
                 coldef = pgast.unwrap(cmd.get("def") or {}, "ColumnDef")
                 if pgast.has_constraint(coldef, "CONSTR_PRIMARY"):
+                    parts = and_partitions(ctx.schema, table)
                     yield self.report(
                         f"adding column `{coldef.get('colname', '')}` as PRIMARY KEY builds a "
-                        f"unique index on `{table}` while holding {lock}",
+                        f"unique index on `{table}`{parts} while holding {lock}",
                         help="add the column, fill it, make it NOT NULL, CREATE UNIQUE INDEX "
                         f"CONCURRENTLY ({own_migration(ctx.file.layout)}), then ADD PRIMARY "
                         "KEY USING INDEX",
@@ -120,8 +122,9 @@ class AddPrimaryKey(Rule):
             index_name = con.get("indexname")
             if not index_name:
                 columns = ", ".join(pgast.strings(con.get("keys")))
+                parts = and_partitions(ctx.schema, table)
                 yield self.report(
-                    f"ADD PRIMARY KEY ({columns}) builds a unique index on `{table}` while "
+                    f"ADD PRIMARY KEY ({columns}) builds a unique index on `{table}`{parts} while "
                     f"holding {lock}",
                     help=f"CREATE UNIQUE INDEX CONCURRENTLY ... ON {table} ({columns}), "
                     f"{own_migration(ctx.file.layout)}; then, in the next migration, ADD "
@@ -135,9 +138,10 @@ class AddPrimaryKey(Rule):
             nullable = _nullable(ctx.schema.table(table), index.columns, ctx.target)
             if nullable:
                 cols = ", ".join(f"`{c}`" for c in nullable)
+                parts = and_partitions(ctx.schema, table)
                 yield self.report(
                     f"PRIMARY KEY USING INDEX `{index_name}` makes {cols} NOT NULL: PostgreSQL "
-                    f"scans all of `{table}` for NULLs while holding {lock}",
+                    f"scans all of `{table}`{parts} for NULLs while holding {lock}",
                     help="make the column NOT NULL first without a long lock: "
                     + recipe(ctx.target, table, nullable[0]),
                     at=cmd,

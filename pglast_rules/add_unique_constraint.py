@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from linter import pgast
 from linter.advice import own_migration
 from linter.context import Context, Report
+from linter.effects import and_partitions
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
@@ -65,8 +66,10 @@ class AddUniqueConstraint(Rule):
                 what = f"column `{columns}` UNIQUE"
             else:
                 continue
+            parts = and_partitions(ctx.schema, table)
             yield self.report(
-                f"adding {what} builds a unique index on `{table}` while holding "
+                f"adding {what} builds a unique index on `{table}`{parts} "
+                "while holding "
                 f"{LockMode.ACCESS_EXCLUSIVE.describe()}",
                 help=f"CREATE UNIQUE INDEX CONCURRENTLY ... ON {table} ({columns}), "
                 f"{own_migration(ctx.file.layout)}; then, in the next migration, ADD "

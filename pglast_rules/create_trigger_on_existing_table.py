@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
+from linter.effects import and_partitions
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
@@ -64,9 +65,12 @@ class CreateTriggerOnExistingTable(Rule):
             return
         mode = ctx.effects.locks.get(table, LockMode.SHARE_ROW_EXCLUSIVE)
         trigger = fields.get("trigname", "")
+        # a row trigger is cloned onto each partition; a statement trigger stays on the parent
+        parts = and_partitions(ctx.schema, table) if fields.get("row") else ""
         yield self.report(
-            f"CREATE TRIGGER `{trigger}` takes {mode.describe()} on existing table `{table}`, "
-            "and from then on runs inside every matching write of the running code",
+            f"CREATE TRIGGER `{trigger}` takes {mode.describe()} on existing table "
+            f"`{table}`{parts}, and from then on runs inside every matching write of the "
+            "running code",
             help=(
                 "set a short lock_timeout and retry; keep the trigger function cheap and "
                 "correct for the code already deployed"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
-from linter.effects import add_column_kind_rewrites
+from linter.effects import add_column_kind_rewrites, and_partitions
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, listing
@@ -87,8 +87,9 @@ class RewriteColumn(Rule):
         reasons = list(dict.fromkeys(r for _t, _c, r, _h, _cmd in rewritten))
         columns = listing([f"`{c}`" for _t, c, _r, _h, _cmd in rewritten])
         once = " once" if len(rewritten) > 1 else ""
+        parts = and_partitions(ctx.schema, table)
         yield self.report(
-            f"ADD COLUMN {columns} rewrites `{table}`{once}: {'; '.join(reasons)}, while "
+            f"ADD COLUMN {columns} rewrites `{table}`{parts}{once}: {'; '.join(reasons)}, while "
             f"holding {LockMode.ACCESS_EXCLUSIVE.describe()}",
             help="; or ".join(dict.fromkeys(h for _t, _c, _r, h, _cmd in rewritten)),
             at=cmd,

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
+from linter.effects import and_partitions
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
@@ -104,8 +105,9 @@ class VacuumFullOrCluster(Rule):
         for table, relation in zip(tables, relations, strict=True):
             if ctx.is_new(table):
                 continue
+            parts = and_partitions(ctx.schema, table)
             yield self.report(
-                f"{what} rewrites `{table}` and its indexes under "
+                f"{what} rewrites `{table}`{parts} and {'their' if parts else 'its'} indexes under "
                 f"{LockMode.ACCESS_EXCLUSIVE.describe()} until the copy is done",
                 help=_help(ctx.target, table, what == "CLUSTER", index),
                 at=relation,

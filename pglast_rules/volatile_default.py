@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
+from linter.effects import and_partitions
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, listing
@@ -67,16 +68,17 @@ class VolatileDefault(Rule):
         if not rewritten:
             return
         table, _column, _reason, cmd = rewritten[0]
+        parts = and_partitions(ctx.schema, table)
         by_reason: dict[str, list[str]] = {}
         for _t, column, reason, _cmd in rewritten:
             by_reason.setdefault(reason, []).append(f"`{column}`")
         once = " once" if len(rewritten) > 1 else ""
         if len(by_reason) == 1:
             ((reason, columns),) = by_reason.items()
-            what = f"ADD COLUMN {listing(columns)} rewrites `{table}`{once} because {reason}"
+            what = f"ADD COLUMN {listing(columns)} rewrites `{table}`{parts}{once} because {reason}"
         else:
             parts = listing([f"{listing(cols)} ({r})" for r, cols in by_reason.items()])
-            what = f"ADD COLUMN {parts} rewrites `{table}` once"
+            what = f"ADD COLUMN {parts} rewrites `{table}`{parts} once"
         yield self.report(
             f"{what}; the rewrite holds {LockMode.ACCESS_EXCLUSIVE.describe()}",
             help="add the column without a default, SET DEFAULT separately, backfill in batches",

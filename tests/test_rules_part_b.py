@@ -628,6 +628,7 @@ _PARTITIONED = (
     "CREATE TABLE ev_2025 PARTITION OF ev FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');",
     "CREATE TABLE ev_other PARTITION OF ev DEFAULT;",
 )
+_REF = "CREATE TABLE ref (id integer PRIMARY KEY);"
 
 
 @pytest.mark.parametrize(
@@ -637,14 +638,43 @@ _PARTITIONED = (
         ("ALTER TABLE ev ADD CONSTRAINT ev_n CHECK (n > 0);", "add-check-constraint"),
         ("ALTER TABLE ev ALTER COLUMN n TYPE text;", "alter-column-type"),
         ("TRUNCATE ev;", "truncate"),
+        (
+            "CREATE TRIGGER ev_t BEFORE UPDATE ON ev FOR EACH ROW EXECUTE FUNCTION f();",
+            "create-trigger-on-existing-table",
+        ),
+        ("ALTER TABLE ev ADD FOREIGN KEY (n) REFERENCES ref (id);", "add-foreign-key"),
+        ("ALTER TABLE ev ADD COLUMN z integer NOT NULL;", "add-not-null-column"),
+        ("ALTER TABLE ev ADD COLUMN z float8 DEFAULT random();", "volatile-default"),
+        (
+            "ALTER TABLE ev ADD COLUMN z integer GENERATED ALWAYS AS (n * 2) STORED;",
+            "rewrite-column",
+        ),
+        ("ALTER TABLE ev ADD PRIMARY KEY (id, at);", "add-primary-key"),
+        ("ALTER TABLE ev ADD UNIQUE (id, at);", "add-unique-constraint"),
+        (
+            "ALTER TABLE ev ADD EXCLUDE USING btree (id WITH =, at WITH =);",
+            "add-exclusion-constraint",
+        ),
+        ("VACUUM FULL ev;", "vacuum-full-or-cluster"),
     ],
 )
 def test_findings_on_a_partitioned_table_name_its_partitions(sql: str, rule: str) -> None:
     # the statement locks, rewrites or scans every partition (tests/test_claims.py traces it)
-    (found,) = [f for f in _lint(sql, *_PARTITIONED) if f.rule == rule]
+    (found,) = [f for f in _lint(sql, *_PARTITIONED, _REF) if f.rule == rule]
     assert "and its 3 partitions" in found.message, found.message
-    plain = _lint(sql.replace("ev", "other"), "CREATE TABLE other (id bigint, n integer);")
+    plain = _lint(
+        sql.replace("ev", "other"), "CREATE TABLE other (id bigint, n integer, at date);", _REF
+    )
     assert all("partition" not in f.message for f in plain)
+
+
+def test_a_statement_trigger_on_a_partitioned_table_does_not_name_its_partitions() -> None:
+    # only a row trigger is cloned onto (and locks) each partition (tests/test_claims.py)
+    sql = "CREATE TRIGGER ev_t AFTER UPDATE ON ev FOR EACH STATEMENT EXECUTE FUNCTION f();"
+    (found,) = [
+        f for f in _lint(sql, *_PARTITIONED) if f.rule == "create-trigger-on-existing-table"
+    ]
+    assert "partition" not in found.message, found.message
 
 
 def test_a_partitioned_table_rewritten_on_its_partitions_is_not_also_scanned() -> None:
