@@ -908,9 +908,14 @@ def statement_effects(
         if vacuum:
             b.transactional = False
     elif kind == "ClusterStmt":
-        rel = pgast.relation_name(fields.get("relation"))
-        b.lock(rel, AEL)
-        b.rewrite(rel)
+        if fields.get("relation"):
+            tables = [pgast.relation_name(fields.get("relation"))]
+        else:  # the previously clustered tables, each in its own transaction (traced)
+            tables = list(dict.fromkeys(ix.table for ix in schema.indexes.values() if ix.clustered))
+            b.transactional = False
+        for rel in tables:
+            b.lock(rel, AEL)
+            b.rewrite(rel)
     elif kind == "TruncateStmt":
         for item in fields.get("relations") or ():
             rel = pgast.relation_name(pgast.unwrap(item, "RangeVar"))

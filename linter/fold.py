@@ -596,7 +596,18 @@ def _alter_table(schema: Schema, fields: Node) -> Schema:
             schema = schema.drop_index(pgast.qualify(name.split(".", 1)[0], colname))
         elif sub in ("AT_AttachPartition", "AT_DetachPartition"):
             schema = _attach(schema, name, pgast.unwrap(definition, "PartitionCmd"), sub)
+        elif sub in ("AT_ClusterOn", "AT_DropCluster"):
+            schema = mark_clustered(schema, name, colname if sub == "AT_ClusterOn" else None)
     return schema.put_table(table)
+
+
+def mark_clustered(schema: Schema, table: str, index: str | None) -> Schema:
+    """*index* (unqualified; None: none) becomes the one index of *table* marked clustered."""
+    wanted = pgast.qualify(table.split(".", 1)[0], index) if index else None
+    for ix in schema.indexes_of(table):
+        if ix.clustered != (ix.name == wanted):
+            schema = schema.put_index(replace(ix, clustered=ix.name == wanted))
+    return schema
 
 
 def _attach(schema: Schema, parent: str, part: Node, sub: str) -> Schema:
@@ -816,6 +827,9 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
                 or bool(fields.get("indexIncludingParams")),
             )
         )
+    if kind == "ClusterStmt" and fields.get("relation") and fields.get("indexname"):
+        table = pgast.relation_name(fields.get("relation"))
+        return mark_clustered(schema, table, fields["indexname"])
     if kind == "DropStmt":
         return _drop(schema, fields)
     if kind == "RenameStmt":

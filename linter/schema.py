@@ -56,6 +56,9 @@ class Index:
     null_filtered: tuple[str, ...] = ()
     # keys beyond ``columns``: expressions (and what follows them) or INCLUDE columns
     others: bool = False
+    # marked clustered (CLUSTER ... USING, ALTER TABLE ... CLUSTER ON): a bare CLUSTER
+    # reclusters its table
+    clustered: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,9 @@ CREATE TRIGGER readings_noop BEFORE INSERT ON readings FOR EACH ROW EXECUTE FUNC
 INSERT INTO readings SELECT g, date '2023-01-01' + g, g FROM generate_series(1, 900) g;
 CREATE TABLE readings_2026 (id bigint, at date, v integer);
 INSERT INTO readings_2026 SELECT g, date '2026-01-01' + g, g FROM generate_series(1, 300) g;
+-- previously clustered tables (what a bare CLUSTER reclusters), marked both ways
+CLUSTER gen USING gen_id_key;
+ALTER TABLE orders CLUSTER ON orders_pkey;
 """
 
 # On a partitioned table: every partition (sub-partitions too) is locked, rewritten, scanned
@@ -265,6 +268,8 @@ STATEMENT_CASES: list[tuple[str, str]] = [
     ("VacuumStmt", "ANALYZE"),
     ("VacuumStmt", "VACUUM"),
     ("ReindexStmt", "REINDEX SCHEMA public"),
+    ("ClusterStmt", "CLUSTER"),
+    ("ClusterStmt", "CLUSTER VERBOSE"),
     ("CreateStatsStmt", "CREATE STATISTICS items_stats ON qty, price FROM items"),
 ]
 CASES += STATEMENT_CASES
@@ -358,7 +363,7 @@ def _sampled(item: TracedStatement) -> set[str]:
     CONCURRENTLY's on the partition; VACUUM's ShareUpdateExclusiveLock (VACUUM FULL's
     AccessExclusiveLock) after its AccessShareLock; REINDEX SCHEMA's ShareLock, held by each table's own transaction;
     REINDEX of a partitioned table's ShareLock on each leaf partition, each in a
-    transaction of its own)."""
+    transaction of its own; a bare CLUSTER's AccessExclusiveLock, likewise)."""
     node = parse(item.report.sql).statements[0].node
     fields = pgast.unwrap(node) if node else {}
     if item.kind == "DropStmt" and fields.get("concurrent"):
@@ -371,6 +376,10 @@ def _sampled(item: TracedStatement) -> set[str]:
     elif item.kind == "ReindexStmt" and not item.report.effects.transactional:
         # a partitioned table's: each leaf partition in a brief transaction of its own
         late = ": predicted ShareLock, observed none"
+    elif item.kind == "ClusterStmt" and not item.report.effects.transactional:
+        # a bare CLUSTER: each (small) table in a brief transaction of its own; its rewrite,
+        # which the poll cannot miss, still proves which tables it reclusters
+        late = ": predicted AccessExclusiveLock, observed none"
     elif item.kind == "VacuumStmt":  # AccessShareLock first, then the stronger lock
         full = pgast.option_enabled(fields.get("options"), "full")
         late = f": predicted {'AccessExclusiveLock' if full else 'ShareUpdateExclusiveLock'}"

@@ -396,3 +396,20 @@ def test_require_lock_timeout_reports_the_new_locks_once_per_file() -> None:
         guarded = Source("0002.sql", "SET lock_timeout = '2s';\n" + sql)
         found = lint_sources([history, guarded], rules, Settings()).findings
         assert not [f for f in found if f.rule == "require-lock-timeout"], sql
+
+
+@pytest.mark.parametrize("marked", ["CLUSTER a USING a_k;", "ALTER TABLE a CLUSTER ON a_k;"])
+def test_cluster_without_a_table_reclusters_the_previously_clustered_tables(marked: str) -> None:
+    # CLUSTER with no table reclusters every table with an index marked clustered (by CLUSTER
+    # ... USING or ALTER TABLE ... CLUSTER ON), each in its own transaction (tests/test_claims)
+    history = (
+        "CREATE TABLE a (k int); CREATE INDEX a_k ON a (k);"
+        "CREATE TABLE b (k int); CREATE INDEX b_k ON b (k);"
+        "CREATE TABLE c (k int); CREATE INDEX c_k ON c (k); ALTER TABLE c CLUSTER ON c_k;"
+        f"ALTER TABLE c SET WITHOUT CLUSTER; {marked}"
+    )
+    for sql in ("CLUSTER", "CLUSTER VERBOSE"):
+        fx = _history_effects(history, sql)
+        assert dict(fx.locks) == {"public.a": LockMode.ACCESS_EXCLUSIVE}, sql
+        assert set(fx.rewrites) == {"public.a"} and not fx.transactional
+    assert not _history_effects(history.replace(marked, ""), "CLUSTER").locks
