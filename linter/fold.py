@@ -435,7 +435,11 @@ def _column(coldef: Node) -> Column:
     tref = pgast.type_ref(coldef.get("typeName"))
     if tref is not None and tref.name in ("serial", "bigserial", "smallserial"):
         not_null, has_default = True, True
-    return Column(coldef.get("colname", ""), tref, not_null, has_default)
+    generated = any(
+        c.get("contype") == "CONSTR_GENERATED" and c.get("generated_kind") != "v"
+        for c in pgast.column_constraints(coldef)
+    )
+    return Column(coldef.get("colname", ""), tref, not_null, has_default, generated)
 
 
 def _constraint(con: Node, table: str, columns: tuple[str, ...], file: int, n: int) -> Constraint:
@@ -582,6 +586,9 @@ def _alter_table(schema: Schema, fields: Node) -> Schema:
         elif sub == "AT_ColumnDefault":
             current = table.columns.get(colname, Column(colname))
             table = table.with_column(replace(current, has_default=bool(definition)))
+        elif sub == "AT_DropExpression":  # a plain column now: no longer computed
+            current = table.columns.get(colname, Column(colname))
+            table = table.with_column(replace(current, has_default=False, generated=False))
         elif sub == "AT_AddConstraint":
             con = pgast.unwrap(definition, "Constraint")
             schema, table = _apply_constraint(schema, table, con, ())

@@ -30,6 +30,7 @@ class Column:
     type: TypeRef | None = None
     not_null: bool = False
     has_default: bool = False
+    generated: bool = False  # a stored generated column (``GENERATED ALWAYS AS (...) STORED``)
 
 
 @dataclass(frozen=True, slots=True)

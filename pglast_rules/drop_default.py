@@ -1,4 +1,5 @@
-"""SS027 drop-default: inserts that omit the column change behaviour or fail."""
+"""SS027 drop-default: inserts that omit the column change behaviour or fail (DROP DEFAULT,
+and DROP EXPRESSION on a stored generated column)."""
 
 from __future__ import annotations
 
@@ -96,7 +97,11 @@ class DropDefault(Rule):
         "itself is a quick catalog change under an AccessExclusiveLock. A default set again "
         "later in the same transaction (Prisma's enum swap: drop the default, change the type, "
         "set the default) is not reported: the lock is held until then, so no other session "
-        "inserts in between."
+        "inserts in between. `ALTER COLUMN ... DROP EXPRESSION` on a stored generated column "
+        "is the same hazard: the column keeps its values (no rewrite, an AccessExclusiveLock) "
+        "but stops being computed, so the running code's inserts store NULL and its updates "
+        "leave the value stale; it is reported only for a column the history created "
+        "generated."
     )
     safe_alternative = (
         "First deploy code that always writes the column, then drop the default in a later "
@@ -104,9 +109,9 @@ class DropDefault(Rule):
     )
     lock = LockMode.ACCESS_EXCLUSIVE
     severity = Severity.WARNING
-    aliases = ("ban-drop-default",)
+    aliases = ("ban-drop-default", "ban-drop-generated-expression")
     node_types = ("AlterTableStmt",)
-    alter_subtypes = ("AT_ColumnDefault",)
+    alter_subtypes = ("AT_ColumnDefault", "AT_DropExpression")
     examples = (
         Bad("ALTER TABLE accounts ALTER COLUMN plan DROP DEFAULT;"),
         Bad(
@@ -145,11 +150,35 @@ class DropDefault(Rule):
             note="inserts that leave the column out now store NULL (the same statement drops "
             "NOT NULL)",
         ),
+        Bad(
+            "ALTER TABLE orders ALTER COLUMN total DROP EXPRESSION;",
+            history=(
+                "CREATE TABLE orders (id bigint, price numeric, qty int, "
+                "total numeric GENERATED ALWAYS AS (price * qty) STORED);",
+            ),
+            note="`total` is no longer computed: the running code never writes it",
+        ),
+        Good(
+            "ALTER TABLE orders ALTER COLUMN total DROP EXPRESSION IF EXISTS;",
+            history=("CREATE TABLE orders (id bigint, total numeric);",),
+            note="the history knows the column as a plain one: nothing changes",
+        ),
+        Good(
+            "ALTER TABLE orders ALTER COLUMN total DROP EXPRESSION IF EXISTS;",
+            history=(
+                "CREATE TABLE orders (id bigint, total numeric GENERATED ALWAYS AS (1) STORED);",
+                "ALTER TABLE orders ALTER COLUMN total DROP EXPRESSION;",
+            ),
+            note="an earlier migration already made it a plain column",
+        ),
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
         commands = ctx.existing_alter_commands(node)
         for position, (table, sub, cmd) in enumerate(commands):
+            if sub == "AT_DropExpression":
+                yield from self._drop_expression(ctx, table, cmd)
+                continue
             if sub != "AT_ColumnDefault" or (
                 cmd.get("def") and not pgast.is_null_const(cmd["def"])
             ):
@@ -176,3 +205,17 @@ class DropDefault(Rule):
                 help="deploy code that always writes the column first, then drop the default",
                 at=cmd,
             )
+
+    def _drop_expression(self, ctx: Context, table: str, cmd: Node) -> Iterator[Report]:
+        """DROP EXPRESSION on a column the history created as a stored generated one."""
+        column = cmd.get("name", "")
+        known = ctx.schema.table(table)
+        col = known.columns.get(column) if known is not None else None
+        if col is None or not col.generated:
+            return
+        yield self.report(
+            f"DROP EXPRESSION on `{table}.{column}`: the column is no longer computed; rows the "
+            "running code inserts get NULL and rows it updates keep a stale value",
+            help="deploy code that writes the column first, or keep it generated",
+            at=cmd,
+        )

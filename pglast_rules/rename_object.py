@@ -1,4 +1,5 @@
-"""SS030 rename-object: renaming a view, sequence, type, function or schema code still names."""
+"""SS030 rename-object: renaming (or moving to another schema) a view, sequence, type,
+function, schema or table code still names."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from linter.drops import renames_back
 from linter.fold import rename_source_key, renamed_name
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
+
+_MOVE = "AlterObjectSchemaStmt"
 
 # renameType -> how the message names it.  Index and trigger names are not used by queries,
 # so renaming them breaks nothing (squawk flags those too; sqlsafe does not).
@@ -33,7 +36,9 @@ class RenameObject(Rule):
     why = (
         "The rename itself is a catalog change, but from the moment it commits every query of "
         "the application still running that names the old view, sequence (`nextval('...')`), "
-        "type (casts, function signatures), function or schema fails."
+        "type (casts, function signatures), function or schema fails. `ALTER ... SET SCHEMA` on "
+        "an existing table, view, sequence, type or function is the same hazard: queries "
+        "naming it by its old schema, or through a `search_path` without the new one, fail."
     )
     safe_alternative = (
         "Create the new name beside the old one (a view over the old view, a wrapper "
@@ -41,8 +46,8 @@ class RenameObject(Rule):
         "later migration; or keep the old name."
     )
     severity = Severity.WARNING
-    aliases = ("renaming-object", "BC103")
-    node_types = ("RenameStmt",)
+    aliases = ("renaming-object", "BC103", "ban-set-schema")
+    node_types = ("RenameStmt", _MOVE)
     examples = (
         Bad(
             "ALTER VIEW active_accounts RENAME TO current_accounts;",
@@ -80,6 +85,24 @@ class RenameObject(Rule):
             ),
             note="a trigger function: triggers call it by OID, no query names it",
         ),
+        Bad(
+            "ALTER TABLE accounts SET SCHEMA billing;",
+            history=("CREATE SCHEMA billing;\nCREATE TABLE accounts (id bigint);",),
+            note="SET SCHEMA moves the table: queries naming `accounts` (or "
+            "`public.accounts`) fail",
+        ),
+        Bad(
+            "ALTER FUNCTION total_due(bigint) SET SCHEMA billing;",
+            history=(
+                "CREATE SCHEMA billing;\n"
+                "CREATE FUNCTION total_due(bigint) RETURNS numeric LANGUAGE sql AS $$ SELECT 0 $$;",
+            ),
+        ),
+        Good(
+            "CREATE TABLE invoices (id bigint);\nALTER TABLE invoices SET SCHEMA billing;",
+            history=("CREATE SCHEMA billing;",),
+            note="created in the same file: nobody names it yet",
+        ),
         Good(
             "ALTER INDEX accounts_email_idx RENAME TO accounts_email_key;",
             note="queries do not name indexes",
@@ -87,6 +110,9 @@ class RenameObject(Rule):
     )
 
     def check(self, node: Node, ctx: Context) -> Iterator[Report]:
+        if _MOVE in node:
+            yield from self._moved(pgast.unwrap(node), ctx)
+            return
         fields = pgast.unwrap(node)
         what = _KINDS.get(fields.get("renameType", ""))
         if what is None:
@@ -107,4 +133,30 @@ class RenameObject(Rule):
             "that still names it",
             help="add the new name beside the old one, move the code and deploy, then drop "
             "the old name in a later migration",
+        )
+
+    def _moved(self, fields: Node, ctx: Context) -> Iterator[Report]:
+        """``ALTER ... SET SCHEMA``: every name the running code uses for the object (its
+        qualified name, or the one ``search_path`` resolves) stops finding it."""
+        kind = fields.get("objectType", "")
+        target = fields.get("newschema", "")
+        if kind in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE"):
+            what, old = "table", pgast.relation_name(fields.get("relation"))
+            if ctx.is_new(old):
+                return
+        else:
+            found = _KINDS.get(kind)
+            key = rename_source_key({**fields, "renameType": kind})
+            if found is None or kind == "OBJECT_SCHEMA" or key is None:
+                return
+            if ctx.schema.is_new_object(key) or ctx.reverses("object", key):
+                return
+            what, old = found, key.split(":", 1)[1]
+            if f"trigger-function:{old}" in ctx.schema.objects:
+                return  # triggers call it by OID: nothing in the application names it
+        yield self.report(
+            f"moving {what} `{old}` to schema `{target}` breaks every running query and "
+            "function that still names it by its old schema",
+            help="keep the object where it is, or add the new name beside the old one (a view, "
+            "a wrapper function), move the code and deploy, then move the object later",
         )

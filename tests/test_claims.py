@@ -374,12 +374,13 @@ def _sampled(item: TracedStatement) -> set[str]:
     ):  # DETACH PARTITION CONCURRENTLY: the partition's lock in its second transaction
         late = ": predicted AccessExclusiveLock, observed ShareUpdateExclusiveLock"
     elif item.kind == "ReindexStmt" and not item.report.effects.transactional:
-        # a partitioned table's: each leaf partition in a brief transaction of its own
-        late = ": predicted ShareLock, observed none"
+        # a partitioned table's: each leaf partition in a brief transaction of its own,
+        # which the poll may see only while it still holds the weaker lock it opens with
+        late = ": predicted ShareLock, observed AccessShareLock"
     elif item.kind == "ClusterStmt" and not item.report.effects.transactional:
         # a bare CLUSTER: each (small) table in a brief transaction of its own; its rewrite,
         # which the poll cannot miss, still proves which tables it reclusters
-        late = ": predicted AccessExclusiveLock, observed none"
+        late = ": predicted AccessExclusiveLock, observed AccessShareLock"
     elif item.kind == "VacuumStmt":  # AccessShareLock first, then the stronger lock
         full = pgast.option_enabled(fields.get("options"), "full")
         late = f": predicted {'AccessExclusiveLock' if full else 'ShareUpdateExclusiveLock'}"
