@@ -367,7 +367,9 @@ def read_body(
             unreadable.append(line)
         else:
             expressions.append(node)
-    statements = _body_statements(tree) + tuple(dynamic)
+    static = _body_statements(tree)  # (a constant EXECUTE is among them already)
+    dynamic = [d for d in dynamic if not any(d.line == s.line and d.node == s.node for s in static)]
+    statements = static + tuple(dynamic)
     return BodyReading(statements, tuple(expressions), tuple(unreadable))
 
 

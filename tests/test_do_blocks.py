@@ -377,3 +377,20 @@ def test_offset_pagination_skips_rows_on_the_server(pg_db: str) -> None:
         conn.execute(OFFSET_LOOP)
         left = conn.execute("SELECT count(*) FROM accounts WHERE email <> lower(email)")
         assert left.fetchone() == (2000,)  # the pages it skipped
+
+
+def test_read_body_lists_each_statement_once() -> None:
+    """A constant EXECUTE is a statement of the body once, not again as dynamic SQL."""
+    from linter.plpgsql import read_body
+
+    body = (
+        "DECLARE r record; BEGIN EXECUTE 'CREATE TABLE x (id int)'; "
+        "EXECUTE format('DROP TABLE %I', 'y'); FOR r IN EXECUTE 'SELECT 1' LOOP END LOOP; END"
+    )
+    reading = read_body(body)
+    assert reading is not None
+    assert [s.sql for s in reading.statements] == [
+        "CREATE TABLE x (id int)",
+        "DROP TABLE sqlsafe_arg",
+        "SELECT 1",
+    ]
