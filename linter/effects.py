@@ -521,14 +521,18 @@ def _foreign_key_column(schema: Schema, rel: str, column: str, b: _Builder) -> N
                 b.scan(con.references)
 
 
-def other_tables_locked(effects: Effects, *own: str) -> str:
-    """A message's clause naming each table but *own* that *effects* lock under a lock that
+def other_tables_locked(effects: Effects, *own: str, schema: Schema | None = None) -> str:
+    """A message's clause naming each table but *own* (and, given the *schema*, their
+    partitions, which :func:`and_partitions` names) that *effects* lock under a lock that
     blocks writes (the other end of a foreign key), and what the lock blocks there (empty
     when there is none)."""
+    mine = set(own)
+    if schema is not None:
+        mine.update(part for rel in own for part in partitions_of(schema, rel))
     parts = [
         f"`{rel}` ({mode.value}: {mode.blocks})"
         for rel, mode in effects.locks.items()
-        if rel not in own and mode.blocks_writes
+        if rel not in mine and mode.blocks_writes
     ]
     return f"; it also locks {', '.join(parts)}" if parts else ""
 
@@ -549,7 +553,7 @@ def commands_other_end(
     effects = Effects()
     for cmd in cmds:
         effects = merge_effects(effects, command_effects(fields, cmd, schema, target))
-    return other_tables_locked(effects, own)
+    return other_tables_locked(effects, own, schema=schema)
 
 
 def _index_columns_not_null(schema: Schema, rel: str, index: str, target: int) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from linter import pgast
 from linter.context import Context, Report
-from linter.effects import other_tables_locked
+from linter.effects import and_partitions, other_tables_locked
 from linter.locks import LockMode
 from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
@@ -47,9 +47,10 @@ class DropTable(Rule):
             if ctx.is_new(name) or ctx.reverses("table", name):
                 continue  # new in this file, or a down migration dropping what its up created
             yield self.report(
-                f"dropping table `{name}` takes {LockMode.ACCESS_EXCLUSIVE.describe()} and "
-                "breaks any running code that still uses it; its data is lost"
-                f"{other_tables_locked(ctx.effects, *dropped)}",
+                f"dropping table `{name}`{and_partitions(ctx.schema, name)} takes "
+                f"{LockMode.ACCESS_EXCLUSIVE.describe()} and breaks any running code that still "
+                "uses it; its data is lost"
+                f"{other_tables_locked(ctx.effects, *dropped, schema=ctx.schema)}",
                 help="remove its use from the code, deploy, then drop it in a later migration",
                 at=obj,
             )

@@ -50,7 +50,7 @@ class Truncate(Rule):
                 continue
             extra = "; CASCADE also empties every table with a foreign key to it" if cascade else ""
             if cascade:
-                extra += other_tables_locked(ctx.effects, *named)
+                extra += other_tables_locked(ctx.effects, *named, schema=ctx.schema)
             yield self.report(
                 f"TRUNCATE `{table}`{and_partitions(ctx.schema, table)} deletes all its rows "
                 "under "

@@ -413,3 +413,26 @@ def test_cluster_without_a_table_reclusters_the_previously_clustered_tables(mark
         assert dict(fx.locks) == {"public.a": LockMode.ACCESS_EXCLUSIVE}, sql
         assert set(fx.rewrites) == {"public.a"} and not fx.transactional
     assert not _history_effects(history.replace(marked, ""), "CLUSTER").locks
+
+
+@pytest.mark.parametrize(
+    ("sql", "rule"), [("DROP TABLE p;", "drop-table"), ("TRUNCATE p CASCADE;", "truncate")]
+)
+def test_partitions_are_named_once_not_as_other_tables(sql: str, rule: str) -> None:
+    """A partitioned table's partitions are "and its N partitions", not the other end of a
+    foreign key that "it also locks"."""
+    from linter.context import Settings
+    from linter.engine import lint_sources
+    from linter.registry import load_rules
+    from linter.source import Source
+
+    history = (
+        "CREATE TABLE p (id bigint PRIMARY KEY) PARTITION BY RANGE (id);\n"
+        "CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10);\n"
+        "CREATE TABLE p2 PARTITION OF p FOR VALUES FROM (10) TO (20);\n"
+    )
+    sources = [Source("0001.sql", history), Source("0002.sql", sql)]
+    linted = lint_sources(sources, load_rules(plugins=False), Settings(), report={"0002.sql"})
+    (found,) = [f for f in linted.findings if f.rule == rule]
+    assert "and its 2 partitions" in found.message
+    assert "also locks" not in found.message
