@@ -15,6 +15,7 @@ from .layouts import (
     MigrationUnit,
     PlannedFile,
     detect_layout,
+    history_directories,
     history_directory,
     migration_units,
     order_units,
@@ -71,7 +72,12 @@ def _baseline(config: Config) -> list[MigrationUnit | SourceError]:
     return out
 
 
-def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) -> Inputs:
+def gather(
+    paths: Sequence[str],
+    config: Config,
+    stdin_name: str | None = None,
+    detector: Detector | None = None,
+) -> Inputs:
     """Expand directories into migration units (per layout), add the history: the configured
     one, or else the earlier files of each migrations directory a file named alone (or
     standard input's ``--stdin-filename``) sits in (see :func:`implicit_roots`); standard
@@ -80,7 +86,7 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
     named = [p for p in paths if p != STDIN]
     default_tx = _default_tx(config)
     layout = config.layout
-    detector = Detector()  # each directory listed and its layout detected once
+    detector = detector or Detector()  # each directory listed and its layout detected once
     history: list[MigrationUnit | SourceError] = []
     stdin_path = stdin_name if STDIN in paths else None
     if config.history:
@@ -92,6 +98,10 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
             history = migration_units(
                 [_display(str(root))], layout, exclude=exclude, default_tx=default_tx
             )
+    elif stdin_path is None and _files_only(named):
+        # files named (pre-commit, an editor, xargs): each read once, as its directory's
+        # history reads it (see :func:`plan_named_files`)
+        return _gathered(paths, config, plan_named_files(named, config, detector))
     else:
         history = _implicit_history(
             implicit_roots(paths, config, stdin_path, detector), config, detector
@@ -136,6 +146,99 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
     )
 
 
+@dataclass(frozen=True, slots=True)
+class NamedPlan:
+    """The files to read for files named on the command line (:func:`plan_named_files`)."""
+
+    planned: tuple[PlannedFile, ...]  # every file to read: the histories and the named files
+    report: frozenset[str]  # the named files' display names
+    skipped: tuple[PlannedFile, ...]  # named files their layout does not run
+
+
+def _files_only(named: Sequence[str]) -> bool:
+    return bool(named) and not any(os.path.isdir(p) for p in named)
+
+
+def plan_named_files(
+    named: Sequence[str], config: Config, detector: Detector | None = None
+) -> NamedPlan:
+    """The files to read for the files *named* (no directory, no standard input, no
+    configured history), without reading them.
+
+    Every migrations directory a named file sits in (:func:`implicit_roots`) is planned
+    once, as naming the directory plans it; a named file found there is read from that
+    plan, once, and reported (so ``lint f1 ... fN`` reads and runs each file as ``lint
+    DIR`` does). Named files outside those plans are planned one by one
+    (:func:`layouts.plan_files`)."""
+    detector = detector or Detector()
+    exclude = config.settings.exclude
+    roots = implicit_roots(named, config, None, detector)
+    wanted = set(roots)
+    history_skipped: list[PlannedFile] = []
+    history = [
+        p
+        for p in plan_files(
+            roots, config.layout, exclude=exclude, skipped=history_skipped, detector=detector
+        )
+        if p.history in wanted and not p.problem
+    ]
+    by_ident = {os.path.normcase(p.absolute): p for p in history}
+    skipped_by_ident = {
+        os.path.normcase(p.absolute): p for p in history_skipped if p.history in wanted
+    }
+    report: dict[str, None] = {}
+    skipped: list[PlannedFile] = []
+    alone: list[str] = []
+    replaced: set[str] = set()  # named files the history plan names differently
+    for name in named:
+        if is_excluded(name, exclude):
+            continue
+        ident = _ident(name)
+        shown = os.path.normpath(name)
+        planned = by_ident.get(ident)
+        if planned is not None and planned.display == shown:
+            report[shown] = None
+            continue
+        passed = skipped_by_ident.get(ident)
+        if passed is not None and passed.display == shown:
+            skipped.append(passed)
+            continue
+        if planned is not None or passed is not None:
+            replaced.add(ident)
+        alone.append(name)
+    own = (
+        plan_files(alone, config.layout, exclude=exclude, skipped=skipped, detector=detector)
+        if alone
+        else []
+    )
+    report.update((os.path.normpath(p.display), None) for p in own)
+    taken = {os.path.normcase(p.absolute) for p in own} | replaced
+    planned_all = [p for p in history if os.path.normcase(p.absolute) not in taken]
+    return NamedPlan((*planned_all, *own), frozenset(report), tuple(skipped))
+
+
+def _gathered(paths: Sequence[str], config: Config, plan: NamedPlan) -> Inputs:
+    """:class:`Inputs` of the files named (see :func:`plan_named_files`), as
+    :func:`gather` builds them."""
+    read = read_units(plan.planned, _default_tx(config))
+    units = [u for u in read if isinstance(u, MigrationUnit)]
+    errors = [u for u in read if isinstance(u, SourceError)]
+    if _one_database(paths, config):
+        units = order_units([replace(u, history="") for u in units])
+    ordered = tuple(dict.fromkeys(os.path.normpath(u.path) for u in units))
+    return Inputs(
+        ordered,
+        plan.report,
+        None,
+        (*units, *errors),
+        tuple(
+            replace(u, history="") if isinstance(u, MigrationUnit) else u for u in _baseline(config)
+        ),
+        plan.skipped,
+        None,
+    )
+
+
 def implicit_roots(
     paths: Sequence[str],
     config: Config,
@@ -152,11 +255,10 @@ def implicit_roots(
     files = [p for p in paths if p != STDIN and os.path.isfile(p)]
     if stdin_name is not None and stdin_name != STDIN_NAME:
         files.append(stdin_name)
+    exclude = config.settings.exclude
+    files = [name for name in files if not is_excluded(name, exclude)]
     roots: dict[str, None] = {}
-    for name in files:
-        if is_excluded(name, config.settings.exclude):
-            continue
-        root = history_directory(Path(name), config.layout, detector)
+    for root in history_directories(files, config.layout, detector):
         if root is not None:
             roots[os.path.normpath(root)] = None
     return list(roots)
@@ -223,6 +325,7 @@ def lint_paths(
     edited: Collection[str] = (),
     cache: ResultCache | None = None,
     added: Collection[str] = (),
+    detector: Detector | None = None,
 ) -> LintResult:
     """Lint *paths* as one history.
 
@@ -230,7 +333,9 @@ def lint_paths(
     (the others are context), mark *edited* ones as changed after being applied, and
     *added* ones as deployed with the change's other files (what the files added before
     them create is new; see ``Config.new_in_change``). *cache* serves unchanged results
-    (ignored when *explain* is set).
+    (ignored when *explain* is set). *detector*, when given, is the one that lists the
+    directories the named files' layouts and histories are found in (``Detector.listings``:
+    what a replay of the run must stamp).
     """
     added = added if config.new_in_change else ()
     rules = rules if rules is not None else load_rules()
@@ -262,8 +367,13 @@ def lint_paths(
             if hit is not None:
                 return hit
     if not use_cache and not explain and _several_histories(paths, config):
-        return _lint_where_read(paths, config, rules, only, edited, added)
-    inputs = gather(paths, config, stdin_name)
+        planned = plan_files(paths, config.layout, exclude=config.settings.exclude)
+        named = {os.path.normpath(p.display) for p in planned}
+        return _lint_where_read(planned, named, config, rules, only, edited, added)
+    if not use_cache and not explain and _named_files_apart(paths, config):
+        plan = plan_named_files(paths, config, detector)
+        return _lint_where_read(plan.planned, plan.report, config, rules, only, edited, added)
+    inputs = gather(paths, config, stdin_name, detector)
     sources = in_change(read_inputs(inputs), added)
     report = set(inputs.report)
     if only is not None:
@@ -329,6 +439,12 @@ def _several_histories(paths: Sequence[str], config: Config) -> bool:
     return not _one_database(paths, config) and all(os.path.isdir(p) for p in paths)
 
 
+def _named_files_apart(paths: Sequence[str], config: Config) -> bool:
+    """Only files are named, each in its own directory's history (see
+    :func:`plan_named_files`)."""
+    return not _one_database(paths, config) and _files_only(paths)
+
+
 def _default_tx(config: Config) -> bool | None:
     """An explicit ``assume-in-transaction`` setting replaces the layouts' defaults."""
     if "assume-in-transaction" in config.explicit:
@@ -337,17 +453,18 @@ def _default_tx(config: Config) -> bool | None:
 
 
 def _lint_where_read(
-    paths: Sequence[str],
+    planned: Sequence[PlannedFile],
+    named: Collection[str],
     config: Config,
     rules: Sequence[Rule],
     only: Collection[str] | None,
     edited: Collection[str],
     added: Collection[str] = (),
 ) -> LintResult:
-    """:func:`lint_paths` without a cache, for several histories: each history's files are
-    read by the process that lints it (the result is the same as through :func:`gather`)."""
-    planned = plan_files(paths, config.layout, exclude=config.settings.exclude)
-    report = {os.path.normpath(p.display) for p in planned}
+    """:func:`lint_paths` without a cache, for the *planned* files of several histories
+    (the files *named* reported): each history's files are read by the process that
+    lints it (the result is the same as through :func:`gather`)."""
+    report = set(named)
     if only is not None:
         report = {p for p in report if _ident(p) in only}
     marked = {p.display for p in planned if edited and _ident(p.display) in edited}

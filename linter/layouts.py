@@ -695,6 +695,36 @@ def history_directory(
     return root
 
 
+def history_directories(
+    paths: Sequence[str], layout: str | None = None, detector: Detector | None = None
+) -> list[Path | None]:
+    """:func:`history_directory` of each of *paths*, each directory looked at once (a
+    file list of thousands of files shares a few dozen directories)."""
+    detector = detector or Detector()
+    roots: dict[tuple[str, bool], tuple[Path, str | None]] = {}  # -> (root, inside or None)
+    usable: dict[Path, bool] = {}
+    out: list[Path | None] = []
+    for name in paths:
+        directory, base = os.path.split(name)
+        key = (directory, base in _PER_DIRECTORY_NAMES)
+        known = roots.get(key)
+        if known is None:
+            path = Path(name)
+            root = history_root(path)
+            direct = os.path.normpath(root) == os.path.normpath(path.parent)
+            inside = None if direct else os.path.relpath(path.parent, root).split(os.sep)[0]
+            known = roots[key] = (root, inside)
+        root, inside = known
+        if not _MIGRATION_PATH.match(base if inside is None else inside):
+            out.append(None)
+            continue
+        ok = usable.get(root)
+        if ok is None:
+            ok = usable[root] = root.is_dir() and (layout or detector.layout(root)) is not None
+        out.append(root if ok else None)
+    return out
+
+
 def units_of_text(
     source: Source, layout: str | None, history: str, default_tx: bool | None = None
 ) -> list[MigrationUnit]:

@@ -1,12 +1,14 @@
 """Replaying a whole ``sqlsafe lint`` run from the cache, before the linter is imported.
 
-A run over directories (``sqlsafe lint DIR... [options]``, standard output not a
-terminal) stores what it printed and its exit code in ``replay-<key>.bin`` in the cache
-directory, with the *stamps* (size, modification and status-change times, inode, device)
-of everything the output depends on:
+A run over directories or files (``sqlsafe lint PATH... [options]``, not standard input,
+standard output not a terminal) stores what it printed and its exit code in
+``replay-<key>.bin`` in the cache directory, with the *stamps* (size, modification and
+status-change times, inode, device) of everything the output depends on:
 
 * the inputs (stamped when the run ends; see :meth:`Recorder.store`): every directory
-  below the named directories and
+  below the named directories, below the directories whose listing placed a named file
+  (its migrations directory, read as its history, and those its layout was detected in:
+  ``layouts.Detector``), the named files, and
   the configured history and ``--schema`` paths (a directory's times change when an entry
   is added, removed or renamed in it), every file that file discovery reads there
   (``*.sql``, ``*.conf``, ``metadata.toml``, ``migration_lock.toml``) but the cache
@@ -96,13 +98,21 @@ def stamp_paths(directories: Iterable[str], files: Iterable[str], skip: str = ""
     """Stamps of *directories* (whole trees but *skip*; a path that is not a directory is
     stamped as a file) and *files*."""
     out: list[tuple[str, Stamp]] = []
-    for directory in directories:
-        path = os.path.abspath(directory)
+    trees: list[str] = []
+    for path in sorted({os.path.abspath(d) for d in directories}):
         if os.path.isdir(path):
+            if any(path.startswith(tree + os.sep) for tree in trees[-1:]):
+                continue  # (inside a tree stamped whole)
+            trees.append(path)
             _tree(path, out, skip)
         else:
             out.append((path, stamp(path)))
-    out.extend((os.path.abspath(f), stamp(os.path.abspath(f))) for f in files)
+    stamped = {path for path, _ in out}
+    for name in files:
+        path = os.path.abspath(name)
+        if path not in stamped:  # (a named file of a stamped tree)
+            stamped.add(path)
+            out.append((path, stamp(path)))
     return tuple(out)
 
 

@@ -74,6 +74,36 @@ def test_replay_prints_the_same_output_without_running(
     assert runs.count == 2  # --no-cache and the first cached run; the third was replayed
 
 
+def change_inputs(project: Path, change: str | None) -> None:
+    """Change one input of a lint of ``migrations`` (or of files in it) as *change* says."""
+    m = project / "migrations"
+    drop = "ALTER TABLE accounts DROP COLUMN email;\n"
+    if change in ("edit", "edit-named"):
+        (m / "0002_idx.sql").write_text("CREATE INDEX CONCURRENTLY i ON accounts (email);\n")
+    elif change == "touch":
+        (m / "0002_idx.sql").write_text((m / "0002_idx.sql").read_text())
+    elif change == "edit-history":
+        (m / "0000_base.sql").write_text("CREATE TABLE users (id bigint, email text);\n")
+    elif change == "touch-history":
+        (m / "0000_base.sql").write_text((m / "0000_base.sql").read_text())
+    elif change == "add":
+        (m / "sub").mkdir()
+        (m / "sub" / "0003_drop.sql").write_text(drop)
+    elif change == "add-file":
+        (m / "0001a_drop.sql").write_text(drop)
+    elif change == "add-below":
+        (m / "0001b").mkdir()
+        (m / "0001b" / "up.sql").write_text(drop)
+    elif change in ("remove", "remove-named"):
+        (m / "0002_idx.sql").unlink()
+    elif change == "remove-history":
+        (m / "0000_base.sql").unlink()
+    elif change == "add-config":
+        (project / ".sqlsafe.toml").write_text('ignore = ["non-concurrent-index"]\n')
+    elif change == "aux":
+        (m / "metadata.toml").write_text("run_in_transaction = false\n")
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -92,20 +122,7 @@ def test_any_input_change_is_a_miss(
     change: str,
 ) -> None:
     lint(capsys)
-    m = project / "migrations"
-    if change == "edit":
-        (m / "0002_idx.sql").write_text("CREATE INDEX CONCURRENTLY i ON accounts (email);\n")
-    elif change == "touch":
-        (m / "0002_idx.sql").write_text((m / "0002_idx.sql").read_text())
-    elif change == "add":
-        (m / "sub").mkdir()
-        (m / "sub" / "0003_drop.sql").write_text("ALTER TABLE accounts DROP COLUMN email;\n")
-    elif change == "remove":
-        (m / "0002_idx.sql").unlink()
-    elif change == "add-config":
-        (project / ".sqlsafe.toml").write_text('ignore = ["non-concurrent-index"]\n')
-    elif change == "aux":
-        (m / "metadata.toml").write_text("run_in_transaction = false\n")
+    change_inputs(project, change)
     runs = Runs(monkeypatch)
     assert lint(capsys) == lint(capsys, "--no-cache")
     assert runs.count == 2
@@ -161,16 +178,67 @@ def test_recent_changes_store_nothing(
     assert replays(project) == []
 
 
-def test_not_replayed_to_a_terminal_for_files_or_stdin(
+def test_not_replayed_to_a_terminal_or_for_stdin(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"DROP TABLE t;\n")))
     main(["lint", "-", "--format", "json"])
-    main(["lint", "migrations/0002_idx.sql", "--format", "json"])
+    main(["lint", "-", "migrations/0002_idx.sql", "--format", "json"])
     capsys.readouterr()
     assert replays(project) == []
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     assert linter.replay.replay(["lint", "migrations"]) is None
+
+
+FILE_ARGS = {
+    "alone": ["migrations/0002_idx.sql"],
+    "list": ["migrations/0001_init.sql", "migrations/0002_idx.sql"],
+}
+
+
+@pytest.mark.parametrize("named", sorted(FILE_ARGS))
+@pytest.mark.parametrize(
+    "change",
+    [
+        None,  # replayed
+        "edit-named",
+        "edit-history",  # a file not named, read as the named file's history
+        "touch-history",
+        "add-file",  # a new migration in the directory, or in a directory below it
+        "add-below",
+        "remove-history",
+        "remove-named",
+        "add-config",
+        "aux",
+    ],
+)
+def test_a_file_list_is_replayed_until_an_input_changes(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    named: str,
+    change: str | None,
+) -> None:
+    """Files named alone or together read their directory's history: its files, listing
+    and layout files are stamped as a named directory's are."""
+    m = project / "migrations"
+    (m / "0000_base.sql").write_text("CREATE TABLE users (id bigint);\n")
+    args = ["lint", *FILE_ARGS[named], "--format", "json", "--select", SELECT]
+
+    def run(*extra: str) -> tuple[int, str]:
+        code = main([*args, *extra])
+        return code, capsys.readouterr().out
+
+    first = run()
+    assert len(replays(project)) == 1
+    change_inputs(project, change)
+    runs = Runs(monkeypatch)
+    again = run()
+    assert again == run("--no-cache")
+    if change is None:
+        assert again == first and runs.count == 1  # replayed; then --no-cache ran
+    else:
+        assert runs.count == 2
 
 
 @pytest.mark.parametrize("garbage", [b"", b"\x00\x01", b"\xff" * 12, "truncated", None])

@@ -14,6 +14,7 @@ import click
 from ..api import lint_paths
 from ..collector import lint_pace
 from ..configsearch import config_candidates
+from ..layouts import Detector
 from ..registry import RegistryError, load_rules
 from ..replay import Recorder
 from ..rule import Severity
@@ -125,6 +126,10 @@ def lint(
         only, edited, added = changes.changed, changes.modified, changes.added
     from ..reporters import NEEDS_STATEMENTS, get_reporter
 
+    recorder = _recorder(paths, no_cache, diff_ref)
+    # (for a replay of a run over files: the directories their layouts were detected in)
+    named = [p for p in paths if not os.path.isdir(p)]
+    detector = Detector() if recorder is not None and named else None
     cache = None
     if not no_cache:
         from ..cache import ResultCache, default_cache_dir
@@ -141,6 +146,7 @@ def lint(
             edited=edited or (),
             cache=cache,
             added=added or (),
+            detector=detector,
         )
     if baseline is not None:
         result.findings, _hidden = baseline.filter(result.findings)
@@ -157,7 +163,6 @@ def lint(
             result = grade(result, load_stats(stats_file), rules)
         except StatsError as exc:
             raise click.UsageError(str(exc)) from exc
-    recorder = _recorder(paths, no_cache, diff_ref)
     out = io.StringIO() if recorder is not None else sys.stdout
     get_reporter(output_format).report(result, rules, out)
     threshold = Severity(config.settings.fail_on).rank
@@ -168,11 +173,15 @@ def lint(
         sys.stdout.write(text)
         from ..api import history_paths
 
+        listed = (
+            sorted({str(d) for d in (*detector.listings, *detector.layouts)}) if detector else []
+        )
         recorder.store(
             text,
             code,
-            directories=[*paths, *history_paths(config)],
+            directories=[*(p for p in paths if p not in named), *listed, *history_paths(config)],
             files=[
+                *named,
                 *config_candidates(Path.cwd().resolve()),
                 *(str(p) for p in (config.path, baseline_file, stats_file) if p),
             ],
@@ -182,10 +191,11 @@ def lint(
 
 def _recorder(paths: tuple[str, ...], no_cache: bool, diff_ref: str | None) -> Recorder | None:
     """The run's :class:`Recorder` when its output can be replayed (see
-    :mod:`linter.replay`): directories only, the cache on, no ``--diff``, not a terminal."""
+    :mod:`linter.replay`): files and directories, not standard input, the cache on, no
+    ``--diff``, not a terminal."""
     recorder = click.get_current_context().find_root().obj
     if not isinstance(recorder, Recorder) or no_cache or diff_ref is not None:
         return None
-    if not all(os.path.isdir(p) for p in paths) or sys.stdout.isatty():
+    if "-" in paths or sys.stdout.isatty():
         return None
     return recorder

@@ -1,0 +1,123 @@
+"""Files named one by one (``sqlsafe lint f1 ... fN``: pre-commit, an editor, xargs) give
+what naming their directory gives: the same findings, errors and file count, cold and
+from the cache.
+
+The difference measured once on the corpus (three findings and two files) came from the
+list, not from sqlsafe: an unquoted ``$(find ...)`` splits crates.io's
+``2019-11-15-182353_Add email notifications to crate owners/`` into words, which names
+two files fewer (its ``up.sql`` and ``down.sql``) and seven that do not exist. A list
+built without word splitting (``find -print0 | xargs -0``, or the list below) gives the
+directory's output; the fixture holds such a directory.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, corpus_dir
+
+from linter.cli import main
+
+DIESEL = {
+    "2019-11-15-182353_Add email notifications to crate owners": (
+        "ALTER TABLE crate_owners ADD COLUMN email_notifications boolean NOT NULL DEFAULT true;\n"
+        "CREATE INDEX owners_email ON crate_owners (email_notifications);\n",
+        "ALTER TABLE crate_owners DROP COLUMN email_notifications;\n",
+    ),
+    "2019-01-01-000000_init": (
+        "CREATE TABLE crate_owners (id serial PRIMARY KEY, owner_id int REFERENCES users);\n",
+        "DROP TABLE crate_owners;\n",
+    ),
+    "2018-12-01-000000_users": ("CREATE TABLE users (id serial PRIMARY KEY);\n", ""),
+}
+SQLX = {
+    "20240101000000_t.sql": "CREATE TABLE t (id bigint PRIMARY KEY, v varchar(20));\n",
+    "20240102000000_idx.sql": "CREATE INDEX t_v ON t (v);\nALTER TABLE t ALTER v TYPE text;\n",
+    "20240103000000_bad.sql": "ALTER TABLE t ADD COLUMN;\n",  # a syntax error
+}
+
+
+def make_tree(root: Path) -> list[str]:
+    """Two repositories (diesel with a directory name holding spaces, sqlx) and a
+    schema file outside any migrations directory; the paths of every ``*.sql`` file."""
+    for name, (up, down) in DIESEL.items():
+        d = root / "crates" / "migrations" / name
+        d.mkdir(parents=True)
+        (d / "up.sql").write_text(up)
+        if down:
+            (d / "down.sql").write_text(down)
+    sqlx = root / "svc" / "migrations"
+    sqlx.mkdir(parents=True)
+    for name, text in SQLX.items():
+        (sqlx / name).write_text(text)
+    (root / "svc" / "schema.sql").write_text("DROP TABLE legacy;\n")
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*.sql"))
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["lint", *args])
+    return code, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", ["text", "gcc", "json"])
+def test_a_file_list_gives_what_its_directory_gives(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    fmt: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SQLSAFE_CACHE_DIR", str(tmp_path / ".cache"))
+    files = make_tree(tmp_path / "tree")
+    names = [os.path.join("tree", f) for f in files]
+    directory = run(capsys, "tree", "--format", fmt, "--no-cache")
+    assert directory[0] == 1 and "crate owners" in directory[1]
+    assert run(capsys, *names, "--format", fmt, "--no-cache") == directory
+    # in another order, and from the cache: filled, then answered
+    assert run(capsys, *reversed(names), "--format", fmt) == directory
+    assert run(capsys, *reversed(names), "--format", fmt) == directory
+    assert run(capsys, "tree", "--format", fmt) == directory
+
+
+def test_word_split_names_are_other_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the issue measured: the words of a split name are reported as missing files,
+    and the directory's two files are not linted."""
+    monkeypatch.chdir(tmp_path)
+    names = [os.path.join("tree", f) for f in make_tree(tmp_path / "tree")]
+    split = [word for name in names for word in name.split(" ")]
+    _, whole = run(capsys, *names, "--no-cache")
+    _, words = run(capsys, *split, "--no-cache")
+    assert file_count(whole) == len(names) == file_count(words) + 2
+    assert "could not be read" in words.splitlines()[-1]
+    assert "email_notifications" in whole and "email_notifications" not in words
+
+
+def file_count(text: str) -> int:
+    """N of the text summary's "... in N files."."""
+    last = text.splitlines()[-1]
+    return int(last.split(" in ", 1)[1].split(" files")[0])
+
+
+@pytest.mark.skipif(corpus_dir() is None, reason="../shared/corpus is not available")
+def test_the_corpus_as_a_file_list_equals_the_directory(tmp_path: Path) -> None:
+    root = corpus_dir()
+    assert root is not None
+    files = sorted(str(p) for p in root.rglob("*.sql"))
+    env = {**os.environ, "SQLSAFE_CACHE_DIR": str(tmp_path / "cache")}
+
+    def lint(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "linter", "lint", *args, "--format", "gcc"]
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
+
+    directory = lint(str(root), "--no-cache")
+    listed = lint(*files, "--no-cache")
+    assert (listed.returncode, listed.stdout) == (directory.returncode, directory.stdout)
+    assert directory.stdout.count("\n") > 10_000
+    cached = lint(*files)
+    assert (cached.returncode, cached.stdout) == (directory.returncode, directory.stdout)
