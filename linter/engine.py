@@ -570,9 +570,16 @@ class _Job:
                 before_up[position] = schema
             if isinstance(source, SourceError):
                 result.errors.append(source)
+            elif self.wanted is not None and source.path not in self.wanted:
+                # history only (a file named alone, a file list): its model, no checks
+                model, parsed, deep = self._fold_file(source, schema, effects=False)
+                if position in before_up:
+                    renamed[position] = _renames(parsed)
+                if source.apply:
+                    schema = model
+                skipped.extend((position, i) for i in deep)
             else:
-                reporting = self.wanted is None or source.path in self.wanted
-                result.files += reporting
+                result.files += 1
                 in_tx = settings.assume_in_transaction
                 if source.in_transaction is not None:
                     in_tx = source.in_transaction
@@ -583,12 +590,12 @@ class _Job:
                     source,
                     parse(source.text, lazy=True),
                     schema.begin_file(source.in_change),
-                    reporting,
+                    True,
                     in_tx,
                     source.path in self.edited,
                     _undoing(source, ups.get(position), before_up, renamed, schema),
                 )
-                after = linter.run(explain=self.explain and reporting)
+                after = linter.run(explain=self.explain)
                 if position in before_up:
                     renamed[position] = _renames(linter.parsed)
                 if source.apply:  # a down migration is linted, never applied to the history
@@ -603,27 +610,44 @@ class _Job:
             result.final = schema
         return result, schema, skipped
 
+    def _fold_file(
+        self, source: Source, schema: Schema, effects: bool = True
+    ) -> tuple[Schema, ParsedFile, list[int]]:
+        """The model after the file *source* (applied to *schema*) without checking it, as
+        :meth:`run` computes it: the statements too deep to read are skipped, and listed.
+
+        Without *effects*, each statement's effects are not computed: half the cost, for
+        the files of a history that are not reported (a file named alone, a file list).
+        Only a statement nested so deeply that computing its effects exhausts Python's
+        stack, while folding it does not, would then be folded where :meth:`run` skips
+        it."""
+        target = self.settings.target_version
+        parsed = parse(source.text)
+        model = schema.begin_file(source.in_change)
+        deep: list[int] = []
+        for stmt in parsed.statements:
+            if stmt.node is None:
+                continue
+            try:
+                if effects:
+                    statement_effects(stmt.node, model, target)
+                model = apply_schema(model, stmt.node)
+            except RecursionError:
+                deep.append(stmt.index)
+        return model.end_file(), parsed, deep
+
     def fold(
         self, items: Sequence[Source | SourceError], hi: int, schema: Schema
     ) -> tuple[Schema, list[tuple[int, int]]]:
         """The model after ``items[:hi]`` without checking anything (what :meth:`run`
         computes, when the same statements are skipped)."""
-        target = self.settings.target_version
         skipped: list[tuple[int, int]] = []
         for position in range(hi):
             source = items[position]
             if isinstance(source, SourceError) or not source.apply:
                 continue
-            model = schema.begin_file(source.in_change)
-            for stmt in parse(source.text).statements:
-                if stmt.node is None:
-                    continue
-                try:
-                    statement_effects(stmt.node, model, target)
-                    model = apply_schema(model, stmt.node)
-                except RecursionError:
-                    skipped.append((position, stmt.index))
-            schema = model.end_file()
+            schema, _, deep = self._fold_file(source, schema)
+            skipped.extend((position, i) for i in deep)
         return schema, skipped
 
 

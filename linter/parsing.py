@@ -10,14 +10,59 @@ from __future__ import annotations
 
 import array
 import bisect
+import functools
 import itertools
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 from typing import Any, overload
 
-from pglast import parser as _pg
+
+def _pglast_parser() -> ModuleType:
+    """pglast's parser module, with ``pglast.ast`` and ``pglast.enums`` loaded lazily.
+
+    Importing pglast executes its AST classes and enum modules (~20 ms, about a tenth of
+    a one-file run), which sqlsafe never uses: it reads the JSON tree, and the scanner and
+    splitter need neither. They are imported through :class:`importlib.util.LazyLoader`
+    here, so that they are executed on first use (``pglast.parse_sql``, which ``plan``
+    and the writers use, still works). The finder is on ``sys.meta_path`` only while
+    pglast is first imported."""
+    loaded = sys.modules.get("pglast.parser")
+    if loaded is not None:
+        return loaded
+    sys.meta_path.insert(0, _LazyPglast)
+    try:
+        from pglast import parser
+    finally:
+        sys.meta_path.remove(_LazyPglast)
+    return parser
+
+
+class _LazyPglast:
+    """A finder of ``pglast.ast`` and ``pglast.enums`` whose modules load on first use."""
+
+    NAMES = frozenset({"pglast.ast", "pglast.enums"})
+
+    @classmethod
+    def find_spec(
+        cls, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if name not in cls.NAMES:
+            return None
+        import importlib.util
+        from importlib.machinery import PathFinder
+
+        spec = PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = importlib.util.LazyLoader(spec.loader)
+        return spec
+
+
+_pg = _pglast_parser()
 
 Node = Mapping[str, Any]
 
@@ -62,11 +107,17 @@ class _List:
         return cls(re.compile(first), re.compile(f"(?:{following}){{0,999}}({following})"))
 
 
-_LISTS = {
-    "values": _List.of(_WS + _ROW, _WS + "," + _WS + _ROW),
-    "in": _List.of(_WS + r"\(" + _WS + _CONST, _WS + "," + _WS + _CONST),
-    "when": _List.of(_BRANCH, _SPACE + r"(?i:when)" + _BRANCH),
-}
+@functools.cache
+def _lists() -> dict[str, _List]:
+    """The lists thinning shortens, by keyword (compiled when a file is that large: their
+    patterns take a few milliseconds to compile, a one-file run never needs them)."""
+    return {
+        "values": _List.of(_WS + _ROW, _WS + "," + _WS + _ROW),
+        "in": _List.of(_WS + r"\(" + _WS + _CONST, _WS + "," + _WS + _CONST),
+        "when": _List.of(_BRANCH, _SPACE + r"(?i:when)" + _BRANCH),
+    }
+
+
 _LIST_KEYWORD = re.compile(r"\b(values|in|when)\b", re.IGNORECASE)
 
 
@@ -204,7 +255,7 @@ def _thin_lists(text: str) -> str:
     pos = 0
     while (keyword := _LIST_KEYWORD.search(text, pos)) is not None:
         pos = keyword.end()
-        shape = _LISTS[keyword.group(1).lower()]
+        shape = _lists()[keyword.group(1).lower()]
         first = shape.first.match(text, pos)
         if first is None:
             continue

@@ -13,7 +13,45 @@ class RegistryError(Exception):
     """Two rules share a code or a name, or a plugin does not load."""
 
 
+def _may_declare_plugins() -> bool:
+    """Whether an installed distribution may declare a ``sqlsafe.rules`` entry point.
+
+    ``importlib.metadata`` (~15 ms to import, more to scan) is only needed when one does:
+    this looks where it looks (the ``*.dist-info`` and ``*.egg-info`` directories of
+    ``sys.path``) for an ``entry_points.txt`` naming the group. Anything it cannot read
+    the same way (a zip file on ``sys.path``, a finder of distributions other than the
+    path finder's) answers yes."""
+    import os
+    import sys
+    from importlib.machinery import PathFinder
+
+    for finder in sys.meta_path:
+        if finder is not PathFinder and hasattr(finder, "find_distributions"):
+            return True
+    for entry in sys.path:
+        directory = entry or "."
+        try:
+            with os.scandir(directory) as entries:
+                infos = [e.path for e in entries if e.name.endswith((".dist-info", ".egg-info"))]
+        except NotADirectoryError:
+            return True  # (a zip file)
+        except OSError:
+            continue
+        for info in infos:
+            try:
+                with open(os.path.join(info, "entry_points.txt"), "rb") as handle:
+                    if ENTRY_POINT_GROUP.encode() in handle.read():
+                        return True
+            except FileNotFoundError:
+                continue
+            except OSError:
+                return True
+    return False
+
+
 def _plugin_rule_classes() -> list[type[Rule]]:
+    if not _may_declare_plugins():
+        return []
     from importlib.metadata import entry_points
 
     found: list[type[Rule]] = []
