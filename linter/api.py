@@ -115,7 +115,7 @@ def gather(
     stdin_units: list[MigrationUnit | SourceError] = []
     stdin_text: str | None = None
     if stdin_path is not None:
-        stdin_units, stdin_text = _stdin_units(stdin_path, history, config)
+        stdin_units, stdin_text = _stdin_units(stdin_path, history, config, detector)
         named_ids.add(_ident(stdin_path))
         report.add(os.path.normpath(stdin_path))
     merged = [u for u in history if _ident(u.path) not in named_ids]
@@ -279,7 +279,10 @@ def _implicit_history(
 
 
 def _stdin_units(
-    name: str, history: Sequence[MigrationUnit | SourceError], config: Config
+    name: str,
+    history: Sequence[MigrationUnit | SourceError],
+    config: Config,
+    detector: Detector | None = None,
 ) -> tuple[list[MigrationUnit | SourceError], str | None]:
     """Standard input as the file *name*: in the history of its directory when one was read
     (ordered and run as that directory's layout runs the file), else a plain last file;
@@ -288,10 +291,12 @@ def _stdin_units(
     if isinstance(read, SourceError):
         return [read], None
     roots = {u.history for u in history if isinstance(u, MigrationUnit)}
-    home = history_directory(Path(name), config.layout) if roots else None
+    home = history_directory(Path(name), config.layout, detector) if roots else None
     if home is None or os.path.normpath(home) not in roots:
         return [MigrationUnit(read.path, read.text)], read.text
-    units = units_of_text(read, config.layout, os.path.normpath(home), _default_tx(config))
+    units = units_of_text(
+        read, config.layout, os.path.normpath(home), _default_tx(config), detector
+    )
     return list(units), read.text
 
 

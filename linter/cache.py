@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 CACHE_FORMAT = 7
 DIR_NAME = ".sqlsafe_cache"
 CHECKPOINT_EVERY = 512  # store the schema model after every this many files (and the last 2)
+MARKED_FILES = 16  # up to this many reported files, the model before each is stored too
 MAX_STATES = 64  # schema models kept per configuration (the last two of each history)
 MAX_RUNS = 32  # run entries kept per configuration
 MAX_INDEXES = 4  # configurations kept (the oldest index and its models are removed)
@@ -106,11 +107,16 @@ def _package_files(module: str) -> list[str]:
 def config_key(rules: Sequence[Rule], settings: Settings) -> str:
     """Hash of everything except the inputs that a file's findings depend on."""
     modules = sorted({"linter", *(type(r).__module__ for r in rules)})
-    stamped: list[str] = []
+    stamped: set[str] = set()
+    walked: set[str] = set()  # (each of sqlsafe's own packages is walked once)
     for module in modules:
         top = module.split(".", 1)[0]
+        if top in walked:
+            continue
         files = _package_files(top) if top in ("linter", "pglast_rules") else []
-        stamped.extend(_file_stamp(f) for f in (files or _package_files(module)))
+        if files:
+            walked.add(top)
+        stamped.update(_file_stamp(f) for f in (files or _package_files(module)))
     version = {m: str(getattr(sys.modules.get(m), "__version__", "")) for m in modules}
     payload = {
         "format": CACHE_FORMAT,
@@ -291,11 +297,14 @@ class _Plan:
     schema: Schema | None  # the model before ``items[start]``
     result: LintResult  # the cached results of ``items[:start]``
     final: Schema | None = None  # the model after the last item, once linted here
+    # positions just before a reported file, when few are reported (a file named alone,
+    # standard input in its directory: the next run, its text changed, resumes there)
+    marks: frozenset[int] = frozenset()
 
     def keep(self, position: int) -> bool:
         """Whether to store the model after ``items[start + position]``."""
         at = self.start + position
-        return at >= len(self.items) - 2 or (at + 1) % CHECKPOINT_EVERY == 0
+        return at >= len(self.items) - 2 or (at + 1) % CHECKPOINT_EVERY == 0 or at in self.marks
 
 
 @dataclass(slots=True)
@@ -567,7 +576,9 @@ class ResultCache:
                     result.findings.extend(_decode_all(entries[keys[i]]))
         except (TypeError, ValueError, KeyError):
             start, schema, result = 0, None, LintResult()
-        return _Plan(items, keys, reported, start, schema, result)
+        named = [i for i, r in enumerate(reported) if r]
+        marks = frozenset(i - 1 for i in named) if len(named) <= MARKED_FILES else frozenset()
+        return _Plan(items, keys, reported, start, schema, result, marks=marks)
 
     def _absorb(self, base: str, index: _Index, plan: _Plan, fresh: LintResult) -> bool:
         """Add the findings and models of a history linted from ``plan.start`` to *index*

@@ -59,6 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CLEAN
     if code is not None:
         return code
+    from .commands.lint_core import fast_lint
+
+    code = fast_lint(args, recorder)  # (the common ``lint`` command lines, without click)
+    if code is not None:
+        return code
     from .app import run_cli
 
     return run_cli(args, recorder)

@@ -564,12 +564,20 @@ class _Job:
         ups = paired_ups(items)
         before_up: dict[int, Schema] = dict.fromkeys(ups.values(), schema)
         renamed: dict[int, frozenset[tuple[str, str]]] = {}
+        last = self._last_reported(items, lo, hi)
+        cut = False  # past the last reported file, which nothing after it can change
         for position in range(lo, hi):
             source = items[position]
             if position in before_up:
                 before_up[position] = schema
             if isinstance(source, SourceError):
                 result.errors.append(source)
+            elif cut or (position > last and not has_deferred(result.findings)):
+                # (a later migration answers no finding: the files after only build the
+                # model, which no reported finding needs)
+                cut = True
+                result.ends.append(len(result.findings))
+                continue
             elif self.wanted is not None and source.path not in self.wanted:
                 # history only (a file named alone, a file list): its model, no checks
                 model, parsed, deep = self._fold_file(source, schema, effects=False)
@@ -606,9 +614,24 @@ class _Job:
             result.ends.append(len(result.findings))
             if keep is not None and keep(position):
                 result.models[position] = schema
-        if hi == len(items):
+        if hi == len(items) and not cut:
             result.final = schema
         return result, schema, skipped
+
+    def _last_reported(self, items: Sequence[Source | SourceError], lo: int, hi: int) -> int:
+        """The position of the last reported file when :meth:`run` may stop after it (it
+        lints a whole history, in which some files are not reported), else *hi*."""
+        if self.wanted is None or lo != 0 or hi != len(items):
+            return hi
+        wanted = self.wanted
+        return next(
+            (
+                i
+                for i in range(hi - 1, lo - 1, -1)
+                if isinstance(items[i], Source) and items[i].path in wanted
+            ),
+            lo - 1,
+        )
 
     def _fold_file(
         self, source: Source, schema: Schema, effects: bool = True

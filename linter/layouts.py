@@ -726,12 +726,16 @@ def history_directories(
 
 
 def units_of_text(
-    source: Source, layout: str | None, history: str, default_tx: bool | None = None
+    source: Source,
+    layout: str | None,
+    history: str,
+    default_tx: bool | None = None,
+    detector: Detector | None = None,
 ) -> list[MigrationUnit]:
     """The units of *source*, text read elsewhere (standard input) under the name of a file
     that may not exist yet, as the layout of the file's directory would run it."""
     path = Path(source.path)
-    chosen = layout_for(path, layout) if path.parent.is_dir() else (layout or "plain")
+    chosen = layout_for(path, layout, detector) if path.parent.is_dir() else (layout or "plain")
     role = _role(path, chosen, _popx_specific([path]))
     if role.direction == "skip":
         role = _Role(_OTHER_GROUP, (), "other")

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import os
-import sys
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import click
 
-from ..api import lint_paths
-from ..collector import lint_pace
-from ..configsearch import config_candidates
-from ..layouts import Detector
-from ..registry import RegistryError, load_rules
 from ..replay import Recorder
-from ..rule import Severity
-from .options import build_config, check_rule_names, known_names, settings_options
-
-FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "gcc", "markdown")
+from .configure import UsageProblem
+from .lint_core import FORMATS, STDIN_NAME, run_lint
+from .options import settings_options
 
 
 @click.command()
@@ -37,7 +26,7 @@ FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "gcc", "markdow
 )
 @click.option(
     "--stdin-filename",
-    default="<stdin>",
+    default=STDIN_NAME,
     show_default=True,
     help="Name to report for input read from `-` (standard input); in a migrations "
     "directory, standard input takes that file's place in the directory's history.",
@@ -80,17 +69,7 @@ FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "gcc", "markdow
     default=False,
     help="Do not read or write the result cache (see $SQLSAFE_CACHE_DIR).",
 )
-def lint(
-    paths: tuple[str, ...],
-    output_format: str,
-    stdin_filename: str,
-    fail_on: str | None,
-    diff_ref: str | None,
-    baseline_file: str | None,
-    no_cache: bool,
-    stats_file: str | None = None,
-    **options: Any,
-) -> int:
+def lint(**params: Any) -> int:
     """Lint migration FILES and directories (every *.sql below a directory; - for stdin).
 
     Files named together, and the files of a directory, form one migration history in
@@ -99,103 +78,8 @@ def lint(
     directory's other files, read as history (--no-history: not). Exit codes: 0 clean,
     1 findings, 2 usage or configuration error.
     """
-    if not paths:
-        raise click.UsageError("no files given: pass migration files, directories, or - for stdin")
-    config = build_config(fail_on=fail_on, **options)
-    try:
-        rules = load_rules()
-    except RegistryError as exc:
-        raise click.UsageError(str(exc)) from exc
-    check_rule_names(config, known_names(rules))
-    baseline = None
-    if baseline_file is not None:
-        from ..baseline import BaselineError, load_baseline
-
-        try:
-            baseline = load_baseline(Path(baseline_file))
-        except BaselineError as exc:
-            raise click.UsageError(str(exc)) from exc
-    only = edited = added = None
-    if diff_ref is not None:
-        from ..gitdiff import GitError, changed_files
-
-        try:
-            changes = changed_files(diff_ref)
-        except GitError as exc:
-            raise click.UsageError(f"--diff {diff_ref}: {exc}") from exc
-        only, edited, added = changes.changed, changes.modified, changes.added
-    from ..reporters import NEEDS_STATEMENTS, get_reporter
-
-    recorder = _recorder(paths, no_cache, diff_ref)
-    # (for a replay of a run over files: the directories their layouts were detected in)
-    named = [p for p in paths if not os.path.isdir(p)]
-    detector = Detector() if recorder is not None and named else None
-    cache = None
-    if not no_cache:
-        from ..cache import ResultCache, default_cache_dir
-
-        cache = ResultCache(default_cache_dir(config.path))
-    with lint_pace():  # (fewer garbage collections: see linter.collector)
-        result = lint_paths(
-            paths,
-            config,
-            rules=rules,
-            stdin_name=stdin_filename,
-            explain=output_format in NEEDS_STATEMENTS or stats_file is not None,
-            only=only,
-            edited=edited or (),
-            cache=cache,
-            added=added or (),
-            detector=detector,
-        )
-    if baseline is not None:
-        result.findings, _hidden = baseline.filter(result.findings)
-        if result.statements:
-            kept = set(result.findings)
-            result.statements = [
-                replace(s, findings=tuple(f for f in s.findings if f in kept))
-                for s in result.statements
-            ]
-    if stats_file is not None:
-        from ..stats import StatsError, grade, load_stats
-
-        try:
-            result = grade(result, load_stats(stats_file), rules)
-        except StatsError as exc:
-            raise click.UsageError(str(exc)) from exc
-    out = io.StringIO() if recorder is not None else sys.stdout
-    get_reporter(output_format).report(result, rules, out)
-    threshold = Severity(config.settings.fail_on).rank
-    failing = any(f.severity.rank >= threshold for f in result.findings)
-    code = 1 if failing or result.errors else 0
-    if recorder is not None and isinstance(out, io.StringIO):
-        text = out.getvalue()
-        sys.stdout.write(text)
-        from ..api import history_paths
-
-        listed = (
-            sorted({str(d) for d in (*detector.listings, *detector.layouts)}) if detector else []
-        )
-        recorder.store(
-            text,
-            code,
-            directories=[*(p for p in paths if p not in named), *listed, *history_paths(config)],
-            files=[
-                *named,
-                *config_candidates(Path.cwd().resolve()),
-                *(str(p) for p in (config.path, baseline_file, stats_file) if p),
-            ],
-        )
-    return code
-
-
-def _recorder(paths: tuple[str, ...], no_cache: bool, diff_ref: str | None) -> Recorder | None:
-    """The run's :class:`Recorder` when its output can be replayed (see
-    :mod:`linter.replay`): files and directories, not standard input, the cache on, no
-    ``--diff``, not a terminal."""
     recorder = click.get_current_context().find_root().obj
-    if not isinstance(recorder, Recorder) or no_cache or diff_ref is not None:
-        return None
-    if "-" in paths or sys.stdout.isatty():
-        return None
-    return recorder
+    try:
+        return run_lint(recorder=recorder if isinstance(recorder, Recorder) else None, **params)
+    except UsageProblem as exc:
+        raise click.UsageError(str(exc)) from exc

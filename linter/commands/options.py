@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from ..config import Config, ConfigError, load_config, parse_version
+from ..config import Config
 from ..layouts import LAYOUTS
+from .configure import UsageProblem, make_config, unknown_rule_name
+from .configure import known_names as known_names
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _split(values: tuple[str, ...]) -> tuple[str, ...]:
-    out: list[str] = []
-    for value in values:
-        out.extend(v.strip() for v in value.split(",") if v.strip())
-    return tuple(out)
 
 
 def settings_options(func: F) -> F:
@@ -91,49 +84,13 @@ def settings_options(func: F) -> F:
     return func
 
 
-def build_config(
-    config_file: str | None,
-    target_version: str | None,
-    assume_in_transaction: bool | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    exclude: tuple[str, ...] = (),
-    layout: str | None = None,
-    schema_files: tuple[str, ...] = (),
-    no_history: bool = False,
-    **extra: Any,
-) -> Config:
-    """Load the config file, then apply the command-line overrides. Raises UsageError."""
+def build_config(**options: Any) -> Config:
+    """Load the config file, then apply the command-line overrides (the settings options,
+    see :func:`configure.make_config`). Raises UsageError."""
     try:
-        config = load_config(Path(config_file) if config_file else None)
-        overrides: dict[str, Any] = {}
-        if target_version is not None:
-            overrides["target_version"] = parse_version(target_version, "--target-version")
-        if assume_in_transaction is not None:
-            overrides["assume_in_transaction"] = assume_in_transaction
-        if select:
-            overrides["select"] = _split(select)
-        if ignore:
-            overrides["ignore"] = (*config.settings.ignore, *_split(ignore))
-        if exclude:
-            overrides["exclude"] = (*config.settings.exclude, *exclude)
-        overrides.update({k: v for k, v in extra.items() if v is not None})
-    except ConfigError as exc:
+        return make_config(**options)
+    except UsageProblem as exc:
         raise click.UsageError(str(exc)) from exc
-    explicit = (
-        config.explicit | {"assume-in-transaction"}
-        if assume_in_transaction is not None
-        else config.explicit
-    )
-    return replace(
-        config,
-        settings=replace(config.settings, **overrides),
-        layout=layout or config.layout,
-        baseline=(*config.baseline, *schema_files),
-        explicit=explicit,
-        history=None if no_history else config.history,
-        implicit_history=not no_history,
-    )
 
 
 def refuse_stdin(paths: tuple[str, ...], command: str, why: str) -> None:
@@ -144,22 +101,9 @@ def refuse_stdin(paths: tuple[str, ...], command: str, why: str) -> None:
 
 def check_rule_names(config: Config, known: set[str]) -> None:
     """Refuse unknown rule names in select/ignore/per-file-ignores/severity (exit 2)."""
-    settings = config.settings
-    where = str(config.path) if config.path else "command line"
-    names = [*settings.select, *settings.ignore, *settings.severity]
-    for values in settings.per_file_ignores.values():
-        names.extend(values)
-    for name in names:
-        if name in known or (name.isupper() and any(k.startswith(name) for k in known)):
-            continue
-        raise click.UsageError(f"{where}: unknown rule `{name}` (see `sqlsafe rules`)")
-
-
-def known_names(rules: tuple[Any, ...]) -> set[str]:
-    known = {"all", "ALL"}
-    for rule in rules:
-        known.update((rule.name, rule.code, rule.group, *rule.aliases))
-    return known
+    problem = unknown_rule_name(config, known)
+    if problem is not None:
+        raise click.UsageError(problem)
 
 
 def format_option(*choices: str) -> Callable[[F], F]:
