@@ -11,11 +11,18 @@ memory (``ru_maxrss`` from ``os.wait4``). Both tools print one line per finding 
 Measured:
   cold      whole corpus, no cache (``--no-cache``) vs squawk
   warm      whole corpus again with a warm result cache vs squawk
+  file list every ``.sql`` file of the corpus named on the command line (what ``pre-commit
+            run --all-files`` or ``xargs`` pass), cold and warm, vs the directory (the
+            ratio of the two, measured alternately in the same run)
   one file  ``sqlsafe lint --no-cache`` on one small file alone (a copy outside any
             migrations directory: start-up and imports) vs ``python -c pass``
-  in history the same file where it lies, in its migrations directory (what pre-commit
-            runs): it is linted after its directory's history, cold (``--no-cache``) and
-            with a warm cache, vs ``python -c pass``
+  in history the newest small migration of the largest migrations directory (Lemmy's 686
+            diesel files when present), where it lies (what pre-commit runs): linted after
+            its directory's history, cold (``--no-cache``) and with a warm cache, vs
+            ``python -c pass``
+  stdin     that file's text on standard input (``sqlsafe lint - --stdin-filename F``,
+            what an editor runs on its buffer), cold, and warm with a text changed since
+            the last run (a comment appended), vs ``python -c pass``
 
 sqlsafe's modules are byte-compiled first (``compileall``), as they are once installed.
   scaling   1x, 2x and 4x copies of the corpus (separate histories side by side in a
@@ -32,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,16 +60,23 @@ def sqlsafe_cmd() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "linter"]
 
 
-def measure(cmd: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one run; output discarded."""
+def measure(
+    cmd: Sequence[str], env: dict[str, str] | None = None, stdin: bytes | None = None
+) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one run; output discarded, *stdin* fed."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, **(env or {})},
         cwd=REPO,
     )
+    if stdin is not None:
+        assert proc.stdin is not None
+        proc.stdin.write(stdin)
+        proc.stdin.close()
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -71,19 +85,36 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None) -> tuple[floa
     return elapsed, int(usage.ru_maxrss)
 
 
-def alternate(
-    commands: dict[str, tuple[list[str], dict[str, str] | None]], runs: int
-) -> dict[str, tuple[float, int]]:
+# a command, its extra environment, and what it reads on standard input (a function of
+# the run's number: an editor's buffer changes between runs)
+Command = tuple[list[str], "dict[str, str] | None", "Callable[[int], bytes] | None"]
+
+
+def alternate(commands: dict[str, Command], runs: int) -> dict[str, tuple[float, int]]:
     times: dict[str, list[float]] = {name: [] for name in commands}
     peaks: dict[str, int] = {name: 0 for name in commands}
-    for cmd, env in commands.values():  # one warm-up run each (file system cache)
-        measure(cmd, env)
-    for _ in range(runs):
-        for name, (cmd, env) in commands.items():
-            elapsed, rss = measure(cmd, env)
+    for cmd, env, feed in commands.values():  # one warm-up run each (file system cache)
+        measure(cmd, env, feed(-1) if feed else None)
+    for run in range(runs):
+        for name, (cmd, env, feed) in commands.items():
+            elapsed, rss = measure(cmd, env, feed(run) if feed else None)
             times[name].append(elapsed)
             peaks[name] = max(peaks[name], rss)
     return {name: (statistics.median(times[name]), peaks[name]) for name in commands}
+
+
+def in_history(corpus: Path) -> Path:
+    """The newest small migration of the largest migrations directory (Lemmy's, when the
+    corpus holds it): a file named alone reads its whole directory as history."""
+    lemmy = corpus / "LemmyNet__lemmy" / "migrations"
+    top = (
+        lemmy
+        if lemmy.is_dir()
+        else max({p.parent for p in corpus.rglob("*.sql")}, key=lambda d: len(list(d.iterdir())))
+    )
+    small = [p for p in sorted(top.rglob("*.sql")) if 200 < p.stat().st_size < 2000]
+    ups = [p for p in small if p.name != "down.sql"]
+    return (ups or small)[-1]
 
 
 def row(label: str, a: str, b: str, res: dict[str, tuple[float, int]]) -> str:
@@ -120,48 +151,77 @@ def main(argv: Sequence[str] | None = None) -> int:
         stdout=subprocess.DEVNULL,
     )
     small = next(p for p in sorted(corpus.rglob("*.sql")) if 200 < p.stat().st_size < 2000)
+    deep = in_history(corpus)
+    files = sorted(str(p) for p in corpus.rglob("*.sql"))
 
-    print(f"corpus: {corpus} ({sum(1 for _ in corpus.rglob('*.sql'))} .sql files)")
+    print(f"corpus: {corpus} ({len(files)} .sql files)")
     print(f"sqlsafe: {' '.join(sqlsafe)}; squawk: {squawk or 'not installed'}")
-    print(f"cpus: {os.cpu_count()}; runs per command: {args.runs} (medians)\n")
+    print(f"cpus: {os.cpu_count()}; runs per command: {args.runs} (medians)")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     print("| measurement | sqlsafe | other | ratio |")
     print("|---|---|---|---|")
 
     with tempfile.TemporaryDirectory(prefix="sqlsafe-bench-") as tmp:
         cache_env = {"SQLSAFE_CACHE_DIR": str(Path(tmp) / "cache")}
         lint = [*sqlsafe, "lint", str(corpus), "--format", "gcc"]
-        commands: dict[str, tuple[list[str], dict[str, str] | None]] = {
-            "cold": ([*lint, "--no-cache"], None),
-            "warm": (lint, cache_env),
+        listed = [*sqlsafe, "lint", *files, "--format", "gcc"]
+        commands: dict[str, Command] = {
+            "cold": ([*lint, "--no-cache"], None, None),
+            "list cold": ([*listed, "--no-cache"], None, None),
+            "warm": (lint, cache_env, None),
+            "list warm": (listed, cache_env, None),
         }
         if squawk:
             commands["squawk"] = (
                 [squawk, "--reporter", "gcc", str(corpus / "**" / "*.sql")],
+                None,
                 None,
             )
         res = alternate(commands, args.runs)
         if squawk:
             print(row("whole corpus, cold (no cache) vs squawk", "cold", "squawk", res))
             print(row("whole corpus, warm cache vs squawk", "warm", "squawk", res))
+            print(row("file list, warm cache vs squawk", "list warm", "squawk", res))
         else:
             print(row("whole corpus, warm vs cold", "warm", "cold", res))
+        many = f"the corpus as a list of {len(files)} files"
+        print(row(f"{many}, cold, vs the directory cold", "list cold", "cold", res))
+        print(row(f"{many}, warm, vs the directory warm", "list warm", "warm", res))
 
         alone = Path(tmp) / "alone" / small.name
         alone.parent.mkdir()
         shutil.copyfile(small, alone)
-        lint_small = [*sqlsafe, "lint", str(small)]
-        one = {
-            "one": ([*sqlsafe, "lint", str(alone), "--no-cache"], None),
-            "cold": ([*lint_small, "--no-cache"], None),
-            "warm": (lint_small, cache_env),
-            "pass": ([sys.executable, "-c", "pass"], None),
+        lint_deep = [*sqlsafe, "lint", str(deep)]
+        text = deep.read_bytes()
+        stdin = [*sqlsafe, "lint", "-", "--stdin-filename", str(deep)]
+
+        def edited(run: int) -> bytes:
+            return text + f"\n-- edit {run}\n".encode()
+
+        one: dict[str, Command] = {
+            "one": ([*sqlsafe, "lint", str(alone), "--no-cache"], None, None),
+            "cold": ([*lint_deep, "--no-cache"], None, None),
+            "warm": (lint_deep, cache_env, None),
+            "stdin cold": ([*stdin, "--no-cache"], None, lambda run: text),
+            "stdin warm": (stdin, cache_env, edited),
+            "pass": ([sys.executable, "-c", "pass"], None, None),
         }
         res_one = alternate(one, max(args.runs, 15))
         versus = "vs `python -c pass`"
         print(row(f"one small file alone ({small.name}) {versus}", "one", "pass", res_one))
-        where = f"the same file in its history ({small.parent.name}/)"
+        where = f"{deep.parent.name}/{deep.name} in its history ({deep.parent.parent.name}/)"
         print(row(f"{where}, cold, {versus}", "cold", "pass", res_one))
         print(row(f"{where}, warm cache, {versus}", "warm", "pass", res_one))
+        print(row(f"that file on stdin (`lint -`), cold, {versus}", "stdin cold", "pass", res_one))
+        print(
+            row(
+                f"that file on stdin, edited since the last run, warm cache, {versus}",
+                "stdin warm",
+                "pass",
+                res_one,
+            )
+        )
+        print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
         if not args.skip_scaling:
             base: tuple[float, int] | None = None
@@ -170,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for i in range(copies):
                     shutil.copytree(corpus, root / f"copy{i}")
                 cmd = [*sqlsafe, "lint", str(root), "--format", "gcc", "--no-cache"]
-                t, m = alternate({"s": (cmd, None)}, max(3, args.runs // 2))["s"]
+                t, m = alternate({"s": (cmd, None, None)}, max(3, args.runs // 2))["s"]
                 base = base or (t, m)
                 print(
                     f"| scaling {copies}x corpus | {t * 1000:.0f} ms ({m / 1024:.0f} MB) | "

@@ -121,3 +121,37 @@ def test_the_corpus_as_a_file_list_equals_the_directory(tmp_path: Path) -> None:
     assert directory.stdout.count("\n") > 10_000
     cached = lint(*files)
     assert (cached.returncode, cached.stdout) == (directory.returncode, directory.stdout)
+
+
+FK = (
+    "CREATE TABLE accounts (id bigint PRIMARY KEY);\n"
+    "CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));\n"
+)
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_a_named_file_is_still_answered_by_a_later_migration(tmp_path: Path, cached: bool) -> None:
+    """The files after the last named one are folded only while one of its findings waits
+    for a later migration (linter.deferred): the answer still comes."""
+    from linter.api import lint_paths
+    from linter.cache import ResultCache
+    from linter.config import Config, Settings
+
+    m = tmp_path / "migrations"
+    m.mkdir()
+    (m / "001_orders.sql").write_text(FK)
+    (m / "002_noise.sql").write_text("CREATE TABLE t (id int);\n")
+    (m / "003_index.sql").write_text("CREATE INDEX o ON orders (account_id);\n")
+    config = Config(root=tmp_path, settings=Settings(select=("foreign-key-without-index",)))
+    cache = ResultCache(tmp_path / "cache") if cached else None
+
+    def found(*names: str) -> list[str]:
+        result = lint_paths([str(m / n) for n in names], config, cache=cache)
+        return [Path(f.path).name for f in result.findings]
+
+    for _ in range(2):
+        assert found("001_orders.sql") == []
+        assert found("001_orders.sql", "002_noise.sql") == []
+    (m / "003_index.sql").write_text("CREATE INDEX o ON orders (id);\n")  # not a serving one
+    assert found("001_orders.sql") == ["001_orders.sql"]
+    assert found("002_noise.sql", "001_orders.sql") == ["001_orders.sql"]
