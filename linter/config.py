@@ -13,11 +13,6 @@ from typing import Any
 from .configsearch import find_config
 from .context import SUPPORTED_VERSIONS, Settings
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 SEVERITIES = ("error", "warning", "note")
 
 
@@ -179,6 +174,10 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: config file is not valid UTF-8 ({exc.reason})") from exc
+    if sys.version_info >= (3, 11):  # (imported only when a config file is read)
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

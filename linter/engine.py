@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import difflib
 import fnmatch
 import operator
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -525,6 +524,8 @@ class _FileLinter:
 def _closest_rule(name: str, rules: Mapping[str, frozenset[str]]) -> str:
     """``: did you mean `RULE`?`` for the rule whose name, code or alias is closest to the
     misspelt *name* (nothing when none is close)."""
+    import difflib
+
     spellings = {spelling.lower(): rule for rule, names in rules.items() for spelling in names}
     found = difflib.get_close_matches(name.lower(), list(spellings), n=1, cutoff=0.75)
     return f": did you mean `{spellings[found[0]]}`?" if found else ""

@@ -128,12 +128,27 @@ class _Blanks(dict[int, int]):
         return 32
 
 
-try:  # orjson is optional; it halves decoding time on large inputs
-    import orjson
+# Parse trees of up to this many characters of JSON are decoded with the standard
+# library's json: importing orjson (which imports uuid, platform and datetime) costs more
+# than it saves on a small file. Both decode such a tree alike: at ten characters or more
+# a level, it is nested far less deeply than either decoder's limit.
+SMALL_JSON = 4096
 
-    _loads: Callable[[str], Any] = orjson.loads
-except ImportError:  # pragma: no cover - exercised where orjson is absent
-    _loads = json.loads
+
+def _loads(text: str) -> Any:
+    """The decoded JSON *text* (a parse tree)."""
+    if len(text) < SMALL_JSON:
+        return json.loads(text)
+    return _large_loads()(text)
+
+
+@functools.cache
+def _large_loads() -> Callable[[str], Any]:
+    try:  # orjson is optional; it halves decoding time on large inputs
+        import orjson
+    except ImportError:  # pragma: no cover - exercised where orjson is absent
+        return json.loads
+    return orjson.loads
 
 
 _TOO_DEEP = (
