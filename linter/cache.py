@@ -577,7 +577,8 @@ class ResultCache:
         except (TypeError, ValueError, KeyError):
             start, schema, result = 0, None, LintResult()
         named = [i for i, r in enumerate(reported) if r]
-        marks = frozenset(i - 1 for i in named) if len(named) <= MARKED_FILES else frozenset()
+        few = len(named) <= MARKED_FILES and len(named) < len(items)
+        marks = frozenset(i - 1 for i in named) if few else frozenset()
         return _Plan(items, keys, reported, start, schema, result, marks=marks)
 
     def _absorb(self, base: str, index: _Index, plan: _Plan, fresh: LintResult) -> bool:

@@ -276,6 +276,26 @@ def test_partial_hit_resumes_from_a_stored_model(
     assert got.findings == lint_sources(sources, RULES, Settings()).findings
 
 
+def test_a_file_named_in_a_history_resumes_right_before_it(tmp_path: Path) -> None:
+    """With few files reported (a file named alone, an editor's buffer on standard
+    input), the model before each is stored: its next version is linted from there."""
+    cache = ResultCache(tmp_path)
+    sources = _history(10)
+    named = {"0004.sql"}
+    first = cache.lint_histories([sources], RULES, Settings(), report=named)
+    sources[4] = Source("0004.sql", "ALTER TABLE t DROP COLUMN c3;")
+    linted: list[int] = []
+
+    def counting(items: list[Source], *a: object, **k: object) -> object:
+        linted.append(len(items))
+        return lint_sources(items, *a, **k)  # type: ignore[arg-type]
+
+    got = cache.lint_histories([sources], RULES, Settings(), report=named, lint=counting)
+    assert linted == [6]  # the named file and those after it, not the 4 before
+    assert got.findings == lint_sources(sources, RULES, Settings(), report=named).findings
+    assert got.findings != first.findings and got.files == 1
+
+
 def test_schema_model_round_trips_through_plain_data() -> None:
     from linter.engine import lint_sources as run
     from linter.schema import schema_from_data, schema_to_data
