@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import click
 
 from . import __version__
-from .cli import COMMANDS, EXIT_CLEAN, EXIT_USAGE
+from .commands import COMMANDS, EXIT_CLEAN, EXIT_USAGE
 from .replay import Recorder
 
 

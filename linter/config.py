@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .configsearch import find_config
-from .context import SUPPORTED_VERSIONS, Settings
+from .settings import SUPPORTED_VERSIONS, Settings
 
 if sys.version_info >= (3, 11):
     import tomllib

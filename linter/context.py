@@ -2,113 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from . import pgast
 from .effects import Effects
+from .fold import apply_schema, lock_hold_extension
 from .locks import LockMode
 from .lookahead import LookAhead
 from .parsing import LineIndex, Statement
 from .reversal import Reversal
 from .schema import Schema
+from .settings import DEFAULT_TARGET_VERSION as DEFAULT_TARGET_VERSION
+from .settings import SUPPORTED_VERSIONS as SUPPORTED_VERSIONS
+from .settings import Settings as Settings
 from .severity import Severity
-
-if TYPE_CHECKING:
-    from .rule import Rule
-
-DEFAULT_TARGET_VERSION = 15
-SUPPORTED_VERSIONS = range(10, 20)
+from .txstate import TxState as TxState
+from .txstate import is_new_relation
 
 
-def _no_mapping() -> Mapping[str, tuple[str, ...]]:
-    return MappingProxyType({})
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Everything configurable, resolved from config files and the command line."""
-
-    target_version: int = DEFAULT_TARGET_VERSION
-    assume_in_transaction: bool = False
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=_no_mapping)
-    severity: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    fail_on: str = "warning"
-    preamble: tuple[str, ...] = ()  # SQL the runner executes before each file
-
-
-# Time zone names at a fixed offset of zero (PostgreSQL's tzdata links, and a numeric 0).
-UTC_ZONES = frozenset(
-    {
-        *(
-            f"{prefix}{name}"
-            for prefix in ("", "etc/")
-            for name in ("utc", "uct", "gmt", "gmt0", "gmt+0", "gmt-0", "zulu", "universal")
-        ),
-        "greenwich",
-        "etc/greenwich",
-        "0",
-    }
-)
-
-
-@dataclass(frozen=True, slots=True)
-class TxState:
-    """Transaction state, folded statement by statement."""
-
-    implicit: bool = False  # the runner wraps the whole file in a transaction
-    # the implicit transaction is that of one multi-statement query (Prisma, golang-migrate):
-    # BEGIN only upgrades it, and after a COMMIT the rest runs in a new implicit one
-    single_query: bool = False
-    explicit: bool = False  # inside BEGIN ... COMMIT written in the file
-    began_at: int | None = None  # statement index of the BEGIN
-    lock_timeout: str | None = None
-    statement_timeout: str | None = None
-    timezone: str | None = None  # the session's TimeZone when the file set it
-    local_settings: frozenset[str] = frozenset()  # SET LOCAL names, reset at transaction end
-    held: Mapping[str, LockMode] = field(default_factory=lambda: MappingProxyType({}))
-    not_valid_added: frozenset[tuple[str, str]] = frozenset()  # (table, constraint) this tx
-    ddl: bool = False  # this transaction already changed the schema
-    dml: bool = False  # this transaction already changed data
-    dml_tables: frozenset[str] = frozenset()  # tables whose rows this transaction changed
-    # timeout values a COMMIT keeps (session-level SETs) and a ROLLBACK restores (values at
-    # the start of the transaction); only meaningful inside a transaction
-    commit_timeouts: Mapping[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
-    rollback_timeouts: Mapping[str, str | None] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
-    # strongest lock this file already took on an existing relation while the timeout was
-    # off (survives transaction ends; rules use it to report once per file)
-    locked_without_lock_timeout: LockMode | None = None
-    locked_without_statement_timeout: LockMode | None = None
-    # first statement of this transaction that did slow work (scan, rewrite, data change,
-    # wait for another lock) while the transaction held a write-blocking lock on an existing
-    # relation (see ``fold.lock_hold_extension``)
-    hold_extended_at: int | None = None
+class Named(Protocol):
+    """What :meth:`Context.report` reads of a rule (:class:`linter.rule.Rule` is one)."""
 
     @property
-    def in_transaction(self) -> bool:
-        return self.explicit or self.implicit
-
-    @property
-    def utc(self) -> bool:
-        """The file set the session's TimeZone to one at offset zero with no daylight
-        saving (``UTC``, ``Etc/UTC``, ``GMT``...): timestamp and timestamptz then store
-        the same bits."""
-        return self.timezone is not None and self.timezone.strip().lower() in UTC_ZONES
-
-
-def is_new_relation(schema: Schema, name: str) -> bool:
-    """*name* (a table, or an index the model knows) was created in the current file."""
-    if schema.is_new_table(name):
-        return True
-    index = schema.indexes.get(name)
-    return index is not None and schema.is_new_index(index)
+    def name(self) -> str: ...
 
 
 def existing_locks(schema: Schema, effects: Effects) -> dict[str, LockMode]:
@@ -198,8 +116,6 @@ class Context:
         key = ("schema_after", 0)
         found: Schema | None = self.memo.get(key)
         if found is None:
-            from .fold import apply_schema
-
             found = self.memo[key] = apply_schema(self.schema, self.statement.node)
         return found
 
@@ -208,8 +124,6 @@ class Context:
         the ``long-lock-hold`` rule and the transaction fold both need it)."""
         key = ("hold_extension", 0)
         if key not in self.memo:
-            from .fold import lock_hold_extension
-
             node = self.statement.node
             assert node is not None
             self.memo[key] = lock_hold_extension(self.tx, node, self.effects, self.schema)
@@ -254,7 +168,7 @@ class Context:
         mode = self.effects.locks.get(table)
         return mode.describe() if mode else "a lock"
 
-    def report(self, rule: Rule, message: str, *, help: str | None = None) -> Report:
+    def report(self, rule: Named, message: str, *, help: str | None = None) -> Report:
         return Report(rule.name, message, help)
 
 

@@ -16,14 +16,22 @@ finding stands depends on the files after it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from .engine import Finding
-    from .schema import Schema
+from .schema import Schema
 
 # (table, columns, number of the history file the finding is in)
 Wanted = tuple[str, tuple[str, ...], int]
+
+
+class Deferrable(Protocol):
+    """What this module reads of a finding (:class:`linter.engine.Finding` is one)."""
+
+    @property
+    def deferred(self) -> Wanted | None: ...
+
+
+Finding = TypeVar("Finding", bound=Deferrable)
 
 
 def covers(index_columns: Sequence[str], columns: Sequence[str]) -> bool:
@@ -84,11 +92,11 @@ def without(findings: Sequence[Finding], positions: Iterable[int]) -> list[Findi
     return [f for i, f in enumerate(findings) if i not in gone] if gone else list(findings)
 
 
-def has_deferred(findings: Sequence[Finding]) -> bool:
+def has_deferred(findings: Sequence[Deferrable]) -> bool:
     return any(f.deferred is not None for f in findings)
 
 
-def resolve(findings: Sequence[Finding], final: Schema | None) -> list[int]:
+def resolve(findings: Sequence[Deferrable], final: Schema | None) -> list[int]:
     """Positions of the *findings* that the history's *final* model answers."""
     if final is None:
         return []

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import Put, write_all
-from .context import SUPPORTED_VERSIONS
 from .effects import ALTER_TABLE_FACTS, statement_effects
 from .fold import apply_schema
 from .locks import LockMode
 from .parsing import parse
 from .rule import Rule
 from .schema import Schema
+from .settings import SUPPORTED_VERSIONS
 from .templating import environment
 
 

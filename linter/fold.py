@@ -7,13 +7,12 @@ from dataclasses import replace
 from types import MappingProxyType
 
 from . import pgast
-from .context import TxState, is_new_relation
 from .effects import Effects
 from .locks import LockMode, combined, strongest
-from .lookahead import LookAhead
 from .parsing import Statement
 from .pgast import Node
 from .schema import Column, Constraint, Index, Schema, Table
+from .txstate import TxState, is_new_relation
 
 _CONTYPES = {
     "CONSTR_CHECK": "check",
@@ -758,34 +757,6 @@ def _drop(schema: Schema, fields: Node) -> Schema:
                 if key.startswith("function:"):
                     schema = schema.drop_object("trigger-" + key)
     return schema
-
-
-def redefined_in_file(ahead: LookAhead, index: int, key: str) -> bool:
-    """Whether dropping *key* at statement *index* is part of redefining it in the same file.
-
-    True when the file creates the name again after the drop (``DROP VIEW v; CREATE VIEW v``),
-    or when the dropped name came from a rename earlier in the file whose old name the file
-    creates again (``ALTER TYPE t RENAME TO t_old; CREATE TYPE t ...; DROP TYPE t_old``).
-    """
-    if ahead.created_after(key, index):
-        return True
-    return any(
-        at < index and ahead.created_after(source, at)
-        for at, source in ahead.indexed("fold:renamed-to", _renamed_to).get(key, ())
-    )
-
-
-def _renamed_to(statements: Sequence[Statement]) -> dict[str, list[tuple[int, str]]]:
-    """Key a rename of the file gives -> ``(statement index, the key it had)``, in file
-    order (once per file: a walk of the earlier statements for every DROP was quadratic)."""
-    out: dict[str, list[tuple[int, str]]] = {}
-    for stmt in statements:
-        fields = pgast.unwrap(stmt.node or {}, "RenameStmt")
-        source = rename_source_key(fields) if fields else None
-        if source is not None:
-            key = f"{source.split(':', 1)[0]}:{renamed_name(fields)}"
-            out.setdefault(key, []).append((stmt.index, source))
-    return out
 
 
 def _put_object(schema: Schema, key: str, if_not_exists: bool) -> Schema:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from . import pgast
+from .fold import created_keys
 from .parsing import Statement
 
 # an index a statement of the file creates (CREATE INDEX, or the index of an added PRIMARY
@@ -60,8 +61,6 @@ class LookAhead:
     def created_after(self, key: str, index: int) -> bool:
         """Whether a statement after *index* creates *key* (``"view:public.v"``...)."""
         if self._last is None:
-            from .fold import created_keys  # fold imports the context, which imports this
-
             last: dict[str, int] = {}
             for stmt in self.statements:
                 for created in created_keys(stmt):
