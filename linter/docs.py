@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import Put, write_all
 from .effects import ALTER_TABLE_FACTS, statement_effects
 from .fold import apply_schema
 from .locks import LockMode
@@ -15,7 +14,8 @@ from .parsing import parse
 from .rule import Rule
 from .schema import Schema
 from .settings import SUPPORTED_VERSIONS
-from .templating import environment
+from .util.atomic import Put, write_all
+from .util.templating import environment
 
 
 def render_rule(rule: Rule) -> str:

@@ -16,7 +16,6 @@ from .deferred import Wanted, has_deferred, resolve, without
 from .directives import Suppressions, parse_directives
 from .effects import Effects, merge_effects, statement_effects
 from .fold import advance_tx, apply_schema, begin_block, end_block, preamble_tx, rename_keys
-from .forking import FAILED, can_fork, fork_call
 from .lookahead import LookAhead
 from .newer_syntax import explain as explain_newer
 from .newer_syntax import newer_statement
@@ -26,6 +25,7 @@ from .reversal import Reversal, paired_ups, uncut
 from .rule import Rule, Severity
 from .schema import Schema
 from .source import Source, SourceError
+from .util.forking import FAILED, can_fork, fork_call
 
 SYNTAX_ERROR = "syntax-error"
 META_COMMAND = "psql-meta-command"

@@ -40,7 +40,7 @@ from .scaffold_sql import (
 )
 from .schema import Column, Schema
 from .source import SourceError
-from .templating import environment
+from .util.templating import environment
 
 STRATEGIES = ("rename-column", "change-type", "drop-column", "shadow-table")
 

@@ -35,7 +35,7 @@ from .scaffold_sql import (
     sql_type,
     volatile_call,
 )
-from .templating import environment
+from .util.templating import environment
 
 DEFAULT_LOCK_TIMEOUT = "2s"
 DEFAULT_STATEMENT_TIMEOUT = "5s"

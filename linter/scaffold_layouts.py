@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import Clash, Put, write_all
 from .layouts import ALWAYS_ONE_QUERY, ONE_QUERY_LAYOUTS
 from .parsing import parse
+from .util.atomic import Clash, Put, write_all
 
 LAYOUTS = ("plain", "golang-migrate", "goose", "dbmate", "diesel", "prisma", "flyway")
 # layouts read (``linter.layouts``) whose files sqlsafe does not write

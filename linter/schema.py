@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from .pgast import TypeRef
-from .pmap import PMap
+from .util.pmap import PMap
 
 _V = TypeVar("_V")
 

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import leftovers
-from .interrupt import deferred_signals
 from .pgserver import INSTALL_HINT, ServerCleanupError, ServerUnavailable, embedded_server
 from .redact import describe, scrub
+from .util.interrupt import deferred_signals
 
 if TYPE_CHECKING:
     import psycopg

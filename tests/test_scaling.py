@@ -29,9 +29,9 @@ from linter import parsing
 from linter.engine import lint_sql
 from linter.lookahead import LookAhead
 from linter.parsing import parse
-from linter.pmap import PMap
 from linter.registry import load_rules
 from linter.schema import Column, Table
+from linter.util.pmap import PMap
 
 RULES = load_rules()
 
@@ -269,10 +269,10 @@ def test_a_file_parsed_lazily_is_still_linted_in_linear_work(case: str) -> None:
 def test_the_cli_lints_with_fewer_garbage_collections(tmp_path: Path) -> None:
     """The collector's full passes over the schema model cost a third of the time at
     20,000 tables; the CLI slows it down while linting, the library API does not."""
-    from linter import collector
     from linter.api import lint_paths
     from linter.cli import main
     from linter.commands import lint as lint_command
+    from linter.util import collector
 
     seen: list[tuple[int, ...]] = []
 

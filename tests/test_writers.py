@@ -465,7 +465,7 @@ def test_fix_refuses_when_an_original_changes_or_goes_meanwhile(
 def test_a_failure_at_the_last_rename_restores_every_original(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from linter import atomic
+    from linter.util import atomic
 
     (tmp_path / "one.sql").write_bytes(b"\xef\xbb\xbfone\r\n")
     (tmp_path / "two.sql").write_text("two\n")
@@ -499,7 +499,7 @@ def test_a_failure_at_the_last_rename_restores_every_original(
 def test_a_new_file_never_replaces_one_that_appeared_meanwhile(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from linter import atomic
+    from linter.util import atomic
 
     target = tmp_path / "0002_x.sql"
     real = atomic._write_temp

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..atomic import WriteError
 from ..docs import NotGenerated, render_lock_model, rule_pages, stale_pages, write_pages
 from ..registry import load_rules
+from ..util.atomic import WriteError
 
 
 @click.command()

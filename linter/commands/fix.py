@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..api import gather
-from ..atomic import Put, WriteError, directory_lock, os_error, write_all
 from ..fix_order import HistoryOrder, place_steps
 from ..layouts import MigrationUnit, history_root
 from ..registry import RegistryError, load_rules
@@ -21,6 +20,7 @@ from ..scaffold import DEFAULT_LOCK_TIMEOUT
 from ..scaffold_layouts import LAYOUT_TABLE
 from ..scaffold_sql import InvalidInput
 from ..source import Source, SourceError
+from ..util.atomic import Put, WriteError, directory_lock, os_error, write_all
 from .options import (
     build_config,
     check_rule_names,

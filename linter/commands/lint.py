@@ -12,11 +12,11 @@ from typing import Any
 import click
 
 from ..api import lint_paths
-from ..collector import lint_pace
 from ..configsearch import config_candidates
 from ..registry import RegistryError, load_rules
 from ..replay import Recorder
 from ..rule import Severity
+from ..util.collector import lint_pace
 from .options import build_config, check_rule_names, known_names, settings_options
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "gcc", "markdown")

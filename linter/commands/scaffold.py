@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 import click
 
-from ..atomic import WriteError, directory_lock, os_error
 from ..config import ConfigError, load_config, parse_version
 from ..scaffold import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Options
 from ..scaffold_layouts import (
@@ -30,6 +29,7 @@ from ..scaffold_layouts import (
 )
 from ..scaffold_sql import InvalidInput, lock_timeout_value, parse_name
 from ..schema import Schema
+from ..util.atomic import WriteError, directory_lock, os_error
 
 F = TypeVar("F", bound=Callable[..., Any])
 

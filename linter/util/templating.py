@@ -10,7 +10,7 @@ import jinja2
 
 def templates_dir() -> Path:
     """Installed: ``linter/templates`` inside the wheel; checkout: the top-level folder."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # linter/
     for candidate in (here / "templates", here.parent / "templates"):
         if candidate.is_dir():
             return candidate
