@@ -6,18 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from . import pgast
 from .effects import Effects
 from .fold import apply_schema, lock_hold_extension
 from .locks import LockMode
 from .lookahead import LookAhead
-from .parsing import LineIndex, Statement
 from .reversal import Reversal
 from .schema import Schema
 from .settings import DEFAULT_TARGET_VERSION as DEFAULT_TARGET_VERSION
 from .settings import SUPPORTED_VERSIONS as SUPPORTED_VERSIONS
 from .settings import Settings as Settings
 from .severity import Severity
+from .sql import pgast
+from .sql.parsing import LineIndex, Statement
 from .txstate import TxState as TxState
 from .txstate import is_new_relation
 

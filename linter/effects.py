@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from . import pgast
 from .locks import LockMode, combined, strongest
-from .pgast import Node, TypeRef
 from .schema import Schema
+from .sql import pgast
+from .sql.pgast import Node, TypeRef
 
 AEL = LockMode.ACCESS_EXCLUSIVE
 SUE = LockMode.SHARE_UPDATE_EXCLUSIVE

@@ -10,21 +10,22 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from . import pgast, spans
+from . import spans
 from .context import Context, FileInfo, Report, Settings, TxState
 from .deferred import Wanted, has_deferred, resolve, without
 from .directives import Suppressions, parse_directives
 from .effects import Effects, merge_effects, statement_effects
 from .fold import advance_tx, apply_schema, begin_block, end_block, preamble_tx, rename_keys
 from .lookahead import LookAhead
-from .newer_syntax import explain as explain_newer
-from .newer_syntax import newer_statement
-from .parsing import ParsedFile, Statement, parse
-from .plpgsql import BodyError, error_span, locate, read_block
 from .reversal import Reversal, paired_ups, uncut
 from .rule import Rule, Severity
 from .schema import Schema
 from .source import Source, SourceError
+from .sql import pgast
+from .sql.newer_syntax import explain as explain_newer
+from .sql.newer_syntax import newer_statement
+from .sql.parsing import ParsedFile, Statement, parse
+from .sql.plpgsql import BodyError, error_span, locate, read_block
 from .util.forking import FAILED, can_fork, fork_call
 
 SYNTAX_ERROR = "syntax-error"

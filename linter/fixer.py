@@ -19,11 +19,9 @@ from typing import Any
 
 from pglast.parser import scan
 
-from . import pgast
 from .context import Settings
 from .directives import statement_directive
 from .engine import Finding, lint_sources
-from .parsing import ParsedFile, Statement, parse, skip_trivia, statement_count
 from .rule import Rule
 from .scaffold import CIC, DROP_INDEX_NO_TIMEOUT, SUE_SCAN, _render
 from .scaffold_layouts import (
@@ -36,6 +34,8 @@ from .scaffold_layouts import (
 )
 from .scaffold_sql import Name, not_null_constraint_name, quote_ident, quote_literal
 from .source import Source
+from .sql import pgast
+from .sql.parsing import ParsedFile, Statement, parse, skip_trivia, statement_count
 
 FIXABLE = (
     "non-concurrent-index",

@@ -16,7 +16,6 @@ from typing import Any
 
 from pglast.parser import parse_sql_json
 
-from . import pgast
 from .scaffold import (
     AEL_INSTANT,
     Backfill,
@@ -40,6 +39,7 @@ from .scaffold_sql import (
 )
 from .schema import Column, Schema
 from .source import SourceError
+from .sql import pgast
 from .util.templating import environment
 
 STRATEGIES = ("rename-column", "change-type", "drop-column", "shadow-table")
@@ -72,7 +72,7 @@ def history_schema(directory: Path, layout: str | None) -> Schema:
     """The schema the migrations already in *directory* build (empty when there are none)."""
     from .fold import apply_schema
     from .layouts import migration_units
-    from .parsing import parse
+    from .sql.parsing import parse
 
     schema = Schema()
     if not directory.is_dir():

@@ -145,7 +145,7 @@ class _Runner:
 
 def _run(run: Any, source: Source) -> str | None:
     """Run a migration as one script; the error text or None."""
-    from .parsing import parse
+    from .sql.parsing import parse
 
     runner = run if isinstance(run, _Runner) else _Runner(run)
     conn = runner.conn

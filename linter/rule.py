@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 
 from .context import Context, Report
 from .locks import LockMode
-from .pgast import Node
 from .severity import Severity as Severity
+from .sql.pgast import Node
 
 CODE_RE = re.compile(r"^[A-Z]{2,5}\d{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")

@@ -538,8 +538,8 @@ _ZOD = {
 
 def zod_field(column: str, type_: str, not_null: bool, has_default: bool) -> str:
     """The Zod schema entry for the column (as node-postgres returns it)."""
-    from . import pgast
-    from .parsing import parse
+    from .sql import pgast
+    from .sql.parsing import parse
 
     printed = sql_type(type_)
     parsed = parse(f"CREATE TABLE _z (_c {printed})")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .layouts import ALWAYS_ONE_QUERY, ONE_QUERY_LAYOUTS
-from .parsing import parse
+from .sql.parsing import parse
 from .util.atomic import Clash, Put, write_all
 
 LAYOUTS = ("plain", "golang-migrate", "goose", "dbmate", "diesel", "prisma", "flyway")

@@ -19,7 +19,7 @@ from pglast import keywords, parse_sql
 from pglast.parser import ParseError, parse_sql_json
 from pglast.stream import RawStream
 
-from . import pgast
+from .sql import pgast
 
 MAX_IDENT_BYTES = 63  # NAMEDATALEN - 1
 _SIMPLE = re.compile(r"^[a-z_][a-z0-9_]*$")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from .pgast import TypeRef
+from .sql.pgast import TypeRef
 from .util.pmap import PMap
 
 _V = TypeVar("_V")

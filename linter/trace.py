@@ -14,15 +14,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from . import pgast
 from .config import Config
 from .engine import StatementReport, lint_sources
 from .explain import statement_dict
 from .locks import LockMode
-from .parsing import parse
 from .registry import load_rules
 from .rule import Rule
 from .source import Source, SourceError
+from .sql import pgast
+from .sql.parsing import parse
 from .trace_db import (
     DEFAULT_TIMEOUT,
     TraceError,

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from linter.context import Context, Report
 from linter.locks import LockMode
-from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
+from linter.sql.pgast import Node
 
 
 class DropNotNull(Rule):

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from linter.context import Context, Report
 from linter.drops import dropped_existing
 from linter.locks import LockMode
-from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
+from linter.sql.pgast import Node
 
 _ACCOUNTS = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text, active boolean);"
 _ACTIVE = "CREATE VIEW active_accounts AS SELECT * FROM accounts WHERE active;"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from linter import pgast
 from linter.context import Context, Report
 from linter.drops import renames_back
 from linter.locks import LockMode
-from linter.parsing import Statement
-from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
+from linter.sql import pgast
+from linter.sql.parsing import Statement
+from linter.sql.pgast import Node
 
 
 def _views(statements: Sequence[Statement]) -> dict[str, int]:

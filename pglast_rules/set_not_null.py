@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from linter.context import Context, Report
 from linter.effects import and_partitions, rows_rewritten
 from linter.locks import LockMode
-from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, listing
+from linter.sql.pgast import Node
 
 
 def recipe(target: int, table: str, column: str) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
 from linter.context import Context, Report
 from linter.effects import and_partitions
 from linter.locks import LockMode
-from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, listing
+from linter.sql import pgast
+from linter.sql.pgast import Node
 
 
 class VolatileDefault(Rule):

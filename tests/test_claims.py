@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from linter import pgast
 from linter.context import Settings
 from linter.effects import ALTER_TABLE_FACTS
 from linter.engine import lint_sources
-from linter.parsing import parse
 from linter.registry import load_rules
 from linter.rule import Bad, Example, Rule
 from linter.source import Source
+from linter.sql import pgast
+from linter.sql.parsing import parse
 from linter.trace import TracedStatement, apply_history, trace_file
 from linter.trace_db import TraceError, connect, scratch_database
 from linter.trace_rows import fill_tables
@@ -783,7 +783,7 @@ def test_which_partial_indexes_serve_foreign_key_lookups(
     """The claim behind `foreign-key-without-index` accepting a `WHERE col IS NOT NULL`
     index: PostgreSQL's lookup of referencing rows (``col = $1``, a generic plan) uses it."""
     from linter.deferred import serves
-    from linter.pgast import null_filtered
+    from linter.sql.pgast import null_filtered
 
     sql = f"CREATE INDEX ch_pid_idx ON ch (pid) WHERE {predicate}"
     (stmt,) = parse(sql).statements

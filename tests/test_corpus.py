@@ -13,7 +13,7 @@ from conftest import corpus_dir
 from linter.api import lint_paths
 from linter.config import Config
 from linter.engine import LintResult
-from linter.parsing import LineIndex
+from linter.sql.parsing import LineIndex
 
 
 @pytest.fixture(scope="module")

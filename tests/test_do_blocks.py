@@ -14,10 +14,10 @@ from linter.config import Config
 from linter.context import Settings
 from linter.engine import Finding, lint_sql
 from linter.fold import apply_schema
-from linter.parsing import parse
-from linter.plpgsql import inner_statements
 from linter.registry import load_rules
 from linter.schema import Schema
+from linter.sql.parsing import parse
+from linter.sql.plpgsql import inner_statements
 
 RULES = load_rules(plugins=False)
 ACCOUNTS = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);"
@@ -381,7 +381,7 @@ def test_offset_pagination_skips_rows_on_the_server(pg_db: str) -> None:
 
 def test_read_body_lists_each_statement_once() -> None:
     """A constant EXECUTE is a statement of the body once, not again as dynamic SQL."""
-    from linter.plpgsql import read_body
+    from linter.sql.plpgsql import read_body
 
     body = (
         "DECLARE r record; BEGIN EXECUTE 'CREATE TABLE x (id int)'; "

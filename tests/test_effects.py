@@ -11,9 +11,9 @@ from linter.effects import (
     statement_effects,
 )
 from linter.locks import LockMode
-from linter.parsing import parse
-from linter.pgast import unwrap
 from linter.schema import Schema
+from linter.sql.parsing import parse
+from linter.sql.pgast import unwrap
 
 
 def _effects(sql: str, target: int = 15):  # type: ignore[no-untyped-def]

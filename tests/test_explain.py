@@ -14,8 +14,8 @@ from linter.config import Config
 from linter.context import Settings
 from linter.effects import statement_effects
 from linter.fold import apply_schema
-from linter.parsing import parse
 from linter.schema import Schema
+from linter.sql.parsing import parse
 
 INIT = "CREATE TABLE accounts (id int PRIMARY KEY, email text);\n"
 CHANGE = """\

@@ -8,8 +8,8 @@ from linter.context import TxState
 from linter.effects import statement_effects
 from linter.fold import advance_tx, lock_hold_extension
 from linter.locks import LockMode
-from linter.parsing import parse
 from linter.schema import Schema
+from linter.sql.parsing import parse
 
 Extension = tuple[str, str, LockMode] | None
 

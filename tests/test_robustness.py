@@ -17,8 +17,8 @@ from linter.api import lint_paths
 from linter.config import Config
 from linter.context import Settings
 from linter.engine import lint_sql
-from linter.parsing import parse
 from linter.registry import load_rules
+from linter.sql.parsing import parse
 
 RULES = load_rules(plugins=False)
 CORE = tuple(r for r in RULES if r.name in CORE_RULES)  # exact finding lists stay stable

@@ -12,10 +12,10 @@ from linter.effects import statement_effects
 from linter.engine import Finding, lint_sources, lint_sql
 from linter.fold import advance_tx, apply_schema, preamble_tx
 from linter.locks import LockMode
-from linter.parsing import parse
 from linter.registry import load_rules
 from linter.schema import Schema
 from linter.source import Source
+from linter.sql.parsing import parse
 
 RULES = load_rules(plugins=False)
 

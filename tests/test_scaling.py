@@ -25,12 +25,12 @@ from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linter import parsing
 from linter.engine import lint_sql
 from linter.lookahead import LookAhead
-from linter.parsing import parse
 from linter.registry import load_rules
 from linter.schema import Column, Table
+from linter.sql import parsing
+from linter.sql.parsing import parse
 from linter.util.pmap import PMap
 
 RULES = load_rules()

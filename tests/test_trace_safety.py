@@ -434,8 +434,8 @@ def test_roundtrip_changes_nothing_outside(
     ],
 )
 def test_guard_classifies(sql: str, refused: str | None) -> None:
-    from linter.parsing import parse
     from linter.server_guard import refusal
+    from linter.sql.parsing import parse
 
     (statement,) = parse(sql).statements
     assert statement.node is not None
@@ -444,7 +444,7 @@ def test_guard_classifies(sql: str, refused: str | None) -> None:
 
 
 def test_guard_decides_on_roles_and_protection() -> None:
-    from linter.parsing import parse
+    from linter.sql.parsing import parse
     from linter.trace_guard import Guard
 
     def node(sql: str) -> Any:
@@ -552,8 +552,8 @@ def test_superuser_only_refused_when_migration_code_could_run(
     ],
 )
 def test_superuser_only_classification(sql: str, eligible: bool) -> None:
-    from linter.parsing import parse
     from linter.server_guard import superuser_only
+    from linter.sql.parsing import parse
 
     node = parse(sql).statements[0].node
     assert node is not None
@@ -596,7 +596,7 @@ def test_untrusted_extension_not_run_privileged_once_the_migration_wrote_code(
 
 
 def test_superuser_decision_needs_a_superuser_connection() -> None:
-    from linter.parsing import parse
+    from linter.sql.parsing import parse
     from linter.trace_guard import Guard
 
     node = parse("ALTER TABLE t DISABLE TRIGGER ALL").statements[0].node

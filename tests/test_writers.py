@@ -20,10 +20,10 @@ import pytest
 
 from linter.cli import main
 from linter.docs import render_lock_model, rule_pages
-from linter.parsing import parse
 from linter.registry import load_rules
 from linter.scaffold_layouts import OutFile
 from linter.source import Source
+from linter.sql.parsing import parse
 
 INIT = (
     "CREATE TABLE accounts (id bigint PRIMARY KEY, user_id bigint, name text);\n"
