@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import Config
 from .engine import FILE_COST, History, LintResult, lint_histories, merge_results
-from .layouts import (
+from .inputs.config import Config
+from .inputs.layouts import (
     Detector,
     MigrationUnit,
     PlannedFile,
@@ -22,9 +22,9 @@ from .layouts import (
     read_units,
     units_of_text,
 )
+from .inputs.source import Source, SourceError, is_excluded, natural_key, read_stdin
 from .registry import load_rules
 from .rule import Rule
-from .source import Source, SourceError, is_excluded, natural_key, read_stdin
 
 if TYPE_CHECKING:
     from .cache import ResultCache

@@ -41,10 +41,10 @@ from . import __version__
 from .checksum import seal, unseal
 from .context import Settings
 from .deferred import has_deferred, resolve, without
+from .inputs.source import Source, SourceError
+from .inputs.tree import AUX_NAMES, read_regular, scan_tree
 from .reversal import uncut
 from .rule import Rule, Severity
-from .source import Source, SourceError
-from .tree import AUX_NAMES, read_regular, scan_tree
 
 if TYPE_CHECKING:
     from .engine import Finding, LintResult

@@ -8,13 +8,13 @@ from typing import Any, Protocol
 
 from .effects import Effects
 from .fold import apply_schema, lock_hold_extension
+from .inputs.settings import DEFAULT_TARGET_VERSION as DEFAULT_TARGET_VERSION
+from .inputs.settings import SUPPORTED_VERSIONS as SUPPORTED_VERSIONS
+from .inputs.settings import Settings as Settings
 from .locks import LockMode
 from .lookahead import LookAhead
 from .reversal import Reversal
 from .schema import Schema
-from .settings import DEFAULT_TARGET_VERSION as DEFAULT_TARGET_VERSION
-from .settings import SUPPORTED_VERSIONS as SUPPORTED_VERSIONS
-from .settings import Settings as Settings
 from .severity import Severity
 from .sql import pgast
 from .sql.parsing import LineIndex, Statement

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from .effects import ALTER_TABLE_FACTS, statement_effects
 from .fold import apply_schema
+from .inputs.settings import SUPPORTED_VERSIONS
 from .locks import LockMode
 from .rule import Rule
 from .schema import Schema
-from .settings import SUPPORTED_VERSIONS
 from .sql.parsing import parse
 from .util.atomic import Put, write_all
 from .util.templating import environment

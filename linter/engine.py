@@ -13,14 +13,14 @@ from typing import Any
 from . import spans
 from .context import Context, FileInfo, Report, Settings, TxState
 from .deferred import Wanted, has_deferred, resolve, without
-from .directives import Suppressions, parse_directives
 from .effects import Effects, merge_effects, statement_effects
 from .fold import advance_tx, apply_schema, begin_block, end_block, preamble_tx, rename_keys
+from .inputs.directives import Suppressions, parse_directives
+from .inputs.source import Source, SourceError
 from .lookahead import LookAhead
 from .reversal import Reversal, paired_ups, uncut
 from .rule import Rule, Severity
 from .schema import Schema
-from .source import Source, SourceError
 from .sql import pgast
 from .sql.newer_syntax import explain as explain_newer
 from .sql.newer_syntax import newer_statement

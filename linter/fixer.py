@@ -20,8 +20,9 @@ from typing import Any
 from pglast.parser import scan
 
 from .context import Settings
-from .directives import statement_directive
 from .engine import Finding, lint_sources
+from .inputs.directives import statement_directive
+from .inputs.source import Source
 from .rule import Rule
 from .scaffold import CIC, DROP_INDEX_NO_TIMEOUT, SUE_SCAN, _render
 from .scaffold_layouts import (
@@ -33,7 +34,6 @@ from .scaffold_layouts import (
     suppression,
 )
 from .scaffold_sql import Name, not_null_constraint_name, quote_ident, quote_literal
-from .source import Source
 from .sql import pgast
 from .sql.parsing import ParsedFile, Statement, parse, skip_trivia, statement_count
 

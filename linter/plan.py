@@ -16,6 +16,7 @@ from typing import Any
 
 from pglast.parser import parse_sql_json
 
+from .inputs.source import SourceError
 from .scaffold import (
     AEL_INSTANT,
     Backfill,
@@ -38,7 +39,6 @@ from .scaffold_sql import (
     sql_type,
 )
 from .schema import Column, Schema
-from .source import SourceError
 from .sql import pgast
 from .util.templating import environment
 
@@ -71,7 +71,7 @@ class Plan:
 def history_schema(directory: Path, layout: str | None) -> Schema:
     """The schema the migrations already in *directory* build (empty when there are none)."""
     from .fold import apply_schema
-    from .layouts import migration_units
+    from .inputs.layouts import migration_units
     from .sql.parsing import parse
 
     schema = Schema()

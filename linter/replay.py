@@ -53,8 +53,8 @@ from typing import BinaryIO, TextIO
 
 from . import __version__
 from .checksum import DIGEST_SIZE, crc, name_digest, seal, unseal
-from .configsearch import find_config
-from .tree import AUX_NAMES, scan_tree
+from .inputs.configsearch import find_config
+from .inputs.tree import AUX_NAMES, scan_tree
 
 REPLAY_FORMAT = 2
 PREFIX = "replay-"

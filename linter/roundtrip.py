@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from .config import Config
-from .layouts import pair_units
-from .source import Source, SourceError
+from .inputs.config import Config
+from .inputs.layouts import pair_units
+from .inputs.source import Source, SourceError
 from .trace_db import (
     DEFAULT_TIMEOUT,
     TraceError,
@@ -183,7 +183,7 @@ def roundtrip_paths(
     timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Any:
     from .api import gather
-    from .layouts import MigrationUnit
+    from .inputs.layouts import MigrationUnit
 
     # the files named and their history, as lint and trace read them (a file named alone
     # runs after the earlier files of its migrations directory, which are not checked)

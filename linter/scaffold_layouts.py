@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .layouts import ALWAYS_ONE_QUERY, ONE_QUERY_LAYOUTS
+from .inputs.layouts import ALWAYS_ONE_QUERY, ONE_QUERY_LAYOUTS
 from .sql.parsing import parse
 from .util.atomic import Clash, Put, write_all
 
@@ -96,7 +96,7 @@ def detect_layout(directory: Path) -> str:
     ``postgres-migrations``) gets that name, which the commands refuse."""
     if not directory.is_dir():
         return "plain"
-    from .layouts import detect_layout as read_layout
+    from .inputs.layouts import detect_layout as read_layout
 
     if (found := read_layout(directory)) in _NOT_WRITTEN:
         return found

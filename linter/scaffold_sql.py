@@ -247,7 +247,7 @@ def dollar_quote(body: str, tag: str = "sqlsafe") -> tuple[str, str]:
 
 def lock_timeout_value(text: str) -> str:
     """Validate a timeout such as ``2s``, ``500ms``, ``1min`` or ``2000``."""
-    from .config import duration_problem
+    from .inputs.config import duration_problem
 
     value = str(text).strip()
     problem = duration_problem(value)

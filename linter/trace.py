@@ -14,13 +14,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from .config import Config
 from .engine import StatementReport, lint_sources
 from .explain import statement_dict
+from .inputs.config import Config
+from .inputs.source import Source, SourceError
 from .locks import LockMode
 from .registry import load_rules
 from .rule import Rule
-from .source import Source, SourceError
 from .sql import pgast
 from .sql.parsing import parse
 from .trace_db import (

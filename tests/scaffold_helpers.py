@@ -16,10 +16,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from linter.context import Settings
 from linter.engine import Finding, lint_sources
-from linter.layouts import MigrationUnit, migration_units
+from linter.inputs.layouts import MigrationUnit, migration_units
+from linter.inputs.source import Source
 from linter.registry import load_rules
 from linter.scaffold_layouts import LAYOUT_TABLE, Layout, OutFile, is_sql, runner_batches
-from linter.source import Source
 
 HISTORY = (
     "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text);\n"

@@ -15,8 +15,8 @@ from linter.checksum import seal, unseal
 from linter.cli import main
 from linter.context import Settings
 from linter.engine import lint_sources
+from linter.inputs.source import Source
 from linter.registry import load_rules
-from linter.source import Source
 
 RULES = load_rules(plugins=False)
 

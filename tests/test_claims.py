@@ -15,9 +15,9 @@ import pytest
 from linter.context import Settings
 from linter.effects import ALTER_TABLE_FACTS
 from linter.engine import lint_sources
+from linter.inputs.source import Source
 from linter.registry import load_rules
 from linter.rule import Bad, Example, Rule
-from linter.source import Source
 from linter.sql import pgast
 from linter.sql.parsing import parse
 from linter.trace import TracedStatement, apply_history, trace_file

@@ -11,8 +11,8 @@ import pytest
 from conftest import corpus_dir
 
 from linter.api import lint_paths
-from linter.config import Config
 from linter.engine import LintResult
+from linter.inputs.config import Config
 from linter.sql.parsing import LineIndex
 
 

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linter.api import lint_paths
-from linter.config import Config
 from linter.context import Settings
 from linter.engine import Finding, lint_sql
 from linter.fold import apply_schema
+from linter.inputs.config import Config
 from linter.registry import load_rules
 from linter.schema import Schema
 from linter.sql.parsing import parse
@@ -197,7 +197,7 @@ def test_explain_shows_what_the_whole_block_locks(tmp_path: Path) -> None:
 
 def test_fix_leaves_a_block_alone() -> None:
     from linter.fixer import FixSettings, fix_source
-    from linter.source import Source
+    from linter.inputs.source import Source
 
     history = [Source("001_init.sql", ACCOUNTS)]
     result = fix_source(

@@ -246,8 +246,8 @@ def _fk_message(sql: str, rule: str) -> str:
     """The one message of *rule* for *sql* run after ``_FK_HISTORY``."""
     from linter.context import Settings
     from linter.engine import lint_sources
+    from linter.inputs.source import Source
     from linter.registry import load_rules
-    from linter.source import Source
 
     sources = [Source("0001.sql", _FK_HISTORY), Source("0002.sql", sql)]
     linted = lint_sources(sources, load_rules(plugins=False), Settings(), report={"0002.sql"})
@@ -371,8 +371,8 @@ def test_require_lock_timeout_reports_the_new_locks_once_per_file() -> None:
     from the model (one finding per file, with the lock and the lock_timeout advice)."""
     from linter.context import Settings
     from linter.engine import lint_sources
+    from linter.inputs.source import Source
     from linter.registry import load_rules
-    from linter.source import Source
 
     rules = load_rules(plugins=False)
     history = Source(
@@ -423,8 +423,8 @@ def test_partitions_are_named_once_not_as_other_tables(sql: str, rule: str) -> N
     foreign key that "it also locks"."""
     from linter.context import Settings
     from linter.engine import lint_sources
+    from linter.inputs.source import Source
     from linter.registry import load_rules
-    from linter.source import Source
 
     history = (
         "CREATE TABLE p (id bigint PRIMARY KEY) PARTITION BY RANGE (id);\n"

@@ -10,10 +10,10 @@ import pytest
 
 from linter.api import lint_paths
 from linter.cli import main
-from linter.config import Config
 from linter.context import Settings
 from linter.effects import statement_effects
 from linter.fold import apply_schema
+from linter.inputs.config import Config
 from linter.schema import Schema
 from linter.sql.parsing import parse
 

@@ -9,10 +9,16 @@ from pathlib import Path
 import pytest
 
 from linter.api import gather, lint_paths
-from linter.config import Config, ConfigError, load_config
 from linter.context import Settings
-from linter.layouts import LAYOUTS, MigrationUnit, blank_outside, detect_layout, migration_units
-from linter.source import SourceError
+from linter.inputs.config import Config, ConfigError, load_config
+from linter.inputs.layouts import (
+    LAYOUTS,
+    MigrationUnit,
+    blank_outside,
+    detect_layout,
+    migration_units,
+)
+from linter.inputs.source import SourceError
 
 CREATE = "CREATE TABLE t (id int, a varchar(10));\n"
 # the rules these tests look at (other rules keep being added)
@@ -326,7 +332,7 @@ def test_history_with_only_the_newest_file(tmp_path: Path) -> None:
 
 def test_drizzle_files_run_in_a_transaction(tmp_path: Path) -> None:
     from linter.api import lint_paths
-    from linter.config import Config
+    from linter.inputs.config import Config
     from linter.registry import load_rules
 
     root = tmp_path / "prisma"

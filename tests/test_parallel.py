@@ -10,9 +10,9 @@ import pytest
 import linter.engine
 from linter.context import Settings
 from linter.engine import History, lint_histories, lint_sources
+from linter.inputs.source import Source, SourceError
 from linter.registry import load_rules
 from linter.schema import Schema
-from linter.source import Source, SourceError
 
 RULES = load_rules(plugins=False)
 

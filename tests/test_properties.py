@@ -197,7 +197,7 @@ def test_every_file_is_in_one_history_or_skipped(tree: list[tuple[str, str, bool
     from pathlib import Path
 
     from linter.api import describe_histories
-    from linter.config import Config
+    from linter.inputs.config import Config
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -17,7 +17,7 @@ import linter.app
 import linter.replay
 from linter.cache import default_cache_dir
 from linter.cli import main
-from linter.configsearch import find_config
+from linter.inputs.configsearch import find_config
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from linter.api import lint_paths
-from linter.config import Config
 from linter.context import Settings
 from linter.engine import lint_sql
+from linter.inputs.config import Config
 from linter.registry import load_rules
 from linter.sql.parsing import parse
 

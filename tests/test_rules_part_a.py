@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from linter.config import ConfigError, load_config
 from linter.context import Settings, TxState
 from linter.effects import statement_effects
 from linter.engine import Finding, lint_sources, lint_sql
 from linter.fold import advance_tx, apply_schema, preamble_tx
+from linter.inputs.config import ConfigError, load_config
+from linter.inputs.source import Source
 from linter.locks import LockMode
 from linter.registry import load_rules
 from linter.schema import Schema
-from linter.source import Source
 from linter.sql.parsing import parse
 
 RULES = load_rules(plugins=False)

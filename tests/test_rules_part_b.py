@@ -530,7 +530,7 @@ def test_copy_and_swap_that_loses_constraints_is_reported() -> None:
 
 def test_a_foreign_key_whose_column_a_later_migration_drops_is_answered() -> None:
     from linter.engine import lint_sources
-    from linter.source import Source
+    from linter.inputs.source import Source
 
     sources = [
         Source("1.sql", "CREATE TABLE users (id bigint PRIMARY KEY);"),
@@ -587,7 +587,7 @@ def test_add_foreign_key_names_the_lock_the_whole_statement_takes() -> None:
 
 def test_a_later_index_answers_a_foreign_key_across_renames() -> None:
     from linter.engine import lint_sources
-    from linter.source import Source
+    from linter.inputs.source import Source
 
     settings = Settings(select=("foreign-key-without-index",))
     base = [

@@ -20,9 +20,9 @@ import pytest
 
 from linter.cli import main
 from linter.docs import render_lock_model, rule_pages
+from linter.inputs.source import Source
 from linter.registry import load_rules
 from linter.scaffold_layouts import OutFile
-from linter.source import Source
 from linter.sql.parsing import parse
 
 INIT = (

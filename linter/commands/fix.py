@@ -14,12 +14,12 @@ import click
 
 from ..api import gather
 from ..fix_order import HistoryOrder, place_steps
-from ..layouts import MigrationUnit, history_root
+from ..inputs.layouts import MigrationUnit, history_root
+from ..inputs.source import Source, SourceError
 from ..registry import RegistryError, load_rules
 from ..scaffold import DEFAULT_LOCK_TIMEOUT
 from ..scaffold_layouts import LAYOUT_TABLE
 from ..scaffold_sql import InvalidInput
-from ..source import Source, SourceError
 from ..util.atomic import Put, WriteError, directory_lock, os_error, write_all
 from .options import (
     build_config,

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from ..api import lint_paths
-from ..configsearch import config_candidates
+from ..inputs.configsearch import config_candidates
 from ..registry import RegistryError, load_rules
 from ..replay import Recorder
 from ..rule import Severity
@@ -116,7 +116,7 @@ def lint(
             raise click.UsageError(str(exc)) from exc
     only = edited = added = None
     if diff_ref is not None:
-        from ..gitdiff import GitError, changed_files
+        from ..inputs.gitdiff import GitError, changed_files
 
         try:
             changes = changed_files(diff_ref)

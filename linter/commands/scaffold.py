@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..config import ConfigError, load_config, parse_version
+from ..inputs.config import ConfigError, load_config, parse_version
 from ..scaffold import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Options
 from ..scaffold_layouts import (
     LAYOUTS,

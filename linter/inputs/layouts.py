@@ -332,7 +332,7 @@ def _sections(text: str, marks: Iterable[re.Match[str]]) -> dict[str, tuple[int,
 
 
 def _statement_count(text: str) -> int:
-    from .sql.parsing import statement_count
+    from ..sql.parsing import statement_count
 
     return statement_count(text)
 

@@ -100,7 +100,7 @@ def _string(path: Path, key: str, value: Any) -> str:
 
 def _preamble(path: Path, key: str, value: Any) -> tuple[str, ...]:
     """SQL the runner executes before each file: strings that must parse."""
-    from .sql.parsing import parse
+    from ..sql.parsing import parse
 
     statements = _strings(path, key, value)
     for sql in statements:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .sql.parsing import ParsedFile, Statement
+from ..sql.parsing import ParsedFile, Statement
 
 _DIRECTIVE = re.compile(
     r"--[ \t]*sqlsafe:[ \t]*(?P<verb>ignore-file|ignore)\b(?P<names>[^\n]*)", re.IGNORECASE
