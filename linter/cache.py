@@ -48,7 +48,7 @@ from .rule import Rule, Severity
 
 if TYPE_CHECKING:
     from .engine import Finding, LintResult
-    from .schema import Schema
+    from .lockmodel.schema import Schema
 
 CACHE_FORMAT = 7
 DIR_NAME = ".sqlsafe_cache"
@@ -374,7 +374,7 @@ class ResultCache:
         self._write(self._index_file(base), payload)
 
     def _load_state(self, name: str) -> Schema | None:
-        from .schema import schema_from_data
+        from .lockmodel.schema import schema_from_data
 
         try:
             return schema_from_data(self._read_sealed(self._state_file(name)))
@@ -572,7 +572,7 @@ class ResultCache:
     def _absorb(self, base: str, index: _Index, plan: _Plan, fresh: LintResult) -> bool:
         """Add the findings and models of a history linted from ``plan.start`` to *index*
         (the model files are written now, the index later); False if it cannot."""
-        from .schema import schema_to_data
+        from .lockmodel.schema import schema_to_data
 
         items, keys, start = plan.items, plan.keys, plan.start
         if len(fresh.ends) != len(items) - start:

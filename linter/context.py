@@ -6,15 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .effects import Effects
 from .fold import apply_schema, lock_hold_extension
 from .inputs.settings import DEFAULT_TARGET_VERSION as DEFAULT_TARGET_VERSION
 from .inputs.settings import SUPPORTED_VERSIONS as SUPPORTED_VERSIONS
 from .inputs.settings import Settings as Settings
-from .locks import LockMode
+from .lockmodel.effects import Effects
+from .lockmodel.locks import LockMode
+from .lockmodel.schema import Schema
 from .lookahead import LookAhead
 from .reversal import Reversal
-from .schema import Schema
 from .severity import Severity
 from .sql import pgast
 from .sql.parsing import LineIndex, Statement

@@ -13,14 +13,14 @@ from typing import Any
 from . import spans
 from .context import Context, FileInfo, Report, Settings, TxState
 from .deferred import Wanted, has_deferred, resolve, without
-from .effects import Effects, merge_effects, statement_effects
 from .fold import advance_tx, apply_schema, begin_block, end_block, preamble_tx, rename_keys
 from .inputs.directives import Suppressions, parse_directives
 from .inputs.source import Source, SourceError
+from .lockmodel.effects import Effects, merge_effects, statement_effects
+from .lockmodel.schema import Schema
 from .lookahead import LookAhead
 from .reversal import Reversal, paired_ups, uncut
 from .rule import Rule, Severity
-from .schema import Schema
 from .sql import pgast
 from .sql.newer_syntax import explain as explain_newer
 from .sql.newer_syntax import newer_statement
@@ -790,7 +790,7 @@ BALANCE_LIMIT = 0.62
 
 def _portable(result: LintResult) -> tuple[Any, ...]:
     """What a child process sends back of a :class:`LintResult` (no explain reports)."""
-    from .schema import schema_to_data
+    from .lockmodel.schema import schema_to_data
 
     models = {k: schema_to_data(v) for k, v in result.models.items()}
     # plain tuples: pickling a slotted dataclass calls back into Python for each object
@@ -805,7 +805,7 @@ def _portable(result: LintResult) -> tuple[Any, ...]:
 
 
 def _unportable(data: Any) -> LintResult:
-    from .schema import schema_from_data
+    from .lockmodel.schema import schema_from_data
 
     rows, errors, files, ends, models, final = data
     kept = {k: schema_from_data(v) for k, v in models.items()}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from .engine import LintResult, StatementReport
-from .locks import LockMode
+from .lockmodel.locks import LockMode
 
 
 def statement_dict(report: StatementReport) -> dict[str, Any]:

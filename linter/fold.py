@@ -6,9 +6,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from types import MappingProxyType
 
-from .effects import Effects
-from .locks import LockMode, combined, strongest
-from .schema import Column, Constraint, Index, Schema, Table
+from .lockmodel.effects import Effects
+from .lockmodel.locks import LockMode, combined, strongest
+from .lockmodel.schema import Column, Constraint, Index, Schema, Table
 from .sql import pgast
 from .sql.parsing import Statement
 from .sql.pgast import Node
@@ -392,7 +392,7 @@ def preamble_tx(preamble: Sequence[str], implicit: bool, schema: Schema, target:
     The preamble runs in the file's session (inside the runner's transaction when the runner
     wraps files in one), so its ``SET``s hold for the file.
     """
-    from .effects import statement_effects
+    from .lockmodel.effects import statement_effects
     from .sql.parsing import parse
 
     tx = TxState(implicit=implicit)

@@ -17,6 +17,7 @@ from typing import Any
 from pglast.parser import parse_sql_json
 
 from .inputs.source import SourceError
+from .lockmodel.schema import Column, Schema
 from .scaffold import (
     AEL_INSTANT,
     Backfill,
@@ -38,7 +39,6 @@ from .scaffold_sql import (
     quote_literal,
     sql_type,
 )
-from .schema import Column, Schema
 from .sql import pgast
 from .util.templating import environment
 

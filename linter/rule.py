@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .context import Context, Report
-from .locks import LockMode
+from .lockmodel.locks import LockMode
 from .severity import Severity as Severity
 from .sql.pgast import Node
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import difflib
 
+from .lockmodel.schema import Schema, Table
 from .scaffold_sql import InvalidInput, Name, column_name
-from .schema import Schema, Table
 from .sql import pgast
 
 

@@ -18,7 +18,7 @@ from .engine import StatementReport, lint_sources
 from .explain import statement_dict
 from .inputs.config import Config
 from .inputs.source import Source, SourceError
-from .locks import LockMode
+from .lockmodel.locks import LockMode
 from .registry import load_rules
 from .rule import Rule
 from .sql import pgast

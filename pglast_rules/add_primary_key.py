@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from linter.advice import own_migration
 from linter.context import Context, Report
-from linter.effects import and_partitions
-from linter.locks import LockMode
+from linter.lockmodel.effects import and_partitions
+from linter.lockmodel.locks import LockMode
+from linter.lockmodel.schema import Table
 from linter.rule import Bad, Good, Rule
-from linter.schema import Table
 from linter.sql import pgast
 from linter.sql.pgast import Node
 

@@ -6,11 +6,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from linter.context import Context, Report
-from linter.effects import binary_coercible, commands_other_end
 from linter.fold import apply_schema
-from linter.locks import LockMode
+from linter.lockmodel.effects import binary_coercible, commands_other_end
+from linter.lockmodel.locks import LockMode
+from linter.lockmodel.schema import Column, Schema
 from linter.rule import Bad, Good, Rule
-from linter.schema import Column, Schema
 from linter.sql import pgast
 from linter.sql.parsing import Statement
 from linter.sql.pgast import Node, TypeRef

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from linter.context import Context, Report
-from linter.effects import commands_other_end
-from linter.locks import LockMode
+from linter.lockmodel.effects import commands_other_end
+from linter.lockmodel.locks import LockMode
+from linter.lockmodel.schema import Constraint
 from linter.rule import Bad, Good, Rule, Severity
-from linter.schema import Constraint
 from linter.sql import pgast
 from linter.sql.parsing import Statement
 from linter.sql.pgast import Node

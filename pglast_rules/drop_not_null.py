@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter.context import Context, Report
-from linter.locks import LockMode
+from linter.lockmodel.locks import LockMode
 from linter.rule import Bad, Good, Rule, Severity
 from linter.sql.pgast import Node
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from linter.context import Context, Report
 from linter.drops import DroppedObject, dropped_existing
+from linter.lockmodel.schema import may_be_type
 from linter.rule import Bad, Good, Rule, Severity
-from linter.schema import may_be_type
 from linter.sql.pgast import Node
 
 _KINDS = {"OBJECT_TYPE": "type", "OBJECT_DOMAIN": "domain"}

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from linter.context import Context, Report
 from linter.drops import dropped_existing
-from linter.locks import LockMode
+from linter.lockmodel.locks import LockMode
 from linter.rule import Bad, Good, Rule, Severity
 from linter.sql.pgast import Node
 

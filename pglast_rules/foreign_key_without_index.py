@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from linter.advice import own_migration
 from linter.context import Context, Report
 from linter.deferred import serves
+from linter.lockmodel.schema import Schema
 from linter.rule import Bad, Good, Rule, Severity
-from linter.schema import Schema
 from linter.sql import pgast
 from linter.sql.pgast import Node
 

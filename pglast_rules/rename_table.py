@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 
 from linter.context import Context, Report
 from linter.drops import renames_back
-from linter.locks import LockMode
+from linter.lockmodel.locks import LockMode
 from linter.rule import Bad, Good, Rule
 from linter.sql import pgast
 from linter.sql.parsing import Statement

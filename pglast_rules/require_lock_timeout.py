@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from linter.advice import set_before
 from linter.context import Context, Report, strongest_existing_lock
-from linter.effects import LOCKING_STATEMENTS
-from linter.locks import LockMode
+from linter.lockmodel.effects import LOCKING_STATEMENTS
+from linter.lockmodel.locks import LockMode
 from linter.rule import Bad, Good, Rule, Severity
 from linter.sql import pgast
 from linter.sql.pgast import Node

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from linter.advice import set_before
 from linter.context import Context, Report, first_unguarded_lock
-from linter.effects import LOCKING_STATEMENTS
 from linter.fold import slow_work
-from linter.locks import LockMode
+from linter.lockmodel.effects import LOCKING_STATEMENTS
+from linter.lockmodel.locks import LockMode
 from linter.rule import Bad, Good, Rule, Severity
 from linter.sql import pgast
 from linter.sql.pgast import Node

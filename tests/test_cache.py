@@ -278,7 +278,7 @@ def test_partial_hit_resumes_from_a_stored_model(
 
 def test_schema_model_round_trips_through_plain_data() -> None:
     from linter.engine import lint_sources as run
-    from linter.schema import schema_from_data, schema_to_data
+    from linter.lockmodel.schema import schema_from_data, schema_to_data
 
     models: list[object] = []
     models.extend(run(_history(6), RULES, Settings(), keep_models=lambda i: True).models.values())
@@ -377,7 +377,7 @@ def test_a_file_named_alone_is_cached_with_the_history_it_reads(
 
 
 def test_a_model_of_a_change_round_trips() -> None:
-    from linter.schema import Schema, schema_from_data, schema_to_data
+    from linter.lockmodel.schema import Schema, schema_from_data, schema_to_data
 
     model = Schema(file=4).begin_file(True).end_file().begin_file(True)
     assert model.change_from == 4 and model.created_new(4) and not model.created_new(3)

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from linter.context import Settings
-from linter.effects import ALTER_TABLE_FACTS
 from linter.engine import lint_sources
 from linter.inputs.source import Source
+from linter.lockmodel.effects import ALTER_TABLE_FACTS
 from linter.registry import load_rules
 from linter.rule import Bad, Example, Rule
 from linter.sql import pgast

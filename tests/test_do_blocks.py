@@ -14,8 +14,8 @@ from linter.context import Settings
 from linter.engine import Finding, lint_sql
 from linter.fold import apply_schema
 from linter.inputs.config import Config
+from linter.lockmodel.schema import Schema
 from linter.registry import load_rules
-from linter.schema import Schema
 from linter.sql.parsing import parse
 from linter.sql.plpgsql import inner_statements
 

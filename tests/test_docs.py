@@ -8,7 +8,7 @@ import pytest
 
 from linter.cli import main
 from linter.docs import LOCK_MODEL_PAGE, render_lock_model, rule_pages
-from linter.locks import LockMode
+from linter.lockmodel.locks import LockMode
 from linter.registry import load_rules
 
 HINT = "regenerate with `python3 -m linter docs --out docs/rules`"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from linter.effects import (
+from linter.lockmodel.effects import (
     LOCKING_STATEMENTS,
     add_column_kind_rewrites,
     add_column_rewrites,
     statement_effects,
 )
-from linter.locks import LockMode
-from linter.schema import Schema
+from linter.lockmodel.locks import LockMode
+from linter.lockmodel.schema import Schema
 from linter.sql.parsing import parse
 from linter.sql.pgast import unwrap
 

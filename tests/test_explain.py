@@ -11,10 +11,10 @@ import pytest
 from linter.api import lint_paths
 from linter.cli import main
 from linter.context import Settings
-from linter.effects import statement_effects
 from linter.fold import apply_schema
 from linter.inputs.config import Config
-from linter.schema import Schema
+from linter.lockmodel.effects import statement_effects
+from linter.lockmodel.schema import Schema
 from linter.sql.parsing import parse
 
 INIT = "CREATE TABLE accounts (id int PRIMARY KEY, email text);\n"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from linter.context import TxState
-from linter.effects import statement_effects
 from linter.fold import advance_tx, lock_hold_extension
-from linter.locks import LockMode
-from linter.schema import Schema
+from linter.lockmodel.effects import statement_effects
+from linter.lockmodel.locks import LockMode
+from linter.lockmodel.schema import Schema
 from linter.sql.parsing import parse
 
 Extension = tuple[str, str, LockMode] | None
@@ -101,8 +101,8 @@ def test_the_model_drops_a_columns_indexes_with_it_and_reads_named_not_null() ->
 
 
 def test_what_a_utc_timestamp_change_still_does() -> None:
-    from linter.effects import utc_change_work
     from linter.fold import apply_schema
+    from linter.lockmodel.effects import utc_change_work
 
     schema = Schema()
     sql = (

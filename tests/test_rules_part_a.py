@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from linter.context import Settings, TxState
-from linter.effects import statement_effects
 from linter.engine import Finding, lint_sources, lint_sql
 from linter.fold import advance_tx, apply_schema, preamble_tx
 from linter.inputs.config import ConfigError, load_config
 from linter.inputs.source import Source
-from linter.locks import LockMode
+from linter.lockmodel.effects import statement_effects
+from linter.lockmodel.locks import LockMode
+from linter.lockmodel.schema import Schema
 from linter.registry import load_rules
-from linter.schema import Schema
 from linter.sql.parsing import parse
 
 RULES = load_rules(plugins=False)

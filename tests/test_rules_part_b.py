@@ -603,7 +603,7 @@ def test_a_later_index_answers_a_foreign_key_across_renames() -> None:
 
 def test_renaming_a_column_keeps_its_constraints_and_indexes() -> None:
     from linter.fold import apply_schema
-    from linter.schema import Schema
+    from linter.lockmodel.schema import Schema
     from linter.sql.parsing import parse
 
     schema = Schema()

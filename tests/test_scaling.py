@@ -26,9 +26,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linter.engine import lint_sql
+from linter.lockmodel.schema import Column, Table
 from linter.lookahead import LookAhead
 from linter.registry import load_rules
-from linter.schema import Column, Table
 from linter.sql import parsing
 from linter.sql.parsing import parse
 from linter.util.pmap import PMap

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from ..inputs.config import ConfigError, load_config, parse_version
+from ..lockmodel.schema import Schema
 from ..scaffold import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Options
 from ..scaffold_layouts import (
     LAYOUTS,
@@ -28,7 +29,6 @@ from ..scaffold_layouts import (
     write_files,
 )
 from ..scaffold_sql import InvalidInput, lock_timeout_value, parse_name
-from ..schema import Schema
 from ..util.atomic import WriteError, directory_lock, os_error
 
 F = TypeVar("F", bound=Callable[..., Any])

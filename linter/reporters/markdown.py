@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from ..engine import Finding, LintResult
 from ..explain import statement_dict
-from ..locks import LockMode
+from ..lockmodel.locks import LockMode
 from ..rule import Rule
 from .text import summary_line
 

@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from ..sql import pgast
+from ..sql.pgast import Node, TypeRef
 from .locks import LockMode, combined, strongest
 from .schema import Schema
-from .sql import pgast
-from .sql.pgast import Node, TypeRef
 
 AEL = LockMode.ACCESS_EXCLUSIVE
 SUE = LockMode.SHARE_UPDATE_EXCLUSIVE

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from .sql.pgast import TypeRef
-from .util.pmap import PMap
+from ..sql.pgast import TypeRef
+from ..util.pmap import PMap
 
 _V = TypeVar("_V")
 
