@@ -39,12 +39,12 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .checksum import seal, unseal
-from .context import Settings
-from .deferred import has_deferred, resolve, without
 from .inputs.source import Source, SourceError
 from .inputs.tree import AUX_NAMES, read_regular, scan_tree
-from .reversal import uncut
 from .rule import Rule, Severity
+from .state.context import Settings
+from .state.deferred import has_deferred, resolve, without
+from .state.reversal import uncut
 
 if TYPE_CHECKING:
     from .engine import Finding, LintResult

@@ -11,21 +11,21 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from . import spans
-from .context import Context, FileInfo, Report, Settings, TxState
-from .deferred import Wanted, has_deferred, resolve, without
-from .fold import advance_tx, apply_schema, begin_block, end_block, preamble_tx, rename_keys
 from .inputs.directives import Suppressions, parse_directives
 from .inputs.source import Source, SourceError
 from .lockmodel.effects import Effects, merge_effects, statement_effects
 from .lockmodel.schema import Schema
-from .lookahead import LookAhead
-from .reversal import Reversal, paired_ups, uncut
 from .rule import Rule, Severity
 from .sql import pgast
 from .sql.newer_syntax import explain as explain_newer
 from .sql.newer_syntax import newer_statement
 from .sql.parsing import ParsedFile, Statement, parse
 from .sql.plpgsql import BodyError, error_span, locate, read_block
+from .state.context import Context, FileInfo, Report, Settings, TxState
+from .state.deferred import Wanted, has_deferred, resolve, without
+from .state.fold import advance_tx, apply_schema, begin_block, end_block, preamble_tx, rename_keys
+from .state.lookahead import LookAhead
+from .state.reversal import Reversal, paired_ups, uncut
 from .util.forking import FAILED, can_fork, fork_call
 
 SYNTAX_ERROR = "syntax-error"

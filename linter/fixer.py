@@ -19,7 +19,6 @@ from typing import Any
 
 from pglast.parser import scan
 
-from .context import Settings
 from .engine import Finding, lint_sources
 from .inputs.directives import statement_directive
 from .inputs.source import Source
@@ -36,6 +35,7 @@ from .scaffold_layouts import (
 from .scaffold_sql import Name, not_null_constraint_name, quote_ident, quote_literal
 from .sql import pgast
 from .sql.parsing import ParsedFile, Statement, parse, skip_trivia, statement_count
+from .state.context import Settings
 
 FIXABLE = (
     "non-concurrent-index",

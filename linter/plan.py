@@ -70,9 +70,9 @@ class Plan:
 # ------------------------------------------------------------------------------ history
 def history_schema(directory: Path, layout: str | None) -> Schema:
     """The schema the migrations already in *directory* build (empty when there are none)."""
-    from .fold import apply_schema
     from .inputs.layouts import migration_units
     from .sql.parsing import parse
+    from .state.fold import apply_schema
 
     schema = Schema()
     if not directory.is_dir():

@@ -7,10 +7,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .context import Context, Report
 from .lockmodel.locks import LockMode
-from .severity import Severity as Severity
 from .sql.pgast import Node
+from .state.context import Context, Report
+from .state.severity import Severity as Severity
 
 CODE_RE = re.compile(r"^[A-Z]{2,5}\d{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter.context import Context, Report
 from linter.lockmodel.effects import (
     and_partitions,
     binary_coercible,
@@ -16,6 +15,7 @@ from linter.lockmodel.locks import LockMode
 from linter.rule import Bad, Good, Rule, listing
 from linter.sql import pgast
 from linter.sql.pgast import Node
+from linter.state.context import Context, Report
 
 
 class AlterColumnType(Rule):

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from linter.context import Context, Report
-from linter.fold import apply_schema
 from linter.lockmodel.effects import binary_coercible, commands_other_end
 from linter.lockmodel.locks import LockMode
 from linter.lockmodel.schema import Column, Schema
@@ -14,6 +12,8 @@ from linter.rule import Bad, Good, Rule
 from linter.sql import pgast
 from linter.sql.parsing import Statement
 from linter.sql.pgast import Node, TypeRef
+from linter.state.context import Context, Report
+from linter.state.fold import apply_schema
 
 # the type a serial column has (its default and NOT NULL aside)
 _SERIAL_TYPES = {"serial": "int4", "bigserial": "int8", "smallserial": "int2"}

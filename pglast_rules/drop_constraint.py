@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from linter.context import Context, Report
 from linter.lockmodel.effects import commands_other_end
 from linter.lockmodel.locks import LockMode
 from linter.lockmodel.schema import Constraint
@@ -12,6 +11,7 @@ from linter.rule import Bad, Good, Rule, Severity
 from linter.sql import pgast
 from linter.sql.parsing import Statement
 from linter.sql.pgast import Node
+from linter.state.context import Context, Report
 
 _ORDERS_FK = (
     "CREATE TABLE accounts (id bigint PRIMARY KEY);",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter.context import Context, Report
 from linter.rule import Bad, Good, Rule
 from linter.sql import pgast
 from linter.sql.parsing import Statement
 from linter.sql.pgast import Node
+from linter.state.context import Context, Report
 
 _BEGIN = frozenset({"TRANS_STMT_BEGIN", "TRANS_STMT_START"})
 _END = frozenset({"TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE"})

@@ -14,12 +14,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from linter.context import Settings
 from linter.engine import Finding, lint_sources
 from linter.inputs.layouts import MigrationUnit, migration_units
 from linter.inputs.source import Source
 from linter.registry import load_rules
 from linter.scaffold_layouts import LAYOUT_TABLE, Layout, OutFile, is_sql, runner_batches
+from linter.state.context import Settings
 
 HISTORY = (
     "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text);\n"

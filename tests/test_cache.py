@@ -13,10 +13,10 @@ from conftest import CORE_RULES
 from linter.cache import ResultCache, config_key, default_cache_dir
 from linter.checksum import seal, unseal
 from linter.cli import main
-from linter.context import Settings
 from linter.engine import lint_sources
 from linter.inputs.source import Source
 from linter.registry import load_rules
+from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
 

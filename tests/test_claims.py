@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from linter.context import Settings
 from linter.engine import lint_sources
 from linter.inputs.source import Source
 from linter.lockmodel.effects import ALTER_TABLE_FACTS
@@ -20,6 +19,7 @@ from linter.registry import load_rules
 from linter.rule import Bad, Example, Rule
 from linter.sql import pgast
 from linter.sql.parsing import parse
+from linter.state.context import Settings
 from linter.trace import TracedStatement, apply_history, trace_file
 from linter.trace_db import TraceError, connect, scratch_database
 from linter.trace_rows import fill_tables
@@ -782,8 +782,8 @@ def test_which_partial_indexes_serve_foreign_key_lookups(
 ) -> None:
     """The claim behind `foreign-key-without-index` accepting a `WHERE col IS NOT NULL`
     index: PostgreSQL's lookup of referencing rows (``col = $1``, a generic plan) uses it."""
-    from linter.deferred import serves
     from linter.sql.pgast import null_filtered
+    from linter.state.deferred import serves
 
     sql = f"CREATE INDEX ch_pid_idx ON ch (pid) WHERE {predicate}"
     (stmt,) = parse(sql).statements

@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linter.api import lint_paths
-from linter.context import Settings
 from linter.engine import Finding, lint_sql
-from linter.fold import apply_schema
 from linter.inputs.config import Config
 from linter.lockmodel.schema import Schema
 from linter.registry import load_rules
 from linter.sql.parsing import parse
 from linter.sql.plpgsql import inner_statements
+from linter.state.context import Settings
+from linter.state.fold import apply_schema
 
 RULES = load_rules(plugins=False)
 ACCOUNTS = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);"

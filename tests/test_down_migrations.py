@@ -11,12 +11,12 @@ from test_layouts import write
 import linter.engine
 from linter.api import lint_paths
 from linter.cache import ResultCache
-from linter.context import Settings
 from linter.engine import Finding, lint_sources
 from linter.inputs.config import Config
 from linter.inputs.layouts import MigrationUnit, migration_units
 from linter.inputs.source import Source
 from linter.registry import load_rules
+from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
 # what a down migration that only undoes its up may still be told: lock and timeout hazards

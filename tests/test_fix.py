@@ -12,11 +12,11 @@ from scaffold_helpers import HISTORY, ROWS, describe, fresh_database, lint_files
 from scaffold_helpers import setup as run_sql
 
 from linter.cli import main
-from linter.context import Settings
 from linter.fixer import FixResult, FixSettings, fix_source
 from linter.inputs.source import Source
 from linter.registry import load_rules
 from linter.scaffold_layouts import OutFile, get_layout, next_versions, render_files, step_units
+from linter.state.context import Settings
 
 NOW = dt.datetime(2025, 1, 2, 3, 4, 5)
 FIX_HISTORY = HISTORY + (

@@ -9,10 +9,10 @@ import pytest
 from conftest import CORE_RULES
 
 from linter.api import lint_paths
-from linter.context import Settings
 from linter.engine import lint_sql
 from linter.inputs.config import Config
 from linter.registry import load_rules
+from linter.state.context import Settings
 
 RULES = tuple(r for r in load_rules(plugins=False) if r.name in CORE_RULES)
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from linter.api import gather, lint_paths
-from linter.context import Settings
 from linter.inputs.config import Config, ConfigError, load_config
 from linter.inputs.layouts import (
     LAYOUTS,
@@ -19,6 +18,7 @@ from linter.inputs.layouts import (
     migration_units,
 )
 from linter.inputs.source import SourceError
+from linter.state.context import Settings
 
 CREATE = "CREATE TABLE t (id int, a varchar(10));\n"
 # the rules these tests look at (other rules keep being added)

@@ -8,11 +8,11 @@ import sys
 import pytest
 
 import linter.engine
-from linter.context import Settings
 from linter.engine import History, lint_histories, lint_sources
 from linter.inputs.source import Source, SourceError
 from linter.lockmodel.schema import Schema
 from linter.registry import load_rules
+from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
 

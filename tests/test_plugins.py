@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from linter.rule import Bad, Good, Rule, Severity
-from linter.context import Context, Report
+from linter.state.context import Context, Report
 
 
 class NoTruncate(Rule):

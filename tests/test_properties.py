@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linter.context import SUPPORTED_VERSIONS, Settings
 from linter.engine import lint_sql
 from linter.registry import load_rules
+from linter.state.context import SUPPORTED_VERSIONS, Settings
 
 RULES = load_rules(plugins=False)
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from linter.api import lint_paths
-from linter.context import Settings
 from linter.engine import lint_sql
 from linter.inputs.config import Config
 from linter.registry import load_rules
 from linter.sql.parsing import parse
+from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
 CORE = tuple(r for r in RULES if r.name in CORE_RULES)  # exact finding lists stay stable

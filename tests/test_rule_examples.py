@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from linter.context import Settings
 from linter.engine import lint_sql
 from linter.registry import load_rules
 from linter.rule import Bad, Example, Rule
+from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
 CASES = [(rule, i, ex) for rule in RULES for i, ex in enumerate(rule.examples)]

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from linter.context import Settings, TxState
 from linter.engine import Finding, lint_sources, lint_sql
-from linter.fold import advance_tx, apply_schema, preamble_tx
 from linter.inputs.config import ConfigError, load_config
 from linter.inputs.source import Source
 from linter.lockmodel.effects import statement_effects
@@ -16,6 +14,8 @@ from linter.lockmodel.locks import LockMode
 from linter.lockmodel.schema import Schema
 from linter.registry import load_rules
 from linter.sql.parsing import parse
+from linter.state.context import Settings, TxState
+from linter.state.fold import advance_tx, apply_schema, preamble_tx
 
 RULES = load_rules(plugins=False)
 

@@ -8,9 +8,9 @@ import sys
 import pytest
 from conftest import REPO, corpus_dir
 
-from linter.context import Settings
 from linter.engine import Finding, lint_sql
 from linter.registry import load_rules
+from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
 STYLE = {"prefer-bigint", "prefer-identity", "prefer-text", "prefer-timestamptz", "ban-char"}
@@ -602,9 +602,9 @@ def test_a_later_index_answers_a_foreign_key_across_renames() -> None:
 
 
 def test_renaming_a_column_keeps_its_constraints_and_indexes() -> None:
-    from linter.fold import apply_schema
     from linter.lockmodel.schema import Schema
     from linter.sql.parsing import parse
+    from linter.state.fold import apply_schema
 
     schema = Schema()
     sql = (

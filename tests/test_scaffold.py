@@ -25,7 +25,6 @@ from scaffold_helpers import (
 
 from linter import scaffold
 from linter.cli import cli
-from linter.context import Settings
 from linter.fixer import FixSettings, fix_source
 from linter.inputs.source import Source
 from linter.plan import rename_column
@@ -41,6 +40,7 @@ from linter.scaffold_layouts import (
     write_files,
 )
 from linter.scaffold_sql import InvalidInput, expression, parse_name, quote_ident, sql_type
+from linter.state.context import Settings
 
 NOW = dt.datetime(2025, 1, 2, 3, 4, 5)
 

@@ -27,10 +27,10 @@ from hypothesis import strategies as st
 
 from linter.engine import lint_sql
 from linter.lockmodel.schema import Column, Table
-from linter.lookahead import LookAhead
 from linter.registry import load_rules
 from linter.sql import parsing
 from linter.sql.parsing import parse
+from linter.state.lookahead import LookAhead
 from linter.util.pmap import PMap
 
 RULES = load_rules()

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from linter.context import Settings
 from linter.engine import lint_sources
 from linter.inputs.config import Config
 from linter.inputs.source import Source
 from linter.registry import load_rules
+from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
 

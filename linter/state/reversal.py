@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .inputs.source import Source, SourceError
-from .lockmodel.schema import Column, Schema, Table
+from ..inputs.source import Source, SourceError
+from ..lockmodel.schema import Column, Schema, Table
 
 # objects that ``CREATE OR REPLACE`` may redefine: one that existed before the up is not
 # created by it (dropping it in the down loses the old definition)

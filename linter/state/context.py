@@ -6,18 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..inputs.settings import DEFAULT_TARGET_VERSION as DEFAULT_TARGET_VERSION
+from ..inputs.settings import SUPPORTED_VERSIONS as SUPPORTED_VERSIONS
+from ..inputs.settings import Settings as Settings
+from ..lockmodel.effects import Effects
+from ..lockmodel.locks import LockMode
+from ..lockmodel.schema import Schema
+from ..sql import pgast
+from ..sql.parsing import LineIndex, Statement
 from .fold import apply_schema, lock_hold_extension
-from .inputs.settings import DEFAULT_TARGET_VERSION as DEFAULT_TARGET_VERSION
-from .inputs.settings import SUPPORTED_VERSIONS as SUPPORTED_VERSIONS
-from .inputs.settings import Settings as Settings
-from .lockmodel.effects import Effects
-from .lockmodel.locks import LockMode
-from .lockmodel.schema import Schema
 from .lookahead import LookAhead
 from .reversal import Reversal
 from .severity import Severity
-from .sql import pgast
-from .sql.parsing import LineIndex, Statement
 from .txstate import TxState as TxState
 from .txstate import is_new_relation
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from .lockmodel.locks import LockMode
-from .lockmodel.schema import Schema
+from ..lockmodel.locks import LockMode
+from ..lockmodel.schema import Schema
 
 # Time zone names at a fixed offset of zero (PostgreSQL's tzdata links, and a numeric 0).
 UTC_ZONES = frozenset(

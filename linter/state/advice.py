@@ -10,7 +10,7 @@ run in a transaction block (``... CONCURRENTLY``, ``VACUUM``) must be alone in i
 
 from __future__ import annotations
 
-from .inputs.layouts import ALWAYS_ONE_QUERY, NO_TRANSACTION_MARKERS, ONE_QUERY_LAYOUTS
+from ..inputs.layouts import ALWAYS_ONE_QUERY, NO_TRANSACTION_MARKERS, ONE_QUERY_LAYOUTS
 
 
 def one_query(layout: str) -> bool:

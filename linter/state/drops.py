@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..sql import pgast
+from ..sql.parsing import Statement
+from ..sql.pgast import Node
 from .context import Context
 from .fold import object_key, rename_keys, rename_source_key, renamed_name
 from .lookahead import LookAhead
-from .sql import pgast
-from .sql.parsing import Statement
-from .sql.pgast import Node
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,9 @@ import bisect
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from ..sql import pgast
+from ..sql.parsing import Statement
 from .fold import created_keys
-from .sql import pgast
-from .sql.parsing import Statement
 
 # an index a statement of the file creates (CREATE INDEX, or the index of an added PRIMARY
 # KEY / UNIQUE constraint): (statement index, key columns, partial, columns the predicate

@@ -6,12 +6,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from types import MappingProxyType
 
-from .lockmodel.effects import Effects
-from .lockmodel.locks import LockMode, combined, strongest
-from .lockmodel.schema import Column, Constraint, Index, Schema, Table
-from .sql import pgast
-from .sql.parsing import Statement
-from .sql.pgast import Node
+from ..lockmodel.effects import Effects
+from ..lockmodel.locks import LockMode, combined, strongest
+from ..lockmodel.schema import Column, Constraint, Index, Schema, Table
+from ..sql import pgast
+from ..sql.parsing import Statement
+from ..sql.pgast import Node
 from .txstate import TxState, is_new_relation
 
 _CONTYPES = {
@@ -247,7 +247,7 @@ def slow_work(node: Node, effects: Effects, schema: Schema | None) -> str | None
         return None
     if kind in _SLOW_KINDS:
         if kind == "DoStmt":
-            from .sql.plpgsql import inner_statements
+            from ..sql.plpgsql import inner_statements
 
             if inner_statements(node):
                 return None  # the statements it runs are judged one by one
@@ -392,8 +392,8 @@ def preamble_tx(preamble: Sequence[str], implicit: bool, schema: Schema, target:
     The preamble runs in the file's session (inside the runner's transaction when the runner
     wraps files in one), so its ``SET``s hold for the file.
     """
-    from .lockmodel.effects import statement_effects
-    from .sql.parsing import parse
+    from ..lockmodel.effects import statement_effects
+    from ..sql.parsing import parse
 
     tx = TxState(implicit=implicit)
     for sql in preamble:
@@ -775,7 +775,7 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
     if kind == "CreateStmt":
         return _create_table(schema, fields)
     if kind == "DoStmt":  # the statements the block runs (every branch, as if taken)
-        from .sql.plpgsql import inner_statements
+        from ..sql.plpgsql import inner_statements
 
         for inner in inner_statements(node):
             schema = apply_schema(schema, inner.node)

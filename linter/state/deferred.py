@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol, TypeVar
 
-from .lockmodel.schema import Schema
+from ..lockmodel.schema import Schema
 
 # (table, columns, number of the history file the finding is in)
 Wanted = tuple[str, tuple[str, ...], int]
