@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .engine import FILE_COST, History, LintResult, lint_histories, merge_results
+from .analysis.engine import FILE_COST, History, LintResult, lint_histories, merge_results
+from .analysis.registry import load_rules
 from .inputs.config import Config
 from .inputs.layouts import (
     Detector,
@@ -23,7 +24,6 @@ from .inputs.layouts import (
     units_of_text,
 )
 from .inputs.source import Source, SourceError, is_excluded, natural_key, read_stdin
-from .registry import load_rules
 from .rule import Rule
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .engine import Finding
+from .analysis.engine import Finding
 from .util.atomic import write_file
 
 FORMAT_VERSION = 1

@@ -47,7 +47,7 @@ from .state.deferred import has_deferred, resolve, without
 from .state.reversal import uncut
 
 if TYPE_CHECKING:
-    from .engine import Finding, LintResult
+    from .analysis.engine import Finding, LintResult
     from .lockmodel.schema import Schema
 
 CACHE_FORMAT = 7
@@ -181,7 +181,7 @@ _SEVERITIES = {s.value: s for s in Severity}
 
 def _decode_all(encoded: Any) -> list[Finding]:
     """Findings from :func:`_encode` tuples; ``ValueError``/``KeyError`` when malformed."""
-    from .engine import Finding
+    from .analysis.engine import Finding
 
     out: list[Finding] = []
     for data in encoded:
@@ -387,7 +387,7 @@ class ResultCache:
 
     def load_run(self, base: str, key: str) -> LintResult | None:
         """The result of an identical earlier run (see :func:`run_key`), if stored."""
-        from .engine import LintResult
+        from .analysis.engine import LintResult
 
         index = self._load(base)
         run = index.runs.get(key)
@@ -455,7 +455,7 @@ class ResultCache:
         per-file findings are the ones before that).  *lint* replaces
         ``engine.lint_sources`` (one call per history; for tests).
         """
-        from .engine import History, lint_histories, merge_results
+        from .analysis.engine import History, lint_histories, merge_results
 
         wanted = None if report is None else frozenset(report)
         edited_set = frozenset(edited)
@@ -533,7 +533,7 @@ class ResultCache:
         index: _Index,
     ) -> _Plan:
         """What of one history the cache answers, and where linting must resume."""
-        from .engine import LintResult
+        from .analysis.engine import LintResult
 
         keys = chain_keys(items, base, edited)
         reported = [isinstance(s, Source) and (wanted is None or s.path in wanted) for s in items]

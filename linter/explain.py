@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from .engine import LintResult, StatementReport
+from .analysis.engine import LintResult, StatementReport
 from .lockmodel.locks import LockMode
 
 

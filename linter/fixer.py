@@ -19,7 +19,7 @@ from typing import Any
 
 from pglast.parser import scan
 
-from .engine import Finding, lint_sources
+from .analysis.engine import Finding, lint_sources
 from .inputs.directives import statement_directive
 from .inputs.source import Source
 from .rule import Rule

@@ -232,7 +232,7 @@ def suppression(reason: str, *names: str) -> str:
     Only where a generated statement is deliberate and a rule cannot know why (the NOT NULL
     helper check dropped once SET NOT NULL holds; lock_timeout set on the connection).
     """
-    from .registry import load_rules
+    from .analysis.registry import load_rules
 
     known = {rule.name for rule in load_rules()}
     wanted = [name for name in names if name in known]

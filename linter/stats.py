@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .engine import Finding, LintResult
+from .analysis.engine import Finding, LintResult
 from .rule import Rule, Severity
 from .trace_db import DEFAULT_TIMEOUT, bounded, connect, work_database
 

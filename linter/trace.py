@@ -14,12 +14,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from .engine import StatementReport, lint_sources
+from .analysis.engine import StatementReport, lint_sources
+from .analysis.registry import load_rules
 from .explain import statement_dict
 from .inputs.config import Config
 from .inputs.source import Source, SourceError
 from .lockmodel.locks import LockMode
-from .registry import load_rules
 from .rule import Rule
 from .sql import pgast
 from .sql.parsing import parse

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from linter.registry import load_rules
+from linter.analysis.registry import load_rules
 from linter.rule import Rule
 
 REPO = Path(__file__).resolve().parent.parent

@@ -14,10 +14,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from linter.engine import Finding, lint_sources
+from linter.analysis.engine import Finding, lint_sources
+from linter.analysis.registry import load_rules
 from linter.inputs.layouts import MigrationUnit, migration_units
 from linter.inputs.source import Source
-from linter.registry import load_rules
 from linter.scaffold_layouts import LAYOUT_TABLE, Layout, OutFile, is_sql, runner_batches
 from linter.state.context import Settings
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from conftest import CORE_RULES
 
+from linter.analysis.engine import lint_sources
+from linter.analysis.registry import load_rules
 from linter.cache import ResultCache, config_key, default_cache_dir
 from linter.checksum import seal, unseal
 from linter.cli import main
-from linter.engine import lint_sources
 from linter.inputs.source import Source
-from linter.registry import load_rules
 from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
@@ -57,12 +57,12 @@ def test_warm_run_does_not_parse(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lint(capsys)
-    import linter.engine
+    import linter.analysis.engine
 
     def boom(*a: object, **k: object) -> None:
         raise AssertionError("parsed on a warm run")
 
-    monkeypatch.setattr(linter.engine, "parse", boom)
+    monkeypatch.setattr(linter.analysis.engine, "parse", boom)
     assert json.loads(lint(capsys))["summary"]["findings"] == 2
 
 
@@ -277,7 +277,7 @@ def test_partial_hit_resumes_from_a_stored_model(
 
 
 def test_schema_model_round_trips_through_plain_data() -> None:
-    from linter.engine import lint_sources as run
+    from linter.analysis.engine import lint_sources as run
     from linter.lockmodel.schema import schema_from_data, schema_to_data
 
     models: list[object] = []

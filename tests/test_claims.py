@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from linter.engine import lint_sources
+from linter.analysis.engine import lint_sources
+from linter.analysis.registry import load_rules
 from linter.inputs.source import Source
 from linter.lockmodel.effects import ALTER_TABLE_FACTS
-from linter.registry import load_rules
 from linter.rule import Bad, Example, Rule
 from linter.sql import pgast
 from linter.sql.parsing import parse

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import corpus_dir
 
+from linter.analysis.engine import LintResult
 from linter.api import lint_paths
-from linter.engine import LintResult
 from linter.inputs.config import Config
 from linter.sql.parsing import LineIndex
 

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from linter.analysis.engine import Finding, lint_sql
+from linter.analysis.registry import load_rules
 from linter.api import lint_paths
-from linter.engine import Finding, lint_sql
 from linter.inputs.config import Config
 from linter.lockmodel.schema import Schema
-from linter.registry import load_rules
 from linter.sql.parsing import parse
 from linter.sql.plpgsql import inner_statements
 from linter.state.context import Settings

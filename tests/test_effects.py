@@ -244,9 +244,9 @@ CREATE TABLE order_lines (id bigint PRIMARY KEY, order_id bigint REFERENCES orde
 
 def _fk_message(sql: str, rule: str) -> str:
     """The one message of *rule* for *sql* run after ``_FK_HISTORY``."""
-    from linter.engine import lint_sources
+    from linter.analysis.engine import lint_sources
+    from linter.analysis.registry import load_rules
     from linter.inputs.source import Source
-    from linter.registry import load_rules
     from linter.state.context import Settings
 
     sources = [Source("0001.sql", _FK_HISTORY), Source("0002.sql", sql)]
@@ -369,9 +369,9 @@ def test_require_lock_timeout_reports_the_new_locks_once_per_file() -> None:
     """No new rule: the hazard of DROP TRIGGER, policy changes and CREATE OR REPLACE VIEW
     on objects in use is the queued AccessExclusiveLock, which require-lock-timeout reports
     from the model (one finding per file, with the lock and the lock_timeout advice)."""
-    from linter.engine import lint_sources
+    from linter.analysis.engine import lint_sources
+    from linter.analysis.registry import load_rules
     from linter.inputs.source import Source
-    from linter.registry import load_rules
     from linter.state.context import Settings
 
     rules = load_rules(plugins=False)
@@ -421,9 +421,9 @@ def test_cluster_without_a_table_reclusters_the_previously_clustered_tables(mark
 def test_partitions_are_named_once_not_as_other_tables(sql: str, rule: str) -> None:
     """A partitioned table's partitions are "and its N partitions", not the other end of a
     foreign key that "it also locks"."""
-    from linter.engine import lint_sources
+    from linter.analysis.engine import lint_sources
+    from linter.analysis.registry import load_rules
     from linter.inputs.source import Source
-    from linter.registry import load_rules
     from linter.state.context import Settings
 
     history = (

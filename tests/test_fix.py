@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from scaffold_helpers import HISTORY, ROWS, describe, fresh_database, lint_files, query, run_files
 from scaffold_helpers import setup as run_sql
 
+from linter.analysis.registry import load_rules
 from linter.cli import main
 from linter.fixer import FixResult, FixSettings, fix_source
 from linter.inputs.source import Source
-from linter.registry import load_rules
 from linter.scaffold_layouts import OutFile, get_layout, next_versions, render_files, step_units
 from linter.state.context import Settings
 

@@ -331,9 +331,9 @@ def test_history_with_only_the_newest_file(tmp_path: Path) -> None:
 
 
 def test_drizzle_files_run_in_a_transaction(tmp_path: Path) -> None:
+    from linter.analysis.registry import load_rules
     from linter.api import lint_paths
     from linter.inputs.config import Config
-    from linter.registry import load_rules
 
     root = tmp_path / "prisma"
     (root / "20240101000000_init").mkdir(parents=True)
@@ -529,7 +529,7 @@ def test_reading_in_each_process_gives_what_gathering_gives(
 ) -> None:
     """Without a cache, each history's files are read by the process that lints it; with
     one, everything is gathered first. Same findings, errors and counts either way."""
-    import linter.engine
+    import linter.analysis.engine
     from linter.cache import ResultCache
 
     files = {
@@ -539,7 +539,7 @@ def test_reading_in_each_process_gives_what_gathering_gives(
     }
     write(tmp_path, files)
     (tmp_path / "svc2/migrations/004_bad.sql").write_bytes(b"\xff\xfeSELECT 1;")
-    monkeypatch.setattr(linter.engine, "PARALLEL_MIN_CHARS", 10)  # two processes
+    monkeypatch.setattr(linter.analysis.engine, "PARALLEL_MIN_CHARS", 10)  # two processes
     named = [str(tmp_path), str(tmp_path / "missing.sql")]
     config = cfg(tmp_path)
     only = {os.path.abspath(tmp_path / "svc1/migrations/003_step.sql")}

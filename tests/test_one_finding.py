@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from linter.engine import Finding, LintResult, lint_sql
-from linter.registry import load_rules
+from linter.analysis.engine import Finding, LintResult, lint_sql
+from linter.analysis.registry import load_rules
 from linter.reporters.sarif import SarifReporter
 from linter.reporters.text import TextReporter
 from linter.state.context import Settings

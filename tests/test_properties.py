@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linter.engine import lint_sql
-from linter.registry import load_rules
+from linter.analysis.engine import lint_sql
+from linter.analysis.registry import load_rules
 from linter.state.context import SUPPORTED_VERSIONS, Settings
 
 RULES = load_rules(plugins=False)

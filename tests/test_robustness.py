@@ -13,10 +13,10 @@ from conftest import CORE_RULES, corpus_dir
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from linter.analysis.engine import lint_sql
+from linter.analysis.registry import load_rules
 from linter.api import lint_paths
-from linter.engine import lint_sql
 from linter.inputs.config import Config
-from linter.registry import load_rules
 from linter.sql.parsing import parse
 from linter.state.context import Settings
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from linter.engine import Finding, lint_sources, lint_sql
+from linter.analysis.engine import Finding, lint_sources, lint_sql
+from linter.analysis.registry import load_rules
 from linter.inputs.config import ConfigError, load_config
 from linter.inputs.source import Source
 from linter.lockmodel.effects import statement_effects
 from linter.lockmodel.locks import LockMode
 from linter.lockmodel.schema import Schema
-from linter.registry import load_rules
 from linter.sql.parsing import parse
 from linter.state.context import Settings, TxState
 from linter.state.fold import advance_tx, apply_schema, preamble_tx

@@ -8,8 +8,8 @@ import sys
 import pytest
 from conftest import REPO, corpus_dir
 
-from linter.engine import Finding, lint_sql
-from linter.registry import load_rules
+from linter.analysis.engine import Finding, lint_sql
+from linter.analysis.registry import load_rules
 from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
@@ -529,7 +529,7 @@ def test_copy_and_swap_that_loses_constraints_is_reported() -> None:
 
 
 def test_a_foreign_key_whose_column_a_later_migration_drops_is_answered() -> None:
-    from linter.engine import lint_sources
+    from linter.analysis.engine import lint_sources
     from linter.inputs.source import Source
 
     sources = [
@@ -586,7 +586,7 @@ def test_add_foreign_key_names_the_lock_the_whole_statement_takes() -> None:
 
 
 def test_a_later_index_answers_a_foreign_key_across_renames() -> None:
-    from linter.engine import lint_sources
+    from linter.analysis.engine import lint_sources
     from linter.inputs.source import Source
 
     settings = Settings(select=("foreign-key-without-index",))

@@ -24,11 +24,11 @@ from scaffold_helpers import (
 )
 
 from linter import scaffold
+from linter.analysis.registry import load_rules
 from linter.cli import cli
 from linter.fixer import FixSettings, fix_source
 from linter.inputs.source import Source
 from linter.plan import rename_column
-from linter.registry import load_rules
 from linter.scaffold_layouts import (
     LAYOUTS,
     FileStep,

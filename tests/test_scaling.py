@@ -25,9 +25,9 @@ from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linter.engine import lint_sql
+from linter.analysis.engine import lint_sql
+from linter.analysis.registry import load_rules
 from linter.lockmodel.schema import Column, Table
-from linter.registry import load_rules
 from linter.sql import parsing
 from linter.sql.parsing import parse
 from linter.state.lookahead import LookAhead
@@ -293,7 +293,7 @@ def test_the_cli_lints_with_fewer_garbage_collections(tmp_path: Path) -> None:
 def test_the_gcc_report_of_many_findings_is_written_in_pieces() -> None:
     """Building the whole report as one string (then joined, then with its newline) held
     three copies of it: ~15 times the input of a file with a finding per statement."""
-    from linter.engine import LintResult
+    from linter.analysis.engine import LintResult
     from linter.reporters import get_reporter
 
     findings = lint_sql(_text("add-column", 3_000), RULES)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from linter.engine import lint_sources
+from linter.analysis.engine import lint_sources
+from linter.analysis.registry import load_rules
 from linter.inputs.config import Config
 from linter.inputs.source import Source
-from linter.registry import load_rules
 from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)

@@ -291,10 +291,10 @@ ALTER TABLE accounts ADD COLUMN name text;
 
 def _unguarded(pg_db: str) -> list[dict[str, Any]]:
     """The same migration traced the way it was before the guard: as the superuser."""
-    from linter.engine import lint_sources
+    from linter.analysis.engine import lint_sources
+    from linter.analysis.registry import load_rules
     from linter.inputs.config import Settings
     from linter.inputs.source import Source
-    from linter.registry import load_rules
     from linter.trace import apply_history, trace_file
     from linter.trace_rows import fill_tables
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from linter.analysis.registry import load_rules
 from linter.cli import main
 from linter.docs import render_lock_model, rule_pages
 from linter.inputs.source import Source
-from linter.registry import load_rules
 from linter.scaffold_layouts import OutFile
 from linter.sql.parsing import parse
 

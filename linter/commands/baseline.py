@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
+from ..analysis.registry import RegistryError, load_rules
 from ..api import lint_paths
-from ..registry import RegistryError, load_rules
 from .options import build_config, check_rule_names, known_names, settings_options
 
 

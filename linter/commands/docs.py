@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from ..analysis.registry import load_rules
 from ..docs import NotGenerated, render_lock_model, rule_pages, stale_pages, write_pages
-from ..registry import load_rules
 from ..util.atomic import WriteError
 
 

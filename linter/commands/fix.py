@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..analysis.registry import RegistryError, load_rules
 from ..api import gather
 from ..fix_order import HistoryOrder, place_steps
 from ..inputs.layouts import MigrationUnit, history_root
 from ..inputs.source import Source, SourceError
-from ..registry import RegistryError, load_rules
 from ..scaffold import DEFAULT_LOCK_TIMEOUT
 from ..scaffold_layouts import LAYOUT_TABLE
 from ..scaffold_sql import InvalidInput

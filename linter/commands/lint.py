@@ -11,9 +11,9 @@ from typing import Any
 
 import click
 
+from ..analysis.registry import RegistryError, load_rules
 from ..api import lint_paths
 from ..inputs.configsearch import config_candidates
-from ..registry import RegistryError, load_rules
 from ..replay import Recorder
 from ..rule import Severity
 from ..util.collector import lint_pace

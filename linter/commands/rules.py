@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ..registry import RegistryError, load_rules
+from ..analysis.registry import RegistryError, load_rules
 from ..rule import Rule
 from .options import format_option
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, TextIO
 
-from ..engine import LintResult
+from ..analysis.engine import LintResult
 from ..rule import Rule
 
 

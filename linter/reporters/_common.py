@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from ..engine import Finding
+from ..analysis.engine import Finding
 from ..rule import Rule
 
 _SPACE = re.compile(r"\s+")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import TextIO
 
-from ..engine import LintResult
+from ..analysis.engine import LintResult
 from ..rule import Rule
 
 

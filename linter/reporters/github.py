@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ..engine import LintResult
+from ..analysis.engine import LintResult
 from ..rule import Rule
 from ._common import posix_path
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from ..engine import LintResult
+from ..analysis.engine import LintResult
 from ..rule import Rule
 from ._common import fingerprints, posix_path, rules_by_name
 

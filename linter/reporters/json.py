@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from typing import Any, TextIO
 
-from ..engine import LintResult
+from ..analysis.engine import LintResult
 from ..rule import Rule
 
 

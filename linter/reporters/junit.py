@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 from xml.etree import ElementTree as ET
 
-from ..engine import LintResult
+from ..analysis.engine import LintResult
 from ..rule import Rule
 from .text import summary_line
 

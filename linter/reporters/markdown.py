@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from ..engine import Finding, LintResult
+from ..analysis.engine import Finding, LintResult
 from ..explain import statement_dict
 from ..lockmodel.locks import LockMode
 from ..rule import Rule

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .. import __version__
-from ..engine import LintResult
+from ..analysis.engine import LintResult
 from ..rule import Rule
 from ._common import fingerprints, posix_path
 

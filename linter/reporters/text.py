@@ -7,7 +7,7 @@ import stat
 from collections import Counter
 from typing import TextIO
 
-from ..engine import Finding, LintResult
+from ..analysis.engine import Finding, LintResult
 from ..rule import Rule
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "note": "\033[36m"}

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .sql import pgast
-from .sql.parsing import Statement
+from ..sql import pgast
+from ..sql.parsing import Statement
 
 # the statement fields whose items are written as the statement's top-level comma list
 _PARTS = {"AlterTableStmt": "cmds", "DropStmt": "objects"}

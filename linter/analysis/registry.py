@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from .rule import Rule
+from ..rule import Rule
 
 ENTRY_POINT_GROUP = "sqlsafe.rules"
 

@@ -10,23 +10,23 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from ..inputs.directives import Suppressions, parse_directives
+from ..inputs.source import Source, SourceError
+from ..lockmodel.effects import Effects, merge_effects, statement_effects
+from ..lockmodel.schema import Schema
+from ..rule import Rule, Severity
+from ..sql import pgast
+from ..sql.newer_syntax import explain as explain_newer
+from ..sql.newer_syntax import newer_statement
+from ..sql.parsing import ParsedFile, Statement, parse
+from ..sql.plpgsql import BodyError, error_span, locate, read_block
+from ..state.context import Context, FileInfo, Report, Settings, TxState
+from ..state.deferred import Wanted, has_deferred, resolve, without
+from ..state.fold import advance_tx, apply_schema, begin_block, end_block, preamble_tx, rename_keys
+from ..state.lookahead import LookAhead
+from ..state.reversal import Reversal, paired_ups, uncut
+from ..util.forking import FAILED, can_fork, fork_call
 from . import spans
-from .inputs.directives import Suppressions, parse_directives
-from .inputs.source import Source, SourceError
-from .lockmodel.effects import Effects, merge_effects, statement_effects
-from .lockmodel.schema import Schema
-from .rule import Rule, Severity
-from .sql import pgast
-from .sql.newer_syntax import explain as explain_newer
-from .sql.newer_syntax import newer_statement
-from .sql.parsing import ParsedFile, Statement, parse
-from .sql.plpgsql import BodyError, error_span, locate, read_block
-from .state.context import Context, FileInfo, Report, Settings, TxState
-from .state.deferred import Wanted, has_deferred, resolve, without
-from .state.fold import advance_tx, apply_schema, begin_block, end_block, preamble_tx, rename_keys
-from .state.lookahead import LookAhead
-from .state.reversal import Reversal, paired_ups, uncut
-from .util.forking import FAILED, can_fork, fork_call
 
 SYNTAX_ERROR = "syntax-error"
 META_COMMAND = "psql-meta-command"
@@ -790,7 +790,7 @@ BALANCE_LIMIT = 0.62
 
 def _portable(result: LintResult) -> tuple[Any, ...]:
     """What a child process sends back of a :class:`LintResult` (no explain reports)."""
-    from .lockmodel.schema import schema_to_data
+    from ..lockmodel.schema import schema_to_data
 
     models = {k: schema_to_data(v) for k, v in result.models.items()}
     # plain tuples: pickling a slotted dataclass calls back into Python for each object
@@ -805,7 +805,7 @@ def _portable(result: LintResult) -> tuple[Any, ...]:
 
 
 def _unportable(data: Any) -> LintResult:
-    from .lockmodel.schema import schema_from_data
+    from ..lockmodel.schema import schema_from_data
 
     rows, errors, files, ends, models, final = data
     kept = {k: schema_from_data(v) for k, v in models.items()}
