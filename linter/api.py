@@ -27,7 +27,7 @@ from .inputs.source import Source, SourceError, is_excluded, natural_key, read_s
 from .rule import Rule
 
 if TYPE_CHECKING:
-    from .cache import ResultCache
+    from .output.cache import ResultCache
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"  # the name standard input is reported under by default
@@ -238,7 +238,7 @@ def lint_paths(
     run: str | None = None
     base = ""
     if cache is not None and use_cache:
-        from .cache import run_key
+        from .output.cache import run_key
 
         base = cache.base_key(rules, config.settings)
         run = run_key(

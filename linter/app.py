@@ -9,7 +9,7 @@ import click
 
 from . import __version__
 from .commands import COMMANDS, EXIT_CLEAN, EXIT_USAGE
-from .replay import Recorder
+from .output.replay import Recorder
 
 
 class LazyGroup(click.Group):

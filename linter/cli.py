@@ -29,7 +29,7 @@ def __getattr__(name: str) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(argv) if argv is not None else sys.argv[1:]
-    from .replay import Recorder, replay
+    from .output.replay import Recorder, replay
 
     recorder = Recorder(args)
     try:

@@ -16,10 +16,10 @@ from typing import Any, TextIO
 
 from .analysis.engine import StatementReport, lint_sources
 from .analysis.registry import load_rules
-from .explain import statement_dict
 from .inputs.config import Config
 from .inputs.source import Source, SourceError
 from .lockmodel.locks import LockMode
+from .output.explain import statement_dict
 from .rule import Rule
 from .sql import pgast
 from .sql.parsing import parse

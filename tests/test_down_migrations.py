@@ -12,10 +12,10 @@ import linter.analysis.engine
 from linter.analysis.engine import Finding, lint_sources
 from linter.analysis.registry import load_rules
 from linter.api import lint_paths
-from linter.cache import ResultCache
 from linter.inputs.config import Config
 from linter.inputs.layouts import MigrationUnit, migration_units
 from linter.inputs.source import Source
+from linter.output.cache import ResultCache
 from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)

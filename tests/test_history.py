@@ -131,7 +131,7 @@ FK = "CREATE TABLE accounts (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bi
 
 
 def _fk_findings(root: Path, *, cache: object = None) -> list[str]:
-    from linter.cache import ResultCache
+    from linter.output.cache import ResultCache
 
     result = lint_paths(
         [str(root)],
@@ -164,7 +164,7 @@ def test_later_index_with_the_cache_and_two_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import linter.analysis.engine
-    from linter.cache import ResultCache
+    from linter.output.cache import ResultCache
 
     cache = ResultCache(tmp_path / "cache")
     root = tmp_path / "m"

@@ -530,7 +530,7 @@ def test_reading_in_each_process_gives_what_gathering_gives(
     """Without a cache, each history's files are read by the process that lints it; with
     one, everything is gathered first. Same findings, errors and counts either way."""
     import linter.analysis.engine
-    from linter.cache import ResultCache
+    from linter.output.cache import ResultCache
 
     files = {
         f"svc{n}/migrations/{i:03d}_step.sql": CREATE if i == 1 else WIDEN + INDEX

@@ -14,8 +14,8 @@ import pytest
 
 from linter.analysis.engine import Finding, LintResult, lint_sql
 from linter.analysis.registry import load_rules
-from linter.reporters.sarif import SarifReporter
-from linter.reporters.text import TextReporter
+from linter.output.reporters.sarif import SarifReporter
+from linter.output.reporters.text import TextReporter
 from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)

@@ -294,7 +294,7 @@ def test_the_gcc_report_of_many_findings_is_written_in_pieces() -> None:
     """Building the whole report as one string (then joined, then with its newline) held
     three copies of it: ~15 times the input of a file with a finding per statement."""
     from linter.analysis.engine import LintResult
-    from linter.reporters import get_reporter
+    from linter.output.reporters import get_reporter
 
     findings = lint_sql(_text("add-column", 3_000), RULES)
     writes: list[int] = []

@@ -20,8 +20,8 @@ import pytest
 
 from linter.analysis.registry import load_rules
 from linter.cli import main
-from linter.docs import render_lock_model, rule_pages
 from linter.inputs.source import Source
+from linter.output.docs import render_lock_model, rule_pages
 from linter.scaffold_layouts import OutFile
 from linter.sql.parsing import parse
 
@@ -325,7 +325,7 @@ def test_docs_refuses_a_rule_page_of_its_own_name_that_it_did_not_write(
 
 
 def test_the_committed_pages_carry_the_generated_header(repo: Path) -> None:
-    from linter.docs import is_generated
+    from linter.output.docs import is_generated
 
     pages = [*(repo / "docs/rules").glob("*.md"), repo / "docs/lock-model.md"]
     assert pages and all(is_generated(p.read_text(encoding="utf-8")) for p in pages)

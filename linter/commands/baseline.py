@@ -27,7 +27,7 @@ def write(file: str, paths: tuple[str, ...], **options: Any) -> int:
     A finding is recorded by rule, path and statement text (not line number), so edits
     above it do not bring it back. Commit FILE and run `sqlsafe lint --baseline FILE`.
     """
-    from ..baseline import BaselineError, check_writable, write_baseline
+    from ..output.baseline import BaselineError, check_writable, write_baseline
     from ..util.atomic import WriteError
 
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..analysis.registry import load_rules
-from ..docs import NotGenerated, render_lock_model, rule_pages, stale_pages, write_pages
+from ..output.docs import NotGenerated, render_lock_model, rule_pages, stale_pages, write_pages
 from ..util.atomic import WriteError
 
 

@@ -14,7 +14,7 @@ import click
 from ..analysis.registry import RegistryError, load_rules
 from ..api import lint_paths
 from ..inputs.configsearch import config_candidates
-from ..replay import Recorder
+from ..output.replay import Recorder
 from ..rule import Severity
 from ..util.collector import lint_pace
 from .options import build_config, check_rule_names, known_names, settings_options
@@ -108,7 +108,7 @@ def lint(
     check_rule_names(config, known_names(rules))
     baseline = None
     if baseline_file is not None:
-        from ..baseline import BaselineError, load_baseline
+        from ..output.baseline import BaselineError, load_baseline
 
         try:
             baseline = load_baseline(Path(baseline_file))
@@ -123,11 +123,11 @@ def lint(
         except GitError as exc:
             raise click.UsageError(f"--diff {diff_ref}: {exc}") from exc
         only, edited, added = changes.changed, changes.modified, changes.added
-    from ..reporters import NEEDS_STATEMENTS, get_reporter
+    from ..output.reporters import NEEDS_STATEMENTS, get_reporter
 
     cache = None
     if not no_cache:
-        from ..cache import ResultCache, default_cache_dir
+        from ..output.cache import ResultCache, default_cache_dir
 
         cache = ResultCache(default_cache_dir(config.path))
     with lint_pace():  # (fewer garbage collections: see linter.collector)

@@ -49,7 +49,7 @@ def _load() -> tuple[Rule, ...]:
 @click.argument("name")
 def rule(name: str) -> int:
     """Show the full documentation of one rule (by name, code or alias)."""
-    from ..docs import render_rule
+    from ..output.docs import render_rule
 
     for candidate in _load():
         if name in (candidate.name, candidate.code, *candidate.aliases):

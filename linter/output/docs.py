@@ -7,15 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .inputs.settings import SUPPORTED_VERSIONS
-from .lockmodel.effects import ALTER_TABLE_FACTS, statement_effects
-from .lockmodel.locks import LockMode
-from .lockmodel.schema import Schema
-from .rule import Rule
-from .sql.parsing import parse
-from .state.fold import apply_schema
-from .util.atomic import Put, write_all
-from .util.templating import environment
+from ..inputs.settings import SUPPORTED_VERSIONS
+from ..lockmodel.effects import ALTER_TABLE_FACTS, statement_effects
+from ..lockmodel.locks import LockMode
+from ..lockmodel.schema import Schema
+from ..rule import Rule
+from ..sql.parsing import parse
+from ..state.fold import apply_schema
+from ..util.atomic import Put, write_all
+from ..util.templating import environment
 
 
 def render_rule(rule: Rule) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from .analysis.engine import LintResult, StatementReport
-from .lockmodel.locks import LockMode
+from ..analysis.engine import LintResult, StatementReport
+from ..lockmodel.locks import LockMode
 
 
 def statement_dict(report: StatementReport) -> dict[str, Any]:

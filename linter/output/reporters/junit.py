@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TextIO
 from xml.etree import ElementTree as ET
 
-from ..analysis.engine import LintResult
-from ..rule import Rule
+from ...analysis.engine import LintResult
+from ...rule import Rule
 from .text import summary_line
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, TextIO
 
-from ..analysis.engine import LintResult
-from ..rule import Rule
+from ...analysis.engine import LintResult
+from ...rule import Rule
 
 
 class Reporter(Protocol):

@@ -11,10 +11,10 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from ..analysis.engine import Finding, LintResult
+from ...analysis.engine import Finding, LintResult
+from ...lockmodel.locks import LockMode
+from ...rule import Rule
 from ..explain import statement_dict
-from ..lockmodel.locks import LockMode
-from ..rule import Rule
 from .text import summary_line
 
 # Keys of ``statement_dict`` that, when a statistics provider fills them, give the lock

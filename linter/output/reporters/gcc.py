@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import TextIO
 
-from ..analysis.engine import LintResult
-from ..rule import Rule
+from ...analysis.engine import LintResult
+from ...rule import Rule
 
 
 def _one_line(text: str) -> str:

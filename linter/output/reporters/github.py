@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ..analysis.engine import LintResult
-from ..rule import Rule
+from ...analysis.engine import LintResult
+from ...rule import Rule
 from ._common import posix_path
 
 _LEVEL = {"error": "error", "warning": "warning", "note": "notice"}

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .analysis.engine import Finding
-from .util.atomic import write_file
+from ..analysis.engine import Finding
+from ..util.atomic import write_file
 
 FORMAT_VERSION = 1
 

@@ -37,18 +37,18 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
+from .. import __version__
+from ..inputs.source import Source, SourceError
+from ..inputs.tree import AUX_NAMES, read_regular, scan_tree
+from ..rule import Rule, Severity
+from ..state.context import Settings
+from ..state.deferred import has_deferred, resolve, without
+from ..state.reversal import uncut
 from .checksum import seal, unseal
-from .inputs.source import Source, SourceError
-from .inputs.tree import AUX_NAMES, read_regular, scan_tree
-from .rule import Rule, Severity
-from .state.context import Settings
-from .state.deferred import has_deferred, resolve, without
-from .state.reversal import uncut
 
 if TYPE_CHECKING:
-    from .analysis.engine import Finding, LintResult
-    from .lockmodel.schema import Schema
+    from ..analysis.engine import Finding, LintResult
+    from ..lockmodel.schema import Schema
 
 CACHE_FORMAT = 7
 DIR_NAME = ".sqlsafe_cache"
@@ -181,7 +181,7 @@ _SEVERITIES = {s.value: s for s in Severity}
 
 def _decode_all(encoded: Any) -> list[Finding]:
     """Findings from :func:`_encode` tuples; ``ValueError``/``KeyError`` when malformed."""
-    from .analysis.engine import Finding
+    from ..analysis.engine import Finding
 
     out: list[Finding] = []
     for data in encoded:
@@ -374,7 +374,7 @@ class ResultCache:
         self._write(self._index_file(base), payload)
 
     def _load_state(self, name: str) -> Schema | None:
-        from .lockmodel.schema import schema_from_data
+        from ..lockmodel.schema import schema_from_data
 
         try:
             return schema_from_data(self._read_sealed(self._state_file(name)))
@@ -387,7 +387,7 @@ class ResultCache:
 
     def load_run(self, base: str, key: str) -> LintResult | None:
         """The result of an identical earlier run (see :func:`run_key`), if stored."""
-        from .analysis.engine import LintResult
+        from ..analysis.engine import LintResult
 
         index = self._load(base)
         run = index.runs.get(key)
@@ -455,7 +455,7 @@ class ResultCache:
         per-file findings are the ones before that).  *lint* replaces
         ``engine.lint_sources`` (one call per history; for tests).
         """
-        from .analysis.engine import History, lint_histories, merge_results
+        from ..analysis.engine import History, lint_histories, merge_results
 
         wanted = None if report is None else frozenset(report)
         edited_set = frozenset(edited)
@@ -533,7 +533,7 @@ class ResultCache:
         index: _Index,
     ) -> _Plan:
         """What of one history the cache answers, and where linting must resume."""
-        from .analysis.engine import LintResult
+        from ..analysis.engine import LintResult
 
         keys = chain_keys(items, base, edited)
         reported = [isinstance(s, Source) and (wanted is None or s.path in wanted) for s in items]
@@ -572,7 +572,7 @@ class ResultCache:
     def _absorb(self, base: str, index: _Index, plan: _Plan, fresh: LintResult) -> bool:
         """Add the findings and models of a history linted from ``plan.start`` to *index*
         (the model files are written now, the index later); False if it cannot."""
-        from .lockmodel.schema import schema_to_data
+        from ..lockmodel.schema import schema_to_data
 
         items, keys, start = plan.items, plan.keys, plan.start
         if len(fresh.ends) != len(items) - start:

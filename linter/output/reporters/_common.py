@@ -8,8 +8,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from ..analysis.engine import Finding
-from ..rule import Rule
+from ...analysis.engine import Finding
+from ...rule import Rule
 
 _SPACE = re.compile(r"\s+")
 

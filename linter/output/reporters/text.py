@@ -7,8 +7,8 @@ import stat
 from collections import Counter
 from typing import TextIO
 
-from ..analysis.engine import Finding, LintResult
-from ..rule import Rule
+from ...analysis.engine import Finding, LintResult
+from ...rule import Rule
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "note": "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"

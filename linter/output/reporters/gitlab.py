@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from ..analysis.engine import LintResult
-from ..rule import Rule
+from ...analysis.engine import LintResult
+from ...rule import Rule
 from ._common import fingerprints, posix_path, rules_by_name
 
 # GitLab severities: info, minor, major, critical, blocker

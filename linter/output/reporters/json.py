@@ -6,8 +6,8 @@ import json
 from collections import Counter
 from typing import Any, TextIO
 
-from ..analysis.engine import LintResult
-from ..rule import Rule
+from ...analysis.engine import LintResult
+from ...rule import Rule
 
 
 def result_document(result: LintResult) -> dict[str, Any]:

@@ -51,10 +51,10 @@ from io import BufferedReader
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from . import __version__
+from .. import __version__
+from ..inputs.configsearch import find_config
+from ..inputs.tree import AUX_NAMES, scan_tree
 from .checksum import DIGEST_SIZE, crc, name_digest, seal, unseal
-from .inputs.configsearch import find_config
-from .inputs.tree import AUX_NAMES, scan_tree
 
 REPLAY_FORMAT = 2
 PREFIX = "replay-"

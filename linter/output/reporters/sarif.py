@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 from typing import Any, TextIO
 
-from .. import __version__
-from ..analysis.engine import LintResult
-from ..rule import Rule
+from ... import __version__
+from ...analysis.engine import LintResult
+from ...rule import Rule
 from ._common import fingerprints, posix_path
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
