@@ -142,7 +142,7 @@ def run_files(url: str, files: Sequence[OutFile], layout: Layout) -> None:
 def apply_history(dsn: str, root: Path) -> dict[str, str | None]:
     """Run the history in *root* as its runner would, on a fresh database: file -> error
     or None (the next file goes on after an error, as the runner would report it)."""
-    from linter.trace_db import connect, error_text, scratch_database
+    from linter.server.trace_db import connect, error_text, scratch_database
 
     out: dict[str, str | None] = {}
     with scratch_database(dsn, "fixcorpus_") as db, connect(db) as conn:

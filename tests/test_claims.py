@@ -17,12 +17,12 @@ from linter.analysis.registry import load_rules
 from linter.inputs.source import Source
 from linter.lockmodel.effects import ALTER_TABLE_FACTS
 from linter.rule import Bad, Example, Rule
+from linter.server.trace import TracedStatement, apply_history, trace_file
+from linter.server.trace_db import TraceError, connect, scratch_database
+from linter.server.trace_rows import fill_tables
 from linter.sql import pgast
 from linter.sql.parsing import parse
 from linter.state.context import Settings
-from linter.trace import TracedStatement, apply_history, trace_file
-from linter.trace_db import TraceError, connect, scratch_database
-from linter.trace_rows import fill_tables
 
 psycopg = pytest.importorskip("psycopg")
 

@@ -151,7 +151,7 @@ def lint(
                 for s in result.statements
             ]
     if stats_file is not None:
-        from ..stats import StatsError, grade, load_stats
+        from ..server.stats import StatsError, grade, load_stats
 
         try:
             result = grade(result, load_stats(stats_file), rules)

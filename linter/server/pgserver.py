@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .util.interrupt import deferred_signals
+from ..util.interrupt import deferred_signals
 
 INSTALL_HINT = (
     "this command needs a PostgreSQL server: install the embedded one with "

@@ -14,15 +14,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from .analysis.engine import StatementReport, lint_sources
-from .analysis.registry import load_rules
-from .inputs.config import Config
-from .inputs.source import Source, SourceError
-from .lockmodel.locks import LockMode
-from .output.explain import statement_dict
-from .rule import Rule
-from .sql import pgast
-from .sql.parsing import parse
+from ..analysis.engine import StatementReport, lint_sources
+from ..analysis.registry import load_rules
+from ..inputs.config import Config
+from ..inputs.source import Source, SourceError
+from ..lockmodel.locks import LockMode
+from ..output.explain import statement_dict
+from ..rule import Rule
+from ..sql import pgast
+from ..sql.parsing import parse
 from .trace_db import (
     DEFAULT_TIMEOUT,
     TraceError,
@@ -167,7 +167,7 @@ def _sources(
 ) -> tuple[list[Source], set[str], list[SourceError]]:
     """The traced files and their history, as ``lint`` reads them (:func:`api.gather`): a
     file named alone runs after the earlier files of its migrations directory."""
-    from .api import gather, read_inputs
+    from ..api import gather, read_inputs
 
     inputs = gather(paths, config)
     sources: list[Source] = []

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from .sql import pgast
-from .sql.pgast import Node
+from ..sql import pgast
+from ..sql.pgast import Node
 
 
 class Reach(Enum):
@@ -334,7 +334,7 @@ def _language_statement(fields: Node) -> Iterator[Refusal]:
 
 
 def _do(fields: Node) -> Iterator[Refusal]:
-    from .sql.plpgsql import do_language
+    from ..sql.plpgsql import do_language
 
     body, language = do_language(fields)
     yield from _body(body, language, "DO block")
@@ -413,7 +413,7 @@ def _body(
     if body is None:
         return
     if language == "sql":
-        from .sql.parsing import parse
+        from ..sql.parsing import parse
 
         nodes = [s.node for s in parse(body).statements]
         if any(n is None for n in nodes):
@@ -422,7 +422,7 @@ def _body(
             if inner is not None:
                 yield from _inner(inner, what)
         return
-    from .sql.plpgsql import read_body
+    from ..sql.plpgsql import read_body
 
     reading = read_body(body, params, quoted)
     if reading is None:

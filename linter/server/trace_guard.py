@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..sql import pgast
+from ..sql.pgast import Node
 from .server_guard import Reach, SuperuserOnly, new_owners, refusal, role_names, superuser_only
-from .sql import pgast
-from .sql.pgast import Node
 from .trace_db import DEFAULT_TIMEOUT, TraceError, connect, error_text, scratch_database, server
 
 GUARD_ONLY = (

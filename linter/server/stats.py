@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .analysis.engine import Finding, LintResult
-from .rule import Rule, Severity
+from ..analysis.engine import Finding, LintResult
+from ..rule import Rule, Severity
 from .trace_db import DEFAULT_TIMEOUT, bounded, connect, work_database
 
 FORMAT = "sqlsafe-stats"

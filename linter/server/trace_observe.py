@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .lockmodel.locks import LockMode, strongest
+from ..lockmodel.locks import LockMode, strongest
 from .trace_db import error_text
 
 # user relations: tables, partitioned tables, matviews, indexes, sequences, views

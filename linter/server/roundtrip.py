@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from .inputs.config import Config
-from .inputs.layouts import pair_units
-from .inputs.source import Source, SourceError
+from ..inputs.config import Config
+from ..inputs.layouts import pair_units
+from ..inputs.source import Source, SourceError
 from .trace_db import (
     DEFAULT_TIMEOUT,
     TraceError,
@@ -145,7 +145,7 @@ class _Runner:
 
 def _run(run: Any, source: Source) -> str | None:
     """Run a migration as one script; the error text or None."""
-    from .sql.parsing import parse
+    from ..sql.parsing import parse
 
     runner = run if isinstance(run, _Runner) else _Runner(run)
     conn = runner.conn
@@ -182,8 +182,8 @@ def roundtrip_paths(
     allow_server_programs: bool = False,
     timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Any:
-    from .api import gather
-    from .inputs.layouts import MigrationUnit
+    from ..api import gather
+    from ..inputs.layouts import MigrationUnit
 
     # the files named and their history, as lint and trace read them (a file named alone
     # runs after the earlier files of its migrations directory, which are not checked)

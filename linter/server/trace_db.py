@@ -10,10 +10,10 @@ import warnings
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ..util.interrupt import deferred_signals
 from . import leftovers
 from .pgserver import INSTALL_HINT, ServerCleanupError, ServerUnavailable, embedded_server
 from .redact import describe, scrub
-from .util.interrupt import deferred_signals
 
 if TYPE_CHECKING:
     import psycopg
