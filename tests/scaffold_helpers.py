@@ -18,8 +18,8 @@ from linter.analysis.engine import Finding, lint_sources
 from linter.analysis.registry import load_rules
 from linter.inputs.layouts import MigrationUnit, migration_units
 from linter.inputs.source import Source
-from linter.scaffold_layouts import LAYOUT_TABLE, Layout, OutFile, is_sql, runner_batches
 from linter.state.context import Settings
+from linter.writers.scaffold_layouts import LAYOUT_TABLE, Layout, OutFile, is_sql, runner_batches
 
 HISTORY = (
     "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text);\n"

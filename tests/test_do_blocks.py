@@ -196,8 +196,8 @@ def test_explain_shows_what_the_whole_block_locks(tmp_path: Path) -> None:
 
 
 def test_fix_leaves_a_block_alone() -> None:
-    from linter.fixer import FixSettings, fix_source
     from linter.inputs.source import Source
+    from linter.writers.fixer import FixSettings, fix_source
 
     history = [Source("001_init.sql", ACCOUNTS)]
     result = fix_source(

@@ -19,7 +19,7 @@ from pglast import keywords, parse_sql
 from pglast.parser import ParseError, parse_sql_json
 from pglast.stream import RawStream
 
-from .sql import pgast
+from ..sql import pgast
 
 MAX_IDENT_BYTES = 63  # NAMEDATALEN - 1
 _SIMPLE = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -247,7 +247,7 @@ def dollar_quote(body: str, tag: str = "sqlsafe") -> tuple[str, str]:
 
 def lock_timeout_value(text: str) -> str:
     """Validate a timeout such as ``2s``, ``500ms``, ``1min`` or ``2000``."""
-    from .inputs.config import duration_problem
+    from ..inputs.config import duration_problem
 
     value = str(text).strip()
     problem = duration_problem(value)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import difflib
 
-from .lockmodel.schema import Schema, Table
+from ..lockmodel.schema import Schema, Table
+from ..sql import pgast
 from .scaffold_sql import InvalidInput, Name, column_name
-from .sql import pgast
 
 
 def _qualified(table: Name) -> str:

@@ -16,8 +16,10 @@ from typing import Any
 
 from pglast.parser import parse_sql_json
 
-from .inputs.source import SourceError
-from .lockmodel.schema import Column, Schema
+from ..inputs.source import SourceError
+from ..lockmodel.schema import Column, Schema
+from ..sql import pgast
+from ..util.templating import environment
 from .scaffold import (
     AEL_INSTANT,
     Backfill,
@@ -39,8 +41,6 @@ from .scaffold_sql import (
     quote_literal,
     sql_type,
 )
-from .sql import pgast
-from .util.templating import environment
 
 STRATEGIES = ("rename-column", "change-type", "drop-column", "shadow-table")
 
@@ -70,9 +70,9 @@ class Plan:
 # ------------------------------------------------------------------------------ history
 def history_schema(directory: Path, layout: str | None) -> Schema:
     """The schema the migrations already in *directory* build (empty when there are none)."""
-    from .inputs.layouts import migration_units
-    from .sql.parsing import parse
-    from .state.fold import apply_schema
+    from ..inputs.layouts import migration_units
+    from ..sql.parsing import parse
+    from ..state.fold import apply_schema
 
     schema = Schema()
     if not directory.is_dir():

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .inputs.layouts import ALWAYS_ONE_QUERY, ONE_QUERY_LAYOUTS
-from .sql.parsing import parse
-from .util.atomic import Clash, Put, write_all
+from ..inputs.layouts import ALWAYS_ONE_QUERY, ONE_QUERY_LAYOUTS
+from ..sql.parsing import parse
+from ..util.atomic import Clash, Put, write_all
 
 LAYOUTS = ("plain", "golang-migrate", "goose", "dbmate", "diesel", "prisma", "flyway")
 # layouts read (``linter.layouts``) whose files sqlsafe does not write
@@ -96,7 +96,7 @@ def detect_layout(directory: Path) -> str:
     ``postgres-migrations``) gets that name, which the commands refuse."""
     if not directory.is_dir():
         return "plain"
-    from .inputs.layouts import detect_layout as read_layout
+    from ..inputs.layouts import detect_layout as read_layout
 
     if (found := read_layout(directory)) in _NOT_WRITTEN:
         return found
@@ -232,7 +232,7 @@ def suppression(reason: str, *names: str) -> str:
     Only where a generated statement is deliberate and a rule cannot know why (the NOT NULL
     helper check dropped once SET NOT NULL holds; lock_timeout set on the connection).
     """
-    from .analysis.registry import load_rules
+    from ..analysis.registry import load_rules
 
     known = {rule.name for rule in load_rules()}
     wanted = [name for name in names if name in known]

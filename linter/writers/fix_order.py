@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .inputs.layouts import OrderKey, plan_files, up_order_key
+from ..inputs.layouts import OrderKey, plan_files, up_order_key
 from .scaffold_layouts import (
     LAYOUT_TABLE,
     FileStep,

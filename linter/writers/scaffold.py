@@ -17,6 +17,7 @@ from pglast import parse_sql
 from pglast.parser import ParseError
 from pglast.stream import RawStream
 
+from ..util.templating import environment
 from .scaffold_layouts import FileStep
 from .scaffold_sql import (
     InvalidInput,
@@ -35,7 +36,6 @@ from .scaffold_sql import (
     sql_type,
     volatile_call,
 )
-from .util.templating import environment
 
 DEFAULT_LOCK_TIMEOUT = "2s"
 DEFAULT_STATEMENT_TIMEOUT = "5s"
@@ -538,8 +538,8 @@ _ZOD = {
 
 def zod_field(column: str, type_: str, not_null: bool, has_default: bool) -> str:
     """The Zod schema entry for the column (as node-postgres returns it)."""
-    from .sql import pgast
-    from .sql.parsing import parse
+    from ..sql import pgast
+    from ..sql.parsing import parse
 
     printed = sql_type(type_)
     parsed = parse(f"CREATE TABLE _z (_c {printed})")

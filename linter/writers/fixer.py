@@ -19,10 +19,13 @@ from typing import Any
 
 from pglast.parser import scan
 
-from .analysis.engine import Finding, lint_sources
-from .inputs.directives import statement_directive
-from .inputs.source import Source
-from .rule import Rule
+from ..analysis.engine import Finding, lint_sources
+from ..inputs.directives import statement_directive
+from ..inputs.source import Source
+from ..rule import Rule
+from ..sql import pgast
+from ..sql.parsing import ParsedFile, Statement, parse, skip_trivia, statement_count
+from ..state.context import Settings
 from .scaffold import CIC, DROP_INDEX_NO_TIMEOUT, SUE_SCAN, _render
 from .scaffold_layouts import (
     LAYOUT_TABLE,
@@ -33,9 +36,6 @@ from .scaffold_layouts import (
     suppression,
 )
 from .scaffold_sql import Name, not_null_constraint_name, quote_ident, quote_literal
-from .sql import pgast
-from .sql.parsing import ParsedFile, Statement, parse, skip_trivia, statement_count
-from .state.context import Settings
 
 FIXABLE = (
     "non-concurrent-index",
