@@ -93,10 +93,12 @@ def imports(module: Module, known: dict[str, Module]) -> Iterator[tuple[str, int
     """(imported module of ours, line) for every import statement anywhere in *module*."""
     tree = ast.parse(module.path.read_text(encoding="utf-8"), str(module.path))
     for node in ast.walk(tree):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
         targets: list[str] = []
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
+        else:
             if node.level:
                 base = module.package.split(".")
                 base = base[: len(base) - (node.level - 1)]
