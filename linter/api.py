@@ -120,7 +120,7 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
     errors = [u for u in [*merged, *found, *stdin_units] if isinstance(u, SourceError)]
     if report and history and config.history:
         # (the files after a file named alone are read as they would be with its directory
-        # named: a later migration may answer one of its findings, see linter.deferred)
+        # named: a later migration may answer one of its findings, see linter.state.deferred)
         units = _until_last_reported(units, report)
     ordered = tuple(dict.fromkeys(os.path.normpath(u.path) for u in units))
     return Inputs(

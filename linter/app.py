@@ -38,7 +38,7 @@ def cli() -> None:
 
 def run_cli(argv: Sequence[str] | None, recorder: Recorder | None = None) -> int:
     """Run the command line; *recorder* (the context's ``obj``) may store a lint run's
-    output for :func:`linter.replay.replay`."""
+    output for :func:`linter.output.replay.replay`."""
     try:
         code = cli.main(
             args=list(argv) if argv is not None else None,

@@ -1,7 +1,7 @@
 """The ``sqlsafe`` command line: parse arguments, call the library, return an exit code.
 
 The click application is :mod:`linter.app`; this module stays light so that :func:`main`
-can replay a cached ``sqlsafe lint`` run (:mod:`linter.replay`) before importing click,
+can replay a cached ``sqlsafe lint`` run (:mod:`linter.output.replay`) before importing click,
 the engine or the rules.
 """
 

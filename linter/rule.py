@@ -113,7 +113,7 @@ class Rule:
         at: Node | None = None,
     ) -> Report:
         """A finding; *unless_indexed* (table, columns) lets a later migration of the
-        history that indexes those columns answer it (``linter.deferred``); *severity*,
+        history that indexes those columns answer it (``linter.state.deferred``); *severity*,
         when this finding is less (or more) harmful than the rule's ``severity`` (a
         ``[severity]`` setting for the rule still wins); *at*: the node of the statement it
         is about (a column definition, an ALTER TABLE command...), where it points instead

@@ -28,7 +28,7 @@ def _next(ctx: Context, index: int) -> Statement | None:
     statements = ctx.file.statements
     for position in range(index + 1, len(statements)):
         stmt = statements[position]  # (not a walk from the start: a large file's
-        if stmt.node is not None:  # statements are decoded when read, see linter.parsing)
+        if stmt.node is not None:  # statements are decoded when read, see linter.sql.parsing)
             return stmt
     return None
 

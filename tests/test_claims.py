@@ -1,6 +1,6 @@
 """Every claim proven on a real PostgreSQL: the lock model and the rules' lock/rewrite/scan
 metadata against what the embedded server really does. When they disagree, the server is
-right: fix ``linter/effects.py``."""
+right: fix ``linter/lockmodel/effects.py``."""
 
 from __future__ import annotations
 

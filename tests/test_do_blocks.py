@@ -1,5 +1,5 @@
 """The statements a DO block runs are linted where they are written, in the block's
-transaction, and folded into the schema model (see ``linter/plpgsql.py``)."""
+transaction, and folded into the schema model (see ``linter/sql/plpgsql.py``)."""
 
 from __future__ import annotations
 

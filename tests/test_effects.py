@@ -1,4 +1,4 @@
-"""The lock model (``linter/effects.py``): facts checked against PostgreSQL's behaviour."""
+"""The lock model (``linter/lockmodel/effects.py``): facts checked against PostgreSQL's behaviour."""
 
 from __future__ import annotations
 

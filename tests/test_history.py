@@ -126,7 +126,7 @@ def test_history_config_for_pre_commit(tmp_path: Path) -> None:
     assert result.files == 1
 
 
-# -- findings a later migration answers (linter.deferred) --------------------------------
+# -- findings a later migration answers (linter.state.deferred) --------------------------------
 FK = "CREATE TABLE accounts (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));\n"
 
 

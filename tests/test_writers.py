@@ -461,7 +461,7 @@ def test_fix_refuses_when_an_original_changes_or_goes_meanwhile(
     assert sorted(p.name for p in (project / "m").iterdir()) == ["0001_init.sql"]
 
 
-# ----------------------------------------------------------------- linter.atomic itself
+# ----------------------------------------------------------------- linter.util.atomic itself
 def test_a_failure_at_the_last_rename_restores_every_original(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -48,7 +48,7 @@ class Finding:
     help: str | None = None
     statement: int | None = None
     sql: str = ""
-    # what a later migration of the history must create to answer it (``linter.deferred``)
+    # what a later migration of the history must create to answer it (``linter.state.deferred``)
     deferred: Wanted | None = None
 
     def as_dict(self) -> dict[str, object]:
@@ -282,7 +282,7 @@ class _FileLinter:
         return finding
 
     def _span(self, stmt: Statement, at: pgast.Node) -> tuple[int, int] | None:
-        """Where the part *at* of *stmt* is (:mod:`linter.spans`); the statement's tokens
+        """Where the part *at* of *stmt* is (:mod:`linter.analysis.spans`); the statement's tokens
         are scanned once for all its findings (they come one statement after another)."""
         key = (stmt.start, stmt.end)
         if self._tokens is None or self._tokens[0] != key:
@@ -336,7 +336,7 @@ class _FileLinter:
         return schema.end_file()
 
     def _do_block(self, stmt: Statement, schema: Schema) -> tuple[Schema, TxState, Effects] | None:
-        """Lint the statements a DO block runs (see :mod:`linter.plpgsql`), each at its own
+        """Lint the statements a DO block runs (see :mod:`linter.sql.plpgsql`), each at its own
         place in the file, in the DO's transaction. Returns the model after them, the
         transaction state at the block's end and everything the block locks, rewrites and
         scans (``None`` when the block runs no statement sqlsafe can read)."""
@@ -725,7 +725,7 @@ def lint_histories(
     Histories share nothing, so with two processes (:func:`parallel_jobs`) and enough
     input, a forked child lints some of them while this process lints the others; a
     history too large to balance that way is itself split in two (:func:`_lint_in_two`).
-    *resolve* False keeps the findings a later migration answers (``linter.deferred``;
+    *resolve* False keeps the findings a later migration answers (``linter.state.deferred``;
     for the cache, which stores findings per file).
     """
     ruleset = RuleSet(rules, settings)
@@ -895,7 +895,7 @@ def _lint_in_two(
 
 def _resolved(job: _Job, result: LintResult) -> LintResult:
     """*result* of a whole history without the deferred findings its final model answers
-    (``linter.deferred``), when *job* asks for it."""
+    (``linter.state.deferred``), when *job* asks for it."""
     if not job.resolve:
         return result
     drop = resolve(result.findings, result.final) if has_deferred(result.findings) else []

@@ -25,7 +25,7 @@ from ..util.atomic import WriteError
     type=click.Path(dir_okay=False),
     default="docs/lock-model.md",
     show_default=True,
-    help="Where to write the lock-model page (rendered from linter/effects.py).",
+    help="Where to write the lock-model page (rendered from linter/lockmodel/effects.py).",
 )
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 when a page is missing or out of date."

@@ -201,7 +201,7 @@ def _fix_settings(
 ) -> FixSettings:
     """How the runner sends the file: golang-migrate and Prisma send it as one query unless
     a comment says the file runs in a transaction; dbmate and diesel when they do not wrap
-    it (see :func:`linter.scaffold_layouts.runner_batches`)."""
+    it (see :func:`linter.writers.scaffold_layouts.runner_batches`)."""
     from ..writers.fixer import FixSettings
 
     layout = LAYOUT_TABLE.get(unit.layout)
@@ -221,7 +221,7 @@ def _names(folder: Path) -> frozenset[str]:
 
 
 def _write(changes: list[_Change], force: bool, listed: dict[Path, frozenset[str]]) -> None:
-    """Write every change or none (:func:`linter.atomic.write_all`): new files first, the
+    """Write every change or none (:func:`linter.util.atomic.write_all`): new files first, the
     originals last.  Under a lock on each migration directory, fix refuses to go on when a
     migration appeared there since it numbered its new files (another writer may have taken
     the number) or an original changed since it was read."""

@@ -130,7 +130,7 @@ def lint(
         from ..output.cache import ResultCache, default_cache_dir
 
         cache = ResultCache(default_cache_dir(config.path))
-    with lint_pace():  # (fewer garbage collections: see linter.collector)
+    with lint_pace():  # (fewer garbage collections: see linter.util.collector)
         result = lint_paths(
             paths,
             config,
@@ -182,7 +182,7 @@ def lint(
 
 def _recorder(paths: tuple[str, ...], no_cache: bool, diff_ref: str | None) -> Recorder | None:
     """The run's :class:`Recorder` when its output can be replayed (see
-    :mod:`linter.replay`): directories only, the cache on, no ``--diff``, not a terminal."""
+    :mod:`linter.output.replay`): directories only, the cache on, no ``--diff``, not a terminal."""
     recorder = click.get_current_context().find_root().obj
     if not isinstance(recorder, Recorder) or no_cache or diff_ref is not None:
         return None

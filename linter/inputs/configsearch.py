@@ -1,5 +1,5 @@
-"""Finding the configuration file: shared by :mod:`linter.config` and the cache replay
-(:mod:`linter.replay`), which must find the same file without importing the linter."""
+"""Finding the configuration file: shared by :mod:`linter.inputs.config` and the cache replay
+(:mod:`linter.output.replay`), which must find the same file without importing the linter."""
 
 from __future__ import annotations
 

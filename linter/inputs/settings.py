@@ -1,6 +1,6 @@
 """What a run is configured with: the target PostgreSQL version, rule selection, severities.
 
-Read from configuration files and the command line (:mod:`linter.config`); the engine and
+Read from configuration files and the command line (:mod:`linter.inputs.config`); the engine and
 every rule see it as ``ctx.settings``.
 """
 

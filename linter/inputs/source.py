@@ -35,9 +35,9 @@ class Source:
     # of different histories are linted independently
     history: str = ""
     # the runner whose layout the file is in ("" when not known): the advice in findings
-    # depends on how it sends the file (see ``linter.advice``)
+    # depends on how it sends the file (see ``linter.state.advice``)
     layout: str = ""
-    # a down migration: the path of the up migration it undoes (see ``linter.reversal``)
+    # a down migration: the path of the up migration it undoes (see ``linter.state.reversal``)
     undoes: str = ""
     # added by the change under review (``--diff``): it runs right after the change's
     # earlier files, whose new tables are still new for it (``Schema.begin_file``)

@@ -133,7 +133,7 @@ class Schema:
     # other objects ("sequence:public.s", "type:public.mood", "view:public.v"...) -> file
     objects: Mapping[str, int] = field(default_factory=PMap)
     file: int = 0  # index of the file being applied; what it creates is *new*
-    # renames, for findings a later migration answers (linter.deferred): "table:<old>" or
+    # renames, for findings a later migration answers (linter.state.deferred): "table:<old>" or
     # "column:<table>:<old>" -> (new name, file of the rename)
     renames: Mapping[str, tuple[str, int]] = field(default_factory=PMap)
     # derived: table -> names of its indexes (kept in step with ``indexes`` by the methods

@@ -89,7 +89,7 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
         for (rule, p, sql), n in sorted(counts.items())
     ]
     document = {"sqlsafe-baseline": FORMAT_VERSION, "findings": entries}
-    # all or nothing, through a temporary file of its own (linter.atomic); a baseline that
+    # all or nothing, through a temporary file of its own (linter.util.atomic); a baseline that
     # is a symlink stays one
     write_file(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
     return sum(counts.values())

@@ -16,7 +16,7 @@ and the modules that define it, the settings):
 
 A missing, stale or corrupt cache file is treated as empty: the cache can make a run
 faster, never different.  Files are written with :mod:`marshal` (plain data only: loading
-one never runs code) behind a checksum of their bytes (:mod:`linter.checksum`: a file
+one never runs code) behind a checksum of their bytes (:mod:`linter.output.checksum`: a file
 whose bytes changed on disk is a miss, and is written again by the run) and replaced
 atomically.
 
@@ -331,7 +331,7 @@ class ResultCache:
 
     def _read_sealed(self, target: Path) -> Any:
         """The data stored in *target* by :meth:`_write`; ``ValueError`` when its checksum
-        does not match (see :mod:`linter.checksum`), ``OSError`` when it cannot be read."""
+        does not match (see :mod:`linter.output.checksum`), ``OSError`` when it cannot be read."""
         payload = unseal(target.read_bytes())
         if payload is None:
             raise ValueError(f"{target}: checksum mismatch")
@@ -451,7 +451,7 @@ class ResultCache:
         again, starting from the last stored schema model before it.  *reported_chain*,
         when given, receives the chain keys of the reported files (what
         :meth:`store_run` records) and *dropped* the positions, among their stored
-        findings, of those a later migration answers (``linter.deferred``: the stored
+        findings, of those a later migration answers (``linter.state.deferred``: the stored
         per-file findings are the ones before that).  *lint* replaces
         ``engine.lint_sources`` (one call per history; for tests).
         """

@@ -1,7 +1,7 @@
 """A checksum in front of every file the caches store: a changed byte is a miss.
 
-The result cache (:mod:`linter.cache`: its index and its schema models) and the replay
-(:mod:`linter.replay`: its header) store each entry as ``blake2b(payload) + payload``; a
+The result cache (:mod:`linter.output.cache`: its index and its schema models) and the replay
+(:mod:`linter.output.replay`: its header) store each entry as ``blake2b(payload) + payload``; a
 payload read back is used only when its digest matches, so a bit flipped on disk, a
 truncated write or an edited file is never read as a result. The replay's output, in
 its checked header, has a CRC-32 (:func:`crc`). This module imports only ``_blake2`` (the

@@ -63,7 +63,7 @@ def stale_pages(pages: Mapping[Path, str]) -> list[Path]:
 
 
 def write_pages(pages: Mapping[Path, str], force: bool) -> list[Path]:
-    """Write the stale *pages*, all or none (:func:`linter.atomic.write_all`).
+    """Write the stale *pages*, all or none (:func:`linter.util.atomic.write_all`).
 
     A file in a page's place that `sqlsafe docs` did not generate (its first line lacks the
     generated-page header) is replaced only when *force*; otherwise :class:`NotGenerated`

@@ -32,7 +32,7 @@ a run that saw a stamp less than :data:`RACY_NS` (five seconds) older than its s
 (an input's or a module's) stores nothing.
 
 The stored file begins with a checksum (BLAKE2b) of its header, which holds the output's
-CRC-32 (:mod:`linter.checksum`): a file whose bytes changed on disk (header, lengths or
+CRC-32 (:mod:`linter.output.checksum`): a file whose bytes changed on disk (header, lengths or
 output) is a miss, never a changed output; the run then stores it again.
 
 A replay imports nothing beyond what Python loads at start-up but ``marshal`` and

@@ -7,7 +7,7 @@ through ``dblink`` / foreign servers / subscriptions) is never run there: :func:
 names the reason. It reads the whole parse tree (a function call anywhere in a statement
 counts) and the statements and expressions of PL/pgSQL and SQL bodies (``DO`` blocks,
 ``CREATE FUNCTION``). What it cannot read (dynamic SQL built at run time, a body in another
-language) is reported as *unchecked*: the caller decides (see ``linter.trace_guard``).
+language) is reported as *unchecked*: the caller decides (see ``linter.server.trace_guard``).
 """
 
 from __future__ import annotations
@@ -537,7 +537,7 @@ class SuperuserOnly:
 def superuser_only(node: Node) -> SuperuserOnly | None:
     """For a statement that needs a superuser but only changes the database it runs in and
     runs no code a migration could have written: the names of the functions and operators
-    it uses (which must resolve to PostgreSQL's own, see ``linter.trace_guard``); else
+    it uses (which must resolve to PostgreSQL's own, see ``linter.server.trace_guard``); else
     ``None``. Those statements: ``ALTER TABLE ... ENABLE/DISABLE TRIGGER`` of a user table
     (``ALL`` takes a superuser: foreign keys' system triggers), and an ``UPDATE`` of one of
     the catalog flags in ``_CATALOG_FLAGS`` that reads only system catalogs."""

@@ -3,7 +3,7 @@
 The history (files before the traced ones, the ``history`` config) is applied and
 committed, every empty table gets generated rows, then each traced file runs as its runner
 would run it (inside one transaction or not), statement by statement, each observed by
-:mod:`linter.trace_observe`. ``compare`` puts the static prediction of ``explain`` beside
+:mod:`linter.server.trace_observe`. ``compare`` puts the static prediction of ``explain`` beside
 the observation.
 """
 

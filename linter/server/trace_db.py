@@ -144,7 +144,7 @@ def scratch_database(
     """Create ``<prefix><random>`` on the server of *dsn*, yield its DSN, drop it after.
 
     A connection kept open for the whole time holds the name's advisory lock (see
-    :mod:`linter.leftovers`), and the leftovers of runs that are gone are removed first.
+    :mod:`linter.server.leftovers`), and the leftovers of runs that are gone are removed first.
     The drop uses a fresh session as the DSN's own role (nothing the work did to its
     sessions matters); when it fails, :class:`CleanupError`. Nothing else is touched.
     """

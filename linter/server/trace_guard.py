@@ -5,7 +5,7 @@
 same name with a random password and no other attribute: it owns the scratch database and
 the migration runs connected as it (a real login: ``RESET ROLE`` cannot undo it). The role
 is dropped after the database. Every statement first goes through :meth:`Guard.decide`:
-what acts on the cluster or the host (``linter.server_guard``) is skipped with its reason;
+what acts on the cluster or the host (``linter.server.server_guard``) is skipped with its reason;
 so is a statement naming a role the server does not have (sqlsafe creates no role), and,
 under the restricted role, one that gives an object to another role. Code the guard cannot
 read (dynamic SQL) runs only under the restricted role.
@@ -166,7 +166,7 @@ def guarded_database(
 ) -> Iterator[GuardedDatabase]:
     """A scratch database on the server of *dsn* (or a throwaway embedded one), and the
     role and guard the migration runs under; everything is dropped after (the role has the
-    database's name: :func:`linter.trace_db.drop_scratch` drops both)."""
+    database's name: :func:`linter.server.trace_db.drop_scratch` drops both)."""
     if allow_host and dsn:
         raise TraceError(
             "--allow-server-programs applies to the embedded server only: with --dsn, "

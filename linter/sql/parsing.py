@@ -2,7 +2,7 @@
 
 pglast's JSON parse tree is used (not its Python AST objects): it is an order of
 magnitude cheaper to build, pickles for free and is what the rules read through
-:mod:`linter.pgast`.  A syntax error in one statement never hides the others: the
+:mod:`linter.sql.pgast`.  A syntax error in one statement never hides the others: the
 file is re-split with the scanner and every piece is parsed on its own.
 """
 

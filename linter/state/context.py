@@ -66,8 +66,8 @@ class FileInfo:
     ahead: LookAhead = field(default_factory=lambda: LookAhead(()), compare=False)
     # the file was already merged (applied) and has been edited since (``--diff``)
     edited_after_applied: bool = False
-    layout: str = ""  # the runner's layout ("" when not known; see ``linter.advice``)
-    # a down migration: its paired up migration, what it undoes (``linter.reversal``)
+    layout: str = ""  # the runner's layout ("" when not known; see ``linter.state.advice``)
+    # a down migration: its paired up migration, what it undoes (``linter.state.reversal``)
     undoing: Reversal | None = field(default=None, compare=False)
 
 
@@ -180,10 +180,10 @@ class Report:
     message: str
     help: str | None = None
     # (table, columns): an index on them created later in the history answers the finding
-    # (see ``linter.deferred``)
+    # (see ``linter.state.deferred``)
     unless_indexed: tuple[str, tuple[str, ...]] | None = None
     # this finding's own severity, where it differs from the rule's (``Rule.report``)
     severity: Severity | None = None
     # the part of the statement it is about (a column definition, a constraint, an ALTER
-    # TABLE command, a dropped object): the finding points there (see ``linter.spans``)
+    # TABLE command, a dropped object): the finding points there (see ``linter.analysis.spans``)
     at: pgast.Node | None = field(default=None, compare=False)

@@ -4,7 +4,7 @@ A foreign key added without an index is a hazard until the index exists. When a 
 migration of the history creates it (teams often add the index in the next file, or
 Prisma-style tools split them), the finding is noise for that history: the two ship
 together. A rule marks such a finding with the index it wants
-(:class:`linter.context.Report` ``unless_indexed``); the engine records it with the
+(:class:`linter.state.context.Report` ``unless_indexed``); the engine records it with the
 number of the file it is in, and once a history is linted to its end, :func:`resolve`
 drops every marked finding whose index exists in the final model and was created in that
 file or a later one.
@@ -25,7 +25,7 @@ Wanted = tuple[str, tuple[str, ...], int]
 
 
 class Deferrable(Protocol):
-    """What this module reads of a finding (:class:`linter.engine.Finding` is one)."""
+    """What this module reads of a finding (:class:`linter.analysis.engine.Finding` is one)."""
 
     @property
     def deferred(self) -> Wanted | None: ...

@@ -12,7 +12,7 @@ from .fold import created_keys
 
 # an index a statement of the file creates (CREATE INDEX, or the index of an added PRIMARY
 # KEY / UNIQUE constraint): (statement index, key columns, partial, columns the predicate
-# only filters NULLs of; see ``linter.deferred.serves``)
+# only filters NULLs of; see ``linter.state.deferred.serves``)
 CreatedIndex = tuple[int, tuple[str, ...], bool, tuple[str, ...]]
 
 T = TypeVar("T")

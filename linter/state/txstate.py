@@ -1,4 +1,4 @@
-"""Transaction state, folded statement by statement (:mod:`linter.fold`), and whether a
+"""Transaction state, folded statement by statement (:mod:`linter.state.fold`), and whether a
 relation is new to the file: what the fold and the rule context both read."""
 
 from __future__ import annotations

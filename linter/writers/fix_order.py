@@ -1,6 +1,6 @@
 """Where ``sqlsafe fix`` puts what it moves out of a migration: right after that migration.
 
-A runner applies a history in its own order (:mod:`linter.layouts`). Statements that fix
+A runner applies a history in its own order (:mod:`linter.inputs.layouts`). Statements that fix
 moves out of a file (a ``CREATE INDEX CONCURRENTLY``, a ``VALIDATE CONSTRAINT`` after a
 commit) must run right after that file and before the next migration of the history, as
 they did before: an index moved after the migration that drops its column, or after the

@@ -5,7 +5,7 @@ insertion just after it, or after its transaction's COMMIT, or at the top of the
 ``lock_timeout``): everything else in the file stays byte for byte as it was, comments
 included. What must run in a later transaction, or outside any transaction, when the
 runner wraps the file in one, goes into new files named per the layout
-(:mod:`linter.scaffold_layouts`). Fixing runs until no fixable finding is left, so
+(:mod:`linter.writers.scaffold_layouts`). Fixing runs until no fixable finding is left, so
 fixing a fixed file changes nothing.
 """
 
@@ -60,7 +60,7 @@ class Edit:
 
 @dataclass(frozen=True, slots=True)
 class FixSettings:
-    layout: str  # the runner's layout (linter.layouts name)
+    layout: str  # the runner's layout (linter.inputs.layouts name)
     wrapped: bool  # the runner runs this file inside a transaction
     lock_timeout: str = "2s"
     statement_timeout: str = "5s"

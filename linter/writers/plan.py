@@ -1,7 +1,7 @@
 """Expand / migrate / contract plans: changes that no single migration can make safely.
 
 A plan is a list of *releases*. Each release is a few scaffold steps (see
-:mod:`linter.scaffold`) and, after them, the code deploy that must happen before the next
+:mod:`linter.writers.scaffold`) and, after them, the code deploy that must happen before the next
 release's migrations run. :func:`render_plan` turns a plan into the runner's files, in
 release order, plus a README of the steps in between.
 """

@@ -1,7 +1,7 @@
 """Safe migrations written for you: each pattern as an ordered list of steps.
 
 A step is a body of SQL rendered from ``templates/scaffold/*.sql.j2`` plus what it does,
-what it locks and whether it must run outside a transaction; :mod:`linter.scaffold_layouts`
+what it locks and whether it must run outside a transaction; :mod:`linter.writers.scaffold_layouts`
 turns steps into the files of one migration runner.
 """
 

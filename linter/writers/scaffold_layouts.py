@@ -1,6 +1,6 @@
 """Writing migration files the way each runner expects: names, numbering and markers.
 
-Reading histories per framework lives in :mod:`linter.layouts`; this module only knows how
+Reading histories per framework lives in :mod:`linter.inputs.layouts`; this module only knows how
 to *write* a step so that the runner executes it as intended — inside one transaction, or
 outside any transaction when it holds a ``CONCURRENTLY`` statement or a ``COMMIT``.
 """
@@ -19,7 +19,7 @@ from ..sql.parsing import parse
 from ..util.atomic import Clash, Put, write_all
 
 LAYOUTS = ("plain", "golang-migrate", "goose", "dbmate", "diesel", "prisma", "flyway")
-# layouts read (``linter.layouts``) whose files sqlsafe does not write
+# layouts read (``linter.inputs.layouts``) whose files sqlsafe does not write
 _NOT_WRITTEN = frozenset({"up-down", "postgres-migrations"})
 
 _TS_FORMAT = "%Y%m%d%H%M%S"
@@ -39,7 +39,7 @@ class Layout:
     def one_statement_outside_tx(self) -> bool:
         """Outside a transaction the runner sends the whole file as one query string, which
         PostgreSQL runs as one implicit transaction: such a file may hold only one
-        statement (``linter.layouts.ONE_QUERY_LAYOUTS``)."""
+        statement (``linter.inputs.layouts.ONE_QUERY_LAYOUTS``)."""
         return self.name in ONE_QUERY_LAYOUTS
 
     def describe_non_tx(self) -> str:
@@ -423,7 +423,7 @@ def _strip_down(layout: Layout, text: str) -> str:
 
 
 def write_files(directory: Path, files: Sequence[OutFile], force: bool) -> list[Path]:
-    """Write *files* below *directory*, all or none (:func:`linter.atomic.write_all`);
+    """Write *files* below *directory*, all or none (:func:`linter.util.atomic.write_all`);
     refuse to overwrite anything unless *force* (a name taken meanwhile raises
     :class:`FileExistsError` too)."""
     targets = [directory / f.path for f in files]
