@@ -1,0 +1,1 @@
+"""Reading inputs: migration files, runner layouts, framework migrations, configuration."""
