@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from ..sql import pgast
-from ..sql.parsing import Statement
 from ..sql.pgast import Node
 from .context import Context
-from .fold import object_key, rename_keys, rename_source_key, renamed_name
-from .lookahead import LookAhead
+from .fold import object_key, rename_keys
+from .lookahead import redefined_in_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,31 +48,3 @@ def dropped_existing(node: Node, ctx: Context, kinds: Mapping[str, str]) -> Iter
             continue
         redefined = redefined_in_file(ctx.file.ahead, ctx.statement.index, key)
         yield DroppedObject(what, key, cascade, redefined, ctx.reverses("object", key), obj)
-
-
-def redefined_in_file(ahead: LookAhead, index: int, key: str) -> bool:
-    """Whether dropping *key* at statement *index* is part of redefining it in the same file.
-
-    True when the file creates the name again after the drop (``DROP VIEW v; CREATE VIEW v``),
-    or when the dropped name came from a rename earlier in the file whose old name the file
-    creates again (``ALTER TYPE t RENAME TO t_old; CREATE TYPE t ...; DROP TYPE t_old``).
-    """
-    if ahead.created_after(key, index):
-        return True
-    return any(
-        at < index and ahead.created_after(source, at)
-        for at, source in ahead.indexed("fold:renamed-to", _renamed_to).get(key, ())
-    )
-
-
-def _renamed_to(statements: Sequence[Statement]) -> dict[str, list[tuple[int, str]]]:
-    """Key a rename of the file gives -> ``(statement index, the key it had)``, in file
-    order (once per file: a walk of the earlier statements for every DROP was quadratic)."""
-    out: dict[str, list[tuple[int, str]]] = {}
-    for stmt in statements:
-        fields = pgast.unwrap(stmt.node or {}, "RenameStmt")
-        source = rename_source_key(fields) if fields else None
-        if source is not None:
-            key = f"{source.split(':', 1)[0]}:{renamed_name(fields)}"
-            out.setdefault(key, []).append((stmt.index, source))
-    return out

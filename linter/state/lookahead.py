@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from ..sql import pgast
 from ..sql.parsing import Statement
-from .fold import created_keys
+from .fold import created_keys, rename_source_key, renamed_name
 
 # an index a statement of the file creates (CREATE INDEX, or the index of an added PRIMARY
 # KEY / UNIQUE constraint): (statement index, key columns, partial, columns the predicate
@@ -162,4 +162,32 @@ def _created_indexes(statements: Sequence[Statement]) -> dict[str, list[CreatedI
             if sub == "AT_AddConstraint" and con.get("contype") in _KEYS:
                 keys = pgast.strings(con.get("keys"))
                 out.setdefault(table, []).append((stmt.index, keys, False, ()))
+    return out
+
+
+def redefined_in_file(ahead: LookAhead, index: int, key: str) -> bool:
+    """Whether dropping *key* at statement *index* is part of redefining it in the same file.
+
+    True when the file creates the name again after the drop (``DROP VIEW v; CREATE VIEW v``),
+    or when the dropped name came from a rename earlier in the file whose old name the file
+    creates again (``ALTER TYPE t RENAME TO t_old; CREATE TYPE t ...; DROP TYPE t_old``).
+    """
+    if ahead.created_after(key, index):
+        return True
+    return any(
+        at < index and ahead.created_after(source, at)
+        for at, source in ahead.indexed("fold:renamed-to", _renamed_to).get(key, ())
+    )
+
+
+def _renamed_to(statements: Sequence[Statement]) -> dict[str, list[tuple[int, str]]]:
+    """Key a rename of the file gives -> ``(statement index, the key it had)``, in file
+    order (once per file: a walk of the earlier statements for every DROP was quadratic)."""
+    out: dict[str, list[tuple[int, str]]] = {}
+    for stmt in statements:
+        fields = pgast.unwrap(stmt.node or {}, "RenameStmt")
+        source = rename_source_key(fields) if fields else None
+        if source is not None:
+            key = f"{source.split(':', 1)[0]}:{renamed_name(fields)}"
+            out.setdefault(key, []).append((stmt.index, source))
     return out
