@@ -134,8 +134,9 @@ def test_a_named_file_is_still_answered_by_a_later_migration(tmp_path: Path, cac
     """The files after the last named one are folded only while one of its findings waits
     for a later migration (linter.deferred): the answer still comes."""
     from linter.api import lint_paths
-    from linter.cache import ResultCache
-    from linter.config import Config, Settings
+    from linter.inputs.config import Config
+    from linter.output.cache import ResultCache
+    from linter.state.context import Settings
 
     m = tmp_path / "migrations"
     m.mkdir()

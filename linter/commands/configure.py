@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, ConfigError, load_config, parse_version
+from ..inputs.config import Config, ConfigError, load_config, parse_version
 
 
 class UsageProblem(Exception):

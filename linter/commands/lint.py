@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ..replay import Recorder
+from ..output.replay import Recorder
 from .configure import UsageProblem
 from .lint_core import FORMATS, STDIN_NAME, run_lint
 from .options import settings_options

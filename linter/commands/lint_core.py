@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..replay import Recorder
+from ..output.replay import Recorder
 from .configure import UsageProblem
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "gcc", "markdown")
@@ -46,12 +46,12 @@ def run_lint(
 
     *recorder* stores the output for a replay (:mod:`linter.replay`) when the run can be
     replayed; *options* are the settings options (:func:`configure.make_config`)."""
+    from ..analysis.registry import RegistryError, load_rules
     from ..api import history_paths, lint_paths
-    from ..collector import lint_pace
-    from ..configsearch import config_candidates
-    from ..layouts import Detector
-    from ..registry import RegistryError, load_rules
+    from ..inputs.configsearch import config_candidates
+    from ..inputs.layouts import Detector
     from ..rule import Severity
+    from ..util.collector import lint_pace
     from .configure import known_names, make_config, unknown_rule_name
 
     if not paths:
@@ -66,7 +66,7 @@ def run_lint(
         raise UsageProblem(problem)
     baseline = None
     if baseline_file is not None:
-        from ..baseline import BaselineError, load_baseline
+        from ..output.baseline import BaselineError, load_baseline
 
         try:
             baseline = load_baseline(Path(baseline_file))
@@ -74,14 +74,14 @@ def run_lint(
             raise UsageProblem(str(exc)) from exc
     only = edited = added = None
     if diff_ref is not None:
-        from ..gitdiff import GitError, changed_files
+        from ..inputs.gitdiff import GitError, changed_files
 
         try:
             changes = changed_files(diff_ref)
         except GitError as exc:
             raise UsageProblem(f"--diff {diff_ref}: {exc}") from exc
         only, edited, added = changes.changed, changes.modified, changes.added
-    from ..reporters import NEEDS_STATEMENTS, get_reporter
+    from ..output.reporters import NEEDS_STATEMENTS, get_reporter
 
     recorder = _replayable(recorder, paths, no_cache, diff_ref)
     named = [p for p in paths if not os.path.isdir(p)]
@@ -89,10 +89,10 @@ def run_lint(
     detector = Detector() if recorder is not None and named else None
     cache = None
     if not no_cache:
-        from ..cache import ResultCache, default_cache_dir
+        from ..output.cache import ResultCache, default_cache_dir
 
         cache = ResultCache(default_cache_dir(config.path))
-    with lint_pace():  # (fewer garbage collections: see linter.collector)
+    with lint_pace():  # (fewer garbage collections: see linter.util.collector)
         result = lint_paths(
             paths,
             config,
@@ -114,7 +114,7 @@ def run_lint(
                 for s in result.statements
             ]
     if stats_file is not None:
-        from ..stats import StatsError, grade, load_stats
+        from ..server.stats import StatsError, grade, load_stats
 
         try:
             result = grade(result, load_stats(stats_file), rules)

@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 import click
 
-from ..config import Config
-from ..layouts import LAYOUTS
+from ..inputs.config import Config
+from ..inputs.layouts import LAYOUTS
 from .configure import UsageProblem, make_config, unknown_rule_name
 from .configure import known_names as known_names
 
