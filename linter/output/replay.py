@@ -58,7 +58,7 @@ from ..inputs.configsearch import find_config
 from ..inputs.tree import AUX_NAMES, scan_tree
 from .checksum import DIGEST_SIZE, crc, name_digest, seal, unseal
 
-REPLAY_FORMAT = 2
+REPLAY_FORMAT = 3
 PREFIX = "replay-"
 MAX_REPLAYS = 8  # stored runs kept per cache directory (the oldest are removed)
 RACY_NS = 5_000_000_000  # stamps this close to the run start are not trusted (FAT: 2 s steps)
@@ -181,7 +181,9 @@ def key_material(argv: Sequence[str], out: TextIO) -> str:
             sys.version,
             sys.path,
             os.getcwd(),
-            list(argv),
+            # (a digest: a file list's arguments run to hundreds of kB, read and compared
+            # at every start)
+            name_digest("\0".join(argv)) if len(argv) > 64 else list(argv),
             env,
             _stream(out),
             getattr(os, "geteuid", int)(),  # (what a user may read is not in the stamps)
