@@ -17,7 +17,7 @@ from ..rule import Rule, Severity
 from ..sql import pgast
 from ..sql.newer_syntax import explain as explain_newer
 from ..sql.newer_syntax import newer_statement
-from ..sql.parsing import ParsedFile, Statement, parse
+from ..sql.parsing import ParsedFile, Statement, parse, use_fast_decoder
 from ..sql.plpgsql import BodyError, error_span, locate, read_block
 from ..state.context import Context, FileInfo, Report, Settings, TxState
 from ..state.deferred import Wanted, has_deferred, resolve, without
@@ -776,6 +776,8 @@ def lint_histories(
     *resolve* False keeps the findings a later migration answers (``linter.state.deferred``;
     for the cache, which stores findings per file).
     """
+    if sum(h.cost() for h in histories) > FAST_DECODER_FROM:
+        use_fast_decoder()  # (before any fork: both processes have it)
     ruleset = RuleSet(rules, settings)
     wanted = None if report is None else frozenset(report)
     marked = frozenset(edited)
@@ -797,6 +799,9 @@ def _lint_history(job: _Job, history: History, explain: bool, jobs: int | None) 
         return _resolved(job, _lint_in_two(job, items, split, start))
     return _resolved(job, job.run(items, 0, len(items), start)[0])
 
+
+# above this estimated cost of the input (characters), parse trees are decoded with orjson
+FAST_DECODER_FROM = 100_000
 
 # what linting one file costs beyond its text, in characters of SQL (measured on the corpus:
 # a history's time is ~0.7 x its share of the characters + ~0.3 x its share of the files)
