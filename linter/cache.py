@@ -394,8 +394,9 @@ class ResultCache:
         if run is None:
             return None
         try:
-            chain, files, errors, dropped = run
+            chain, files, errors, dropped, *rest = run
             result = LintResult(files=int(files))
+            result.notes = [str(n) for n in rest[0]] if rest else []
             for k in chain:
                 result.findings.extend(_decode_all(index.entries[k]))
             result.findings = without(result.findings, (int(i) for i in dropped))
@@ -425,6 +426,7 @@ class ResultCache:
             result.files,
             tuple(_encode_error(e) for e in result.errors),
             tuple(dropped),
+            tuple(result.notes),
         )
         index.runs = runs
         self._store(base, index)

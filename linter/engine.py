@@ -94,6 +94,8 @@ class LintResult:
     # path -> text of the sources not read from a file (standard input): reporters show
     # their lines from here, never from a file on disk of the same name
     texts: dict[str, str] = field(default_factory=dict)
+    # what to say once about how the inputs were read (Python migrations read statically)
+    notes: list[str] = field(default_factory=list)
 
 
 class RuleSet:

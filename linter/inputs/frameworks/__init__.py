@@ -13,11 +13,16 @@ providing the :class:`Framework` protocol, imported only when a layout needs it.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from .rendered import RenderedMigration
+from .rendered import RenderedMigration, order
+
+if TYPE_CHECKING:
+    from .rendercache import RenderCache
 
 # layout name -> module of this package (imported on first use)
 FRAMEWORKS: dict[str, str] = {"alembic": "alembic_layout", "django": "django_layout"}
@@ -30,8 +35,12 @@ class Framework(Protocol):
         """Whether *directory* holds this framework's migrations (no import of the framework)."""
         ...
 
-    def migrations(self, directory: Path, files: Sequence[Path]) -> list[RenderedMigration]:
-        """Every migration of the history at *directory*, in the runner's order."""
+    def migrations(
+        self, directory: Path, files: Sequence[Path], cache: RenderCache | None = None
+    ) -> list[RenderedMigration]:
+        """Every migration among *files* of the history at *directory* (files that are not
+        migrations are left out), each ``path`` as given in *files*; *cache* (when given)
+        answers migrations rendered before (:class:`.rendercache.RenderCache`)."""
         ...
 
 
@@ -39,3 +48,58 @@ def framework(layout: str) -> Framework:
     """The module for *layout* (a key of :data:`FRAMEWORKS`)."""
     module = importlib.import_module(f"{__name__}.{FRAMEWORKS[layout]}")
     return module
+
+
+# how the notes name one migration of each layout
+LABELS: dict[str, tuple[str, str]] = {
+    "alembic": ("Alembic revision", "Alembic revisions"),
+    "django": ("Django migration", "Django migrations"),
+}
+
+
+def detect_framework(directory: Path, layout: str | None = None) -> str | None:
+    """The framework whose migrations *directory* holds (only *layout*'s when it is one of
+    :data:`FRAMEWORKS`; none when *layout* names a SQL layout)."""
+    if layout is not None and layout not in FRAMEWORKS:
+        return None
+    for name in [layout] if layout is not None else list(FRAMEWORKS):
+        try:
+            module = framework(name)
+        except ImportError:  # (a framework module not written yet)
+            continue
+        if module.detect(directory):
+            return name
+    return None
+
+
+def read_history(
+    layout: str, directory: Path, files: Sequence[Path], cache_dir: Path | None = None
+) -> list[RenderedMigration]:
+    """The migrations among *files* of the *layout* history at *directory*, in the order
+    the runner applies them, rendered (or read from the render cache in *cache_dir*)."""
+    from .rendercache import RenderCache
+
+    cache = RenderCache(cache_dir, f"{layout}\0{directory.absolute()}")
+    found = framework(layout).migrations(directory, files, cache)
+    cache.save()
+    if os.environ.get("SQLSAFE_RENDER_STATS"):  # (the tests count renders with it)
+        print(
+            f"sqlsafe: render {layout} {directory}: {cache.misses} rendered, {cache.hits} cached",
+            file=sys.stderr,
+        )
+    return order(found)
+
+
+def static_notes(layout: str, reasons: Sequence[tuple[str, str]]) -> list[str]:
+    """What to say once about the migrations read statically: (path, reason) pairs grouped
+    by reason, a line each."""
+    by_reason: dict[str, list[str]] = {}
+    for path, reason in reasons:
+        by_reason.setdefault(reason, []).append(path)
+    one, many = LABELS.get(layout, (f"{layout} migration", f"{layout} migrations"))
+    lines = []
+    for reason, paths in by_reason.items():
+        names = ", ".join(paths[:3]) + (", ..." if len(paths) > 3 else "")
+        label = one if len(paths) == 1 else many
+        lines.append(f"{len(paths)} {label} read statically ({names}): {reason}")
+    return lines
