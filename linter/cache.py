@@ -9,7 +9,7 @@ and the modules that define it, the settings):
   model is stored too.  When some file changed, the history resumes from the last stored
   model before it: only the files from there on are parsed and linted.
 * **per run** (``sqlsafe lint DIR...``): the hash of everything the file discovery reads
-  (every ``*.sql`` file's path and content, and the layout files ``*.conf``,
+  (every ``*.sql`` and ``*.py`` file's path and content, and the layout files ``*.conf``,
   ``metadata.toml`` and ``migration_lock.toml``), the arguments and the working directory,
   mapped to the run's reported files.  A hit answers without detecting layouts, building
   migration units or parsing anything.
@@ -44,7 +44,7 @@ from .deferred import has_deferred, resolve, without
 from .reversal import uncut
 from .rule import Rule, Severity
 from .source import Source, SourceError
-from .tree import AUX_NAMES, read_regular, scan_tree
+from .tree import AUX_NAMES, SOURCE_SUFFIXES, read_regular, scan_tree
 
 if TYPE_CHECKING:
     from .engine import Finding, LintResult
@@ -233,7 +233,7 @@ def _digest_tree(root: str, h: Any) -> None:
         try:
             if entry.is_dir(follow_symlinks=False):
                 continue
-            if name.endswith(".sql"):
+            if name.endswith(SOURCE_SUFFIXES):
                 found.append((entry.path, True))
             elif name in AUX_NAMES or name.endswith(".conf"):
                 found.append((entry.path, entry.stat().st_size <= SMALL_FILE))

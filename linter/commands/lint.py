@@ -157,7 +157,10 @@ def lint(
             result = grade(result, load_stats(stats_file), rules)
         except StatsError as exc:
             raise click.UsageError(str(exc)) from exc
-    recorder = _recorder(paths, no_cache, diff_ref)
+    for note in result.notes:  # (Python migrations read statically: said once, on stderr)
+        click.echo(f"sqlsafe: {note}", err=True)
+    # (a replay prints the stored standard output only: a run with notes is not stored)
+    recorder = None if result.notes else _recorder(paths, no_cache, diff_ref)
     out = io.StringIO() if recorder is not None else sys.stdout
     get_reporter(output_format).report(result, rules, out)
     threshold = Severity(config.settings.fail_on).rank

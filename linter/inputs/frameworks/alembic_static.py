@@ -58,6 +58,9 @@ _TYPES: dict[str, str] = {
 }
 
 
+_SERIAL = {"INTEGER": "SERIAL", "BIGINT": "BIGSERIAL", "SMALLINT": "SMALLSERIAL"}
+
+
 def _quote(name: str) -> str:
     from pglast.keywords import RESERVED_KEYWORDS
 
@@ -132,6 +135,7 @@ class _Column:
         type_node = positional[1] if len(positional) > 1 else args.keywords.get("type_")
         self.type = _type(type_node)
         self.primary_key = args.value(-1, "primary_key", False) is True
+        self.autoincrement = args.value(-1, "autoincrement", "auto") is not False
         nullable = args.value(-1, "nullable", not self.primary_key)
         self.nullable: bool | None = nullable if isinstance(nullable, bool) else None
         default = args.keywords.get("server_default")
@@ -335,6 +339,7 @@ def _create_table(a: Arguments, table: str | None, schema: Any) -> str | None:
         return None
     parts: list[str] = []
     keys: list[str] = []
+    serial: list[tuple[int, str, str]] = []  # integer columns: (part, name, type)
     for item in a.positional[1:]:
         if not isinstance(item, ast.Call):
             return None
@@ -343,6 +348,8 @@ def _create_table(a: Arguments, table: str | None, schema: Any) -> str | None:
             col = _Column(item)
             if not col.readable or col.name is None:
                 return None
+            if col.primary_key and col.type in _SERIAL and col.autoincrement and col.name:
+                serial.append((len(parts), col.name, col.type))
             parts.append(col.sql())
             if col.primary_key:
                 keys.append(_quote(col.name))
@@ -354,6 +361,12 @@ def _create_table(a: Arguments, table: str | None, schema: Any) -> str | None:
                 return None
             keys = [_quote(str(c)) for c in cols]
         # (other constraints: left out; they do not make a new table's creation unsafe)
+    if len(serial) == 1 and len(keys) == 1:  # (SQLAlchemy's autoincrement="auto")
+        index, column, kind = serial[0]
+        if _quote(column) == keys[0]:
+            parts[index] = parts[index].replace(
+                f"{_quote(column)} {kind}", f"{_quote(column)} {_SERIAL[kind]}", 1
+            )
     if keys:
         parts.append(f"PRIMARY KEY ({', '.join(keys)})")
     if not parts:
@@ -418,7 +431,8 @@ def _autocommit(function: ast.FunctionDef) -> list[tuple[int, int]]:
     for node in ast.walk(function):
         if isinstance(node, ast.With) and any(
             isinstance(i.context_expr, ast.Call)
-            and pyast.dotted(i.context_expr.func).endswith("autocommit_block")
+            and isinstance(i.context_expr.func, ast.Attribute)
+            and i.context_expr.func.attr == "autocommit_block"
             for i in node.items
         ):
             spans.append((node.lineno, node.end_lineno or node.lineno))
