@@ -15,8 +15,9 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
 from .rendered import RenderedMigration, order
@@ -25,7 +26,9 @@ if TYPE_CHECKING:
     from .rendercache import RenderCache
 
 # layout name -> module of this package (imported on first use)
-FRAMEWORKS: dict[str, str] = {"alembic": "alembic_layout", "django": "django_layout"}
+FRAMEWORKS: Mapping[str, str] = MappingProxyType(
+    {"alembic": "alembic_layout", "django": "django_layout"}
+)
 
 
 class Framework(Protocol):
@@ -51,10 +54,12 @@ def framework(layout: str) -> Framework:
 
 
 # how the notes name one migration of each layout
-LABELS: dict[str, tuple[str, str]] = {
-    "alembic": ("Alembic revision", "Alembic revisions"),
-    "django": ("Django migration", "Django migrations"),
-}
+LABELS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "alembic": ("Alembic revision", "Alembic revisions"),
+        "django": ("Django migration", "Django migrations"),
+    }
+)
 
 
 def detect_framework(directory: Path, layout: str | None = None) -> str | None:
