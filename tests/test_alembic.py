@@ -376,3 +376,78 @@ def test_rendered_sql_runs_on_postgresql(project: Path, pg_db: str) -> None:
             run(conn, migration, down=True)
         left = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()
         assert left == (0,)
+
+
+def _new_revision_on_a_branch(project: Path) -> None:
+    """The project committed on main, then a branch adding a revision with a hazard."""
+    from conftest import git
+
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "base")
+    git(project, "checkout", "-q", "-b", "feature")
+    (project / "migrations" / "versions" / "f1_more.py").write_text(
+        textwrap.dedent(
+            """\
+            from alembic import op
+
+            revision = "6000more"
+            down_revision = "5000tail"
+
+
+            def upgrade():
+                op.create_index("ix_orders_customer", "orders", ["customer_id"])
+            """
+        )
+    )
+
+
+def test_diff_reports_the_changed_revisions(project: Path) -> None:
+    _new_revision_on_a_branch(project)
+    done = sqlsafe("lint", "migrations/versions", "--diff", "main", "--format", "gcc", cwd=project)
+    found = gcc(done.stdout)
+    # only the new revision is reported; its history (the column renamed by 0_tail) is read
+    assert {f[0] for f in found} == {"f1_more.py"}, done.stderr
+    assert ("f1_more.py", 8, "non-concurrent-index") in found
+
+
+def test_github_action_annotates_the_new_revision(project: Path, repo: Path) -> None:
+    import yaml
+
+    _new_revision_on_a_branch(project)
+    action = yaml.safe_load((repo / "action.yml").read_text(encoding="utf-8"))
+    (step,) = [s for s in action["runs"]["steps"] if s.get("name") == "Lint changed migrations"]
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+        "BASE_REF": "main",
+        "PATHS": "migrations/versions",
+        "ARGS": "",
+    }
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 1, done.stderr
+    annotations = [line for line in done.stdout.splitlines() if line.startswith("::")]
+    assert annotations and all(
+        "file=migrations/versions/f1_more.py,line=8" in line for line in annotations
+    ), annotations
+
+
+def test_generated_benchmark_project_renders_in_graph_order(
+    tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``bench/alembic_project.py`` (the benchmark's project): every revision rendered (none
+    read statically), each after its parents, branches merged back."""
+    monkeypatch.syspath_prepend(str(repo / "bench"))
+    from alembic_project import write_project
+
+    versions = write_project(tmp_path / "gen", 60)
+    ordered = read_history("alembic", versions, sorted(versions.glob("*.py")))
+    assert len(ordered) == 61 and not [m for m in ordered if m.static_reason]
+    seen: set[str] = set()
+    for migration in ordered:
+        assert set(migration.parents) <= seen, migration.path
+        seen.add(migration.ident)
+    assert any(len(m.parents) == 2 for m in ordered)  # the merge point
+    assert [m.path for m in ordered] != sorted(m.path for m in ordered)

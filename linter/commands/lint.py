@@ -92,6 +92,10 @@ def lint(
 ) -> int:
     """Lint migration FILES and directories (every *.sql below a directory; - for stdin).
 
+    Alembic revisions and Django migrations (*.py) are linted as the SQL their framework
+    would send, rendered offline without a database (read statically when the framework
+    cannot be imported); findings point at the .py line that wrote the statement.
+
     Files named together, and the files of a directory, form one migration history in
     natural version order: objects created by an earlier file exist (and may be large)
     for the later ones. A file named alone in a migrations directory is linted after the

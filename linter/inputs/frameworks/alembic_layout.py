@@ -235,23 +235,25 @@ class _Failed(Exception):
     """A revision could not be loaded or run: it is read statically instead."""
 
 
-@dataclass(frozen=True, slots=True)
-class Framework:
-    """The importable alembic, or why it is not."""
+def installed() -> str:
+    """The installed alembic and SQLAlchemy versions, read from their metadata without
+    importing them (what the render cache is keyed by); "" when either is missing."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    salt: str  # versions that change what is rendered
-    error: str  # why alembic cannot be used ("" when it can)
-
-
-def framework() -> Framework:
     try:
-        import alembic
-        import sqlalchemy
+        return f"alembic {version('alembic')} sqlalchemy {version('SQLAlchemy')}"
+    except PackageNotFoundError:
+        return ""
+
+
+def unusable() -> str:
+    """Why alembic cannot render here ("" when it can); imports it (and SQLAlchemy)."""
+    try:
         from alembic.operations import Operations  # noqa: F401
         from alembic.runtime.migration import MigrationContext  # noqa: F401
     except Exception as exc:  # (ImportError, or a broken installation)
-        return Framework("static", f"alembic is not importable ({exc})")
-    return Framework(f"alembic {alembic.__version__} sqlalchemy {sqlalchemy.__version__}", "")
+        return f"alembic is not importable ({exc})"
+    return ""
 
 
 @contextlib.contextmanager
@@ -347,27 +349,27 @@ def migrations(
     revisions = [r for r in (read_revision(Path(f)) for f in files) if r is not None]
     if not revisions:
         return []
-    found = framework()
     setting = project(directory)
-    salt = f"{found.salt} per-migration={setting.per_migration}"
+    versions = installed()
+    salt = f"{versions} per-migration={setting.per_migration}"
     out: list[RenderedMigration] = []
     todo: list[tuple[int, Revision, str]] = []
     for i, revision in enumerate(revisions):
         key = RenderCache.key(salt, revision.content)
-        hit = cache.get(key, revision.path) if cache is not None else None
+        hit = cache.get(key, revision.path) if cache is not None and versions else None
         if hit is not None:
             out.append(hit)
         else:
             out.append(RenderedMigration(revision.path, revision.ident, revision.parents, ()))
             todo.append((i, revision, key))
-    if todo and not found.error:
-        with _sys_path(setting.paths):
-            done = [(i, revision, key, _rendered(revision, i, "")) for i, revision, key in todo]
-    else:
-        done = [(i, r, key, _rendered(r, i, found.error)) for i, r, key in todo]
-    for i, _, key, migration in done:
+    error = unusable() if todo else ""  # (alembic is imported only when something is new)
+    with _sys_path(setting.paths if not error else ()):
+        done = [(i, key, _rendered(revision, i, error)) for i, revision, key in todo]
+    for i, key, migration in done:
         out[i] = migration
-        if cache is not None:
+        # (what was read statically is not kept: it is cheap, and alembic or the project's
+        # modules may be importable next time)
+        if cache is not None and versions and not migration.static_reason:
             cache.put(key, migration)
     return out
 
