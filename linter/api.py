@@ -221,6 +221,9 @@ def _stdin_units(
     read = read_stdin(name)
     if isinstance(read, SourceError):
         return [read], None
+    if name.endswith(".py"):  # (a Python migration is rendered from its file, not its text)
+        why = "a Python migration is read from its file: name the file instead of using -"
+        return [SourceError(name, why)], None
     roots = {u.history for u in history if isinstance(u, MigrationUnit)}
     home = history_directory(Path(name), config.layout) if roots else None
     if home is None or os.path.normpath(home) not in roots:

@@ -216,19 +216,65 @@ class _Capture(io.TextIOBase):
         super().__init__()
         self.filename = filename
         self.captured: list[tuple[str, int]] = []
+        self.forced = 0  # the line of the batch operation being flushed (see _Batch)
+
+    def line(self) -> int:
+        """The line of the innermost frame of the revision file on the stack (0: none)."""
+        frame: FrameType | None = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code.co_filename == self.filename:
+                return frame.f_lineno or 0
+            frame = frame.f_back
+        return 0
 
     def write(self, text: str) -> int:
         sql = text.strip()
         if sql:
-            frame: FrameType | None = sys._getframe(1)
-            line = 0
-            while frame is not None:
-                if frame.f_code.co_filename == self.filename:
-                    line = frame.f_lineno or 0
-                    break
-                frame = frame.f_back
-            self.captured.append((sql, line))
+            self.captured.append((sql, self.forced or self.line()))
         return len(text)
+
+
+class _Batch(list[Any]):
+    """The operations of an ``op.batch_alter_table()`` block, each with the line that added
+    it: Alembic runs them when the block ends, so while it iterates them (its flush) the
+    capture is told the line of each."""
+
+    def __init__(self, capture: _Capture) -> None:
+        super().__init__()
+        self.capture = capture
+        self.lines: list[int] = []
+
+    def append(self, item: Any) -> None:
+        self.lines.append(self.capture.line())
+        super().append(item)
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            for i, item in enumerate(list.__iter__(self)):
+                self.capture.forced = self.lines[i] if i < len(self.lines) else 0
+                yield item
+        finally:
+            self.capture.forced = 0
+
+
+@contextlib.contextmanager
+def _batch_lines(capture: _Capture) -> Iterator[None]:
+    """While rendering, each batch block's operations keep their own lines (without this
+    they would all be reported on the ``with`` line, where Alembic runs them)."""
+    from alembic.operations.batch import BatchOperationsImpl
+
+    original = BatchOperationsImpl.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        if isinstance(getattr(self, "batch", None), list):
+            self.batch = _Batch(capture)
+
+    BatchOperationsImpl.__init__ = init  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        BatchOperationsImpl.__init__ = original  # type: ignore[method-assign]
 
 
 class _Failed(Exception):
@@ -307,7 +353,7 @@ def _run(module: ModuleType, name: str, filename: str) -> list[tuple[str, int]] 
         opts={"as_sql": True, "output_buffer": buffer, "literal_binds": True},
     )
     try:
-        with Operations.context(context):
+        with Operations.context(context), _batch_lines(buffer):
             function()
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):

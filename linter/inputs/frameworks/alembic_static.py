@@ -133,7 +133,9 @@ class _Column:
         name = pyast.literal(positional[0]) if positional else args.value(-1, "name")
         self.name: str | None = name if isinstance(name, str) else None
         type_node = positional[1] if len(positional) > 1 else args.keywords.get("type_")
-        self.type = _type(type_node)
+        # (a type sqlsafe does not know, an Enum, a custom type: read as text, so that the
+        # table exists for the model; no rule judges a text column's type)
+        self.type = _type(type_node) or ("TEXT" if type_node is not None else None)
         self.primary_key = args.value(-1, "primary_key", False) is True
         self.autoincrement = args.value(-1, "autoincrement", "auto") is not False
         nullable = args.value(-1, "nullable", not self.primary_key)
@@ -339,7 +341,7 @@ def _create_table(a: Arguments, table: str | None, schema: Any) -> str | None:
         return None
     parts: list[str] = []
     keys: list[str] = []
-    serial: list[tuple[int, str, str]] = []  # integer columns: (part, name, type)
+    integers: dict[str, tuple[int, str]] = {}  # integer column -> (its part, its type)
     for item in a.positional[1:]:
         if not isinstance(item, ast.Call):
             return None
@@ -348,25 +350,32 @@ def _create_table(a: Arguments, table: str | None, schema: Any) -> str | None:
             col = _Column(item)
             if not col.readable or col.name is None:
                 return None
-            if col.primary_key and col.type in _SERIAL and col.autoincrement and col.name:
-                serial.append((len(parts), col.name, col.type))
+            if col.type in _SERIAL and col.autoincrement:
+                integers[_quote(col.name)] = (len(parts), col.type)
             parts.append(col.sql())
             if col.primary_key:
                 keys.append(_quote(col.name))
             if col.references:
                 parts.append(f"FOREIGN KEY ({_quote(col.name)}) REFERENCES {col.references}")
-        elif kind == "PrimaryKeyConstraint":
-            cols = [pyast.literal(c) for c in item.args]
-            if not all(isinstance(c, str) for c in cols):
+        elif kind == "ForeignKeyConstraint":
+            local = _columns(item.args[0] if item.args else None)
+            remote = pyast.literal(item.args[1]) if len(item.args) > 1 else None
+            if not local or not isinstance(remote, tuple) or len(remote) != len(local):
                 return None
-            keys = [_quote(str(c)) for c in cols]
+            if not all(isinstance(r, str) and "." in r for r in remote):
+                return None
+            referent = _quote(remote[0].rsplit(".", 1)[0])
+            targets = ", ".join(_quote(r.rsplit(".", 1)[1]) for r in remote)
+            parts.append(f"FOREIGN KEY ({', '.join(local)}) REFERENCES {referent} ({targets})")
+        elif kind == "PrimaryKeyConstraint":
+            named = [pyast.literal(c) for c in item.args]
+            if not all(isinstance(c, str) for c in named):
+                return None
+            keys = [_quote(str(c)) for c in named]
         # (other constraints: left out; they do not make a new table's creation unsafe)
-    if len(serial) == 1 and len(keys) == 1:  # (SQLAlchemy's autoincrement="auto")
-        index, column, kind = serial[0]
-        if _quote(column) == keys[0]:
-            parts[index] = parts[index].replace(
-                f"{_quote(column)} {kind}", f"{_quote(column)} {_SERIAL[kind]}", 1
-            )
+    if len(keys) == 1 and keys[0] in integers:  # (SQLAlchemy's autoincrement="auto")
+        index, kind = integers[keys[0]]
+        parts[index] = parts[index].replace(f"{keys[0]} {kind}", f"{keys[0]} {_SERIAL[kind]}", 1)
     if keys:
         parts.append(f"PRIMARY KEY ({', '.join(keys)})")
     if not parts:
@@ -403,6 +412,27 @@ OPERATIONS: dict[str, Op] = {
     "drop_table": _drop_table,
     "rename_table": _rename_table,
 }
+
+
+def _names_unwrapped(args: Arguments) -> Arguments:
+    """*args* with ``op.f("name")`` (a name not to be converted by a naming convention)
+    read as ``"name"``."""
+
+    def unwrap(node: ast.expr) -> ast.expr:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "f"
+            and len(node.args) == 1
+            and isinstance(pyast.literal(node.args[0]), str)
+        ):
+            return node.args[0]
+        return node
+
+    return Arguments(
+        tuple(unwrap(n) for n in args.positional),
+        {k: unwrap(v) for k, v in args.keywords.items()},
+    )
 
 
 def _batches(function: ast.FunctionDef) -> dict[str, tuple[str, Any]]:
@@ -462,7 +492,7 @@ def read_function(function: ast.FunctionDef) -> tuple[Chunk, ...]:
                 opened.add(block)
                 out.append(Chunk("COMMIT", block[0]))
             last_block = block
-        args = Arguments.of(call)
+        args = _names_unwrapped(Arguments.of(call))
         if method == "execute":
             arg = args.node(0, "sqltext")
             if isinstance(arg, ast.Call) and pyast.dotted(arg.func).split(".")[-1] == "text":
