@@ -8,6 +8,7 @@ branch and a merge point whose file names sort differently from the graph's orde
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
@@ -144,6 +145,7 @@ REVISIONS = {
 
 def write_project(root: Path, revisions: dict[str, str] | None = None) -> Path:
     """An Alembic project in *root*; returns its versions directory."""
+    root.mkdir(parents=True, exist_ok=True)
     (root / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
     versions = root / "migrations" / "versions"
     versions.mkdir(parents=True)
@@ -530,3 +532,54 @@ def test_fix_and_stdin_leave_python_migrations_alone(project: Path) -> None:
     )
     assert "a Python migration is read from its file" in piped.stdout + piped.stderr
     assert "syntax-error" not in piped.stdout
+
+
+OFFLINE_ENV = """\
+from alembic import context
+
+context.configure(url="postgresql://", literal_binds=True, transaction_per_migration=True)
+with context.begin_transaction():
+    context.run_migrations()
+"""
+
+
+def _statements(sql: str) -> list[str]:
+    """The statements of *sql*, whitespace collapsed, without the transaction around it
+    and the bookkeeping of ``alembic_version``."""
+    from pglast import split
+
+    found = [" ".join(s.split()) for s in split(sql)]
+    found = [s for s in found if "alembic_version" not in s]
+    if found and found[0] == "BEGIN":
+        found = found[1:]
+    if found and found[-1] == "BEGIN":  # (alembic's output: the next revision's BEGIN)
+        found = found[:-1]
+    if found and found[-1] == "COMMIT":
+        found = found[:-1]
+    return found
+
+
+def test_rendered_like_alembic_upgrade_sql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each revision's statements are those ``alembic upgrade head --sql`` prints for it
+    (run here with an offline env.py of the test's own)."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    root = tmp_path / "copy"
+    versions = write_project(root)
+    (root / "migrations" / "env.py").write_text(OFFLINE_ENV)
+    monkeypatch.chdir(root)  # (alembic reads script_location from the working directory)
+    out = io.StringIO()
+    config = AlembicConfig(str(root / "alembic.ini"), output_buffer=out)
+    command.upgrade(config, "head", sql=True)
+    printed: dict[str, list[str]] = {}
+    for part in re.split(r"^-- Running upgrade ", out.getvalue(), flags=re.MULTILINE)[1:]:
+        head, _, body = part.partition("\n")
+        printed[head.rsplit("-> ", 1)[1].strip()] = _statements(body)
+    rendered = {
+        m.ident: _statements("\n".join(c.sql for c in m.up))
+        for m in read_history("alembic", versions, sorted(versions.glob("*.py")))
+    }
+    assert rendered == printed
