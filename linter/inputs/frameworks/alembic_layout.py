@@ -38,10 +38,8 @@ from .alembic_static import static_chunks
 from .rendercache import RenderCache
 from .rendered import Chunk, RenderedMigration, flatten
 
-NAME = "alembic"
 _REVISION = re.compile(r"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
 _DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=\n]*)?=", re.MULTILINE)
-_PER_MIGRATION = re.compile(r"transaction_per_migration\s*=\s*True")
 _HEAD = 16384  # bytes of a file read to tell a revision file
 
 
@@ -84,21 +82,13 @@ def find_ini(directory: Path) -> Path | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class Project:
-    """What sqlsafe reads of an Alembic project around a versions directory."""
-
-    paths: tuple[str, ...]  # prepended to sys.path while revisions are loaded
-    per_migration: bool  # env.py configures transaction_per_migration=True
-
-
-def project(directory: Path) -> Project:
-    """The sys.path entries (``prepend_sys_path``, default the ini's directory) and the
-    ``env.py`` setting of the project holding the versions *directory*."""
+def sys_paths(directory: Path) -> tuple[str, ...]:
+    """What Alembic puts on ``sys.path`` for the project holding the versions *directory*:
+    ``prepend_sys_path`` of its ``alembic.ini`` (default the ini's directory), else the
+    directory above the script location (where ``alembic.ini`` usually is)."""
     versions = Path(os.path.abspath(directory))
     ini = find_ini(versions)
     paths: list[str] = []
-    env = versions.parent / "env.py"
     if ini is not None:
         parser = configparser.ConfigParser(interpolation=None)
         try:
@@ -111,16 +101,9 @@ def project(directory: Path) -> Project:
         for part in re.split(r"[\s,:;]+" if os.sep == "/" else r"[\s,;]+", prepend):
             if part:
                 paths.append(os.path.normpath(here / part.replace("%(here)s", str(here))))
-        location = section.get("script_location", "")
-        if location:
-            script = Path(location.replace("%(here)s", str(here)))
-            script = script if script.is_absolute() else here / script
-            if (script / "env.py").is_file():
-                env = script / "env.py"
     else:
         paths.append(str(versions.parent.parent))
-    env_text = _head(env) if env.is_file() else ""
-    return Project(tuple(dict.fromkeys(paths)), bool(_PER_MIGRATION.search(env_text)))
+    return tuple(dict.fromkeys(paths))
 
 
 # ------------------------------------------------------------------------- revisions
@@ -395,9 +378,8 @@ def migrations(
     revisions = [r for r in (read_revision(Path(f)) for f in files) if r is not None]
     if not revisions:
         return []
-    setting = project(directory)
     versions = installed()
-    salt = f"{versions} per-migration={setting.per_migration}"
+    salt = versions
     out: list[RenderedMigration] = []
     todo: list[tuple[int, Revision, str]] = []
     for i, revision in enumerate(revisions):
@@ -409,7 +391,7 @@ def migrations(
             out.append(RenderedMigration(revision.path, revision.ident, revision.parents, ()))
             todo.append((i, revision, key))
     error = unusable() if todo else ""  # (alembic is imported only when something is new)
-    with _sys_path(setting.paths if not error else ()):
+    with _sys_path(sys_paths(directory) if not error else ()):
         done = [(i, key, _rendered(revision, i, error)) for i, revision, key in todo]
     for i, key, migration in done:
         out[i] = migration
