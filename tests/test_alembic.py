@@ -559,9 +559,7 @@ def _statements(sql: str) -> list[str]:
     return found
 
 
-def test_rendered_like_alembic_upgrade_sql(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_rendered_like_alembic_upgrade_sql(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each revision's statements are those ``alembic upgrade head --sql`` prints for it
     (run here with an offline env.py of the test's own)."""
     from alembic import command
