@@ -581,3 +581,10 @@ def test_rendered_like_alembic_upgrade_sql(tmp_path: Path, monkeypatch: pytest.M
         for m in read_history("alembic", versions, sorted(versions.glob("*.py")))
     }
     assert rendered == printed
+
+
+def test_columns_point_at_the_operation_and_the_sql_text(project: Path) -> None:
+    result = lint_paths(["migrations/versions"], Config(root=project))
+    at = {(os.path.basename(f.path), f.line, f.rule): f.column for f in result.findings}
+    assert at["c3_email.py", 11, "non-concurrent-index"] == 5  # `op.create_index(`
+    assert at["c3_email.py", 17, "unbatched-backfill"] == 9  # `UPDATE` inside the string

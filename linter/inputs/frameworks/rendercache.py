@@ -25,13 +25,13 @@ from ... import __version__
 from ...checksum import name_digest, seal, unseal
 from .rendered import Chunk, RenderedMigration
 
-RENDER_FORMAT = 1
+RENDER_FORMAT = 2
 PREFIX = "render-"
 
 
 def _encode(m: RenderedMigration) -> tuple[Any, ...]:
     def chunks(items: tuple[Chunk, ...] | None) -> Any:
-        return None if items is None else tuple((c.sql, c.line) for c in items)
+        return None if items is None else tuple((c.sql, c.line, c.column) for c in items)
 
     return (
         m.ident,
@@ -50,7 +50,9 @@ def _decode(path: str, data: Any) -> RenderedMigration:
     ident, parents, up, down, in_tx, reason, first, up_lines, down_lines = data
 
     def chunks(items: Any) -> tuple[Chunk, ...] | None:
-        return None if items is None else tuple(Chunk(str(s), int(n)) for s, n in items)
+        if items is None:
+            return None
+        return tuple(Chunk(str(s), int(n), int(c)) for s, n, c in items)
 
     return RenderedMigration(
         path,

@@ -20,10 +20,13 @@ _PY_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(?P<body>sqlsafe:[^\n]*)$", re.MULTIL
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """SQL sent by one operation: ``sql`` (one or more statements) from ``line`` (1-based)."""
+    """SQL sent by one operation: ``sql`` (one or more statements) from ``line`` (1-based),
+    its first line indented by ``column`` spaces (where the operation, or the SQL text,
+    starts on that line of the ``.py`` file: a finding's column points there)."""
 
     sql: str
     line: int
+    column: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +148,7 @@ def place(
         while pending and pending[0].line <= max(chunk.line, len(lines) + 1):
             comment = pending.pop(0)
             put(comment.sql, comment.line)
-        put(sql, chunk.line)
+        put(" " * chunk.column + sql, chunk.line)
     # a comment after the last chunk (ignore-file at the end of the file) still counts
     for rest in pending:
         put(rest.sql, rest.line)
