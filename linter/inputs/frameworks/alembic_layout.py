@@ -167,10 +167,12 @@ def _execute_spans(tree: ast.Module | None) -> list[tuple[int, int, int]]:
     return spans
 
 
-def _chunks(captured: Sequence[tuple[str, int]], tree: ast.Module | None) -> tuple[Chunk, ...]:
-    """Captured statements as chunks: literal SQL on its lines, generated DDL flattened onto
-    the line of its call (several statements of one call share that line)."""
-    spans = _execute_spans(tree)
+def _chunks(
+    captured: Sequence[tuple[str, int]], spans: Sequence[tuple[int, int, int]]
+) -> tuple[Chunk, ...]:
+    """Captured statements as chunks: literal SQL on its lines (*spans*: see
+    :func:`_execute_spans`), generated DDL flattened onto the line of its call (several
+    statements of one call share that line)."""
     out: list[Chunk] = []
     last_line, last_generated = 1, False
     for sql, line in captured:
@@ -322,51 +324,68 @@ def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}"[:200] if message else type(exc).__name__
 
 
-def _run(module: ModuleType, name: str, filename: str) -> list[tuple[str, int]] | None:
-    """The statements ``module.name()`` emits offline; ``None`` without such a function."""
-    from alembic.operations import Operations
-    from alembic.runtime.migration import MigrationContext
+class Offline:
+    """The offline PostgreSQL context the revisions of a history are run against: one for
+    all of them (configuring one costs more than rendering most revisions), its output
+    buffer replaced for each function run."""
 
-    function = getattr(module, name, None)
-    if not callable(function):
-        return None
-    buffer = _Capture(filename)
-    context = MigrationContext.configure(
-        dialect_name="postgresql",
-        opts={"as_sql": True, "output_buffer": buffer, "literal_binds": True},
-    )
-    try:
-        with Operations.context(context), _batch_lines(buffer):
-            function()
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        raise _Failed(f"{name}() failed offline: {_why(exc)}") from exc
-    return buffer.captured
+    def __init__(self) -> None:
+        self._context: Any = None
+
+    def run(self, module: ModuleType, name: str, filename: str) -> list[tuple[str, int]] | None:
+        """The statements ``module.name()`` emits; ``None`` without such a function."""
+        from alembic.operations import Operations
+        from alembic.runtime.migration import MigrationContext
+
+        function = getattr(module, name, None)
+        if not callable(function):
+            return None
+        buffer = _Capture(filename)
+        if self._context is None:
+            self._context = MigrationContext.configure(
+                dialect_name="postgresql",
+                opts={"as_sql": True, "output_buffer": buffer, "literal_binds": True},
+            )
+        context = self._context
+        context.output_buffer = context.impl.output_buffer = buffer
+        try:
+            with Operations.context(context), _batch_lines(buffer):
+                function()
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise _Failed(f"{name}() failed offline: {_why(exc)}") from exc
+        return buffer.captured
 
 
 def render(
-    revision: Revision, index: int = 0
+    revision: Revision, index: int = 0, offline: Offline | None = None
 ) -> tuple[tuple[Chunk, ...], tuple[Chunk, ...] | None]:
     """The (upgrade, downgrade) chunks of *revision* rendered by alembic; raises
     :class:`_Failed` when it cannot be loaded or run."""
+    offline = offline or Offline()
     with _quiet():
         module = _load(revision, index)
-        up = _run(module, "upgrade", revision.absolute)
-        down = _run(module, "downgrade", revision.absolute)
-    up_chunks = _chunks(up or [], revision.tree)
-    down_chunks = _chunks(down, revision.tree) if down else None
+        up = offline.run(module, "upgrade", revision.absolute)
+        down = offline.run(module, "downgrade", revision.absolute)
+    spans = _execute_spans(revision.tree) if "execute" in revision.text else []
+    up_chunks = _chunks(up or [], spans)
+    down_chunks = _chunks(down, spans) if down else None
     return up_chunks, down_chunks or None
 
 
 @contextlib.contextmanager
 def _sys_path(entries: Sequence[str]) -> Iterator[None]:
-    saved = list(sys.path)
+    """*entries* on ``sys.path`` while revisions are loaded; no ``__pycache__`` is written
+    into the project's directories meanwhile."""
+    saved, no_bytecode = list(sys.path), sys.dont_write_bytecode
     sys.path[:0] = [e for e in entries if e not in sys.path]
+    sys.dont_write_bytecode = True
     try:
         yield
     finally:
         sys.path[:] = saved
+        sys.dont_write_bytecode = no_bytecode
 
 
 def migrations(
@@ -391,8 +410,9 @@ def migrations(
             out.append(RenderedMigration(revision.path, revision.ident, revision.parents, ()))
             todo.append((i, revision, key))
     error = unusable() if todo else ""  # (alembic is imported only when something is new)
+    offline = Offline()
     with _sys_path(sys_paths(directory) if not error else ()):
-        done = [(i, key, _rendered(revision, i, error)) for i, revision, key in todo]
+        done = [(i, key, _rendered(revision, i, error, offline)) for i, revision, key in todo]
     for i, key, migration in done:
         out[i] = migration
         # (what was read statically is not kept: it is cheap, and alembic or the project's
@@ -402,13 +422,15 @@ def migrations(
     return out
 
 
-def _rendered(revision: Revision, index: int, error: str) -> RenderedMigration:
+def _rendered(
+    revision: Revision, index: int, error: str, offline: Offline | None = None
+) -> RenderedMigration:
     """*revision* rendered by alembic, or read statically (because of *error*, or because
     rendering failed)."""
     reason = error
     if not reason:
         try:
-            up, down = render(revision, index)
+            up, down = render(revision, index, offline)
         except _Failed as exc:
             reason = str(exc)
     if reason:
