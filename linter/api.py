@@ -209,6 +209,7 @@ def _implicit_history(
         [p for p in planned if p.history in wanted and not p.problem],
         _default_tx(config),
         render_cache,
+        detector,
     )
 
 

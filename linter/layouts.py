@@ -16,10 +16,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .source import Source, SourceError, is_excluded, natural_key, read_source
 from .tree import read_regular, scan_tree
+
+if TYPE_CHECKING:
+    from .inputs.frameworks.rendered import RenderedMigration
 
 LAYOUTS: tuple[str, ...] = (
     "plain",
@@ -695,6 +698,9 @@ class Detector:
         # (directory, layout) -> its Python migration histories (:func:`python_histories`)
         self.frameworks: dict[tuple[Path, str | None], dict[Path, tuple[str, list[Path]]]] = {}
         self.direct: dict[tuple[Path, str | None], str | None] = {}  # (directory's own files)
+        # (layout, history) -> its Python migrations rendered (``python_units``): a file
+        # named alone and its history are rendered once
+        self.rendered: dict[tuple[str, str], list[RenderedMigration]] = {}
 
     def files(self, directory: Path) -> list[Path]:
         found = self.listings.get(directory)
@@ -828,10 +834,12 @@ def read_units(
     planned: Sequence[PlannedFile],
     default_tx: bool | None = None,
     render_cache: Path | None = None,
+    detector: Detector | None = None,
 ) -> list[MigrationUnit | SourceError]:
     """Read *planned* files and build their units, in the runner's order; files that
     cannot be read come back as :class:`SourceError` (ordered by path, after the units).
-    Python migrations are rendered (:func:`python_units`), cached in *render_cache*."""
+    Python migrations are rendered (:func:`python_units`), cached in *render_cache*, once
+    per *detector*."""
     units: list[MigrationUnit] = []
     errors: list[SourceError] = []
     python: dict[tuple[str, str], list[PlannedFile]] = {}
@@ -858,7 +866,7 @@ def read_units(
             )
         )
     for (layout, history), items in python.items():
-        for unit in python_units(layout, history, items, render_cache):
+        for unit in python_units(layout, history, items, render_cache, detector):
             if isinstance(unit, MigrationUnit):
                 units.append(unit)
             else:
@@ -869,7 +877,11 @@ def read_units(
 
 
 def python_units(
-    layout: str, history: str, items: Sequence[PlannedFile], render_cache: Path | None = None
+    layout: str,
+    history: str,
+    items: Sequence[PlannedFile],
+    render_cache: Path | None = None,
+    detector: Detector | None = None,
 ) -> list[MigrationUnit | SourceError]:
     """The units of the Python migrations *items* of the *layout* history *history*.
 
@@ -886,8 +898,13 @@ def python_units(
     known = {os.path.normcase(os.path.abspath(p)) for p in everything}
     everything.extend(i.path for i in items if os.path.normcase(i.absolute) not in known)
     wanted = {os.path.normcase(i.absolute): i for i in items}
+    rendered = detector.rendered.get((layout, history)) if detector is not None else None
+    if rendered is None:
+        rendered = read_history(layout, root, everything, render_cache)
+        if detector is not None:
+            detector.rendered[layout, history] = rendered
     out: list[MigrationUnit | SourceError] = []
-    for index, migration in enumerate(read_history(layout, root, everything, render_cache)):
+    for index, migration in enumerate(rendered):
         item = wanted.get(os.path.normcase(os.path.abspath(migration.path)))
         if item is None:
             continue
@@ -948,7 +965,7 @@ def migration_units(
     those the layout does not run go to *skipped* when given (see :func:`plan_files`).
     """
     planned = plan_files(paths, layout, exclude=exclude, skipped=skipped, detector=detector)
-    return read_units(planned, default_tx, render_cache)
+    return read_units(planned, default_tx, render_cache, detector)
 
 
 def plan_files(
