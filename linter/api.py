@@ -8,9 +8,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import Config
-from .engine import FILE_COST, History, LintResult, lint_histories, merge_results
-from .layouts import (
+from .analysis.engine import FILE_COST, History, LintResult, lint_histories, merge_results
+from .analysis.registry import load_rules
+from .inputs.config import Config
+from .inputs.layouts import (
     PYTHON_LAYOUTS,
     Detector,
     MigrationUnit,
@@ -23,12 +24,12 @@ from .layouts import (
     read_units,
     units_of_text,
 )
-from .registry import load_rules
+from .inputs.source import Source, SourceError, is_excluded, natural_key, read_stdin
 from .rule import Rule
-from .source import Source, SourceError, is_excluded, natural_key, read_stdin
 
 if TYPE_CHECKING:
-    from .cache import ResultCache
+    from .inputs.frameworks.store import OpenStore, RenderStore
+    from .output.cache import ResultCache
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"  # the name standard input is reported under by default
@@ -77,7 +78,7 @@ def gather(
     paths: Sequence[str],
     config: Config,
     stdin_name: str | None = None,
-    render_cache: Path | None = None,
+    render_cache: OpenStore | None = None,
 ) -> Inputs:
     """Expand directories into migration units (per layout), add the history: the configured
     one, or else the earlier files of each migrations directory a file named alone (or
@@ -137,7 +138,7 @@ def gather(
     errors = [u for u in [*merged, *found, *stdin_units] if isinstance(u, SourceError)]
     if report and history and config.history:
         # (the files after a file named alone are read as they would be with its directory
-        # named: a later migration may answer one of its findings, see linter.deferred)
+        # named: a later migration may answer one of its findings, see linter.state.deferred)
         units = _until_last_reported(units, report)
     ordered = tuple(dict.fromkeys(os.path.normpath(u.path) for u in units))
     return Inputs(
@@ -197,7 +198,7 @@ def _implicit_history(
     roots: Sequence[str],
     config: Config,
     detector: Detector | None = None,
-    render_cache: Path | None = None,
+    render_cache: OpenStore | None = None,
 ) -> list[MigrationUnit | SourceError]:
     """The units of each of *roots*, their own history only (not the other migrations
     directories below them, nor their problems: nothing of them is reported)."""
@@ -278,7 +279,7 @@ def lint_paths(
     run: str | None = None
     base = ""
     if cache is not None and use_cache:
-        from .cache import run_key
+        from .output.cache import run_key
 
         base = cache.base_key(rules, config.settings)
         run = run_key(
@@ -305,7 +306,7 @@ def lint_paths(
         where_read = _lint_where_read(paths, config, rules, only, edited, added)
         if where_read is not None:
             return where_read
-    inputs = gather(paths, config, stdin_name, cache.directory if cache is not None else None)
+    inputs = gather(paths, config, stdin_name, _render_stores(cache))
     sources = in_change(read_inputs(inputs), added)
     report = set(inputs.report)
     if only is not None:
@@ -346,6 +347,21 @@ def lint_paths(
     if cache is not None and run is not None:
         cache.store_run(base, run, result, chain, dropped)
     return result
+
+
+def _render_stores(cache: ResultCache | None) -> OpenStore | None:
+    """How Python migrations' renderings are kept in the cache directory of *cache* (the
+    store's module is imported only when a Python migration is rendered)."""
+    if cache is None:
+        return None
+    directory = cache.directory
+
+    def open_store(name: str) -> RenderStore:
+        from .output.rendercache import RenderCache
+
+        return RenderCache(directory, name)
+
+    return open_store
 
 
 def _one_database(paths: Sequence[str], config: Config) -> bool:

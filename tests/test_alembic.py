@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from linter.api import gather, lint_paths
-from linter.config import Config
+from linter.inputs.config import Config
 from linter.inputs.frameworks import read_history
 from linter.inputs.frameworks.alembic_layout import detect
 from linter.inputs.frameworks.rendered import RenderedMigration

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 from .rendered import RenderedMigration, order
 
 if TYPE_CHECKING:
-    from .rendercache import RenderCache
+    from .store import OpenStore, RenderStore
 
 # layout name -> module of this package (imported on first use)
 FRAMEWORKS: Mapping[str, str] = MappingProxyType(
@@ -39,11 +39,11 @@ class Framework(Protocol):
         ...
 
     def migrations(
-        self, directory: Path, files: Sequence[Path], cache: RenderCache | None = None
+        self, directory: Path, files: Sequence[Path], cache: RenderStore | None = None
     ) -> list[RenderedMigration]:
         """Every migration among *files* of the history at *directory* (files that are not
         migrations are left out), each ``path`` as given in *files*; *cache* (when given)
-        answers migrations rendered before (:class:`.rendercache.RenderCache`)."""
+        answers migrations rendered before (:class:`.store.RenderStore`)."""
         ...
 
 
@@ -78,20 +78,20 @@ def detect_framework(directory: Path, layout: str | None = None) -> str | None:
 
 
 def read_history(
-    layout: str, directory: Path, files: Sequence[Path], cache_dir: Path | None = None
+    layout: str, directory: Path, files: Sequence[Path], stores: OpenStore | None = None
 ) -> list[RenderedMigration]:
     """The migrations among *files* of the *layout* history at *directory*, in the order
-    the runner applies them, rendered (or read from the render cache in *cache_dir*)."""
-    from .rendercache import RenderCache
-
-    cache = RenderCache(cache_dir, f"{layout}\0{directory.absolute()}")
+    the runner applies them, rendered (or read from the store *stores* opens for it)."""
+    cache = stores(f"{layout}\0{directory.absolute()}") if stores is not None else None
     found = framework(layout).migrations(directory, files, cache)
-    cache.save()
-    if os.environ.get("SQLSAFE_RENDER_STATS"):  # (the tests count renders with it)
-        print(
-            f"sqlsafe: render {layout} {directory}: {cache.misses} rendered, {cache.hits} cached",
-            file=sys.stderr,
-        )
+    if cache is not None:
+        cache.save()
+        if os.environ.get("SQLSAFE_RENDER_STATS"):  # (the tests count renders with it)
+            print(
+                f"sqlsafe: render {layout} {directory}: "
+                f"{cache.misses} rendered, {cache.hits} cached",
+                file=sys.stderr,
+            )
     return order(found)
 
 

@@ -32,11 +32,11 @@ from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
 
-from ...tree import read_regular
+from ..tree import read_regular
 from . import pyast
 from .alembic_static import static_chunks
-from .rendercache import RenderCache
 from .rendered import Chunk, RenderedMigration, flatten
+from .store import RenderStore, render_key
 
 _REVISION = re.compile(r"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
 _DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=\n]*)?=", re.MULTILINE)
@@ -389,7 +389,7 @@ def _sys_path(entries: Sequence[str]) -> Iterator[None]:
 
 
 def migrations(
-    directory: Path, files: Sequence[Path], cache: RenderCache | None = None
+    directory: Path, files: Sequence[Path], cache: RenderStore | None = None
 ) -> list[RenderedMigration]:
     """Every revision among *files* (the ``.py`` files of the versions *directory*), in
     path order (:func:`~.rendered.order` puts them in the graph's), rendered or read
@@ -402,7 +402,7 @@ def migrations(
     out: list[RenderedMigration] = []
     todo: list[tuple[int, Revision, str]] = []
     for i, revision in enumerate(revisions):
-        key = RenderCache.key(salt, revision.content)
+        key = render_key(salt, revision.content)
         hit = cache.get(key, revision.path) if cache is not None and versions else None
         if hit is not None:
             out.append(hit)
