@@ -40,6 +40,9 @@ class RenderedMigration:
     # ("" when rendered); the linter says it once per run
     static_reason: str = ""
     children_first: tuple[str, ...] = ()  # Django ``run_before``: these run after this one
+    # data migrations written in Python (Django ``RunPython``): what runs (the operation's
+    # name) and its line; they send SQL sqlsafe cannot see, so they are reported as such
+    data_steps: tuple[Chunk, ...] = ()
 
 
 def _flatten(sql: str) -> str:
