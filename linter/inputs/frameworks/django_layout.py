@@ -275,8 +275,11 @@ def _rendered(
         up.extend(_chunks(operation, op["up"], down=False))
         if op.get("python"):
             steps.append(Chunk(op["kind"], operation.line))
+    # The down migration in the order of the file, each operation's reverse on its line
+    # (Django runs them last operation first; a text's statements cannot go up the file,
+    # and a reverse rarely depends on the one after it: lines, and suppressions, win).
     down: list[Chunk] | None = []
-    for operation, op in reversed(list(zip(operations, ops, strict=False))):
+    for operation, op in zip(operations, ops, strict=False):
         if op.get("down") is None or down is None:
             down = None
             continue

@@ -483,7 +483,7 @@ def _literals(args: Arguments, index: int, key: str) -> list[tuple[str, int]] | 
 def _down(m: MigrationFile) -> tuple[Chunk, ...] | None:
     """The down migration, when every operation is a ``RunSQL`` with a literal reverse."""
     chunks: list[Chunk] = []
-    for operation in reversed(m.operations):
+    for operation in m.operations:  # in file order, as rendered downs (django_layout)
         if operation.name != "RunSQL" or operation.call is None:
             return None
         found = _literals(Arguments.of(operation.call), 1, "reverse_sql")
