@@ -316,3 +316,29 @@ def test_the_render_cache_renders_only_what_changed(project: Path, tmp_path: Pat
         assert edited.misses == 3
     finally:
         path.write_text(original)
+
+
+# ----------------------------------------------------------------------------- settings
+def test_installed_apps_from_the_settings_statically_or_derived(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settings module is imported when it can be (its database never used); when it
+    needs a secret that is not set, INSTALLED_APPS is read from its text; without it, the
+    apps are derived from the migrations packages."""
+    info = read_project(project)
+    node = [("shop", "0001_initial")]
+    monkeypatch.setenv("SHOP_SECRET_KEY", "set")
+    assert _render(info, node, "proj.settings", None)["settings"] == "settings"
+    monkeypatch.delenv("SHOP_SECRET_KEY")
+    result = _render(info, node, "proj.settings", None)
+    assert result["settings"] == "static"
+    assert result["migrations"]["shop.0001_initial"]["how"] == "offline"
+    assert _render(info, node, "proj.missing", None)["settings"] == "derived"
+
+
+def test_django_settings_in_the_config_file(tmp_path: Path) -> None:
+    from linter.config import load_config
+
+    config = tmp_path / ".sqlsafe.toml"
+    config.write_text('django-settings = "proj.settings"\n')
+    assert load_config(config).django_settings == "proj.settings"
