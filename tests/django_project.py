@@ -266,3 +266,71 @@ def write_project(root: Path) -> Path:
         for name, text in files.items():
             (migrations / name).write_text(text, encoding="utf-8")
     return project
+
+
+def _step(app: str, model: str, k: int) -> str:
+    """The operations of the k-th generated migration of *app* (a field added, indexed,
+    altered, some SQL, and now and then a foreign key dropped)."""
+    field = f"f{k}"
+    kinds = (
+        f'migrations.AddField(model_name="{model}", name="{field}", '
+        "field=models.IntegerField(null=True))",
+        f'migrations.AddField(model_name="{model}", name="{field}", '
+        'field=models.CharField(max_length=20, default=""))',
+        f'migrations.AddIndex(model_name="{model}", '
+        f'index=models.Index(fields=["name"], name="{app}_{model}_{k}_idx"))',
+        f'migrations.AlterField(model_name="{model}", name="name", '
+        f"field=models.CharField(max_length={100 + k}))",
+        f'migrations.RunSQL("UPDATE {app}_{model} SET name = name WHERE id < {k};", '
+        "migrations.RunSQL.noop)",
+    )
+    return kinds[k % len(kinds)]
+
+
+_SELF_FK = (
+    'migrations.AddField(model_name="item", name="parent", field=models.ForeignKey('
+    'null=True, on_delete=models.CASCADE, to="alpha.item"))'
+)
+_DROP_FK = 'migrations.RemoveField(model_name="item", name="parent")'
+
+
+def write_long_project(root: Path, count: int, introspect: bool = False) -> Path:
+    """A project of *count* migrations over two apps (``alpha`` and ``beta``, the latter
+    depending on the former every tenth migration); its directory.  With *introspect*,
+    alpha's last migration drops a foreign key (Django asks the database its name)."""
+    project = root / "long"
+    (project / "proj").mkdir(parents=True)
+    (project / "manage.py").write_text(MANAGE, encoding="utf-8")
+    (project / "proj" / "__init__.py").write_text("", encoding="utf-8")
+    settings = SETTINGS.replace('"shop",\n    "orders",', '"alpha",\n    "beta",')
+    (project / "proj" / "settings.py").write_text(settings, encoding="utf-8")
+    per_app = {"alpha": count - count // 2, "beta": count // 2}
+    for app, n in per_app.items():
+        migrations = project / app / "migrations"
+        migrations.mkdir(parents=True)
+        for path in (project / app / "__init__.py", migrations / "__init__.py"):
+            path.write_text("", encoding="utf-8")
+        previous = ""
+        for k in range(1, n + 1):
+            name = f"{k:04d}_step"
+            deps = [f'("{app}", "{previous}")'] if previous else []
+            if app == "beta" and k % 10 == 1:
+                deps.append(f'("alpha", "{min(k, per_app["alpha"]):04d}_step")')
+            if k == 1:
+                ops = (
+                    'migrations.CreateModel(name="Item", fields=[("id", models.BigAutoField('
+                    'primary_key=True, serialize=False)), ("name", models.CharField('
+                    "max_length=100))])"
+                )
+            elif introspect and app == "alpha" and k >= n - 1:
+                ops = _SELF_FK if k == n - 1 else _DROP_FK
+            else:
+                ops = _step(app, "item", k)
+            text = (
+                f"{HEAD}\n\nclass Migration(migrations.Migration):\n"
+                f"    dependencies = [{', '.join(deps)}]\n\n"
+                f"    operations = [\n        {ops},\n    ]\n"
+            )
+            (migrations / f"{name}.py").write_text(text, encoding="utf-8")
+            previous = name
+    return project

@@ -98,7 +98,7 @@ def test_transactions_runsql_runpython_and_separate_state(
     assert 'ADD COLUMN "stock"' not in up
     text = _text(backfill)
     assert [(s.sql, s.line) for s in backfill.data_steps] == [
-        ("RunPython", _line(text, "migrations.RunPython("))
+        ("RunPython(fill_sku)", _line(text, "migrations.RunPython("))
     ]
     assert backfill.down is not None
     down = place(backfill.down, text)
@@ -142,7 +142,14 @@ def test_statements_sit_on_the_lines_of_their_operations(
 
 def _lint(ms: list[RenderedMigration]) -> list[Finding]:
     sources = [
-        Source(m.path, place(m.up, _text(m)), m.in_transaction, layout="django") for m in order(ms)
+        Source(
+            m.path,
+            place(m.up, _text(m)),
+            m.in_transaction,
+            layout="django",
+            data_steps=tuple((c.line, c.sql) for c in m.data_steps),
+        )
+        for m in order(ms)
     ]
     return lint_sources(sources, RULES, Settings(target_version=16)).findings
 
@@ -173,6 +180,12 @@ def test_findings_point_at_the_operations_and_suppressions_apply(
         "0005_backfill.py",
         _line(backfill, "ALTER TABLE shop_product\n"),
     ) in by_rule
+    # RunPython inside the atomic migration: reported on its line, a warning
+    run_python = [f for f in findings if f.rule == "python-data-migration"]
+    assert [(Path(f.path).name, f.line, f.severity.value) for f in run_python] == [
+        ("0005_backfill.py", _line(backfill, "migrations.RunPython("), "warning")
+    ]
+    assert run_python[0].message.startswith("RunPython(fill_sku) is a data migration")
     remove = _text(rendered["orders.0003_remove_order_product"])
     line = _line(remove, "migrations.RemoveField(")
     assert ("drop-column", "0003_remove_order_product.py", line) in by_rule

@@ -50,6 +50,15 @@ class Operation:
     line: int
     call: ast.Call | None
 
+    @property
+    def label(self) -> str:
+        """``RunPython(fill_sku)``: the operation and the function it runs, when named."""
+        if self.call is None:
+            return self.name
+        code = Arguments.of(self.call).node(0, "code")
+        name = dotted(code) if code is not None else ""
+        return f"{self.name}({name})" if name else self.name
+
 
 @dataclass(frozen=True, slots=True)
 class MigrationFile:

@@ -274,7 +274,7 @@ def _rendered(
     for operation, op in zip(operations, ops, strict=False):
         up.extend(_chunks(operation, op["up"], down=False))
         if op.get("python"):
-            steps.append(Chunk(op["kind"], operation.line))
+            steps.append(Chunk(operation.label or op["kind"], operation.line))
     # The down migration in the order of the file, each operation's reverse on its line
     # (Django runs them last operation first; a text's statements cannot go up the file,
     # and a reverse rarely depends on the one after it: lines, and suppressions, win).

@@ -520,7 +520,7 @@ def static_migrations(
         for operation in m.operations:
             up.extend(reader.up(operation))
             if operation.name == "RunPython":
-                steps.append(Chunk("RunPython", operation.line))
+                steps.append(Chunk(operation.label, operation.line))
         if m.node in targets:
             why = f"{reason}; {m.problem}" if m.problem else reason
             out[m.node] = RenderedMigration(

@@ -101,9 +101,7 @@ class Arguments:
 
     @classmethod
     def of(cls, call: ast.Call) -> Arguments:
-        return cls(
-            tuple(call.args), {k.arg: k.value for k in call.keywords if k.arg is not None}
-        )
+        return cls(tuple(call.args), {k.arg: k.value for k in call.keywords if k.arg is not None})
 
     def node(self, index: int, name: str) -> ast.expr | None:
         if name in self.keywords:
