@@ -355,3 +355,34 @@ def test_django_settings_in_the_config_file(tmp_path: Path) -> None:
     config = tmp_path / ".sqlsafe.toml"
     config.write_text('django-settings = "proj.settings"\n')
     assert load_config(config).django_settings == "proj.settings"
+
+
+def test_an_app_that_is_not_installed_is_left_out(project: Path) -> None:
+    settings = project / "proj" / "more.py"
+    settings.write_text(
+        'INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth",\n'
+        '                  "debug_toolbar_not_installed", "shop", "orders"]\n'
+    )
+    try:
+        result = _render(read_project(project), [("shop", "0001_initial")], "proj.more", None)
+    finally:
+        settings.unlink()
+    assert result["settings"] == "settings"
+    assert result["skipped_apps"] == ["debug_toolbar_not_installed"]
+    assert "shop.0001_initial" in result["migrations"]
+
+
+def test_a_migration_importing_a_missing_module_is_read_statically(
+    tmp_path: Path,
+) -> None:
+    project = write_project(tmp_path)
+    path = project / "shop" / "migrations" / "0003_product_sku.py"
+    path.write_text("import shop.fields_that_do_not_exist\n" + path.read_text())
+    found = {m.ident: m for m in migrations(project, [])}
+    reason = found["shop.0003_product_sku"].static_reason
+    assert "shop.fields_that_do_not_exist" in reason, reason
+    assert "0003_product_sku.py:1" in reason
+    # the statically read SQL is still there, on the operation's line
+    text = path.read_text()
+    index = next(c for c in found["shop.0003_product_sku"].up if "CREATE INDEX" in c.sql)
+    assert index.line == _line(text, "migrations.AddIndex(")

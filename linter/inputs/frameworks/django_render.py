@@ -63,14 +63,29 @@ def _user_settings(name: str) -> dict[str, Any] | None:
     return out if "INSTALLED_APPS" in out else None
 
 
-def _bare_apps(entries: list[str], labels: dict[str, str]) -> list[str]:
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _bare_apps(entries: list[str], labels: dict[str, str], skipped: list[str]) -> list[str]:
     """App configs for *entries* that do not import the app's models nor run ``ready()``:
-    installed through a module of this process's own, by dotted path as Django takes them."""
+    installed through a module of this process's own, by dotted path as Django takes them.
+    Apps that are not installed go to *skipped* (a migration depending on one fails to
+    load, and says so)."""
     from django.apps import AppConfig
 
     module = types.ModuleType("sqlsafe_bare_apps")
     paths: list[str] = []
     for i, entry in enumerate(entries):
+        if not _importable(entry.split(".apps.", 1)[0] if ".apps." in entry else entry):
+            if not _importable(entry.rsplit(".", 1)[0]):
+                skipped.append(entry)
+                continue
         name, label = entry, labels.get(entry, entry.rsplit(".", 1)[-1])
         try:
             real = AppConfig.create(entry)
@@ -91,8 +106,9 @@ def _bare_apps(entries: list[str], labels: dict[str, str]) -> list[str]:
     return paths
 
 
-def configure(request: dict[str, Any]) -> str:
-    """Configure Django for rendering; where INSTALLED_APPS came from."""
+def configure(request: dict[str, Any], skipped: list[str]) -> str:
+    """Configure Django for rendering; where INSTALLED_APPS came from (apps that are not
+    installed go to *skipped*)."""
     import django
     from django.conf import settings
 
@@ -104,7 +120,7 @@ def configure(request: dict[str, Any]) -> str:
         if source == "derived":
             user["INSTALLED_APPS"] = request["derived_apps"]
     labels = {module: label for label, module in request.get("apps", [])}
-    installed = _bare_apps(list(user["INSTALLED_APPS"]), labels)
+    installed = _bare_apps(list(user["INSTALLED_APPS"]), labels, skipped)
     options: dict[str, Any] = {
         "INSTALLED_APPS": installed,
         "DATABASES": {
@@ -337,7 +353,8 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         import django
 
         result["django"] = django.get_version()
-        result["settings"] = configure(request)
+        result["skipped_apps"] = []
+        result["settings"] = configure(request, result["skipped_apps"])
         from django.db.migrations.loader import MigrationLoader
         from django.db.migrations.state import ProjectState
 
