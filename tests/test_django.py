@@ -386,3 +386,16 @@ def test_a_migration_importing_a_missing_module_is_read_statically(
     text = path.read_text()
     index = next(c for c in found["shop.0003_product_sku"].up if "CREATE INDEX" in c.sql)
     assert index.line == _line(text, "migrations.AddIndex(")
+
+
+def test_a_concurrent_index_in_an_atomic_migration_is_reported(tmp_path: Path) -> None:
+    project = write_project(tmp_path)
+    path = project / "shop" / "migrations" / "0004_product_name_index.py"
+    path.write_text(path.read_text().replace("    atomic = False\n", ""))
+    found = migrations(project, [])
+    assert all(not m.static_reason for m in found)
+    findings = _lint(found)
+    concurrently = [f for f in findings if f.rule == "concurrently-in-transaction"]
+    assert [(Path(f.path).name, f.line) for f in concurrently] == [
+        ("0004_product_name_index.py", _line(path.read_text(), "AddIndexConcurrently(\n"))
+    ]
