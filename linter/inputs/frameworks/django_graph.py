@@ -286,7 +286,25 @@ def squash(files: Iterable[MigrationFile]) -> tuple[list[MigrationFile], tuple[P
 
 
 def parents(m: MigrationFile, known: set[Node]) -> tuple[str, ...]:
-    """What *m* runs after: its explicit dependencies, and the previous migration of its
-    app when it names none of its own app (Django's ``add_internal_dependencies`` adds
-    only the explicit ones; an app's ``0001`` has none)."""
+    """The idents of the migrations of the project that *m* depends on."""
     return tuple(f"{a}.{n}" for a, n in m.dependencies if (a, n) in known)
+
+
+def graph_order(project: Project) -> list[MigrationFile]:
+    """The project's migrations in an order ``migrate`` may apply them (parents first,
+    ``run_before`` honoured)."""
+    from .rendered import RenderedMigration, order
+
+    known = {m.node for m in project.migrations}
+    shells = [
+        RenderedMigration(
+            str(m.path),
+            m.ident,
+            parents(m, known),
+            (),
+            children_first=tuple(f"{a}.{n}" for a, n in m.run_before),
+        )
+        for m in project.migrations
+    ]
+    by_ident = {m.ident: m for m in project.migrations}
+    return [by_ident[s.ident] for s in order(shells)]

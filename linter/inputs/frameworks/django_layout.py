@@ -31,8 +31,10 @@ from .django_graph import (
     Node,
     Operation,
     Project,
+    graph_order,
     is_migration_file,
     migration_packages,
+    parents,
     project_root,
     read_project,
 )
@@ -132,27 +134,18 @@ def django_version() -> str | None:
 def _keys(project: Project, salt: str) -> dict[Node, str]:
     """Per migration: its content and that of everything it runs after (its dependency
     closure, ``run_before`` included)."""
-    by_node = {m.node: m for m in project.migrations}
     after: dict[Node, set[Node]] = {m.node: set(m.dependencies) for m in project.migrations}
     for m in project.migrations:
         for child in m.run_before:
             if child in after:
                 after[child].add(m.node)
     keys: dict[Node, str] = {}
-
-    def key(node: Node, seen: frozenset[Node]) -> str:
-        if node in keys:
-            return keys[node]
-        if node not in by_node or node in seen:
-            return f"{node[0]}.{node[1]}"  # Django's own apps, or a cycle
-        parts = sorted(key(p, seen | {node}) for p in after[node])
+    for m in graph_order(project):  # parents first: their keys are known
+        # a parent outside the project (Django's own apps) or in a cycle: by name
+        parts = sorted(keys.get(p, f"{p[0]}.{p[1]}") for p in after[m.node])
         h = hashlib.blake2b(digest_size=20)
-        h.update(f"{salt}\0{by_node[node].digest}\0{parts}".encode())
-        keys[node] = h.hexdigest()
-        return keys[node]
-
-    for m in project.migrations:
-        key(m.node, frozenset())
+        h.update(f"{salt}\0{m.digest}\0{parts}".encode())
+        keys[m.node] = h.hexdigest()
     return keys
 
 
@@ -262,7 +255,7 @@ def _chunks(operation: Operation, statements: Sequence[str], down: bool) -> list
 
 
 def _rendered(
-    m: MigrationFile, path: str, data: dict[str, Any], project: Project
+    m: MigrationFile, path: str, data: dict[str, Any], known: set[Node]
 ) -> RenderedMigration:
     ops: list[dict[str, Any]] = data["ops"]
     operations = list(m.operations)
@@ -287,7 +280,7 @@ def _rendered(
     return RenderedMigration(
         path,
         m.ident,
-        _parents(m, project),
+        parents(m, known),
         tuple(up),
         tuple(down) if down is not None else None,
         bool(data["atomic"]),
@@ -295,11 +288,6 @@ def _rendered(
         tuple(f"{a}.{n}" for a, n in m.run_before),
         tuple(steps),
     )
-
-
-def _parents(m: MigrationFile, project: Project) -> tuple[str, ...]:
-    known = {x.node for x in project.migrations}
-    return tuple(f"{a}.{n}" for a, n in m.dependencies if (a, n) in known)
 
 
 def migrations(
@@ -326,7 +314,7 @@ def migrations(
     version = django_version()
     if version is None:
         reason = "Django is not installed in the Python environment sqlsafe runs in"
-        return static_migrations(project, wanted, path_of, reason)
+        return static_migrations(project, wanted, path_of, dict.fromkeys(path_of, reason))
     settings_file = _settings_file(project.root, module) if module else None
     salt = "\0".join(
         [
@@ -337,6 +325,7 @@ def migrations(
         ]
     )
     keys = _keys(project, salt)
+    known = {m.node for m in project.migrations}
     out: dict[Node, RenderedMigration] = {}
     for m in wanted:
         hit = cache.get(keys[m.node], path_of[m.node]) if cache is not None else None
@@ -348,15 +337,20 @@ def migrations(
         error = result.get("error")
         rendered: dict[str, Any] = result.get("migrations", {})
         errors: dict[str, str] = result.get("errors", {})
+        unrendered: dict[Node, str] = {}
         for m in missing:
             data = rendered.get(m.ident)
             if data is None:
                 reason = error or errors.get(m.ident) or "Django did not load this migration"
-                out[m.node] = static_migrations(project, [m], path_of, _why(reason))[0]
+                unrendered[m.node] = _why(reason)
                 continue
-            out[m.node] = _rendered(m, path_of[m.node], data, project)
+            out[m.node] = _rendered(m, path_of[m.node], data, known)
             if cache is not None:
                 cache.put(keys[m.node], out[m.node])
+        if unrendered:
+            static = [m for m in missing if m.node in unrendered]
+            read = static_migrations(project, static, path_of, unrendered)
+            out.update((m.node, r) for m, r in zip(static, read, strict=True))
     return [out[m.node] for m in wanted]
 
 

@@ -366,6 +366,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     renderer = Renderer(request.get("pg_version"))
     plan = full_plan(loader.graph)
     state = ProjectState(real_apps=loader.unmigrated_apps)
+    no_server = ""  # why the embedded server could not be used, once it failed
     try:
         index = 0
         while index < len(plan):
@@ -379,15 +380,22 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
             try:
                 rendered, state = renderer.render(migration, state)
             except BaseException as exc:
-                if _needs_database(exc) and not renderer.replaying:
-                    renderer.start_replay()
-                    state = ProjectState(real_apps=loader.unmigrated_apps)
-                    for earlier in plan[:index]:
-                        state = renderer.apply(loader.graph.nodes[earlier], state)
-                    continue
                 if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                     raise
-                result["errors"][f"{node[0]}.{node[1]}"] = _describe(exc)
+                problem = _describe(exc)
+                if _needs_database(exc) and not renderer.replaying and not no_server:
+                    try:
+                        renderer.start_replay()
+                    except Exception as server:  # not installed, or did not start
+                        no_server = _no_server(server)
+                    else:
+                        state = ProjectState(real_apps=loader.unmigrated_apps)
+                        for earlier in plan[:index]:
+                            state = renderer.apply(loader.graph.nodes[earlier], state)
+                        continue
+                if _needs_database(exc) and no_server:
+                    problem = no_server
+                result["errors"][f"{node[0]}.{node[1]}"] = problem
                 state = renderer.advance(migration, before)
                 index += 1
                 continue
@@ -398,6 +406,18 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         renderer.stack.close()
     result["server_seconds"] = renderer.server_seconds
     return result
+
+
+def _no_server(exc: Exception) -> str:
+    why = (
+        "is not installed (pip install 'sqlsafe[trace]')"
+        if isinstance(exc.__cause__, ImportError)
+        else f"did not start ({exc})"
+    )
+    return (
+        "Django asks the database to render it (the names of what it drops), and the "
+        f"embedded PostgreSQL {why}"
+    )
 
 
 def _describe(exc: BaseException) -> str:

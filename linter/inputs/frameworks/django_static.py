@@ -31,9 +31,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .django_graph import MigrationFile, Node, Operation, Project
+from .django_graph import MigrationFile, Node, Operation, Project, graph_order, parents
 from .pyast import UNKNOWN, Arguments, dotted, literal
-from .rendered import Chunk, RenderedMigration, order
+from .rendered import Chunk, RenderedMigration
 
 # Django's PostgreSQL column types (django/db/backends/postgresql/base.py data_types)
 TYPES: dict[str, str] = {
@@ -494,26 +494,18 @@ def _down(m: MigrationFile) -> tuple[Chunk, ...] | None:
 
 
 def static_migrations(
-    project: Project, wanted: Sequence[MigrationFile], path_of: Mapping[Node, str], reason: str
+    project: Project,
+    wanted: Sequence[MigrationFile],
+    path_of: Mapping[Node, str],
+    reasons: Mapping[Node, str],
 ) -> list[RenderedMigration]:
-    """*wanted* read statically, the models tracked through every migration before them."""
+    """*wanted* read statically (each for its reason in *reasons*), the models tracked
+    through every migration before them."""
     state = StaticState()
     known = {m.node for m in project.migrations}
-    graph = [
-        RenderedMigration(
-            str(m.path),
-            m.ident,
-            tuple(f"{a}.{n}" for a, n in m.dependencies if (a, n) in known),
-            (),
-            children_first=tuple(f"{a}.{n}" for a, n in m.run_before),
-        )
-        for m in project.migrations
-    ]
-    by_ident = {m.ident: m for m in project.migrations}
     targets = {m.node for m in wanted}
     out: dict[Node, RenderedMigration] = {}
-    for item in order(graph):
-        m = by_ident[item.ident]
+    for m in graph_order(project):
         reader = _Reader(state, m.app)
         up: list[Chunk] = []
         steps: list[Chunk] = []
@@ -522,16 +514,17 @@ def static_migrations(
             if operation.name == "RunPython":
                 steps.append(Chunk(operation.label, operation.line))
         if m.node in targets:
+            reason = reasons.get(m.node, "")
             why = f"{reason}; {m.problem}" if m.problem else reason
             out[m.node] = RenderedMigration(
                 path_of.get(m.node, str(m.path)),
                 m.ident,
-                item.parents,
+                parents(m, known),
                 tuple(up),
                 _down(m),
                 m.atomic,
                 why,
-                item.children_first,
+                tuple(f"{a}.{n}" for a, n in m.run_before),
                 tuple(steps),
             )
     return [out[m.node] for m in wanted]
