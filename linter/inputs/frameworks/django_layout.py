@@ -284,9 +284,9 @@ def _rendered(
         tuple(up),
         tuple(down) if down is not None else None,
         bool(data["atomic"]),
-        "",
-        tuple(f"{a}.{n}" for a, n in m.run_before),
-        tuple(steps),
+        static_reason="",
+        children_first=tuple(f"{a}.{n}" for a, n in m.run_before),
+        data_steps=tuple(steps),
     )
 
 

@@ -523,8 +523,8 @@ def static_migrations(
                 tuple(up),
                 _down(m),
                 m.atomic,
-                why,
-                tuple(f"{a}.{n}" for a, n in m.run_before),
-                tuple(steps),
+                static_reason=why,
+                children_first=tuple(f"{a}.{n}" for a, n in m.run_before),
+                data_steps=tuple(steps),
             )
     return [out[m.node] for m in wanted]
