@@ -27,7 +27,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from django_project import write_long_project  # noqa: E402
 
 from linter.inputs.frameworks.django_layout import migrations  # noqa: E402
-from linter.inputs.frameworks.rendercache import RenderCache  # noqa: E402
+from linter.output.rendercache import RenderCache  # noqa: E402
 
 
 def _cpu() -> float:
@@ -70,7 +70,7 @@ def main() -> int:
         hot = best(args.runs, warm)
         replayed = best(args.runs, lambda: migrations(replay, [], None))
 
-        from linter.pgserver import embedded_server
+        from linter.server.pgserver import embedded_server
 
         def server() -> None:
             with embedded_server():

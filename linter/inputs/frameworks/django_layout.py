@@ -2,7 +2,7 @@
 
 Detection reads files only (``manage.py``, ``migrations`` packages of ``NNNN_name.py``
 files with ``class Migration``); Django is imported only to render, in a process of its
-own (:mod:`.django_render`), never in sqlsafe's.  The history is the project
+own (:mod:`linter.server.django_render`), never in sqlsafe's.  The history is the project
 (:mod:`.django_graph`): every app's migrations, ordered by the graph.
 
 Each statement is placed on the line of its operation in ``operations = [...]``; the SQL
@@ -40,9 +40,10 @@ from .django_graph import (
 )
 from .django_static import static_migrations
 from .pyast import Arguments, assignments, literal, parse
-from .rendercache import RenderCache
-from .rendered import Chunk, RenderedMigration, flatten
+from .rendered import Chunk, RenderedMigration, RenderStore, flatten
 
+# run in a process of its own, never imported here (it imports Django, and the server)
+RENDER_MODULE = "linter.server.django_render"
 RENDER_TIMEOUT = 600.0  # seconds for the whole project (a replay starts a server)
 
 
@@ -153,7 +154,7 @@ def _keys(project: Project, salt: str) -> dict[Node, str]:
 def _render(
     project: Project, nodes: Sequence[Node], settings_module: str, pg_version: int | None
 ) -> dict[str, Any]:
-    """Run :mod:`.django_render` for *nodes*; its result (``error`` when it failed)."""
+    """Run :mod:`linter.server.django_render` for *nodes*; its result (``error`` when it failed)."""
     request = {
         "root": str(project.root),
         "settings_module": settings_module,
@@ -175,7 +176,7 @@ def _render(
                 [
                     sys.executable,
                     "-m",
-                    "linter.inputs.frameworks.django_render",
+                    RENDER_MODULE,
                     str(request_file),
                     str(result_file),
                 ],
@@ -293,7 +294,7 @@ def _rendered(
 def migrations(
     directory: Path,
     files: Sequence[Path],
-    cache: RenderCache | None = None,
+    cache: RenderStore | None = None,
     *,
     settings_module: str | None = None,
     target_version: int | None = None,

@@ -14,6 +14,7 @@ import heapq
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 _PY_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(?P<body>sqlsafe:[^\n]*)$", re.MULTILINE | re.IGNORECASE)
 
@@ -43,6 +44,19 @@ class RenderedMigration:
     # data migrations written in Python (Django ``RunPython``): what runs (the operation's
     # name) and its line; they send SQL sqlsafe cannot see, so they are reported as such
     data_steps: tuple[Chunk, ...] = ()
+
+
+class RenderStore(Protocol):
+    """Where renderings are kept between runs (``linter.output.rendercache``): a reader
+    asks by a key of its own (the file's content and whatever the rendering depends on)."""
+
+    def get(self, key: str, path: str) -> RenderedMigration | None:
+        """The migration rendered under *key*, its ``path`` set to *path*; None: a miss."""
+        ...
+
+    def put(self, key: str, migration: RenderedMigration) -> None:
+        """Keep *migration* under *key*."""
+        ...
 
 
 def _flatten(sql: str) -> str:

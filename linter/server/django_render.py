@@ -1,9 +1,11 @@
 """Render Django migrations to SQL with Django's own PostgreSQL schema editor.
 
-Run as ``python -m linter.inputs.frameworks.django_render REQUEST RESULT`` in a process of
-its own (Django's settings and app registry are process-global): :mod:`django_layout`
-writes the request (JSON) and reads the result (JSON).  This module imports Django; the
-rest of sqlsafe never does.
+Run as ``python -m linter.server.django_render REQUEST RESULT`` in a process of its own
+(Django's settings and app registry are process-global):
+:mod:`linter.inputs.frameworks.django_layout` writes the request (JSON) and reads the
+result (JSON), and never imports this module.  This module imports Django (the rest of
+sqlsafe never does) and, when Django asks the database, starts the embedded server
+(:mod:`.pgserver`): that is why it lives with the server.
 
 How, per migration of the whole graph in the order ``migrate`` applies it (the state
 carried forward, as ``migrate`` carries it):
@@ -180,7 +182,7 @@ class Renderer:
             self.connection.__dict__["pg_version"] = self.pg_version * 10000
 
     def start_replay(self) -> None:
-        from linter.pgserver import embedded_server
+        from .pgserver import embedded_server
 
         started = time.monotonic()
         uri = self.stack.enter_context(embedded_server())

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ... import __version__
-from ...checksum import name_digest, seal, unseal
-from .rendered import Chunk, RenderedMigration
+from .. import __version__
+from ..inputs.frameworks.rendered import Chunk, RenderedMigration
+from .checksum import name_digest, seal, unseal
 
 RENDER_FORMAT = 1
 PREFIX = "render-"
