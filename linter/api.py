@@ -88,7 +88,8 @@ def gather(
     named = [p for p in paths if p != STDIN]
     default_tx = _default_tx(config)
     layout = config.layout
-    detector = Detector()  # each directory listed and its layout detected once
+    # each directory listed and its layout detected once
+    detector = Detector(_framework_options(config))
     history: list[MigrationUnit | SourceError] = []
     stdin_path = stdin_name if STDIN in paths else None
     if config.history:
@@ -192,6 +193,13 @@ def implicit_roots(
         if root is not None:
             roots[os.path.normpath(root)] = None
     return list(roots)
+
+
+def _framework_options(config: Config) -> dict[str, dict[str, object]]:
+    """The options of the Python frameworks' readers (``--django-settings``)."""
+    if config.django_settings:
+        return {"django": {"settings_module": config.django_settings}}
+    return {}
 
 
 def _implicit_history(

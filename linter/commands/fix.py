@@ -205,9 +205,7 @@ def fix(
     return 2 if failed else 1 if refused else 0
 
 
-def _fix_settings(
-    unit: MigrationUnit, wrapped: bool, timeout: str, statement: str
-) -> FixSettings:
+def _fix_settings(unit: MigrationUnit, wrapped: bool, timeout: str, statement: str) -> FixSettings:
     """How the runner sends the file: golang-migrate and Prisma send it as one query unless
     a comment says the file runs in a transaction; dbmate and diesel when they do not wrap
     it (see :func:`linter.writers.scaffold_layouts.runner_batches`)."""

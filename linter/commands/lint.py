@@ -74,6 +74,14 @@ FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "gcc", "markdow
     "note, of a large one an error, and the message gives the size and lock time.",
 )
 @click.option(
+    "--django-settings",
+    metavar="MODULE",
+    default=None,
+    help="Django: the settings module whose INSTALLED_APPS (and AUTH_USER_MODEL) the "
+    "migrations are rendered with (default: $DJANGO_SETTINGS_MODULE, else what manage.py "
+    "sets). Its database is never used.",
+)
+@click.option(
     "--no-cache",
     is_flag=True,
     default=False,
@@ -88,6 +96,7 @@ def lint(
     baseline_file: str | None,
     no_cache: bool,
     stats_file: str | None = None,
+    django_settings: str | None = None,
     **options: Any,
 ) -> int:
     """Lint migration FILES and directories (every *.sql below a directory; - for stdin).
@@ -105,6 +114,8 @@ def lint(
     if not paths:
         raise click.UsageError("no files given: pass migration files, directories, or - for stdin")
     config = build_config(fail_on=fail_on, **options)
+    if django_settings:
+        config = replace(config, django_settings=django_settings)
     try:
         rules = load_rules()
     except RegistryError as exc:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -151,6 +151,8 @@ class MigrationUnit:
     history: str = ""  # the migrations directory whose history this unit belongs to
     undoes: str = ""  # a down migration: the path of its up migration (``link_downs``)
     static_reason: str = ""  # a Python migration read statically: why (said once a run)
+    # a Python migration's data steps (Django ``RunPython``): (line, what runs), see Source
+    data_steps: tuple[tuple[int, str], ...] = ()
 
     def source(self) -> Source:
         return Source(
@@ -162,6 +164,7 @@ class MigrationUnit:
             self.history,
             self.layout,
             self.undoes,
+            data_steps=self.data_steps,
         )
 
 
@@ -690,7 +693,9 @@ def up_order_key(path: Path, layout: str) -> OrderKey | None:
 class Detector:
     """Directory listings and layout guesses, each computed once per gathering."""
 
-    def __init__(self) -> None:
+    def __init__(self, options: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        # layout -> keyword arguments of its framework's ``migrations`` (``--django-settings``)
+        self.options: Mapping[str, Mapping[str, Any]] = options or {}
         self.listings: dict[Path, list[Path]] = {}
         self.python: dict[Path, list[Path]] = {}  # directory -> the ``*.py`` files below it
         self.layouts: dict[Path, str | None] = {}
@@ -877,6 +882,12 @@ def read_units(
     return ordered
 
 
+def _history_of(layout: str, directory: Path) -> Path:
+    from .frameworks import history_of  # (the frameworks are imported only for .py files)
+
+    return history_of(layout, directory)
+
+
 def python_units(
     layout: str,
     history: str,
@@ -891,17 +902,20 @@ def python_units(
     a down unit; their text is the SQL laid out on the lines of the ``.py`` file that
     wrote it (:func:`~linter.inputs.frameworks.rendered.place`).  Files that are not
     migrations (``env.py``, helpers) give nothing."""
-    from .frameworks import read_history
+    from .frameworks import read_history, spans_directories
     from .frameworks.rendered import place
 
     root = Path(history)
-    everything = [Path(os.path.join(history, p.name)) for p in python_files(root)]
-    known = {os.path.normcase(os.path.abspath(p)) for p in everything}
-    everything.extend(i.path for i in items if os.path.normcase(i.absolute) not in known)
+    everything: list[Path] = []  # (empty: the framework reads the whole project itself)
+    if not spans_directories(layout):
+        everything = [Path(os.path.join(history, p.name)) for p in python_files(root)]
+        known = {os.path.normcase(os.path.abspath(p)) for p in everything}
+        everything.extend(i.path for i in items if os.path.normcase(i.absolute) not in known)
     wanted = {os.path.normcase(i.absolute): i for i in items}
     rendered = detector.rendered.get((layout, history)) if detector is not None else None
     if rendered is None:
-        rendered = read_history(layout, root, everything, render_cache)
+        options = detector.options.get(layout, {}) if detector is not None else {}
+        rendered = read_history(layout, root, everything, render_cache, options)
         if detector is not None:
             detector.rendered[layout, history] = rendered
     out: list[MigrationUnit | SourceError] = []
@@ -927,6 +941,7 @@ def python_units(
                 layout,
                 history=item.history,
                 static_reason=migration.static_reason,
+                data_steps=tuple((c.line, c.sql) for c in migration.data_steps),
             )
         )
         if migration.down is not None:
@@ -993,7 +1008,7 @@ def plan_files(
             named = os.path.normpath(arg)
             problems.extend((p, why, named) for p, why in _problems(path, named, detector, layout))
             for root, (framework, files) in detector.python_histories(path, layout).items():
-                history = os.path.normpath(root)
+                history = os.path.normpath(_history_of(framework, root))
                 for sub in files:
                     if not exclude or not is_excluded(str(sub), exclude):
                         items.append((sub, os.path.normpath(sub), framework, history))
@@ -1014,7 +1029,7 @@ def plan_files(
             if path.suffix == ".py" and path.exists():
                 runner = detector.python_layout(path.parent, layout)
                 if runner is not None:
-                    home = os.path.normpath(path.parent)
+                    home = os.path.normpath(_history_of(runner, path.parent))
                     items.append((path, os.path.normpath(arg), runner, home))
                 elif skipped is not None:
                     why = "not a migration of a Python framework (Alembic, Django)"

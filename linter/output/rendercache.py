@@ -40,11 +40,12 @@ def _encode(m: RenderedMigration) -> tuple[Any, ...]:
         m.children_first,
         m.up_lines,
         m.down_lines,
+        chunks(m.data_steps),
     )
 
 
 def _decode(path: str, data: Any) -> RenderedMigration:
-    ident, parents, up, down, in_tx, reason, first, up_lines, down_lines = data
+    ident, parents, up, down, in_tx, reason, first, up_lines, down_lines, steps = data
 
     def chunks(items: Any) -> tuple[Chunk, ...] | None:
         if items is None:
@@ -62,6 +63,7 @@ def _decode(path: str, data: Any) -> RenderedMigration:
         tuple(first),
         (int(up_lines[0]), int(up_lines[1])),
         (int(down_lines[0]), int(down_lines[1])),
+        chunks(steps) or (),
     )
 
 

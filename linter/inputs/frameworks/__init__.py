@@ -18,7 +18,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .rendered import RenderedMigration, order
 
@@ -39,7 +39,11 @@ class Framework(Protocol):
         ...
 
     def migrations(
-        self, directory: Path, files: Sequence[Path], cache: RenderStore | None = None
+        self,
+        directory: Path,
+        files: Sequence[Path],
+        cache: RenderStore | None = None,
+        **options: Any,
     ) -> list[RenderedMigration]:
         """Every migration among *files* of the history at *directory* (files that are not
         migrations are left out), each ``path`` as given in *files*; *cache* (when given)
@@ -77,13 +81,32 @@ def detect_framework(directory: Path, layout: str | None = None) -> str | None:
     return None
 
 
+def spans_directories(layout: str) -> bool:
+    """Whether a *layout* history is a project of several migrations directories (Django:
+    every app's), read whole by its framework rather than one directory's files."""
+    return hasattr(framework(layout), "history_root")
+
+
+def history_of(layout: str, directory: Path) -> Path:
+    """The history a directory of *layout* migrations belongs to: the directory itself, or
+    the project its framework reads whole (a Django app's ``migrations`` -> the project)."""
+    module = framework(layout)
+    root = getattr(module, "history_root", None)
+    return Path(root(directory)) if root is not None else directory
+
+
 def read_history(
-    layout: str, directory: Path, files: Sequence[Path], stores: OpenStore | None = None
+    layout: str,
+    directory: Path,
+    files: Sequence[Path],
+    stores: OpenStore | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> list[RenderedMigration]:
     """The migrations among *files* of the *layout* history at *directory*, in the order
-    the runner applies them, rendered (or read from the store *stores* opens for it)."""
+    the runner applies them, rendered (or read from the store *stores* opens for it);
+    *options* are the framework's own (``settings_module`` for Django)."""
     cache = stores(f"{layout}\0{directory.absolute()}") if stores is not None else None
-    found = framework(layout).migrations(directory, files, cache)
+    found = framework(layout).migrations(directory, files, cache, **(options or {}))
     if cache is not None:
         cache.save()
         if os.environ.get("SQLSAFE_RENDER_STATS"):  # (the tests count renders with it)

@@ -47,6 +47,9 @@ class RenderedMigration:
     # up and the down SQL (Alembic's ``upgrade()`` / ``downgrade()``); (0, 0): the whole file
     up_lines: tuple[int, int] = (0, 0)
     down_lines: tuple[int, int] = (0, 0)
+    # data migrations written in Python (Django ``RunPython``): what runs (the operation's
+    # name) and its line; they send SQL sqlsafe cannot see, so they are reported as such
+    data_steps: tuple[Chunk, ...] = ()
 
 
 def _flatten(sql: str) -> str:

@@ -15,7 +15,7 @@ from typing import Protocol
 from ... import __version__
 from .rendered import RenderedMigration
 
-RENDER_FORMAT = 2  # (bumped whenever what a rendering holds changes)
+RENDER_FORMAT = 3  # (bumped whenever what a rendering holds changes)
 
 
 class RenderStore(Protocol):
