@@ -421,3 +421,46 @@ def test_without_the_embedded_server_only_what_needs_it_is_read_statically(
     reasons = json.loads(done.stdout)
     assert "embedded PostgreSQL is not installed" in reasons.pop("orders.0003_remove_order_product")
     assert not any(reasons.values()), reasons
+
+
+# ----------------------------------------------------------------------------- sqlsafe lint
+def _cli(*args: str, cwd: Path) -> tuple[int, list[dict[str, object]]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "linter", "lint", "--format", "json", "--no-cache", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout)["findings"]
+
+
+def test_sqlsafe_lint_of_the_project_reports_on_the_operation_lines(project: Path) -> None:
+    code, findings = _cli(".", cwd=project)
+    assert code == 1
+    where = {(Path(str(f["path"])).name, f["line"], f["rule"]) for f in findings}
+    sku = (project / "shop" / "migrations" / "0003_product_sku.py").read_text()
+    backfill = (project / "shop" / "migrations" / "0005_backfill.py").read_text()
+    assert (
+        "0003_product_sku.py",
+        _line(sku, "migrations.AddIndex("),
+        "non-concurrent-index",
+    ) in where
+    assert (
+        "0005_backfill.py",
+        _line(backfill, "migrations.RunPython("),
+        "python-data-migration",
+    ) in where
+    # the squashed-away migrations and the files that are not migrations are not linted
+    names = {Path(str(f["path"])).name for f in findings}
+    assert "0001_initial.py" not in {n for n in names if "orders" in n}
+    assert not names & {"settings.py", "manage.py", "models.py", "__init__.py"}
+    # a migration named alone (the pre-commit hook) is linted after the project's history:
+    # the same findings for it as in the whole-project run
+    alone_code, alone = _cli("shop/migrations/0003_product_sku.py", cwd=project)
+    assert alone_code == 1
+    mine = sorted(
+        (f["line"], f["rule"]) for f in findings if str(f["path"]).endswith("0003_product_sku.py")
+    )
+    assert sorted((f["line"], f["rule"]) for f in alone) == mine

@@ -788,7 +788,7 @@ def history_directory(
     """
     if path.suffix == ".py":
         found = (detector or Detector()).python_layout(path.parent, layout)
-        return path.parent if found is not None else None
+        return _history_of(found, path.parent) if found is not None else None
     root = history_root(path)
     inside = os.path.relpath(path, root).split(os.sep)[0]
     if not _MIGRATION_PATH.match(inside) or not root.is_dir():
