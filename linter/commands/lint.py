@@ -64,6 +64,14 @@ from .options import settings_options
     "note, of a large one an error, and the message gives the size and lock time.",
 )
 @click.option(
+    "--django-settings",
+    metavar="MODULE",
+    default=None,
+    help="Django: the settings module whose INSTALLED_APPS (and AUTH_USER_MODEL) the "
+    "migrations are rendered with (default: $DJANGO_SETTINGS_MODULE, else what manage.py "
+    "sets). Its database is never used.",
+)
+@click.option(
     "--no-cache",
     is_flag=True,
     default=False,
@@ -71,6 +79,10 @@ from .options import settings_options
 )
 def lint(**params: Any) -> int:
     """Lint migration FILES and directories (every *.sql below a directory; - for stdin).
+
+    Alembic revisions and Django migrations (*.py) are linted as the SQL their framework
+    would send, rendered offline without a database (read statically when the framework
+    cannot be imported); findings point at the .py line that wrote the statement.
 
     Files named together, and the files of a directory, form one migration history in
     natural version order: objects created by an earlier file exist (and may be large)

@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     **dict.fromkeys(("target_version", "assume_in_transaction", "layout")),
     **dict.fromkeys(("select", "ignore", "exclude", "schema_files"), ()),
     "no_history": False,
+    "django_settings": None,
 }
 
 
@@ -40,6 +41,7 @@ def run_lint(
     no_cache: bool,
     stats_file: str | None,
     recorder: Recorder | None,
+    django_settings: str | None = None,
     **options: Any,
 ) -> int:
     """Lint *paths* and print the report; the exit code. Raises :class:`UsageProblem`.
@@ -57,6 +59,8 @@ def run_lint(
     if not paths:
         raise UsageProblem("no files given: pass migration files, directories, or - for stdin")
     config = make_config(fail_on=fail_on, **options)
+    if django_settings:
+        config = replace(config, django_settings=django_settings)
     try:
         rules = load_rules()
     except RegistryError as exc:
@@ -120,6 +124,11 @@ def run_lint(
             result = grade(result, load_stats(stats_file), rules)
         except StatsError as exc:
             raise UsageProblem(str(exc)) from exc
+    for note in result.notes:  # (Python migrations read statically: said once, on stderr)
+        sys.stderr.write(f"sqlsafe: {note}\n")
+        sys.stderr.flush()
+    if result.notes:  # (a replay prints the stored standard output only)
+        recorder = None
     out = io.StringIO() if recorder is not None else sys.stdout
     get_reporter(output_format).report(result, rules, out)
     threshold = Severity(config.settings.fail_on).rank
