@@ -1,0 +1,32 @@
+"""validate the constraints on currency against the existing rows
+
+sqlsafe new-column: step 3 of 5.
+Locks: SHARE UPDATE EXCLUSIVE on orders while every row is checked: reads and writes go
+on
+Runs in a transaction of its own: the empty autocommit block first commits what ran
+before it, whether or not env.py sets transaction_per_migration.
+
+Revision ID: 1e4819d150e2
+Revises: fe64006ff51d
+Create Date: 2026-12-02 14:51:50
+"""
+
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = '1e4819d150e2'
+down_revision = 'fe64006ff51d'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # commits what ran before, so this revision runs in a transaction of its own
+    with op.get_context().autocommit_block():
+        pass
+    op.execute("SET LOCAL lock_timeout = '2s';")
+    op.execute('ALTER TABLE orders VALIDATE CONSTRAINT orders_currency_not_null_chk;')
+
+
+def downgrade() -> None:
+    pass  # nothing to undo

@@ -1,0 +1,31 @@
+"""refresh the planner statistics of orders
+
+sqlsafe backfill: step 2 of 2.
+Locks: SHARE UPDATE EXCLUSIVE on orders while rows are sampled: reads and writes go on
+Runs in a transaction of its own: the empty autocommit block first commits what ran
+before it, whether or not env.py sets transaction_per_migration.
+
+Revision ID: b5e63634e1eb
+Revises: 5a91507bf0de
+Create Date: 2026-12-02 14:52:15
+"""
+
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = 'b5e63634e1eb'
+down_revision = '5a91507bf0de'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # commits what ran before, so this revision runs in a transaction of its own
+    with op.get_context().autocommit_block():
+        pass
+    op.execute("SET LOCAL lock_timeout = '2s';")
+    op.execute('ANALYZE orders;')
+
+
+def downgrade() -> None:
+    pass  # nothing to undo

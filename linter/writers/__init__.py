@@ -1,0 +1,1 @@
+"""Writers: files sqlsafe writes for you (scaffolds and plans in each runner's idiom)."""
