@@ -13,14 +13,17 @@ providing the :class:`Framework` protocol, imported only when a layout needs it.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Protocol
 
 from .rendered import RenderedMigration
 
 # layout name -> module of this package (imported on first use)
-FRAMEWORKS: dict[str, str] = {"alembic": "alembic_layout", "django": "django_layout"}
+FRAMEWORKS: Mapping[str, str] = MappingProxyType(
+    {"alembic": "alembic_layout", "django": "django_layout"}
+)
 
 
 class Framework(Protocol):
