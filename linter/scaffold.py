@@ -186,6 +186,12 @@ def analyze_step(table: Name, options: Options) -> FileStep:
     )
 
 
+def _referenced(text: str) -> tuple[str, str]:
+    """(printed table, column) of ``--references TABLE(COL)``."""
+    table, column = reference(text)
+    return table.sql, column
+
+
 # ------------------------------------------------------------------------------ indexes
 @dataclass(frozen=True, slots=True)
 class IndexSpec:
@@ -433,7 +439,15 @@ def new_column(
             transactional=True,
             quick=True,
             tool=options.tool,
-            changes=(Change("add_column", tname.sql, column=col, type=printed_type),),
+            changes=(
+                Change(
+                    "add_column",
+                    tname.sql,
+                    column=col,
+                    type=printed_type,
+                    foreign=((col, *_referenced(references)),) if references else (),
+                ),
+            ),
         )
     )
     if fill is not None:
@@ -636,6 +650,7 @@ def new_table(
         names.add(name)
         printed.append(definition)
     fks: list[dict[str, str]] = []
+    foreign: list[tuple[str, str, str]] = []
     index_cols: list[str] = []
     for text in references:
         column, sep, target = text.partition("=")
@@ -645,6 +660,7 @@ def new_table(
         if col not in names:
             raise InvalidInput(f"--references {text!r}: {col!r} is not one of the --column names")
         ref_table, ref_col = reference(target)
+        foreign.append((col, ref_table.sql, ref_col))
         fks.append(
             {
                 "name": quote_ident(derived_name(tname.name, col, suffix="fkey")),
@@ -692,6 +708,7 @@ def new_table(
                         ("updated_at", "timestamptz", True),
                     ),
                     columns=tuple(index_cols),
+                    foreign=tuple(foreign),
                 ),
             ),
         )

@@ -221,6 +221,8 @@ class Change:
     plain: bool = False
     function: str = ""  # printed function name (``trigger``)
     partitioned: bool = False  # an index on a partitioned table: dropped, not concurrently
+    # foreign keys among the columns: (column, printed referenced table, referenced column)
+    foreign: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

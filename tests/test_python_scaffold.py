@@ -486,13 +486,25 @@ def test_django_state_follows_the_sql(pg_dsn: str, tmp_path: Path) -> None:
     with fresh_database(pg_dsn) as url:
         root = django_project(tmp_path / "project", url)
         scaffold(root, *SCAFFOLDS["new-column"])
-        scaffold(root, "new-table", "shop_coupon", "--column", "code text NOT NULL")
+        scaffold(root, "new-column", "accounts", "owner_id", "bigint", "--references", "users(id)")
+        scaffold(
+            root,
+            "new-table",
+            "shop_coupon",
+            "--column",
+            "code text NOT NULL",
+            "--column",
+            "account_id bigint NOT NULL",
+            "--references",
+            "account_id=accounts(id)",
+        )
         (root / "shop" / "models.py").write_text(
             "from django.db import models\n\n\n"
             "class Account(models.Model):\n"
             "    name = models.TextField()\n"
             "    user_id = models.BigIntegerField(null=True)\n"
-            "    email = models.TextField()\n\n"
+            "    email = models.TextField()\n"
+            '    owner = models.ForeignKey("User", on_delete=models.DO_NOTHING, null=True)\n\n'
             "    class Meta:\n"
             '        db_table = "accounts"\n'
             '        indexes = [models.Index(fields=["email"], name="accounts_email_idx")]\n\n\n'
@@ -502,6 +514,7 @@ def test_django_state_follows_the_sql(pg_dsn: str, tmp_path: Path) -> None:
             '        db_table = "users"\n\n\n'
             "class Coupon(models.Model):\n"
             "    code = models.TextField()\n"
+            "    account = models.ForeignKey(Account, on_delete=models.DO_NOTHING)\n"
             "    created_at = models.DateTimeField(auto_now_add=True)\n"
             "    updated_at = models.DateTimeField(auto_now=True)\n\n"
             "    class Meta:\n"
@@ -509,7 +522,13 @@ def test_django_state_follows_the_sql(pg_dsn: str, tmp_path: Path) -> None:
         )
         manage(root, "makemigrations", "shop", "--check", "--dry-run")
         manage(root, "migrate")
+        fks = query(
+            url,
+            "SELECT conrelid::regclass::text, convalidated FROM pg_constraint WHERE contype = 'f'",
+        )
+        assert sorted(fks) == [("accounts", True), ("shop_coupon", True)]
         manage(root, "migrate", "shop", "0001")
+        assert query(url, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'")[0][0] == 0
 
 
 def test_django_drop_index_uses_remove_index_concurrently(pg_dsn: str, tmp_path: Path) -> None:
@@ -533,9 +552,52 @@ def test_django_drop_index_uses_remove_index_concurrently(pg_dsn: str, tmp_path:
 def test_django_refuses_a_table_that_is_no_model(tmp_path: Path) -> None:
     root = django_project(tmp_path, "postgresql://x@127.0.0.1/x")
     result = CliRunner().invoke(
+        cli,
+        [
+            "new-column",
+            "accounts",
+            "org_id",
+            "bigint",
+            "--references",
+            "orgs(id)",
+            "--dir",
+            str(root),
+            "--stdout",
+        ],
+    )
+    assert result.exit_code == 2 and "orgs is not the table of a model" in result.output
+    result = CliRunner().invoke(
         cli, ["new-column", "orders", "email", "text", "--dir", str(root), "--stdout"]
     )
     assert result.exit_code == 2
     assert "not created by the migrations" in result.output or "not the table of a model" in (
         result.output
     )
+
+
+ODD_COLUMN = 'Odd :name "q" \\ %s'
+ODD_DEFAULT = "' :x %s \\ \"\"\" '''"
+
+
+@pytest.mark.parametrize("framework", ["alembic", "django"])
+def test_odd_names_and_literals_survive_the_python_files(
+    pg_dsn: str, tmp_path: Path, framework: str
+) -> None:
+    """Quotes, backslashes, ``%`` and ``:name`` (a bind parameter to SQLAlchemy's text())
+    reach PostgreSQL as written."""
+    with fresh_database(pg_dsn) as url:
+        if framework == "alembic":
+            root = alembic_project(tmp_path / "project", url)
+            scaffold(root, "new-column", "accounts", ODD_COLUMN, "text", "--default", ODD_DEFAULT)
+            alembic(root, "upgrade", "0001")
+            setup(url, ROWS)
+            alembic(root, "upgrade", "head")
+        else:
+            root = django_project(tmp_path / "project", url)
+            manage(root, "migrate", "shop", "0001")
+            setup(url, ROWS)
+            scaffold(root, "new-column", "accounts", ODD_COLUMN, "text", "--default", ODD_DEFAULT)
+            manage(root, "migrate")
+        assert ODD_COLUMN in columns(url, "accounts")
+        (value,) = query(url, "SELECT DISTINCT " + '"Odd :name ""q"" \\ %s"' + " FROM accounts")[0]
+        assert value == ' :x %s \\ """ \''

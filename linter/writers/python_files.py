@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..scaffold_layouts import Change, FileStep, OutFile, lock_timeout_sql, split_statements
-from ..scaffold_sql import InvalidInput, parse_name, quote_ident, quote_literal
+from ..scaffold_sql import InvalidInput, derived_name, parse_name, quote_ident, quote_literal
 from ..templating import environment
 from .python_history import (
     DjangoApp,
@@ -327,6 +327,8 @@ class _DjangoState:
             model = self.model(change.table, "add a column")
             fname, db_column = _field_name(change.column)
             source = django_field(change.type, True, db_column)
+            if change.foreign:
+                fname, source = self.foreign_key(*change.foreign[0], null=True)
             model.fields[fname] = source
             model.columns[change.column] = fname
             return [
@@ -354,6 +356,27 @@ class _DjangoState:
             return [index]
         return []
 
+    def foreign_key(self, column: str, table: str, ref: str, null: bool) -> tuple[str, str]:
+        """(field name, ``models.ForeignKey(...)`` source) for *column* referencing
+        *table* (*ref*): the referenced table must be a model of this app."""
+        target = self.model(table, f"a foreign key of {column}")
+        if column.endswith("_id") and column[:-3].isidentifier():
+            fname, db_column = column[:-3], None
+        else:
+            fname, db_column = _field_name(column)
+            db_column = column
+        args = [
+            f"to={self.app.label + '.' + target.name.lower()!r}",
+            "on_delete=models.DO_NOTHING",
+        ]
+        if ref != target.pk:
+            args.append(f"to_field={self.field_of(target, ref)!r}")
+        if null:
+            args.append("null=True")
+        if db_column is not None:
+            args.append(f"db_column={db_column!r}")
+        return fname, f"models.ForeignKey({', '.join(args)})"
+
     def _create_model(self, change: Change) -> str:
         table = parse_name(change.table)
         if table.schema is not None:
@@ -362,6 +385,7 @@ class _DjangoState:
             )
         name = _model_name(self.app.label, table.name)
         model = Model(name, table.name)
+        foreign = {column: (ref_table, ref) for column, ref_table, ref in change.foreign}
         lines = [f"migrations.CreateModel(name={name!r}, fields=["]
         for column, type_, not_null in change.definitions:
             fname, db_column = _field_name(column)
@@ -374,20 +398,27 @@ class _DjangoState:
                 source = "models.DateTimeField(auto_now_add=True)"
             elif column == "updated_at":
                 source = "models.DateTimeField(auto_now=True)"
+            elif column in foreign:
+                fname, source = self.foreign_key(column, *foreign[column], null=not not_null)
             else:
                 source = django_field(type_, not not_null, db_column)
             model.fields[fname] = source
             model.columns[column] = fname
             lines.append(f"    ({fname!r}, {source}),")
-        indexes = [
-            f"models.Index(fields=[{model.columns[c]!r}], name={(table.name + '_' + c + '_idx')!r})"
+        # an index a Django Index can name (a ForeignKey's own db_index stands for its index)
+        named = {
+            c: derived_name(table.name, c, suffix="idx")
             for c in change.columns
-            if len(f"{table.name}_{c}_idx") <= 30
+            if c not in foreign and len(derived_name(table.name, c, suffix="idx")) <= 30
+        }
+        indexes = [
+            f"models.Index(fields=[{model.columns[c]!r}], name={name!r})"
+            for c, name in named.items()
         ]
         options = f"'db_table': {table.name!r}"
         if indexes:
             options += f", 'indexes': [{', '.join(indexes)}]"
-            model.indexes.update(f"{table.name}_{c}_idx" for c in change.columns)
+            model.indexes.update(named.values())
         lines.append(f"], options={{{options}}})")
         self.app.models[name.lower()] = model
         return "\n".join(lines)
@@ -406,6 +437,8 @@ class _DjangoState:
             fields = [self.field_of(model, c) for c in change.columns]
         except InvalidInput:
             return None
+        if any(model.fields[f].startswith("models.ForeignKey(") for f in fields):
+            return None  # the ForeignKey's db_index stands for it in the state
         model.indexes.add(index.name)
         return (
             "migrations.AddIndex(\n"
@@ -518,9 +551,10 @@ def django_files(
                 "AddIndex(" in op for op in ops_state
             ):
                 notes.append(
-                    "The index is not in the models' Meta.indexes (Django's Index cannot say "
-                    "UNIQUE, WHERE, USING or expressions as this one does): makemigrations "
-                    "neither creates nor drops it."
+                    "The index is not in the model state's Meta.indexes: it is a ForeignKey's "
+                    "own index (db_index), or one a Django Index cannot say (UNIQUE, WHERE, "
+                    "USING, an expression, a name over 30 characters). makemigrations neither "
+                    "creates nor drops it."
                 )
             if any(c.kind == "create_table" for c in step.changes):
                 notes.append(
