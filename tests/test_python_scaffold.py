@@ -601,3 +601,36 @@ def test_odd_names_and_literals_survive_the_python_files(
         assert ODD_COLUMN in columns(url, "accounts")
         (value,) = query(url, "SELECT DISTINCT " + '"Odd :name ""q"" \\ %s"' + " FROM accounts")[0]
         assert value == ' :x %s \\ """ \''
+
+
+def test_django_plan_rename_column_across_releases(pg_dsn: str, tmp_path: Path) -> None:
+    with fresh_database(pg_dsn) as url:
+        root = django_project(tmp_path / "project", url)
+        manage(root, "migrate", "shop", "0001")
+        setup(url, ROWS)
+        args = ["plan", "rename-column", "accounts", "name", "title", "--type", "text"]
+        written = scaffold(root, *args, "--not-null")
+        migrations_dir = root / "shop" / "migrations"
+        held = [p for p in written if "release-2" in str(p)]
+        assert held and all(p.parent != migrations_dir for p in held)
+        manage(root, "migrate")
+        assert columns(url, "accounts")["title"] == ("text", True)
+        setup(url, "INSERT INTO accounts (name) VALUES ('via old')")
+        assert query(url, "SELECT title FROM accounts WHERE name = 'via old'")[0][0] == "via old"
+        for path in held:
+            path.rename(migrations_dir / path.name)
+        manage(root, "migrate")
+        assert "name" not in columns(url, "accounts")
+        (root / "shop" / "models.py").write_text(
+            "from django.db import models\n\n\n"
+            "class Account(models.Model):\n"
+            "    user_id = models.BigIntegerField(null=True)\n"
+            "    title = models.TextField()\n\n"
+            "    class Meta:\n"
+            '        db_table = "accounts"\n\n\n'
+            "class User(models.Model):\n"
+            "    name = models.TextField(null=True)\n\n"
+            "    class Meta:\n"
+            '        db_table = "users"\n'
+        )
+        manage(root, "makemigrations", "shop", "--check", "--dry-run")

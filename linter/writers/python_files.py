@@ -39,7 +39,7 @@ from .python_history import (
 PYTHON_LAYOUTS = ("alembic", "django")
 
 # SQLAlchemy's text() reads ":name" as a bind parameter (sqlalchemy.sql.elements)
-_BIND = re.compile(r"(?<![:\w\\]):(?=\w)")
+_BIND = re.compile(r"(?<![:\w\\]):(?=\w+(?!:))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,13 +187,7 @@ def alembic_files(
         else:
             undo = _alembic_body(step, reverse, timeouts)
         text = template.render(
-            summary=_doc(_first_line(step.summary)),
-            tool=_doc(step.tool),
-            index=index,
-            total=len(steps),
-            locks=_doc(step.locks),
-            before=_doc(step.before) if step.before else None,
-            transactional=step.transactional,
+            **_header(step, index, len(steps)),
             revision=rev,
             down_revision=down,
             created=created.strftime("%Y-%m-%d %H:%M:%S"),
@@ -205,6 +199,19 @@ def alembic_files(
         )
         down = rev
     return out
+
+
+def _header(step: FileStep, index: int, total: int) -> dict[str, object]:
+    """What the file's docstring says about *step* (both templates)."""
+    return {
+        "summary": _doc(_first_line(step.summary)),
+        "tool": _doc(step.tool),
+        "index": index,
+        "total": total,
+        "locks": _doc(step.locks),
+        "before": _doc(step.before) if step.before else None,
+        "transactional": step.transactional,
+    }
 
 
 def _first_line(text: str) -> str:
@@ -573,15 +580,11 @@ def django_files(
                 else ([*timeouts, *reverse, *_resets(step)] if reverse else []),
                 ops_state,
             )
+        if not any("models." in line for line in operations):
+            imports[0] = "from django.db import migrations"
         name = f"{number}_{_slug(step.slug, 60)}"
         text = template.render(
-            summary=_doc(_first_line(step.summary)),
-            tool=_doc(step.tool),
-            index=index,
-            total=len(steps),
-            locks=_doc(step.locks),
-            before=_doc(step.before) if step.before else None,
-            transactional=step.transactional,
+            **_header(step, index, len(steps)),
             notes=[_doc(n) for n in notes],
             imports=imports,
             app=app.label,

@@ -6,7 +6,7 @@ commits, so no lock is held for long
 Runs outside a transaction (atomic = False).
 """
 
-from django.db import migrations, models
+from django.db import migrations
 
 
 class Migration(migrations.Migration):

@@ -6,7 +6,7 @@ on
 Runs in one transaction (Django wraps the migration in one).
 """
 
-from django.db import migrations, models
+from django.db import migrations
 
 
 class Migration(migrations.Migration):

@@ -6,7 +6,7 @@ no scan); lock_timeout makes it give up instead of queueing reads behind it
 Runs in one transaction (Django wraps the migration in one).
 """
 
-from django.db import migrations, models
+from django.db import migrations
 
 
 class Migration(migrations.Migration):

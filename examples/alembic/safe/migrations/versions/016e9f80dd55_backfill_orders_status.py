@@ -1,20 +1,19 @@
-"""fill total_new for the rows already in orders, in batches
+"""backfill orders in batches
 
-sqlsafe plan change-type: step 3 of 8.
+sqlsafe backfill: step 1 of 2.
 Locks: ROW EXCLUSIVE on orders and the row locks of one batch at a time; every batch
 commits, so no lock is held for long
 Runs outside a transaction, in op.get_context().autocommit_block().
 
-Revision ID: a2e22e5c6c09
-Revises: 710198e1d126
-Create Date: 2026-12-02 14:52:12
+Revision ID: 016e9f80dd55
+Revises: 1ffdad349a45Create Date: 2026-12-02 15:17:36
 """
 
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'a2e22e5c6c09'
-down_revision = '710198e1d126'
+revision = '016e9f80dd55'
+down_revision = '1ffdad349a45'
 branch_labels = None
 depends_on = None
 
@@ -44,9 +43,9 @@ BEGIN
         finished boolean NOT NULL DEFAULT false,
         updated_at timestamptz NOT NULL DEFAULT now()
     );
-    INSERT INTO sqlsafe_backfill (job) VALUES ('orders:total_new#76097d7637') ON CONFLICT (job) DO NOTHING;
+    INSERT INTO sqlsafe_backfill (job) VALUES ('orders:status#aa193d37ee') ON CONFLICT (job) DO NOTHING;
     SELECT b.last_key, b.rows_done INTO _sqlsafe_saved, _sqlsafe_total
-        FROM sqlsafe_backfill b WHERE b.job = 'orders:total_new#76097d7637';
+        FROM sqlsafe_backfill b WHERE b.job = 'orders:status#aa193d37ee';
     _sqlsafe_last := _sqlsafe_saved;
     COMMIT;
     LOOP
@@ -63,20 +62,19 @@ BEGIN
         END IF;
         EXIT WHEN _sqlsafe_end IS NULL;
         UPDATE orders
-            SET total_new = CAST(total AS numeric(12, 2))
+            SET status = lower(status)
             WHERE (_sqlsafe_last IS NULL OR orders.id > _sqlsafe_last)
-              AND orders.id <= _sqlsafe_end
-              AND (total_new IS NULL);
+              AND orders.id <= _sqlsafe_end;
         GET DIAGNOSTICS _sqlsafe_rows = ROW_COUNT;
         _sqlsafe_total := _sqlsafe_total + _sqlsafe_rows;
         _sqlsafe_last := _sqlsafe_end;
         UPDATE sqlsafe_backfill
             SET last_key = _sqlsafe_end::text, rows_done = _sqlsafe_total, updated_at = now()
-            WHERE job = 'orders:total_new#76097d7637';
+            WHERE job = 'orders:status#aa193d37ee';
         COMMIT;
-        RAISE NOTICE 'sqlsafe backfill %: % rows so far, up to id %', 'orders:total_new#76097d7637', _sqlsafe_total, _sqlsafe_end;
+        RAISE NOTICE 'sqlsafe backfill %: % rows so far, up to id %', 'orders:status#aa193d37ee', _sqlsafe_total, _sqlsafe_end;
     END LOOP;
-    UPDATE sqlsafe_backfill SET finished = true, updated_at = now() WHERE job = 'orders:total_new#76097d7637';
+    UPDATE sqlsafe_backfill SET finished = true, updated_at = now() WHERE job = 'orders:status#aa193d37ee';
     COMMIT;
 END
 $sqlsafe$;""")

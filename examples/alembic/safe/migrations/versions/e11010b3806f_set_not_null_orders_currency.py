@@ -1,21 +1,19 @@
-"""add the constraints on total_new NOT VALID (new rows are checked from now on)
+"""mark currency NOT NULL using the validated check, then drop the check
 
-sqlsafe plan change-type: step 4 of 8.
-Locks: ACCESS EXCLUSIVE on orders for an instant (catalog change only: no rewrite, no
-scan); lock_timeout makes it give up instead of queueing reads behind it
+sqlsafe new-column: step 4 of 5.
+Locks: ACCESS EXCLUSIVE on orders for an instant: the validated check spares the scan
 Runs in a transaction of its own: the empty autocommit block first commits what ran
 before it, whether or not env.py sets transaction_per_migration.
 
-Revision ID: 430d38e5d4cf
-Revises: a2e22e5c6c09
-Create Date: 2026-12-02 14:52:12
+Revision ID: e11010b3806f
+Revises: 7598e1dc314bCreate Date: 2026-12-02 15:17:30
 """
 
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '430d38e5d4cf'
-down_revision = 'a2e22e5c6c09'
+revision = 'e11010b3806f'
+down_revision = '7598e1dc314b'
 branch_labels = None
 depends_on = None
 
@@ -26,10 +24,9 @@ def upgrade() -> None:
         pass
     op.execute("SET LOCAL lock_timeout = '2s';")
     op.execute("SET LOCAL statement_timeout = '5s';")
-    op.execute("""-- NOT VALID: rows written from now on are checked; existing rows are checked by VALIDATE in the
--- next migration, which does not block reads or writes.
-ALTER TABLE orders
-    ADD CONSTRAINT orders_total_new_not_null_chk CHECK (total_new IS NOT NULL) NOT VALID;""")
+    op.execute("""-- The validated check proves the column holds no NULL: SET NOT NULL skips the table scan.
+ALTER TABLE orders ALTER COLUMN currency SET NOT NULL;""")
+    op.execute('ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_currency_not_null_chk;')
 
 
 def downgrade() -> None:
@@ -38,4 +35,4 @@ def downgrade() -> None:
         pass
     op.execute("SET LOCAL lock_timeout = '2s';")
     op.execute("SET LOCAL statement_timeout = '5s';")
-    op.execute('ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_total_new_not_null_chk;')
+    op.execute('ALTER TABLE orders ALTER COLUMN currency DROP NOT NULL;')

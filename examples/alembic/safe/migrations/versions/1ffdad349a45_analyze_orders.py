@@ -5,16 +5,15 @@ Locks: SHARE UPDATE EXCLUSIVE on orders while rows are sampled: reads and writes
 Runs in a transaction of its own: the empty autocommit block first commits what ran
 before it, whether or not env.py sets transaction_per_migration.
 
-Revision ID: d69fa5203fed
-Revises: 830f57883f88
-Create Date: 2026-12-02 14:52:12
+Revision ID: 1ffdad349a45
+Revises: 948fca65cea5Create Date: 2026-12-02 15:17:32
 """
 
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'd69fa5203fed'
-down_revision = '830f57883f88'
+revision = '1ffdad349a45'
+down_revision = '948fca65cea5'
 branch_labels = None
 depends_on = None
 

@@ -1,20 +1,20 @@
-"""mark currency NOT NULL using the validated check, then drop the check
+"""add the constraints on total_new NOT VALID (new rows are checked from now on)
 
-sqlsafe new-column: step 4 of 5.
-Locks: ACCESS EXCLUSIVE on orders for an instant: the validated check spares the scan
+sqlsafe plan change-type: step 4 of 8.
+Locks: ACCESS EXCLUSIVE on orders for an instant (catalog change only: no rewrite, no
+scan); lock_timeout makes it give up instead of queueing reads behind it
 Runs in a transaction of its own: the empty autocommit block first commits what ran
 before it, whether or not env.py sets transaction_per_migration.
 
-Revision ID: 7ceb9f946f36
-Revises: 1e4819d150e2
-Create Date: 2026-12-02 14:51:50
+Revision ID: 6523b5497a11
+Revises: df54d3398228Create Date: 2026-12-02 15:17:32
 """
 
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '7ceb9f946f36'
-down_revision = '1e4819d150e2'
+revision = '6523b5497a11'
+down_revision = 'df54d3398228'
 branch_labels = None
 depends_on = None
 
@@ -25,9 +25,10 @@ def upgrade() -> None:
         pass
     op.execute("SET LOCAL lock_timeout = '2s';")
     op.execute("SET LOCAL statement_timeout = '5s';")
-    op.execute("""-- The validated check proves the column holds no NULL: SET NOT NULL skips the table scan.
-ALTER TABLE orders ALTER COLUMN currency SET NOT NULL;""")
-    op.execute('ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_currency_not_null_chk;')
+    op.execute("""-- NOT VALID: rows written from now on are checked; existing rows are checked by VALIDATE in the
+-- next migration, which does not block reads or writes.
+ALTER TABLE orders
+    ADD CONSTRAINT orders_total_new_not_null_chk CHECK (total_new IS NOT NULL) NOT VALID;""")
 
 
 def downgrade() -> None:
@@ -36,4 +37,4 @@ def downgrade() -> None:
         pass
     op.execute("SET LOCAL lock_timeout = '2s';")
     op.execute("SET LOCAL statement_timeout = '5s';")
-    op.execute('ALTER TABLE orders ALTER COLUMN currency DROP NOT NULL;')
+    op.execute('ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_total_new_not_null_chk;')

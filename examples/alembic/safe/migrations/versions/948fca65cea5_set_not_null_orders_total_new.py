@@ -1,21 +1,19 @@
-"""add column total_new to orders (nullable for now)
+"""mark total_new NOT NULL using the validated check, then drop the check
 
-sqlsafe plan change-type: step 1 of 8.
-Locks: ACCESS EXCLUSIVE on orders for an instant (catalog change only: no rewrite, no
-scan); lock_timeout makes it give up instead of queueing reads behind it
+sqlsafe plan change-type: step 6 of 8.
+Locks: ACCESS EXCLUSIVE on orders for an instant: the validated check spares the scan
 Runs in a transaction of its own: the empty autocommit block first commits what ran
 before it, whether or not env.py sets transaction_per_migration.
 
-Revision ID: 74b11698131c
-Revises: a729fc63866e
-Create Date: 2026-12-02 14:52:12
+Revision ID: 948fca65cea5
+Revises: aa20b2353613Create Date: 2026-12-02 15:17:32
 """
 
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '74b11698131c'
-down_revision = 'a729fc63866e'
+revision = '948fca65cea5'
+down_revision = 'aa20b2353613'
 branch_labels = None
 depends_on = None
 
@@ -26,7 +24,9 @@ def upgrade() -> None:
         pass
     op.execute("SET LOCAL lock_timeout = '2s';")
     op.execute("SET LOCAL statement_timeout = '5s';")
-    op.execute('ALTER TABLE orders ADD COLUMN IF NOT EXISTS total_new numeric(12, 2);')
+    op.execute("""-- The validated check proves the column holds no NULL: SET NOT NULL skips the table scan.
+ALTER TABLE orders ALTER COLUMN total_new SET NOT NULL;""")
+    op.execute('ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_total_new_not_null_chk;')
 
 
 def downgrade() -> None:
@@ -35,4 +35,4 @@ def downgrade() -> None:
         pass
     op.execute("SET LOCAL lock_timeout = '2s';")
     op.execute("SET LOCAL statement_timeout = '5s';")
-    op.execute('ALTER TABLE orders DROP COLUMN IF EXISTS total_new;')
+    op.execute('ALTER TABLE orders ALTER COLUMN total_new DROP NOT NULL;')

@@ -6,16 +6,15 @@ scan); lock_timeout makes it give up instead of queueing reads behind it
 Runs in a transaction of its own: the empty autocommit block first commits what ran
 before it, whether or not env.py sets transaction_per_migration.
 
-Revision ID: edaaaebd8c99
-Revises: 5cb805ed913b
-Create Date: 2026-12-02 14:51:50
+Revision ID: 1f0e0471aca7
+Revises: c0cf402c0447Create Date: 2026-12-02 15:17:30
 """
 
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'edaaaebd8c99'
-down_revision = '5cb805ed913b'
+revision = '1f0e0471aca7'
+down_revision = 'c0cf402c0447'
 branch_labels = None
 depends_on = None
 

@@ -5,15 +5,14 @@ Locks: SHARE UPDATE EXCLUSIVE on orders during the build (two scans, then a wait
 older transactions): reads and writes go on
 Runs outside a transaction, in op.get_context().autocommit_block().
 
-Revision ID: 5cb805ed913b
-Revises: 0001
-Create Date: 2026-12-02 14:51:50
+Revision ID: c0cf402c0447
+Revises: 0001Create Date: 2026-12-02 15:17:28
 """
 
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '5cb805ed913b'
+revision = 'c0cf402c0447'
 down_revision = '0001'
 branch_labels = None
 depends_on = None

@@ -1,21 +1,19 @@
-"""validate the constraints on total_new against the existing rows
+"""refresh the planner statistics of orders
 
-sqlsafe plan change-type: step 5 of 8.
-Locks: SHARE UPDATE EXCLUSIVE on orders while every row is checked: reads and writes go
-on
+sqlsafe backfill: step 2 of 2.
+Locks: SHARE UPDATE EXCLUSIVE on orders while rows are sampled: reads and writes go on
 Runs in a transaction of its own: the empty autocommit block first commits what ran
 before it, whether or not env.py sets transaction_per_migration.
 
-Revision ID: 30ea098fb2fa
-Revises: 430d38e5d4cf
-Create Date: 2026-12-02 14:52:12
+Revision ID: 5b7765ce847a
+Revises: 016e9f80dd55Create Date: 2026-12-02 15:17:36
 """
 
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '30ea098fb2fa'
-down_revision = '430d38e5d4cf'
+revision = '5b7765ce847a'
+down_revision = '016e9f80dd55'
 branch_labels = None
 depends_on = None
 
@@ -25,7 +23,7 @@ def upgrade() -> None:
     with op.get_context().autocommit_block():
         pass
     op.execute("SET LOCAL lock_timeout = '2s';")
-    op.execute('ALTER TABLE orders VALIDATE CONSTRAINT orders_total_new_not_null_chk;')
+    op.execute('ANALYZE orders;')
 
 
 def downgrade() -> None:

@@ -6,16 +6,15 @@ then on the trigger runs in every INSERT and UPDATE
 Runs in a transaction of its own: the empty autocommit block first commits what ran
 before it, whether or not env.py sets transaction_per_migration.
 
-Revision ID: 710198e1d126
-Revises: 74b11698131c
-Create Date: 2026-12-02 14:52:12
+Revision ID: 3cc19dce3e04
+Revises: 2ef39e2aa225Create Date: 2026-12-02 15:17:32
 """
 
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '710198e1d126'
-down_revision = '74b11698131c'
+revision = '3cc19dce3e04'
+down_revision = '2ef39e2aa225'
 branch_labels = None
 depends_on = None
 

@@ -1,20 +1,20 @@
-"""refresh the planner statistics of orders
+"""validate the constraints on total_new against the existing rows
 
-sqlsafe backfill: step 2 of 2.
-Locks: SHARE UPDATE EXCLUSIVE on orders while rows are sampled: reads and writes go on
+sqlsafe plan change-type: step 5 of 8.
+Locks: SHARE UPDATE EXCLUSIVE on orders while every row is checked: reads and writes go
+on
 Runs in a transaction of its own: the empty autocommit block first commits what ran
 before it, whether or not env.py sets transaction_per_migration.
 
-Revision ID: b5e63634e1eb
-Revises: 5a91507bf0de
-Create Date: 2026-12-02 14:52:15
+Revision ID: aa20b2353613
+Revises: 6523b5497a11Create Date: 2026-12-02 15:17:32
 """
 
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'b5e63634e1eb'
-down_revision = '5a91507bf0de'
+revision = 'aa20b2353613'
+down_revision = '6523b5497a11'
 branch_labels = None
 depends_on = None
 
@@ -24,7 +24,7 @@ def upgrade() -> None:
     with op.get_context().autocommit_block():
         pass
     op.execute("SET LOCAL lock_timeout = '2s';")
-    op.execute('ANALYZE orders;')
+    op.execute('ALTER TABLE orders VALIDATE CONSTRAINT orders_total_new_not_null_chk;')
 
 
 def downgrade() -> None:

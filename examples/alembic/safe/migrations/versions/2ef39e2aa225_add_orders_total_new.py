@@ -1,21 +1,20 @@
-"""add the constraints on currency NOT VALID (new rows are checked from now on)
+"""add column total_new to orders (nullable for now)
 
-sqlsafe new-column: step 2 of 5.
+sqlsafe plan change-type: step 1 of 8.
 Locks: ACCESS EXCLUSIVE on orders for an instant (catalog change only: no rewrite, no
 scan); lock_timeout makes it give up instead of queueing reads behind it
 Runs in a transaction of its own: the empty autocommit block first commits what ran
 before it, whether or not env.py sets transaction_per_migration.
 
-Revision ID: fe64006ff51d
-Revises: edaaaebd8c99
-Create Date: 2026-12-02 14:51:50
+Revision ID: 2ef39e2aa225
+Revises: ca820058d97bCreate Date: 2026-12-02 15:17:32
 """
 
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'fe64006ff51d'
-down_revision = 'edaaaebd8c99'
+revision = '2ef39e2aa225'
+down_revision = 'ca820058d97b'
 branch_labels = None
 depends_on = None
 
@@ -26,10 +25,7 @@ def upgrade() -> None:
         pass
     op.execute("SET LOCAL lock_timeout = '2s';")
     op.execute("SET LOCAL statement_timeout = '5s';")
-    op.execute("""-- NOT VALID: rows written from now on are checked; existing rows are checked by VALIDATE in the
--- next migration, which does not block reads or writes.
-ALTER TABLE orders
-    ADD CONSTRAINT orders_currency_not_null_chk CHECK (currency IS NOT NULL) NOT VALID;""")
+    op.execute('ALTER TABLE orders ADD COLUMN IF NOT EXISTS total_new numeric(12, 2);')
 
 
 def downgrade() -> None:
@@ -38,4 +34,4 @@ def downgrade() -> None:
         pass
     op.execute("SET LOCAL lock_timeout = '2s';")
     op.execute("SET LOCAL statement_timeout = '5s';")
-    op.execute('ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_currency_not_null_chk;')
+    op.execute('ALTER TABLE orders DROP COLUMN IF EXISTS total_new;')
