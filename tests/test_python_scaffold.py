@@ -16,12 +16,12 @@ import pytest
 from click.testing import CliRunner
 from scaffold_helpers import HISTORY, ROWS, columns, describe, fresh_database, query, setup
 
+from linter.analysis.engine import Finding, lint_sources
+from linter.analysis.registry import load_rules
 from linter.cli import cli
-from linter.context import Settings
-from linter.engine import Finding, lint_sources
 from linter.inputs.frameworks.detect import detect_framework
-from linter.registry import load_rules
-from linter.source import Source
+from linter.inputs.source import Source
+from linter.state.context import Settings
 from linter.writers.python_history import HistoryError, alembic_head, django_app
 
 pytest.importorskip("alembic")

@@ -25,9 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..scaffold_layouts import Change, FileStep, OutFile, lock_timeout_sql, split_statements
-from ..scaffold_sql import InvalidInput, derived_name, parse_name, quote_ident, quote_literal
-from ..templating import environment
+from ..util.templating import environment
 from .python_history import (
     DjangoApp,
     HistoryError,
@@ -35,6 +33,8 @@ from .python_history import (
     alembic_head,
     django_app,
 )
+from .scaffold_layouts import Change, FileStep, OutFile, lock_timeout_sql, split_statements
+from .scaffold_sql import InvalidInput, derived_name, parse_name, quote_ident, quote_literal
 
 PYTHON_LAYOUTS = ("alembic", "django")
 
@@ -240,8 +240,8 @@ _FIELDS = {
 
 def django_field(type_: str, null: bool, column: str | None = None) -> str:
     """The Django model field for a column of the printed SQL type *type_*."""
-    from .. import pgast
-    from ..parsing import parse
+    from ..sql import pgast
+    from ..sql.parsing import parse
 
     parsed = parse(f"CREATE TABLE _f (_c {type_})")
     coldef = pgast.unwrap(parsed.statements[0].fields["tableElts"][0], "ColumnDef")
