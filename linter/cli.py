@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "plan": "linter.commands.plan:plan",
     "fix": "linter.commands.fix:fix",
     "histories": "linter.commands.histories:histories",
+    "lsp": "linter.commands.lsp:lsp",
 }
 
 

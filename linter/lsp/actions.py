@@ -1,0 +1,280 @@
+"""Code actions: the rewrite ``sqlsafe fix`` makes for a finding (as a workspace edit on
+the buffer, plus the new migration files it moves statements to), and "suppress" (the
+``-- sqlsafe: ignore RULE -- reason`` comment above the statement)."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lsprotocol import types
+
+from ..api import STDIN, gather
+from ..commands.scaffold import timeouts
+from ..engine import Finding
+from ..fix_order import HistoryOrder, migration_folder, place_steps
+from ..fixer import FIXABLE, FixResult, fix_unit
+from ..layouts import MigrationUnit, history_root
+from ..parsing import parse
+from ..rule import Rule
+from ..source import Source
+from .analysis import Analysis, ident
+from .diagnostics import finding_range
+from .positions import UTF16, PositionMap
+
+REASON = "reason: TODO"  # what the inserted suppression says after its rule, to be replaced
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What the client can apply: new files (``CreateFile``) in a workspace edit."""
+
+    create_files: bool = False
+
+
+def _eol(text: str) -> str:
+    return "\r\n" if "\r\n" in text and text.count("\r\n") == text.count("\n") else "\n"
+
+
+def _overlaps(a: types.Range, b: types.Range) -> bool:
+    def key(p: types.Position) -> tuple[int, int]:
+        return (p.line, p.character)
+
+    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
+
+
+def findings_in(analysis: Analysis, wanted: types.Range, where: PositionMap) -> list[Finding]:
+    return [f for f in analysis.findings if _overlaps(finding_range(f, where), wanted)]
+
+
+# ------------------------------------------------------------------------------ suppress
+def suppress_edit(analysis: Analysis, finding: Finding, where: PositionMap) -> types.TextEdit:
+    """``-- sqlsafe: ignore RULE -- reason`` on its own line above the statement, indented
+    as the statement's line (``-- sqlsafe: ignore-file RULE`` on top for a finding about
+    the whole file); see :mod:`linter.directives` for where a directive counts."""
+    text = analysis.text
+    eol = _eol(text)
+    offset = where.offset_of(finding.line, finding.column)
+    if finding.statement is None:
+        comment = f"-- sqlsafe: ignore-file {finding.rule} -- {REASON}{eol}"
+        return types.TextEdit(where.range(0, 0), comment)
+    stmt = next(
+        (s for s in parse(text).statements if s.start <= offset <= max(s.end, s.start)), None
+    )
+    start = stmt.start if stmt is not None else offset
+    line_start = where.line_start(start)
+    before = text[line_start:start]
+    line = text[line_start:]
+    indent = line[: len(line) - len(line.lstrip(" \t"))]
+    comment = f"-- sqlsafe: ignore {finding.rule} -- {REASON}"
+    if before.strip():  # another statement ends on its line: the comment takes its own line
+        return types.TextEdit(where.range(start, start), f"{eol}{indent}{comment}{eol}{indent}")
+    return types.TextEdit(where.range(line_start, line_start), f"{indent}{comment}{eol}")
+
+
+# ------------------------------------------------------------------------------ fix
+@dataclass(frozen=True, slots=True)
+class BufferFix:
+    """What ``sqlsafe fix`` does to the buffer: its new text, and the new files (path,
+    text) statements moved out of it go to."""
+
+    fixed: str
+    files: tuple[tuple[str, str], ...] = ()
+
+
+def fix_buffer(
+    analysis: Analysis,
+    rules: Sequence[Rule],
+    buffers: Mapping[str, str],
+    select: Callable[[Finding], bool] | None = None,
+) -> BufferFix | None:
+    """The buffer fixed as ``sqlsafe fix`` fixes the file (only the findings *select*
+    accepts, when given), or ``None`` when nothing changes or the new files have no place
+    in the history."""
+    config = analysis.config
+    if config is None:
+        return None
+    mine = ident(analysis.path)
+    texts = {**buffers, mine: analysis.text}
+    inputs = gather([STDIN], config, analysis.path, texts)
+    timeout, statement = timeouts(config.extra, None)
+    history: list[Source] = [u.source() for u in inputs.baseline if isinstance(u, MigrationUnit)]
+    text = analysis.text
+    files: list[tuple[str, str]] = []
+    for unit in inputs.units:
+        if not isinstance(unit, MigrationUnit):
+            continue
+        source = unit.source()
+        if ident(unit.path) != mine or not _covers(unit, select, analysis):
+            if unit.applies:
+                history.append(source)
+            continue
+        result = fix_unit(unit, history, rules, config.settings, (timeout, statement), text, select)
+        placed = _placed(unit, result, timeout, statement)
+        if placed is None:
+            return None
+        text = result.fixed
+        files.extend(placed)
+        break
+    if text == analysis.text and not files:
+        return None
+    return BufferFix(text, tuple(files))
+
+
+def _covers(unit: MigrationUnit, select: Callable[[Finding], bool] | None, a: Analysis) -> bool:
+    """Whether *unit* (one section of a goose or dbmate file) holds the selected finding."""
+    if select is None:
+        return True
+    where = PositionMap(a.text)  # (1-based lines and character columns: any encoding)
+    for finding in a.findings:
+        if select(finding):
+            at = where.offset_of(finding.line, finding.column)
+            return at < len(unit.text) and not unit.text[at].isspace()
+    return False
+
+
+def _placed(
+    unit: MigrationUnit, result: FixResult, timeout: str, statement: str
+) -> list[tuple[str, str]] | None:
+    """The new files of *result* (absolute path, text), as ``sqlsafe fix`` names them."""
+    if not result.new_steps:
+        return []
+    path = Path(unit.path)
+    root = Path(unit.history) if unit.history else history_root(path)
+    folder = migration_folder(unit)
+    order = HistoryOrder.read(root, unit.layout)
+    placement = place_steps(path, folder, result.new_steps, order, timeout, statement)
+    if placement.refusal is not None:
+        return None
+    return [(os.path.abspath(folder / out.path), out.text) for out in placement.files]
+
+
+def buffer_edits(original: str, fixed: str, where: PositionMap) -> list[types.TextEdit]:
+    """Edits turning *original* into *fixed*: the lines that differ, and in each block of
+    them (when small) the characters that differ; the rest of the buffer is left alone,
+    as ``fix`` leaves it."""
+    before = original.splitlines(keepends=True)
+    after = fixed.splitlines(keepends=True)
+    starts = [0]
+    for line in before:
+        starts.append(starts[-1] + len(line))
+    edits: list[types.TextEdit] = []
+    lines = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    for tag, i1, i2, j1, j2 in lines.get_opcodes():
+        if tag == "equal":
+            continue
+        old, new = "".join(before[i1:i2]), "".join(after[j1:j2])
+        pieces: Sequence[tuple[str, int, int, int, int]] = [("replace", 0, len(old), 0, len(new))]
+        if len(old) + len(new) <= _CHARACTER_DIFF_LIMIT:
+            pieces = difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+        for kind, a1, a2, b1, b2 in pieces:
+            if kind != "equal":
+                at = starts[i1]
+                edits.append(types.TextEdit(where.range(at + a1, at + a2), new[b1:b2]))
+    return edits
+
+
+_CHARACTER_DIFF_LIMIT = 4000  # (characters of a changed block: beyond, it is replaced whole)
+
+
+def workspace_edit(
+    uri: str,
+    version: int | None,
+    original: str,
+    fix: BufferFix,
+    to_uri: Callable[[str], str],
+    where: PositionMap,
+) -> types.WorkspaceEdit:
+    edits = buffer_edits(original, fix.fixed, where)
+    if not fix.files:
+        return types.WorkspaceEdit(changes={uri: edits})
+    changes: list[
+        types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile
+    ] = []
+    if fix.fixed != original:
+        changes.append(
+            types.TextDocumentEdit(
+                types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits
+            )
+        )
+    for path, text in fix.files:
+        new = to_uri(path)
+        changes.append(
+            types.CreateFile(uri=new, options=types.CreateFileOptions(ignore_if_exists=False))
+        )
+        origin = types.Range(types.Position(0, 0), types.Position(0, 0))
+        changes.append(
+            types.TextDocumentEdit(
+                types.OptionalVersionedTextDocumentIdentifier(uri=new, version=None),
+                [types.TextEdit(origin, text)],
+            )
+        )
+    return types.WorkspaceEdit(document_changes=changes)
+
+
+def _same(finding: Finding) -> Callable[[Finding], bool]:
+    def select(other: Finding) -> bool:
+        return (other.rule, other.line, other.column) == (
+            finding.rule,
+            finding.line,
+            finding.column,
+        )
+
+    return select
+
+
+def code_actions(
+    analysis: Analysis,
+    uri: str,
+    version: int | None,
+    wanted: types.Range,
+    rules: Sequence[Rule],
+    buffers: Mapping[str, str],
+    capabilities: Capabilities,
+    to_uri: Callable[[str], str],
+    encoding: str = UTF16,
+) -> list[types.CodeAction]:
+    """The quick fixes for the findings in *wanted*, then "fix all" for the file."""
+    out: list[types.CodeAction] = []
+    where = PositionMap(analysis.text, encoding)
+    found = findings_in(analysis, wanted, where)
+    for finding in found:
+        if finding.rule in FIXABLE:
+            fix = fix_buffer(analysis, rules, buffers, _same(finding))
+            if fix is not None and (capabilities.create_files or not fix.files):
+                title = f"sqlsafe fix: {finding.rule}"
+                if fix.files:
+                    names = ", ".join(os.path.basename(p) for p, _ in fix.files)
+                    title += f" (new migration {names})"
+                out.append(
+                    types.CodeAction(
+                        title=title,
+                        kind=types.CodeActionKind.QuickFix,
+                        is_preferred=True,
+                        edit=workspace_edit(uri, version, analysis.text, fix, to_uri, where),
+                    )
+                )
+    for finding in found:
+        edit = suppress_edit(analysis, finding, where)
+        scope = "in this file" if finding.statement is None else "here"
+        out.append(
+            types.CodeAction(
+                title=f"Suppress {finding.rule} {scope}",
+                kind=types.CodeActionKind.QuickFix,
+                edit=types.WorkspaceEdit(changes={uri: [edit]}),
+            )
+        )
+    if any(f.rule in FIXABLE for f in analysis.findings):
+        fix = fix_buffer(analysis, rules, buffers)
+        if fix is not None and (capabilities.create_files or not fix.files):
+            out.append(
+                types.CodeAction(
+                    title="sqlsafe fix: every finding it can rewrite in this file",
+                    kind=types.CodeActionKind.SourceFixAll + ".sqlsafe",
+                    edit=workspace_edit(uri, version, analysis.text, fix, to_uri, where),
+                )
+            )
+    return out

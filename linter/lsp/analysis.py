@@ -1,0 +1,87 @@
+"""One editor buffer linted as ``sqlsafe lint - --stdin-filename PATH`` lints it: after
+the history of the migrations directory it sits in (or the configured ``history``), with
+the config found from its directory, and the other open buffers read instead of their
+files on disk. No LSP types here."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from ..api import STDIN, lint_paths
+from ..commands.options import check_rule_names, known_names
+from ..config import Config, ConfigError, load_config
+from ..engine import Finding, StatementReport
+from ..layouts import history_directory
+from ..rule import Rule
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What sqlsafe says about one buffer's text."""
+
+    path: str
+    text: str
+    findings: tuple[Finding, ...] = ()
+    statements: tuple[StatementReport, ...] = ()  # what ``explain`` says, statement by statement
+    problem: str | None = None  # why it was not linted (a config error), shown on line 1
+    history: str | None = None  # the migrations directory whose files it is linted with
+    config: Config | None = None
+
+
+def ident(path: str) -> str:
+    """The key buffers and histories are compared by."""
+    return os.path.normcase(os.path.abspath(path))
+
+
+def buffer_config(path: str) -> Config:
+    """The config that ``sqlsafe lint`` run in the file's directory uses. Raises
+    :class:`ConfigError` (a bad file, an unknown rule name)."""
+    directory = Path(path).parent
+    config = load_config(start=directory if directory.is_dir() else None)
+    return config
+
+
+def history_of(path: str, config: Config) -> str | None:
+    """The migrations directory whose files the buffer *path* is linted with (``None``:
+    linted alone)."""
+    if config.history:
+        root = Path(config.history)
+        return ident(str(root if root.is_absolute() else config.root / root))
+    if not config.implicit_history:
+        return None
+    found = history_directory(Path(path), config.layout)
+    return None if found is None else ident(str(found))
+
+
+def analyse(
+    path: str, text: str, rules: Sequence[Rule], buffers: Mapping[str, str] | None = None
+) -> Analysis:
+    """Lint *text* as the file *path* (absolute); *buffers* (:func:`ident` -> text) are
+    the other open files, read instead of the disk when they are in its history."""
+    try:
+        config = buffer_config(path)
+        check_rule_names(config, known_names(tuple(rules)))
+    except ConfigError as exc:
+        return Analysis(path, text, problem=str(exc))
+    except click.UsageError as exc:
+        return Analysis(path, text, problem=exc.message)
+    texts = {**(buffers or {}), ident(path): text}
+    result = lint_paths(
+        [STDIN], config, rules=tuple(rules), stdin_name=path, explain=True, buffers=texts
+    )
+    mine = ident(path)
+    problem = next((e.reason for e in result.errors if ident(e.path) == mine), None)
+    return Analysis(
+        path,
+        text,
+        tuple(f for f in result.findings if ident(f.path) == mine),
+        tuple(s for s in result.statements if ident(s.path) == mine),
+        problem,
+        history_of(path, config),
+        config,
+    )
