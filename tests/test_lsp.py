@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("pygls", reason="sqlsafe[lsp] is not installed")
 
@@ -322,3 +324,36 @@ def test_lint_does_not_import_the_language_server(project: Path) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=project
     )
     assert run.stdout.splitlines()[-1] == "[]"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet="ab ;\n\u00e9\U0001f418", max_size=30),
+    st.text(alphabet="ab ;\n\u00e9\U0001f418", max_size=30),
+    st.sampled_from(["utf-16", "utf-8", "utf-32"]),
+)
+def test_buffer_edits_turn_the_buffer_into_the_fixed_text(
+    original: str, fixed: str, encoding: str
+) -> None:
+    """(the code actions' edits, in each position encoding a client may choose)"""
+    from linter.lsp.actions import buffer_edits
+    from linter.lsp.positions import PositionMap
+
+    where = PositionMap(original, encoding)
+    edits = buffer_edits(original, fixed, where)
+    spans = [(where.offset(e.range.start), where.offset(e.range.end), e.new_text) for e in edits]
+    text = original
+    for start, end, new in sorted(spans, reverse=True):
+        text = text[:start] + new + text[end:]
+    assert text == fixed
+
+
+def test_positions_in_each_encoding() -> None:
+    from linter.lsp.positions import PositionMap
+
+    text = "ab\n\u00e9\U0001f418x"
+    assert [PositionMap(text, e).position(5).character for e in ("utf-8", "utf-16", "utf-32")] == [
+        6,
+        3,
+        2,
+    ]

@@ -153,9 +153,9 @@ def _placed(
 
 
 def buffer_edits(original: str, fixed: str, where: PositionMap) -> list[types.TextEdit]:
-    """Edits turning *original* into *fixed*: the lines that differ, and in each block of
-    them (when small) the characters that differ; the rest of the buffer is left alone,
-    as ``fix`` leaves it."""
+    """Edits turning *original* into *fixed*: per block of lines that differ, the text
+    inserted or replaced (a few pieces, as ``fix`` inserts keywords and statements), else
+    the block with its common start and end left out; the rest stays as it was."""
     before = original.splitlines(keepends=True)
     after = fixed.splitlines(keepends=True)
     starts = [0]
@@ -167,17 +167,32 @@ def buffer_edits(original: str, fixed: str, where: PositionMap) -> list[types.Te
         if tag == "equal":
             continue
         old, new = "".join(before[i1:i2]), "".join(after[j1:j2])
-        pieces: Sequence[tuple[str, int, int, int, int]] = [("replace", 0, len(old), 0, len(new))]
-        if len(old) + len(new) <= _CHARACTER_DIFF_LIMIT:
-            pieces = difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
-        for kind, a1, a2, b1, b2 in pieces:
-            if kind != "equal":
-                at = starts[i1]
-                edits.append(types.TextEdit(where.range(at + a1, at + a2), new[b1:b2]))
+        at = starts[i1]
+        for a1, a2, b1, b2 in _pieces(old, new):
+            edits.append(types.TextEdit(where.range(at + a1, at + a2), new[b1:b2]))
     return edits
 
 
 _CHARACTER_DIFF_LIMIT = 4000  # (characters of a changed block: beyond, it is replaced whole)
+
+
+def _pieces(old: str, new: str) -> list[tuple[int, int, int, int]]:
+    """The spans of *old* to replace by spans of *new*: at most three, else one."""
+    if len(old) + len(new) <= _CHARACTER_DIFF_LIMIT:
+        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        found = [
+            (a1, a2, b1, b2) for tag, a1, a2, b1, b2 in matcher.get_opcodes() if tag != "equal"
+        ]
+        if len(found) <= 3:
+            return found
+    limit = min(len(old), len(new))
+    head = 0
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    return [(head, len(old) - tail, head, len(new) - tail)]
 
 
 def workspace_edit(

@@ -89,16 +89,13 @@ class SqlsafeServer(LanguageServer):
         if last is not None and last.text == text and not again:
             return last
         buffers = self.buffers()
-        found = await self.in_thread(lambda: self._analyse(path, text, buffers))
-        self.analyses[uri] = found
-        return found
-
-    def _analyse(self, path: str, text: str, buffers: dict[str, str]) -> Analysis:
         try:
-            return analyse(path, text, self.rules, buffers)
+            found = await self.in_thread(lambda: analyse(path, text, self.rules, buffers))
         except Exception as exc:  # a bug must cost one buffer's diagnostics, not the server
             self.log(f"sqlsafe failed on {path}:\n{traceback.format_exc()}")
-            return Analysis(path, text, problem=f"internal error: {exc!r}")
+            found = Analysis(path, text, problem=f"internal error: {exc!r}")
+        self.analyses[uri] = found
+        return found
 
     def log(self, message: str) -> None:
         self.window_log_message(types.LogMessageParams(types.MessageType.Error, message))
@@ -148,6 +145,8 @@ class SqlsafeServer(LanguageServer):
             self.schedule(uri, 0, again=True)
 
     def closed(self, uri: str) -> None:
+        if self.path_of(uri) is None:
+            return
         task = self.pending.pop(uri, None)
         if task is not None:
             task.cancel()
