@@ -298,6 +298,14 @@ def test_config_errors_are_a_diagnostic(client: LspClient, project: Path) -> Non
     assert "no-such-rule" in problem["message"] and problem["severity"] == 1
 
 
+def test_files_the_config_excludes_get_no_diagnostics(client: LspClient, project: Path) -> None:
+    (project / ".sqlsafe.toml").write_text('exclude = ["db/migrations/0002_*"]\n')
+    doc = client.open(project / "db/migrations/0002_index.sql")
+    assert client.diagnostics_after(doc, 0) == []
+    other = client.open(project / "scratch" / "query.sql", text=INDEX)
+    assert "non-concurrent-index" in rules_of(client.diagnostics_after(other, 0))
+
+
 def test_without_the_extra_the_command_says_what_to_install(tmp_path: Path) -> None:
     script = (
         "import sys; sys.modules['pygls'] = None\n"

@@ -18,6 +18,7 @@ from ..config import Config, ConfigError, load_config
 from ..engine import Finding, StatementReport
 from ..layouts import history_directory
 from ..rule import Rule
+from ..source import is_excluded
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,15 @@ def history_of(path: str, config: Config) -> str | None:
     return None if found is None else ident(str(found))
 
 
+def excluded(path: str, config: Config) -> bool:
+    """Whether the config's ``exclude`` globs leave *path* out (matched as ``sqlsafe lint``
+    run from the config's directory names it)."""
+    patterns = config.settings.exclude
+    if not patterns:
+        return False
+    return is_excluded(os.path.relpath(path, config.root), patterns) or is_excluded(path, patterns)
+
+
 def analyse(
     path: str, text: str, rules: Sequence[Rule], buffers: Mapping[str, str] | None = None
 ) -> Analysis:
@@ -70,6 +80,8 @@ def analyse(
         return Analysis(path, text, problem=str(exc))
     except click.UsageError as exc:
         return Analysis(path, text, problem=exc.message)
+    if excluded(path, config):
+        return Analysis(path, text, history=history_of(path, config), config=config)
     texts = {**(buffers or {}), ident(path): text}
     result = lint_paths(
         [STDIN], config, rules=tuple(rules), stdin_name=path, explain=True, buffers=texts
