@@ -59,12 +59,13 @@ def rules_of(diagnostics: list[dict[str, Any]]) -> list[str]:
     return [d["code"] for d in diagnostics]
 
 
-def code_actions(client: LspClient, doc: str, diagnostic: dict[str, Any]) -> list[Any]:
-    params = {
-        "textDocument": {"uri": doc},
-        "range": diagnostic["range"],
-        "context": {"diagnostics": [diagnostic]},
-    }
+def code_actions(
+    client: LspClient, doc: str, diagnostic: dict[str, Any], only: list[str] | None = None
+) -> list[Any]:
+    context: dict[str, Any] = {"diagnostics": [diagnostic]}
+    if only is not None:
+        context["only"] = only
+    params = {"textDocument": {"uri": doc}, "range": diagnostic["range"], "context": context}
     return list(client.request("textDocument/codeAction", params) or [])
 
 
@@ -175,10 +176,14 @@ def test_the_fix_action_applies_the_rewrite_of_sqlsafe_fix(
     fixed = apply_edits(INDEX, fix["edit"]["changes"][doc])
     assert fixed == SAFE
     assert lint_text(path, fixed) == []
+    # the file-wide action is there too, alone when only source actions are asked for
+    assert any(a["kind"] == "source.fixAll.sqlsafe" for a in actions)
+    [fix_all] = code_actions(client, doc, diagnostic, only=["source"])
+    assert apply_edits(INDEX, fix_all["edit"]["changes"][doc]) == SAFE
+    quick = code_actions(client, doc, diagnostic, only=["quickfix"])
+    assert {a["kind"] for a in quick} == {"quickfix"}
     client.change(doc, fixed, 2)
     assert client.diagnostics_after(doc, 1) == []
-    # the file-wide action is there too
-    assert any(a["kind"] == "source.fixAll.sqlsafe" for a in actions)
 
 
 def test_a_fix_that_moves_the_statement_creates_the_new_migration(

@@ -7,7 +7,8 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from lsprotocol import types
@@ -230,15 +231,39 @@ def workspace_edit(
     return types.WorkspaceEdit(document_changes=changes)
 
 
-def _same(finding: Finding) -> Callable[[Finding], bool]:
+def _same(key: tuple[str, int, int]) -> Callable[[Finding], bool]:
     def select(other: Finding) -> bool:
-        return (other.rule, other.line, other.column) == (
-            finding.rule,
-            finding.line,
-            finding.column,
-        )
+        return (other.rule, other.line, other.column) == key
 
     return select
+
+
+FIX_ALL = types.CodeActionKind.SourceFixAll + ".sqlsafe"
+Key = tuple[str, int, int]  # a finding's rule, line and column
+
+
+@dataclass(slots=True)
+class FixCache:
+    """The fixes computed for one analysis of a buffer: clients ask for code actions at
+    every move of the cursor, and each fix lints the history again."""
+
+    analysis: Analysis | None = None
+    found: dict[Key | None, BufferFix | None] = field(default_factory=dict)
+
+    def get(
+        self, analysis: Analysis, key: Key | None, compute: Callable[[], BufferFix | None]
+    ) -> BufferFix | None:
+        if self.analysis is not analysis:
+            self.analysis, self.found = analysis, {}
+        if key not in self.found:
+            self.found[key] = compute()
+        return self.found[key]
+
+
+def _wanted(kind: str, only: Sequence[str] | None) -> bool:
+    """Whether the client asked for actions of *kind* (``context.only``: kinds or their
+    parents, ``source`` for ``source.fixAll.sqlsafe``)."""
+    return only is None or any(kind == k or kind.startswith(k + ".") for k in only)
 
 
 def code_actions(
@@ -251,27 +276,35 @@ def code_actions(
     capabilities: Capabilities,
     to_uri: Callable[[str], str],
     encoding: str = UTF16,
+    only: Sequence[str] | None = None,
+    cache: FixCache | None = None,
 ) -> list[types.CodeAction]:
-    """The quick fixes for the findings in *wanted*, then "fix all" for the file."""
+    """The quick fixes for the findings in *wanted*, then "fix all" for the file (the
+    kinds in *only*, when given)."""
     out: list[types.CodeAction] = []
+    cache = cache if cache is not None else FixCache()
     where = PositionMap(analysis.text, encoding)
-    found = findings_in(analysis, wanted, where)
+    found = (
+        findings_in(analysis, wanted, where) if _wanted(types.CodeActionKind.QuickFix, only) else []
+    )
     for finding in found:
-        if finding.rule in FIXABLE:
-            fix = fix_buffer(analysis, rules, buffers, _same(finding))
-            if fix is not None and (capabilities.create_files or not fix.files):
-                title = f"sqlsafe fix: {finding.rule}"
-                if fix.files:
-                    names = ", ".join(os.path.basename(p) for p, _ in fix.files)
-                    title += f" (new migration {names})"
-                out.append(
-                    types.CodeAction(
-                        title=title,
-                        kind=types.CodeActionKind.QuickFix,
-                        is_preferred=True,
-                        edit=workspace_edit(uri, version, analysis.text, fix, to_uri, where),
-                    )
+        if finding.rule not in FIXABLE:
+            continue
+        key = (finding.rule, finding.line, finding.column)
+        fix = cache.get(analysis, key, partial(fix_buffer, analysis, rules, buffers, _same(key)))
+        if fix is not None and (capabilities.create_files or not fix.files):
+            title = f"sqlsafe fix: {finding.rule}"
+            if fix.files:
+                names = ", ".join(os.path.basename(p) for p, _ in fix.files)
+                title += f" (new migration {names})"
+            out.append(
+                types.CodeAction(
+                    title=title,
+                    kind=types.CodeActionKind.QuickFix,
+                    is_preferred=True,
+                    edit=workspace_edit(uri, version, analysis.text, fix, to_uri, where),
                 )
+            )
     for finding in found:
         edit = suppress_edit(analysis, finding, where)
         scope = "in this file" if finding.statement is None else "here"
@@ -282,13 +315,13 @@ def code_actions(
                 edit=types.WorkspaceEdit(changes={uri: [edit]}),
             )
         )
-    if any(f.rule in FIXABLE for f in analysis.findings):
-        fix = fix_buffer(analysis, rules, buffers)
+    if _wanted(FIX_ALL, only) and any(f.rule in FIXABLE for f in analysis.findings):
+        fix = cache.get(analysis, None, partial(fix_buffer, analysis, rules, buffers))
         if fix is not None and (capabilities.create_files or not fix.files):
             out.append(
                 types.CodeAction(
                     title="sqlsafe fix: every finding it can rewrite in this file",
-                    kind=types.CodeActionKind.SourceFixAll + ".sqlsafe",
+                    kind=FIX_ALL,
                     edit=workspace_edit(uri, version, analysis.text, fix, to_uri, where),
                 )
             )

@@ -25,7 +25,7 @@ from .. import __version__
 from ..configsearch import CONFIG_FILES
 from ..registry import load_rules
 from ..rule import Rule
-from .actions import Capabilities, code_actions
+from .actions import FIX_ALL, Capabilities, FixCache, code_actions
 from .analysis import Analysis, analyse, buffer_config, history_of, ident
 from .diagnostics import diagnostics, doc_links
 from .hover import hover
@@ -54,6 +54,7 @@ class SqlsafeServer(LanguageServer):
         self.links = doc_links(rules)
         self.analyses: dict[str, Analysis] = {}  # uri -> the last analysis of the buffer
         self.pending: dict[str, asyncio.Task[None]] = {}  # uri -> its scheduled lint
+        self.fixes: dict[str, FixCache] = {}  # uri -> the fixes of its last analysis
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="sqlsafe-lint")
         self.capabilities = Capabilities()
 
@@ -151,6 +152,7 @@ class SqlsafeServer(LanguageServer):
         if task is not None:
             task.cancel()
         self.analyses.pop(uri, None)
+        self.fixes.pop(uri, None)
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
@@ -256,7 +258,7 @@ def build_server(options: ServerOptions, rules: tuple[Rule, ...]) -> SqlsafeServ
         types.CodeActionOptions(
             code_action_kinds=[
                 types.CodeActionKind.QuickFix,
-                types.CodeActionKind.SourceFixAll + ".sqlsafe",
+                FIX_ALL,
             ]
         ),
     )
@@ -270,6 +272,8 @@ def build_server(options: ServerOptions, rules: tuple[Rule, ...]) -> SqlsafeServ
         version = ls.workspace.get_text_document(uri).version
         buffers = ls.buffers()
         encoding = ls.encoding
+        only = params.context.only
+        cache = ls.fixes.setdefault(uri, FixCache())
 
         def to_uri(path: str) -> str:
             return str(from_fs_path(path))
@@ -285,6 +289,8 @@ def build_server(options: ServerOptions, rules: tuple[Rule, ...]) -> SqlsafeServ
                 ls.capabilities,
                 to_uri,
                 encoding,
+                only,
+                cache,
             )
 
         try:
