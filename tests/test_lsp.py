@@ -13,6 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from linter.registry import load_rules
+
 pytest.importorskip("pygls", reason="sqlsafe[lsp] is not installed")
 
 from lsp_client import LspClient, apply_edits, uri
@@ -370,3 +372,52 @@ def test_positions_in_each_encoding() -> None:
         3,
         2,
     ]
+
+
+def _goose_history(directory: Path) -> list[Path]:
+    """Migrations with up and down sections (a down must not be resumed apart from its
+    up), tables, indexes and type changes whose findings depend on the history."""
+    directory.mkdir(parents=True)
+    bodies = [
+        ("CREATE TABLE users (id bigint PRIMARY KEY, email varchar(50));", "DROP TABLE users;"),
+        ("CREATE INDEX users_email ON users (email);", "DROP INDEX users_email;"),
+        (
+            "ALTER TABLE users ALTER COLUMN email TYPE varchar(100);",
+            "ALTER TABLE users ALTER COLUMN email TYPE varchar(50);",
+        ),
+        (
+            "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users);",
+            "DROP TABLE orders;",
+        ),
+        ("ALTER TABLE users ADD COLUMN age int NOT NULL;", "ALTER TABLE users DROP COLUMN age;"),
+        ("CREATE INDEX orders_user ON orders (user_id);", "DROP INDEX orders_user;"),
+    ]
+    files = []
+    for n, (up, down) in enumerate(bodies, 1):
+        path = directory / f"2024010100000{n}_step.sql"
+        path.write_text(f"-- +goose Up\n{up}\n\n-- +goose Down\n{down}\n")
+        files.append(path)
+    return files
+
+
+def test_resuming_from_a_checkpoint_finds_what_a_whole_lint_finds(tmp_path: Path) -> None:
+    """(the server keeps the model before each buffer's file: it must change nothing)"""
+    from linter.lsp.analysis import analyse
+    from linter.lsp.checkpoints import Checkpoints
+
+    rules = load_rules()
+    files = _goose_history(tmp_path / "db" / "migrations")
+    corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "documenso__documenso"
+    if corpus.is_dir():
+        found = sorted(corpus.rglob("migration.sql"))
+        files.extend((found[len(found) // 3], found[-1]))
+    checkpoints = Checkpoints()
+    for path in files:
+        text = path.read_text()
+        for edited in (text, text + "\nALTER TABLE users ADD COLUMN z text;\n"):
+            whole = analyse(str(path), edited, rules)
+            for _ in range(2):  # the first run stores the model, the second resumes from it
+                resumed = analyse(str(path), edited, rules, checkpoints=checkpoints)
+                assert resumed.findings == whole.findings, path
+                assert resumed.statements == whole.statements, path
+    assert checkpoints.models  # (it did keep models)

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import click
 
-from ..api import STDIN, lint_paths
+from ..api import STDIN, gather, lint_paths, read_inputs, split_sources
 from ..commands.options import check_rule_names, known_names
 from ..config import Config, ConfigError, load_config
-from ..engine import Finding, StatementReport
+from ..engine import Finding, LintResult, StatementReport
 from ..layouts import history_directory
 from ..rule import Rule
-from ..source import is_excluded
+from ..source import Source, is_excluded
+from .checkpoints import Checkpoints
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +70,16 @@ def excluded(path: str, config: Config) -> bool:
 
 
 def analyse(
-    path: str, text: str, rules: Sequence[Rule], buffers: Mapping[str, str] | None = None
+    path: str,
+    text: str,
+    rules: Sequence[Rule],
+    buffers: Mapping[str, str] | None = None,
+    checkpoints: Checkpoints | None = None,
 ) -> Analysis:
     """Lint *text* as the file *path* (absolute); *buffers* (:func:`ident` -> text) are
-    the other open files, read instead of the disk when they are in its history."""
+    the other open files, read instead of the disk when they are in its history.
+    *checkpoints*: resume from the model before the file when what precedes it is
+    unchanged (the findings are the same; see :mod:`.checkpoints`)."""
     try:
         config = buffer_config(path)
         check_rule_names(config, known_names(tuple(rules)))
@@ -83,10 +90,14 @@ def analyse(
     if excluded(path, config):
         return Analysis(path, text, history=history_of(path, config), config=config)
     texts = {**(buffers or {}), ident(path): text}
-    result = lint_paths(
-        [STDIN], config, rules=tuple(rules), stdin_name=path, explain=True, buffers=texts
-    )
     mine = ident(path)
+    result = None
+    if checkpoints is not None:
+        result = _resumed(mine, path, config, rules, texts, checkpoints)
+    if result is None:
+        result = lint_paths(
+            [STDIN], config, rules=tuple(rules), stdin_name=path, explain=True, buffers=texts
+        )
     problem = next((e.reason for e in result.errors if ident(e.path) == mine), None)
     return Analysis(
         path,
@@ -97,3 +108,25 @@ def analyse(
         history_of(path, config),
         config,
     )
+
+
+def _resumed(
+    mine: str,
+    path: str,
+    config: Config,
+    rules: Sequence[Rule],
+    texts: Mapping[str, str],
+    checkpoints: Checkpoints,
+) -> LintResult | None:
+    """What :func:`lint_paths` finds for the buffer, through *checkpoints*; ``None`` when
+    the buffer's history is not one list of sources (then :func:`lint_paths` does it)."""
+    inputs = gather([STDIN], config, path, texts)
+    sources = read_inputs(inputs)
+    position = next(
+        (i for i, s in enumerate(sources) if isinstance(s, Source) and ident(s.path) == mine),
+        None,
+    )
+    if position is None or len(split_sources(sources)) != 1:
+        return None
+    report = {*inputs.report, path}
+    return checkpoints.lint(mine, position, sources, rules, config.settings, report)

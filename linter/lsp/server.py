@@ -27,6 +27,7 @@ from ..registry import load_rules
 from ..rule import Rule
 from .actions import FIX_ALL, Capabilities, FixCache, code_actions
 from .analysis import Analysis, analyse, buffer_config, history_of, ident
+from .checkpoints import Checkpoints
 from .diagnostics import diagnostics, doc_links
 from .hover import hover
 from .positions import UTF16
@@ -55,6 +56,7 @@ class SqlsafeServer(LanguageServer):
         self.analyses: dict[str, Analysis] = {}  # uri -> the last analysis of the buffer
         self.pending: dict[str, asyncio.Task[None]] = {}  # uri -> its scheduled lint
         self.fixes: dict[str, FixCache] = {}  # uri -> the fixes of its last analysis
+        self.checkpoints = Checkpoints()  # (used by the lint thread only)
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="sqlsafe-lint")
         self.capabilities = Capabilities()
 
@@ -91,7 +93,9 @@ class SqlsafeServer(LanguageServer):
             return last
         buffers = self.buffers()
         try:
-            found = await self.in_thread(lambda: analyse(path, text, self.rules, buffers))
+            found = await self.in_thread(
+                lambda: analyse(path, text, self.rules, buffers, self.checkpoints)
+            )
         except Exception as exc:  # a bug must cost one buffer's diagnostics, not the server
             self.log(f"sqlsafe failed on {path}:\n{traceback.format_exc()}")
             found = Analysis(path, text, problem=f"internal error: {exc!r}")
