@@ -299,10 +299,18 @@ def test_positions_count_utf16_code_units(client: LspClient, project: Path) -> N
 
 
 def test_config_errors_are_a_diagnostic(client: LspClient, project: Path) -> None:
-    (project / ".sqlsafe.toml").write_text('ignore = ["no-such-rule"]\n')
+    config = project / ".sqlsafe.toml"
+    config.write_text('ignore = ["no-such-rule"]\n')
     doc = client.open(project / "db/migrations/0002_index.sql")
     [problem] = client.diagnostics_after(doc, 0)
     assert "no-such-rule" in problem["message"] and problem["severity"] == 1
+    # the config fixed on disk: the watcher's notice re-lints the open buffers
+    config.write_text('ignore = ["require-lock-timeout"]\n')
+    client.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": uri(config), "type": 2}]})
+    assert rules_of(client.diagnostics_after(doc, 1)) == [
+        "non-concurrent-index",
+        "require-statement-timeout",
+    ]
 
 
 def test_files_the_config_excludes_get_no_diagnostics(client: LspClient, project: Path) -> None:

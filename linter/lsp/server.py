@@ -236,7 +236,10 @@ def build_server(options: ServerOptions, rules: tuple[Rule, ...]) -> SqlsafeServ
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     async def did_save(ls: SqlsafeServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.schedule(params.text_document.uri, 0, others=True)
+        if ls.path_of(params.text_document.uri) is None:
+            ls.changed_on_disk(params.text_document.uri)  # (a config file saved in the editor)
+        else:
+            ls.schedule(params.text_document.uri, 0, others=True)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(ls: SqlsafeServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -247,8 +250,8 @@ def build_server(options: ServerOptions, rules: tuple[Rule, ...]) -> SqlsafeServ
         ls: SqlsafeServer, params: types.DidChangeWatchedFilesParams
     ) -> None:
         for change in params.changes:
-            if change.uri not in ls.workspace.text_documents:  # (its buffer is what counts)
-                ls.changed_on_disk(change.uri)
+            if ls.path_of(change.uri) is None or change.uri not in ls.workspace.text_documents:
+                ls.changed_on_disk(change.uri)  # (an open migration's buffer is what counts)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def on_hover(ls: SqlsafeServer, params: types.HoverParams) -> types.Hover | None:
