@@ -359,7 +359,7 @@ def test_buffer_edits_turn_the_buffer_into_the_fixed_text(
     original: str, fixed: str, encoding: str
 ) -> None:
     """(the code actions' edits, in each position encoding a client may choose)"""
-    from linter.lsp.actions import buffer_edits
+    from linter.lsp.fixes import buffer_edits
     from linter.lsp.positions import PositionMap
 
     where = PositionMap(original, encoding)

@@ -41,11 +41,10 @@ def ident(path: str) -> str:
 
 
 def buffer_config(path: str) -> Config:
-    """The config that ``sqlsafe lint`` run in the file's directory uses. Raises
-    :class:`ConfigError` (a bad file, an unknown rule name)."""
+    """The config that ``sqlsafe lint`` run in the file's directory uses (found from
+    there upwards). Raises :class:`ConfigError` for a file that cannot be used."""
     directory = Path(path).parent
-    config = load_config(start=directory if directory.is_dir() else None)
-    return config
+    return load_config(start=directory if directory.is_dir() else None)
 
 
 def history_of(path: str, config: Config) -> str | None:

@@ -1,4 +1,5 @@
-"""Character offsets in a text <-> LSP positions (0-based line, UTF-16 code units)."""
+"""Character offsets in a text <-> LSP positions (0-based line, code units of the
+encoding the client and server agreed on)."""
 
 from __future__ import annotations
 

@@ -25,10 +25,11 @@ from .. import __version__
 from ..configsearch import CONFIG_FILES
 from ..registry import load_rules
 from ..rule import Rule
-from .actions import FIX_ALL, Capabilities, FixCache, code_actions
+from .actions import FIX_ALL, Capabilities, code_actions
 from .analysis import Analysis, analyse, buffer_config, history_of, ident
 from .checkpoints import Checkpoints
 from .diagnostics import diagnostics, doc_links
+from .fixes import FixCache
 from .hover import hover
 from .positions import UTF16
 
