@@ -17,7 +17,7 @@ from ..atomic import Put, WriteError, directory_lock, os_error, write_all
 from ..fix_order import HistoryOrder, migration_folder, place_steps
 from ..layouts import MigrationUnit, history_root
 from ..registry import RegistryError, load_rules
-from ..scaffold import DEFAULT_LOCK_TIMEOUT
+from ..scaffold import DEFAULT_LOCK_TIMEOUT, timeouts
 from ..scaffold_sql import InvalidInput
 from ..source import Source, SourceError
 from .options import (
@@ -27,7 +27,6 @@ from .options import (
     refuse_stdin,
     settings_options,
 )
-from .scaffold import timeouts
 
 _BOM = "\ufeff"
 _APPLIED = (

@@ -7,7 +7,7 @@ layout of the user's runner (or prints them with ``--stdout``).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -17,7 +17,7 @@ import click
 
 from ..atomic import WriteError, directory_lock, os_error
 from ..config import ConfigError, load_config, parse_version
-from ..scaffold import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Options
+from ..scaffold import DEFAULT_LOCK_TIMEOUT, Options, timeouts
 from ..scaffold_layouts import (
     LAYOUTS,
     FileStep,
@@ -28,7 +28,7 @@ from ..scaffold_layouts import (
     render_files,
     write_files,
 )
-from ..scaffold_sql import InvalidInput, lock_timeout_value, parse_name
+from ..scaffold_sql import InvalidInput, parse_name
 from ..schema import Schema
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -93,14 +93,6 @@ class Output:
     to_stdout: bool
     force: bool
     options: Options
-
-
-def timeouts(extra: Mapping[str, Any], lock_timeout: str | None) -> tuple[str, str]:
-    """(lock_timeout, statement_timeout): the option, else the config keys, else defaults."""
-    return (
-        lock_timeout_value(lock_timeout or extra.get("lock-timeout") or DEFAULT_LOCK_TIMEOUT),
-        lock_timeout_value(extra.get("statement-timeout") or DEFAULT_STATEMENT_TIMEOUT),
-    )
 
 
 def resolve_output(

@@ -10,11 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
-
 from ..api import STDIN, gather, lint_paths, read_inputs, split_sources
-from ..commands.options import check_rule_names, known_names
-from ..config import Config, ConfigError, load_config
+from ..config import Config, ConfigError, known_names, load_config, unknown_rule
 from ..engine import Finding, LintResult, StatementReport
 from ..layouts import history_directory
 from ..rule import Rule
@@ -81,11 +78,11 @@ def analyse(
     unchanged (the findings are the same; see :mod:`.checkpoints`)."""
     try:
         config = buffer_config(path)
-        check_rule_names(config, known_names(tuple(rules)))
     except ConfigError as exc:
         return Analysis(path, text, problem=str(exc))
-    except click.UsageError as exc:
-        return Analysis(path, text, problem=exc.message)
+    problem = unknown_rule(config, known_names(rules))
+    if problem is not None:
+        return Analysis(path, text, problem=problem)
     if excluded(path, config):
         return Analysis(path, text, history=history_of(path, config), config=config)
     texts = {**(buffers or {}), ident(path): text}

@@ -12,12 +12,12 @@ from pathlib import Path
 from lsprotocol import types
 
 from ..api import STDIN, gather
-from ..commands.scaffold import timeouts
 from ..engine import Finding
 from ..fix_order import HistoryOrder, migration_folder, place_steps
 from ..fixer import FixResult, fix_unit
 from ..layouts import MigrationUnit, history_root
 from ..rule import Rule
+from ..scaffold import timeouts
 from ..source import Source
 from .analysis import Analysis, ident
 from .positions import PositionMap
