@@ -429,3 +429,18 @@ def test_resuming_from_a_checkpoint_finds_what_a_whole_lint_finds(tmp_path: Path
                 assert resumed.findings == whole.findings, path
                 assert resumed.statements == whole.statements, path
     assert checkpoints.models  # (it did keep models)
+
+
+def test_the_clients_debounce_wins_over_the_commands() -> None:
+    from lsprotocol import types
+
+    from linter.lsp.server import _debounce
+
+    def params(options: object) -> types.InitializeParams:
+        return types.InitializeParams(
+            capabilities=types.ClientCapabilities(), initialization_options=options
+        )
+
+    assert _debounce(params({"debounce": 120}), 0.3) == 0.12
+    assert _debounce(params({"debounce": "fast"}), 0.3) == 0.3  # (not a number: the default)
+    assert _debounce(params(None), 0.3) == 0.3
