@@ -1,6 +1,6 @@
 """Every claim proven on a real PostgreSQL: the lock model and the rules' lock/rewrite/scan
 metadata against what the embedded server really does. When they disagree, the server is
-right: fix ``linter/effects.py``."""
+right: fix ``linter/lockmodel/effects.py``."""
 
 from __future__ import annotations
 
@@ -12,17 +12,17 @@ from typing import Any
 
 import pytest
 
-from linter import pgast
-from linter.context import Settings
-from linter.effects import ALTER_TABLE_FACTS
-from linter.engine import lint_sources
-from linter.parsing import parse
-from linter.registry import load_rules
+from linter.analysis.engine import lint_sources
+from linter.analysis.registry import load_rules
+from linter.inputs.source import Source
+from linter.lockmodel.effects import ALTER_TABLE_FACTS
 from linter.rule import Bad, Example, Rule
-from linter.source import Source
-from linter.trace import TracedStatement, apply_history, trace_file
-from linter.trace_db import TraceError, connect, scratch_database
-from linter.trace_rows import fill_tables
+from linter.server.trace import TracedStatement, apply_history, trace_file
+from linter.server.trace_db import TraceError, connect, scratch_database
+from linter.server.trace_rows import fill_tables
+from linter.sql import pgast
+from linter.sql.parsing import parse
+from linter.state.context import Settings
 
 psycopg = pytest.importorskip("psycopg")
 
@@ -782,8 +782,8 @@ def test_which_partial_indexes_serve_foreign_key_lookups(
 ) -> None:
     """The claim behind `foreign-key-without-index` accepting a `WHERE col IS NOT NULL`
     index: PostgreSQL's lookup of referencing rows (``col = $1``, a generic plan) uses it."""
-    from linter.deferred import serves
-    from linter.pgast import null_filtered
+    from linter.sql.pgast import null_filtered
+    from linter.state.deferred import serves
 
     sql = f"CREATE INDEX ch_pid_idx ON ch (pid) WHERE {predicate}"
     (stmt,) = parse(sql).statements

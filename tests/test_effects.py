@@ -1,19 +1,19 @@
-"""The lock model (``linter/effects.py``): facts checked against PostgreSQL's behaviour."""
+"""The lock model (``linter/lockmodel/effects.py``): facts checked against PostgreSQL's behaviour."""
 
 from __future__ import annotations
 
 import pytest
 
-from linter.effects import (
+from linter.lockmodel.effects import (
     LOCKING_STATEMENTS,
     add_column_kind_rewrites,
     add_column_rewrites,
     statement_effects,
 )
-from linter.locks import LockMode
-from linter.parsing import parse
-from linter.pgast import unwrap
-from linter.schema import Schema
+from linter.lockmodel.locks import LockMode
+from linter.lockmodel.schema import Schema
+from linter.sql.parsing import parse
+from linter.sql.pgast import unwrap
 
 
 def _effects(sql: str, target: int = 15):  # type: ignore[no-untyped-def]
@@ -99,7 +99,7 @@ def test_locking_statements_cover_every_kind_the_model_locks() -> None:
 
 # --- part B: REINDEX / VACUUM options, ATTACH PARTITION proof, ALTER INDEX SET TABLESPACE ---
 def _history_effects(history: str, sql: str, target: int = 15):  # type: ignore[no-untyped-def]
-    from linter.fold import apply_schema
+    from linter.state.fold import apply_schema
 
     schema = Schema()
     for stmt in parse(history).statements:
@@ -163,7 +163,7 @@ def test_alter_index_set_tablespace_copies_the_index() -> None:
 def test_update_from_reads_the_joined_table() -> None:
     # traced (test_claims, unbatched-backfill's join example): AccessShareLock on the joined
     # table, and both tables read; ``a.id`` is the joined table's id, not an index of orders
-    from linter.fold import apply_schema
+    from linter.state.fold import apply_schema
 
     schema = Schema()
     for sql in (
@@ -244,10 +244,10 @@ CREATE TABLE order_lines (id bigint PRIMARY KEY, order_id bigint REFERENCES orde
 
 def _fk_message(sql: str, rule: str) -> str:
     """The one message of *rule* for *sql* run after ``_FK_HISTORY``."""
-    from linter.context import Settings
-    from linter.engine import lint_sources
-    from linter.registry import load_rules
-    from linter.source import Source
+    from linter.analysis.engine import lint_sources
+    from linter.analysis.registry import load_rules
+    from linter.inputs.source import Source
+    from linter.state.context import Settings
 
     sources = [Source("0001.sql", _FK_HISTORY), Source("0002.sql", sql)]
     linted = lint_sources(sources, load_rules(plugins=False), Settings(), report={"0002.sql"})
@@ -369,10 +369,10 @@ def test_require_lock_timeout_reports_the_new_locks_once_per_file() -> None:
     """No new rule: the hazard of DROP TRIGGER, policy changes and CREATE OR REPLACE VIEW
     on objects in use is the queued AccessExclusiveLock, which require-lock-timeout reports
     from the model (one finding per file, with the lock and the lock_timeout advice)."""
-    from linter.context import Settings
-    from linter.engine import lint_sources
-    from linter.registry import load_rules
-    from linter.source import Source
+    from linter.analysis.engine import lint_sources
+    from linter.analysis.registry import load_rules
+    from linter.inputs.source import Source
+    from linter.state.context import Settings
 
     rules = load_rules(plugins=False)
     history = Source(
@@ -421,10 +421,10 @@ def test_cluster_without_a_table_reclusters_the_previously_clustered_tables(mark
 def test_partitions_are_named_once_not_as_other_tables(sql: str, rule: str) -> None:
     """A partitioned table's partitions are "and its N partitions", not the other end of a
     foreign key that "it also locks"."""
-    from linter.context import Settings
-    from linter.engine import lint_sources
-    from linter.registry import load_rules
-    from linter.source import Source
+    from linter.analysis.engine import lint_sources
+    from linter.analysis.registry import load_rules
+    from linter.inputs.source import Source
+    from linter.state.context import Settings
 
     history = (
         "CREATE TABLE p (id bigint PRIMARY KEY) PARTITION BY RANGE (id);\n"

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linter.registry import load_rules
+from linter.analysis.registry import load_rules
 
 pytest.importorskip("pygls", reason="sqlsafe[lsp] is not installed")
 

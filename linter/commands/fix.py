@@ -12,14 +12,14 @@ from typing import Any
 
 import click
 
+from ..analysis.registry import RegistryError, load_rules
 from ..api import gather
-from ..atomic import Put, WriteError, directory_lock, os_error, write_all
-from ..fix_order import HistoryOrder, migration_folder, place_steps
-from ..layouts import MigrationUnit, history_root
-from ..registry import RegistryError, load_rules
-from ..scaffold import DEFAULT_LOCK_TIMEOUT, timeouts
-from ..scaffold_sql import InvalidInput
-from ..source import Source, SourceError
+from ..inputs.layouts import MigrationUnit, history_root
+from ..inputs.source import Source, SourceError
+from ..util.atomic import Put, WriteError, directory_lock, os_error, write_all
+from ..writers.fix_order import HistoryOrder, migration_folder, place_steps
+from ..writers.scaffold import DEFAULT_LOCK_TIMEOUT, timeouts
+from ..writers.scaffold_sql import InvalidInput
 from .options import (
     build_config,
     check_rule_names,
@@ -89,7 +89,7 @@ def fix(
     runner's order; when the layout has no version there, the file is left as it is (exit
     1). A fixed file that later migrations follow is noted: it is usually applied already.
     """
-    from ..fixer import fix_unit
+    from ..writers.fixer import fix_unit
 
     if not paths:
         raise click.UsageError("no files given: pass migration files or directories")
@@ -185,7 +185,7 @@ def _names(folder: Path) -> frozenset[str]:
 
 
 def _write(changes: list[_Change], force: bool, listed: dict[Path, frozenset[str]]) -> None:
-    """Write every change or none (:func:`linter.atomic.write_all`): new files first, the
+    """Write every change or none (:func:`linter.util.atomic.write_all`): new files first, the
     originals last.  Under a lock on each migration directory, fix refuses to go on when a
     migration appeared there since it numbered its new files (another writer may have taken
     the number) or an original changed since it was read."""

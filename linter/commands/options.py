@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 import click
 
-from ..config import Config, ConfigError, load_config, parse_version, unknown_rule
-from ..config import known_names as known_names  # (the commands import it from here)
-from ..layouts import LAYOUTS
+from ..inputs.config import Config, ConfigError, load_config, parse_version, unknown_rule
+from ..inputs.config import known_names as known_names  # (the commands import it from here)
+from ..inputs.layouts import LAYOUTS
 
 F = TypeVar("F", bound=Callable[..., Any])
 

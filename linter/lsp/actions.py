@@ -11,10 +11,10 @@ from functools import partial
 
 from lsprotocol import types
 
-from ..engine import Finding
-from ..fixer import FIXABLE
-from ..parsing import parse
+from ..analysis.engine import Finding
 from ..rule import Rule
+from ..sql.parsing import parse
+from ..writers.fixer import FIXABLE
 from .analysis import Analysis
 from .diagnostics import finding_range
 from .fixes import FixCache, fix_buffer, same_finding, workspace_edit

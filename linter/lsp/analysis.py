@@ -10,12 +10,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..analysis.engine import Finding, LintResult, StatementReport
 from ..api import STDIN, gather, lint_paths, read_inputs, split_sources
-from ..config import Config, ConfigError, known_names, load_config, unknown_rule
-from ..engine import Finding, LintResult, StatementReport
-from ..layouts import history_directory
+from ..inputs.config import Config, ConfigError, known_names, load_config, unknown_rule
+from ..inputs.layouts import history_directory
+from ..inputs.source import Source, is_excluded
 from ..rule import Rule
-from ..source import Source, is_excluded
 from .checkpoints import Checkpoints
 
 

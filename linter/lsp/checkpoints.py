@@ -14,12 +14,12 @@ import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from ..context import Settings
-from ..engine import History, LintResult, lint_histories
-from ..reversal import uncut
+from ..analysis.engine import History, LintResult, lint_histories
+from ..inputs.settings import Settings
+from ..inputs.source import Source, SourceError
+from ..lockmodel.schema import Schema
 from ..rule import Rule
-from ..schema import Schema
-from ..source import Source, SourceError
+from ..state.reversal import uncut
 
 KEPT = 64  # buffers whose model is kept (the ones linted last)
 

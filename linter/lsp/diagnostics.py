@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 
 from lsprotocol import types
 
-from ..engine import Finding
-from ..reporters.sarif import DOCS_URI
+from ..analysis.engine import Finding
+from ..output.reporters.sarif import DOCS_URI
 from ..rule import Rule, Severity
 from .analysis import Analysis
 from .positions import UTF16, PositionMap

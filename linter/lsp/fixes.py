@@ -11,14 +11,14 @@ from pathlib import Path
 
 from lsprotocol import types
 
+from ..analysis.engine import Finding
 from ..api import STDIN, gather
-from ..engine import Finding
-from ..fix_order import HistoryOrder, migration_folder, place_steps
-from ..fixer import FixResult, fix_unit
-from ..layouts import MigrationUnit, history_root
+from ..inputs.layouts import MigrationUnit, history_root
+from ..inputs.source import Source
 from ..rule import Rule
-from ..scaffold import timeouts
-from ..source import Source
+from ..writers.fix_order import HistoryOrder, migration_folder, place_steps
+from ..writers.fixer import FixResult, fix_unit
+from ..writers.scaffold import timeouts
 from .analysis import Analysis, ident
 from .positions import PositionMap
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from lsprotocol import types
 
-from ..engine import SYNTAX_ERROR, StatementReport
-from ..explain import statement_dict
-from ..locks import LockMode
-from ..parsing import Statement, parse
+from ..analysis.engine import SYNTAX_ERROR, StatementReport
+from ..lockmodel.locks import LockMode
+from ..output.explain import statement_dict
+from ..sql.parsing import Statement, parse
 from .analysis import Analysis
 from .positions import UTF16, PositionMap
 

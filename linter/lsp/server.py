@@ -22,8 +22,8 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
-from ..configsearch import CONFIG_FILES
-from ..registry import load_rules
+from ..analysis.registry import load_rules
+from ..inputs.configsearch import CONFIG_FILES
 from ..rule import Rule
 from .actions import FIX_ALL, Capabilities, code_actions
 from .analysis import Analysis, analyse, buffer_config, history_of, ident
