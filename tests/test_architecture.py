@@ -28,6 +28,7 @@ LAYERS: tuple[str, ...] = (
     "linter.state",  # what a rule reads: context, fold, look-ahead, shared rule helpers
     "linter.rule",  # the rule contract
     "linter.plugin",  # everything a rule imports, re-exported
+    "linter.context",  # the plugins' import path of earlier releases (re-exports plugin)
     "pglast_rules",  # the built-in rules
     "linter.analysis",  # the engine and the rule registry
     "linter.output",  # reporters, explain, baseline, cache, replay, docs
@@ -255,3 +256,14 @@ def test_plugin_re_exports_every_name_the_built_in_rules_import() -> None:
                 ):
                     missing.append(f"{path.name}: {node.module}.{alias.name}")
     assert not missing, "linter.plugin lacks:\n" + "\n".join(sorted(set(missing)))
+
+
+def test_the_earlier_plugin_import_path_still_works() -> None:
+    """docs/plugins.md of earlier releases: ``from linter.context import Context, Report``."""
+    code = (
+        "from linter.context import Context, Report\n"
+        "from linter.rule import Bad, Good, Rule, Severity\n"
+        "import linter.plugin as p\n"
+        "assert Context is p.Context and Report is p.Report\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
