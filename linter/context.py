@@ -239,6 +239,12 @@ class Context:
     def is_existing(self, table: str) -> bool:
         return bool(table) and not self.schema.is_new_table(table)
 
+    def gone(self, fields: pgast.Node, key: str) -> bool:
+        """``DROP ... IF EXISTS`` (*fields*) of the object *key* (``table:public.t``,
+        ``index:...``, ``view:...``) that the history dropped and nothing created again:
+        the statement does nothing (see :meth:`Schema.exists`)."""
+        return bool(fields.get("missing_ok")) and self.schema.exists(key) is False
+
     def is_new_relation(self, name: str) -> bool:
         """A table or index created earlier in this file (a lock on it harms no one)."""
         return is_new_relation(self.schema, name)

@@ -132,6 +132,9 @@ class Effects:
     rewrites: tuple[str, ...] = ()
     scans: tuple[str, ...] = ()
     transactional: bool = True  # may run inside a transaction block
+    # relations locked only if the object a ``DROP ... IF EXISTS`` names exists, which the
+    # model cannot tell (see :meth:`Schema.exists`)
+    conditional: tuple[str, ...] = ()
 
     @property
     def strongest(self) -> LockMode | None:
@@ -143,22 +146,27 @@ class Effects:
 
 def merge_effects(first: Effects, then: Effects) -> Effects:
     """What two statements run as one (a DO block's) lock, rewrite and scan together."""
+    sure = {r for r in first.locks if r not in first.conditional} | {
+        r for r in then.locks if r not in then.conditional
+    }
     return Effects(
         MappingProxyType(combined(first.locks, then.locks)),
         (*first.rewrites, *(r for r in then.rewrites if r not in first.rewrites)),
         (*first.scans, *(r for r in then.scans if r not in first.scans)),
         first.transactional and then.transactional,
+        tuple(dict.fromkeys(r for r in (*first.conditional, *then.conditional) if r not in sure)),
     )
 
 
 class _Builder:
-    __slots__ = ("locks", "rewrites", "scans", "transactional")
+    __slots__ = ("conditional", "locks", "rewrites", "scans", "transactional")
 
     def __init__(self) -> None:
         self.locks: dict[str, LockMode] = {}
         self.rewrites: list[str] = []
         self.scans: list[str] = []
         self.transactional = True
+        self.conditional: list[str] = []
 
     def lock(self, rel: str, mode: LockMode) -> None:
         if rel:
@@ -180,6 +188,7 @@ class _Builder:
             tuple(self.rewrites),
             tuple(self.scans),
             self.transactional,
+            tuple(r for r in self.conditional if r in self.locks),
         )
 
 
@@ -391,6 +400,7 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
             elif not binary_coercible(old_type, new, target):
                 b.rewrite(rel)
             _foreign_key_column(schema, rel, column, b)
+            _referenced_column(schema, rel, (column,), b, retyped=True)
         elif sub == "AT_SetNotNull":
             column = cmd.get("name", "")
             proven = (
@@ -423,11 +433,20 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
                 _default_partition_checked(schema, rel, child, b)
         elif sub == "AT_DropColumn":
             _foreign_key_column(schema, rel, cmd.get("name", ""), b)
+            if cmd.get("behavior") == "DROP_CASCADE":
+                _referenced_column(schema, rel, (cmd.get("name", ""),), b, retyped=False)
         elif sub == "AT_DropConstraint":
             known = schema.constraint(rel, cmd.get("name", ""))
             if known is not None and known.references:
                 # its triggers on the referenced table go too (traced)
                 b.lock(known.references, AEL)
+            if (
+                known is not None
+                and known.kind in ("primary", "unique")
+                and cmd.get("behavior") == "DROP_CASCADE"
+            ):  # the foreign keys that need its index go too (traced)
+                for other, _ in schema.foreign_keys_to(rel, known.columns, exact=True):
+                    b.lock(other, AEL)
         elif sub == "AT_DetachPartition":
             part = pgast.unwrap(definition, "PartitionCmd")
             child = pgast.relation_name(part.get("name"))
@@ -485,11 +504,7 @@ def _lock_referenced(schema: Schema, rel: str, b: _Builder) -> None:
 
 def referencing_tables(schema: Schema, rel: str) -> list[str]:
     """The other tables the model knows with a foreign key to *rel*."""
-    return [
-        table.name
-        for table in schema.tables.values()
-        if table.name != rel and any(con.references == rel for con in table.constraints.values())
-    ]
+    return list(dict.fromkeys(other for other, _ in schema.foreign_keys_to(rel)))
 
 
 def _lock_referencing(schema: Schema, rel: str, b: _Builder, *, transitive: bool) -> None:
@@ -519,6 +534,20 @@ def _foreign_key_column(schema: Schema, rel: str, column: str, b: _Builder) -> N
             b.lock(con.references, AEL)
             if rel in b.rewrites:
                 b.scan(con.references)
+
+
+def _referenced_column(
+    schema: Schema, rel: str, columns: tuple[str, ...], b: _Builder, *, retyped: bool
+) -> None:
+    """DROP COLUMN ... CASCADE or ALTER COLUMN TYPE of a column other tables' foreign keys
+    reference: the keys are dropped (and for a type change re-created), their triggers on
+    each referencing table with them: AccessExclusiveLock there (traced on PostgreSQL
+    18 and 15). A rewriting type change re-validates each key: the referencing table is
+    read."""
+    for other, _ in schema.foreign_keys_to(rel, columns):
+        b.lock(other, AEL)
+        if retyped and rel in b.rewrites:
+            b.scan(other)
 
 
 def other_tables_locked(effects: Effects, *own: str, schema: Schema | None = None) -> str:
@@ -785,6 +814,12 @@ def statement_effects(
     kind = pgast.kind(node)
     fields = node[kind]
     if kind == "AlterTableStmt":
+        if fields.get("missing_ok") and fields.get("objtype", "OBJECT_TABLE") == "OBJECT_TABLE":
+            exists = schema.exists(f"table:{pgast.relation_name(fields.get('relation'))}")
+            if exists is False:  # ALTER TABLE IF EXISTS of a table the history dropped
+                return b.build()
+            if exists is None:
+                b.conditional.append(pgast.relation_name(fields.get("relation")))
         _alter_table(fields, schema, target, b, utc)
         if fields.get("objtype", "OBJECT_TABLE") == "OBJECT_TABLE" and _recurses(fields):
             _spread_to_partitions(schema, pgast.relation_name(fields.get("relation")), b)
@@ -812,37 +847,14 @@ def statement_effects(
             b.scan(rel)
     elif kind == "DropStmt":
         remove = fields.get("removeType", "")
-        concurrent = bool(fields.get("concurrent"))
         for obj in fields.get("objects") or ():
-            name = pgast.object_name(obj)
-            if remove == "OBJECT_INDEX":
-                table = _index_table(schema, name)
-                b.lock(table, SUE if concurrent else AEL)
-                b.lock(name, AEL)
-                _spread_to_partitions(schema, table, b)  # a partitioned index's are dropped
-                if concurrent:
-                    b.transactional = False
-            elif remove in (
-                "OBJECT_TABLE",
-                "OBJECT_VIEW",
-                "OBJECT_MATVIEW",
-                "OBJECT_SEQUENCE",
-                "OBJECT_FOREIGN_TABLE",
-            ):
-                b.lock(name, AEL)
-                _lock_referenced(schema, name, b)
-                _spread_to_partitions(schema, name, b)
-                if fields.get("behavior") == "DROP_CASCADE":
-                    _lock_referencing(schema, name, b, transitive=False)
-            elif remove in ("OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
-                b.lock(_owning_relation(obj), AEL)  # on the table it belongs to (traced)
-            elif remove == "OBJECT_SCHEMA" and fields.get("behavior") == "DROP_CASCADE":
-                # every relation in it goes, each under its own AccessExclusiveLock (traced)
-                nsp = pgast.unwrap(obj, "String").get("sval", "")
-                for member in schema.tables.values():
-                    if member.known and member.name.startswith(f"{nsp}."):
-                        b.lock(member.name, AEL)
-                        _lock_referenced(schema, member.name, b)
+            before = set(b.locks)
+            exists = _drop_target_exists(schema, remove, obj) if fields.get("missing_ok") else True
+            if exists is False:  # IF EXISTS of what the history dropped: nothing is locked
+                continue
+            _drop_object(schema, fields, obj, b)
+            if exists is None:  # locked only if it exists: the model cannot tell
+                b.conditional.extend(rel for rel in b.locks if rel not in before)
     elif kind == "RenameStmt":
         rtype = fields.get("renameType", "")
         if fields.get("relation"):
@@ -991,6 +1003,69 @@ def statement_effects(
     elif kind == "CreatedbStmt" or kind == "DropdbStmt" or kind == "AlterSystemStmt":
         b.transactional = False
     return b.build()
+
+
+def _drop_object(schema: Schema, fields: Node, obj: Node, b: _Builder) -> None:
+    """The locks of dropping one object *obj* of the DROP statement *fields*."""
+    remove = fields.get("removeType", "")
+    concurrent = bool(fields.get("concurrent"))
+    name = pgast.object_name(obj)
+    if remove == "OBJECT_INDEX":
+        table = _index_table(schema, name)
+        b.lock(table, SUE if concurrent else AEL)
+        b.lock(name, AEL)
+        _spread_to_partitions(schema, table, b)  # a partitioned index's are dropped
+        if concurrent:
+            b.transactional = False
+    elif remove in (
+        "OBJECT_TABLE",
+        "OBJECT_VIEW",
+        "OBJECT_MATVIEW",
+        "OBJECT_SEQUENCE",
+        "OBJECT_FOREIGN_TABLE",
+    ):
+        b.lock(name, AEL)
+        _lock_referenced(schema, name, b)
+        _spread_to_partitions(schema, name, b)
+        if fields.get("behavior") == "DROP_CASCADE":
+            _lock_referencing(schema, name, b, transitive=False)
+    elif remove in ("OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
+        b.lock(_owning_relation(obj), AEL)  # on the table it belongs to (traced)
+    elif remove == "OBJECT_SCHEMA" and fields.get("behavior") == "DROP_CASCADE":
+        # every relation in it goes, each under its own AccessExclusiveLock (traced)
+        nsp = pgast.unwrap(obj, "String").get("sval", "")
+        for member in schema.tables.values():
+            if member.known and member.name.startswith(f"{nsp}."):
+                b.lock(member.name, AEL)
+                _lock_referenced(schema, member.name, b)
+                # the foreign keys to it from tables outside the schema go too
+                _lock_referencing(schema, member.name, b, transitive=False)
+
+
+def _drop_target_exists(schema: Schema, remove: str, obj: Node) -> bool | None:
+    """Whether the object a ``DROP ... IF EXISTS`` names exists (:meth:`Schema.exists`);
+    a trigger or policy when its table does."""
+    name = pgast.object_name(obj)
+    if remove in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE"):
+        return schema.exists(f"table:{name}")
+    if remove == "OBJECT_INDEX":
+        return schema.exists(f"index:{name}")
+    if remove in ("OBJECT_VIEW", "OBJECT_MATVIEW"):
+        return schema.exists(f"view:{name}")
+    if remove == "OBJECT_SEQUENCE":
+        return schema.exists(f"sequence:{name}")
+    if remove in ("OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
+        table = schema.exists(f"table:{_owning_relation(obj)}")
+        if table is False:
+            return False
+        if remove == "OBJECT_TRIGGER":
+            trigger = pgast.strings(pgast.unwrap(obj, "List").get("items"))[-1:]
+            found = schema.exists(f"trigger:{trigger[0]}") if trigger else None
+            return None if found is True and table is None else found
+        return None
+    if remove == "OBJECT_SCHEMA":
+        return schema.exists(f"schema:{pgast.unwrap(obj, 'String').get('sval', '')}")
+    return None
 
 
 def _every_table(schema: Schema, nsp: str | None, *, indexed: bool) -> list[str]:

@@ -42,6 +42,9 @@ class Constraint:
     not_null_column: str | None = None  # CHECK (col IS NOT NULL)
     references: str | None = None  # referenced table of a foreign key
     file: int = -1  # index of the history file that added it (-1: unknown)
+    # a foreign key's referenced columns as written (``REFERENCES t (a, b)``); empty:
+    # the referenced table's primary key (see :meth:`Schema.referenced_columns`)
+    ref_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +195,36 @@ class Schema:
         t = self.tables.get(table)
         return t.constraints.get(name) if t else None
 
+    def referenced_columns(self, con: Constraint) -> tuple[str, ...]:
+        """The columns foreign key *con* references: those it names, else the referenced
+        table's primary key (empty when the model does not know it)."""
+        if con.ref_columns or con.references is None:
+            return con.ref_columns
+        table = self.tables.get(con.references)
+        for other in table.constraints.values() if table is not None else ():
+            if other.kind == "primary":
+                return other.columns
+        return ()
+
+    def foreign_keys_to(
+        self, table: str, columns: tuple[str, ...] | None = None, *, exact: bool = False
+    ) -> list[tuple[str, Constraint]]:
+        """``(referencing table, constraint)`` for each foreign key of another table that
+        references *table* (given *columns*: one that references any of them; *exact*:
+        exactly them, the key a primary key or unique constraint on *columns* provides)."""
+        out = []
+        for other in self.tables.values():
+            if other.name == table:
+                continue
+            for con in other.constraints.values():
+                if con.references != table:
+                    continue
+                refs = set(self.referenced_columns(con))
+                wanted = set(columns or ())
+                if columns is None or (refs == wanted if exact else bool(refs & wanted)):
+                    out.append((other.name, con))
+        return out
+
     def type_in_use(self, name: str) -> bool:
         """Whether a column of a modelled table may be of the type *name* (``public.mood``,
         as in a ``type:`` key), or of an array of it.  Columns whose type the history does
@@ -254,6 +287,29 @@ class Schema:
             if old in index.columns:
                 moved = tuple(new if c == old else c for c in index.columns)
                 schema = schema.put_index(replace(index, columns=moved))
+        # the foreign keys that name the column among those they reference follow it
+        for other, con in schema.foreign_keys_to(table, (old,)):
+            if old in con.ref_columns:
+                refs = tuple(new if c == old else c for c in con.ref_columns)
+                schema = schema._replace_constraint(other, replace(con, ref_columns=refs))
+        return schema
+
+    def _replace_constraint(self, table: str, con: Constraint) -> Schema:
+        model = self.tables.get(table)
+        if model is None:
+            return self
+        return self.put_table(model.with_constraint(con))
+
+    def without_foreign_keys_to(
+        self, table: str, columns: tuple[str, ...] | None = None, *, exact: bool = False
+    ) -> Schema:
+        """The model after ``... CASCADE`` dropped the foreign keys of other tables to
+        *table* (see :meth:`foreign_keys_to`)."""
+        schema = self
+        for other, con in self.foreign_keys_to(table, columns, exact=exact):
+            model = schema.tables.get(other)
+            if model is not None:
+                schema = schema.put_table(model.without_constraint(con.name))
         return schema
 
     def _by_table(self) -> _ByTable | None:
@@ -278,7 +334,37 @@ class Schema:
         return indexes if isinstance(indexes, PMap) else PMap(indexes)
 
     def put_table(self, table: Table) -> Schema:
-        return self._with(tables=_pmap(self.tables).set(table.name, table))
+        return self._with(
+            tables=_pmap(self.tables).set(table.name, table),
+            objects=self._present(f"table:{table.name}"),
+        )
+
+    def _present(self, key: str) -> Mapping[str, int] | None:
+        """``objects`` without the record that *key* is absent (None: there is none)."""
+        absent = f"absent:{key}"
+        return _pmap(self.objects).delete(absent) if absent in self.objects else None
+
+    def mark_absent(self, key: str) -> Schema:
+        """The history dropped (or renamed away) the object *key* (``table:public.t``,
+        ``index:public.i``, ``view:public.v``...): until something creates it again, the
+        model knows it does not exist (``DROP ... IF EXISTS`` of it locks nothing)."""
+        return self._with(objects=_pmap(self.objects).set(f"absent:{key}", self.file))
+
+    def exists(self, key: str) -> bool | None:
+        """Whether the object *key* exists: True when the model has it, False when the
+        history removed it (:meth:`mark_absent`), None when the model cannot tell (a
+        history that never named it may be incomplete: objects made outside the
+        migrations, by dynamic SQL...)."""
+        kind, _, name = key.partition(":")
+        if kind == "table":
+            found = name in self.tables
+        elif kind == "index":
+            found = name in self.indexes
+        else:
+            found = key in self.objects
+        if found:
+            return True
+        return False if f"absent:{key}" in self.objects else None
 
     def drop_table(self, name: str) -> Schema:
         tables = _pmap(self.tables).delete(name)
@@ -307,11 +393,19 @@ class Schema:
                 indexes = indexes.set(ix_name, replace(ix, table=new))
         if moved and old != new:
             names = names.delete(old).set(new, (*names.get(new, ()), *moved))
+        for other in self.tables.values():  # foreign keys reference the table by OID
+            for con in other.constraints.values():
+                if con.references == old:
+                    holder = tables.get(new if other.name == old else other.name)
+                    if holder is not None:
+                        moved_con = replace(con, references=new)
+                        tables = tables.set(holder.name, holder.with_constraint(moved_con))
         return self._with(
             tables=tables,
             indexes=indexes,
             by_table=_ByTable(indexes, names),
             renames=self._renamed(f"table:{old}", new),
+            objects=self._present(f"table:{new}"),
         )
 
     def put_index(self, index: Index) -> Schema:
@@ -321,7 +415,11 @@ class Schema:
         listed = names.get(index.table, ())
         if index.name not in listed:
             names = names.set(index.table, (*listed, index.name))
-        return self._with(indexes=indexes, by_table=_ByTable(indexes, names))
+        return self._with(
+            indexes=indexes,
+            by_table=_ByTable(indexes, names),
+            objects=self._present(f"index:{index.name}"),
+        )
 
     def drop_index(self, name: str) -> Schema:
         derived = self._derived()
@@ -338,7 +436,7 @@ class Schema:
         return self._with(indexes=indexes, by_table=_ByTable(indexes, names))
 
     def put_object(self, key: str) -> Schema:
-        return self._with(objects=_pmap(self.objects).set(key, self.file))
+        return self._with(objects=_pmap(self._present(key) or self.objects).set(key, self.file))
 
     def rename_object(self, old: str, new: str) -> Schema:
         """The object keeps the file that created it (an old object under a new name)."""
@@ -423,7 +521,8 @@ def schema_to_data(schema: Schema) -> Any:
             t.name,
             t.file,
             tuple(
-                (c.name, _type_data(c.type), c.not_null, c.has_default) for c in t.columns.values()
+                (c.name, _type_data(c.type), c.not_null, c.has_default, c.generated)
+                for c in t.columns.values()
             ),
             tuple(
                 (
@@ -434,6 +533,7 @@ def schema_to_data(schema: Schema) -> Any:
                     c.not_null_column,
                     c.references,
                     c.file,
+                    c.ref_columns,
                 )
                 for c in t.constraints.values()
             ),
@@ -455,6 +555,7 @@ def schema_to_data(schema: Schema) -> Any:
             ix.partial,
             ix.null_filtered,
             ix.others,
+            ix.clustered,
         )
         for ix in schema.indexes.values()
     )
@@ -470,11 +571,19 @@ def schema_from_data(data: Any) -> Schema:
         tables: list[tuple[str, Table]] = []
         for name, tfile, cols, cons, partitioned, key, parent, known, default in tables_data:
             columns = {
-                str(c[0]): Column(str(c[0]), _type_from(c[1]), bool(c[2]), bool(c[3])) for c in cols
+                str(c[0]): Column(str(c[0]), _type_from(c[1]), bool(c[2]), bool(c[3]), bool(c[4]))
+                for c in cols
             }
             constraints = {
                 str(c[0]): Constraint(
-                    str(c[0]), str(c[1]), tuple(c[2]), bool(c[3]), c[4], c[5], int(c[6])
+                    str(c[0]),
+                    str(c[1]),
+                    tuple(c[2]),
+                    bool(c[3]),
+                    c[4],
+                    c[5],
+                    int(c[6]),
+                    tuple(c[7]),
                 )
                 for c in cons
             }
@@ -502,6 +611,7 @@ def schema_from_data(data: Any) -> Schema:
                     bool(ix[5]),
                     tuple(ix[6]),
                     bool(ix[7]),
+                    bool(ix[8]),
                 ),
             )
             for ix in indexes_data

@@ -79,6 +79,14 @@ CREATE TRIGGER readings_noop BEFORE INSERT ON readings FOR EACH ROW EXECUTE FUNC
 INSERT INTO readings SELECT g, date '2023-01-01' + g, g FROM generate_series(1, 900) g;
 CREATE TABLE readings_2026 (id bigint, at date, v integer);
 INSERT INTO readings_2026 SELECT g, date '2026-01-01' + g, g FROM generate_series(1, 300) g;
+-- a schema whose table a table outside it references (DROP SCHEMA ... CASCADE)
+CREATE SCHEMA ledger;
+CREATE TABLE ledger.books (id bigint PRIMARY KEY, title text);
+CREATE TABLE entries (id bigint PRIMARY KEY, book_id bigint REFERENCES ledger.books);
+-- created and dropped: the history knows they are gone (DROP ... IF EXISTS locks nothing)
+CREATE TABLE gone (id bigint);
+CREATE INDEX gone_idx ON gone (id);
+DROP TABLE gone;
 -- previously clustered tables (what a bare CLUSTER reclusters), marked both ways
 CLUSTER gen USING gen_id_key;
 ALTER TABLE orders CLUSTER ON orders_pkey;
@@ -126,6 +134,37 @@ PARTITION_CASES: list[tuple[str, str]] = [
         "CREATE TABLE readings_2027 PARTITION OF readings "
         "FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')",
     ),
+]
+
+# The referenced side of a foreign key: dropping or retyping the referenced key (CASCADE
+# drops the foreign keys to it) locks the referencing tables
+FOREIGN_KEY_CASES: list[tuple[str, str]] = [
+    ("AT_AlterColumnType", "ALTER TABLE accounts ALTER COLUMN id TYPE integer"),
+    ("AT_AlterColumnType", "ALTER TABLE accounts ALTER COLUMN id TYPE bigint"),
+    ("AT_AlterColumnType", "ALTER TABLE ledger.books ALTER COLUMN id TYPE numeric"),
+    ("AT_DropColumn", "ALTER TABLE accounts DROP COLUMN id CASCADE"),
+    ("AT_DropColumn", "ALTER TABLE orders DROP COLUMN id CASCADE"),
+    ("AT_DropConstraint", "ALTER TABLE accounts DROP CONSTRAINT accounts_pkey CASCADE"),
+    ("AT_DropConstraint", "ALTER TABLE orders DROP CONSTRAINT orders_pkey CASCADE"),
+    ("DropStmt", "DROP SCHEMA ledger CASCADE"),
+]
+
+# DROP ... IF EXISTS: nothing is locked when the object does not exist; the model claims
+# none when the history dropped it, a conditional lock when the history never named it
+IF_EXISTS_CASES: list[tuple[str, str]] = [
+    ("DropStmt", "DROP TABLE IF EXISTS gone"),
+    ("DropStmt", "DROP INDEX IF EXISTS gone_idx"),
+    ("DropStmt", "DROP TABLE IF EXISTS never_seen"),
+    ("DropStmt", "DROP INDEX IF EXISTS never_seen_idx"),
+    ("DropStmt", "DROP VIEW IF EXISTS never_seen_v"),
+    ("DropStmt", "DROP TABLE IF EXISTS scratch"),
+    ("DropStmt", "DROP TRIGGER IF EXISTS never_seen ON items"),
+    ("DropStmt", "DROP POLICY IF EXISTS never_seen ON items"),
+    # ALTER TABLE locks the table whether or not the column or constraint exists
+    ("AT_DropColumn", "ALTER TABLE items DROP COLUMN IF EXISTS never_seen"),
+    ("AT_DropConstraint", "ALTER TABLE items DROP CONSTRAINT IF EXISTS never_seen"),
+    ("AT_DropColumn", "ALTER TABLE IF EXISTS gone DROP COLUMN id"),
+    ("AT_DropColumn", "ALTER TABLE IF EXISTS never_seen DROP COLUMN id"),
 ]
 
 # (ALTER TABLE subcommand or statement kind, SQL) — every row of the lock model
@@ -235,6 +274,8 @@ CASES: list[tuple[str, str]] = [
     ("TruncateStmt", "TRUNCATE order_lines, orders"),
     ("RefreshMatViewStmt", "REFRESH MATERIALIZED VIEW CONCURRENTLY items_mv"),
     *PARTITION_CASES,
+    *FOREIGN_KEY_CASES,
+    *IF_EXISTS_CASES,
 ]
 
 # Statements on a view, a trigger, a policy, comments, inheritance, a constrained domain and

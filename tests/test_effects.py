@@ -272,6 +272,18 @@ def _fk_message(sql: str, rule: str) -> str:
         ("TRUNCATE accounts CASCADE;", "truncate", "public.order_lines"),
         ("DROP TABLE accounts CASCADE;", "drop-table", "public.orders"),
         ("DROP TABLE orders;", "drop-table", "public.accounts"),
+        # the referenced side: the foreign keys to the key go (CASCADE) or are re-created
+        ("ALTER TABLE accounts DROP COLUMN id CASCADE;", "drop-column", "public.orders"),
+        (
+            "ALTER TABLE accounts ALTER COLUMN id TYPE integer;",
+            "alter-column-type",
+            "public.orders",
+        ),
+        (
+            "ALTER TABLE accounts DROP CONSTRAINT accounts_pkey CASCADE;",
+            "drop-constraint",
+            "public.orders",
+        ),
     ],
 )
 def test_findings_name_the_other_end_of_a_foreign_key(sql: str, rule: str, other: str) -> None:
@@ -436,3 +448,139 @@ def test_partitions_are_named_once_not_as_other_tables(sql: str, rule: str) -> N
     (found,) = [f for f in linted.findings if f.rule == rule]
     assert "and its 2 partitions" in found.message
     assert "also locks" not in found.message
+
+
+_REFERENCED = """
+CREATE TABLE a (id bigint PRIMARY KEY, code int UNIQUE, other int UNIQUE, note text);
+CREATE TABLE b (id bigint, a_id bigint REFERENCES a, a_code int REFERENCES a (code));
+"""
+
+
+@pytest.mark.parametrize(
+    ("history", "sql", "locked"),
+    [
+        ("", "ALTER TABLE a DROP COLUMN code CASCADE", True),
+        ("", "ALTER TABLE a DROP COLUMN id CASCADE", True),  # REFERENCES a: its primary key
+        ("", "ALTER TABLE a DROP COLUMN code", False),  # refused without CASCADE
+        ("", "ALTER TABLE a DROP COLUMN note CASCADE", False),
+        ("", "ALTER TABLE a DROP COLUMN other CASCADE", False),
+        ("", "ALTER TABLE a ALTER COLUMN code TYPE bigint", True),
+        ("", "ALTER TABLE a ALTER COLUMN note TYPE varchar(10)", False),
+        ("", "ALTER TABLE a DROP CONSTRAINT a_code_key CASCADE", True),
+        ("", "ALTER TABLE a DROP CONSTRAINT a_other_key CASCADE", False),
+        ("", "ALTER TABLE a DROP CONSTRAINT a_code_key", False),
+        # the model follows renames of the referenced column and table
+        (
+            "ALTER TABLE a RENAME COLUMN code TO code2;",
+            "ALTER TABLE a DROP COLUMN code2 CASCADE",
+            True,
+        ),
+        ("ALTER TABLE a RENAME TO a2;", "ALTER TABLE a2 ALTER COLUMN code TYPE bigint", True),
+        # once dropped by a CASCADE, the foreign key locks nothing more
+        (
+            "ALTER TABLE a DROP CONSTRAINT a_code_key CASCADE;",
+            "ALTER TABLE a ALTER COLUMN code TYPE bigint",
+            False,
+        ),
+        ("DROP TABLE b;", "ALTER TABLE a DROP COLUMN code CASCADE", False),
+    ],
+)
+def test_the_referenced_side_of_a_foreign_key_locks_the_referencing_table(
+    history: str, sql: str, locked: bool
+) -> None:
+    fx = _history_effects(_REFERENCED + history, sql)
+    assert (fx.locks.get("public.b") is LockMode.ACCESS_EXCLUSIVE) is locked, fx.locks
+
+
+def test_the_schema_model_keeps_referenced_columns_through_the_cache_form() -> None:
+    from linter.fold import apply_schema
+    from linter.schema import schema_from_data, schema_to_data
+
+    schema = Schema()
+    for stmt in parse(_REFERENCED).statements:
+        schema = apply_schema(schema, stmt.node)
+    again = schema_from_data(schema_to_data(schema))
+    fks = sorted(con.name for _, con in again.foreign_keys_to("public.a"))
+    assert fks == ["b_a_code_fkey", "b_a_id_fkey"]
+    assert again.referenced_columns(again.tables["public.b"].constraints["b_a_code_fkey"]) == (
+        "code",
+    )
+    assert again.referenced_columns(again.tables["public.b"].constraints["b_a_id_fkey"]) == ("id",)
+
+
+def test_the_cache_form_keeps_every_field_of_the_model() -> None:
+    """Parallel workers and the result cache hand the model over in its plain-data form: a
+    field it drops (a stored generated column, a clustered index, what a foreign key
+    references) changes findings under ``--jobs`` or from the cache."""
+    from linter.fold import apply_schema
+    from linter.schema import schema_from_data, schema_to_data
+
+    history = _REFERENCED + (
+        "CREATE TABLE g (id int, x int GENERATED ALWAYS AS (id * 2) STORED);"
+        "CREATE INDEX g_id ON g (id); CLUSTER g USING g_id; DROP TABLE gone;"
+    )
+    schema = Schema()
+    for stmt in parse(history).statements:
+        schema = apply_schema(schema, stmt.node)
+    again = schema_from_data(schema_to_data(schema))
+    assert {k: dict(t.constraints) for k, t in again.tables.items()} == {
+        k: dict(t.constraints) for k, t in schema.tables.items()
+    }
+    assert {k: dict(t.columns) for k, t in again.tables.items()} == {
+        k: dict(t.columns) for k, t in schema.tables.items()
+    }
+    assert dict(again.indexes) == dict(schema.indexes)
+    assert dict(again.objects) == dict(schema.objects)
+    assert again.tables["public.g"].columns["x"].generated
+    assert again.indexes["public.g_id"].clustered
+
+
+@pytest.mark.parametrize(
+    ("history", "sql", "locks", "conditional"),
+    [
+        # the history dropped it and nothing created it again: nothing to lock
+        ("CREATE TABLE t (id int); DROP TABLE t;", "DROP TABLE IF EXISTS t", {}, ()),
+        ("CREATE TABLE t (id int); ALTER TABLE t RENAME TO u;", "DROP TABLE IF EXISTS t", {}, ()),
+        (
+            "CREATE TABLE t (id int); CREATE INDEX i ON t (id); DROP TABLE t;",
+            "DROP INDEX IF EXISTS i",
+            {},
+            (),
+        ),
+        (
+            "CREATE TABLE t (id int); DROP TABLE t;",
+            "ALTER TABLE IF EXISTS t ADD COLUMN c int",
+            {},
+            (),
+        ),
+        ("CREATE VIEW v AS SELECT 1; DROP VIEW v;", "DROP VIEW IF EXISTS v", {}, ()),
+        # created again: it exists
+        (
+            "CREATE TABLE t (id int); DROP TABLE t; CREATE TABLE t (id int);",
+            "DROP TABLE IF EXISTS t",
+            {"public.t": LockMode.ACCESS_EXCLUSIVE},
+            (),
+        ),
+        # never named by the history: locked only if it exists
+        ("", "DROP TABLE IF EXISTS t", {"public.t": LockMode.ACCESS_EXCLUSIVE}, ("public.t",)),
+        (
+            "CREATE TABLE t (id int);",
+            "DROP TRIGGER IF EXISTS tr ON t",
+            {"public.t": LockMode.ACCESS_EXCLUSIVE},
+            ("public.t",),
+        ),
+        # ALTER TABLE locks the table whether or not the column exists (traced)
+        (
+            "CREATE TABLE t (id int);",
+            "ALTER TABLE t DROP COLUMN IF EXISTS c",
+            {"public.t": LockMode.ACCESS_EXCLUSIVE},
+            (),
+        ),
+    ],
+)
+def test_drop_if_exists_locks_what_exists(
+    history: str, sql: str, locks: dict[str, LockMode], conditional: tuple[str, ...]
+) -> None:
+    fx = _history_effects(history, sql)
+    assert dict(fx.locks) == locks
+    assert fx.conditional == conditional
