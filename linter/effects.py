@@ -124,6 +124,16 @@ _SUE_RELOPTIONS = frozenset(
 )
 
 
+# Index storage parameters that only need ShareUpdateExclusiveLock (btree's, traced)
+_SUE_INDEX_OPTIONS = frozenset({"fillfactor", "deduplicate_items"})
+
+
+def _option_names(cmd: Node) -> set[str]:
+    """The storage parameters ``SET (...)`` / ``RESET (...)`` names."""
+    options = pgast.unwrap(cmd.get("def") or {}, "List").get("items") or ()
+    return {pgast.unwrap(o, "DefElem").get("defname", "") for o in options}
+
+
 @dataclass(frozen=True, slots=True)
 class Effects:
     """What one statement does: locks by relation, rewrites, scans, transactionality."""
@@ -339,6 +349,10 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
         mode = fact.lock
         if objtype == "OBJECT_INDEX":
             mode = SUE if sub in ("AT_SetOptions", "AT_ResetOptions", "AT_SetStatistics") else AEL
+            if sub in ("AT_SetRelOptions", "AT_ResetRelOptions"):
+                # a btree's fillfactor and deduplicate_items: ShareUpdateExclusiveLock on the
+                # index alone; GIN, BRIN and GiST options: AccessExclusiveLock (traced, 15/18)
+                mode = SUE if _option_names(cmd) <= _SUE_INDEX_OPTIONS else AEL
             if sub == "AT_AttachPartition":
                 mode = SUE
                 # both indexes' tables are opened to match the definitions (traced)
@@ -351,8 +365,7 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
                 b.rewrite(rel)  # the index files are copied under the lock
             continue
         if sub in ("AT_SetRelOptions", "AT_ResetRelOptions"):
-            options = pgast.unwrap(cmd.get("def") or {}, "List").get("items") or ()
-            names = {pgast.unwrap(o, "DefElem").get("defname", "") for o in options}
+            names = _option_names(cmd)
             mode = (
                 SUE
                 if names
@@ -399,6 +412,10 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
                     b.scan(rel)  # indexes rebuilt, constraints re-checked: the table is read
             elif not binary_coercible(old_type, new, target):
                 b.rewrite(rel)
+            elif any(column in ix.reads for ix in schema.indexes_of(rel)):
+                # no rewrite, but an index on an expression of the column or with a
+                # predicate on it is rebuilt: the table is read (traced on 18 and 15)
+                b.scan(rel)
             _foreign_key_column(schema, rel, column, b)
             _referenced_column(schema, rel, (column,), b, retyped=True)
         elif sub == "AT_SetNotNull":
@@ -450,6 +467,9 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
         elif sub == "AT_DetachPartition":
             part = pgast.unwrap(definition, "PartitionCmd")
             child = pgast.relation_name(part.get("name"))
+            widened = default_partition_of(schema, rel)
+            if widened is not None and widened != child:
+                b.lock(widened, AEL)  # the default's implicit bound widens (traced, 15 and 18)
             if part.get("concurrent"):
                 b.locks[rel] = SUE
                 # SUE on both in its first transaction; after waiting for every older
@@ -677,11 +697,22 @@ _NOT_RECURSING = frozenset(
 )
 
 
-def _recurses(fields: Node) -> bool:
+def _recurses(fields: Node, schema: Schema, target: int) -> bool:
     """ALTER TABLE (without ONLY) whose subcommands run on every partition too."""
+    rel = pgast.relation_name(fields.get("relation"))
     return bool((fields.get("relation") or {}).get("inh")) and any(
-        sub not in _NOT_RECURSING for sub, _ in pgast.alter_commands(fields)
+        sub not in _NOT_RECURSING and not _drops_no_not_null(schema, rel, sub, cmd, target)
+        for sub, cmd in pgast.alter_commands(fields)
     )
+
+
+def _drops_no_not_null(schema: Schema, rel: str, sub: str, cmd: Node, target: int) -> bool:
+    """DROP NOT NULL of a column the model knows nullable: PostgreSQL 18 finds no NOT NULL
+    constraint to drop and does not visit the partitions; 15 locks each (traced)."""
+    if sub != "AT_DropNotNull" or target < 18:
+        return False
+    column = schema.column(rel, cmd.get("name", ""))
+    return column is not None and not column.not_null
 
 
 def _spread_to_partitions(
@@ -821,7 +852,9 @@ def statement_effects(
             if exists is None:
                 b.conditional.append(pgast.relation_name(fields.get("relation")))
         _alter_table(fields, schema, target, b, utc)
-        if fields.get("objtype", "OBJECT_TABLE") == "OBJECT_TABLE" and _recurses(fields):
+        if fields.get("objtype", "OBJECT_TABLE") == "OBJECT_TABLE" and _recurses(
+            fields, schema, target
+        ):
             _spread_to_partitions(schema, pgast.relation_name(fields.get("relation")), b)
     elif kind == "AlterDomainStmt":
         if domain_check(fields):  # every column of the domain is checked (traced)
@@ -842,7 +875,9 @@ def statement_effects(
             if relation.get("inh"):
                 for part in partitions_of(schema, rel):
                     b.lock(part, LockMode.SHARE)
-                    b.scan(part)
+                    sub = schema.table(part)
+                    if sub is None or not sub.partitioned:
+                        b.scan(part)  # the leaves hold the rows (traced)
         else:
             b.scan(rel)
     elif kind == "DropStmt":
@@ -953,6 +988,9 @@ def statement_effects(
         for joined in _joined_tables(fields):  # UPDATE ... FROM / DELETE ... USING (traced)
             b.lock(joined, LockMode.ACCESS_SHARE)
             b.scan(joined)
+        for source in _read_relations(fields.get("sourceRelation") or {}):  # MERGE ... USING
+            b.lock(source, LockMode.ACCESS_SHARE)
+            b.scan(source)  # joined with the target, read in full (traced)
     elif kind == "LockStmt":
         mode = _LOCK_STMT_MODES.get(fields.get("mode", 8), AEL)
         for item in fields.get("relations") or ():
@@ -1027,6 +1065,7 @@ def _drop_object(schema: Schema, fields: Node, obj: Node, b: _Builder) -> None:
         b.lock(name, AEL)
         _lock_referenced(schema, name, b)
         _spread_to_partitions(schema, name, b)
+        _lock_partition_parent(schema, name, b)
         if fields.get("behavior") == "DROP_CASCADE":
             _lock_referencing(schema, name, b, transitive=False)
     elif remove in ("OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
@@ -1040,6 +1079,19 @@ def _drop_object(schema: Schema, fields: Node, obj: Node, b: _Builder) -> None:
                 _lock_referenced(schema, member.name, b)
                 # the foreign keys to it from tables outside the schema go too
                 _lock_referencing(schema, member.name, b, transitive=False)
+
+
+def _lock_partition_parent(schema: Schema, rel: str, b: _Builder) -> None:
+    """Dropping partition *rel*: AccessExclusiveLock on its parent, and on the parent's
+    DEFAULT partition, whose implicit bound widens (traced on 15 and 18)."""
+    table = schema.table(rel)
+    parent = table.partition_of if table is not None else None
+    if parent is None:
+        return
+    b.lock(parent, AEL)
+    default = default_partition_of(schema, parent)
+    if default is not None and default != rel:
+        b.lock(default, AEL)
 
 
 def _drop_target_exists(schema: Schema, remove: str, obj: Node) -> bool | None:

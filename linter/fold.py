@@ -621,6 +621,15 @@ def _alter_table(schema: Schema, fields: Node) -> Schema:
     return schema.put_table(table)
 
 
+def _index_reads(fields: Node) -> tuple[str, ...]:
+    """The columns an index's expressions and predicate read (see ``Index.reads``)."""
+    found: set[str] = set()
+    for param in fields.get("indexParams") or ():
+        found |= pgast.column_refs(pgast.unwrap(param, "IndexElem").get("expr") or {})
+    found |= pgast.column_refs(fields.get("whereClause") or {})
+    return tuple(sorted(found))
+
+
 def mark_clustered(schema: Schema, table: str, index: str | None) -> Schema:
     """*index* (unqualified; None: none) becomes the one index of *table* marked clustered."""
     wanted = pgast.qualify(table.split(".", 1)[0], index) if index else None
@@ -854,6 +863,7 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
                 len(pgast.index_columns(fields.get("indexParams")))
                 < len(fields.get("indexParams") or ())
                 or bool(fields.get("indexIncludingParams")),
+                reads=_index_reads(fields),
             )
         )
     if kind == "ClusterStmt" and fields.get("relation") and fields.get("indexname"):

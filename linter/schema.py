@@ -63,6 +63,9 @@ class Index:
     # marked clustered (CLUSTER ... USING, ALTER TABLE ... CLUSTER ON): a bare CLUSTER
     # reclusters its table
     clustered: bool = False
+    # the columns its expressions and predicate read: a type change of one rebuilds the
+    # index even when the table is not rewritten
+    reads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,9 +287,10 @@ class Schema:
             renames=self._renamed(f"column:{table}:{old}", new),
         )
         for index in schema.indexes_of(table):
-            if old in index.columns:
+            if old in index.columns or old in index.reads:
                 moved = tuple(new if c == old else c for c in index.columns)
-                schema = schema.put_index(replace(index, columns=moved))
+                reads = tuple(new if c == old else c for c in index.reads)
+                schema = schema.put_index(replace(index, columns=moved, reads=reads))
         # the foreign keys that name the column among those they reference follow it
         for other, con in schema.foreign_keys_to(table, (old,)):
             if old in con.ref_columns:
@@ -556,6 +560,7 @@ def schema_to_data(schema: Schema) -> Any:
             ix.null_filtered,
             ix.others,
             ix.clustered,
+            ix.reads,
         )
         for ix in schema.indexes.values()
     )
@@ -612,6 +617,7 @@ def schema_from_data(data: Any) -> Schema:
                     tuple(ix[6]),
                     bool(ix[7]),
                     bool(ix[8]),
+                    tuple(ix[9]),
                 ),
             )
             for ix in indexes_data

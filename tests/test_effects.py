@@ -584,3 +584,51 @@ def test_drop_if_exists_locks_what_exists(
     fx = _history_effects(history, sql)
     assert dict(fx.locks) == locks
     assert fx.conditional == conditional
+
+
+_RANGED = """
+CREATE TABLE r (id bigint, at date NOT NULL, w int) PARTITION BY RANGE (at);
+CREATE TABLE r1 PARTITION OF r FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+CREATE TABLE rd PARTITION OF r DEFAULT;
+"""
+
+
+@pytest.mark.parametrize(
+    ("sql", "target", "locked"),
+    [
+        # traced on 15 and 18: 18 finds no NOT NULL constraint to drop and stays on r
+        ("ALTER TABLE r ALTER COLUMN w DROP NOT NULL", 18, {"public.r"}),
+        ("ALTER TABLE r ALTER COLUMN w DROP NOT NULL", 15, {"public.r", "public.r1", "public.rd"}),
+        ("ALTER TABLE r ALTER COLUMN at DROP NOT NULL", 18, {"public.r", "public.r1", "public.rd"}),
+        # the default partition's implicit bound widens
+        ("ALTER TABLE r DETACH PARTITION r1", 18, {"public.r", "public.r1", "public.rd"}),
+        ("DROP TABLE r1", 15, {"public.r", "public.r1", "public.rd"}),
+        ("DROP TABLE rd", 15, {"public.r", "public.rd"}),
+    ],
+)
+def test_partition_statements_lock_the_parent_and_default_partition(
+    sql: str, target: int, locked: set[str]
+) -> None:
+    fx = _history_effects(_RANGED, sql, target)
+    assert set(fx.locks) == locked
+    assert set(fx.locks.values()) == {LockMode.ACCESS_EXCLUSIVE}
+
+
+def test_a_type_change_that_rewrites_nothing_still_rebuilds_expression_and_partial_indexes() -> (
+    None
+):
+    history = (
+        "CREATE TABLE t (id int, a int, n varchar(20));"
+        "CREATE INDEX t_expr ON t (lower(n)); CREATE INDEX t_part ON t (id) WHERE a > 0;"
+    )
+    assert _history_effects(history, "ALTER TABLE t ALTER COLUMN n TYPE text").scans == (
+        "public.t",
+    )
+    assert _history_effects(history, "ALTER TABLE t ALTER COLUMN a TYPE integer").scans == (
+        "public.t",
+    )
+    assert _history_effects(history, "ALTER TABLE t ALTER COLUMN id TYPE integer").scans == ()
+    renamed = history + "ALTER TABLE t RENAME COLUMN n TO m;"
+    assert _history_effects(renamed, "ALTER TABLE t ALTER COLUMN m TYPE text").scans == (
+        "public.t",
+    )
