@@ -245,6 +245,24 @@ class Context:
         the statement does nothing (see :meth:`Schema.exists`)."""
         return bool(fields.get("missing_ok")) and self.schema.exists(key) is False
 
+    def strongest_existing(
+        self, locks: Mapping[str, LockMode], prefer: Sequence[str] = ()
+    ) -> tuple[str, LockMode] | None:
+        """The strongest of *locks* on a relation that existed before the file, if it blocks
+        writes; of equally strong ones, one on a table of *prefer* (the statement's own,
+        rather than the far end of a foreign key the same transaction also locked)."""
+        found: tuple[str, LockMode] | None = None
+        for rel, mode in locks.items():
+            if not mode.blocks_writes or self.is_new_relation(rel):
+                continue
+            if (
+                found is None
+                or mode.strength > found[1].strength
+                or (mode is found[1] and rel in prefer and found[0] not in prefer)
+            ):
+                found = (rel, mode)
+        return found
+
     def is_new_relation(self, name: str) -> bool:
         """A table or index created earlier in this file (a lock on it harms no one)."""
         return is_new_relation(self.schema, name)

@@ -632,3 +632,16 @@ def test_a_type_change_that_rewrites_nothing_still_rebuilds_expression_and_parti
     assert _history_effects(renamed, "ALTER TABLE t ALTER COLUMN m TYPE text").scans == (
         "public.t",
     )
+
+
+def test_a_data_change_names_its_own_table_among_equally_locked_ones() -> None:
+    """Of the tables the transaction locked as strongly (another table altered first, or
+    the far end of a foreign key), a finding about its data change names the table it
+    changes."""
+    sql = (
+        "BEGIN;\nALTER TABLE accounts ADD COLUMN note text;\n"
+        "ALTER TABLE orders ADD COLUMN note text;\nUPDATE orders SET note = 'x';\nCOMMIT;"
+    )
+    held = "holds AccessExclusiveLock (blocks all reads and writes) on `public.orders`"
+    assert held in _fk_message(sql, "mixed-ddl-and-data")
+    assert held in _fk_message(sql, "unbatched-backfill")
