@@ -1052,6 +1052,11 @@ def _drop_object(schema: Schema, fields: Node, obj: Node, b: _Builder) -> None:
         table = _index_table(schema, name)
         b.lock(table, SUE if concurrent else AEL)
         b.lock(name, AEL)
+        index = schema.indexes.get(name)
+        if index is not None and index.unique and fields.get("behavior") == "DROP_CASCADE":
+            # the foreign keys that use it go too, their triggers with them (traced)
+            for other, _ in schema.foreign_keys_to(index.table, index.columns, exact=True):
+                b.lock(other, AEL)
         _spread_to_partitions(schema, table, b)  # a partitioned index's are dropped
         if concurrent:
             b.transactional = False

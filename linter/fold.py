@@ -781,6 +781,9 @@ def _drop(schema: Schema, fields: Node) -> Schema:
             for index in gone:
                 schema = schema.mark_absent(f"index:{index}")
         elif remove == "OBJECT_INDEX":
+            dropped = schema.indexes.get(name)
+            if dropped is not None and dropped.unique and fields.get("behavior") == "DROP_CASCADE":
+                schema = schema.without_foreign_keys_to(dropped.table, dropped.columns, exact=True)
             schema = schema.drop_index(name).mark_absent(f"index:{name}")
         else:
             key = object_key(remove, obj)

@@ -81,6 +81,9 @@ CREATE TABLE reading_values (v integer PRIMARY KEY);
 INSERT INTO reading_values SELECT generate_series(1, 1000);
 CREATE TABLE readings_2026 (id bigint, at date, v integer);
 INSERT INTO readings_2026 SELECT g, date '2026-01-01' + g, g FROM generate_series(1, 300) g;
+-- a foreign key on a unique index (DROP INDEX ... CASCADE drops it)
+CREATE UNIQUE INDEX parent_code_key ON parent (code);
+CREATE TABLE parent_codes (id bigint, code text REFERENCES parent (code));
 -- a schema whose table a table outside it references (DROP SCHEMA ... CASCADE)
 CREATE SCHEMA ledger;
 CREATE TABLE ledger.books (id bigint PRIMARY KEY, title text);
@@ -173,6 +176,7 @@ FOREIGN_KEY_CASES: list[tuple[str, str]] = [
     ("AT_DropConstraint", "ALTER TABLE accounts DROP CONSTRAINT accounts_pkey CASCADE"),
     ("AT_DropConstraint", "ALTER TABLE orders DROP CONSTRAINT orders_pkey CASCADE"),
     ("DropStmt", "DROP SCHEMA ledger CASCADE"),
+    ("DropStmt", "DROP INDEX parent_code_key CASCADE"),
 ]
 
 # DROP ... IF EXISTS: nothing is locked when the object does not exist; the model claims

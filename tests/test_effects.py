@@ -242,14 +242,14 @@ CREATE TABLE order_lines (id bigint PRIMARY KEY, order_id bigint REFERENCES orde
 """
 
 
-def _fk_message(sql: str, rule: str) -> str:
-    """The one message of *rule* for *sql* run after ``_FK_HISTORY``."""
+def _fk_message(sql: str, rule: str, history: str = _FK_HISTORY) -> str:
+    """The one message of *rule* for *sql* run after *history*."""
     from linter.context import Settings
     from linter.engine import lint_sources
     from linter.registry import load_rules
     from linter.source import Source
 
-    sources = [Source("0001.sql", _FK_HISTORY), Source("0002.sql", sql)]
+    sources = [Source("0001.sql", history), Source("0002.sql", sql)]
     linted = lint_sources(sources, load_rules(plugins=False), Settings(), report={"0002.sql"})
     (found,) = [f for f in linted.findings if f.rule == rule]
     return found.message
@@ -483,6 +483,13 @@ CREATE TABLE b (id bigint, a_id bigint REFERENCES a, a_code int REFERENCES a (co
             False,
         ),
         ("DROP TABLE b;", "ALTER TABLE a DROP COLUMN code CASCADE", False),
+        # a unique index a foreign key uses
+        (
+            "CREATE UNIQUE INDEX a_note ON a (note); ALTER TABLE b ADD COLUMN n text REFERENCES a (note);",
+            "DROP INDEX a_note CASCADE",
+            True,
+        ),
+        ("CREATE UNIQUE INDEX a_note ON a (note);", "DROP INDEX a_note CASCADE", False),
     ],
 )
 def test_the_referenced_side_of_a_foreign_key_locks_the_referencing_table(
@@ -645,3 +652,15 @@ def test_a_data_change_names_its_own_table_among_equally_locked_ones() -> None:
     held = "holds AccessExclusiveLock (blocks all reads and writes) on `public.orders`"
     assert held in _fk_message(sql, "mixed-ddl-and-data")
     assert held in _fk_message(sql, "unbatched-backfill")
+
+
+def test_drop_schema_names_the_tables_outside_it_whose_foreign_keys_go() -> None:
+    history = (
+        "CREATE SCHEMA ledger; CREATE TABLE ledger.books (id bigint PRIMARY KEY);"
+        "CREATE TABLE ledger.pages (id bigint, book_id bigint REFERENCES ledger.books);"
+        "CREATE TABLE entries (id bigint, book_id bigint REFERENCES ledger.books);"
+    )
+    message = _fk_message("DROP SCHEMA ledger CASCADE;", "drop-schema", history)
+    assert message.endswith(
+        f"; it also locks `public.entries` (AccessExclusiveLock: {LockMode.ACCESS_EXCLUSIVE.blocks})"
+    )
