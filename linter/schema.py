@@ -79,8 +79,21 @@ class Table:
     partition_of: str | None = None  # parent, for a partition created with PARTITION OF
     known: bool = True  # False: referenced but never created in the history
     default_partition: bool = False  # the DEFAULT partition of ``partition_of``
+    # derived: the tables its foreign keys reference (computed when not given; kept in step
+    # by the methods below, so that a change costs no walk over every constraint)
+    targets: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
-    def _with(self, columns: Mapping[str, Column], constraints: Mapping[str, Constraint]) -> Table:
+    def __post_init__(self) -> None:
+        if self.targets is None:
+            found = frozenset(c.references for c in self.constraints.values() if c.references)
+            object.__setattr__(self, "targets", found)
+
+    def _with(
+        self,
+        columns: Mapping[str, Column],
+        constraints: Mapping[str, Constraint],
+        targets: frozenset[str] | None = None,
+    ) -> Table:
         return Table(
             self.name,
             self.file,
@@ -91,19 +104,35 @@ class Table:
             self.partition_of,
             self.known,
             self.default_partition,
+            targets,
         )
+
+    def _targets_without(self, gone: Constraint | None) -> frozenset[str] | None:
+        """The targets once the constraint *gone* left (walks the others only when it was
+        a foreign key)."""
+        if gone is None or not gone.references:
+            return self.targets
+        if any(
+            c.references == gone.references
+            for c in self.constraints.values()
+            if c.name != gone.name
+        ):
+            return self.targets
+        return frozenset(self.targets or ()) - {gone.references}
 
     # (columns and constraints become persistent maps on the first change: a table that
     # grows by one column per statement must not copy all its columns each time)
     def with_column(self, column: Column) -> Table:
-        return self._with(_pmap(self.columns).set(column.name, column), self.constraints)
+        return self._with(
+            _pmap(self.columns).set(column.name, column), self.constraints, self.targets
+        )
 
     def without_column(self, name: str) -> Table:
         cons = _pmap(self.constraints)
         for key, con in self.constraints.items():
             if name in con.columns:
                 cons = cons.delete(key)
-        return self._with(_pmap(self.columns).delete(name), cons)
+        return self._with(_pmap(self.columns).delete(name), cons)  # (targets: recomputed)
 
     def renamed_column(self, old: str, new: str) -> Table:
         """The table after RENAME COLUMN: its constraints follow the column."""
@@ -117,13 +146,17 @@ class Table:
                 moved = tuple(new if name == old else name for name in con.columns)
                 not_null = new if con.not_null_column == old else con.not_null_column
                 cons = cons.set(key, replace(con, columns=moved, not_null_column=not_null))
-        return self._with(cols, cons)
+        return self._with(cols, cons, self.targets)
 
     def with_constraint(self, con: Constraint) -> Table:
-        return self._with(self.columns, _pmap(self.constraints).set(con.name, con))
+        targets = self._targets_without(self.constraints.get(con.name))
+        if targets is not None and con.references:
+            targets = targets | {con.references}
+        return self._with(self.columns, _pmap(self.constraints).set(con.name, con), targets)
 
     def without_constraint(self, name: str) -> Table:
-        return self._with(self.columns, _pmap(self.constraints).delete(name))
+        targets = self._targets_without(self.constraints.get(name))
+        return self._with(self.columns, _pmap(self.constraints).delete(name), targets)
 
     def has_validated_not_null_check(self, column: str) -> bool:
         return any(
@@ -148,6 +181,9 @@ class Schema:
     # the first file of the run of files added by the change that ends with the current
     # one (``--diff``), whose creations are new too; ``None``: only the current file's
     change_from: int | None = None
+    # derived: table -> the tables with a foreign key to it (kept in step with ``tables``
+    # by the methods below, rebuilt when ``tables`` was replaced by other means)
+    referrers: _Referrers | None = field(default=None, repr=False, compare=False)
 
     # -- queries ----------------------------------------------------------------------
     def table(self, name: str) -> Table | None:
@@ -216,8 +252,9 @@ class Schema:
         references *table* (given *columns*: one that references any of them; *exact*:
         exactly them, the key a primary key or unique constraint on *columns* provides)."""
         out = []
-        for other in self.tables.values():
-            if other.name == table:
+        for name in self._referrers().names.get(table, ()):
+            other = self.tables.get(name)
+            if other is None or other.name == table:
                 continue
             for con in other.constraints.values():
                 if con.references != table:
@@ -260,10 +297,13 @@ class Schema:
         by_table: _ByTable | None = None,
         renames: Mapping[str, tuple[str, int]] | None = None,
         change_from: int | None = -2,  # (-2: keep)
+        referrers: _Referrers | None = None,
     ) -> Schema:
         new_indexes = self.indexes if indexes is None else indexes
         if by_table is None and indexes is None:
             by_table = self.by_table
+        if referrers is None and tables is None:
+            referrers = self.referrers
         return Schema(
             self.tables if tables is None else tables,
             new_indexes,
@@ -272,7 +312,25 @@ class Schema:
             self.renames if renames is None else renames,
             by_table,
             self.change_from if change_from == -2 else change_from,
+            referrers,
         )
+
+    def _referrers(self) -> _Referrers:
+        """The table -> referencing tables map for the current ``tables`` (built when
+        missing)."""
+        derived = self.referrers
+        if derived is not None and derived.source is self.tables:
+            return derived
+        grouped: dict[str, list[str]] = {}
+        for table in self.tables.values():
+            for target in table.targets or ():
+                grouped.setdefault(target, []).append(table.name)
+        return _Referrers(self.tables, PMap((t, tuple(n)) for t, n in grouped.items()))
+
+    def _same_references(self, tables: Mapping[str, Table]) -> _Referrers:
+        """The referrers for *tables*, which differ from ``tables`` in nothing a foreign
+        key references."""
+        return _Referrers(tables, self._referrers().names)
 
     def _renamed(self, key: str, new: str) -> Mapping[str, tuple[str, int]]:
         return _pmap(self.renames).set(key, (new, self.file))
@@ -282,9 +340,11 @@ class Schema:
         model = self.tables.get(table)
         if model is None or old not in model.columns:
             return self
+        tables = _pmap(self.tables).set(table, model.renamed_column(old, new))
         schema = self._with(
-            tables=_pmap(self.tables).set(table, model.renamed_column(old, new)),
+            tables=tables,
             renames=self._renamed(f"column:{table}:{old}", new),
+            referrers=self._same_references(tables),
         )
         for index in schema.indexes_of(table):
             if old in index.columns or old in index.reads:
@@ -338,9 +398,12 @@ class Schema:
         return indexes if isinstance(indexes, PMap) else PMap(indexes)
 
     def put_table(self, table: Table) -> Schema:
+        tables = _pmap(self.tables).set(table.name, table)
+        names = _moved(self._referrers().names, table.name, self.tables.get(table.name), table)
         return self._with(
-            tables=_pmap(self.tables).set(table.name, table),
+            tables=tables,
             objects=self._present(f"table:{table.name}"),
+            referrers=_Referrers(tables, names),
         )
 
     def _present(self, key: str) -> Mapping[str, int] | None:
@@ -372,6 +435,7 @@ class Schema:
 
     def drop_table(self, name: str) -> Schema:
         tables = _pmap(self.tables).delete(name)
+        refs = _moved(self._referrers().names, name, self.tables.get(name), None)
         derived = self._derived()
         indexes = self._pindexes()
         names = derived.names
@@ -380,7 +444,12 @@ class Schema:
             if ix is not None and ix.table == name:
                 indexes = indexes.delete(ix_name)
         names = names.delete(name)
-        return self._with(tables=tables, indexes=indexes, by_table=_ByTable(indexes, names))
+        return self._with(
+            tables=tables,
+            indexes=indexes,
+            by_table=_ByTable(indexes, names),
+            referrers=_Referrers(tables, refs),
+        )
 
     def rename_table(self, old: str, new: str) -> Schema:
         table = self.tables.get(old)
@@ -397,19 +466,30 @@ class Schema:
                 indexes = indexes.set(ix_name, replace(ix, table=new))
         if moved and old != new:
             names = names.delete(old).set(new, (*names.get(new, ()), *moved))
-        for other in self.tables.values():  # foreign keys reference the table by OID
-            for con in other.constraints.values():
+        refs = self._referrers().names
+        referencing = tuple(new if n == old else n for n in refs.get(old, ()))
+        refs = _moved(refs, old, table, None)
+        for name in referencing:  # foreign keys reference the table by OID: they follow it
+            holder = tables.get(name)
+            if holder is None:
+                continue
+            for con in holder.constraints.values():
                 if con.references == old:
-                    holder = tables.get(new if other.name == old else other.name)
-                    if holder is not None:
-                        moved_con = replace(con, references=new)
-                        tables = tables.set(holder.name, holder.with_constraint(moved_con))
+                    holder = holder.with_constraint(replace(con, references=new))
+            tables = tables.set(name, holder)
+        if referencing and old != new:
+            listed = refs.get(new, ())
+            refs = refs.delete(old).set(
+                new, (*listed, *(n for n in referencing if n not in listed and n != new))
+            )
+        refs = _moved(refs, new, None, tables.get(new))
         return self._with(
             tables=tables,
             indexes=indexes,
             by_table=_ByTable(indexes, names),
             renames=self._renamed(f"table:{old}", new),
             objects=self._present(f"table:{new}"),
+            referrers=_Referrers(tables, refs),
         )
 
     def put_index(self, index: Index) -> Schema:
@@ -462,7 +542,7 @@ class Schema:
                 renamed = renamed.with_column(replace(column, type=replace(ref, name=base)))
             if renamed is not table:
                 tables = tables.set(table.name, renamed)
-        return self._with(tables=tables)
+        return self._with(tables=tables, referrers=self._same_references(tables))
 
     def drop_object(self, key: str) -> Schema:
         return self._with(objects=_pmap(self.objects).delete(key))
@@ -480,6 +560,35 @@ class Schema:
     def end_file(self) -> Schema:
         """The file was applied: what it created now exists (deployed, possibly large)."""
         return self._with(file=self.file + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Referrers:
+    """The tables with a foreign key to each table, derived from one ``tables`` map
+    (*source*)."""
+
+    source: Mapping[str, Table]
+    names: PMap[str, tuple[str, ...]]
+
+
+def _moved(
+    names: PMap[str, tuple[str, ...]], name: str, before: Table | None, after: Table | None
+) -> PMap[str, tuple[str, ...]]:
+    """*names* (referrers) once table *name* went from *before* to *after*."""
+    old = (before.targets if before is not None else None) or frozenset()
+    new = (after.targets if after is not None else None) or frozenset()
+    if old == new:
+        return names
+    for target in old - new:
+        listed = names.get(target, ())
+        if name in listed:
+            rest = tuple(n for n in listed if n != name)
+            names = names.set(target, rest) if rest else names.delete(target)
+    for target in new - old:
+        listed = names.get(target, ())
+        if name not in listed:
+            names = names.set(target, (*listed, name))
+    return names
 
 
 @dataclass(frozen=True, slots=True)
