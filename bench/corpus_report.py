@@ -26,11 +26,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from linter.analysis.registry import load_rules  # noqa: E402
 from linter.api import gather, lint_paths  # noqa: E402
-from linter.config import Config  # noqa: E402
-from linter.context import DEFAULT_TARGET_VERSION  # noqa: E402
-from linter.layouts import MigrationUnit, detect_layout  # noqa: E402
-from linter.registry import load_rules  # noqa: E402
+from linter.inputs.config import Config  # noqa: E402
+from linter.inputs.layouts import MigrationUnit, detect_layout  # noqa: E402
+from linter.inputs.settings import DEFAULT_TARGET_VERSION  # noqa: E402
 
 START, END = "<!-- corpus-tables:start -->", "<!-- corpus-tables:end -->"
 

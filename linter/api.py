@@ -8,9 +8,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import Config
-from .engine import FILE_COST, History, LintResult, lint_histories, merge_results
-from .layouts import (
+from .analysis.engine import FILE_COST, History, LintResult, lint_histories, merge_results
+from .analysis.registry import load_rules
+from .inputs.config import Config
+from .inputs.layouts import (
     Detector,
     MigrationUnit,
     PlannedFile,
@@ -22,12 +23,11 @@ from .layouts import (
     read_units,
     units_of_text,
 )
-from .registry import load_rules
+from .inputs.source import Source, SourceError, is_excluded, natural_key, read_stdin
 from .rule import Rule
-from .source import Source, SourceError, is_excluded, natural_key, read_stdin
 
 if TYPE_CHECKING:
-    from .cache import ResultCache
+    from .output.cache import ResultCache
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"  # the name standard input is reported under by default
@@ -120,7 +120,7 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
     errors = [u for u in [*merged, *found, *stdin_units] if isinstance(u, SourceError)]
     if report and history and config.history:
         # (the files after a file named alone are read as they would be with its directory
-        # named: a later migration may answer one of its findings, see linter.deferred)
+        # named: a later migration may answer one of its findings, see linter.state.deferred)
         units = _until_last_reported(units, report)
     ordered = tuple(dict.fromkeys(os.path.normpath(u.path) for u in units))
     return Inputs(
@@ -238,7 +238,7 @@ def lint_paths(
     run: str | None = None
     base = ""
     if cache is not None and use_cache:
-        from .cache import run_key
+        from .output.cache import run_key
 
         base = cache.base_key(rules, config.settings)
         run = run_key(

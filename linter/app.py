@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import click
 
 from . import __version__
-from .cli import COMMANDS, EXIT_CLEAN, EXIT_USAGE
-from .replay import Recorder
+from .commands import COMMANDS, EXIT_CLEAN, EXIT_USAGE
+from .output.replay import Recorder
 
 
 class LazyGroup(click.Group):
@@ -38,7 +38,7 @@ def cli() -> None:
 
 def run_cli(argv: Sequence[str] | None, recorder: Recorder | None = None) -> int:
     """Run the command line; *recorder* (the context's ``obj``) may store a lint run's
-    output for :func:`linter.replay.replay`."""
+    output for :func:`linter.output.replay.replay`."""
     try:
         code = cli.main(
             args=list(argv) if argv is not None else None,

@@ -1,7 +1,7 @@
 """The ``sqlsafe`` command line: parse arguments, call the library, return an exit code.
 
 The click application is :mod:`linter.app`; this module stays light so that :func:`main`
-can replay a cached ``sqlsafe lint`` run (:mod:`linter.replay`) before importing click,
+can replay a cached ``sqlsafe lint`` run (:mod:`linter.output.replay`) before importing click,
 the engine or the rules.
 """
 
@@ -11,32 +11,11 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .commands import EXIT_CLEAN
+
 if TYPE_CHECKING:
     from .app import LazyGroup as LazyGroup
     from .app import cli as cli
-
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-
-# Sub-commands live in their own modules and are imported only when used.
-COMMANDS: dict[str, str] = {
-    "lint": "linter.commands.lint:lint",
-    "rules": "linter.commands.rules:rules",
-    "rule": "linter.commands.rules:rule",
-    "docs": "linter.commands.docs:docs",
-    "explain": "linter.commands.explain:explain",
-    "baseline": "linter.commands.baseline:baseline",
-    "trace": "linter.commands.trace:trace",
-    "doctor": "linter.commands.doctor:doctor",
-    "stats": "linter.commands.stats:stats",
-    "new-column": "linter.commands.scaffold:new_column",
-    "new-table": "linter.commands.scaffold:new_table",
-    "backfill": "linter.commands.scaffold:backfill",
-    "new-index": "linter.commands.scaffold:new_index",
-    "drop-index": "linter.commands.scaffold:drop_index",
-    "plan": "linter.commands.plan:plan",
-    "fix": "linter.commands.fix:fix",
-    "histories": "linter.commands.histories:histories",
-}
 
 
 def __getattr__(name: str) -> Any:
@@ -50,7 +29,7 @@ def __getattr__(name: str) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(argv) if argv is not None else sys.argv[1:]
-    from .replay import Recorder, replay
+    from .output.replay import Recorder, replay
 
     recorder = Recorder(args)
     try:

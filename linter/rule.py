@@ -7,10 +7,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .context import Context, Report
-from .locks import LockMode
-from .pgast import Node
-from .severity import Severity as Severity
+from .lockmodel.locks import LockMode
+from .sql.pgast import Node
+from .state.context import Context, Report
+from .state.severity import Severity as Severity
 
 CODE_RE = re.compile(r"^[A-Z]{2,5}\d{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -113,7 +113,7 @@ class Rule:
         at: Node | None = None,
     ) -> Report:
         """A finding; *unless_indexed* (table, columns) lets a later migration of the
-        history that indexes those columns answer it (``linter.deferred``); *severity*,
+        history that indexes those columns answer it (``linter.state.deferred``); *severity*,
         when this finding is less (or more) harmful than the rule's ``severity`` (a
         ``[severity]`` setting for the rule still wins); *at*: the node of the statement it
         is about (a column definition, an ALTER TABLE command...), where it points instead

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
-from linter.advice import own_migration
-from linter.context import Context, Report
-from linter.effects import and_partitions
-from linter.locks import LockMode
-from linter.pgast import Node
+from linter.lockmodel.effects import and_partitions
+from linter.lockmodel.locks import LockMode
+from linter.lockmodel.schema import Table
 from linter.rule import Bad, Good, Rule
-from linter.schema import Table
+from linter.sql import pgast
+from linter.sql.pgast import Node
+from linter.state.advice import own_migration
+from linter.state.context import Context, Report
 
 from .set_not_null import recipe
 

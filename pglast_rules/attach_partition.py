@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
-from linter.context import Context, Report
-from linter.effects import attach_bound_proven
-from linter.locks import LockMode
-from linter.pgast import Node
+from linter.lockmodel.effects import attach_bound_proven
+from linter.lockmodel.locks import LockMode
 from linter.rule import Bad, Good, Rule
+from linter.sql import pgast
+from linter.sql.pgast import Node
+from linter.state.context import Context, Report
 
 _PARENT = "CREATE TABLE events (id bigint, created date) PARTITION BY RANGE (created);"
 _CHILD = "CREATE TABLE events_2024 (id bigint, created date);"

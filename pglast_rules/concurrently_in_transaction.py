@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
-from linter.advice import own_migration
-from linter.context import Context, Report
-from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
+from linter.sql import pgast
+from linter.sql.pgast import Node
+from linter.state.advice import own_migration
+from linter.state.context import Context, Report
 
 
 def _is_concurrent(kind: str, fields: Node) -> str | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter.context import Context, Report
-from linter.pgast import Node
-from linter.plpgsql import control_flow, file_line
 from linter.rule import Bad, Good, Rule
+from linter.sql.pgast import Node
+from linter.sql.plpgsql import control_flow, file_line
+from linter.state.context import Context, Report
 
 _LOOP = (
     "DO $$\nBEGIN\n  LOOP\n    UPDATE accounts SET plan = 'free'\n"

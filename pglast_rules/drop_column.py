@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from linter import pgast
-from linter.context import Context, Report
-from linter.effects import binary_coercible, commands_other_end
-from linter.fold import apply_schema
-from linter.locks import LockMode
-from linter.parsing import Statement
-from linter.pgast import Node, TypeRef
+from linter.lockmodel.effects import binary_coercible, commands_other_end
+from linter.lockmodel.locks import LockMode
+from linter.lockmodel.schema import Column, Schema
 from linter.rule import Bad, Good, Rule
-from linter.schema import Column, Schema
+from linter.sql import pgast
+from linter.sql.parsing import Statement
+from linter.sql.pgast import Node, TypeRef
+from linter.state.context import Context, Report
+from linter.state.fold import apply_schema
 
 # the type a serial column has (its default and NOT NULL aside)
 _SERIAL_TYPES = {"serial": "int4", "bigserial": "int8", "smallserial": "int2"}

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from linter import pgast
-from linter.context import Context, Report
-from linter.effects import commands_other_end
-from linter.locks import LockMode
-from linter.parsing import Statement
-from linter.pgast import Node
+from linter.lockmodel.effects import commands_other_end
+from linter.lockmodel.locks import LockMode
+from linter.lockmodel.schema import Constraint
 from linter.rule import Bad, Good, Rule, Severity
-from linter.schema import Constraint
+from linter.sql import pgast
+from linter.sql.parsing import Statement
+from linter.sql.pgast import Node
+from linter.state.context import Context, Report
 
 _ORDERS_FK = (
     "CREATE TABLE accounts (id bigint PRIMARY KEY);",

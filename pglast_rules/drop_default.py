@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from linter import pgast
-from linter.context import Context, Report
-from linter.locks import LockMode
-from linter.parsing import Statement
-from linter.pgast import Node
+from linter.lockmodel.locks import LockMode
 from linter.rule import Bad, Good, Rule, Severity
+from linter.sql import pgast
+from linter.sql.parsing import Statement
+from linter.sql.pgast import Node
+from linter.state.context import Context, Report
 
 Commands = tuple[tuple[str, str, Node], ...]  # ``Context.existing_alter_commands``
 _NULLABILITY = frozenset({"AT_SetNotNull", "AT_DropNotNull"})

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
-from linter.context import Context, Report
-from linter.drops import dropped_existing
-from linter.fold import object_key
-from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
+from linter.sql import pgast
+from linter.sql.pgast import Node
+from linter.state.context import Context, Report
+from linter.state.drops import dropped_existing
+from linter.state.fold import object_key
 
 _KINDS = {
     "OBJECT_FUNCTION": "function",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter.context import Context, Report
-from linter.locks import LockMode
-from linter.pgast import Node
+from linter.lockmodel.locks import LockMode
 from linter.rule import Bad, Good, Rule, Severity
+from linter.sql.pgast import Node
+from linter.state.context import Context, Report
 
 
 class DropNotNull(Rule):

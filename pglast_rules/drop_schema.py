@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
-from linter.context import Context, Report
-from linter.effects import other_tables_locked
-from linter.fold import object_key
-from linter.locks import LockMode
-from linter.pgast import Node
+from linter.lockmodel.effects import other_tables_locked
+from linter.lockmodel.locks import LockMode
 from linter.rule import Bad, Good, Rule
+from linter.sql import pgast
+from linter.sql.pgast import Node
+from linter.state.context import Context, Report
+from linter.state.fold import object_key
 
 _REPORTING = (
     "CREATE SCHEMA reporting;",

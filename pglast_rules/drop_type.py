@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter.context import Context, Report
-from linter.drops import DroppedObject, dropped_existing
-from linter.pgast import Node
+from linter.lockmodel.schema import may_be_type
 from linter.rule import Bad, Good, Rule, Severity
-from linter.schema import may_be_type
+from linter.sql.pgast import Node
+from linter.state.context import Context, Report
+from linter.state.drops import DroppedObject, dropped_existing
 
 _KINDS = {"OBJECT_TYPE": "type", "OBJECT_DOMAIN": "domain"}
 

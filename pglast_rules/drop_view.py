@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter.context import Context, Report
-from linter.drops import dropped_existing
-from linter.locks import LockMode
-from linter.pgast import Node
+from linter.lockmodel.locks import LockMode
 from linter.rule import Bad, Good, Rule, Severity
+from linter.sql.pgast import Node
+from linter.state.context import Context, Report
+from linter.state.drops import dropped_existing
 
 _ACCOUNTS = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text, active boolean);"
 _ACTIVE = "CREATE VIEW active_accounts AS SELECT * FROM accounts WHERE active;"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
-from linter.advice import own_migration
-from linter.context import Context, Report
-from linter.deferred import serves
-from linter.pgast import Node
+from linter.lockmodel.schema import Schema
 from linter.rule import Bad, Good, Rule, Severity
-from linter.schema import Schema
+from linter.sql import pgast
+from linter.sql.pgast import Node
+from linter.state.advice import own_migration
+from linter.state.context import Context, Report
+from linter.state.deferred import serves
 
 
 def _foreign_keys(node: Node) -> Iterator[tuple[str, tuple[str, ...], str, str, Node]]:

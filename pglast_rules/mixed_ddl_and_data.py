@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
-from linter.context import Context, Report
-from linter.fold import data_target, is_ddl
-from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
+from linter.sql import pgast
+from linter.sql.pgast import Node
+from linter.state.context import Context, Report
+from linter.state.fold import data_target, is_ddl
 
 
 class MixedDdlAndData(Rule):

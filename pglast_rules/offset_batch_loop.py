@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
-from linter.context import Context, Report
-from linter.pgast import Node
-from linter.plpgsql import BodyLoop, InnerStatement, control_flow, file_line
 from linter.rule import Bad, Good, Rule, Severity
+from linter.sql import pgast
+from linter.sql.pgast import Node
+from linter.sql.plpgsql import BodyLoop, InnerStatement, control_flow, file_line
+from linter.state.context import Context, Report
 
 _ACCOUNTS = ("CREATE TABLE accounts (id bigint PRIMARY KEY, email text);",)
 

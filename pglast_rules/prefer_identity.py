@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter.context import Context, Report
-from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
+from linter.sql.pgast import Node
+from linter.state.context import Context, Report
 
 from .prefer_bigint import IDENTITY
 

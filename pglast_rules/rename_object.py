@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
-from linter.context import Context, Report
-from linter.drops import renames_back
-from linter.fold import rename_source_key, renamed_name
-from linter.pgast import Node
 from linter.rule import Bad, Good, Rule, Severity
+from linter.sql import pgast
+from linter.sql.pgast import Node
+from linter.state.context import Context, Report
+from linter.state.drops import renames_back
+from linter.state.fold import rename_source_key, renamed_name
 
 _MOVE = "AlterObjectSchemaStmt"
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from linter import pgast
-from linter.context import Context, Report
-from linter.drops import renames_back
-from linter.locks import LockMode
-from linter.parsing import Statement
-from linter.pgast import Node
+from linter.lockmodel.locks import LockMode
 from linter.rule import Bad, Good, Rule
+from linter.sql import pgast
+from linter.sql.parsing import Statement
+from linter.sql.pgast import Node
+from linter.state.context import Context, Report
+from linter.state.drops import renames_back
 
 
 def _views(statements: Sequence[Statement]) -> dict[str, int]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
-from linter.advice import set_before
-from linter.context import Context, Report, strongest_existing_lock
-from linter.effects import LOCKING_STATEMENTS
-from linter.locks import LockMode
-from linter.pgast import Node
+from linter.lockmodel.effects import LOCKING_STATEMENTS
+from linter.lockmodel.locks import LockMode
 from linter.rule import Bad, Good, Rule, Severity
+from linter.sql import pgast
+from linter.sql.pgast import Node
+from linter.state.advice import set_before
+from linter.state.context import Context, Report, strongest_existing_lock
 
 THRESHOLD = LockMode.ROW_EXCLUSIVE  # DML's own lock: anything stronger blocks someone
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
-from linter.advice import set_before
-from linter.context import Context, Report, first_unguarded_lock
-from linter.effects import LOCKING_STATEMENTS
-from linter.fold import slow_work
-from linter.locks import LockMode
-from linter.pgast import Node
+from linter.lockmodel.effects import LOCKING_STATEMENTS
+from linter.lockmodel.locks import LockMode
 from linter.rule import Bad, Good, Rule, Severity
+from linter.sql import pgast
+from linter.sql.pgast import Node
+from linter.state.advice import set_before
+from linter.state.context import Context, Report, first_unguarded_lock
+from linter.state.fold import slow_work
 
 # ShareUpdateExclusiveLock and weaker let reads and writes go on: CREATE INDEX CONCURRENTLY and
 # VALIDATE CONSTRAINT want a long (or no) statement_timeout, so they are not asked for one.

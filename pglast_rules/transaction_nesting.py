@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
-from linter.context import Context, Report
-from linter.parsing import Statement
-from linter.pgast import Node
 from linter.rule import Bad, Good, Rule
+from linter.sql import pgast
+from linter.sql.parsing import Statement
+from linter.sql.pgast import Node
+from linter.state.context import Context, Report
 
 _BEGIN = frozenset({"TRANS_STMT_BEGIN", "TRANS_STMT_START"})
 _END = frozenset({"TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE"})
@@ -28,7 +28,7 @@ def _next(ctx: Context, index: int) -> Statement | None:
     statements = ctx.file.statements
     for position in range(index + 1, len(statements)):
         stmt = statements[position]  # (not a walk from the start: a large file's
-        if stmt.node is not None:  # statements are decoded when read, see linter.parsing)
+        if stmt.node is not None:  # statements are decoded when read, see linter.sql.parsing)
             return stmt
     return None
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter import pgast
-from linter.context import Context, Report
-from linter.locks import LockMode
-from linter.pgast import Node
+from linter.lockmodel.locks import LockMode
 from linter.rule import Bad, Good, Rule, Severity
+from linter.sql import pgast
+from linter.sql.pgast import Node
+from linter.state.context import Context, Report
 
 _HELP = (
     "backfill in batches of a few thousand rows (e.g. WHERE id > last_id ORDER BY id LIMIT "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter.context import Context, Report
 from linter.rule import Bad, Good, Rule
+from linter.state.context import Context, Report
 
 
 class UncommittedTransaction(Rule):

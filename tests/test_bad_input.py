@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from linter.cli import main
-from linter.config import ConfigError, load_config
+from linter.inputs.config import ConfigError, load_config
 
 BAD = "CREATE INDEX i ON t (a);\n"
 

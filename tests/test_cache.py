@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from conftest import CORE_RULES
 
-from linter.cache import ResultCache, config_key, default_cache_dir
-from linter.checksum import seal, unseal
+from linter.analysis.engine import lint_sources
+from linter.analysis.registry import load_rules
 from linter.cli import main
-from linter.context import Settings
-from linter.engine import lint_sources
-from linter.registry import load_rules
-from linter.source import Source
+from linter.inputs.source import Source
+from linter.output.cache import ResultCache, config_key, default_cache_dir
+from linter.output.checksum import seal, unseal
+from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
 
@@ -57,12 +57,12 @@ def test_warm_run_does_not_parse(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lint(capsys)
-    import linter.engine
+    import linter.analysis.engine
 
     def boom(*a: object, **k: object) -> None:
         raise AssertionError("parsed on a warm run")
 
-    monkeypatch.setattr(linter.engine, "parse", boom)
+    monkeypatch.setattr(linter.analysis.engine, "parse", boom)
     assert json.loads(lint(capsys))["summary"]["findings"] == 2
 
 
@@ -125,9 +125,9 @@ def test_bit_flips_in_stored_entries_never_change_the_output(
     models; their headers and length fields too): every run prints exactly what an
     uncached run prints. Before the checksums, 8 of 25 such trials printed changed line
     numbers or messages."""
-    import linter.replay
+    import linter.output.replay
 
-    monkeypatch.setattr(linter.replay, "RACY_NS", -(10**15))  # new files: replay anyway
+    monkeypatch.setattr(linter.output.replay, "RACY_NS", -(10**15))  # new files: replay anyway
     last = project / "migrations" / "0002_idx.sql"
     variants = [last.read_text(), "SELECT 1;\nDROP INDEX i;\nCREATE INDEX j ON accounts (id);\n"]
     files = ["migrations/0001_init.sql", "migrations/0002_idx.sql"]
@@ -170,9 +170,9 @@ def test_bit_flips_in_stored_entries_never_change_the_output(
 def test_a_corrupt_entry_is_written_again(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import linter.replay
+    import linter.output.replay
 
-    monkeypatch.setattr(linter.replay, "RACY_NS", -(10**15))
+    monkeypatch.setattr(linter.output.replay, "RACY_NS", -(10**15))
     expected = lint(capsys, "--no-cache")
     lint(capsys)
     corrupted: dict[Path, bytes] = {}
@@ -251,9 +251,9 @@ def test_partial_hit_resumes_from_a_stored_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A changed last file is linted alone, against the stored model of the history."""
-    import linter.cache
+    import linter.output.cache
 
-    monkeypatch.setattr(linter.cache, "CHECKPOINT_EVERY", 4)
+    monkeypatch.setattr(linter.output.cache, "CHECKPOINT_EVERY", 4)
     cache = ResultCache(tmp_path)
     sources = _history(11)
     cache.lint_histories([sources], RULES, Settings())
@@ -277,8 +277,8 @@ def test_partial_hit_resumes_from_a_stored_model(
 
 
 def test_schema_model_round_trips_through_plain_data() -> None:
-    from linter.engine import lint_sources as run
-    from linter.schema import schema_from_data, schema_to_data
+    from linter.analysis.engine import lint_sources as run
+    from linter.lockmodel.schema import schema_from_data, schema_to_data
 
     models: list[object] = []
     models.extend(run(_history(6), RULES, Settings(), keep_models=lambda i: True).models.values())
@@ -293,9 +293,9 @@ def test_stored_model_keeps_trigger_functions_and_renamed_types(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """drop-function and drop-type answer the same from a model resumed from the cache."""
-    import linter.cache
+    import linter.output.cache
 
-    monkeypatch.setattr(linter.cache, "CHECKPOINT_EVERY", 2)
+    monkeypatch.setattr(linter.output.cache, "CHECKPOINT_EVERY", 2)
     sources = [
         Source(
             "0000.sql",
@@ -377,7 +377,7 @@ def test_a_file_named_alone_is_cached_with_the_history_it_reads(
 
 
 def test_a_model_of_a_change_round_trips() -> None:
-    from linter.schema import Schema, schema_from_data, schema_to_data
+    from linter.lockmodel.schema import Schema, schema_from_data, schema_to_data
 
     model = Schema(file=4).begin_file(True).end_file().begin_file(True)
     assert model.change_from == 4 and model.created_new(4) and not model.created_new(3)

@@ -1,6 +1,6 @@
 """Every claim proven on a real PostgreSQL: the lock model and the rules' lock/rewrite/scan
 metadata against what the embedded server really does. When they disagree, the server is
-right: fix ``linter/effects.py``."""
+right: fix ``linter/lockmodel/effects.py``."""
 
 from __future__ import annotations
 
@@ -12,17 +12,17 @@ from typing import Any
 
 import pytest
 
-from linter import pgast
-from linter.context import Settings
-from linter.effects import ALTER_TABLE_FACTS
-from linter.engine import lint_sources
-from linter.parsing import parse
-from linter.registry import load_rules
+from linter.analysis.engine import lint_sources
+from linter.analysis.registry import load_rules
+from linter.inputs.source import Source
+from linter.lockmodel.effects import ALTER_TABLE_FACTS
 from linter.rule import Bad, Example, Rule
-from linter.source import Source
-from linter.trace import TracedStatement, apply_history, trace_file
-from linter.trace_db import TraceError, connect, scratch_database
-from linter.trace_rows import fill_tables
+from linter.server.trace import TracedStatement, apply_history, trace_file
+from linter.server.trace_db import TraceError, connect, scratch_database
+from linter.server.trace_rows import fill_tables
+from linter.sql import pgast
+from linter.sql.parsing import parse
+from linter.state.context import Settings
 
 psycopg = pytest.importorskip("psycopg")
 
@@ -520,7 +520,7 @@ def test_cases_cover_every_statement_kind_of_the_model() -> None:
     """Every statement kind ``statement_effects`` dispatches on, and every kind of object
     its DROP handles, has a case run on the server: a kind the model learns without a case
     fails here (the defect class of issue 13: claims nobody compared with PostgreSQL)."""
-    from linter import effects
+    from linter.lockmodel import effects
 
     kinds = _compared_constants(effects.statement_effects, "kind")
     assert "AlterTableStmt" in kinds and "DropStmt" in kinds  # the reading works
@@ -944,8 +944,8 @@ def test_which_partial_indexes_serve_foreign_key_lookups(
 ) -> None:
     """The claim behind `foreign-key-without-index` accepting a `WHERE col IS NOT NULL`
     index: PostgreSQL's lookup of referencing rows (``col = $1``, a generic plan) uses it."""
-    from linter.deferred import serves
-    from linter.pgast import null_filtered
+    from linter.sql.pgast import null_filtered
+    from linter.state.deferred import serves
 
     sql = f"CREATE INDEX ch_pid_idx ON ch (pid) WHERE {predicate}"
     (stmt,) = parse(sql).statements
@@ -1028,8 +1028,8 @@ def test_explain_and_trace_compare_agree_on_every_covered_kind(
     import json
 
     from linter.cli import main
-    from linter.config import Config
-    from linter.trace import trace_paths
+    from linter.inputs.config import Config
+    from linter.server.trace import trace_paths
 
     kinds = {pgast.kind(parse(sql).statements[0].node or {}) for sql in COMPARED_FILE}
     locking = {pgast.kind(parse(sql).statements[0].node or {}) for _, sql in CASES}

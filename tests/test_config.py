@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from conftest import CORE_RULES
 
 from linter.cli import cli
-from linter.config import ConfigError, find_config, load_config
+from linter.inputs.config import ConfigError, find_config, load_config
 
 UNSAFE = "CREATE INDEX a_idx ON accounts (a);\nALTER TABLE accounts DROP COLUMN legacy;\n"
 

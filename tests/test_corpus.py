@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import corpus_dir
 
+from linter.analysis.engine import LintResult
 from linter.api import lint_paths
-from linter.config import Config
-from linter.engine import LintResult
-from linter.parsing import LineIndex
+from linter.inputs.config import Config
+from linter.sql.parsing import LineIndex
 
 
 @pytest.fixture(scope="module")

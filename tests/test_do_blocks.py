@@ -1,5 +1,5 @@
 """The statements a DO block runs are linted where they are written, in the block's
-transaction, and folded into the schema model (see ``linter/plpgsql.py``)."""
+transaction, and folded into the schema model (see ``linter/sql/plpgsql.py``)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from linter.analysis.engine import Finding, lint_sql
+from linter.analysis.registry import load_rules
 from linter.api import lint_paths
-from linter.config import Config
-from linter.context import Settings
-from linter.engine import Finding, lint_sql
-from linter.fold import apply_schema
-from linter.parsing import parse
-from linter.plpgsql import inner_statements
-from linter.registry import load_rules
-from linter.schema import Schema
+from linter.inputs.config import Config
+from linter.lockmodel.schema import Schema
+from linter.sql.parsing import parse
+from linter.sql.plpgsql import inner_statements
+from linter.state.context import Settings
+from linter.state.fold import apply_schema
 
 RULES = load_rules(plugins=False)
 ACCOUNTS = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);"
@@ -196,8 +196,8 @@ def test_explain_shows_what_the_whole_block_locks(tmp_path: Path) -> None:
 
 
 def test_fix_leaves_a_block_alone() -> None:
-    from linter.fixer import FixSettings, fix_source
-    from linter.source import Source
+    from linter.inputs.source import Source
+    from linter.writers.fixer import FixSettings, fix_source
 
     history = [Source("001_init.sql", ACCOUNTS)]
     result = fix_source(
@@ -381,7 +381,7 @@ def test_offset_pagination_skips_rows_on_the_server(pg_db: str) -> None:
 
 def test_read_body_lists_each_statement_once() -> None:
     """A constant EXECUTE is a statement of the body once, not again as dynamic SQL."""
-    from linter.plpgsql import read_body
+    from linter.sql.plpgsql import read_body
 
     body = (
         "DECLARE r record; BEGIN EXECUTE 'CREATE TABLE x (id int)'; "

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from linter.analysis.registry import load_rules
 from linter.cli import main
-from linter.docs import LOCK_MODEL_PAGE, render_lock_model, rule_pages
-from linter.locks import LockMode
-from linter.registry import load_rules
+from linter.lockmodel.locks import LockMode
+from linter.output.docs import LOCK_MODEL_PAGE, render_lock_model, rule_pages
 
 HINT = "regenerate with `python3 -m linter docs --out docs/rules`"
 

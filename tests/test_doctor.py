@@ -7,8 +7,8 @@ import json
 import pytest
 
 from linter.cli import main
-from linter.doctor import diagnose
-from linter.trace_db import connect
+from linter.server.doctor import diagnose
+from linter.server.trace_db import connect
 
 psycopg = pytest.importorskip("psycopg")
 

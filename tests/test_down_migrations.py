@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from test_layouts import write
 
-import linter.engine
+import linter.analysis.engine
+from linter.analysis.engine import Finding, lint_sources
+from linter.analysis.registry import load_rules
 from linter.api import lint_paths
-from linter.cache import ResultCache
-from linter.config import Config
-from linter.context import Settings
-from linter.engine import Finding, lint_sources
-from linter.layouts import MigrationUnit, migration_units
-from linter.registry import load_rules
-from linter.source import Source
+from linter.inputs.config import Config
+from linter.inputs.layouts import MigrationUnit, migration_units
+from linter.inputs.source import Source
+from linter.output.cache import ResultCache
+from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
 # what a down migration that only undoes its up may still be told: lock and timeout hazards
@@ -314,11 +314,11 @@ def test_a_history_is_never_split_between_an_up_and_its_down(
     sources = _history()
     whole = lint_sources(sources, RULES, Settings(), jobs=1).findings
     assert not [f for f in whole if f.rule == "drop-column"]
-    monkeypatch.setattr(linter.engine, "PARALLEL_MIN_CHARS", 100)
-    monkeypatch.setattr(linter.engine, "PARALLEL_MIN_SOURCES", 2)
+    monkeypatch.setattr(linter.analysis.engine, "PARALLEL_MIN_CHARS", 100)
+    monkeypatch.setattr(linter.analysis.engine, "PARALLEL_MIN_SOURCES", 2)
     for share in (0.3, 0.5, 0.6, 0.7):
-        monkeypatch.setattr(linter.engine, "PARALLEL_SHARE", share)
-        split = linter.engine._split_point(sources, False, 2)
+        monkeypatch.setattr(linter.analysis.engine, "PARALLEL_SHARE", share)
+        split = linter.analysis.engine._split_point(sources, False, 2)
         assert split is not None and sources[split].undoes == ""
         assert lint_sources(sources, RULES, Settings(), jobs=2).findings == whole
 

@@ -1,19 +1,19 @@
-"""The lock model (``linter/effects.py``): facts checked against PostgreSQL's behaviour."""
+"""The lock model (``linter/lockmodel/effects.py``): facts checked against PostgreSQL's behaviour."""
 
 from __future__ import annotations
 
 import pytest
 
-from linter.effects import (
+from linter.lockmodel.effects import (
     LOCKING_STATEMENTS,
     add_column_kind_rewrites,
     add_column_rewrites,
     statement_effects,
 )
-from linter.locks import LockMode
-from linter.parsing import parse
-from linter.pgast import unwrap
-from linter.schema import Schema
+from linter.lockmodel.locks import LockMode
+from linter.lockmodel.schema import Schema
+from linter.sql.parsing import parse
+from linter.sql.pgast import unwrap
 
 
 def _effects(sql: str, target: int = 15):  # type: ignore[no-untyped-def]
@@ -99,7 +99,7 @@ def test_locking_statements_cover_every_kind_the_model_locks() -> None:
 
 # --- part B: REINDEX / VACUUM options, ATTACH PARTITION proof, ALTER INDEX SET TABLESPACE ---
 def _history_effects(history: str, sql: str, target: int = 15):  # type: ignore[no-untyped-def]
-    from linter.fold import apply_schema
+    from linter.state.fold import apply_schema
 
     schema = Schema()
     for stmt in parse(history).statements:
@@ -163,7 +163,7 @@ def test_alter_index_set_tablespace_copies_the_index() -> None:
 def test_update_from_reads_the_joined_table() -> None:
     # traced (test_claims, unbatched-backfill's join example): AccessShareLock on the joined
     # table, and both tables read; ``a.id`` is the joined table's id, not an index of orders
-    from linter.fold import apply_schema
+    from linter.state.fold import apply_schema
 
     schema = Schema()
     for sql in (
@@ -244,10 +244,10 @@ CREATE TABLE order_lines (id bigint PRIMARY KEY, order_id bigint REFERENCES orde
 
 def _fk_message(sql: str, rule: str, history: str = _FK_HISTORY) -> str:
     """The one message of *rule* for *sql* run after *history*."""
-    from linter.context import Settings
-    from linter.engine import lint_sources
-    from linter.registry import load_rules
-    from linter.source import Source
+    from linter.analysis.engine import lint_sources
+    from linter.analysis.registry import load_rules
+    from linter.inputs.source import Source
+    from linter.state.context import Settings
 
     sources = [Source("0001.sql", history), Source("0002.sql", sql)]
     linted = lint_sources(sources, load_rules(plugins=False), Settings(), report={"0002.sql"})
@@ -381,10 +381,10 @@ def test_require_lock_timeout_reports_the_new_locks_once_per_file() -> None:
     """No new rule: the hazard of DROP TRIGGER, policy changes and CREATE OR REPLACE VIEW
     on objects in use is the queued AccessExclusiveLock, which require-lock-timeout reports
     from the model (one finding per file, with the lock and the lock_timeout advice)."""
-    from linter.context import Settings
-    from linter.engine import lint_sources
-    from linter.registry import load_rules
-    from linter.source import Source
+    from linter.analysis.engine import lint_sources
+    from linter.analysis.registry import load_rules
+    from linter.inputs.source import Source
+    from linter.state.context import Settings
 
     rules = load_rules(plugins=False)
     history = Source(
@@ -433,10 +433,10 @@ def test_cluster_without_a_table_reclusters_the_previously_clustered_tables(mark
 def test_partitions_are_named_once_not_as_other_tables(sql: str, rule: str) -> None:
     """A partitioned table's partitions are "and its N partitions", not the other end of a
     foreign key that "it also locks"."""
-    from linter.context import Settings
-    from linter.engine import lint_sources
-    from linter.registry import load_rules
-    from linter.source import Source
+    from linter.analysis.engine import lint_sources
+    from linter.analysis.registry import load_rules
+    from linter.inputs.source import Source
+    from linter.state.context import Settings
 
     history = (
         "CREATE TABLE p (id bigint PRIMARY KEY) PARTITION BY RANGE (id);\n"
@@ -500,8 +500,8 @@ def test_the_referenced_side_of_a_foreign_key_locks_the_referencing_table(
 
 
 def test_the_schema_model_keeps_referenced_columns_through_the_cache_form() -> None:
-    from linter.fold import apply_schema
-    from linter.schema import schema_from_data, schema_to_data
+    from linter.lockmodel.schema import schema_from_data, schema_to_data
+    from linter.state.fold import apply_schema
 
     schema = Schema()
     for stmt in parse(_REFERENCED).statements:
@@ -519,8 +519,8 @@ def test_the_cache_form_keeps_every_field_of_the_model() -> None:
     """Parallel workers and the result cache hand the model over in its plain-data form: a
     field it drops (a stored generated column, a clustered index, what a foreign key
     references) changes findings under ``--jobs`` or from the cache."""
-    from linter.fold import apply_schema
-    from linter.schema import schema_from_data, schema_to_data
+    from linter.lockmodel.schema import schema_from_data, schema_to_data
+    from linter.state.fold import apply_schema
 
     history = _REFERENCED + (
         "CREATE TABLE g (id int, x int GENERATED ALWAYS AS (id * 2) STORED);"

@@ -10,12 +10,12 @@ import pytest
 
 from linter.api import lint_paths
 from linter.cli import main
-from linter.config import Config
-from linter.context import Settings
-from linter.effects import statement_effects
-from linter.fold import apply_schema
-from linter.parsing import parse
-from linter.schema import Schema
+from linter.inputs.config import Config
+from linter.lockmodel.effects import statement_effects
+from linter.lockmodel.schema import Schema
+from linter.sql.parsing import parse
+from linter.state.context import Settings
+from linter.state.fold import apply_schema
 
 INIT = "CREATE TABLE accounts (id int PRIMARY KEY, email text);\n"
 CHANGE = """\

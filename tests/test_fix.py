@@ -11,12 +11,18 @@ from hypothesis import strategies as st
 from scaffold_helpers import HISTORY, ROWS, describe, fresh_database, lint_files, query, run_files
 from scaffold_helpers import setup as run_sql
 
+from linter.analysis.registry import load_rules
 from linter.cli import main
-from linter.context import Settings
-from linter.fixer import FixResult, FixSettings, fix_source
-from linter.registry import load_rules
-from linter.scaffold_layouts import OutFile, get_layout, next_versions, render_files, step_units
-from linter.source import Source
+from linter.inputs.source import Source
+from linter.state.context import Settings
+from linter.writers.fixer import FixResult, FixSettings, fix_source
+from linter.writers.scaffold_layouts import (
+    OutFile,
+    get_layout,
+    next_versions,
+    render_files,
+    step_units,
+)
 
 NOW = dt.datetime(2025, 1, 2, 3, 4, 5)
 FIX_HISTORY = HISTORY + (
@@ -386,7 +392,7 @@ def test_an_unnamed_constraint_gets_the_name_postgres_would_give_it(
     # lemmy 2026-04-22-005541 drops `modlog_check` by the name PostgreSQL gave the
     # unnamed CHECK of 2026-02-03-235249; named otherwise by fix, it stayed, and the
     # later ADD CHECK clashed with it
-    from linter.fixer import default_constraint_name
+    from linter.writers.fixer import default_constraint_name
 
     long_col = f"{LONG}_col"
     run_sql(

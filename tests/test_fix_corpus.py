@@ -22,8 +22,8 @@ from conftest import corpus_dir
 from scaffold_helpers import apply_history
 
 from linter.cli import main
-from linter.fix_order import HistoryOrder
-from linter.layouts import detect_layout
+from linter.inputs.layouts import detect_layout
+from linter.writers.fix_order import HistoryOrder
 
 # (history directory in the corpus, the last migration kept: a prefix keeps the run short)
 HISTORIES = [

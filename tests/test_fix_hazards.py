@@ -25,8 +25,8 @@ from scaffold_helpers import apply_history
 
 from linter.api import lint_paths
 from linter.cli import main
-from linter.config import Config
-from linter.layouts import MigrationUnit, migration_units
+from linter.inputs.config import Config
+from linter.inputs.layouts import MigrationUnit, migration_units
 
 INIT = (
     "CREATE TABLE users (id bigint PRIMARY KEY);\n"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from linter.cli import main
-from linter.layouts import MigrationUnit, migration_units
+from linter.inputs.layouts import MigrationUnit, migration_units
 
 INIT = (
     "CREATE TABLE users (id bigint PRIMARY KEY);\n"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from linter.context import TxState
-from linter.effects import statement_effects
-from linter.fold import advance_tx, lock_hold_extension
-from linter.locks import LockMode
-from linter.parsing import parse
-from linter.schema import Schema
+from linter.lockmodel.effects import statement_effects
+from linter.lockmodel.locks import LockMode
+from linter.lockmodel.schema import Schema
+from linter.sql.parsing import parse
+from linter.state.context import TxState
+from linter.state.fold import advance_tx, lock_hold_extension
 
 Extension = tuple[str, str, LockMode] | None
 
@@ -84,7 +84,7 @@ def test_the_session_time_zone_is_followed(sql: str, utc: bool) -> None:
 
 
 def test_the_model_drops_a_columns_indexes_with_it_and_reads_named_not_null() -> None:
-    from linter.fold import apply_schema
+    from linter.state.fold import apply_schema
 
     schema = Schema()
     sql = (
@@ -101,8 +101,8 @@ def test_the_model_drops_a_columns_indexes_with_it_and_reads_named_not_null() ->
 
 
 def test_what_a_utc_timestamp_change_still_does() -> None:
-    from linter.effects import utc_change_work
-    from linter.fold import apply_schema
+    from linter.lockmodel.effects import utc_change_work
+    from linter.state.fold import apply_schema
 
     schema = Schema()
     sql = (
@@ -125,7 +125,7 @@ def test_what_a_utc_timestamp_change_still_does() -> None:
 
 
 def test_create_table_as_select_works_for_a_while() -> None:
-    from linter.fold import slow_work
+    from linter.state.fold import slow_work
 
     for sql, slow in (
         ("CREATE TABLE copy AS SELECT * FROM accounts", True),

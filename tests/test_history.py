@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from conftest import CORE_RULES
 
+from linter.analysis.engine import lint_sql
+from linter.analysis.registry import load_rules
 from linter.api import lint_paths
-from linter.config import Config
-from linter.context import Settings
-from linter.engine import lint_sql
-from linter.registry import load_rules
+from linter.inputs.config import Config
+from linter.state.context import Settings
 
 RULES = tuple(r for r in load_rules(plugins=False) if r.name in CORE_RULES)
 
@@ -126,12 +126,12 @@ def test_history_config_for_pre_commit(tmp_path: Path) -> None:
     assert result.files == 1
 
 
-# -- findings a later migration answers (linter.deferred) --------------------------------
+# -- findings a later migration answers (linter.state.deferred) --------------------------------
 FK = "CREATE TABLE accounts (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));\n"
 
 
 def _fk_findings(root: Path, *, cache: object = None) -> list[str]:
-    from linter.cache import ResultCache
+    from linter.output.cache import ResultCache
 
     result = lint_paths(
         [str(root)],
@@ -163,8 +163,8 @@ def test_an_index_in_a_later_migration_answers_the_foreign_key(tmp_path: Path) -
 def test_later_index_with_the_cache_and_two_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import linter.engine
-    from linter.cache import ResultCache
+    import linter.analysis.engine
+    from linter.output.cache import ResultCache
 
     cache = ResultCache(tmp_path / "cache")
     root = tmp_path / "m"
@@ -176,12 +176,12 @@ def test_later_index_with_the_cache_and_two_processes(
     write(root, {"002_index.sql": "CREATE INDEX o ON orders (account_id);\n"})
     assert _fk_findings(root, cache=cache) == []
     # a history split between two processes resolves like one
-    monkeypatch.setattr(linter.engine, "PARALLEL_MIN_CHARS", 10)
-    monkeypatch.setattr(linter.engine, "PARALLEL_MIN_SOURCES", 2)
+    monkeypatch.setattr(linter.analysis.engine, "PARALLEL_MIN_CHARS", 10)
+    monkeypatch.setattr(linter.analysis.engine, "PARALLEL_MIN_SOURCES", 2)
     write(root, {f"00{i}_pad.sql": "SELECT 1;\n" for i in range(3, 9)})
     assert (
-        linter.engine._split_point(
-            [linter.engine.Source(p.name, p.read_text()) for p in sorted(root.iterdir())], False, 2
+        linter.analysis.engine._split_point(
+            [linter.analysis.engine.Source(p.name, p.read_text()) for p in sorted(root.iterdir())], False, 2
         )
         is not None
     )

@@ -9,10 +9,16 @@ from pathlib import Path
 import pytest
 
 from linter.api import gather, lint_paths
-from linter.config import Config, ConfigError, load_config
-from linter.context import Settings
-from linter.layouts import LAYOUTS, MigrationUnit, blank_outside, detect_layout, migration_units
-from linter.source import SourceError
+from linter.inputs.config import Config, ConfigError, load_config
+from linter.inputs.layouts import (
+    LAYOUTS,
+    MigrationUnit,
+    blank_outside,
+    detect_layout,
+    migration_units,
+)
+from linter.inputs.source import SourceError
+from linter.state.context import Settings
 
 CREATE = "CREATE TABLE t (id int, a varchar(10));\n"
 # the rules these tests look at (other rules keep being added)
@@ -325,9 +331,9 @@ def test_history_with_only_the_newest_file(tmp_path: Path) -> None:
 
 
 def test_drizzle_files_run_in_a_transaction(tmp_path: Path) -> None:
+    from linter.analysis.registry import load_rules
     from linter.api import lint_paths
-    from linter.config import Config
-    from linter.registry import load_rules
+    from linter.inputs.config import Config
 
     root = tmp_path / "prisma"
     (root / "20240101000000_init").mkdir(parents=True)
@@ -523,8 +529,8 @@ def test_reading_in_each_process_gives_what_gathering_gives(
 ) -> None:
     """Without a cache, each history's files are read by the process that lints it; with
     one, everything is gathered first. Same findings, errors and counts either way."""
-    import linter.engine
-    from linter.cache import ResultCache
+    import linter.analysis.engine
+    from linter.output.cache import ResultCache
 
     files = {
         f"svc{n}/migrations/{i:03d}_step.sql": CREATE if i == 1 else WIDEN + INDEX
@@ -533,7 +539,7 @@ def test_reading_in_each_process_gives_what_gathering_gives(
     }
     write(tmp_path, files)
     (tmp_path / "svc2/migrations/004_bad.sql").write_bytes(b"\xff\xfeSELECT 1;")
-    monkeypatch.setattr(linter.engine, "PARALLEL_MIN_CHARS", 10)  # two processes
+    monkeypatch.setattr(linter.analysis.engine, "PARALLEL_MIN_CHARS", 10)  # two processes
     named = [str(tmp_path), str(tmp_path / "missing.sql")]
     config = cfg(tmp_path)
     only = {os.path.abspath(tmp_path / "svc1/migrations/003_step.sql")}

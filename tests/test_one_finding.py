@@ -12,11 +12,11 @@ import json
 
 import pytest
 
-from linter.context import Settings
-from linter.engine import Finding, LintResult, lint_sql
-from linter.registry import load_rules
-from linter.reporters.sarif import SarifReporter
-from linter.reporters.text import TextReporter
+from linter.analysis.engine import Finding, LintResult, lint_sql
+from linter.analysis.registry import load_rules
+from linter.output.reporters.sarif import SarifReporter
+from linter.output.reporters.text import TextReporter
+from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
 TABLE = "CREATE TABLE t (id bigint PRIMARY KEY, a int, b int, c text, d text);"

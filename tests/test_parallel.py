@@ -7,12 +7,12 @@ import sys
 
 import pytest
 
-import linter.engine
-from linter.context import Settings
-from linter.engine import History, lint_histories, lint_sources
-from linter.registry import load_rules
-from linter.schema import Schema
-from linter.source import Source, SourceError
+import linter.analysis.engine
+from linter.analysis.engine import History, lint_histories, lint_sources
+from linter.analysis.registry import load_rules
+from linter.inputs.source import Source, SourceError
+from linter.lockmodel.schema import Schema
+from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
 
@@ -37,8 +37,8 @@ def _history() -> list[Source | SourceError]:
 
 @pytest.fixture
 def small_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(linter.engine, "PARALLEL_MIN_CHARS", 100)
-    monkeypatch.setattr(linter.engine, "PARALLEL_MIN_SOURCES", 2)
+    monkeypatch.setattr(linter.analysis.engine, "PARALLEL_MIN_CHARS", 100)
+    monkeypatch.setattr(linter.analysis.engine, "PARALLEL_MIN_SOURCES", 2)
 
 
 def test_two_processes_equal_one(small_threshold: None) -> None:
@@ -46,7 +46,7 @@ def test_two_processes_equal_one(small_threshold: None) -> None:
     keep = lambda i: i % 10 == 0  # noqa: E731
     one = lint_sources(sources, RULES, Settings(), jobs=1, keep_models=keep)
     two = lint_sources(sources, RULES, Settings(), jobs=2, keep_models=keep)
-    assert linter.engine._split_point(sources, False, 2) is not None
+    assert linter.analysis.engine._split_point(sources, False, 2) is not None
     assert one.findings and two.findings == one.findings
     assert (two.files, two.errors, two.ends) == (one.files, one.errors, one.ends)
     assert two.models == one.models and len(one.models) == 7
@@ -59,13 +59,13 @@ def test_a_failing_child_falls_back(small_threshold: None, monkeypatch: pytest.M
     def broken_fold(self: object, *a: object) -> tuple[Schema, list[tuple[int, int]]]:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(linter.engine._Job, "fold", broken_fold)
+    monkeypatch.setattr(linter.analysis.engine._Job, "fold", broken_fold)
     assert lint_sources(sources, RULES, Settings(), jobs=2).findings == expected
 
 
 def test_small_inputs_stay_in_one_process() -> None:
-    assert linter.engine._split_point(_history(), False, 2) is None  # below 1 MB
-    assert linter.engine._split_point(_history(), True, 2) is None
+    assert linter.analysis.engine._split_point(_history(), False, 2) is None  # below 1 MB
+    assert linter.analysis.engine._split_point(_history(), True, 2) is None
 
 
 def _histories() -> list[History]:
@@ -84,7 +84,7 @@ def _histories() -> list[History]:
 
 def test_histories_in_two_processes_equal_one(small_threshold: None) -> None:
     histories = _histories()
-    assert linter.engine._balanced_bins(histories, False, 2) is not None
+    assert linter.analysis.engine._balanced_bins(histories, False, 2) is not None
     one = lint_histories(histories, RULES, Settings(), jobs=1)
     two = lint_histories(histories, RULES, Settings(), jobs=2)
     assert len(one) == len(two) == 5
@@ -114,5 +114,5 @@ def _boom(*args: object, **kwargs: object) -> bytes:
 def test_one_dominant_history_is_split_instead(small_threshold: None) -> None:
     big = History(_history())
     small = History([Source("x/1.sql", "SELECT 1;")])
-    assert linter.engine._balanced_bins([big, small], False, 2) is None
-    assert linter.engine._balanced_bins([big], False, 2) is None
+    assert linter.analysis.engine._balanced_bins([big, small], False, 2) is None
+    assert linter.analysis.engine._balanced_bins([big], False, 2) is None

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linter import parsing
-from linter.parsing import parse
+from linter.sql import parsing
+from linter.sql.parsing import parse
 
 
 def spans(sql: str) -> list[tuple[int, int, str]]:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from linter.analysis.engine import lint_sql
+from linter.analysis.registry import load_rules
 from linter.cli import main
-from linter.context import Settings
-from linter.engine import lint_sql
-from linter.registry import load_rules
+from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
 

@@ -20,12 +20,12 @@ from scaffold_helpers import (
     setup,
 )
 
-from linter import plan as plans
 from linter.cli import cli
-from linter.plan import Plan, history_schema, render_plan
-from linter.scaffold import Options
-from linter.scaffold_layouts import LAYOUTS, OutFile, get_layout, next_versions, step_units
-from linter.scaffold_sql import InvalidInput, parse_name, quote_ident
+from linter.writers import plan as plans
+from linter.writers.plan import Plan, history_schema, render_plan
+from linter.writers.scaffold import Options
+from linter.writers.scaffold_layouts import LAYOUTS, OutFile, get_layout, next_versions, step_units
+from linter.writers.scaffold_sql import InvalidInput, parse_name, quote_ident
 
 NOW = dt.datetime(2025, 1, 2, 3, 4, 5)
 SLOW = settings(

@@ -21,8 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from linter.rule import Bad, Good, Rule, Severity
-from linter.context import Context, Report
+from linter.plugin import Bad, Context, Good, Report, Rule, Severity
 
 
 class NoTruncate(Rule):

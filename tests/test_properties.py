@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linter.context import SUPPORTED_VERSIONS, Settings
-from linter.engine import lint_sql
-from linter.registry import load_rules
+from linter.analysis.engine import lint_sql
+from linter.analysis.registry import load_rules
+from linter.state.context import SUPPORTED_VERSIONS, Settings
 
 RULES = load_rules(plugins=False)
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -197,7 +197,7 @@ def test_every_file_is_in_one_history_or_skipped(tree: list[tuple[str, str, bool
     from pathlib import Path
 
     from linter.api import describe_histories
-    from linter.config import Config
+    from linter.inputs.config import Config
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -6,7 +6,7 @@ import pkgutil
 import pytest
 
 import pglast_rules
-from linter.registry import RegistryError, validate
+from linter.analysis.registry import RegistryError, validate
 from linter.rule import CODE_RE, NAME_RE, Bad, Rule
 
 

@@ -14,10 +14,10 @@ import pytest
 from conftest import REPO
 
 import linter.app
-import linter.replay
-from linter.cache import default_cache_dir
+import linter.output.replay
 from linter.cli import main
-from linter.configsearch import find_config
+from linter.inputs.configsearch import find_config
+from linter.output.cache import default_cache_dir
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     # the files below are new: trust their stamps anyway (see test_recent_changes...)
-    monkeypatch.setattr(linter.replay, "RACY_NS", -(10**15))
+    monkeypatch.setattr(linter.output.replay, "RACY_NS", -(10**15))
     m = tmp_path / "migrations"
     m.mkdir()
     (m / "0001_init.sql").write_text("CREATE TABLE accounts (id bigint, email text);\n")
@@ -156,7 +156,7 @@ def test_recent_changes_store_nothing(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A stamp from the second before the run may hide a later same-size change."""
-    monkeypatch.setattr(linter.replay, "RACY_NS", 5_000_000_000)
+    monkeypatch.setattr(linter.output.replay, "RACY_NS", 5_000_000_000)
     lint(capsys)
     assert replays(project) == []
 
@@ -170,7 +170,7 @@ def test_not_replayed_to_a_terminal_for_files_or_stdin(
     capsys.readouterr()
     assert replays(project) == []
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    assert linter.replay.replay(["lint", "migrations"]) is None
+    assert linter.output.replay.replay(["lint", "migrations"]) is None
 
 
 @pytest.mark.parametrize("garbage", [b"", b"\x00\x01", b"\xff" * 12, "truncated", None])
@@ -184,7 +184,7 @@ def test_corrupt_or_tampered_replay_is_ignored(
         elif garbage is None:  # a valid file (its checksum too) under another run's name
             import marshal
 
-            from linter.checksum import DIGEST_SIZE, seal
+            from linter.output.checksum import DIGEST_SIZE, seal
 
             raw = f.read_bytes()
             start = DIGEST_SIZE + 8
@@ -203,18 +203,18 @@ def test_code_changes_are_a_miss(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lint(capsys)
-    stamps = {p: linter.replay.stamp(p) for p, _ in linter.replay._code_stamps()}
-    assert linter.replay.__file__ in stamps
+    stamps = {p: linter.output.replay.stamp(p) for p, _ in linter.output.replay._code_stamps()}
+    assert linter.output.replay.__file__ in stamps
     assert any(p.endswith(os.path.join("pglast_rules", "__init__.py")) for p in stamps)
-    real = linter.replay.stamp
+    real = linter.output.replay.stamp
 
-    def changed(path: str) -> linter.replay.Stamp:
+    def changed(path: str) -> linter.output.replay.Stamp:
         found = real(path)
-        if path == linter.replay.__file__ and found is not None:
+        if path == linter.output.replay.__file__ and found is not None:
             return (found[0] + 1, *found[1:])  # type: ignore[return-value]
         return found
 
-    monkeypatch.setattr(linter.replay, "stamp", changed)
+    monkeypatch.setattr(linter.output.replay, "stamp", changed)
     runs = Runs(monkeypatch)
     lint(capsys)
     assert runs.count == 1
@@ -241,27 +241,27 @@ def test_cache_dir_and_config_search_match_the_slow_path(
             pyproject.write_text(content)
         found = find_config(sub.resolve())
         assert found == (pyproject if ours else None)
-        assert linter.replay.cache_dir(["lint", "."]) == default_cache_dir(found)
+        assert linter.output.replay.cache_dir(["lint", "."]) == default_cache_dir(found)
     other = tmp_path / "other.toml"
-    assert linter.replay.cache_dir(["lint", ".", "--config", str(other)]) == default_cache_dir(
+    assert linter.output.replay.cache_dir(["lint", ".", "--config", str(other)]) == default_cache_dir(
         other
     )
-    assert linter.replay.cache_dir(["lint", f"--config={other}"]) == default_cache_dir(other)
+    assert linter.output.replay.cache_dir(["lint", f"--config={other}"]) == default_cache_dir(other)
 
 
 def test_replay_imports_neither_click_nor_the_engine(project: Path) -> None:
     script = textwrap.dedent(
         """
         import sys
-        import linter.replay
-        linter.replay.RACY_NS = -(10 ** 15)
+        import linter.output.replay
+        linter.output.replay.RACY_NS = -(10 ** 15)
         from linter.cli import main
         first = main(["lint", "migrations", "--format", "gcc"])
         before = set(sys.modules)
         heavy = [m for m in before if m.split(".")[0] in ("click", "pglast", "pglast_rules")]
         assert heavy, "the first run imports the linter"
         for name in heavy + [m for m in before if m.startswith("linter.") and
-                             m not in ("linter.cli", "linter.replay")]:
+                             m not in ("linter.cli", "linter.output.replay")]:
             del sys.modules[name]
         second = main(["lint", "migrations", "--format", "gcc"])
         after = sorted(m for m in sys.modules if m not in before or m in heavy)

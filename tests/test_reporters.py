@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from linter.cli import main
-from linter.reporters import REPORTERS
+from linter.output.reporters import REPORTERS
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
@@ -90,7 +90,7 @@ def test_github_workflow_commands(migrations: Path, capsys: pytest.CaptureFixtur
 
 
 def test_github_escaping() -> None:
-    from linter.reporters.github import command
+    from linter.output.reporters.github import command
 
     line = command("warning", "50% done\nnext", file="a,b:c.sql", line=1)
     assert line == "::warning file=a%2Cb%3Ac.sql,line=1::50%25 done%0Anext"
@@ -165,7 +165,7 @@ def test_markdown_plan(migrations: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_markdown_shows_a_duration_estimate_when_given() -> None:
-    from linter.reporters.markdown import DURATION_KEYS, _duration
+    from linter.output.reporters.markdown import DURATION_KEYS, _duration
 
     assert _duration({DURATION_KEYS[0]: "~4 s (2 GB table)"}) == "~4 s (2 GB table)"
     assert _duration({}) is None

@@ -13,12 +13,12 @@ from conftest import CORE_RULES, corpus_dir
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from linter.analysis.engine import lint_sql
+from linter.analysis.registry import load_rules
 from linter.api import lint_paths
-from linter.config import Config
-from linter.context import Settings
-from linter.engine import lint_sql
-from linter.parsing import parse
-from linter.registry import load_rules
+from linter.inputs.config import Config
+from linter.sql.parsing import parse
+from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
 CORE = tuple(r for r in RULES if r.name in CORE_RULES)  # exact finding lists stay stable

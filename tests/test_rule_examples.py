@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from linter.context import Settings
-from linter.engine import lint_sql
-from linter.registry import load_rules
+from linter.analysis.engine import lint_sql
+from linter.analysis.registry import load_rules
 from linter.rule import Bad, Example, Rule
+from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
 CASES = [(rule, i, ex) for rule in RULES for i, ex in enumerate(rule.examples)]
@@ -59,7 +59,7 @@ def test_alter_subtypes_name_real_commands() -> None:
 def test_dispatch_by_alter_command_changes_no_finding(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every example gives the same findings when each ALTER TABLE rule sees every ALTER
     TABLE statement (a rule that looks at a command it did not declare would differ)."""
-    import linter.engine
+    import linter.analysis.engine
 
     def run() -> list[list[tuple[str, int, str]]]:
         out = []
@@ -76,7 +76,7 @@ def test_dispatch_by_alter_command_changes_no_finding(monkeypatch: pytest.Monkey
 
     by_command = run()
     monkeypatch.setattr(
-        linter.engine.RuleSet,
+        linter.analysis.engine.RuleSet,
         "alter_rules",
         lambda self, fields: self.dispatch.get("AlterTableStmt", ()),
     )

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from linter.config import ConfigError, load_config
-from linter.context import Settings, TxState
-from linter.effects import statement_effects
-from linter.engine import Finding, lint_sources, lint_sql
-from linter.fold import advance_tx, apply_schema, preamble_tx
-from linter.locks import LockMode
-from linter.parsing import parse
-from linter.registry import load_rules
-from linter.schema import Schema
-from linter.source import Source
+from linter.analysis.engine import Finding, lint_sources, lint_sql
+from linter.analysis.registry import load_rules
+from linter.inputs.config import ConfigError, load_config
+from linter.inputs.source import Source
+from linter.lockmodel.effects import statement_effects
+from linter.lockmodel.locks import LockMode
+from linter.lockmodel.schema import Schema
+from linter.sql.parsing import parse
+from linter.state.context import Settings, TxState
+from linter.state.fold import advance_tx, apply_schema, preamble_tx
 
 RULES = load_rules(plugins=False)
 

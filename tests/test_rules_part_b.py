@@ -8,9 +8,9 @@ import sys
 import pytest
 from conftest import REPO, corpus_dir
 
-from linter.context import Settings
-from linter.engine import Finding, lint_sql
-from linter.registry import load_rules
+from linter.analysis.engine import Finding, lint_sql
+from linter.analysis.registry import load_rules
+from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
 STYLE = {"prefer-bigint", "prefer-identity", "prefer-text", "prefer-timestamptz", "ban-char"}
@@ -529,8 +529,8 @@ def test_copy_and_swap_that_loses_constraints_is_reported() -> None:
 
 
 def test_a_foreign_key_whose_column_a_later_migration_drops_is_answered() -> None:
-    from linter.engine import lint_sources
-    from linter.source import Source
+    from linter.analysis.engine import lint_sources
+    from linter.inputs.source import Source
 
     sources = [
         Source("1.sql", "CREATE TABLE users (id bigint PRIMARY KEY);"),
@@ -586,8 +586,8 @@ def test_add_foreign_key_names_the_lock_the_whole_statement_takes() -> None:
 
 
 def test_a_later_index_answers_a_foreign_key_across_renames() -> None:
-    from linter.engine import lint_sources
-    from linter.source import Source
+    from linter.analysis.engine import lint_sources
+    from linter.inputs.source import Source
 
     settings = Settings(select=("foreign-key-without-index",))
     base = [
@@ -602,9 +602,9 @@ def test_a_later_index_answers_a_foreign_key_across_renames() -> None:
 
 
 def test_renaming_a_column_keeps_its_constraints_and_indexes() -> None:
-    from linter.fold import apply_schema
-    from linter.parsing import parse
-    from linter.schema import Schema
+    from linter.lockmodel.schema import Schema
+    from linter.sql.parsing import parse
+    from linter.state.fold import apply_schema
 
     schema = Schema()
     sql = (

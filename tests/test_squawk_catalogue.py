@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from linter.registry import load_rules
+from linter.analysis.registry import load_rules
 
 SQUAWK_VERSION = "2.70.0"
 # squawk's prefer-repack only fires from PostgreSQL 19; no other probe depends on the version.

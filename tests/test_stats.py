@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from linter.cli import main
-from linter.stats import Calibration, Stats, TableStats, calibrate, collect, load_stats
-from linter.trace_db import connect
+from linter.server.stats import Calibration, Stats, TableStats, calibrate, collect, load_stats
+from linter.server.trace_db import connect
 
 pytest.importorskip("psycopg")
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from conftest import corpus_dir
 
+from linter.analysis.engine import Finding, lint_sql
+from linter.analysis.registry import load_rules
 from linter.cli import main
-from linter.context import Settings
-from linter.engine import Finding, lint_sql
-from linter.registry import load_rules
 from linter.rule import Severity
+from linter.state.context import Settings
 
 RULES = load_rules(plugins=False)
 STYLE_RULES = [r for r in RULES if r.group == "style"]

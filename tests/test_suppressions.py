@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from conftest import CORE_RULES
 
-from linter.engine import lint_sql
-from linter.registry import load_rules
+from linter.analysis.engine import lint_sql
+from linter.analysis.registry import load_rules
 
 RULES = tuple(r for r in load_rules(plugins=False) if r.name in CORE_RULES)
 

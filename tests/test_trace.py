@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from linter.cli import main
-from linter.pgserver import INSTALL_HINT
+from linter.server.pgserver import INSTALL_HINT
 
 pytest.importorskip("psycopg")
 
@@ -174,7 +174,7 @@ def test_dsn_without_createdb_is_a_clear_error(
 ) -> None:
     from psycopg.conninfo import make_conninfo
 
-    from linter.trace_db import connect
+    from linter.server.trace_db import connect
 
     with connect(pg_dsn) as admin:
         admin.execute("DROP ROLE IF EXISTS sqlsafe_plain")

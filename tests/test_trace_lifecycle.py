@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from linter.cli import main
-from linter.trace_db import connect
+from linter.server.trace_db import connect
 
 psycopg = pytest.importorskip("psycopg")
 from psycopg.conninfo import conninfo_to_dict, make_conninfo  # noqa: E402
@@ -420,7 +420,7 @@ def test_pgpassword_is_never_echoed(silent_server: str, tmp_path: Path) -> None:
 
 
 def test_the_redacted_dsn_keeps_what_helps(silent_server: str) -> None:
-    from linter.redact import redact
+    from linter.server.redact import redact
 
     shown = redact(silent_server)
     assert PASSWORD not in shown
@@ -428,7 +428,7 @@ def test_the_redacted_dsn_keeps_what_helps(silent_server: str) -> None:
 
 
 def test_a_dsn_without_secrets_is_shown_as_it_is() -> None:
-    from linter.redact import redact, scrub
+    from linter.server.redact import redact, scrub
 
     for dsn in (
         "host=db port=5432 dbname=app user=me",
@@ -445,7 +445,7 @@ def _dead_pid() -> int:
 
 
 def test_the_server_sweep_only_stops_what_sqlsafe_started(tmp_path: Path) -> None:
-    from linter.pgserver import OWNER_FILE, sweep_servers
+    from linter.server.pgserver import OWNER_FILE, sweep_servers
 
     stranger = subprocess.Popen(["sleep", "60"])  # not a postmaster of ours
     try:

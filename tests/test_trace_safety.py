@@ -27,7 +27,7 @@ pytest.importorskip("psycopg")
 
 from psycopg.conninfo import make_conninfo
 
-from linter.trace_db import connect
+from linter.server.trace_db import connect
 
 _CLUSTER = {
     "databases": "SELECT datname, datdba::regrole::text, datacl::text, datallowconn "
@@ -291,12 +291,12 @@ ALTER TABLE accounts ADD COLUMN name text;
 
 def _unguarded(pg_db: str) -> list[dict[str, Any]]:
     """The same migration traced the way it was before the guard: as the superuser."""
-    from linter.config import Settings
-    from linter.engine import lint_sources
-    from linter.registry import load_rules
-    from linter.source import Source
-    from linter.trace import apply_history, trace_file
-    from linter.trace_rows import fill_tables
+    from linter.analysis.engine import lint_sources
+    from linter.analysis.registry import load_rules
+    from linter.inputs.config import Settings
+    from linter.inputs.source import Source
+    from linter.server.trace import apply_history, trace_file
+    from linter.server.trace_rows import fill_tables
 
     sources = [Source("001_init.sql", ORDINARY_HISTORY), Source("002_notes.sql", ORDINARY)]
     linted = lint_sources(sources, load_rules(), Settings(), report={"002_notes.sql"}, explain=True)
@@ -434,8 +434,8 @@ def test_roundtrip_changes_nothing_outside(
     ],
 )
 def test_guard_classifies(sql: str, refused: str | None) -> None:
-    from linter.parsing import parse
-    from linter.server_guard import refusal
+    from linter.server.server_guard import refusal
+    from linter.sql.parsing import parse
 
     (statement,) = parse(sql).statements
     assert statement.node is not None
@@ -444,8 +444,8 @@ def test_guard_classifies(sql: str, refused: str | None) -> None:
 
 
 def test_guard_decides_on_roles_and_protection() -> None:
-    from linter.parsing import parse
-    from linter.trace_guard import Guard
+    from linter.server.trace_guard import Guard
+    from linter.sql.parsing import parse
 
     def node(sql: str) -> Any:
         return parse(sql).statements[0].node
@@ -552,8 +552,8 @@ def test_superuser_only_refused_when_migration_code_could_run(
     ],
 )
 def test_superuser_only_classification(sql: str, eligible: bool) -> None:
-    from linter.parsing import parse
-    from linter.server_guard import superuser_only
+    from linter.server.server_guard import superuser_only
+    from linter.sql.parsing import parse
 
     node = parse(sql).statements[0].node
     assert node is not None
@@ -596,8 +596,8 @@ def test_untrusted_extension_not_run_privileged_once_the_migration_wrote_code(
 
 
 def test_superuser_decision_needs_a_superuser_connection() -> None:
-    from linter.parsing import parse
-    from linter.trace_guard import Guard
+    from linter.server.trace_guard import Guard
+    from linter.sql.parsing import parse
 
     node = parse("ALTER TABLE t DISABLE TRIGGER ALL").statements[0].node
     createrole = Guard(frozenset(), "sqlsafe_trace_ab", True, may_elevate=False)

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from linter.analysis.registry import load_rules
 from linter.cli import main
-from linter.docs import render_lock_model, rule_pages
-from linter.parsing import parse
-from linter.registry import load_rules
-from linter.scaffold_layouts import OutFile
-from linter.source import Source
+from linter.inputs.source import Source
+from linter.output.docs import render_lock_model, rule_pages
+from linter.sql.parsing import parse
+from linter.writers.scaffold_layouts import OutFile
 
 INIT = (
     "CREATE TABLE accounts (id bigint PRIMARY KEY, user_id bigint, name text);\n"
@@ -246,7 +246,7 @@ def test_scaffolding_refuses_a_symlink_at_a_new_files_name(
 
 
 def test_scaffolding_does_not_write_through_a_symlinked_directory(tmp_path: Path) -> None:
-    from linter.scaffold_layouts import OutFile, write_files
+    from linter.writers.scaffold_layouts import OutFile, write_files
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -325,7 +325,7 @@ def test_docs_refuses_a_rule_page_of_its_own_name_that_it_did_not_write(
 
 
 def test_the_committed_pages_carry_the_generated_header(repo: Path) -> None:
-    from linter.docs import is_generated
+    from linter.output.docs import is_generated
 
     pages = [*(repo / "docs/rules").glob("*.md"), repo / "docs/lock-model.md"]
     assert pages and all(is_generated(p.read_text(encoding="utf-8")) for p in pages)
@@ -335,7 +335,7 @@ def test_the_committed_pages_carry_the_generated_header(repo: Path) -> None:
 # ------------------------------------------------------------------------- concurrency
 @pytest.mark.parametrize("layout", ["plain", "dbmate", "diesel"])
 def test_concurrent_scaffolding_never_takes_a_version_twice(tmp_path: Path, layout: str) -> None:
-    from linter.scaffold_layouts import existing_versions, get_layout
+    from linter.writers.scaffold_layouts import existing_versions, get_layout
 
     folder = tmp_path / "m"  # the first round creates it
     env = {**os.environ, "SQLSAFE_CACHE_DIR": str(tmp_path / "cache")}
@@ -382,17 +382,17 @@ def test_concurrent_scaffolding_never_takes_a_version_twice(tmp_path: Path, layo
 def test_fix_refuses_when_the_directory_gains_a_migration_meanwhile(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import linter.fixer
+    import linter.writers.fixer
 
     fix_project(project)
-    real = linter.fixer.fix_source
+    real = linter.writers.fixer.fix_source
 
     def racing(*args: object, **kwargs: object) -> object:
         # another writer numbers its migration while fix reads: the number fix picks is taken
         (project / "m/0003_someone_else.sql").write_text("SELECT 1;\n")
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(linter.fixer, "fix_source", racing)
+    monkeypatch.setattr(linter.writers.fixer, "fix_source", racing)
     before = {k: v for k, v in snapshot(project).items()}
     code, _, err = run(capsys, "fix", "--write", "m")
     assert code == 2 and "m" in err and "again" in err
@@ -429,10 +429,10 @@ def test_scaffolding_numbers_again_when_a_name_is_taken_meanwhile(
 def test_fix_refuses_when_an_original_changes_or_goes_meanwhile(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import linter.fixer
+    import linter.writers.fixer
 
     fix_project(project)
-    real = linter.fixer.fix_source
+    real = linter.writers.fixer.fix_source
     original = project / "m/0002_change.sql"
 
     def editing(source: Source, *args: object, **kwargs: object) -> object:
@@ -440,7 +440,7 @@ def test_fix_refuses_when_an_original_changes_or_goes_meanwhile(
             original.write_text(CHANGE + "-- edited meanwhile\n")
         return real(source, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(linter.fixer, "fix_source", editing)
+    monkeypatch.setattr(linter.writers.fixer, "fix_source", editing)
     code, _, err = run(capsys, "fix", "--write", "m")
     assert code == 2 and "0002_change.sql: changed while fix ran" in err
     assert original.read_text() == CHANGE + "-- edited meanwhile\n"
@@ -455,17 +455,17 @@ def test_fix_refuses_when_an_original_changes_or_goes_meanwhile(
         return real(source, *args, **kwargs)  # type: ignore[arg-type]
 
     original.write_text(CHANGE)
-    monkeypatch.setattr(linter.fixer, "fix_source", removing)
+    monkeypatch.setattr(linter.writers.fixer, "fix_source", removing)
     code, _, err = run(capsys, "fix", "--write", "m")
     assert code == 2 and "0002_change.sql" in err and "nothing was changed" in err
     assert sorted(p.name for p in (project / "m").iterdir()) == ["0001_init.sql"]
 
 
-# ----------------------------------------------------------------- linter.atomic itself
+# ----------------------------------------------------------------- linter.util.atomic itself
 def test_a_failure_at_the_last_rename_restores_every_original(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from linter import atomic
+    from linter.util import atomic
 
     (tmp_path / "one.sql").write_bytes(b"\xef\xbb\xbfone\r\n")
     (tmp_path / "two.sql").write_text("two\n")
@@ -499,7 +499,7 @@ def test_a_failure_at_the_last_rename_restores_every_original(
 def test_a_new_file_never_replaces_one_that_appeared_meanwhile(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from linter import atomic
+    from linter.util import atomic
 
     target = tmp_path / "0002_x.sql"
     real = atomic._write_temp

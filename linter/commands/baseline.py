@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
+from ..analysis.registry import RegistryError, load_rules
 from ..api import lint_paths
-from ..registry import RegistryError, load_rules
 from .options import build_config, check_rule_names, known_names, settings_options
 
 
@@ -27,8 +27,8 @@ def write(file: str, paths: tuple[str, ...], **options: Any) -> int:
     A finding is recorded by rule, path and statement text (not line number), so edits
     above it do not bring it back. Commit FILE and run `sqlsafe lint --baseline FILE`.
     """
-    from ..atomic import WriteError
-    from ..baseline import BaselineError, check_writable, write_baseline
+    from ..output.baseline import BaselineError, check_writable, write_baseline
+    from ..util.atomic import WriteError
 
     try:
         check_writable(Path(file))

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..atomic import WriteError
-from ..docs import NotGenerated, render_lock_model, rule_pages, stale_pages, write_pages
-from ..registry import load_rules
+from ..analysis.registry import load_rules
+from ..output.docs import NotGenerated, render_lock_model, rule_pages, stale_pages, write_pages
+from ..util.atomic import WriteError
 
 
 @click.command()
@@ -25,7 +25,7 @@ from ..registry import load_rules
     type=click.Path(dir_okay=False),
     default="docs/lock-model.md",
     show_default=True,
-    help="Where to write the lock-model page (rendered from linter/effects.py).",
+    help="Where to write the lock-model page (rendered from linter/lockmodel/effects.py).",
 )
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 when a page is missing or out of date."

@@ -41,7 +41,7 @@ def doctor(
     Exit codes: 0 nothing needs action (notes only), 1 an error or warning, 2 usage or
     connection error or a check that gave up (--timeout), 128+N ended by signal N.
     """
-    from ..doctor import diagnose, render_text
+    from ..server.doctor import diagnose, render_text
 
     def show(report: Any) -> int:
         emit(report.document(), output_format, render_text)

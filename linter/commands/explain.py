@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
+from ..analysis.registry import RegistryError, load_rules
 from ..api import lint_paths
-from ..explain import explain_document, render_text
-from ..registry import RegistryError, load_rules
+from ..output.explain import explain_document, render_text
 from .options import (
     build_config,
     check_rule_names,

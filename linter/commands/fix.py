@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..analysis.registry import RegistryError, load_rules
 from ..api import gather
-from ..atomic import Put, WriteError, directory_lock, os_error, write_all
-from ..fix_order import HistoryOrder, place_steps
-from ..layouts import MigrationUnit, history_root
-from ..registry import RegistryError, load_rules
-from ..scaffold import DEFAULT_LOCK_TIMEOUT
-from ..scaffold_layouts import LAYOUT_TABLE
-from ..scaffold_sql import InvalidInput
-from ..source import Source, SourceError
+from ..inputs.layouts import MigrationUnit, history_root
+from ..inputs.source import Source, SourceError
+from ..util.atomic import Put, WriteError, directory_lock, os_error, write_all
+from ..writers.fix_order import HistoryOrder, place_steps
+from ..writers.scaffold import DEFAULT_LOCK_TIMEOUT
+from ..writers.scaffold_layouts import LAYOUT_TABLE
+from ..writers.scaffold_sql import InvalidInput
 from .options import (
     build_config,
     check_rule_names,
@@ -31,7 +31,7 @@ from .options import (
 from .scaffold import timeouts
 
 if TYPE_CHECKING:
-    from ..fixer import FixSettings
+    from ..writers.fixer import FixSettings
 
 _BOM = "\ufeff"
 _APPLIED = (
@@ -99,7 +99,7 @@ def fix(
     runner's order; when the layout has no version there, the file is left as it is (exit
     1). A fixed file that later migrations follow is noted: it is usually applied already.
     """
-    from ..fixer import fix_source
+    from ..writers.fixer import fix_source
 
     if not paths:
         raise click.UsageError("no files given: pass migration files or directories")
@@ -201,8 +201,8 @@ def _fix_settings(
 ) -> FixSettings:
     """How the runner sends the file: golang-migrate and Prisma send it as one query unless
     a comment says the file runs in a transaction; dbmate and diesel when they do not wrap
-    it (see :func:`linter.scaffold_layouts.runner_batches`)."""
-    from ..fixer import FixSettings
+    it (see :func:`linter.writers.scaffold_layouts.runner_batches`)."""
+    from ..writers.fixer import FixSettings
 
     layout = LAYOUT_TABLE.get(unit.layout)
     one_query = layout is not None and layout.one_statement_outside_tx
@@ -221,7 +221,7 @@ def _names(folder: Path) -> frozenset[str]:
 
 
 def _write(changes: list[_Change], force: bool, listed: dict[Path, frozenset[str]]) -> None:
-    """Write every change or none (:func:`linter.atomic.write_all`): new files first, the
+    """Write every change or none (:func:`linter.util.atomic.write_all`): new files first, the
     originals last.  Under a lock on each migration directory, fix refuses to go on when a
     migration appeared there since it numbered its new files (another writer may have taken
     the number) or an original changed since it was read."""

@@ -9,8 +9,8 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
-from ..interrupt import Interrupted, signals_unwind
-from ..trace_db import DEFAULT_TIMEOUT, CleanupError, TraceError
+from ..server.trace_db import DEFAULT_TIMEOUT, CleanupError, TraceError
+from ..util.interrupt import Interrupted, signals_unwind
 from .options import echo_json
 
 F = TypeVar("F", bound=Callable[..., Any])

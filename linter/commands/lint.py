@@ -11,12 +11,12 @@ from typing import Any
 
 import click
 
+from ..analysis.registry import RegistryError, load_rules
 from ..api import lint_paths
-from ..collector import lint_pace
-from ..configsearch import config_candidates
-from ..registry import RegistryError, load_rules
-from ..replay import Recorder
+from ..inputs.configsearch import config_candidates
+from ..output.replay import Recorder
 from ..rule import Severity
+from ..util.collector import lint_pace
 from .options import build_config, check_rule_names, known_names, settings_options
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "gcc", "markdown")
@@ -108,7 +108,7 @@ def lint(
     check_rule_names(config, known_names(rules))
     baseline = None
     if baseline_file is not None:
-        from ..baseline import BaselineError, load_baseline
+        from ..output.baseline import BaselineError, load_baseline
 
         try:
             baseline = load_baseline(Path(baseline_file))
@@ -116,21 +116,21 @@ def lint(
             raise click.UsageError(str(exc)) from exc
     only = edited = added = None
     if diff_ref is not None:
-        from ..gitdiff import GitError, changed_files
+        from ..inputs.gitdiff import GitError, changed_files
 
         try:
             changes = changed_files(diff_ref)
         except GitError as exc:
             raise click.UsageError(f"--diff {diff_ref}: {exc}") from exc
         only, edited, added = changes.changed, changes.modified, changes.added
-    from ..reporters import NEEDS_STATEMENTS, get_reporter
+    from ..output.reporters import NEEDS_STATEMENTS, get_reporter
 
     cache = None
     if not no_cache:
-        from ..cache import ResultCache, default_cache_dir
+        from ..output.cache import ResultCache, default_cache_dir
 
         cache = ResultCache(default_cache_dir(config.path))
-    with lint_pace():  # (fewer garbage collections: see linter.collector)
+    with lint_pace():  # (fewer garbage collections: see linter.util.collector)
         result = lint_paths(
             paths,
             config,
@@ -151,7 +151,7 @@ def lint(
                 for s in result.statements
             ]
     if stats_file is not None:
-        from ..stats import StatsError, grade, load_stats
+        from ..server.stats import StatsError, grade, load_stats
 
         try:
             result = grade(result, load_stats(stats_file), rules)
@@ -182,7 +182,7 @@ def lint(
 
 def _recorder(paths: tuple[str, ...], no_cache: bool, diff_ref: str | None) -> Recorder | None:
     """The run's :class:`Recorder` when its output can be replayed (see
-    :mod:`linter.replay`): directories only, the cache on, no ``--diff``, not a terminal."""
+    :mod:`linter.output.replay`): directories only, the cache on, no ``--diff``, not a terminal."""
     recorder = click.get_current_context().find_root().obj
     if not isinstance(recorder, Recorder) or no_cache or diff_ref is not None:
         return None

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
-from ..config import Config, ConfigError, load_config, parse_version
-from ..layouts import LAYOUTS
+from ..inputs.config import Config, ConfigError, load_config, parse_version
+from ..inputs.layouts import LAYOUTS
 
 F = TypeVar("F", bound=Callable[..., Any])
 

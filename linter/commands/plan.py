@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from ..scaffold_layouts import get_layout, step_units
-from ..scaffold_sql import InvalidInput
+from ..writers.scaffold_layouts import get_layout, step_units
+from ..writers.scaffold_sql import InvalidInput
 from .scaffold import (
     _KEY,
     Output,
@@ -26,7 +26,7 @@ _NOT_NULL_HELP = (
 
 
 def _emit(output: Output, build: Callable[[Any], Any], command: str) -> int:
-    from ..plan import Plan, Release, render_plan
+    from ..writers.plan import Plan, Release, render_plan
 
     try:
         plan: Plan = build(output)
@@ -54,7 +54,7 @@ def _emit(output: Output, build: Callable[[Any], Any], command: str) -> int:
 
 
 def _schema(output: Output) -> Any:
-    from ..plan import history_schema
+    from ..writers.plan import history_schema
 
     return history_schema(output.directory, None)
 
@@ -100,7 +100,7 @@ def rename_column(
     NOT NULL proved without a long lock). Deploy code using NEW.
     Release 2: drop the trigger and OLD.
     """
-    from .. import plan as plans
+    from ..writers import plan as plans
 
     output = resolve_output(**out)
     return _emit(
@@ -153,7 +153,7 @@ def change_type(
     backfill. Deploy code using the new column.
     Release 2: drop the trigger and the old column.
     """
-    from .. import plan as plans
+    from ..writers import plan as plans
 
     output = resolve_output(**out)
     return _emit(
@@ -187,7 +187,7 @@ def drop_column(table: str, column: str, not_null: bool | None, **out: Any) -> i
     leaves it out can insert). Deploy code that no longer uses it.
     Release 2: drop the column.
     """
-    from .. import plan as plans
+    from ..writers import plan as plans
 
     output = resolve_output(**out)
     return _emit(
@@ -226,7 +226,7 @@ def shadow_table(
     Release 2: in one transaction, rename TABLE to TABLE_old and TABLE_new to TABLE.
     Release 3: drop TABLE_old.
     """
-    from .. import plan as plans
+    from ..writers import plan as plans
 
     output = resolve_output(**out)
     return _emit(

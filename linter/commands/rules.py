@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ..registry import RegistryError, load_rules
+from ..analysis.registry import RegistryError, load_rules
 from ..rule import Rule
 from .options import format_option
 
@@ -49,7 +49,7 @@ def _load() -> tuple[Rule, ...]:
 @click.argument("name")
 def rule(name: str) -> int:
     """Show the full documentation of one rule (by name, code or alias)."""
-    from ..docs import render_rule
+    from ..output.docs import render_rule
 
     for candidate in _load():
         if name in (candidate.name, candidate.code, *candidate.aliases):

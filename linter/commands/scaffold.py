@@ -15,10 +15,11 @@ from typing import Any, TypeVar
 
 import click
 
-from ..atomic import WriteError, directory_lock, os_error
-from ..config import ConfigError, load_config, parse_version
-from ..scaffold import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Options
-from ..scaffold_layouts import (
+from ..inputs.config import ConfigError, load_config, parse_version
+from ..lockmodel.schema import Schema
+from ..util.atomic import WriteError, directory_lock, os_error
+from ..writers.scaffold import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Options
+from ..writers.scaffold_layouts import (
     LAYOUTS,
     FileStep,
     OutFile,
@@ -28,8 +29,7 @@ from ..scaffold_layouts import (
     render_files,
     write_files,
 )
-from ..scaffold_sql import InvalidInput, lock_timeout_value, parse_name
-from ..schema import Schema
+from ..writers.scaffold_sql import InvalidInput, lock_timeout_value, parse_name
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -154,14 +154,14 @@ def _check_directory(folder: Path, what: str, create: bool) -> None:
 
 def history(output: Output) -> Schema:
     """The schema the migrations already in the output directory build."""
-    from ..plan import history_schema
+    from ..writers.plan import history_schema
 
     return history_schema(output.directory, None)
 
 
 def key_for(output: Output, table: str, key: str | None) -> str:
     """``--key``, else the single-column primary key of *table* in the history."""
-    from ..scaffold_history import batch_key
+    from ..writers.scaffold_history import batch_key
 
     return batch_key(history(output), parse_name(table), key, str(output.directory))
 
@@ -306,8 +306,8 @@ def new_column(
     separately (PostgreSQL 18: NOT NULL ... NOT VALID), indexes are built CONCURRENTLY
     and foreign keys are added NOT VALID, then validated.
     """
-    from ..scaffold import new_column as build
-    from ..scaffold import zod_field
+    from ..writers.scaffold import new_column as build
+    from ..writers.scaffold import zod_field
 
     output = resolve_output(**out)
     make = partial(
@@ -328,7 +328,7 @@ def new_column(
     steps = _guard(lambda: make(key=key or "id"))  # every argument is valid
 
     def from_history() -> list[FileStep]:
-        from ..scaffold_history import require_table
+        from ..writers.scaffold_history import require_table
 
         if not unknown_table:
             where = str(output.directory)
@@ -339,7 +339,7 @@ def new_column(
     steps = _guard(from_history)
     emit(output, steps, "new-column")
     if zod:
-        from ..scaffold_sql import column_name
+        from ..writers.scaffold_sql import column_name
 
         field = zod_field(column_name(column), type_, not_null, default is not None)
         click.echo(f"\nZod schema field:\n  {field}")
@@ -377,7 +377,7 @@ def new_table(
     Foreign keys to existing tables are added NOT VALID and validated in a later step;
     referencing columns are indexed.
     """
-    from ..scaffold import new_table as build
+    from ..writers.scaffold import new_table as build
 
     output = resolve_output(**out)
     steps = _guard(lambda: build(name, columns, references, indexes, grants, output.options))
@@ -410,7 +410,7 @@ def backfill(
     **out: Any,
 ) -> int:
     """Update every row of TABLE in batches, one transaction per batch, resumable."""
-    from ..scaffold import backfill as build
+    from ..writers.scaffold import backfill as build
 
     output = resolve_output(**out)
     steps = _guard(
@@ -448,7 +448,7 @@ def new_index(
     **out: Any,
 ) -> int:
     """Build an index on TABLE (COLUMNS, or parenthesised expressions) CONCURRENTLY."""
-    from ..scaffold import new_index as build
+    from ..writers.scaffold import new_index as build
 
     output = resolve_output(**out)
     steps = _guard(
@@ -463,7 +463,7 @@ def new_index(
 @output_options
 def drop_index(name: str, **out: Any) -> int:
     """Drop index NAME CONCURRENTLY, with the queries that show whether it is unused."""
-    from ..scaffold import drop_index as build
+    from ..writers.scaffold import drop_index as build
 
     output = resolve_output(**out)
     steps = _guard(lambda: build(name, output.options))

@@ -38,8 +38,8 @@ def stats(dsn: str | None, calibrate: bool, calibration_rows: int, timeout: floa
     `sqlsafe lint --stats FILE`. Exit codes: 0 written, 2 usage or connection error,
     128+N ended by signal N.
     """
-    from ..stats import Stats, collect
-    from ..stats import calibrate as measure
+    from ..server.stats import Stats, collect
+    from ..server.stats import calibrate as measure
 
     if not dsn and not calibrate:
         raise click.UsageError("pass --dsn URL (table sizes), --calibrate, or both")

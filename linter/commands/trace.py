@@ -78,7 +78,7 @@ def trace(
     config = build_config(**options)
 
     if roundtrip:
-        from ..roundtrip import render_roundtrip, roundtrip_paths
+        from ..server.roundtrip import render_roundtrip, roundtrip_paths
 
         def show_roundtrip(outcome: Any) -> int:
             emit(outcome.document(), output_format, render_roundtrip)
@@ -95,7 +95,7 @@ def trace(
             ),
             show_roundtrip,
         )
-    from ..trace import render_text, trace_paths
+    from ..server.trace import render_text, trace_paths
 
     def show(result: Any) -> int:
         emit(
