@@ -14,7 +14,7 @@ import click
 
 from ..analysis.registry import RegistryError, load_rules
 from ..api import gather
-from ..inputs.layouts import MigrationUnit, history_root
+from ..inputs.layouts import PYTHON_LAYOUTS, MigrationUnit, history_root
 from ..inputs.source import Source, SourceError
 from ..util.atomic import Put, WriteError, directory_lock, os_error, write_all
 from ..writers.fix_order import HistoryOrder, place_steps
@@ -135,6 +135,15 @@ def fix(
             if unit.applies:
                 history.append(source)
             continue
+        if unit.layout in PYTHON_LAYOUTS:  # (its text is SQL rendered from the .py file)
+            click.echo(
+                f"{unit.path}: not fixed: sqlsafe fix does not rewrite {unit.layout} "
+                "migrations (`sqlsafe lint` lists the findings; edit the operations by hand)",
+                err=True,
+            )
+            history.append(source)
+            refused = True
+            continue
         wrapped = unit.in_transaction
         if wrapped is None:
             wrapped = config.settings.assume_in_transaction
@@ -196,9 +205,7 @@ def fix(
     return 2 if failed else 1 if refused else 0
 
 
-def _fix_settings(
-    unit: MigrationUnit, wrapped: bool, timeout: str, statement: str
-) -> FixSettings:
+def _fix_settings(unit: MigrationUnit, wrapped: bool, timeout: str, statement: str) -> FixSettings:
     """How the runner sends the file: golang-migrate and Prisma send it as one query unless
     a comment says the file runs in a transaction; dbmate and diesel when they do not wrap
     it (see :func:`linter.writers.scaffold_layouts.runner_batches`)."""
