@@ -14,7 +14,7 @@ import click
 
 from ..analysis.registry import RegistryError, load_rules
 from ..api import gather
-from ..inputs.layouts import MigrationUnit, history_root
+from ..inputs.layouts import PYTHON_LAYOUTS, MigrationUnit, history_root
 from ..inputs.source import Source, SourceError
 from ..util.atomic import Put, WriteError, directory_lock, os_error, write_all
 from ..writers.fix_order import HistoryOrder, migration_folder, place_steps
@@ -124,6 +124,15 @@ def fix(
         if os.path.normpath(unit.path) not in inputs.report or not unit.applies:
             if unit.applies:
                 history.append(source)
+            continue
+        if unit.layout in PYTHON_LAYOUTS:  # (its text is SQL rendered from the .py file)
+            click.echo(
+                f"{unit.path}: not fixed: sqlsafe fix does not rewrite {unit.layout} "
+                "migrations (`sqlsafe lint` lists the findings; edit the operations by hand)",
+                err=True,
+            )
+            history.append(source)
+            refused = True
             continue
         path = Path(unit.path)
         real = _read(path)

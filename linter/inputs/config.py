@@ -34,6 +34,8 @@ class Config:
     root: Path = field(default_factory=Path.cwd)
     history: str | None = None
     layout: str | None = None
+    # Django: the settings module INSTALLED_APPS is read from (never its database)
+    django_settings: str | None = None
     baseline: tuple[str, ...] = ()  # schema files applied before the history (--schema)
     explicit: frozenset[str] = frozenset()  # keys set in the file or on the command line
     # a file named alone reads the earlier files of its migrations directory (--no-history)
@@ -132,6 +134,7 @@ _KEYS: dict[str, tuple[str | None, Callable[[Path, str, Any], Any]]] = {
     "preamble": ("preamble", _preamble),
     "history": (None, _string),
     "layout": (None, _layout),
+    "django-settings": (None, _string),
     "schema": (None, _strings),
     "new-in-change": (None, _bool),
 }
@@ -214,6 +217,7 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
         root=path.resolve().parent,
         history=config_values.get("history"),
         layout=config_values.get("layout"),
+        django_settings=config_values.get("django-settings"),
         baseline=tuple(str(path.resolve().parent / p) for p in config_values.get("schema", ())),
         explicit=frozenset(table),
         new_in_change=config_values.get("new-in-change", True),

@@ -50,6 +50,7 @@ def timeouts(extra: Mapping[str, Any], lock_timeout: str | None) -> tuple[str, s
         lock_timeout_value(extra.get("statement-timeout") or DEFAULT_STATEMENT_TIMEOUT),
     )
 
+
 AEL_INSTANT = (
     "ACCESS EXCLUSIVE on {t} for an instant (catalog change only: no rewrite, no scan); "
     "lock_timeout makes it give up instead of queueing reads behind it"
