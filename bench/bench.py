@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark sqlsafe against squawk on a corpus of migrations.
 
-    python3 bench/bench.py [CORPUS] [--runs N] [--skip-scaling]
+    python3 bench/bench.py [CORPUS] [--runs N] [--skip-scaling] [--alembic]
 
 Runs the commands alternately (sqlsafe, squawk, sqlsafe, ...) so that machine noise hits
 both alike, and prints the median wall time of each, the ratio, and each process's peak
@@ -20,6 +20,12 @@ Measured:
 sqlsafe's modules are byte-compiled first (``compileall``), as they are once installed.
   scaling   1x, 2x and 4x copies of the corpus (separate histories side by side in a
             temporary directory): time and peak memory should grow linearly
+  alembic   (``--alembic``) a generated 200-revision Alembic project
+            (``bench/alembic_project.py``): importing alembic and SQLAlchemy vs
+            ``python -c pass``; a cold lint (``--no-cache``: every revision rendered); a
+            warm one (nothing changed); a warm one after editing the newest revision
+            (199 revisions from the render cache, the history resumed from the result
+            cache); each vs ``python -c pass``
 """
 
 from __future__ import annotations
@@ -99,6 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS))
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument(
+        "--alembic", action="store_true", help="also time a 200-revision Alembic project"
+    )
     args = parser.parse_args(argv)
     corpus = Path(args.corpus).resolve()
     if not corpus.is_dir():
@@ -177,7 +186,48 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"1x: {base[0] * 1000:.0f} ms | {t / base[0]:.2f} |"
                 )
                 shutil.rmtree(root)
+        if args.alembic:
+            for line in alembic_rows(sqlsafe, args.runs, Path(tmp)):
+                print(line)
     return 0
+
+
+def alembic_rows(sqlsafe: Sequence[str], runs: int, tmp: Path, revisions: int = 200) -> list[str]:
+    """The rows of a generated Alembic project (see the module's docstring)."""
+    from alembic_project import write_project
+
+    versions = write_project(tmp / "alembic", revisions)
+    cache_env = {"SQLSAFE_CACHE_DIR": str(tmp / "alembic-cache")}
+    lint = [*sqlsafe, "lint", str(versions), "--format", "gcc"]
+    imports = "import alembic.operations, alembic.runtime.migration, sqlalchemy"
+    res = alternate(
+        {
+            "import": ([sys.executable, "-c", imports], None),
+            "cold": ([*lint, "--no-cache"], None),
+            "warm": (lint, cache_env),
+            "pass": ([sys.executable, "-c", "pass"], None),
+        },
+        runs,
+    )
+    newest = max(versions.glob("*.py"), key=lambda p: int(p.stem.rsplit("_", 1)[1]))
+    text = newest.read_text()
+    edited: list[float] = []
+    peak = 0
+    for i in range(runs + 1):  # (the first run fills the caches)
+        newest.write_text(f"{text}\n# edit {i}\n")
+        elapsed, rss = measure(lint, cache_env)
+        if i:
+            edited.append(elapsed)
+            peak = max(peak, rss)
+    res["edited"] = (statistics.median(edited), peak)
+    label = f"{revisions}-revision Alembic project"
+    versus = "vs `python -c pass`"
+    return [
+        row(f"import alembic + SQLAlchemy {versus}", "import", "pass", res),
+        row(f"{label}, cold (every revision rendered) {versus}", "cold", "pass", res),
+        row(f"{label}, warm (nothing changed) {versus}", "warm", "pass", res),
+        row(f"{label}, warm, newest revision edited {versus}", "edited", "pass", res),
+    ]
 
 
 if __name__ == "__main__":

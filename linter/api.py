@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +12,7 @@ from .analysis.engine import FILE_COST, History, LintResult, lint_histories, mer
 from .analysis.registry import load_rules
 from .inputs.config import Config
 from .inputs.layouts import (
+    PYTHON_LAYOUTS,
     Detector,
     MigrationUnit,
     PlannedFile,
@@ -27,6 +28,7 @@ from .inputs.source import Source, SourceError, is_excluded, natural_key, read_s
 from .rule import Rule
 
 if TYPE_CHECKING:
+    from .inputs.frameworks.store import OpenStore, RenderStore
     from .output.cache import ResultCache
 
 STDIN = "-"
@@ -45,6 +47,7 @@ class Inputs:
     baseline: tuple[MigrationUnit | SourceError, ...] = ()  # --schema, applied first
     skipped: tuple[PlannedFile, ...] = ()  # named files their layout does not run
     stdin_text: str | None = None  # the text read on standard input (for the snippets)
+    notes: tuple[str, ...] = ()  # Python migrations read statically, and why
 
 
 def _display(path: str) -> str:
@@ -71,16 +74,26 @@ def _baseline(config: Config) -> list[MigrationUnit | SourceError]:
     return out
 
 
-def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) -> Inputs:
+def gather(
+    paths: Sequence[str],
+    config: Config,
+    stdin_name: str | None = None,
+    buffers: Mapping[str, str] | None = None,
+    render_cache: OpenStore | None = None,
+) -> Inputs:
     """Expand directories into migration units (per layout), add the history: the configured
     one, or else the earlier files of each migrations directory a file named alone (or
     standard input's ``--stdin-filename``) sits in (see :func:`implicit_roots`); standard
-    input is read here."""
+    input is read here. Python migrations are rendered, cached in *render_cache*.
+
+    *buffers* (absolute path -> text: an editor's unsaved buffers) replace what the disk
+    holds for those files of the history, and for standard input when it names one."""
     exclude = config.settings.exclude
     named = [p for p in paths if p != STDIN]
     default_tx = _default_tx(config)
     layout = config.layout
-    detector = Detector()  # each directory listed and its layout detected once
+    # each directory listed and its layout detected once
+    detector = Detector(_framework_options(config))
     history: list[MigrationUnit | SourceError] = []
     stdin_path = stdin_name if STDIN in paths else None
     if config.history:
@@ -90,22 +103,35 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
         if root.is_dir():
             layout = layout or detect_layout(root)
             history = migration_units(
-                [_display(str(root))], layout, exclude=exclude, default_tx=default_tx
+                [_display(str(root))],
+                layout,
+                exclude=exclude,
+                default_tx=default_tx,
+                render_cache=render_cache,
             )
     else:
         history = _implicit_history(
-            implicit_roots(paths, config, stdin_path, detector), config, detector
+            implicit_roots(paths, config, stdin_path, detector), config, detector, render_cache
         )
+    if buffers:
+        history = _with_buffers(history, buffers, config)
     skipped: list[PlannedFile] = []
     found = migration_units(
-        named, layout, exclude=exclude, default_tx=default_tx, skipped=skipped, detector=detector
+        named,
+        layout,
+        exclude=exclude,
+        default_tx=default_tx,
+        skipped=skipped,
+        detector=detector,
+        render_cache=render_cache,
     )
     report = {os.path.normpath(u.path) for u in found}
     named_ids = {_ident(u.path) for u in found}
     stdin_units: list[MigrationUnit | SourceError] = []
     stdin_text: str | None = None
     if stdin_path is not None:
-        stdin_units, stdin_text = _stdin_units(stdin_path, history, config)
+        buffer = buffers.get(_ident(stdin_path)) if buffers else None
+        stdin_units, stdin_text = _stdin_units(stdin_path, history, config, buffer)
         named_ids.add(_ident(stdin_path))
         report.add(os.path.normpath(stdin_path))
     merged = [u for u in history if _ident(u.path) not in named_ids]
@@ -133,7 +159,21 @@ def gather(paths: Sequence[str], config: Config, stdin_name: str | None = None) 
         ),
         tuple(skipped),
         stdin_text,
+        _static_notes(units),
     )
+
+
+def _static_notes(units: Sequence[MigrationUnit]) -> tuple[str, ...]:
+    """One line per reason for the Python migrations read statically (none: no import)."""
+    static = [u for u in units if u.static_reason and u.direction == "up"]
+    if not static:
+        return ()
+    from .inputs.frameworks import static_notes
+
+    by_layout: dict[str, list[tuple[str, str]]] = {}
+    for unit in static:
+        by_layout.setdefault(unit.layout, []).append((unit.path, unit.static_reason))
+    return tuple(n for layout, pairs in by_layout.items() for n in static_notes(layout, pairs))
 
 
 def implicit_roots(
@@ -162,8 +202,18 @@ def implicit_roots(
     return list(roots)
 
 
+def _framework_options(config: Config) -> dict[str, dict[str, object]]:
+    """The options of the Python frameworks' readers (``--django-settings``)."""
+    if config.django_settings:
+        return {"django": {"settings_module": config.django_settings}}
+    return {}
+
+
 def _implicit_history(
-    roots: Sequence[str], config: Config, detector: Detector | None = None
+    roots: Sequence[str],
+    config: Config,
+    detector: Detector | None = None,
+    render_cache: OpenStore | None = None,
 ) -> list[MigrationUnit | SourceError]:
     """The units of each of *roots*, their own history only (not the other migrations
     directories below them, nor their problems: nothing of them is reported)."""
@@ -172,25 +222,59 @@ def _implicit_history(
     wanted = set(roots)
     planned = plan_files(roots, config.layout, exclude=config.settings.exclude, detector=detector)
     return read_units(
-        [p for p in planned if p.history in wanted and not p.problem], _default_tx(config)
+        [p for p in planned if p.history in wanted and not p.problem],
+        _default_tx(config),
+        render_cache,
+        detector,
     )
 
 
 def _stdin_units(
-    name: str, history: Sequence[MigrationUnit | SourceError], config: Config
+    name: str,
+    history: Sequence[MigrationUnit | SourceError],
+    config: Config,
+    text: str | None = None,
 ) -> tuple[list[MigrationUnit | SourceError], str | None]:
-    """Standard input as the file *name*: in the history of its directory when one was read
-    (ordered and run as that directory's layout runs the file), else a plain last file;
-    with the text read (the units of a goose or dbmate file blank each other's section)."""
-    read = read_stdin(name)
+    """Standard input (or *text*, when given) as the file *name*: in the history of its
+    directory when one was read (ordered and run as that directory's layout runs the file),
+    else a plain last file; with the text read (the units of a goose or dbmate file blank
+    each other's section)."""
+    read = read_stdin(name) if text is None else Source(name, text)
     if isinstance(read, SourceError):
         return [read], None
+    if name.endswith(".py"):  # (a Python migration is rendered from its file, not its text)
+        why = "a Python migration is read from its file: name the file instead of using -"
+        return [SourceError(name, why)], None
     roots = {u.history for u in history if isinstance(u, MigrationUnit)}
     home = history_directory(Path(name), config.layout) if roots else None
     if home is None or os.path.normpath(home) not in roots:
         return [MigrationUnit(read.path, read.text)], read.text
     units = units_of_text(read, config.layout, os.path.normpath(home), _default_tx(config))
     return list(units), read.text
+
+
+def _with_buffers(
+    history: Sequence[MigrationUnit | SourceError], buffers: Mapping[str, str], config: Config
+) -> list[MigrationUnit | SourceError]:
+    """*history* with the units of the files in *buffers* made from the buffer's text, as
+    :func:`_stdin_units` makes standard input's (in the runner's order again)."""
+    units: list[MigrationUnit] = []
+    errors: list[SourceError] = []
+    done: set[str] = set()
+    for unit in history:
+        if isinstance(unit, SourceError):
+            errors.append(unit)
+            continue
+        ident = _ident(unit.path)
+        if ident not in buffers:
+            units.append(unit)
+        elif ident not in done:
+            done.add(ident)
+            source = Source(unit.path, buffers[ident])
+            units.extend(units_of_text(source, config.layout, unit.history, _default_tx(config)))
+    if not done:
+        return list(history)
+    return [*order_units(units), *errors]
 
 
 def _until_last_reported(
@@ -223,8 +307,12 @@ def lint_paths(
     edited: Collection[str] = (),
     cache: ResultCache | None = None,
     added: Collection[str] = (),
+    buffers: Mapping[str, str] | None = None,
 ) -> LintResult:
     """Lint *paths* as one history.
+
+    *buffers* (absolute path -> text) are read instead of those files (an editor's
+    buffers: see :func:`gather`); no cache is used with them.
 
     *only*, *edited* and *added* hold absolute paths (``--diff``): report only those files
     (the others are context), mark *edited* ones as changed after being applied, and
@@ -234,7 +322,7 @@ def lint_paths(
     """
     added = added if config.new_in_change else ()
     rules = rules if rules is not None else load_rules()
-    use_cache = cache is not None and not explain
+    use_cache = cache is not None and not explain and not buffers
     run: str | None = None
     base = ""
     if cache is not None and use_cache:
@@ -261,9 +349,11 @@ def lint_paths(
             hit = cache.load_run(base, run)
             if hit is not None:
                 return hit
-    if not use_cache and not explain and _several_histories(paths, config):
-        return _lint_where_read(paths, config, rules, only, edited, added)
-    inputs = gather(paths, config, stdin_name)
+    if not use_cache and not explain and not buffers and _several_histories(paths, config):
+        where_read = _lint_where_read(paths, config, rules, only, edited, added)
+        if where_read is not None:
+            return where_read
+    inputs = gather(paths, config, stdin_name, buffers, _render_stores(cache))
     sources = in_change(read_inputs(inputs), added)
     report = set(inputs.report)
     if only is not None:
@@ -300,9 +390,25 @@ def lint_paths(
     result.errors = [e for e in result.errors if e.path in report or e.path in baseline]
     if inputs.stdin_name is not None and inputs.stdin_text is not None:
         result.texts[inputs.stdin_name] = inputs.stdin_text  # not the lines of a file on disk
+    result.notes = list(inputs.notes)
     if cache is not None and run is not None:
         cache.store_run(base, run, result, chain, dropped)
     return result
+
+
+def _render_stores(cache: ResultCache | None) -> OpenStore | None:
+    """How Python migrations' renderings are kept in the cache directory of *cache* (the
+    store's module is imported only when a Python migration is rendered)."""
+    if cache is None:
+        return None
+    directory = cache.directory
+
+    def open_store(name: str) -> RenderStore:
+        from .output.rendercache import RenderCache
+
+        return RenderCache(directory, name)
+
+    return open_store
 
 
 def _one_database(paths: Sequence[str], config: Config) -> bool:
@@ -343,10 +449,14 @@ def _lint_where_read(
     only: Collection[str] | None,
     edited: Collection[str],
     added: Collection[str] = (),
-) -> LintResult:
+) -> LintResult | None:
     """:func:`lint_paths` without a cache, for several histories: each history's files are
-    read by the process that lints it (the result is the same as through :func:`gather`)."""
+    read by the process that lints it (the result is the same as through :func:`gather`);
+    ``None`` when Python migrations are among them (they are rendered once, by
+    :func:`gather`, which says which were read statically)."""
     planned = plan_files(paths, config.layout, exclude=config.settings.exclude)
+    if any(p.layout in PYTHON_LAYOUTS for p in planned):
+        return None
     report = {os.path.normpath(p.display) for p in planned}
     if only is not None:
         report = {p for p in report if _ident(p) in only}

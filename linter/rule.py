@@ -23,7 +23,9 @@ class Example:
     ``history`` holds earlier migration files (applied before ``sql``) and ``settings``
     overrides (``target_version``, ``assume_in_transaction``...) that the example needs.
     ``edited_after_applied`` marks ``sql`` as a migration that was merged and then edited
-    (what ``--diff`` finds out from git).
+    (what ``--diff`` finds out from git).  ``data_steps`` are the lines of data
+    migrations written in Python in the same migration (Django ``RunPython``: the
+    Django reader finds them, they are not SQL).
     """
 
     sql: str
@@ -31,6 +33,7 @@ class Example:
     settings: Mapping[str, Any] = field(default_factory=dict)
     history: tuple[str, ...] = ()
     edited_after_applied: bool = False
+    data_steps: tuple[tuple[int, str], ...] = ()
 
     @property
     def expect_finding(self) -> bool:

@@ -51,6 +51,7 @@ from .prefer_robust_statements import PreferRobustStatements
 from .prefer_text import PreferText
 from .prefer_timestamptz import PreferTimestamptz
 from .psql_meta_command import PsqlMetaCommand
+from .python_data_migration import PythonDataMigration
 from .reindex_non_concurrent import ReindexNonConcurrent
 from .rename_column import RenameColumn
 from .rename_object import RenameObject
@@ -136,6 +137,8 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     # issue 12: runners as they are in the wild (SS120-SS121)
     DoBlockCommitInTransaction,
     OffsetBatchLoop,
+    # issue 14: Python migrations (SS903)
+    PythonDataMigration,
 )
 
 RULES = BUILTIN_RULES

@@ -28,6 +28,7 @@ def test_example(case: tuple[Rule, int, Example]) -> None:
         settings,
         history=example.history,
         edited_after_applied=example.edited_after_applied,
+        data_steps=example.data_steps,
     )
     mine = [f for f in findings if f.rule == rule.name]
     if example.expect_finding:
@@ -70,6 +71,7 @@ def test_dispatch_by_alter_command_changes_no_finding(monkeypatch: pytest.Monkey
                 Settings(**example.settings),
                 history=example.history,
                 edited_after_applied=example.edited_after_applied,
+                data_steps=example.data_steps,
             )
             out.append([(f.rule, f.line, f.message) for f in found])
         return out

@@ -32,6 +32,7 @@ SYNTAX_ERROR = "syntax-error"
 META_COMMAND = "psql-meta-command"
 INVALID_SUPPRESSION = "invalid-suppression"
 EDITED_APPLIED = "edited-applied-migration"
+DATA_MIGRATION = "python-data-migration"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,8 @@ class LintResult:
     # path -> text of the sources not read from a file (standard input): reporters show
     # their lines from here, never from a file on disk of the same name
     texts: dict[str, str] = field(default_factory=dict)
+    # what to say once about how the inputs were read (Python migrations read statically)
+    notes: list[str] = field(default_factory=list)
 
 
 class RuleSet:
@@ -255,7 +258,9 @@ class _FileLinter:
         end: int,
         statement: int | None,
         stmt: Statement | None = None,
+        at_line: int | None = None,
     ) -> Finding | None:
+        """*at_line*: a finding about a line, not a statement (beyond the text, maybe)."""
         if not self.report or self._suppressed(rule, statement):
             return None
         sql = self.parsed.text[start:end] if statement is not None else ""
@@ -263,6 +268,8 @@ class _FileLinter:
             start, end = self._span(stmt, report.at) or (start, end)
         line, col = self.parsed.lines.position(start)
         end_line, end_col = self.parsed.lines.position(max(end, start))
+        if at_line is not None:
+            line, col, end_line, end_col = at_line, 1, at_line, 1
         finding = Finding(
             self.source.path,
             line,
@@ -299,6 +306,7 @@ class _FileLinter:
         self._meta_commands()
         self._invalid_suppressions()
         self._edited_after_applied()
+        self._python_data_steps()
         schema = self.schema
         last: Statement | None = None
         for stmt in self.parsed.statements:
@@ -502,6 +510,45 @@ class _FileLinter:
         first = self.parsed.statements[0] if self.parsed.statements else None
         start, end = (first.start, first.end) if first else (0, 0)
         self._emit(rule, Report(rule.name, message, rule.safe_alternative), start, end, None)
+
+    def _python_data_steps(self) -> None:
+        """A data migration written in Python (Django ``RunPython``): sqlsafe cannot see
+        its queries; inside the migration's transaction its rows (and the locks of the
+        operations before it) stay locked until the migration commits."""
+        steps = self.source.data_steps
+        rule = self._engine_rule(DATA_MIGRATION) if steps else None
+        if rule is None:
+            return
+        lines = self.parsed.lines
+        directives = [
+            (lines.position(d.offset)[0], d.names)
+            for d in self.suppressions.directives
+            if not d.whole_file
+        ]
+        names = {rule.name, rule.code, *rule.aliases}
+        in_tx = self.tx.in_transaction
+        for line, what in steps:
+            if any(
+                at in (line - 1, line) and (not named or names & set(named))
+                for at, named in directives
+            ):
+                continue
+            if in_tx:
+                message = (
+                    f"{what} is a data migration written in Python: sqlsafe cannot see its "
+                    "queries, and it runs inside the migration's transaction, so every row "
+                    "it writes stays locked until the migration commits (with the locks the "
+                    "operations before it took)"
+                )
+                severity = None
+            else:
+                message = (
+                    f"{what} is a data migration written in Python: sqlsafe cannot see its "
+                    "queries nor whether they are batched"
+                )
+                severity = Severity.NOTE
+            report = Report(rule.name, message, rule.safe_alternative, severity=severity)
+            self._emit(rule, report, 0, 0, None, at_line=line)
 
     def _invalid_suppressions(self) -> None:
         rule = self._engine_rule(INVALID_SUPPRESSION)
@@ -931,15 +978,17 @@ def lint_sql(
     path: str = "<sql>",
     *,
     edited_after_applied: bool = False,
+    data_steps: tuple[tuple[int, str], ...] = (),
 ) -> list[Finding]:
     """Lint one SQL text (after *history* files); the library's simplest entry point.
 
-    *edited_after_applied*: the text is a migration changed after it was merged.
+    *edited_after_applied*: the text is a migration changed after it was merged;
+    *data_steps*: the lines of its data migrations written in Python (``Source``).
     """
     sources: list[Source | SourceError] = [
         Source(f"<history {i}>", text) for i, text in enumerate(history)
     ]
-    sources.append(Source(path, sql))
+    sources.append(Source(path, sql, data_steps=data_steps))
     edited = (path,) if edited_after_applied else ()
     return lint_sources(
         sources, rules, settings or Settings(), report=[path], edited=edited

@@ -74,6 +74,14 @@ FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "gcc", "markdow
     "note, of a large one an error, and the message gives the size and lock time.",
 )
 @click.option(
+    "--django-settings",
+    metavar="MODULE",
+    default=None,
+    help="Django: the settings module whose INSTALLED_APPS (and AUTH_USER_MODEL) the "
+    "migrations are rendered with (default: $DJANGO_SETTINGS_MODULE, else what manage.py "
+    "sets). Its database is never used.",
+)
+@click.option(
     "--no-cache",
     is_flag=True,
     default=False,
@@ -88,9 +96,14 @@ def lint(
     baseline_file: str | None,
     no_cache: bool,
     stats_file: str | None = None,
+    django_settings: str | None = None,
     **options: Any,
 ) -> int:
     """Lint migration FILES and directories (every *.sql below a directory; - for stdin).
+
+    Alembic revisions and Django migrations (*.py) are linted as the SQL their framework
+    would send, rendered offline without a database (read statically when the framework
+    cannot be imported); findings point at the .py line that wrote the statement.
 
     Files named together, and the files of a directory, form one migration history in
     natural version order: objects created by an earlier file exist (and may be large)
@@ -101,6 +114,8 @@ def lint(
     if not paths:
         raise click.UsageError("no files given: pass migration files, directories, or - for stdin")
     config = build_config(fail_on=fail_on, **options)
+    if django_settings:
+        config = replace(config, django_settings=django_settings)
     try:
         rules = load_rules()
     except RegistryError as exc:
@@ -157,7 +172,10 @@ def lint(
             result = grade(result, load_stats(stats_file), rules)
         except StatsError as exc:
             raise click.UsageError(str(exc)) from exc
-    recorder = _recorder(paths, no_cache, diff_ref)
+    for note in result.notes:  # (Python migrations read statically: said once, on stderr)
+        click.echo(f"sqlsafe: {note}", err=True)
+    # (a replay prints the stored standard output only: a run with notes is not stored)
+    recorder = None if result.notes else _recorder(paths, no_cache, diff_ref)
     out = io.StringIO() if recorder is not None else sys.stdout
     get_reporter(output_format).report(result, rules, out)
     threshold = Severity(config.settings.fail_on).rank

@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
-from ..inputs.config import Config, ConfigError, load_config, parse_version
+from ..inputs.config import Config, ConfigError, load_config, parse_version, unknown_rule
+from ..inputs.config import known_names as known_names  # (the commands import it from here)
 from ..inputs.layouts import LAYOUTS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -144,22 +145,9 @@ def refuse_stdin(paths: tuple[str, ...], command: str, why: str) -> None:
 
 def check_rule_names(config: Config, known: set[str]) -> None:
     """Refuse unknown rule names in select/ignore/per-file-ignores/severity (exit 2)."""
-    settings = config.settings
-    where = str(config.path) if config.path else "command line"
-    names = [*settings.select, *settings.ignore, *settings.severity]
-    for values in settings.per_file_ignores.values():
-        names.extend(values)
-    for name in names:
-        if name in known or (name.isupper() and any(k.startswith(name) for k in known)):
-            continue
-        raise click.UsageError(f"{where}: unknown rule `{name}` (see `sqlsafe rules`)")
-
-
-def known_names(rules: tuple[Any, ...]) -> set[str]:
-    known = {"all", "ALL"}
-    for rule in rules:
-        known.update((rule.name, rule.code, rule.group, *rule.aliases))
-    return known
+    problem = unknown_rule(config, known)
+    if problem is not None:
+        raise click.UsageError(problem)
 
 
 def format_option(*choices: str) -> Callable[[F], F]:

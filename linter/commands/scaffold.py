@@ -7,7 +7,7 @@ layout of the user's runner (or prints them with ``--stdout``).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -18,7 +18,7 @@ import click
 from ..inputs.config import ConfigError, load_config, parse_version
 from ..lockmodel.schema import Schema
 from ..util.atomic import WriteError, directory_lock, os_error
-from ..writers.scaffold import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Options
+from ..writers.scaffold import DEFAULT_LOCK_TIMEOUT, Options, timeouts
 from ..writers.scaffold_layouts import (
     LAYOUTS,
     PYTHON_LAYOUTS,
@@ -30,7 +30,7 @@ from ..writers.scaffold_layouts import (
     render_files,
     write_files,
 )
-from ..writers.scaffold_sql import InvalidInput, lock_timeout_value, parse_name
+from ..writers.scaffold_sql import InvalidInput, parse_name
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -115,14 +115,6 @@ class Output:
         from ..writers.python_files import Target
 
         return Target(self.layout, self.directory, self.head)
-
-
-def timeouts(extra: Mapping[str, Any], lock_timeout: str | None) -> tuple[str, str]:
-    """(lock_timeout, statement_timeout): the option, else the config keys, else defaults."""
-    return (
-        lock_timeout_value(lock_timeout or extra.get("lock-timeout") or DEFAULT_LOCK_TIMEOUT),
-        lock_timeout_value(extra.get("statement-timeout") or DEFAULT_STATEMENT_TIMEOUT),
-    )
 
 
 def resolve_output(

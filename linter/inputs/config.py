@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -34,6 +34,8 @@ class Config:
     root: Path = field(default_factory=Path.cwd)
     history: str | None = None
     layout: str | None = None
+    # Django: the settings module INSTALLED_APPS is read from (never its database)
+    django_settings: str | None = None
     baseline: tuple[str, ...] = ()  # schema files applied before the history (--schema)
     explicit: frozenset[str] = frozenset()  # keys set in the file or on the command line
     # a file named alone reads the earlier files of its migrations directory (--no-history)
@@ -132,6 +134,7 @@ _KEYS: dict[str, tuple[str | None, Callable[[Path, str, Any], Any]]] = {
     "preamble": ("preamble", _preamble),
     "history": (None, _string),
     "layout": (None, _layout),
+    "django-settings": (None, _string),
     "schema": (None, _strings),
     "new-in-change": (None, _bool),
 }
@@ -214,11 +217,36 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
         root=path.resolve().parent,
         history=config_values.get("history"),
         layout=config_values.get("layout"),
+        django_settings=config_values.get("django-settings"),
         baseline=tuple(str(path.resolve().parent / p) for p in config_values.get("schema", ())),
         explicit=frozenset(table),
         new_in_change=config_values.get("new-in-change", True),
         extra=MappingProxyType(extra),
     )
+
+
+def known_names(rules: Sequence[Any]) -> set[str]:
+    """Every name a config or a command line may give a rule of *rules*: its name, code,
+    group and aliases, and ``all``."""
+    known = {"all", "ALL"}
+    for rule in rules:
+        known.update((rule.name, rule.code, rule.group, *rule.aliases))
+    return known
+
+
+def unknown_rule(config: Config, known: set[str]) -> str | None:
+    """Why *config* names a rule that is not in *known* (select, ignore,
+    per-file-ignores, severity; a code prefix in capitals matches), or ``None``."""
+    settings = config.settings
+    where = str(config.path) if config.path else "command line"
+    names = [*settings.select, *settings.ignore, *settings.severity]
+    for values in settings.per_file_ignores.values():
+        names.extend(values)
+    for name in names:
+        if name in known or (name.isupper() and any(k.startswith(name) for k in known)):
+            continue
+        return f"{where}: unknown rule `{name}` (see `sqlsafe rules`)"
+    return None
 
 
 def settings_field_names() -> tuple[str, ...]:

@@ -13,13 +13,17 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .source import Source, SourceError, is_excluded, natural_key, read_source
 from .tree import read_regular, scan_tree
+
+if TYPE_CHECKING:
+    from .frameworks.rendered import RenderedMigration
+    from .frameworks.store import OpenStore
 
 LAYOUTS: tuple[str, ...] = (
     "plain",
@@ -33,7 +37,14 @@ LAYOUTS: tuple[str, ...] = (
     "popx",
     "postgres-migrations",
     "up-down",
+    "alembic",
+    "django",
 )
+
+# layouts whose migrations are Python files, rendered to SQL by ``linter.inputs.frameworks``
+PYTHON_LAYOUTS = frozenset({"alembic", "django"})
+# directories below a linted directory whose ``*.py`` files are never migrations
+_NOT_MIGRATIONS = frozenset({"site-packages", "node_modules", "__pycache__"})
 
 # Whether each runner wraps a migration file in a transaction by default (None: the
 # ``assume-in-transaction`` setting decides).  "single" means: the file is sent as one
@@ -51,6 +62,8 @@ TRANSACTION_DEFAULTS: dict[str, bool | str | None] = {
     "popx": True,
     "postgres-migrations": True,
     "up-down": None,
+    "alembic": True,
+    "django": True,
 }
 
 # Runners that send a migration file to PostgreSQL as ONE query string (a multi-statement
@@ -71,6 +84,8 @@ NO_TRANSACTION_MARKERS: dict[str, str] = {
     "golang-migrate": "one statement per file",
     "prisma": "one statement per migration.sql",
     "postgres-migrations": "-- postgres-migrations disable-transaction anywhere in the file",
+    "alembic": "with op.get_context().autocommit_block(): around the operation",
+    "django": "atomic = False on the Migration class",
 }
 
 Key = tuple[tuple[int, int | str], ...]
@@ -135,6 +150,9 @@ class MigrationUnit:
     single_query: bool = False  # sent as one multi-statement query (see Source)
     history: str = ""  # the migrations directory whose history this unit belongs to
     undoes: str = ""  # a down migration: the path of its up migration (``link_downs``)
+    static_reason: str = ""  # a Python migration read statically: why (said once a run)
+    # a Python migration's data steps (Django ``RunPython``): (line, what runs), see Source
+    data_steps: tuple[tuple[int, str], ...] = ()
 
     def source(self) -> Source:
         return Source(
@@ -146,27 +164,69 @@ class MigrationUnit:
             self.history,
             self.layout,
             self.undoes,
+            data_steps=self.data_steps,
         )
 
 
 # ---------------------------------------------------------------------------- detection
-def _sql_files(directory: Path, unreadable: list[tuple[str, str]] | None = None) -> list[Path]:
+def _sql_files(
+    directory: Path,
+    unreadable: list[tuple[str, str]] | None = None,
+    python: list[Path] | None = None,
+) -> list[Path]:
     """Every ``*.sql`` entry below *directory* but directories, sorted: regular files, and
     FIFOs, devices and sockets (reading refuses them: they are reported, not skipped).
 
     Links to directories are not followed, nor broken links (an editor's lock file);
     directories that cannot be listed go to *unreadable* with the reason when given.
+    The ``*.py`` files go to *python* when given (sorted; see :func:`python_histories`).
     """
     found: list[Path] = []
     for entry in scan_tree(str(directory), unreadable=unreadable):
         try:
-            if entry.name.endswith(".sql") and (
-                entry.is_file() or (not entry.is_dir() and entry.stat())
-            ):
+            name = entry.name
+            if name.endswith(".sql") and (entry.is_file() or (not entry.is_dir() and entry.stat())):
                 found.append(Path(entry.path))
+            elif python is not None and name.endswith(".py") and entry.is_file():
+                python.append(Path(entry.path))
         except OSError:
             continue
     found.sort(key=str)  # (``str`` is cached on each path: cheaper than Path comparisons)
+    if python:
+        python.sort(key=str)
+    return found
+
+
+def python_histories(
+    top: Path, files: Sequence[Path], layout: str | None
+) -> dict[Path, tuple[str, list[Path]]]:
+    """The directories below *top* (or *top*) whose ``*.py`` *files* are migrations of a
+    Python framework (:data:`PYTHON_LAYOUTS`): directory -> (layout, its ``.py`` files).
+
+    Only *layout*'s framework is tried when it is one, none when it names a SQL layout;
+    hidden directories, ``site-packages``, ``node_modules`` and ``__pycache__`` are not
+    looked at.  The frameworks' modules are imported only when there are ``.py`` files.
+    """
+    if not files or (layout is not None and layout not in PYTHON_LAYOUTS):
+        return {}
+    groups: dict[Path, list[Path]] = {}
+    for path in files:
+        if path.name == "__init__.py":
+            continue
+        groups.setdefault(path.parent, []).append(path)
+    from .frameworks import detect_framework
+
+    found: dict[Path, tuple[str, list[Path]]] = {}
+    for directory in sorted(groups, key=lambda d: natural_key(str(d))):
+        try:
+            parts = directory.relative_to(top).parts
+        except ValueError:
+            parts = ()
+        if any(p.startswith(".") or p in _NOT_MIGRATIONS for p in parts):
+            continue
+        chosen = detect_framework(directory, layout)
+        if chosen is not None:
+            found[directory] = (chosen, groups[directory])
     return found
 
 
@@ -633,24 +693,64 @@ def up_order_key(path: Path, layout: str) -> OrderKey | None:
 class Detector:
     """Directory listings and layout guesses, each computed once per gathering."""
 
-    def __init__(self) -> None:
+    def __init__(self, options: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        # layout -> keyword arguments of its framework's ``migrations`` (``--django-settings``)
+        self.options: Mapping[str, Mapping[str, Any]] = options or {}
         self.listings: dict[Path, list[Path]] = {}
+        self.python: dict[Path, list[Path]] = {}  # directory -> the ``*.py`` files below it
         self.layouts: dict[Path, str | None] = {}
         # directory -> the directories below it that could not be listed, with the reason
         self.unreadable: dict[Path, list[tuple[str, str]]] = {}
+        # (directory, layout) -> its Python migration histories (:func:`python_histories`)
+        self.frameworks: dict[tuple[Path, str | None], dict[Path, tuple[str, list[Path]]]] = {}
+        self.direct: dict[tuple[Path, str | None], str | None] = {}  # (directory's own files)
+        # (layout, history) -> its Python migrations rendered (``python_units``): a file
+        # named alone and its history are rendered once
+        self.rendered: dict[tuple[str, str], list[RenderedMigration]] = {}
 
     def files(self, directory: Path) -> list[Path]:
         found = self.listings.get(directory)
         if found is None:
             unreadable = self.unreadable[directory] = []
-            found = self.listings[directory] = _sql_files(directory, unreadable)
+            python = self.python[directory] = []
+            found = self.listings[directory] = _sql_files(directory, unreadable, python)
         return found
+
+    def python_histories(
+        self, directory: Path, layout: str | None
+    ) -> dict[Path, tuple[str, list[Path]]]:
+        """The Python migration histories below *directory* (:func:`python_histories`)."""
+        key = (directory, layout)
+        if key not in self.frameworks:
+            self.files(directory)
+            self.frameworks[key] = python_histories(directory, self.python[directory], layout)
+        return self.frameworks[key]
+
+    def python_layout(self, directory: Path, layout: str | None) -> str | None:
+        """The framework of the ``.py`` migrations directly in *directory*, if any."""
+        if layout is not None and layout not in PYTHON_LAYOUTS:
+            return None
+        key = (directory, layout)
+        if key not in self.direct:
+            found = python_histories(directory, python_files(directory), layout).get(directory)
+            self.direct[key] = found[0] if found else None
+        return self.direct[key]
 
     def layout(self, directory: Path) -> str | None:
         if directory not in self.layouts:
             files = self.files(directory) if directory.is_dir() else None
             self.layouts[directory] = detect_layout(directory, files)
         return self.layouts[directory]
+
+
+def python_files(directory: Path) -> list[Path]:
+    """The ``*.py`` files directly in *directory* (not ``__init__.py``), sorted."""
+    try:
+        with os.scandir(directory) as entries:
+            names = [e.path for e in entries if e.name.endswith(".py") and e.is_file()]
+    except OSError:
+        return []
+    return [Path(n) for n in sorted(names) if not n.endswith(os.sep + "__init__.py")]
 
 
 def layout_for(path: Path, configured: str | None, detector: Detector | None = None) -> str:
@@ -686,6 +786,9 @@ def history_directory(
     a Flyway name) and layout detection finds migrations there: a lone ``schema.sql`` or
     ``query.sql`` pulls in no history (and costs no walk of the tree around it).
     """
+    if path.suffix == ".py":
+        found = (detector or Detector()).python_layout(path.parent, layout)
+        return _history_of(found, path.parent) if found is not None else None
     root = history_root(path)
     inside = os.path.relpath(path, root).split(os.sep)[0]
     if not _MIGRATION_PATH.match(inside) or not root.is_dir():
@@ -721,26 +824,37 @@ class PlannedFile:
     problem: str = ""  # why there is nothing to read here (reported as a SourceError)
 
 
-def _problems(directory: Path, display: str, detector: Detector) -> list[tuple[str, str]]:
+def _problems(
+    directory: Path, display: str, detector: Detector, layout: str | None = None
+) -> list[tuple[str, str]]:
     """(path, reason) for what a directory named to be linted gives instead of files: its
     directories that cannot be listed, or nothing at all (never "All clear")."""
     files = detector.files(directory)
     found = [(p, f"cannot read directory: {why}") for p, why in detector.unreadable[directory]]
-    if not files and not found:
+    if not files and not found and not detector.python_histories(directory, layout):
         found.append((display, "no migration files found (no *.sql file in this directory)"))
     return found
 
 
 def read_units(
-    planned: Sequence[PlannedFile], default_tx: bool | None = None
+    planned: Sequence[PlannedFile],
+    default_tx: bool | None = None,
+    render_cache: OpenStore | None = None,
+    detector: Detector | None = None,
 ) -> list[MigrationUnit | SourceError]:
     """Read *planned* files and build their units, in the runner's order; files that
-    cannot be read come back as :class:`SourceError` (ordered by path, after the units)."""
+    cannot be read come back as :class:`SourceError` (ordered by path, after the units).
+    Python migrations are rendered (:func:`python_units`), cached in *render_cache*, once
+    per *detector*."""
     units: list[MigrationUnit] = []
     errors: list[SourceError] = []
+    python: dict[tuple[str, str], list[PlannedFile]] = {}
     for item in planned:
         if item.problem:
             errors.append(SourceError(item.display, item.problem))
+            continue
+        if item.layout in PYTHON_LAYOUTS:
+            python.setdefault((item.layout, item.history), []).append(item)
             continue
         read = read_source(item.display)
         if isinstance(read, SourceError):
@@ -757,9 +871,95 @@ def read_units(
                 absolute=item.absolute,
             )
         )
+    for (layout, history), items in python.items():
+        for unit in python_units(layout, history, items, render_cache, detector):
+            if isinstance(unit, MigrationUnit):
+                units.append(unit)
+            else:
+                errors.append(unit)
     ordered: list[MigrationUnit | SourceError] = list(order_units(units))
     ordered.extend(sorted(errors, key=lambda e: natural_key(e.path)))
     return ordered
+
+
+def _history_of(layout: str, directory: Path) -> Path:
+    from .frameworks import history_of  # (the frameworks are imported only for .py files)
+
+    return history_of(layout, directory)
+
+
+def python_units(
+    layout: str,
+    history: str,
+    items: Sequence[PlannedFile],
+    render_cache: OpenStore | None = None,
+    detector: Detector | None = None,
+) -> list[MigrationUnit | SourceError]:
+    """The units of the Python migrations *items* of the *layout* history *history*.
+
+    The whole history is read (the order of a migration is its place in the graph of all
+    of them); each migration of *items* gives an up unit (applied) and, when it has one,
+    a down unit; their text is the SQL laid out on the lines of the ``.py`` file that
+    wrote it (:func:`~linter.inputs.frameworks.rendered.place`).  Files that are not
+    migrations (``env.py``, helpers) give nothing."""
+    from .frameworks import read_history, spans_directories
+    from .frameworks.rendered import place
+
+    root = Path(history)
+    everything: list[Path] = []  # (empty: the framework reads the whole project itself)
+    if not spans_directories(layout):
+        everything = [Path(os.path.join(history, p.name)) for p in python_files(root)]
+        known = {os.path.normcase(os.path.abspath(p)) for p in everything}
+        everything.extend(i.path for i in items if os.path.normcase(i.absolute) not in known)
+    wanted = {os.path.normcase(i.absolute): i for i in items}
+    rendered = detector.rendered.get((layout, history)) if detector is not None else None
+    if rendered is None:
+        options = detector.options.get(layout, {}) if detector is not None else {}
+        rendered = read_history(layout, root, everything, render_cache, options)
+        if detector is not None:
+            detector.rendered[layout, history] = rendered
+    out: list[MigrationUnit | SourceError] = []
+    for index, migration in enumerate(rendered):
+        item = wanted.get(os.path.normcase(os.path.abspath(migration.path)))
+        if item is None:
+            continue
+        read = read_source(item.display)
+        if isinstance(read, SourceError):
+            out.append(read)
+            continue
+        key = (_VERSIONED_GROUP, ((0, index),), natural_key(item.absolute))
+        tx = migration.in_transaction
+        text = place(migration.up, read.text, span=migration.up_lines)
+        out.append(
+            MigrationUnit(
+                item.display,
+                text,
+                True,
+                tx,
+                key,
+                "up",
+                layout,
+                history=item.history,
+                static_reason=migration.static_reason,
+                data_steps=tuple((c.line, c.sql) for c in migration.data_steps),
+            )
+        )
+        if migration.down is not None:
+            text = place(migration.down, read.text, span=migration.down_lines)
+            out.append(
+                MigrationUnit(
+                    item.display,
+                    text,
+                    False,
+                    tx,
+                    key,
+                    "down",
+                    layout,
+                    history=item.history,
+                    undoes=item.display,
+                )
+            )
+    return out
 
 
 def migration_units(
@@ -770,6 +970,7 @@ def migration_units(
     default_tx: bool | None = None,
     skipped: list[PlannedFile] | None = None,
     detector: Detector | None = None,
+    render_cache: OpenStore | None = None,
 ) -> list[MigrationUnit | SourceError]:
     """Every unit of the files and directories in *paths*, in the runner's order.
 
@@ -780,7 +981,7 @@ def migration_units(
     those the layout does not run go to *skipped* when given (see :func:`plan_files`).
     """
     planned = plan_files(paths, layout, exclude=exclude, skipped=skipped, detector=detector)
-    return read_units(planned, default_tx)
+    return read_units(planned, default_tx, render_cache, detector)
 
 
 def plan_files(
@@ -805,10 +1006,16 @@ def plan_files(
         path = Path(arg)
         if path.is_dir():
             named = os.path.normpath(arg)
-            problems.extend((p, why, named) for p, why in _problems(path, named, detector))
-            for root, files in _histories(path, detector.files(path), layout).items():
-                if layout:
-                    chosen = layout
+            problems.extend((p, why, named) for p, why in _problems(path, named, detector, layout))
+            for root, (framework, files) in detector.python_histories(path, layout).items():
+                history = os.path.normpath(_history_of(framework, root))
+                for sub in files:
+                    if not exclude or not is_excluded(str(sub), exclude):
+                        items.append((sub, os.path.normpath(sub), framework, history))
+            sql_layout = None if layout in PYTHON_LAYOUTS else layout
+            for root, files in _histories(path, detector.files(path), sql_layout).items():
+                if sql_layout:
+                    chosen = sql_layout
                 elif root == path and files == detector.files(path):
                     chosen = detector.layout(root) or "plain"  # (the same detection)
                 else:
@@ -819,10 +1026,22 @@ def plan_files(
                     if not exclude or not is_excluded(str(sub), exclude):
                         items.append((sub, os.path.normpath(sub), chosen, history))
         elif not is_excluded(arg, exclude):
+            if path.suffix == ".py" and path.exists():
+                runner = detector.python_layout(path.parent, layout)
+                if runner is not None:
+                    home = os.path.normpath(_history_of(runner, path.parent))
+                    items.append((path, os.path.normpath(arg), runner, home))
+                elif skipped is not None:
+                    why = "not a migration of a Python framework (Alembic, Django)"
+                    skip = _Role(_OTHER_GROUP, (), "skip", why_skipped=why)
+                    shown = os.path.normpath(arg)
+                    skipped.append(PlannedFile(path, shown, "plain", "", skip, shown))
+                continue
             if path.exists():
                 key = str(path.parent)
                 if key not in detected:
-                    detected[key] = layout_for(path, layout, detector)
+                    sql_layout = None if layout in PYTHON_LAYOUTS else layout
+                    detected[key] = layout_for(path, sql_layout, detector)
                 chosen = detected[key]
             else:
                 chosen = "plain"

@@ -42,6 +42,9 @@ class Source:
     # added by the change under review (``--diff``): it runs right after the change's
     # earlier files, whose new tables are still new for it (``Schema.begin_file``)
     in_change: bool = False
+    # data migrations written in Python in this migration (Django ``RunPython``): the
+    # line of each and what it is; their queries are not in ``text``
+    data_steps: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

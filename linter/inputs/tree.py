@@ -13,7 +13,9 @@ import stat
 from collections.abc import Iterator
 
 # the files other than ``*.sql`` that the layouts read (diesel, Prisma); ``*.conf`` too
-AUX_NAMES = frozenset({"metadata.toml", "migration_lock.toml"})
+AUX_NAMES = frozenset({"metadata.toml", "migration_lock.toml", "alembic.ini"})
+# migration files: SQL, and Python (Alembic revisions, Django migrations, their env.py)
+SOURCE_SUFFIXES = (".sql", ".py")
 
 _KINDS = (
     (stat.S_ISFIFO, "FIFO"),

@@ -9,7 +9,7 @@ and the modules that define it, the settings):
   model is stored too.  When some file changed, the history resumes from the last stored
   model before it: only the files from there on are parsed and linted.
 * **per run** (``sqlsafe lint DIR...``): the hash of everything the file discovery reads
-  (every ``*.sql`` file's path and content, and the layout files ``*.conf``,
+  (every ``*.sql`` and ``*.py`` file's path and content, and the layout files ``*.conf``,
   ``metadata.toml`` and ``migration_lock.toml``), the arguments and the working directory,
   mapped to the run's reported files.  A hit answers without detecting layouts, building
   migration units or parsing anything.
@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..inputs.source import Source, SourceError
-from ..inputs.tree import AUX_NAMES, read_regular, scan_tree
+from ..inputs.tree import AUX_NAMES, SOURCE_SUFFIXES, read_regular, scan_tree
 from ..rule import Rule, Severity
 from ..state.context import Settings
 from ..state.deferred import has_deferred, resolve, without
@@ -233,7 +233,7 @@ def _digest_tree(root: str, h: Any) -> None:
         try:
             if entry.is_dir(follow_symlinks=False):
                 continue
-            if name.endswith(".sql"):
+            if name.endswith(SOURCE_SUFFIXES):
                 found.append((entry.path, True))
             elif name in AUX_NAMES or name.endswith(".conf"):
                 found.append((entry.path, entry.stat().st_size <= SMALL_FILE))
@@ -394,8 +394,9 @@ class ResultCache:
         if run is None:
             return None
         try:
-            chain, files, errors, dropped = run
+            chain, files, errors, dropped, *rest = run
             result = LintResult(files=int(files))
+            result.notes = [str(n) for n in rest[0]] if rest else []
             for k in chain:
                 result.findings.extend(_decode_all(index.entries[k]))
             result.findings = without(result.findings, (int(i) for i in dropped))
@@ -425,6 +426,7 @@ class ResultCache:
             result.files,
             tuple(_encode_error(e) for e in result.errors),
             tuple(dropped),
+            tuple(result.notes),
         )
         index.runs = runs
         self._store(base, index)

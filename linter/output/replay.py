@@ -9,7 +9,8 @@ of everything the output depends on:
   below the named directories and
   the configured history and ``--schema`` paths (a directory's times change when an entry
   is added, removed or renamed in it), every file that file discovery reads there
-  (``*.sql``, ``*.conf``, ``metadata.toml``, ``migration_lock.toml``) but the cache
+  (``*.sql``, ``*.py``, ``*.conf``, ``metadata.toml``, ``migration_lock.toml``,
+  ``alembic.ini``) but the cache
   directory itself (``.sqlsafe_cache`` may lie in a linted tree), the config files
   that the configuration search looks at (present or not), and ``--config``,
   ``--baseline``, ``--stats`` and ``--schema`` files;
@@ -53,7 +54,7 @@ from typing import BinaryIO, TextIO
 
 from .. import __version__
 from ..inputs.configsearch import find_config
-from ..inputs.tree import AUX_NAMES, scan_tree
+from ..inputs.tree import AUX_NAMES, SOURCE_SUFFIXES, scan_tree
 from .checksum import DIGEST_SIZE, crc, name_digest, seal, unseal
 
 REPLAY_FORMAT = 2
@@ -86,7 +87,7 @@ def _tree(root: str, out: list[tuple[str, Stamp]], skip: str = "") -> None:
         try:
             if entry.is_dir(follow_symlinks=False):
                 out.append((entry.path, stamp(entry.path)))
-            elif name.endswith((".sql", ".conf")) or name in AUX_NAMES:
+            elif name.endswith((*SOURCE_SUFFIXES, ".conf")) or name in AUX_NAMES:
                 out.append((entry.path, stamp(entry.path)))
         except OSError:
             out.append((entry.path, None))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from .scaffold_sql import (
     derived_name,
     dollar_quote,
     expression,
+    lock_timeout_value,
     not_null_constraint_name,
     parse_name,
     quote_ident,
@@ -39,6 +40,16 @@ from .scaffold_sql import (
 
 DEFAULT_LOCK_TIMEOUT = "2s"
 DEFAULT_STATEMENT_TIMEOUT = "5s"
+
+
+def timeouts(extra: Mapping[str, Any], lock_timeout: str | None) -> tuple[str, str]:
+    """(lock_timeout, statement_timeout) for generated migrations: the option, else the
+    config keys (``Config.extra``), else the defaults."""
+    return (
+        lock_timeout_value(lock_timeout or extra.get("lock-timeout") or DEFAULT_LOCK_TIMEOUT),
+        lock_timeout_value(extra.get("statement-timeout") or DEFAULT_STATEMENT_TIMEOUT),
+    )
+
 
 AEL_INSTANT = (
     "ACCESS EXCLUSIVE on {t} for an instant (catalog change only: no rewrite, no scan); "

@@ -20,10 +20,13 @@ _PY_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(?P<body>sqlsafe:[^\n]*)$", re.MULTIL
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """SQL sent by one operation: ``sql`` (one or more statements) from ``line`` (1-based)."""
+    """SQL sent by one operation: ``sql`` (one or more statements) from ``line`` (1-based),
+    its first line indented by ``column`` spaces (where the operation, or the SQL text,
+    starts on that line of the ``.py`` file: a finding's column points there)."""
 
     sql: str
     line: int
+    column: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,13 @@ class RenderedMigration:
     # ("" when rendered); the linter says it once per run
     static_reason: str = ""
     children_first: tuple[str, ...] = ()  # Django ``run_before``: these run after this one
+    # the lines of the file (first, last) whose ``# sqlsafe: ignore`` comments apply to the
+    # up and the down SQL (Alembic's ``upgrade()`` / ``downgrade()``); (0, 0): the whole file
+    up_lines: tuple[int, int] = (0, 0)
+    down_lines: tuple[int, int] = (0, 0)
+    # data migrations written in Python (Django ``RunPython``): what runs (the operation's
+    # name) and its line; they send SQL sqlsafe cannot see, so they are reported as such
+    data_steps: tuple[Chunk, ...] = ()
 
 
 def _flatten(sql: str) -> str:
@@ -97,22 +107,35 @@ def _terminated(sql: str) -> str:
     return stripped + ";"
 
 
-def directives(py_text: str) -> list[Chunk]:
-    """The ``# sqlsafe: ...`` comments of a Python file, as SQL comments on their lines."""
-    return [
-        Chunk(f"-- {m.group('body').strip()}", py_text.count("\n", 0, m.start()) + 1)
-        for m in _PY_DIRECTIVE.finditer(py_text)
-    ]
+def directives(py_text: str, lines: tuple[int, int] = (0, 0)) -> list[Chunk]:
+    """The ``# sqlsafe: ...`` comments of a Python file, as SQL comments on their lines;
+    with *lines* (first, last), the ``ignore`` comments outside them are left out (those
+    of another function: ``ignore-file`` and the others are always kept)."""
+    found = []
+    for m in _PY_DIRECTIVE.finditer(py_text):
+        line = py_text.count("\n", 0, m.start()) + 1
+        body = m.group("body").strip()
+        local = re.match(r"sqlsafe:\s*ignore\b(?!-)", body, re.IGNORECASE)
+        if lines != (0, 0) and local and not lines[0] <= line <= lines[1]:
+            continue
+        found.append(Chunk(f"-- {body}", line))
+    return found
 
 
-def place(chunks: Iterable[Chunk], py_text: str = "", comments: bool = True) -> str:
+def place(
+    chunks: Iterable[Chunk],
+    py_text: str = "",
+    comments: bool = True,
+    span: tuple[int, int] = (0, 0),
+) -> str:
     """A SQL text with each chunk starting on its line (or the first free line after it).
 
     Chunks keep their order (the order the operations run).  With *comments*, the ``#
     sqlsafe:`` comments of *py_text* are placed too, each on its own line before the next
-    chunk at or after it, so a suppression above an operation applies to its statements.
+    chunk at or after it, so a suppression above an operation applies to its statements
+    (only those within *span*, see :func:`directives`).
     """
-    pending = directives(py_text) if comments else []
+    pending = directives(py_text, span) if comments else []
     lines: list[str] = []  # lines[k] is line k + 1
 
     def put(text: str, line: int) -> None:
@@ -128,7 +151,7 @@ def place(chunks: Iterable[Chunk], py_text: str = "", comments: bool = True) -> 
         while pending and pending[0].line <= max(chunk.line, len(lines) + 1):
             comment = pending.pop(0)
             put(comment.sql, comment.line)
-        put(sql, chunk.line)
+        put(" " * chunk.column + sql, chunk.line)
     # a comment after the last chunk (ignore-file at the end of the file) still counts
     for rest in pending:
         put(rest.sql, rest.line)

@@ -13,7 +13,7 @@ from ...rule import Rule
 def result_document(result: LintResult) -> dict[str, Any]:
     by_severity = Counter(f.severity.value for f in result.findings)
     by_rule = Counter(f.rule for f in result.findings)
-    return {
+    document: dict[str, Any] = {
         "findings": [f.as_dict() for f in result.findings],
         "errors": [{"path": e.path, "message": e.reason} for e in result.errors],
         "summary": {
@@ -24,6 +24,9 @@ def result_document(result: LintResult) -> dict[str, Any]:
             "by_rule": dict(sorted(by_rule.items())),
         },
     }
+    if result.notes:  # (Python migrations read statically, and why)
+        document["summary"]["notes"] = list(result.notes)
+    return document
 
 
 class JsonReporter:
