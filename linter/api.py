@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,13 +79,17 @@ def gather(
     paths: Sequence[str],
     config: Config,
     stdin_name: str | None = None,
+    buffers: Mapping[str, str] | None = None,
     render_cache: OpenStore | None = None,
     detector: Detector | None = None,
 ) -> Inputs:
     """Expand directories into migration units (per layout), add the history: the configured
     one, or else the earlier files of each migrations directory a file named alone (or
     standard input's ``--stdin-filename``) sits in (see :func:`implicit_roots`); standard
-    input is read here. Python migrations are rendered, cached in *render_cache*."""
+    input is read here. Python migrations are rendered, cached in *render_cache*.
+
+    *buffers* (absolute path -> text: an editor's unsaved buffers) replace what the disk
+    holds for those files of the history, and for standard input when it names one."""
     exclude = config.settings.exclude
     named = [p for p in paths if p != STDIN]
     default_tx = _default_tx(config)
@@ -116,6 +120,8 @@ def gather(
         history = _implicit_history(
             implicit_roots(paths, config, stdin_path, detector), config, detector, render_cache
         )
+    if buffers:
+        history = _with_buffers(history, buffers, config)
     skipped: list[PlannedFile] = []
     found = migration_units(
         named,
@@ -131,7 +137,8 @@ def gather(
     stdin_units: list[MigrationUnit | SourceError] = []
     stdin_text: str | None = None
     if stdin_path is not None:
-        stdin_units, stdin_text = _stdin_units(stdin_path, history, config, detector)
+        buffer = buffers.get(_ident(stdin_path)) if buffers else None
+        stdin_units, stdin_text = _stdin_units(stdin_path, history, config, detector, buffer)
         named_ids.add(_ident(stdin_path))
         report.add(os.path.normpath(stdin_path))
     merged = [u for u in history if _ident(u.path) not in named_ids]
@@ -335,11 +342,13 @@ def _stdin_units(
     history: Sequence[MigrationUnit | SourceError],
     config: Config,
     detector: Detector | None = None,
+    text: str | None = None,
 ) -> tuple[list[MigrationUnit | SourceError], str | None]:
-    """Standard input as the file *name*: in the history of its directory when one was read
-    (ordered and run as that directory's layout runs the file), else a plain last file;
-    with the text read (the units of a goose or dbmate file blank each other's section)."""
-    read = read_stdin(name)
+    """Standard input (or *text*, when given) as the file *name*: in the history of its
+    directory when one was read (ordered and run as that directory's layout runs the file),
+    else a plain last file; with the text read (the units of a goose or dbmate file blank
+    each other's section)."""
+    read = read_stdin(name) if text is None else Source(name, text)
     if isinstance(read, SourceError):
         return [read], None
     if name.endswith(".py"):  # (a Python migration is rendered from its file, not its text)
@@ -353,6 +362,30 @@ def _stdin_units(
         read, config.layout, os.path.normpath(home), _default_tx(config), detector
     )
     return list(units), read.text
+
+
+def _with_buffers(
+    history: Sequence[MigrationUnit | SourceError], buffers: Mapping[str, str], config: Config
+) -> list[MigrationUnit | SourceError]:
+    """*history* with the units of the files in *buffers* made from the buffer's text, as
+    :func:`_stdin_units` makes standard input's (in the runner's order again)."""
+    units: list[MigrationUnit] = []
+    errors: list[SourceError] = []
+    done: set[str] = set()
+    for unit in history:
+        if isinstance(unit, SourceError):
+            errors.append(unit)
+            continue
+        ident = _ident(unit.path)
+        if ident not in buffers:
+            units.append(unit)
+        elif ident not in done:
+            done.add(ident)
+            source = Source(unit.path, buffers[ident])
+            units.extend(units_of_text(source, config.layout, unit.history, _default_tx(config)))
+    if not done:
+        return list(history)
+    return [*order_units(units), *errors]
 
 
 def _until_last_reported(
@@ -386,8 +419,12 @@ def lint_paths(
     cache: ResultCache | None = None,
     added: Collection[str] = (),
     detector: Detector | None = None,
+    buffers: Mapping[str, str] | None = None,
 ) -> LintResult:
     """Lint *paths* as one history.
+
+    *buffers* (absolute path -> text) are read instead of those files (an editor's
+    buffers: see :func:`gather`); no cache is used with them.
 
     *only*, *edited* and *added* hold absolute paths (``--diff``): report only those files
     (the others are context), mark *edited* ones as changed after being applied, and
@@ -399,7 +436,7 @@ def lint_paths(
     """
     added = added if config.new_in_change else ()
     rules = rules if rules is not None else load_rules()
-    use_cache = cache is not None and not explain
+    use_cache = cache is not None and not explain and not buffers
     run: str | None = None
     base = ""
     if cache is not None and use_cache:
@@ -426,16 +463,16 @@ def lint_paths(
             hit = cache.load_run(base, run)
             if hit is not None:
                 return hit
-    if not use_cache and not explain and _several_histories(paths, config):
+    if not use_cache and not explain and not buffers and _several_histories(paths, config):
         planned = plan_files(paths, config.layout, exclude=config.settings.exclude)
         if not any(p.layout in PYTHON_LAYOUTS for p in planned):
             named = {os.path.normpath(p.display) for p in planned}
             return _lint_where_read(planned, named, config, rules, only, edited, added)
-    if not use_cache and not explain and _named_files_apart(paths, config):
+    if not use_cache and not explain and not buffers and _named_files_apart(paths, config):
         plan = plan_named_files(paths, config, detector)
         if not any(p.layout in PYTHON_LAYOUTS for p in plan.planned):
             return _lint_where_read(plan.planned, plan.report, config, rules, only, edited, added)
-    inputs = gather(paths, config, stdin_name, _render_stores(cache), detector)
+    inputs = gather(paths, config, stdin_name, buffers, _render_stores(cache), detector)
     sources = in_change(read_inputs(inputs), added)
     report = set(inputs.report)
     if only is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from linter.lockmodel.effects import other_tables_locked
 from linter.lockmodel.locks import LockMode
 from linter.rule import Bad, Good, Rule
 from linter.sql import pgast
@@ -63,9 +64,12 @@ class DropSchema(Rule):
             if key is None or ctx.schema.is_new_object(key):
                 continue
             name = key.split(":", 1)[1]
+            inside = [rel for rel in ctx.effects.locks if rel.startswith(f"{name}.")]
             yield self.report(
                 f"DROP SCHEMA `{name}` CASCADE drops every table, view and function in it, "
-                f"with their data, each table under {LockMode.ACCESS_EXCLUSIVE.describe()}",
+                f"with their data, each table under {LockMode.ACCESS_EXCLUSIVE.describe()}"
+                # the foreign keys to its tables from tables outside it go too
+                f"{other_tables_locked(ctx.effects, *inside, schema=ctx.schema)}",
                 help=(
                     "stop using it and deploy first; drop its objects in reviewed migrations, "
                     "then the empty schema without CASCADE"

@@ -73,6 +73,8 @@ class DropSequence(Rule):
             key = object_key("OBJECT_SEQUENCE", obj)
             if key is None or ctx.schema.is_new_object(key) or ctx.reverses("object", key):
                 continue
+            if ctx.gone(fields, key):
+                continue
             name = key.split(":", 1)[1]
             if _orphaned_serial_sequence(ctx, name):
                 continue

@@ -44,7 +44,7 @@ class DropTable(Rule):
             return
         dropped = [pgast.object_name(obj) for obj in fields.get("objects") or ()]
         for obj, name in zip(fields.get("objects") or (), dropped, strict=True):
-            if ctx.is_new(name) or ctx.reverses("table", name):
+            if ctx.is_new(name) or ctx.reverses("table", name) or ctx.gone(fields, f"table:{name}"):
                 continue  # new in this file, or a down migration dropping what its up created
             yield self.report(
                 f"dropping table `{name}`{and_partitions(ctx.schema, name)} takes "

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
-from linter.lockmodel.locks import LockMode
 from linter.rule import Bad, Good, Rule, Severity
 from linter.sql import pgast
 from linter.sql.pgast import Node
 from linter.state.context import Context, Report
 from linter.state.fold import data_target, is_ddl
-
-
-def _strong(ctx: Context, locks: Mapping[str, LockMode]) -> tuple[str, LockMode] | None:
-    found: tuple[str, LockMode] | None = None
-    for rel, mode in locks.items():
-        if not mode.blocks_writes or ctx.is_new_relation(rel):
-            continue
-        if found is None or mode.strength > found[1].strength:
-            found = (rel, mode)
-    return found
 
 
 class MixedDdlAndData(Rule):
@@ -95,13 +84,13 @@ class MixedDdlAndData(Rule):
         data_now = {t for t in data_target(node) if not ctx.is_new(t)}
         kind = pgast.kind(node)
         if data_now and not data_before:
-            ddl_before = _strong(ctx, tx.held)
+            ddl_before = ctx.strongest_existing(tx.held, sorted(data_now))
             ddl_now = None
         elif data_before and is_ddl(kind):
-            ddl_before = _strong(ctx, tx.held)
+            ddl_before = ctx.strongest_existing(tx.held)
             if ddl_before:
                 return  # already mixed (and reported) earlier in this transaction
-            ddl_now = _strong(ctx, ctx.effects.locks)
+            ddl_now = ctx.strongest_existing(ctx.effects.locks, sorted(data_before))
         else:
             return
         if data_now and ddl_before:

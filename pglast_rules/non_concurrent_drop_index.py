@@ -58,6 +58,8 @@ class NonConcurrentDropIndex(Rule):
             index = ctx.schema.indexes.get(name)
             if index is not None and ctx.schema.is_new_index(index):
                 continue
+            if ctx.gone(fields, f"index:{name}"):
+                continue  # IF EXISTS of an index the history dropped: nothing to drop
             if ctx.reverses("index", name):
                 continue  # a down migration dropping its up's index (require-lock-timeout
                 # reports the wait for the lock)

@@ -20,17 +20,6 @@ _HELP = (
 )
 
 
-def strong_existing_lock(ctx: Context) -> tuple[str, LockMode] | None:
-    """The strongest lock this transaction holds on an existing relation, if it blocks writes."""
-    found: tuple[str, LockMode] | None = None
-    for rel, mode in ctx.tx.held.items():
-        if not mode.blocks_writes or ctx.is_new_relation(rel):
-            continue
-        if found is None or mode.strength > found[1].strength:
-            found = (rel, mode)
-    return found
-
-
 def _fields(node: Node | None, kind: str) -> Node:
     """The fields of *node*, wrapped in *kind* or not (pglast leaves some unwrapped)."""
     if not isinstance(node, dict):
@@ -239,7 +228,11 @@ class UnbatchedBackfill(Rule):
         if not table or ctx.is_new(table) or pgast.is_catalog(table):
             return
         verb = "UPDATE" if kind == "UpdateStmt" else "DELETE"
-        held = strong_existing_lock(ctx) if ctx.tx.in_transaction and ctx.tx.ddl else None
+        held = (
+            ctx.strongest_existing(ctx.tx.held, (table,))
+            if ctx.tx.in_transaction and ctx.tx.ddl
+            else None
+        )
         if not fields.get("whereClause"):
             extra = (
                 f", while the transaction holds {held[1].describe()} on `{held[0]}`" if held else ""

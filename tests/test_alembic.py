@@ -588,3 +588,60 @@ def test_columns_point_at_the_operation_and_the_sql_text(project: Path) -> None:
     at = {(os.path.basename(f.path), f.line, f.rule): f.column for f in result.findings}
     assert at["c3_email.py", 11, "non-concurrent-index"] == 5  # `op.create_index(`
     assert at["c3_email.py", 17, "unbatched-backfill"] == 9  # `UPDATE` inside the string
+
+
+SAFE_SHAPES = {
+    "a1_init.py": """
+        from alembic import op
+        import sqlalchemy as sa
+        revision = "a1"
+        down_revision = None
+
+        def upgrade():
+            op.create_table("orders", sa.Column("id", sa.BigInteger, primary_key=True))
+        """,
+    "a2_backfill.py": '''
+        from alembic import op
+        revision = "a2"
+        down_revision = "a1"
+
+        def upgrade():
+            # commits what ran before: this revision runs in a transaction of its own
+            with op.get_context().autocommit_block():
+                pass
+            op.execute("SET LOCAL lock_timeout = '2s';")
+            op.execute("""DO $$
+        DECLARE
+            last orders.id%TYPE;
+        BEGIN
+            RAISE NOTICE 'at %', last;
+        END
+        $$;""")
+
+        def downgrade():
+            raise RuntimeError("irreversible: the backfill cannot be undone")
+        ''',
+}
+
+
+def test_what_alembic_sends_not_what_its_offline_mode_prints(tmp_path: Path) -> None:
+    """An empty autocommit_block() (COMMIT and BEGIN on one line) opens a transaction that
+    the revision's end commits; ``%`` reaches PostgreSQL once (offline mode prints ``%%``);
+    SQL ending in ``;`` is not followed by an empty statement; a downgrade() that raises
+    makes the revision irreversible, not unreadable."""
+    write_project(tmp_path, SAFE_SHAPES)
+    done = sqlsafe("lint", "migrations/versions", "--no-cache", "--format", "gcc", cwd=tmp_path)
+    rules = {rule for name, _line, rule in gcc(done.stdout) if name == "a2_backfill.py"}
+    assert not rules & {"transaction-nesting", "uncommitted-transaction", "syntax-error"}, (
+        done.stdout
+    )
+    assert "read statically" not in done.stderr, done.stderr
+    versions = tmp_path / "migrations" / "versions"
+    (backfill,) = [
+        m
+        for m in read_history("alembic", versions, sorted(versions.glob("*.py")))
+        if m.ident == "a2"
+    ]
+    assert backfill.down is None and not backfill.static_reason
+    sql = " ".join(c.sql for c in backfill.up)
+    assert "%TYPE" in sql and "%%" not in sql and ";;" not in sql

@@ -35,6 +35,7 @@ LAYERS: tuple[str, ...] = (
     "linter.api",  # gather inputs, lint through the cache
     "linter.server",  # trace, doctor, stats: a real PostgreSQL
     "linter.writers",  # scaffold, plan, fix
+    "linter.lsp",  # the language server (the sqlsafe[lsp] extra: the only pygls importer)
     "linter.commands",  # one module per sub-command
     "linter.app",  # the click application
     "linter.cli",  # the entry point (light: replays a cached run before importing click)
@@ -55,6 +56,7 @@ LIGHT_PACKAGES = (
     "linter.output",
     "linter.server",
     "linter.writers",
+    "linter.lsp",
     "linter.commands",
 )
 

@@ -242,14 +242,14 @@ CREATE TABLE order_lines (id bigint PRIMARY KEY, order_id bigint REFERENCES orde
 """
 
 
-def _fk_message(sql: str, rule: str) -> str:
-    """The one message of *rule* for *sql* run after ``_FK_HISTORY``."""
+def _fk_message(sql: str, rule: str, history: str = _FK_HISTORY) -> str:
+    """The one message of *rule* for *sql* run after *history*."""
     from linter.analysis.engine import lint_sources
     from linter.analysis.registry import load_rules
     from linter.inputs.source import Source
     from linter.state.context import Settings
 
-    sources = [Source("0001.sql", _FK_HISTORY), Source("0002.sql", sql)]
+    sources = [Source("0001.sql", history), Source("0002.sql", sql)]
     linted = lint_sources(sources, load_rules(plugins=False), Settings(), report={"0002.sql"})
     (found,) = [f for f in linted.findings if f.rule == rule]
     return found.message
@@ -272,6 +272,18 @@ def _fk_message(sql: str, rule: str) -> str:
         ("TRUNCATE accounts CASCADE;", "truncate", "public.order_lines"),
         ("DROP TABLE accounts CASCADE;", "drop-table", "public.orders"),
         ("DROP TABLE orders;", "drop-table", "public.accounts"),
+        # the referenced side: the foreign keys to the key go (CASCADE) or are re-created
+        ("ALTER TABLE accounts DROP COLUMN id CASCADE;", "drop-column", "public.orders"),
+        (
+            "ALTER TABLE accounts ALTER COLUMN id TYPE integer;",
+            "alter-column-type",
+            "public.orders",
+        ),
+        (
+            "ALTER TABLE accounts DROP CONSTRAINT accounts_pkey CASCADE;",
+            "drop-constraint",
+            "public.orders",
+        ),
     ],
 )
 def test_findings_name_the_other_end_of_a_foreign_key(sql: str, rule: str, other: str) -> None:
@@ -436,3 +448,219 @@ def test_partitions_are_named_once_not_as_other_tables(sql: str, rule: str) -> N
     (found,) = [f for f in linted.findings if f.rule == rule]
     assert "and its 2 partitions" in found.message
     assert "also locks" not in found.message
+
+
+_REFERENCED = """
+CREATE TABLE a (id bigint PRIMARY KEY, code int UNIQUE, other int UNIQUE, note text);
+CREATE TABLE b (id bigint, a_id bigint REFERENCES a, a_code int REFERENCES a (code));
+"""
+
+
+@pytest.mark.parametrize(
+    ("history", "sql", "locked"),
+    [
+        ("", "ALTER TABLE a DROP COLUMN code CASCADE", True),
+        ("", "ALTER TABLE a DROP COLUMN id CASCADE", True),  # REFERENCES a: its primary key
+        ("", "ALTER TABLE a DROP COLUMN code", False),  # refused without CASCADE
+        ("", "ALTER TABLE a DROP COLUMN note CASCADE", False),
+        ("", "ALTER TABLE a DROP COLUMN other CASCADE", False),
+        ("", "ALTER TABLE a ALTER COLUMN code TYPE bigint", True),
+        ("", "ALTER TABLE a ALTER COLUMN note TYPE varchar(10)", False),
+        ("", "ALTER TABLE a DROP CONSTRAINT a_code_key CASCADE", True),
+        ("", "ALTER TABLE a DROP CONSTRAINT a_other_key CASCADE", False),
+        ("", "ALTER TABLE a DROP CONSTRAINT a_code_key", False),
+        # the model follows renames of the referenced column and table
+        (
+            "ALTER TABLE a RENAME COLUMN code TO code2;",
+            "ALTER TABLE a DROP COLUMN code2 CASCADE",
+            True,
+        ),
+        ("ALTER TABLE a RENAME TO a2;", "ALTER TABLE a2 ALTER COLUMN code TYPE bigint", True),
+        # once dropped by a CASCADE, the foreign key locks nothing more
+        (
+            "ALTER TABLE a DROP CONSTRAINT a_code_key CASCADE;",
+            "ALTER TABLE a ALTER COLUMN code TYPE bigint",
+            False,
+        ),
+        ("DROP TABLE b;", "ALTER TABLE a DROP COLUMN code CASCADE", False),
+        # a unique index a foreign key uses
+        (
+            "CREATE UNIQUE INDEX a_note ON a (note); ALTER TABLE b ADD COLUMN n text REFERENCES a (note);",
+            "DROP INDEX a_note CASCADE",
+            True,
+        ),
+        ("CREATE UNIQUE INDEX a_note ON a (note);", "DROP INDEX a_note CASCADE", False),
+    ],
+)
+def test_the_referenced_side_of_a_foreign_key_locks_the_referencing_table(
+    history: str, sql: str, locked: bool
+) -> None:
+    fx = _history_effects(_REFERENCED + history, sql)
+    assert (fx.locks.get("public.b") is LockMode.ACCESS_EXCLUSIVE) is locked, fx.locks
+
+
+def test_the_schema_model_keeps_referenced_columns_through_the_cache_form() -> None:
+    from linter.lockmodel.schema import schema_from_data, schema_to_data
+    from linter.state.fold import apply_schema
+
+    schema = Schema()
+    for stmt in parse(_REFERENCED).statements:
+        schema = apply_schema(schema, stmt.node)
+    again = schema_from_data(schema_to_data(schema))
+    fks = sorted(con.name for _, con in again.foreign_keys_to("public.a"))
+    assert fks == ["b_a_code_fkey", "b_a_id_fkey"]
+    assert again.referenced_columns(again.tables["public.b"].constraints["b_a_code_fkey"]) == (
+        "code",
+    )
+    assert again.referenced_columns(again.tables["public.b"].constraints["b_a_id_fkey"]) == ("id",)
+
+
+def test_the_cache_form_keeps_every_field_of_the_model() -> None:
+    """Parallel workers and the result cache hand the model over in its plain-data form: a
+    field it drops (a stored generated column, a clustered index, what a foreign key
+    references) changes findings under ``--jobs`` or from the cache."""
+    from linter.lockmodel.schema import schema_from_data, schema_to_data
+    from linter.state.fold import apply_schema
+
+    history = _REFERENCED + (
+        "CREATE TABLE g (id int, x int GENERATED ALWAYS AS (id * 2) STORED);"
+        "CREATE INDEX g_id ON g (id); CLUSTER g USING g_id; DROP TABLE gone;"
+    )
+    schema = Schema()
+    for stmt in parse(history).statements:
+        schema = apply_schema(schema, stmt.node)
+    again = schema_from_data(schema_to_data(schema))
+    assert {k: dict(t.constraints) for k, t in again.tables.items()} == {
+        k: dict(t.constraints) for k, t in schema.tables.items()
+    }
+    assert {k: dict(t.columns) for k, t in again.tables.items()} == {
+        k: dict(t.columns) for k, t in schema.tables.items()
+    }
+    assert dict(again.indexes) == dict(schema.indexes)
+    assert dict(again.objects) == dict(schema.objects)
+    assert again.tables["public.g"].columns["x"].generated
+    assert again.indexes["public.g_id"].clustered
+
+
+@pytest.mark.parametrize(
+    ("history", "sql", "locks", "conditional"),
+    [
+        # the history dropped it and nothing created it again: nothing to lock
+        ("CREATE TABLE t (id int); DROP TABLE t;", "DROP TABLE IF EXISTS t", {}, ()),
+        ("CREATE TABLE t (id int); ALTER TABLE t RENAME TO u;", "DROP TABLE IF EXISTS t", {}, ()),
+        (
+            "CREATE TABLE t (id int); CREATE INDEX i ON t (id); DROP TABLE t;",
+            "DROP INDEX IF EXISTS i",
+            {},
+            (),
+        ),
+        (
+            "CREATE TABLE t (id int); DROP TABLE t;",
+            "ALTER TABLE IF EXISTS t ADD COLUMN c int",
+            {},
+            (),
+        ),
+        ("CREATE VIEW v AS SELECT 1; DROP VIEW v;", "DROP VIEW IF EXISTS v", {}, ()),
+        # created again: it exists
+        (
+            "CREATE TABLE t (id int); DROP TABLE t; CREATE TABLE t (id int);",
+            "DROP TABLE IF EXISTS t",
+            {"public.t": LockMode.ACCESS_EXCLUSIVE},
+            (),
+        ),
+        # never named by the history: locked only if it exists
+        ("", "DROP TABLE IF EXISTS t", {"public.t": LockMode.ACCESS_EXCLUSIVE}, ("public.t",)),
+        (
+            "CREATE TABLE t (id int);",
+            "DROP TRIGGER IF EXISTS tr ON t",
+            {"public.t": LockMode.ACCESS_EXCLUSIVE},
+            ("public.t",),
+        ),
+        # ALTER TABLE locks the table whether or not the column exists (traced)
+        (
+            "CREATE TABLE t (id int);",
+            "ALTER TABLE t DROP COLUMN IF EXISTS c",
+            {"public.t": LockMode.ACCESS_EXCLUSIVE},
+            (),
+        ),
+    ],
+)
+def test_drop_if_exists_locks_what_exists(
+    history: str, sql: str, locks: dict[str, LockMode], conditional: tuple[str, ...]
+) -> None:
+    fx = _history_effects(history, sql)
+    assert dict(fx.locks) == locks
+    assert fx.conditional == conditional
+
+
+_RANGED = """
+CREATE TABLE r (id bigint, at date NOT NULL, w int) PARTITION BY RANGE (at);
+CREATE TABLE r1 PARTITION OF r FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+CREATE TABLE rd PARTITION OF r DEFAULT;
+"""
+
+
+@pytest.mark.parametrize(
+    ("sql", "target", "locked"),
+    [
+        # traced on 15 and 18: 18 finds no NOT NULL constraint to drop and stays on r
+        ("ALTER TABLE r ALTER COLUMN w DROP NOT NULL", 18, {"public.r"}),
+        ("ALTER TABLE r ALTER COLUMN w DROP NOT NULL", 15, {"public.r", "public.r1", "public.rd"}),
+        ("ALTER TABLE r ALTER COLUMN at DROP NOT NULL", 18, {"public.r", "public.r1", "public.rd"}),
+        # the default partition's implicit bound widens
+        ("ALTER TABLE r DETACH PARTITION r1", 18, {"public.r", "public.r1", "public.rd"}),
+        ("DROP TABLE r1", 15, {"public.r", "public.r1", "public.rd"}),
+        ("DROP TABLE rd", 15, {"public.r", "public.rd"}),
+    ],
+)
+def test_partition_statements_lock_the_parent_and_default_partition(
+    sql: str, target: int, locked: set[str]
+) -> None:
+    fx = _history_effects(_RANGED, sql, target)
+    assert set(fx.locks) == locked
+    assert set(fx.locks.values()) == {LockMode.ACCESS_EXCLUSIVE}
+
+
+def test_a_type_change_that_rewrites_nothing_still_rebuilds_expression_and_partial_indexes() -> (
+    None
+):
+    history = (
+        "CREATE TABLE t (id int, a int, n varchar(20));"
+        "CREATE INDEX t_expr ON t (lower(n)); CREATE INDEX t_part ON t (id) WHERE a > 0;"
+    )
+    assert _history_effects(history, "ALTER TABLE t ALTER COLUMN n TYPE text").scans == (
+        "public.t",
+    )
+    assert _history_effects(history, "ALTER TABLE t ALTER COLUMN a TYPE integer").scans == (
+        "public.t",
+    )
+    assert _history_effects(history, "ALTER TABLE t ALTER COLUMN id TYPE integer").scans == ()
+    renamed = history + "ALTER TABLE t RENAME COLUMN n TO m;"
+    assert _history_effects(renamed, "ALTER TABLE t ALTER COLUMN m TYPE text").scans == (
+        "public.t",
+    )
+
+
+def test_a_data_change_names_its_own_table_among_equally_locked_ones() -> None:
+    """Of the tables the transaction locked as strongly (another table altered first, or
+    the far end of a foreign key), a finding about its data change names the table it
+    changes."""
+    sql = (
+        "BEGIN;\nALTER TABLE accounts ADD COLUMN note text;\n"
+        "ALTER TABLE orders ADD COLUMN note text;\nUPDATE orders SET note = 'x';\nCOMMIT;"
+    )
+    held = "holds AccessExclusiveLock (blocks all reads and writes) on `public.orders`"
+    assert held in _fk_message(sql, "mixed-ddl-and-data")
+    assert held in _fk_message(sql, "unbatched-backfill")
+
+
+def test_drop_schema_names_the_tables_outside_it_whose_foreign_keys_go() -> None:
+    history = (
+        "CREATE SCHEMA ledger; CREATE TABLE ledger.books (id bigint PRIMARY KEY);"
+        "CREATE TABLE ledger.pages (id bigint, book_id bigint REFERENCES ledger.books);"
+        "CREATE TABLE entries (id bigint, book_id bigint REFERENCES ledger.books);"
+    )
+    message = _fk_message("DROP SCHEMA ledger CASCADE;", "drop-schema", history)
+    assert message.endswith(
+        f"; it also locks `public.entries` (AccessExclusiveLock: {LockMode.ACCESS_EXCLUSIVE.blocks})"
+    )

@@ -149,3 +149,25 @@ def test_explain_uses_the_one_lock_model(history: Path, target: int) -> None:
     got = [(dict(s.effects.locks), s.effects.rewrites, s.effects.scans) for s in result.statements]
     assert got == expected
     assert any(locks.get("public.accounts") for locks, _, _ in got[-6:])
+
+
+def test_drop_if_exists_claims_what_the_history_says_exists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A table the history dropped: nothing locked. One it never named: locked only if it
+    exists, which the text and the JSON (``conditional``) say."""
+    (tmp_path / "1_init.sql").write_text(INIT + "CREATE TABLE old (id int);\nDROP TABLE old;\n")
+    change = tmp_path / "2_change.sql"
+    change.write_text("DROP TABLE IF EXISTS old;\nDROP TABLE IF EXISTS legacy;\n")
+    doc = explain_json(capsys, str(change))
+    gone, unknown = doc["statements"]
+    assert gone["locks"] == {} and gone["conditional"] == []
+    assert unknown["locks"] == {"public.legacy": "AccessExclusiveLock"}
+    assert unknown["conditional"] == ["public.legacy"]
+    assert main(["explain", str(change)]) == 0
+    text = capsys.readouterr().out
+    assert "locks: none on tables" in text
+    assert (
+        "public.legacy AccessExclusiveLock (blocks all reads and writes, only if the object "
+        "dropped exists)" in text
+    )

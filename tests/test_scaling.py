@@ -110,9 +110,29 @@ def _renames(count: int) -> str:
     return f"CREATE TABLE t (id bigint, {columns});\n{renames}"
 
 
+def _fk_changes(statement: str, count: int) -> str:
+    """*count* tables in a chain of foreign keys, then *statement* on each (what the far
+    end of a key each changes locks is looked up, not found by a walk over every table)."""
+    tables = "CREATE TABLE t0 (id bigint PRIMARY KEY);\n" + "".join(
+        f"CREATE TABLE t{i} (id bigint PRIMARY KEY, "
+        f"parent_id bigint REFERENCES t{i - 1} (id), name varchar(10));\n"
+        for i in range(1, count)
+    )
+    return tables + "".join(statement.format(i=i) for i in range(1, count))
+
+
+_LOCAL = {
+    "rename-column": _renames,
+    "fk-renames": partial(_fk_changes, "ALTER TABLE t{i} RENAME TO u{i};\n"),
+    "fk-retypes": partial(_fk_changes, "ALTER TABLE t{i} ALTER COLUMN id TYPE numeric;\n"),
+}
+
+
 @pytest.mark.parametrize(
     ("case", "size"),
     [
+        ("fk-renames", 100),
+        ("fk-retypes", 100),
         ("fk-tables", 100),
         ("add-column", 100),
         ("in-list", 20_000),
@@ -125,7 +145,7 @@ def _renames(count: int) -> str:
 )
 def test_linting_work_grows_linearly(case: str, size: int) -> None:
     """4x the input costs about 4x the calls."""
-    make = _renames if case == "rename-column" else partial(_text, case)
+    make = _LOCAL.get(case) or partial(_text, case)
     small, large = _calls(make(size)), _calls(make(4 * size))
     assert large / small < 5, (small, large)
 

@@ -28,4 +28,5 @@ COMMANDS: dict[str, str] = {
     "plan": "linter.commands.plan:plan",
     "fix": "linter.commands.fix:fix",
     "histories": "linter.commands.histories:histories",
+    "lsp": "linter.commands.lsp:lsp",
 }

@@ -64,25 +64,3 @@ def make_config(
         history=None if no_history else config.history,
         implicit_history=not no_history,
     )
-
-
-def unknown_rule_name(config: Config, known: set[str]) -> str | None:
-    """Why the rule names in select/ignore/per-file-ignores/severity are refused, if one
-    is unknown."""
-    settings = config.settings
-    where = str(config.path) if config.path else "command line"
-    names = [*settings.select, *settings.ignore, *settings.severity]
-    for values in settings.per_file_ignores.values():
-        names.extend(values)
-    for name in names:
-        if name in known or (name.isupper() and any(k.startswith(name) for k in known)):
-            continue
-        return f"{where}: unknown rule `{name}` (see `sqlsafe rules`)"
-    return None
-
-
-def known_names(rules: tuple[Any, ...]) -> set[str]:
-    known = {"all", "ALL"}
-    for rule in rules:
-        known.update((rule.name, rule.code, rule.group, *rule.aliases))
-    return known

@@ -8,7 +8,7 @@ import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -17,9 +17,8 @@ from ..api import gather
 from ..inputs.layouts import PYTHON_LAYOUTS, MigrationUnit, history_root
 from ..inputs.source import Source, SourceError
 from ..util.atomic import Put, WriteError, directory_lock, os_error, write_all
-from ..writers.fix_order import HistoryOrder, place_steps
-from ..writers.scaffold import DEFAULT_LOCK_TIMEOUT
-from ..writers.scaffold_layouts import LAYOUT_TABLE
+from ..writers.fix_order import HistoryOrder, migration_folder, place_steps
+from ..writers.scaffold import DEFAULT_LOCK_TIMEOUT, timeouts
 from ..writers.scaffold_sql import InvalidInput
 from .options import (
     build_config,
@@ -28,10 +27,6 @@ from .options import (
     refuse_stdin,
     settings_options,
 )
-from .scaffold import timeouts
-
-if TYPE_CHECKING:
-    from ..writers.fixer import FixSettings
 
 _BOM = "\ufeff"
 _APPLIED = (
@@ -46,11 +41,6 @@ class _Change:
     before: str
     after: str
     new_file: bool = False
-
-
-def _migration_dir(unit: MigrationUnit) -> Path:
-    path = Path(unit.path)
-    return path.parent.parent if unit.layout in ("diesel", "prisma") else path.parent
 
 
 def _read(path: Path) -> str:
@@ -99,7 +89,7 @@ def fix(
     runner's order; when the layout has no version there, the file is left as it is (exit
     1). A fixed file that later migrations follow is noted: it is usually applied already.
     """
-    from ..writers.fixer import fix_source
+    from ..writers.fixer import fix_unit
 
     if not paths:
         raise click.UsageError("no files given: pass migration files or directories")
@@ -121,7 +111,7 @@ def fix(
     # what each migration directory holds before fix numbers new files in it
     listed = {
         folder: _names(folder)
-        for folder in {_migration_dir(u) for u in inputs.units if isinstance(u, MigrationUnit)}
+        for folder in {migration_folder(u) for u in inputs.units if isinstance(u, MigrationUnit)}
     }
     for unit in inputs.units:
         if isinstance(unit, SourceError):
@@ -144,19 +134,9 @@ def fix(
             history.append(source)
             refused = True
             continue
-        wrapped = unit.in_transaction
-        if wrapped is None:
-            wrapped = config.settings.assume_in_transaction
         path = Path(unit.path)
         real = _read(path)
-        result = fix_source(
-            source,
-            history,
-            rules,
-            config.settings,
-            _fix_settings(unit, wrapped, timeout, statement),
-            original=real,
-        )
+        result = fix_unit(unit, history, rules, config.settings, (timeout, statement), real)
         history.append(source)
         for note in result.notes:
             click.echo(note, err=True)
@@ -165,7 +145,7 @@ def fix(
         root = Path(unit.history) if unit.history else history_root(path)
         if (root, unit.layout) not in orders:
             orders[root, unit.layout] = HistoryOrder.read(root, unit.layout)
-        folder = _migration_dir(unit)
+        folder = migration_folder(unit)
         placement = place_steps(
             path, folder, result.new_steps, orders[root, unit.layout], timeout, statement
         )
@@ -203,20 +183,6 @@ def fix(
     for change in changes:
         click.echo(f"{'wrote' if change.new_file else 'fixed'} {change.path}")
     return 2 if failed else 1 if refused else 0
-
-
-def _fix_settings(unit: MigrationUnit, wrapped: bool, timeout: str, statement: str) -> FixSettings:
-    """How the runner sends the file: golang-migrate and Prisma send it as one query unless
-    a comment says the file runs in a transaction; dbmate and diesel when they do not wrap
-    it (see :func:`linter.writers.scaffold_layouts.runner_batches`)."""
-    from ..writers.fixer import FixSettings
-
-    layout = LAYOUT_TABLE.get(unit.layout)
-    one_query = layout is not None and layout.one_statement_outside_tx
-    one_query = one_query and (unit.single_query or not wrapped)
-    return FixSettings(
-        unit.layout, wrapped, timeout, statement, one_query=one_query, modelled=unit.single_query
-    )
 
 
 def _names(folder: Path) -> frozenset[str]:

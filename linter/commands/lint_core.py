@@ -50,11 +50,12 @@ def run_lint(
     replayed; *options* are the settings options (:func:`configure.make_config`)."""
     from ..analysis.registry import RegistryError, load_rules
     from ..api import history_paths, lint_paths
+    from ..inputs.config import known_names, unknown_rule
     from ..inputs.configsearch import config_candidates
     from ..inputs.layouts import Detector
     from ..rule import Severity
     from ..util.collector import lint_pace
-    from .configure import known_names, make_config, unknown_rule_name
+    from .configure import make_config
 
     if not paths:
         raise UsageProblem("no files given: pass migration files, directories, or - for stdin")
@@ -65,7 +66,7 @@ def run_lint(
         rules = load_rules()
     except RegistryError as exc:
         raise UsageProblem(str(exc)) from exc
-    problem = unknown_rule_name(config, known_names(rules))
+    problem = unknown_rule(config, known_names(rules))
     if problem is not None:
         raise UsageProblem(problem)
     baseline = None

@@ -7,10 +7,10 @@ from typing import Any, TypeVar
 
 import click
 
-from ..inputs.config import Config
+from ..inputs.config import Config, unknown_rule
+from ..inputs.config import known_names as known_names  # (the commands import it from here)
 from ..inputs.layouts import LAYOUTS
-from .configure import UsageProblem, make_config, unknown_rule_name
-from .configure import known_names as known_names
+from .configure import UsageProblem, make_config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -101,7 +101,7 @@ def refuse_stdin(paths: tuple[str, ...], command: str, why: str) -> None:
 
 def check_rule_names(config: Config, known: set[str]) -> None:
     """Refuse unknown rule names in select/ignore/per-file-ignores/severity (exit 2)."""
-    problem = unknown_rule_name(config, known)
+    problem = unknown_rule(config, known)
     if problem is not None:
         raise click.UsageError(problem)
 

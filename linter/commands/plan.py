@@ -43,11 +43,22 @@ def _emit(output: Output, build: Callable[[Any], Any], command: str) -> int:
     layout = get_layout(output.layout)
     count = sum(len(step_units(s, layout)) for s in plan.steps)
     options = output.options
+    render = None
+    if output.python:
+        from ..writers.python_files import render as render_python
+
+        target = output.target()
+
+        def render(steps: Any, versions: Any) -> Any:
+            return render_python(
+                steps, target, versions, options.lock_timeout, options.statement_timeout
+            )
+
     write_or_print(
         output,
         count,
         lambda versions: render_plan(
-            plan, layout, versions, options.lock_timeout, options.statement_timeout, tool
+            plan, layout, versions, options.lock_timeout, options.statement_timeout, tool, render
         ),
     )
     return 0

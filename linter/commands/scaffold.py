@@ -7,7 +7,7 @@ layout of the user's runner (or prints them with ``--stdout``).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -18,9 +18,10 @@ import click
 from ..inputs.config import ConfigError, load_config, parse_version
 from ..lockmodel.schema import Schema
 from ..util.atomic import WriteError, directory_lock, os_error
-from ..writers.scaffold import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Options
+from ..writers.scaffold import DEFAULT_LOCK_TIMEOUT, Options, timeouts
 from ..writers.scaffold_layouts import (
     LAYOUTS,
+    PYTHON_LAYOUTS,
     FileStep,
     OutFile,
     detect_layout,
@@ -29,7 +30,7 @@ from ..writers.scaffold_layouts import (
     render_files,
     write_files,
 )
-from ..writers.scaffold_sql import InvalidInput, lock_timeout_value, parse_name
+from ..writers.scaffold_sql import InvalidInput, parse_name
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,10 +48,20 @@ def output_options(func: F) -> F:
         ),
         click.option(
             "--layout",
-            type=click.Choice(LAYOUTS),
+            type=click.Choice((*LAYOUTS, *PYTHON_LAYOUTS)),
             default=None,
             help="Migration runner whose file names and transaction markers to use "
-            "(default: the configured `layout`, else detected from --dir).",
+            "(default: the configured `layout`, else detected from --dir). alembic: revision "
+            "files chained to the head of the versions directory (--dir: the project with "
+            "alembic.ini, the script directory or versions/); django: migrations depending "
+            "on the app's latest one (--dir: the app's migrations/ package, the app, or a "
+            "project with one app).",
+        ),
+        click.option(
+            "--head",
+            default=None,
+            metavar="REV",
+            help="alembic: the revision to chain to when the history has several heads.",
         ),
         click.option(
             "--stdout", "to_stdout", is_flag=True, help="Print the files instead of writing them."
@@ -93,19 +104,23 @@ class Output:
     to_stdout: bool
     force: bool
     options: Options
+    head: str | None = None  # --head (alembic)
 
+    @property
+    def python(self) -> bool:
+        return self.layout in PYTHON_LAYOUTS
 
-def timeouts(extra: Mapping[str, Any], lock_timeout: str | None) -> tuple[str, str]:
-    """(lock_timeout, statement_timeout): the option, else the config keys, else defaults."""
-    return (
-        lock_timeout_value(lock_timeout or extra.get("lock-timeout") or DEFAULT_LOCK_TIMEOUT),
-        lock_timeout_value(extra.get("statement-timeout") or DEFAULT_STATEMENT_TIMEOUT),
-    )
+    def target(self) -> Any:
+        """Where a framework's files go (:class:`linter.writers.python_files.Target`)."""
+        from ..writers.python_files import Target
+
+        return Target(self.layout, self.directory, self.head)
 
 
 def resolve_output(
     directory: str | None,
     layout: str | None,
+    head: str | None,
     to_stdout: bool,
     force: bool,
     create_dir: bool,
@@ -135,11 +150,37 @@ def resolve_output(
         folder, "--dir" if directory is not None else "the history directory", create_dir
     )
     chosen = layout or config.layout or detect_layout(folder)
-    if chosen not in LAYOUTS:
+    if chosen not in LAYOUTS and chosen not in PYTHON_LAYOUTS:
+        choices = ", ".join((*LAYOUTS, *PYTHON_LAYOUTS))
         raise click.UsageError(
-            f"layout {chosen!r} cannot be written by sqlsafe (choose from {', '.join(LAYOUTS)})"
+            f"layout {chosen!r} cannot be written by sqlsafe (choose from {choices})"
         )
-    return Output(folder, chosen, to_stdout, force, Options(target, timeout, statement))
+    if head is not None and chosen != "alembic":
+        raise click.UsageError(f"--head is for the alembic layout, not {chosen}")
+    if chosen in PYTHON_LAYOUTS:
+        folder = _framework_directory(chosen, folder)
+    return Output(folder, chosen, to_stdout, force, Options(target, timeout, statement), head)
+
+
+def _framework_directory(layout: str, folder: Path) -> Path:
+    """The directory a framework's files go to (Alembic's versions/, the app's
+    migrations/), from what --dir names."""
+    from ..writers.python_history import (
+        HistoryError,
+        alembic_versions_dir,
+        django_migrations_dir,
+    )
+
+    try:
+        if layout == "alembic":
+            found = alembic_versions_dir(folder)
+        else:
+            found = django_migrations_dir(folder)
+    except HistoryError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if not found.is_dir():
+        raise click.UsageError(f"{found} (the {layout} migrations directory) does not exist")
+    return found
 
 
 def _check_directory(folder: Path, what: str, create: bool) -> None:
@@ -153,10 +194,36 @@ def _check_directory(folder: Path, what: str, create: bool) -> None:
 
 
 def history(output: Output) -> Schema:
-    """The schema the migrations already in the output directory build."""
+    """The schema the migrations already in the output directory build (for Alembic and
+    Django: the tables and primary keys their files show statically)."""
     from ..writers.plan import history_schema
 
-    return history_schema(output.directory, None)
+    schema = history_schema(output.directory, None)
+    if output.python:
+        schema = _python_tables(output, schema)
+    return schema
+
+
+def _python_tables(output: Output, schema: Schema) -> Schema:
+    from ..sql.parsing import parse
+    from ..state.fold import apply_schema
+    from ..writers.python_history import HistoryError, alembic_sql, known_tables
+    from ..writers.scaffold_sql import quote_ident
+
+    try:
+        tables = known_tables(output.layout, output.directory)
+        literal = alembic_sql(output.directory) if output.layout == "alembic" else []
+    except HistoryError as exc:
+        raise click.UsageError(str(exc)) from exc
+    for table, keys in tables.items():
+        columns = ", ".join(f"{quote_ident(k)} bigint" for k in keys)
+        key = f", PRIMARY KEY ({', '.join(quote_ident(k) for k in keys)})" if keys else ""
+        literal.insert(0, f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} ({columns}{key});")
+    for sql in literal:  # the tables first: the revisions' SQL changes them
+        for stmt in parse(sql).statements:
+            if stmt.node is not None:
+                schema = apply_schema(schema, stmt.node)
+    return schema
 
 
 def key_for(output: Output, table: str, key: str | None) -> str:
@@ -171,6 +238,16 @@ def emit(output: Output, steps: Sequence[FileStep], command: str) -> list[OutFil
     layout = get_layout(output.layout)
     steps = with_tool(steps, f"sqlsafe {command}")
     options = output.options
+    if output.python:
+        from ..writers.python_files import render as render_python
+
+        return write_or_print(
+            output,
+            len(steps),
+            lambda versions: render_python(
+                steps, output.target(), versions, options.lock_timeout, options.statement_timeout
+            ),
+        )
     # one-statement layouts may split a non-transactional step: ask for enough versions
     return write_or_print(
         output,
@@ -184,9 +261,33 @@ def emit(output: Output, steps: Sequence[FileStep], command: str) -> list[OutFil
 def with_tool(steps: Sequence[FileStep], tool: str) -> list[FileStep]:
     """*steps* with their header naming the command that wrote them."""
     return [
-        FileStep(s.slug, s.summary, s.locks, s.body, s.transactional, s.before, tool, s.quick)
+        FileStep(
+            s.slug, s.summary, s.locks, s.body, s.transactional, s.before, tool, s.quick, s.changes
+        )
         for s in steps
     ]
+
+
+def _versions(output: Output, count: int) -> list[str]:
+    if output.python:
+        from ..writers.python_files import next_versions as python_versions
+        from ..writers.python_history import HistoryError
+
+        try:
+            return python_versions(output.target(), count)
+        except HistoryError as exc:
+            raise click.UsageError(str(exc)) from exc
+    return next_versions(output.directory, get_layout(output.layout), count)
+
+
+def _render_guarded(
+    render: Callable[[list[str]], list[OutFile]], versions: list[str]
+) -> list[OutFile]:
+    """*render*, with a refusal of the history or of the input as a usage error."""
+    try:
+        return render(versions)
+    except InvalidInput as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 # how often numbering starts again when a name was taken meanwhile
@@ -204,9 +305,8 @@ def write_or_print(
     once never take one version twice; should a name be taken meanwhile all the same (by
     a writer that does not lock), the files are numbered again, a few times.
     """
-    layout = get_layout(output.layout)
     if output.to_stdout:
-        files = render(next_versions(output.directory, layout, count))
+        files = _render_guarded(render, _versions(output, count))
         for i, out in enumerate(files):
             if i:
                 click.echo("")
@@ -217,8 +317,8 @@ def write_or_print(
     while True:
         try:
             with directory_lock(output.directory):
-                versions = next_versions(output.directory, layout, count)
-                files = render(versions)
+                versions = _versions(output, count)
+                files = _render_guarded(render, versions)
                 written = write_files(output.directory, files, output.force)
             break
         except FileExistsError as exc:

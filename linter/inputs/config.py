@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -222,6 +222,30 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
         new_in_change=config_values.get("new-in-change", True),
         extra=MappingProxyType(extra),
     )
+
+
+def known_names(rules: Sequence[Any]) -> set[str]:
+    """Every name a config or a command line may give a rule of *rules*: its name, code,
+    group and aliases, and ``all``."""
+    known = {"all", "ALL"}
+    for rule in rules:
+        known.update((rule.name, rule.code, rule.group, *rule.aliases))
+    return known
+
+
+def unknown_rule(config: Config, known: set[str]) -> str | None:
+    """Why *config* names a rule that is not in *known* (select, ignore,
+    per-file-ignores, severity; a code prefix in capitals matches), or ``None``."""
+    settings = config.settings
+    where = str(config.path) if config.path else "command line"
+    names = [*settings.select, *settings.ignore, *settings.severity]
+    for values in settings.per_file_ignores.values():
+        names.extend(values)
+    for name in names:
+        if name in known or (name.isupper() and any(k.startswith(name) for k in known)):
+            continue
+        return f"{where}: unknown rule `{name}` (see `sqlsafe rules`)"
+    return None
 
 
 def settings_field_names() -> tuple[str, ...]:

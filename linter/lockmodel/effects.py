@@ -124,6 +124,16 @@ _SUE_RELOPTIONS = frozenset(
 )
 
 
+# Index storage parameters that only need ShareUpdateExclusiveLock (btree's, traced)
+_SUE_INDEX_OPTIONS = frozenset({"fillfactor", "deduplicate_items"})
+
+
+def _option_names(cmd: Node) -> set[str]:
+    """The storage parameters ``SET (...)`` / ``RESET (...)`` names."""
+    options = pgast.unwrap(cmd.get("def") or {}, "List").get("items") or ()
+    return {pgast.unwrap(o, "DefElem").get("defname", "") for o in options}
+
+
 @dataclass(frozen=True, slots=True)
 class Effects:
     """What one statement does: locks by relation, rewrites, scans, transactionality."""
@@ -132,6 +142,9 @@ class Effects:
     rewrites: tuple[str, ...] = ()
     scans: tuple[str, ...] = ()
     transactional: bool = True  # may run inside a transaction block
+    # relations locked only if the object a ``DROP ... IF EXISTS`` names exists, which the
+    # model cannot tell (see :meth:`Schema.exists`)
+    conditional: tuple[str, ...] = ()
 
     @property
     def strongest(self) -> LockMode | None:
@@ -143,22 +156,27 @@ class Effects:
 
 def merge_effects(first: Effects, then: Effects) -> Effects:
     """What two statements run as one (a DO block's) lock, rewrite and scan together."""
+    sure = {r for r in first.locks if r not in first.conditional} | {
+        r for r in then.locks if r not in then.conditional
+    }
     return Effects(
         MappingProxyType(combined(first.locks, then.locks)),
         (*first.rewrites, *(r for r in then.rewrites if r not in first.rewrites)),
         (*first.scans, *(r for r in then.scans if r not in first.scans)),
         first.transactional and then.transactional,
+        tuple(dict.fromkeys(r for r in (*first.conditional, *then.conditional) if r not in sure)),
     )
 
 
 class _Builder:
-    __slots__ = ("locks", "rewrites", "scans", "transactional")
+    __slots__ = ("conditional", "locks", "rewrites", "scans", "transactional")
 
     def __init__(self) -> None:
         self.locks: dict[str, LockMode] = {}
         self.rewrites: list[str] = []
         self.scans: list[str] = []
         self.transactional = True
+        self.conditional: list[str] = []
 
     def lock(self, rel: str, mode: LockMode) -> None:
         if rel:
@@ -180,6 +198,7 @@ class _Builder:
             tuple(self.rewrites),
             tuple(self.scans),
             self.transactional,
+            tuple(r for r in self.conditional if r in self.locks),
         )
 
 
@@ -330,6 +349,10 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
         mode = fact.lock
         if objtype == "OBJECT_INDEX":
             mode = SUE if sub in ("AT_SetOptions", "AT_ResetOptions", "AT_SetStatistics") else AEL
+            if sub in ("AT_SetRelOptions", "AT_ResetRelOptions"):
+                # a btree's fillfactor and deduplicate_items: ShareUpdateExclusiveLock on the
+                # index alone; GIN, BRIN and GiST options: AccessExclusiveLock (traced, 15/18)
+                mode = SUE if _option_names(cmd) <= _SUE_INDEX_OPTIONS else AEL
             if sub == "AT_AttachPartition":
                 mode = SUE
                 # both indexes' tables are opened to match the definitions (traced)
@@ -342,8 +365,7 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
                 b.rewrite(rel)  # the index files are copied under the lock
             continue
         if sub in ("AT_SetRelOptions", "AT_ResetRelOptions"):
-            options = pgast.unwrap(cmd.get("def") or {}, "List").get("items") or ()
-            names = {pgast.unwrap(o, "DefElem").get("defname", "") for o in options}
+            names = _option_names(cmd)
             mode = (
                 SUE
                 if names
@@ -390,7 +412,12 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
                     b.scan(rel)  # indexes rebuilt, constraints re-checked: the table is read
             elif not binary_coercible(old_type, new, target):
                 b.rewrite(rel)
+            elif any(column in ix.reads for ix in schema.indexes_of(rel)):
+                # no rewrite, but an index on an expression of the column or with a
+                # predicate on it is rebuilt: the table is read (traced on 18 and 15)
+                b.scan(rel)
             _foreign_key_column(schema, rel, column, b)
+            _referenced_column(schema, rel, (column,), b, retyped=True)
         elif sub == "AT_SetNotNull":
             column = cmd.get("name", "")
             proven = (
@@ -423,14 +450,26 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
                 _default_partition_checked(schema, rel, child, b)
         elif sub == "AT_DropColumn":
             _foreign_key_column(schema, rel, cmd.get("name", ""), b)
+            if cmd.get("behavior") == "DROP_CASCADE":
+                _referenced_column(schema, rel, (cmd.get("name", ""),), b, retyped=False)
         elif sub == "AT_DropConstraint":
             known = schema.constraint(rel, cmd.get("name", ""))
             if known is not None and known.references:
                 # its triggers on the referenced table go too (traced)
                 b.lock(known.references, AEL)
+            if (
+                known is not None
+                and known.kind in ("primary", "unique")
+                and cmd.get("behavior") == "DROP_CASCADE"
+            ):  # the foreign keys that need its index go too (traced)
+                for other, _ in schema.foreign_keys_to(rel, known.columns, exact=True):
+                    b.lock(other, AEL)
         elif sub == "AT_DetachPartition":
             part = pgast.unwrap(definition, "PartitionCmd")
             child = pgast.relation_name(part.get("name"))
+            widened = default_partition_of(schema, rel)
+            if widened is not None and widened != child:
+                b.lock(widened, AEL)  # the default's implicit bound widens (traced, 15 and 18)
             if part.get("concurrent"):
                 b.locks[rel] = SUE
                 # SUE on both in its first transaction; after waiting for every older
@@ -485,11 +524,7 @@ def _lock_referenced(schema: Schema, rel: str, b: _Builder) -> None:
 
 def referencing_tables(schema: Schema, rel: str) -> list[str]:
     """The other tables the model knows with a foreign key to *rel*."""
-    return [
-        table.name
-        for table in schema.tables.values()
-        if table.name != rel and any(con.references == rel for con in table.constraints.values())
-    ]
+    return list(dict.fromkeys(other for other, _ in schema.foreign_keys_to(rel)))
 
 
 def _lock_referencing(schema: Schema, rel: str, b: _Builder, *, transitive: bool) -> None:
@@ -519,6 +554,20 @@ def _foreign_key_column(schema: Schema, rel: str, column: str, b: _Builder) -> N
             b.lock(con.references, AEL)
             if rel in b.rewrites:
                 b.scan(con.references)
+
+
+def _referenced_column(
+    schema: Schema, rel: str, columns: tuple[str, ...], b: _Builder, *, retyped: bool
+) -> None:
+    """DROP COLUMN ... CASCADE or ALTER COLUMN TYPE of a column other tables' foreign keys
+    reference: the keys are dropped (and for a type change re-created), their triggers on
+    each referencing table with them: AccessExclusiveLock there (traced on PostgreSQL
+    18 and 15). A rewriting type change re-validates each key: the referencing table is
+    read."""
+    for other, _ in schema.foreign_keys_to(rel, columns):
+        b.lock(other, AEL)
+        if retyped and rel in b.rewrites:
+            b.scan(other)
 
 
 def other_tables_locked(effects: Effects, *own: str, schema: Schema | None = None) -> str:
@@ -648,11 +697,22 @@ _NOT_RECURSING = frozenset(
 )
 
 
-def _recurses(fields: Node) -> bool:
+def _recurses(fields: Node, schema: Schema, target: int) -> bool:
     """ALTER TABLE (without ONLY) whose subcommands run on every partition too."""
+    rel = pgast.relation_name(fields.get("relation"))
     return bool((fields.get("relation") or {}).get("inh")) and any(
-        sub not in _NOT_RECURSING for sub, _ in pgast.alter_commands(fields)
+        sub not in _NOT_RECURSING and not _drops_no_not_null(schema, rel, sub, cmd, target)
+        for sub, cmd in pgast.alter_commands(fields)
     )
+
+
+def _drops_no_not_null(schema: Schema, rel: str, sub: str, cmd: Node, target: int) -> bool:
+    """DROP NOT NULL of a column the model knows nullable: PostgreSQL 18 finds no NOT NULL
+    constraint to drop and does not visit the partitions; 15 locks each (traced)."""
+    if sub != "AT_DropNotNull" or target < 18:
+        return False
+    column = schema.column(rel, cmd.get("name", ""))
+    return column is not None and not column.not_null
 
 
 def _spread_to_partitions(
@@ -785,8 +845,16 @@ def statement_effects(
     kind = pgast.kind(node)
     fields = node[kind]
     if kind == "AlterTableStmt":
+        if fields.get("missing_ok") and fields.get("objtype", "OBJECT_TABLE") == "OBJECT_TABLE":
+            exists = schema.exists(f"table:{pgast.relation_name(fields.get('relation'))}")
+            if exists is False:  # ALTER TABLE IF EXISTS of a table the history dropped
+                return b.build()
+            if exists is None:
+                b.conditional.append(pgast.relation_name(fields.get("relation")))
         _alter_table(fields, schema, target, b, utc)
-        if fields.get("objtype", "OBJECT_TABLE") == "OBJECT_TABLE" and _recurses(fields):
+        if fields.get("objtype", "OBJECT_TABLE") == "OBJECT_TABLE" and _recurses(
+            fields, schema, target
+        ):
             _spread_to_partitions(schema, pgast.relation_name(fields.get("relation")), b)
     elif kind == "AlterDomainStmt":
         if domain_check(fields):  # every column of the domain is checked (traced)
@@ -807,42 +875,21 @@ def statement_effects(
             if relation.get("inh"):
                 for part in partitions_of(schema, rel):
                     b.lock(part, LockMode.SHARE)
-                    b.scan(part)
+                    sub = schema.table(part)
+                    if sub is None or not sub.partitioned:
+                        b.scan(part)  # the leaves hold the rows (traced)
         else:
             b.scan(rel)
     elif kind == "DropStmt":
         remove = fields.get("removeType", "")
-        concurrent = bool(fields.get("concurrent"))
         for obj in fields.get("objects") or ():
-            name = pgast.object_name(obj)
-            if remove == "OBJECT_INDEX":
-                table = _index_table(schema, name)
-                b.lock(table, SUE if concurrent else AEL)
-                b.lock(name, AEL)
-                _spread_to_partitions(schema, table, b)  # a partitioned index's are dropped
-                if concurrent:
-                    b.transactional = False
-            elif remove in (
-                "OBJECT_TABLE",
-                "OBJECT_VIEW",
-                "OBJECT_MATVIEW",
-                "OBJECT_SEQUENCE",
-                "OBJECT_FOREIGN_TABLE",
-            ):
-                b.lock(name, AEL)
-                _lock_referenced(schema, name, b)
-                _spread_to_partitions(schema, name, b)
-                if fields.get("behavior") == "DROP_CASCADE":
-                    _lock_referencing(schema, name, b, transitive=False)
-            elif remove in ("OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
-                b.lock(_owning_relation(obj), AEL)  # on the table it belongs to (traced)
-            elif remove == "OBJECT_SCHEMA" and fields.get("behavior") == "DROP_CASCADE":
-                # every relation in it goes, each under its own AccessExclusiveLock (traced)
-                nsp = pgast.unwrap(obj, "String").get("sval", "")
-                for member in schema.tables.values():
-                    if member.known and member.name.startswith(f"{nsp}."):
-                        b.lock(member.name, AEL)
-                        _lock_referenced(schema, member.name, b)
+            before = set(b.locks)
+            exists = _drop_target_exists(schema, remove, obj) if fields.get("missing_ok") else True
+            if exists is False:  # IF EXISTS of what the history dropped: nothing is locked
+                continue
+            _drop_object(schema, fields, obj, b)
+            if exists is None:  # locked only if it exists: the model cannot tell
+                b.conditional.extend(rel for rel in b.locks if rel not in before)
     elif kind == "RenameStmt":
         rtype = fields.get("renameType", "")
         if fields.get("relation"):
@@ -941,6 +988,9 @@ def statement_effects(
         for joined in _joined_tables(fields):  # UPDATE ... FROM / DELETE ... USING (traced)
             b.lock(joined, LockMode.ACCESS_SHARE)
             b.scan(joined)
+        for source in _read_relations(fields.get("sourceRelation") or {}):  # MERGE ... USING
+            b.lock(source, LockMode.ACCESS_SHARE)
+            b.scan(source)  # joined with the target, read in full (traced)
     elif kind == "LockStmt":
         mode = _LOCK_STMT_MODES.get(fields.get("mode", 8), AEL)
         for item in fields.get("relations") or ():
@@ -991,6 +1041,88 @@ def statement_effects(
     elif kind == "CreatedbStmt" or kind == "DropdbStmt" or kind == "AlterSystemStmt":
         b.transactional = False
     return b.build()
+
+
+def _drop_object(schema: Schema, fields: Node, obj: Node, b: _Builder) -> None:
+    """The locks of dropping one object *obj* of the DROP statement *fields*."""
+    remove = fields.get("removeType", "")
+    concurrent = bool(fields.get("concurrent"))
+    name = pgast.object_name(obj)
+    if remove == "OBJECT_INDEX":
+        table = _index_table(schema, name)
+        b.lock(table, SUE if concurrent else AEL)
+        b.lock(name, AEL)
+        index = schema.indexes.get(name)
+        if index is not None and index.unique and fields.get("behavior") == "DROP_CASCADE":
+            # the foreign keys that use it go too, their triggers with them (traced)
+            for other, _ in schema.foreign_keys_to(index.table, index.columns, exact=True):
+                b.lock(other, AEL)
+        _spread_to_partitions(schema, table, b)  # a partitioned index's are dropped
+        if concurrent:
+            b.transactional = False
+    elif remove in (
+        "OBJECT_TABLE",
+        "OBJECT_VIEW",
+        "OBJECT_MATVIEW",
+        "OBJECT_SEQUENCE",
+        "OBJECT_FOREIGN_TABLE",
+    ):
+        b.lock(name, AEL)
+        _lock_referenced(schema, name, b)
+        _spread_to_partitions(schema, name, b)
+        _lock_partition_parent(schema, name, b)
+        if fields.get("behavior") == "DROP_CASCADE":
+            _lock_referencing(schema, name, b, transitive=False)
+    elif remove in ("OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
+        b.lock(_owning_relation(obj), AEL)  # on the table it belongs to (traced)
+    elif remove == "OBJECT_SCHEMA" and fields.get("behavior") == "DROP_CASCADE":
+        # every relation in it goes, each under its own AccessExclusiveLock (traced)
+        nsp = pgast.unwrap(obj, "String").get("sval", "")
+        for member in schema.tables.values():
+            if member.known and member.name.startswith(f"{nsp}."):
+                b.lock(member.name, AEL)
+                _lock_referenced(schema, member.name, b)
+                # the foreign keys to it from tables outside the schema go too
+                _lock_referencing(schema, member.name, b, transitive=False)
+
+
+def _lock_partition_parent(schema: Schema, rel: str, b: _Builder) -> None:
+    """Dropping partition *rel*: AccessExclusiveLock on its parent, and on the parent's
+    DEFAULT partition, whose implicit bound widens (traced on 15 and 18)."""
+    table = schema.table(rel)
+    parent = table.partition_of if table is not None else None
+    if parent is None:
+        return
+    b.lock(parent, AEL)
+    default = default_partition_of(schema, parent)
+    if default is not None and default != rel:
+        b.lock(default, AEL)
+
+
+def _drop_target_exists(schema: Schema, remove: str, obj: Node) -> bool | None:
+    """Whether the object a ``DROP ... IF EXISTS`` names exists (:meth:`Schema.exists`);
+    a trigger or policy when its table does."""
+    name = pgast.object_name(obj)
+    if remove in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE"):
+        return schema.exists(f"table:{name}")
+    if remove == "OBJECT_INDEX":
+        return schema.exists(f"index:{name}")
+    if remove in ("OBJECT_VIEW", "OBJECT_MATVIEW"):
+        return schema.exists(f"view:{name}")
+    if remove == "OBJECT_SEQUENCE":
+        return schema.exists(f"sequence:{name}")
+    if remove in ("OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
+        table = schema.exists(f"table:{_owning_relation(obj)}")
+        if table is False:
+            return False
+        if remove == "OBJECT_TRIGGER":
+            trigger = pgast.strings(pgast.unwrap(obj, "List").get("items"))[-1:]
+            found = schema.exists(f"trigger:{trigger[0]}") if trigger else None
+            return None if found is True and table is None else found
+        return None
+    if remove == "OBJECT_SCHEMA":
+        return schema.exists(f"schema:{pgast.unwrap(obj, 'String').get('sval', '')}")
+    return None
 
 
 def _every_table(schema: Schema, nsp: str | None, *, indexed: bool) -> list[str]:

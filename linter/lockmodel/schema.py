@@ -42,6 +42,9 @@ class Constraint:
     not_null_column: str | None = None  # CHECK (col IS NOT NULL)
     references: str | None = None  # referenced table of a foreign key
     file: int = -1  # index of the history file that added it (-1: unknown)
+    # a foreign key's referenced columns as written (``REFERENCES t (a, b)``); empty:
+    # the referenced table's primary key (see :meth:`Schema.referenced_columns`)
+    ref_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,9 @@ class Index:
     # marked clustered (CLUSTER ... USING, ALTER TABLE ... CLUSTER ON): a bare CLUSTER
     # reclusters its table
     clustered: bool = False
+    # the columns its expressions and predicate read: a type change of one rebuilds the
+    # index even when the table is not rewritten
+    reads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +79,21 @@ class Table:
     partition_of: str | None = None  # parent, for a partition created with PARTITION OF
     known: bool = True  # False: referenced but never created in the history
     default_partition: bool = False  # the DEFAULT partition of ``partition_of``
+    # derived: the tables its foreign keys reference (computed when not given; kept in step
+    # by the methods below, so that a change costs no walk over every constraint)
+    targets: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
-    def _with(self, columns: Mapping[str, Column], constraints: Mapping[str, Constraint]) -> Table:
+    def __post_init__(self) -> None:
+        if self.targets is None:
+            found = frozenset(c.references for c in self.constraints.values() if c.references)
+            object.__setattr__(self, "targets", found)
+
+    def _with(
+        self,
+        columns: Mapping[str, Column],
+        constraints: Mapping[str, Constraint],
+        targets: frozenset[str] | None = None,
+    ) -> Table:
         return Table(
             self.name,
             self.file,
@@ -85,19 +104,35 @@ class Table:
             self.partition_of,
             self.known,
             self.default_partition,
+            targets,
         )
+
+    def _targets_without(self, gone: Constraint | None) -> frozenset[str] | None:
+        """The targets once the constraint *gone* left (walks the others only when it was
+        a foreign key)."""
+        if gone is None or not gone.references:
+            return self.targets
+        if any(
+            c.references == gone.references
+            for c in self.constraints.values()
+            if c.name != gone.name
+        ):
+            return self.targets
+        return frozenset(self.targets or ()) - {gone.references}
 
     # (columns and constraints become persistent maps on the first change: a table that
     # grows by one column per statement must not copy all its columns each time)
     def with_column(self, column: Column) -> Table:
-        return self._with(_pmap(self.columns).set(column.name, column), self.constraints)
+        return self._with(
+            _pmap(self.columns).set(column.name, column), self.constraints, self.targets
+        )
 
     def without_column(self, name: str) -> Table:
         cons = _pmap(self.constraints)
         for key, con in self.constraints.items():
             if name in con.columns:
                 cons = cons.delete(key)
-        return self._with(_pmap(self.columns).delete(name), cons)
+        return self._with(_pmap(self.columns).delete(name), cons)  # (targets: recomputed)
 
     def renamed_column(self, old: str, new: str) -> Table:
         """The table after RENAME COLUMN: its constraints follow the column."""
@@ -111,13 +146,17 @@ class Table:
                 moved = tuple(new if name == old else name for name in con.columns)
                 not_null = new if con.not_null_column == old else con.not_null_column
                 cons = cons.set(key, replace(con, columns=moved, not_null_column=not_null))
-        return self._with(cols, cons)
+        return self._with(cols, cons, self.targets)
 
     def with_constraint(self, con: Constraint) -> Table:
-        return self._with(self.columns, _pmap(self.constraints).set(con.name, con))
+        targets = self._targets_without(self.constraints.get(con.name))
+        if targets is not None and con.references:
+            targets = targets | {con.references}
+        return self._with(self.columns, _pmap(self.constraints).set(con.name, con), targets)
 
     def without_constraint(self, name: str) -> Table:
-        return self._with(self.columns, _pmap(self.constraints).delete(name))
+        targets = self._targets_without(self.constraints.get(name))
+        return self._with(self.columns, _pmap(self.constraints).delete(name), targets)
 
     def has_validated_not_null_check(self, column: str) -> bool:
         return any(
@@ -142,6 +181,9 @@ class Schema:
     # the first file of the run of files added by the change that ends with the current
     # one (``--diff``), whose creations are new too; ``None``: only the current file's
     change_from: int | None = None
+    # derived: table -> the tables with a foreign key to it (kept in step with ``tables``
+    # by the methods below, rebuilt when ``tables`` was replaced by other means)
+    referrers: _Referrers | None = field(default=None, repr=False, compare=False)
 
     # -- queries ----------------------------------------------------------------------
     def table(self, name: str) -> Table | None:
@@ -192,6 +234,37 @@ class Schema:
         t = self.tables.get(table)
         return t.constraints.get(name) if t else None
 
+    def referenced_columns(self, con: Constraint) -> tuple[str, ...]:
+        """The columns foreign key *con* references: those it names, else the referenced
+        table's primary key (empty when the model does not know it)."""
+        if con.ref_columns or con.references is None:
+            return con.ref_columns
+        table = self.tables.get(con.references)
+        for other in table.constraints.values() if table is not None else ():
+            if other.kind == "primary":
+                return other.columns
+        return ()
+
+    def foreign_keys_to(
+        self, table: str, columns: tuple[str, ...] | None = None, *, exact: bool = False
+    ) -> list[tuple[str, Constraint]]:
+        """``(referencing table, constraint)`` for each foreign key of another table that
+        references *table* (given *columns*: one that references any of them; *exact*:
+        exactly them, the key a primary key or unique constraint on *columns* provides)."""
+        out = []
+        for name in self._referrers().names.get(table, ()):
+            other = self.tables.get(name)
+            if other is None or other.name == table:
+                continue
+            for con in other.constraints.values():
+                if con.references != table:
+                    continue
+                refs = set(self.referenced_columns(con))
+                wanted = set(columns or ())
+                if columns is None or (refs == wanted if exact else bool(refs & wanted)):
+                    out.append((other.name, con))
+        return out
+
     def type_in_use(self, name: str) -> bool:
         """Whether a column of a modelled table may be of the type *name* (``public.mood``,
         as in a ``type:`` key), or of an array of it.  Columns whose type the history does
@@ -224,10 +297,13 @@ class Schema:
         by_table: _ByTable | None = None,
         renames: Mapping[str, tuple[str, int]] | None = None,
         change_from: int | None = -2,  # (-2: keep)
+        referrers: _Referrers | None = None,
     ) -> Schema:
         new_indexes = self.indexes if indexes is None else indexes
         if by_table is None and indexes is None:
             by_table = self.by_table
+        if referrers is None and tables is None:
+            referrers = self.referrers
         return Schema(
             self.tables if tables is None else tables,
             new_indexes,
@@ -236,7 +312,25 @@ class Schema:
             self.renames if renames is None else renames,
             by_table,
             self.change_from if change_from == -2 else change_from,
+            referrers,
         )
+
+    def _referrers(self) -> _Referrers:
+        """The table -> referencing tables map for the current ``tables`` (built when
+        missing)."""
+        derived = self.referrers
+        if derived is not None and derived.source is self.tables:
+            return derived
+        grouped: dict[str, list[str]] = {}
+        for table in self.tables.values():
+            for target in table.targets or ():
+                grouped.setdefault(target, []).append(table.name)
+        return _Referrers(self.tables, PMap((t, tuple(n)) for t, n in grouped.items()))
+
+    def _same_references(self, tables: Mapping[str, Table]) -> _Referrers:
+        """The referrers for *tables*, which differ from ``tables`` in nothing a foreign
+        key references."""
+        return _Referrers(tables, self._referrers().names)
 
     def _renamed(self, key: str, new: str) -> Mapping[str, tuple[str, int]]:
         return _pmap(self.renames).set(key, (new, self.file))
@@ -246,14 +340,40 @@ class Schema:
         model = self.tables.get(table)
         if model is None or old not in model.columns:
             return self
+        tables = _pmap(self.tables).set(table, model.renamed_column(old, new))
         schema = self._with(
-            tables=_pmap(self.tables).set(table, model.renamed_column(old, new)),
+            tables=tables,
             renames=self._renamed(f"column:{table}:{old}", new),
+            referrers=self._same_references(tables),
         )
         for index in schema.indexes_of(table):
-            if old in index.columns:
+            if old in index.columns or old in index.reads:
                 moved = tuple(new if c == old else c for c in index.columns)
-                schema = schema.put_index(replace(index, columns=moved))
+                reads = tuple(new if c == old else c for c in index.reads)
+                schema = schema.put_index(replace(index, columns=moved, reads=reads))
+        # the foreign keys that name the column among those they reference follow it
+        for other, con in schema.foreign_keys_to(table, (old,)):
+            if old in con.ref_columns:
+                refs = tuple(new if c == old else c for c in con.ref_columns)
+                schema = schema._replace_constraint(other, replace(con, ref_columns=refs))
+        return schema
+
+    def _replace_constraint(self, table: str, con: Constraint) -> Schema:
+        model = self.tables.get(table)
+        if model is None:
+            return self
+        return self.put_table(model.with_constraint(con))
+
+    def without_foreign_keys_to(
+        self, table: str, columns: tuple[str, ...] | None = None, *, exact: bool = False
+    ) -> Schema:
+        """The model after ``... CASCADE`` dropped the foreign keys of other tables to
+        *table* (see :meth:`foreign_keys_to`)."""
+        schema = self
+        for other, con in self.foreign_keys_to(table, columns, exact=exact):
+            model = schema.tables.get(other)
+            if model is not None:
+                schema = schema.put_table(model.without_constraint(con.name))
         return schema
 
     def _by_table(self) -> _ByTable | None:
@@ -278,10 +398,44 @@ class Schema:
         return indexes if isinstance(indexes, PMap) else PMap(indexes)
 
     def put_table(self, table: Table) -> Schema:
-        return self._with(tables=_pmap(self.tables).set(table.name, table))
+        tables = _pmap(self.tables).set(table.name, table)
+        names = _moved(self._referrers().names, table.name, self.tables.get(table.name), table)
+        return self._with(
+            tables=tables,
+            objects=self._present(f"table:{table.name}"),
+            referrers=_Referrers(tables, names),
+        )
+
+    def _present(self, key: str) -> Mapping[str, int] | None:
+        """``objects`` without the record that *key* is absent (None: there is none)."""
+        absent = f"absent:{key}"
+        return _pmap(self.objects).delete(absent) if absent in self.objects else None
+
+    def mark_absent(self, key: str) -> Schema:
+        """The history dropped (or renamed away) the object *key* (``table:public.t``,
+        ``index:public.i``, ``view:public.v``...): until something creates it again, the
+        model knows it does not exist (``DROP ... IF EXISTS`` of it locks nothing)."""
+        return self._with(objects=_pmap(self.objects).set(f"absent:{key}", self.file))
+
+    def exists(self, key: str) -> bool | None:
+        """Whether the object *key* exists: True when the model has it, False when the
+        history removed it (:meth:`mark_absent`), None when the model cannot tell (a
+        history that never named it may be incomplete: objects made outside the
+        migrations, by dynamic SQL...)."""
+        kind, _, name = key.partition(":")
+        if kind == "table":
+            found = name in self.tables
+        elif kind == "index":
+            found = name in self.indexes
+        else:
+            found = key in self.objects
+        if found:
+            return True
+        return False if f"absent:{key}" in self.objects else None
 
     def drop_table(self, name: str) -> Schema:
         tables = _pmap(self.tables).delete(name)
+        refs = _moved(self._referrers().names, name, self.tables.get(name), None)
         derived = self._derived()
         indexes = self._pindexes()
         names = derived.names
@@ -290,7 +444,12 @@ class Schema:
             if ix is not None and ix.table == name:
                 indexes = indexes.delete(ix_name)
         names = names.delete(name)
-        return self._with(tables=tables, indexes=indexes, by_table=_ByTable(indexes, names))
+        return self._with(
+            tables=tables,
+            indexes=indexes,
+            by_table=_ByTable(indexes, names),
+            referrers=_Referrers(tables, refs),
+        )
 
     def rename_table(self, old: str, new: str) -> Schema:
         table = self.tables.get(old)
@@ -307,11 +466,30 @@ class Schema:
                 indexes = indexes.set(ix_name, replace(ix, table=new))
         if moved and old != new:
             names = names.delete(old).set(new, (*names.get(new, ()), *moved))
+        refs = self._referrers().names
+        referencing = tuple(new if n == old else n for n in refs.get(old, ()))
+        refs = _moved(refs, old, table, None)
+        for name in referencing:  # foreign keys reference the table by OID: they follow it
+            holder = tables.get(name)
+            if holder is None:
+                continue
+            for con in holder.constraints.values():
+                if con.references == old:
+                    holder = holder.with_constraint(replace(con, references=new))
+            tables = tables.set(name, holder)
+        if referencing and old != new:
+            listed = refs.get(new, ())
+            refs = refs.delete(old).set(
+                new, (*listed, *(n for n in referencing if n not in listed and n != new))
+            )
+        refs = _moved(refs, new, None, tables.get(new))
         return self._with(
             tables=tables,
             indexes=indexes,
             by_table=_ByTable(indexes, names),
             renames=self._renamed(f"table:{old}", new),
+            objects=self._present(f"table:{new}"),
+            referrers=_Referrers(tables, refs),
         )
 
     def put_index(self, index: Index) -> Schema:
@@ -321,7 +499,11 @@ class Schema:
         listed = names.get(index.table, ())
         if index.name not in listed:
             names = names.set(index.table, (*listed, index.name))
-        return self._with(indexes=indexes, by_table=_ByTable(indexes, names))
+        return self._with(
+            indexes=indexes,
+            by_table=_ByTable(indexes, names),
+            objects=self._present(f"index:{index.name}"),
+        )
 
     def drop_index(self, name: str) -> Schema:
         derived = self._derived()
@@ -338,7 +520,7 @@ class Schema:
         return self._with(indexes=indexes, by_table=_ByTable(indexes, names))
 
     def put_object(self, key: str) -> Schema:
-        return self._with(objects=_pmap(self.objects).set(key, self.file))
+        return self._with(objects=_pmap(self._present(key) or self.objects).set(key, self.file))
 
     def rename_object(self, old: str, new: str) -> Schema:
         """The object keeps the file that created it (an old object under a new name)."""
@@ -360,7 +542,7 @@ class Schema:
                 renamed = renamed.with_column(replace(column, type=replace(ref, name=base)))
             if renamed is not table:
                 tables = tables.set(table.name, renamed)
-        return self._with(tables=tables)
+        return self._with(tables=tables, referrers=self._same_references(tables))
 
     def drop_object(self, key: str) -> Schema:
         return self._with(objects=_pmap(self.objects).delete(key))
@@ -378,6 +560,35 @@ class Schema:
     def end_file(self) -> Schema:
         """The file was applied: what it created now exists (deployed, possibly large)."""
         return self._with(file=self.file + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Referrers:
+    """The tables with a foreign key to each table, derived from one ``tables`` map
+    (*source*)."""
+
+    source: Mapping[str, Table]
+    names: PMap[str, tuple[str, ...]]
+
+
+def _moved(
+    names: PMap[str, tuple[str, ...]], name: str, before: Table | None, after: Table | None
+) -> PMap[str, tuple[str, ...]]:
+    """*names* (referrers) once table *name* went from *before* to *after*."""
+    old = (before.targets if before is not None else None) or frozenset()
+    new = (after.targets if after is not None else None) or frozenset()
+    if old == new:
+        return names
+    for target in old - new:
+        listed = names.get(target, ())
+        if name in listed:
+            rest = tuple(n for n in listed if n != name)
+            names = names.set(target, rest) if rest else names.delete(target)
+    for target in new - old:
+        listed = names.get(target, ())
+        if name not in listed:
+            names = names.set(target, (*listed, name))
+    return names
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,7 +634,8 @@ def schema_to_data(schema: Schema) -> Any:
             t.name,
             t.file,
             tuple(
-                (c.name, _type_data(c.type), c.not_null, c.has_default) for c in t.columns.values()
+                (c.name, _type_data(c.type), c.not_null, c.has_default, c.generated)
+                for c in t.columns.values()
             ),
             tuple(
                 (
@@ -434,6 +646,7 @@ def schema_to_data(schema: Schema) -> Any:
                     c.not_null_column,
                     c.references,
                     c.file,
+                    c.ref_columns,
                 )
                 for c in t.constraints.values()
             ),
@@ -455,6 +668,8 @@ def schema_to_data(schema: Schema) -> Any:
             ix.partial,
             ix.null_filtered,
             ix.others,
+            ix.clustered,
+            ix.reads,
         )
         for ix in schema.indexes.values()
     )
@@ -470,11 +685,19 @@ def schema_from_data(data: Any) -> Schema:
         tables: list[tuple[str, Table]] = []
         for name, tfile, cols, cons, partitioned, key, parent, known, default in tables_data:
             columns = {
-                str(c[0]): Column(str(c[0]), _type_from(c[1]), bool(c[2]), bool(c[3])) for c in cols
+                str(c[0]): Column(str(c[0]), _type_from(c[1]), bool(c[2]), bool(c[3]), bool(c[4]))
+                for c in cols
             }
             constraints = {
                 str(c[0]): Constraint(
-                    str(c[0]), str(c[1]), tuple(c[2]), bool(c[3]), c[4], c[5], int(c[6])
+                    str(c[0]),
+                    str(c[1]),
+                    tuple(c[2]),
+                    bool(c[3]),
+                    c[4],
+                    c[5],
+                    int(c[6]),
+                    tuple(c[7]),
                 )
                 for c in cons
             }
@@ -502,6 +725,8 @@ def schema_from_data(data: Any) -> Schema:
                     bool(ix[5]),
                     tuple(ix[6]),
                     bool(ix[7]),
+                    bool(ix[8]),
+                    tuple(ix[9]),
                 ),
             )
             for ix in indexes_data

@@ -97,6 +97,16 @@ CREATE TABLE events (id bigint, at date) PARTITION BY RANGE (at);
 CREATE TABLE events_2024 (id bigint, at date);
 CREATE MATERIALIZED VIEW totals AS SELECT 1 AS one;
 CREATE VIEW account_emails AS SELECT id, email FROM accounts;
+CREATE TABLE order_lines (id bigint PRIMARY KEY, order_id bigint REFERENCES orders (id));
+CREATE TABLE readings (id bigint, at date, v int) PARTITION BY RANGE (at);
+CREATE TABLE readings_2024 PARTITION OF readings
+    FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE readings_2025 PARTITION OF readings
+    FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE readings_other PARTITION OF readings DEFAULT;
+CREATE TABLE readings_2026 (id bigint, at date, v int);
+CREATE TABLE archived_orders (id bigint);
+DROP TABLE archived_orders;
 """
 
 LOCK_MODEL_STATEMENTS: tuple[tuple[str, str], ...] = (
@@ -156,6 +166,16 @@ LOCK_MODEL_STATEMENTS: tuple[tuple[str, str], ...] = (
     ("CREATE STATISTICS", "CREATE STATISTICS orders_stats ON account_id, amount FROM orders"),
     ("ANALYZE (no table: every table)", "ANALYZE"),
     ("REINDEX SCHEMA", "REINDEX SCHEMA public"),
+    ("CREATE INDEX (partitioned table)", "CREATE INDEX readings_v_idx ON readings (v)"),
+    (
+        "CREATE TABLE ... PARTITION OF (with a DEFAULT partition)",
+        "CREATE TABLE readings_2027 PARTITION OF readings "
+        "FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')",
+    ),
+    ("DROP TABLE (a partition)", "DROP TABLE readings_2024"),
+    ("TRUNCATE (partitioned table)", "TRUNCATE readings"),
+    ("DROP TABLE IF EXISTS (dropped by the history)", "DROP TABLE IF EXISTS archived_orders"),
+    ("DROP TABLE IF EXISTS (never seen: only if it exists)", "DROP TABLE IF EXISTS legacy"),
 )
 
 LOCK_MODEL_ALTER_EXAMPLES: tuple[tuple[str, str], ...] = (
@@ -191,6 +211,27 @@ LOCK_MODEL_ALTER_EXAMPLES: tuple[tuple[str, str], ...] = (
         "ALTER TABLE orders ALTER COLUMN account_id TYPE integer",
     ),
     ("DROP CONSTRAINT (foreign key)", "ALTER TABLE orders DROP CONSTRAINT orders_account_fkey"),
+    (
+        "DROP COLUMN ... CASCADE (referenced key column)",
+        "ALTER TABLE orders DROP COLUMN id CASCADE",
+    ),
+    (
+        "ALTER COLUMN TYPE (referenced key column)",
+        "ALTER TABLE accounts ALTER COLUMN id TYPE integer",
+    ),
+    (
+        "DROP CONSTRAINT ... CASCADE (referenced primary key)",
+        "ALTER TABLE accounts DROP CONSTRAINT accounts_pkey CASCADE",
+    ),
+    ("ADD COLUMN (partitioned table)", "ALTER TABLE readings ADD COLUMN flag boolean"),
+    (
+        "ALTER COLUMN TYPE (partitioned table)",
+        "ALTER TABLE readings ALTER COLUMN v TYPE bigint",
+    ),
+    (
+        "ALTER COLUMN DROP NOT NULL (partitioned table, nullable column)",
+        "ALTER TABLE readings ALTER COLUMN v DROP NOT NULL",
+    ),
     ("ADD CONSTRAINT CHECK", "ALTER TABLE accounts ADD CONSTRAINT c CHECK (total >= 0)"),
     (
         "ADD CONSTRAINT CHECK ... NOT VALID",
@@ -225,6 +266,15 @@ LOCK_MODEL_ALTER_EXAMPLES: tuple[tuple[str, str], ...] = (
         "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
     ),
     ("DETACH PARTITION", "ALTER TABLE events DETACH PARTITION events_2024"),
+    (
+        "ATTACH PARTITION (with a DEFAULT partition)",
+        "ALTER TABLE readings ATTACH PARTITION readings_2026 "
+        "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+    ),
+    (
+        "DETACH PARTITION (with a DEFAULT partition)",
+        "ALTER TABLE readings DETACH PARTITION readings_2024",
+    ),
     (
         "DETACH PARTITION CONCURRENTLY",
         "ALTER TABLE events DETACH PARTITION events_2024 CONCURRENTLY",
@@ -324,7 +374,9 @@ def _lock_rows(examples: tuple[tuple[str, str], ...]) -> list[LockRow]:
         for version in SUPPORTED_VERSIONS:
             effects = statement_effects(stmt.node, setup, version)
             locks = ", ".join(
-                f"`{rel.split('.', 1)[1]}`: `{mode.value}`" for rel, mode in effects.locks.items()
+                f"`{rel.split('.', 1)[1]}`: `{mode.value}`"
+                + (" if it exists" if rel in effects.conditional else "")
+                for rel, mode in effects.locks.items()
             )
             results.append(
                 (

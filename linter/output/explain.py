@@ -20,6 +20,8 @@ def statement_dict(report: StatementReport) -> dict[str, Any]:
         "sql": report.sql,
         "in_transaction": report.in_transaction,
         "locks": {rel: mode.value for rel, mode in report.effects.locks.items()},
+        # locked only if the object a DROP ... IF EXISTS names exists (unknown to the model)
+        "conditional": list(report.effects.conditional),
         "blocks": {rel: mode.blocks for rel, mode in report.effects.locks.items()},
         "held_in_transaction": dict(report.held),
         "rewrites": list(report.effects.rewrites),
@@ -37,10 +39,11 @@ def explain_document(result: LintResult) -> dict[str, Any]:
     }
 
 
-def _locks_text(locks: dict[str, str]) -> str:
+def _locks_text(locks: dict[str, str], conditional: Sequence[str] = ()) -> str:
     parts = []
     for rel, mode in locks.items():
-        parts.append(f"{rel} {mode} ({LockMode(mode).blocks})")
+        maybe = ", only if the object dropped exists" if rel in conditional else ""
+        parts.append(f"{rel} {mode} ({LockMode(mode).blocks}{maybe})")
     return "; ".join(parts)
 
 
@@ -67,7 +70,7 @@ def _write_effects(st: dict[str, Any], out: TextIO) -> None:
     tx = "yes" if st["in_transaction"] else "no"
     out.write(f"    in transaction: {tx}\n")
     if st["locks"]:
-        out.write(f"    locks: {_locks_text(st['locks'])}\n")
+        out.write(f"    locks: {_locks_text(st['locks'], st.get('conditional', ()))}\n")
     else:
         out.write("    locks: none on tables\n")
     earlier = {

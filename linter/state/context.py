@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -152,6 +152,30 @@ class Context:
 
     def is_existing(self, table: str) -> bool:
         return bool(table) and not self.schema.is_new_table(table)
+
+    def gone(self, fields: pgast.Node, key: str) -> bool:
+        """``DROP ... IF EXISTS`` (*fields*) of the object *key* (``table:public.t``,
+        ``index:...``, ``view:...``) that the history dropped and nothing created again:
+        the statement does nothing (see :meth:`Schema.exists`)."""
+        return bool(fields.get("missing_ok")) and self.schema.exists(key) is False
+
+    def strongest_existing(
+        self, locks: Mapping[str, LockMode], prefer: Sequence[str] = ()
+    ) -> tuple[str, LockMode] | None:
+        """The strongest of *locks* on a relation that existed before the file, if it blocks
+        writes; of equally strong ones, one on a table of *prefer* (the statement's own,
+        rather than the far end of a foreign key the same transaction also locked)."""
+        found: tuple[str, LockMode] | None = None
+        for rel, mode in locks.items():
+            if not mode.blocks_writes or self.is_new_relation(rel):
+                continue
+            if (
+                found is None
+                or mode.strength > found[1].strength
+                or (mode is found[1] and rel in prefer and found[0] not in prefer)
+            ):
+                found = (rel, mode)
+        return found
 
     def is_new_relation(self, name: str) -> bool:
         """A table or index created earlier in this file (a lock on it harms no one)."""

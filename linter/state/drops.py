@@ -44,7 +44,7 @@ def dropped_existing(node: Node, ctx: Context, kinds: Mapping[str, str]) -> Iter
     cascade = fields.get("behavior") == "DROP_CASCADE"
     for obj in fields.get("objects") or ():
         key = object_key(remove, obj)
-        if key is None or ctx.schema.is_new_object(key):
+        if key is None or ctx.schema.is_new_object(key) or ctx.gone(fields, key):
             continue
         redefined = redefined_in_file(ctx.file.ahead, ctx.statement.index, key)
         yield DroppedObject(what, key, cascade, redefined, ctx.reverses("object", key), obj)

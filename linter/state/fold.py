@@ -451,12 +451,20 @@ def _constraint(con: Node, table: str, columns: tuple[str, ...], file: int, n: i
     elif kind == "notnull":
         not_null_column = keys[0] if keys else None
     references = pgast.relation_name(con.get("pktable")) if kind == "foreign" else None
+    ref_columns = pgast.strings(con.get("pk_attrs")) if kind == "foreign" else ()
     if kind == "check" and not con.get("keys"):
         # the columns the expression reads (ATTACH PARTITION looks for a proof on the key)
         refs = pgast.column_refs(con.get("raw_expr") or {})
         keys = (*keys, *sorted(refs - set(keys)))
     return Constraint(
-        name, kind, tuple(keys), not pgast.is_not_valid(con), not_null_column, references, file
+        name,
+        kind,
+        tuple(keys),
+        not pgast.is_not_valid(con),
+        not_null_column,
+        references,
+        file,
+        tuple(ref_columns),
     )
 
 
@@ -571,6 +579,8 @@ def _alter_table(schema: Schema, fields: Node) -> Schema:
                         schema, table, con, (coldef.get("colname", ""),)
                     )
         elif sub == "AT_DropColumn":  # its indexes and constraints go with it
+            if cmd.get("behavior") == "DROP_CASCADE":  # and the foreign keys to it
+                schema = schema.without_foreign_keys_to(name, (colname,))
             table = table.without_column(colname)
             for index in schema.indexes_of(name):
                 if colname in index.columns:
@@ -598,6 +608,9 @@ def _alter_table(schema: Schema, fields: Node) -> Schema:
             elif not table.known:
                 table = table.with_constraint(Constraint(colname, "unknown"))
         elif sub == "AT_DropConstraint":
+            dropped = table.constraints.get(colname)
+            if dropped is not None and cmd.get("behavior") == "DROP_CASCADE":
+                schema = schema.without_foreign_keys_to(name, dropped.columns, exact=True)
             table = table.without_constraint(colname)
             schema = schema.drop_index(pgast.qualify(name.split(".", 1)[0], colname))
         elif sub in ("AT_AttachPartition", "AT_DetachPartition"):
@@ -605,6 +618,15 @@ def _alter_table(schema: Schema, fields: Node) -> Schema:
         elif sub in ("AT_ClusterOn", "AT_DropCluster"):
             schema = mark_clustered(schema, name, colname if sub == "AT_ClusterOn" else None)
     return schema.put_table(table)
+
+
+def _index_reads(fields: Node) -> tuple[str, ...]:
+    """The columns an index's expressions and predicate read (see ``Index.reads``)."""
+    found: set[str] = set()
+    for param in fields.get("indexParams") or ():
+        found |= pgast.column_refs(pgast.unwrap(param, "IndexElem").get("expr") or {})
+    found |= pgast.column_refs(fields.get("whereClause") or {})
+    return tuple(sorted(found))
 
 
 def mark_clustered(schema: Schema, table: str, index: str | None) -> Schema:
@@ -633,7 +655,11 @@ def _rename(schema: Schema, fields: Node) -> Schema:
     rel = pgast.relation_name(fields.get("relation"))
     newname = fields.get("newname", "")
     if rtype == "OBJECT_TABLE":
-        return schema.rename_table(rel, pgast.qualify(rel.split(".", 1)[0], newname))
+        new = pgast.qualify(rel.split(".", 1)[0], newname)
+        if rel not in schema.tables:
+            return schema
+        renamed = schema.rename_table(rel, new)
+        return renamed.mark_absent(f"table:{rel}") if new != rel else renamed
     if rtype == "OBJECT_COLUMN":
         return schema.rename_column(rel, fields.get("subname", ""), newname)
     if rtype == "OBJECT_INDEX":
@@ -717,7 +743,7 @@ def created_keys(stmt: Statement) -> set[str]:
     if stmt.node is None:
         return set()
     after = apply_schema(Schema(), stmt.node)
-    keys = set(after.objects)
+    keys = {key for key in after.objects if not key.startswith("absent:")}
     keys.update(f"table:{name}" for name in after.tables)
     renamed = pgast.unwrap(stmt.node, "RenameStmt")
     source = rename_source_key(renamed) if renamed else None
@@ -747,13 +773,21 @@ def _drop(schema: Schema, fields: Node) -> Schema:
     for obj in fields.get("objects") or ():
         name = pgast.object_name(obj)
         if remove == "OBJECT_TABLE":
-            schema = schema.drop_table(name)
+            if fields.get("behavior") == "DROP_CASCADE":
+                schema = schema.without_foreign_keys_to(name)
+            gone = [ix.name for ix in schema.indexes_of(name)]  # its indexes go with it
+            schema = schema.drop_table(name).mark_absent(f"table:{name}")
+            for index in gone:
+                schema = schema.mark_absent(f"index:{index}")
         elif remove == "OBJECT_INDEX":
-            schema = schema.drop_index(name)
+            dropped = schema.indexes.get(name)
+            if dropped is not None and dropped.unique and fields.get("behavior") == "DROP_CASCADE":
+                schema = schema.without_foreign_keys_to(dropped.table, dropped.columns, exact=True)
+            schema = schema.drop_index(name).mark_absent(f"index:{name}")
         else:
             key = object_key(remove, obj)
             if key is not None:
-                schema = schema.drop_object(key)
+                schema = schema.drop_object(key).mark_absent(key)
                 if key.startswith("function:"):
                     schema = schema.drop_object("trigger-" + key)
     return schema
@@ -803,6 +837,7 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
                 len(pgast.index_columns(fields.get("indexParams")))
                 < len(fields.get("indexParams") or ())
                 or bool(fields.get("indexIncludingParams")),
+                reads=_index_reads(fields),
             )
         )
     if kind == "ClusterStmt" and fields.get("relation") and fields.get("indexname"):

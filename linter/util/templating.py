@@ -28,4 +28,5 @@ def environment() -> jinja2.Environment:
     )
     env.filters["dedent"] = lambda text: textwrap.dedent(str(text)).strip()
     env.filters["wrap"] = lambda text, width=100: "\n".join(textwrap.wrap(str(text), width=width))
+    env.filters["pyrepr"] = repr  # a Python literal, in templates of Python files
     return env

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..inputs.layouts import OrderKey, plan_files, up_order_key
+from ..inputs.layouts import MigrationUnit, OrderKey, plan_files, up_order_key
 from .scaffold_layouts import (
     LAYOUT_TABLE,
     FileStep,
@@ -87,6 +87,13 @@ class Placement:
     # the existing migration the new files run before (None: the fixed file is the last)
     before: Path | None = None
     refusal: str | None = None
+
+
+def migration_folder(unit: MigrationUnit) -> Path:
+    """The directory new files for *unit*'s moved steps go into: the directory of
+    migrations (for diesel and Prisma, the one above the migration's own directory)."""
+    path = Path(unit.path)
+    return path.parent.parent if unit.layout in ("diesel", "prisma") else path.parent
 
 
 def place_steps(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from pglast.parser import scan
 
 from ..analysis.engine import Finding, lint_sources
 from ..inputs.directives import statement_directive
+from ..inputs.layouts import MigrationUnit
 from ..inputs.source import Source
 from ..rule import Rule
 from ..sql import pgast
@@ -600,11 +601,14 @@ def fix_source(
     settings: Settings,
     fix: FixSettings,
     original: str | None = None,
+    select: Callable[[Finding], bool] | None = None,
 ) -> FixResult:
     """Fix one migration (*source*; its text may blank sections the runner skips).
 
     *original* is the file's real text (same offsets as ``source.text``); edits are made
     to both. Returns the fixed file text and the steps that go into new files.
+    *select*: fix only the findings it accepts, in one pass (an editor's quick fix for
+    one finding; the notes then list nothing).
     """
     real = source.text if original is None else original
     text = source.text
@@ -613,7 +617,7 @@ def fix_source(
     moved: list[tuple[int, FileStep]] = []  # (where in ``text`` it comes from, the step)
     applied: list[Sequence[Edit]] = []  # each pass's edits, to find a line of the file as given
     left: list[tuple[Finding, str]] | None = None  # what the last pass could not fix, and why
-    for _ in range(MAX_PASSES):
+    for _ in range(MAX_PASSES if select is None else 1):
         findings = _lint(source, text, history, rules, settings, fix)
         parsed = parse(text)
         wrapped = _wrapped(fix, text)
@@ -624,7 +628,7 @@ def fix_source(
         findings.sort(key=lambda f: f.rule in ("require-lock-timeout", "require-statement-timeout"))
         reasons: dict[tuple[str, int | None], str] = {}
         for finding in findings:
-            if finding.rule not in FIXABLE:
+            if finding.rule not in FIXABLE or (select is not None and not select(finding)):
                 continue
             try:
                 before = (len(work.edits), len(work.steps))
@@ -647,7 +651,9 @@ def fix_source(
         moved.extend(zip(work.anchors, work.steps, strict=True))
         moved = [(_shifted(anchor, work.edits), step) for anchor, step in moved]
         left = None
-    if left is None:  # (still changing after MAX_PASSES)
+    if select is not None:
+        left = []
+    elif left is None:  # (still changing after MAX_PASSES)
         findings = _lint(source, text, history, rules, settings, fix)
         left = [(f, "fixing it did not settle") for f in findings]
     result.notes.extend(_not_fixed(source.path, left, text, applied, result.original))
@@ -658,6 +664,38 @@ def fix_source(
         real = _line_endings_of(result.original, real)
     result.fixed = real
     return result
+
+
+def unit_fix_settings(
+    unit: MigrationUnit, wrapped: bool, timeout: str, statement: str
+) -> FixSettings:
+    """How the runner sends the file: golang-migrate and Prisma send it as one query unless
+    a comment says the file runs in a transaction; dbmate and diesel when they do not wrap
+    it (see :func:`linter.scaffold_layouts.runner_batches`)."""
+    layout = LAYOUT_TABLE.get(unit.layout)
+    one_query = layout is not None and layout.one_statement_outside_tx
+    one_query = one_query and (unit.single_query or not wrapped)
+    return FixSettings(
+        unit.layout, wrapped, timeout, statement, one_query=one_query, modelled=unit.single_query
+    )
+
+
+def fix_unit(
+    unit: MigrationUnit,
+    history: Sequence[Source],
+    rules: Sequence[Rule],
+    settings: Settings,
+    timeouts: tuple[str, str],
+    original: str | None = None,
+    select: Callable[[Finding], bool] | None = None,
+) -> FixResult:
+    """:func:`fix_source` for one migration unit, run as its runner runs it (in a
+    transaction or not; *timeouts*: the lock and statement timeouts the fixes set)."""
+    wrapped = unit.in_transaction
+    if wrapped is None:
+        wrapped = settings.assume_in_transaction
+    fix = unit_fix_settings(unit, wrapped, *timeouts)
+    return fix_source(unit.source(), history, rules, settings, fix, original, select)
 
 
 def _wrapped(fix: FixSettings, text: str) -> bool:

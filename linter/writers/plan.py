@@ -9,7 +9,7 @@ release order, plus a README of the steps in between.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,15 @@ from .scaffold import (
     analyze_step,
     new_column,
 )
-from .scaffold_layouts import FileStep, Layout, OutFile, render_files, step_units, suppression
+from .scaffold_layouts import (
+    Change,
+    FileStep,
+    Layout,
+    OutFile,
+    render_files,
+    step_units,
+    suppression,
+)
 from .scaffold_sql import (
     InvalidInput,
     Name,
@@ -158,6 +166,14 @@ def _contract_column(
         transactional=True,
         quick=True,
         tool=options.tool,
+        changes=(
+            *(
+                (Change("trigger", table.sql, name=trigger, function=function or ""),)
+                if trigger
+                else ()
+            ),
+            Change("drop_column", table.sql, column=column),
+        ),
     )
 
 
@@ -219,6 +235,7 @@ def _swap_plan(
         transactional=True,
         quick=True,
         tool=options.tool,
+        changes=(Change("trigger", table.sql, name=trigger, function=function),),
     )
     expand = (steps[0], sync, *steps[1:])
     contract = _contract_column(table, old, options, trigger, function, f"drop_{table.name}_{old}")
@@ -367,6 +384,7 @@ def drop_column(
                 transactional=True,
                 quick=True,
                 tool=options.tool,
+                changes=(Change("drop_not_null", tname.sql, column=col),),
             ),
         )
     return Plan(
@@ -482,6 +500,7 @@ def shadow_table(
         transactional=True,
         quick=True,
         tool=options.tool,
+        changes=(Change("scratch_table", shadow.sql),),
     )
     sync = FileStep(
         f"sync_{shadow.name}",
@@ -504,6 +523,7 @@ def shadow_table(
         transactional=True,
         quick=True,
         tool=options.tool,
+        changes=(Change("trigger", tname.sql, name=trigger, function=qfunction),),
     )
     copy = Backfill(
         tname, (), None, keycol, batch_size, sleep, insert_into=shadow, job=f"{tname}->{shadow}"
@@ -538,6 +558,7 @@ def shadow_table(
         transactional=True,
         quick=True,
         tool=options.tool,
+        changes=(Change("irreversible", tname.sql),),
     )
     drop = FileStep(
         f"drop_{retired.name}",
@@ -553,6 +574,7 @@ def shadow_table(
         transactional=True,
         quick=True,
         tool=options.tool,
+        changes=(Change("irreversible", retired.sql),),
     )
     return Plan(
         "shadow-table",
@@ -609,6 +631,7 @@ def render_plan(
     lock_timeout: str,
     statement_timeout: str,
     command: str,
+    render: Callable[[Sequence[FileStep], Sequence[str]], list[OutFile]] | None = None,
 ) -> list[OutFile]:
     """The migration files of *plan* in release order, then its README (``.md``).
 
@@ -616,7 +639,10 @@ def render_plan(
     not run in the same deploy, so they wait in :func:`held_directory` (``release-N/``),
     where the README (a copy of it is there too) says when to move each in.
     """
-    files = render_files(plan.steps, layout, versions, lock_timeout, statement_timeout)
+    if render is not None:  # a framework's files (linter.writers.python_files)
+        files = render(plan.steps, versions)
+    else:
+        files = render_files(plan.steps, layout, versions, lock_timeout, statement_timeout)
     held = held_directory(plan, versions)
     used = [len(step_units(step, layout)) for step in plan.steps]
     by_version: dict[str, list[OutFile]] = {}
@@ -636,7 +662,7 @@ def render_plan(
                     if folder is not None:
                         out = replace(out, path=f"{folder}/{out.path}")
                     placed.append(out)
-                    if out.path.endswith(".sql"):
+                    if out.path.endswith((".sql", ".py")):
                         entries.append(
                             {"path": out.path, "summary": step.summary, "locks": step.locks}
                         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,7 @@ from pglast.parser import ParseError
 from pglast.stream import RawStream
 
 from ..util.templating import environment
-from .scaffold_layouts import FileStep
+from .scaffold_layouts import Change, FileStep
 from .scaffold_sql import (
     InvalidInput,
     Name,
@@ -28,6 +28,7 @@ from .scaffold_sql import (
     derived_name,
     dollar_quote,
     expression,
+    lock_timeout_value,
     not_null_constraint_name,
     parse_name,
     quote_ident,
@@ -39,6 +40,16 @@ from .scaffold_sql import (
 
 DEFAULT_LOCK_TIMEOUT = "2s"
 DEFAULT_STATEMENT_TIMEOUT = "5s"
+
+
+def timeouts(extra: Mapping[str, Any], lock_timeout: str | None) -> tuple[str, str]:
+    """(lock_timeout, statement_timeout) for generated migrations: the option, else the
+    config keys (``Config.extra``), else the defaults."""
+    return (
+        lock_timeout_value(lock_timeout or extra.get("lock-timeout") or DEFAULT_LOCK_TIMEOUT),
+        lock_timeout_value(extra.get("statement-timeout") or DEFAULT_STATEMENT_TIMEOUT),
+    )
+
 
 AEL_INSTANT = (
     "ACCESS EXCLUSIVE on {t} for an instant (catalog change only: no rewrite, no scan); "
@@ -186,6 +197,12 @@ def analyze_step(table: Name, options: Options) -> FileStep:
     )
 
 
+def _referenced(text: str) -> tuple[str, str]:
+    """(printed table, column) of ``--references TABLE(COL)``."""
+    table, column = reference(text)
+    return table.sql, column
+
+
 # ------------------------------------------------------------------------------ indexes
 @dataclass(frozen=True, slots=True)
 class IndexSpec:
@@ -228,6 +245,7 @@ def index_steps(
     options: Options,
     partitions: Sequence[str] = (),
     advice: bool = True,
+    partial_of_partitioned: bool = False,
 ) -> list[FileStep]:
     index = spec.index
     common = {
@@ -239,6 +257,8 @@ def index_steps(
         "using": spec.using,
     }
     kind = "unique index" if spec.unique else "index"
+    plain = not (spec.unique or spec.where or spec.using or "expr" in spec.column_names)
+    plain = plain and not partial_of_partitioned
     if not partitions:
         body = _render(
             "create_index",
@@ -256,6 +276,15 @@ def index_steps(
                 body,
                 transactional=False,
                 tool=options.tool,
+                changes=(
+                    Change(
+                        "add_index",
+                        spec.table.sql,
+                        name=index.sql,
+                        columns=spec.column_names,
+                        plain=plain,
+                    ),
+                ),
             )
         ]
     steps = [
@@ -267,6 +296,7 @@ def index_steps(
             transactional=True,
             quick=True,
             tool=options.tool,
+            changes=(Change("add_index", spec.table.sql, name=index.sql, partitioned=True),),
         )
     ]
     children: list[str] = []
@@ -281,7 +311,7 @@ def index_steps(
         child_spec = IndexSpec(
             part, spec.columns, spec.column_names, spec.unique, spec.where, spec.using, child
         )
-        steps.extend(index_steps(child_spec, options, advice=False))
+        steps.extend(index_steps(child_spec, options, advice=False, partial_of_partitioned=True))
     steps.append(
         FileStep(
             f"attach_{index.name}",
@@ -291,6 +321,8 @@ def index_steps(
             transactional=True,
             quick=True,
             tool=options.tool,
+            # undone by dropping the parent index, which drops the attached ones with it
+            changes=(Change("add_index", spec.table.sql, name=index.sql, partitioned=True),),
         )
     )
     return steps
@@ -338,6 +370,7 @@ def drop_index(name: str, options: Options) -> list[FileStep]:
             ),
             transactional=False,
             tool=options.tool,
+            changes=(Change("drop_index", name=index.sql),),
         )
     ]
 
@@ -417,6 +450,15 @@ def new_column(
             transactional=True,
             quick=True,
             tool=options.tool,
+            changes=(
+                Change(
+                    "add_column",
+                    tname.sql,
+                    column=col,
+                    type=printed_type,
+                    foreign=((col, *_referenced(references)),) if references else (),
+                ),
+            ),
         )
     )
     if fill is not None:
@@ -433,12 +475,14 @@ def new_column(
                 if default_sql is not None
                 else f"deploy the application code that writes {col} for new rows",
                 tool=options.tool,
+                changes=(Change("data", tname.sql),),
             )
         )
     if unique or index or references:
         spec = IndexSpec(tname, (qcol,), (col,), unique)
         steps.extend(index_steps(spec, options, advice=False))
     constraints: list[Constraint] = []
+    added: list[Change] = []
     validate: list[str] = []
     if references:
         ref_table, ref_col = reference(references)
@@ -450,6 +494,7 @@ def new_column(
             )
         )
         validate.append(quote_ident(fk))
+        added.append(Change("add_constraint", tname.sql, column=col, name=fk))
     check = not_null_constraint_name(tname.name, col, options.target_version)
     if not_null:
         if options.target_version >= 18:
@@ -457,6 +502,8 @@ def new_column(
         else:
             constraints.append(Constraint(quote_ident(check), f"CHECK ({qcol} IS NOT NULL)"))
         validate.append(quote_ident(check))
+        added.append(Change("add_constraint", tname.sql, column=col, name=check))
+    proves_not_null = (Change("set_not_null", tname.sql, column=col, type=printed_type),)
     if constraints:
         locks = AEL_INSTANT.format(t=t)
         if references:
@@ -480,6 +527,7 @@ def new_column(
                 quick=True,
                 before=before,
                 tool=options.tool,
+                changes=tuple(added),
             )
         )
         steps.append(
@@ -491,6 +539,8 @@ def new_column(
                 _render("validate", table=tname.sql, constraints=validate),
                 transactional=True,
                 tool=options.tool,
+                # PostgreSQL 18: the validated NOT NULL constraint marks the column NOT NULL
+                changes=proves_not_null if not_null and options.target_version >= 18 else (),
             )
         )
     if not_null and 12 <= options.target_version < 18:
@@ -509,6 +559,7 @@ def new_column(
                 transactional=True,
                 quick=True,
                 tool=options.tool,
+                changes=proves_not_null,
             )
         )
     steps.append(analyze_step(tname, options))
@@ -562,8 +613,9 @@ def zod_field(column: str, type_: str, not_null: bool, has_default: bool) -> str
 
 
 # ------------------------------------------------------------------------------ tables
-def _column_spec(text: str) -> tuple[str, str]:
-    """(name, printed definition) from ``"name type [not null] [default ...]"``."""
+def _column_spec(text: str) -> tuple[str, str, tuple[str, str, bool]]:
+    """(name, printed definition, (name, printed type, NOT NULL)) from
+    ``"name type [not null] [default ...]"``."""
     try:
         stmts = parse_sql(f"CREATE TABLE _sqlsafe_probe ({text})")
     except ParseError as exc:
@@ -582,7 +634,9 @@ def _column_spec(text: str) -> tuple[str, str]:
                 f"--column {text!r}: only NOT NULL, DEFAULT, CHECK and UNIQUE are allowed here "
                 "(foreign keys go in --references)"
             )
-    return coldef.colname, str(RawStream()(coldef))
+    not_null = any(con.contype.name == "CONSTR_NOTNULL" for con in coldef.constraints or ())
+    shape = (coldef.colname, str(RawStream()(coldef.typeName)), not_null)
+    return coldef.colname, str(RawStream()(coldef)), shape
 
 
 def new_table(
@@ -595,9 +649,11 @@ def new_table(
 ) -> list[FileStep]:
     tname = parse_name(table)
     printed: list[str] = []
+    shapes: list[tuple[str, str, bool]] = [("id", "bigint", True)]
     names: set[str] = set()
     for text in columns:
-        name, definition = _column_spec(text)
+        name, definition, shape = _column_spec(text)
+        shapes.append(shape)
         if name in ("id", "created_at", "updated_at") or name in names:
             raise InvalidInput(
                 f"column {name!r} is given twice (id, created_at and updated_at are always added)"
@@ -605,6 +661,7 @@ def new_table(
         names.add(name)
         printed.append(definition)
     fks: list[dict[str, str]] = []
+    foreign: list[tuple[str, str, str]] = []
     index_cols: list[str] = []
     for text in references:
         column, sep, target = text.partition("=")
@@ -614,6 +671,7 @@ def new_table(
         if col not in names:
             raise InvalidInput(f"--references {text!r}: {col!r} is not one of the --column names")
         ref_table, ref_col = reference(target)
+        foreign.append((col, ref_table.sql, ref_col))
         fks.append(
             {
                 "name": quote_ident(derived_name(tname.name, col, suffix="fkey")),
@@ -651,6 +709,19 @@ def new_table(
             transactional=True,
             quick=True,
             tool=options.tool,
+            changes=(
+                Change(
+                    "create_table",
+                    tname.sql,
+                    definitions=(
+                        *shapes,
+                        ("created_at", "timestamptz", True),
+                        ("updated_at", "timestamptz", True),
+                    ),
+                    columns=tuple(index_cols),
+                    foreign=tuple(foreign),
+                ),
+            ),
         )
     ]
     if fks:

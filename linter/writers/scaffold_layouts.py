@@ -19,6 +19,8 @@ from ..sql.parsing import parse
 from ..util.atomic import Clash, Put, write_all
 
 LAYOUTS = ("plain", "golang-migrate", "goose", "dbmate", "diesel", "prisma", "flyway")
+# written as Python files by :mod:`linter.writers.python_files`
+PYTHON_LAYOUTS = ("alembic", "django")
 # layouts read (``linter.inputs.layouts``) whose files sqlsafe does not write
 _NOT_WRITTEN = frozenset({"up-down", "postgres-migrations"})
 
@@ -51,6 +53,8 @@ class Layout:
             "diesel": "metadata.toml run_in_transaction = false",
             "prisma": "one statement: Prisma sends the file as one query",
             "flyway": "executeInTransaction=false (script config file and inline comment)",
+            "alembic": "op.get_context().autocommit_block()",
+            "django": "atomic = False",
         }[self.name]
 
 
@@ -63,6 +67,8 @@ LAYOUT_TABLE: dict[str, Layout] = {
     "diesel": Layout("diesel", wraps=True, timestamps=True),
     "prisma": Layout("prisma", wraps=True, timestamps=True),
     "flyway": Layout("flyway", wraps=True, timestamps=False),
+    "alembic": Layout("alembic", wraps=True, timestamps=False),
+    "django": Layout("django", wraps=True, timestamps=False),
 }
 
 
@@ -70,7 +76,8 @@ def get_layout(name: str) -> Layout:
     try:
         return LAYOUT_TABLE[name]
     except KeyError:
-        raise ValueError(f"unknown layout {name!r} (choose from {', '.join(LAYOUTS)})") from None
+        choices = ", ".join((*LAYOUTS, *PYTHON_LAYOUTS))
+        raise ValueError(f"unknown layout {name!r} (choose from {choices})") from None
 
 
 # ------------------------------------------------------------------------- detection
@@ -96,6 +103,10 @@ def detect_layout(directory: Path) -> str:
     ``postgres-migrations``) gets that name, which the commands refuse."""
     if not directory.is_dir():
         return "plain"
+    from ..inputs.frameworks.detect import detect_framework
+
+    if (framework := detect_framework(directory)) is not None:
+        return framework
     from ..inputs.layouts import detect_layout as read_layout
 
     if (found := read_layout(directory)) in _NOT_WRITTEN:
@@ -185,6 +196,36 @@ def next_versions(
 
 # --------------------------------------------------------------------------- writing
 @dataclass(frozen=True, slots=True)
+class Change:
+    """What a step changes in the schema, for writers that keep a model of it (Django's
+    migration state) or write a reverse (Alembic's ``downgrade()``, Django's
+    ``reverse_sql``). The step's SQL is what runs; this only describes it.
+
+    ``kind``: ``add_column`` (``type``, nullable), ``set_not_null``, ``drop_not_null``,
+    ``drop_column``, ``add_index`` (printed ``name``, ``columns``; ``plain``: only plain
+    columns, no UNIQUE, WHERE or method), ``drop_index`` (printed ``name``),
+    ``add_constraint`` (``name``),
+    ``create_table`` (``definitions``: ``(name, type, not null)``; ``columns``: the
+    indexed ones), ``scratch_table`` (a table no model knows), ``trigger``
+    (``name``: the printed trigger, ``function``), ``data`` (rows change, nothing to undo),
+    ``irreversible`` (cannot be undone by a reverse migration).
+    """
+
+    kind: str
+    table: str = ""  # printed SQL name
+    column: str = ""  # unquoted
+    type: str = ""  # printed SQL type
+    name: str = ""  # unquoted index, constraint or trigger name
+    columns: tuple[str, ...] = ()
+    definitions: tuple[tuple[str, str, bool], ...] = ()
+    plain: bool = False
+    function: str = ""  # printed function name (``trigger``)
+    partitioned: bool = False  # an index on a partitioned table: dropped, not concurrently
+    # foreign keys among the columns: (column, printed referenced table, referenced column)
+    foreign: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class FileStep:
     """One migration step to write: a body of statements and how it must run."""
 
@@ -197,6 +238,7 @@ class FileStep:
     tool: str = "sqlsafe"
     # holds a strong lock only for an instant: a statement_timeout bounds it too
     quick: bool = False
+    changes: tuple[Change, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +359,8 @@ def render_files(
     statement_timeout: str = "5s",
 ) -> list[OutFile]:
     """The files for *steps* (one version each; one-statement layouts may split a step)."""
+    if layout.name in PYTHON_LAYOUTS:
+        raise ValueError(f"{layout.name} files are written by linter.writers.python_files")
     units = [unit for step in steps for unit in step_units(step, layout)]
     if len(versions) < len(units):
         raise ValueError("not enough versions for the steps")
@@ -347,7 +391,14 @@ def step_units(step: FileStep, layout: Layout) -> list[tuple[FileStep, list[str]
 
 def _suffixed(step: FileStep, i: int) -> FileStep:
     return FileStep(
-        f"{step.slug}_{i}", step.summary, step.locks, step.body, False, step.before, step.tool
+        f"{step.slug}_{i}",
+        step.summary,
+        step.locks,
+        step.body,
+        False,
+        step.before,
+        step.tool,
+        changes=step.changes,
     )
 
 

@@ -367,7 +367,10 @@ def render(
     with _quiet():
         module = _load(revision, index)
         up = offline.run(module, "upgrade", revision.absolute)
-        down = offline.run(module, "downgrade", revision.absolute)
+        try:
+            down = offline.run(module, "downgrade", revision.absolute)
+        except _Failed:  # (``raise ...`` in downgrade(): an irreversible revision)
+            down = None
     spans = _execute_spans(revision.tree) if "execute" in revision.text else []
     up_chunks = _chunks(up or [], spans)
     down_chunks = _chunks(down, spans) if down else None
@@ -435,6 +438,11 @@ def _rendered(
             reason = str(exc)
     if reason:
         up, down = static_chunks(revision.tree, revision.text)
+    else:  # (offline output doubles every %: the driver sends one, online)
+        up = tuple(_percent_once(c) for c in up)
+        down = tuple(_percent_once(c) for c in down) if down is not None else None
+    up = tuple(_single_terminator(c) for c in up)
+    down = tuple(_single_terminator(c) for c in down) if down is not None else None
     up_lines, down_lines = _span(revision.tree, "upgrade"), _span(revision.tree, "downgrade")
     in_transaction = not (_autocommits(up) or _autocommits(down or ()))
     if not in_transaction:
@@ -474,10 +482,34 @@ def _is(chunk: Chunk, word: str) -> bool:
     return chunk.sql.strip().rstrip(";").strip().upper() == word
 
 
+def _words(chunk: Chunk) -> list[str]:
+    """The statements of a chunk of bare keywords (``COMMIT; BEGIN;``: an empty
+    ``autocommit_block()``, both emitted on its ``with`` line), upper-cased."""
+    return [part.strip().upper() for part in chunk.sql.split(";") if part.strip()]
+
+
 def _autocommits(chunks: Sequence[Chunk]) -> bool:
     """An ``autocommit_block()`` is used: the runner's transaction is committed before it
-    (the ``COMMIT`` Alembic emits offline)."""
-    return any(_is(c, "COMMIT") for c in chunks)
+    (the ``COMMIT`` Alembic emits offline, alone or with the ``BEGIN`` of an empty block)."""
+    return any(_is(c, "COMMIT") or _words(c) == ["COMMIT", "BEGIN"] for c in chunks)
+
+
+def _percent_once(chunk: Chunk) -> Chunk:
+    """*chunk* as PostgreSQL receives it online: SQLAlchemy's PostgreSQL dialect writes a
+    literal ``%`` as ``%%`` (its driver's parameter style) and the driver sends ``%``;
+    offline, alembic prints the doubled form (``alembic upgrade --sql`` shows ``%%TYPE``)."""
+    if "%%" not in chunk.sql:
+        return chunk
+    return Chunk(chunk.sql.replace("%%", "%"), chunk.line, chunk.column)
+
+
+def _single_terminator(chunk: Chunk) -> Chunk:
+    """*chunk* without the empty statement Alembic's ``;`` adds after SQL that already ends
+    with one (``op.execute("...;")``)."""
+    sql = chunk.sql.rstrip()
+    while sql.endswith(";;"):
+        sql = sql[:-1].rstrip()
+    return chunk if sql == chunk.sql.rstrip() else Chunk(sql, chunk.line, chunk.column)
 
 
 def _joined(chunk: Chunk, word: str) -> Chunk:
