@@ -262,10 +262,10 @@ def alembic_rows(sqlsafe: Sequence[str], runs: int, tmp: Path, revisions: int = 
     imports = "import alembic.operations, alembic.runtime.migration, sqlalchemy"
     res = alternate(
         {
-            "import": ([sys.executable, "-c", imports], None),
-            "cold": ([*lint, "--no-cache"], None),
-            "warm": (lint, cache_env),
-            "pass": ([sys.executable, "-c", "pass"], None),
+            "import": ([sys.executable, "-c", imports], None, None),
+            "cold": ([*lint, "--no-cache"], None, None),
+            "warm": (lint, cache_env, None),
+            "pass": ([sys.executable, "-c", "pass"], None, None),
         },
         runs,
     )
@@ -275,7 +275,7 @@ def alembic_rows(sqlsafe: Sequence[str], runs: int, tmp: Path, revisions: int = 
     peak = 0
     for i in range(runs + 1):  # (the first run fills the caches)
         newest.write_text(f"{text}\n# edit {i}\n")
-        elapsed, rss = measure(lint, cache_env)
+        elapsed, rss = measure(lint, cache_env, None)
         if i:
             edited.append(elapsed)
             peak = max(peak, rss)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from conftest import REPO
 
 
@@ -36,3 +38,25 @@ def test_floor_script_refuses_a_missing_corpus() -> None:
         timeout=60,
     )
     assert done.returncode == 2 and "not a directory" in done.stderr
+
+
+def test_the_alembic_rows_run(tmp_path: Path) -> None:
+    """``bench.py --alembic``'s rows on a small generated project (its figures are in
+    docs/performance.md)."""
+    pytest.importorskip("alembic")
+    code = (
+        "import sys; from pathlib import Path\n"
+        f"sys.path.insert(0, {str(REPO / 'bench')!r})\n"
+        "import bench, shutil\n"
+        "sqlsafe = [sys.executable, '-m', 'linter']\n"
+        f"rows = bench.alembic_rows(sqlsafe, 1, Path({str(tmp_path)!r}), revisions=5)\n"
+        "print('\\n'.join(rows))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr
+    rows = done.stdout.splitlines()
+    assert len(rows) == 4, done.stdout
+    assert "import alembic" in rows[0]
+    assert all("5-revision Alembic project" in r for r in rows[1:]), rows
