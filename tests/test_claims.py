@@ -444,6 +444,59 @@ KNOWN_GAPS: dict[str, set[str]] = {
 }
 
 
+# Statement kinds (the CASES kinds) whose locks on indexes and sequences the model does not
+# claim yet (issue 13), each with what PostgreSQL does there (measured on 18 and 15). Every
+# relation of every other DDL case, indexes and sequences included, is compared: a kind the
+# model learns, or a case added, is compared strictly unless it is listed here. DML and
+# SELECT (trace.PLANNED_KINDS) are not: the indexes they lock are the plan's choice.
+INDEX_LOCKS_NOT_MODELLED: dict[str, str] = {
+    "AT_AddColumn": "a rewriting ADD COLUMN (volatile default, serial, a domain with a CHECK) "
+    "rebuilds every index of the table: AccessExclusiveLock on each",
+    "AT_AddConstraint": "ADD ... USING INDEX locks the index (AccessShareLock); a foreign key's "
+    "check reads the referenced unique index and the plan's indexes (AccessShareLock)",
+    "AT_AlterColumnType": "the indexes on the column are rebuilt (AccessExclusiveLock), "
+    "constraint-backed ones too; a foreign key's re-check reads the referenced unique index",
+    "AT_AttachPartition": "the parent's partitioned index gets the partition's index attached "
+    "(ShareUpdateExclusiveLock)",
+    "AT_ClusterOn": "the index named (ShareUpdateExclusiveLock)",
+    "AT_DetachPartition": "the partition's index is detached (AccessExclusiveLock)",
+    "AT_DropColumn": "the indexes on the column are dropped (AccessExclusiveLock), the "
+    "partitions' and constraint-backed ones too",
+    "AT_DropConstraint": "the constraint's index is dropped (AccessExclusiveLock)",
+    "AT_DropIdentity": "the identity sequence is dropped (AccessExclusiveLock)",
+    "AT_SetExpression": "the table is rewritten: every index rebuilt (AccessExclusiveLock)",
+    "AT_SetIdentity": "the identity sequence is altered (ShareRowExclusiveLock)",
+    "AT_SetUnLogged": "the table is rewritten: every index and owned sequence "
+    "(AccessExclusiveLock)",
+    "AT_ValidateConstraint": "the validating query's plan reads the table's indexes "
+    "(AccessShareLock)",
+    "ClusterStmt": "the table is rewritten: every index rebuilt (AccessExclusiveLock)",
+    "CreateStmt": "a foreign key reads the referenced unique index (AccessShareLock); "
+    "PARTITION OF attaches to the parent's partitioned index (ShareUpdateExclusiveLock)",
+    "CreateTableAsStmt": "the query's plan reads indexes (AccessShareLock): the planner's choice",
+    "DropStmt": "DROP TABLE / MATERIALIZED VIEW / SCHEMA drop every index of the tables "
+    "(AccessExclusiveLock); DROP INDEX of a partitioned index the partitions' indexes",
+    "RefreshMatViewStmt": "the view's indexes (AccessExclusiveLock; RowExclusiveLock "
+    "CONCURRENTLY) and the indexes the query's plan reads (AccessShareLock)",
+    "ReindexStmt": "every index rebuilt (AccessExclusiveLock), of each leaf partition too",
+    "TruncateStmt": "every index of every truncated table gets a new file (AccessExclusiveLock)",
+    "VacuumStmt": "VACUUM cleans each index (RowExclusiveLock), FULL rebuilds them "
+    "(AccessExclusiveLock), ANALYZE reads them (AccessShareLock)",
+}
+
+
+def _compared(traced: TracedStatement, kind: str) -> set[str]:
+    """The differences of *traced*, every index and sequence compared, minus the sampling
+    misses and, for the kinds of ``INDEX_LOCKS_NOT_MODELLED``, those on indexes and sequences."""
+    differences = set(traced.differences(every_index=True)) - _sampled(traced)
+    if kind in INDEX_LOCKS_NOT_MODELLED and traced.observation is not None:
+        unmodelled = set(traced.observation.indexes_and_sequences)
+        differences = {
+            d for d in differences if not d.startswith(tuple(f"lock on {r}:" for r in unmodelled))
+        }
+    return differences
+
+
 def _sampled(item: TracedStatement) -> set[str]:
     """Differences the server's behaviour does not cause: the watcher polls ``pg_locks`` and
     may miss a statement's last, brief lock, or see only the weaker one before it (DROP
@@ -478,6 +531,16 @@ def _sampled(item: TracedStatement) -> set[str]:
     # under load the poll can miss the late lock altogether, not only see it still weaker
     missed = late.split(", observed ")[0] + ", observed none"
     return {d for d in item.differences() if d.endswith((late, missed))}
+
+
+def test_index_lock_exemptions_name_case_kinds() -> None:
+    """Every exempted kind has cases (an entry cannot outlive its kind unnoticed), and no
+    DML or SELECT kind needs one (their index locks are never compared)."""
+    from linter.server.trace import PLANNED_KINDS
+
+    kinds = {kind for kind, _ in CASES}
+    assert set(INDEX_LOCKS_NOT_MODELLED) <= kinds, set(INDEX_LOCKS_NOT_MODELLED) - kinds
+    assert not set(INDEX_LOCKS_NOT_MODELLED) & PLANNED_KINDS
 
 
 def test_cases_cover_every_row_of_the_model() -> None:
@@ -558,7 +621,7 @@ def test_lock_model_matches_server(
                 admin.execute(CLEANUP[sql])
     assert traced.observation is not None
     assert traced.observation.error is None, traced.observation.error
-    differences = set(traced.differences()) - _sampled(traced)
+    differences = _compared(traced, kind)
     assert differences == KNOWN_GAPS.get(sql, set()), traced.as_dict(True)
 
 
@@ -602,7 +665,7 @@ def test_lock_model_matches_postgresql_15(pg15: tuple[str, str, Any], kind: str,
         assert REFUSED_BY_15[sql] in (traced.observation.error or ""), traced.observation
         return
     assert traced.observation.error is None, traced.observation.error
-    differences = set(traced.differences()) - _sampled(traced)
+    differences = _compared(traced, kind)
     assert differences == KNOWN_GAPS.get(sql, set()), traced.as_dict(True)
 
 

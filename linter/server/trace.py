@@ -78,15 +78,18 @@ class TracedStatement:
             out["differences"] = self.differences()
         return out
 
-    def differences(self) -> list[str]:
-        """Every disagreement between the static model and the server (see docs/trace.md)."""
+    def differences(self, every_index: bool = False) -> list[str]:
+        """Every disagreement between the static model and the server (see docs/trace.md).
+
+        With *every_index*, the locks on every index and sequence that existed are compared too
+        (not only on those explain names), except for the statements in ``PLANNED_KINDS``."""
         obs = self.observation
         if obs is None or obs.error is not None:
             return []
         effects = self.report.effects
         out: list[str] = []
         created = set(obs.created)
-        table_names = _existing_comparable(obs)
+        table_names = _existing_comparable(obs, self.kind if every_index else None)
         predicted = {rel: mode.value for rel, mode in effects.locks.items()}
         for rel in sorted(set(predicted) | (set(obs.locks) & table_names)):
             if rel in created:
@@ -123,8 +126,19 @@ class TracedStatement:
         return out
 
 
-def _existing_comparable(obs: Observation) -> set[str]:
-    return set(obs.compared_tables)
+# Statements whose locks on indexes follow the plan (every index an INSERT, UPDATE, DELETE,
+# MERGE or COPY maintains or a scan reads takes RowExclusiveLock / AccessShareLock, which
+# depends on the planner, not on the statement): their index and sequence locks are not
+# compared. Every other statement's are, index by index and sequence by sequence.
+PLANNED_KINDS = frozenset(
+    {"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CopyStmt", "SelectStmt"}
+)
+
+
+def _existing_comparable(obs: Observation, kind: str | None) -> set[str]:
+    if kind is None or kind in PLANNED_KINDS:
+        return set(obs.compared_tables)
+    return set(obs.compared_tables) | set(obs.indexes_and_sequences)
 
 
 @dataclass(slots=True)

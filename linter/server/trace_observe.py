@@ -50,6 +50,7 @@ WHERE pid = pg_backend_pid() AND locktype = 'relation' AND relation IS NOT NULL
 """
 
 _COMPARED_KINDS = frozenset({"r", "p", "m", "v", "f"})
+_INDEX_AND_SEQUENCE_KINDS = frozenset({"i", "I", "S"})
 
 _CONTYPES = {
     "c": "check",
@@ -96,6 +97,8 @@ class Observation:
     in_transaction: bool = False
     # tables, views and matviews that existed before the statement (compared by name)
     compared_tables: tuple[str, ...] = ()
+    # indexes and sequences that existed before it (compared for DDL only, see docs/trace.md)
+    indexes_and_sequences: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -221,6 +224,9 @@ def compare_snapshots(
         in_transaction=in_transaction,
         compared_tables=tuple(
             sorted(r.name for r in before.relations.values() if r.kind in _COMPARED_KINDS)
+        ),
+        indexes_and_sequences=tuple(
+            sorted(r.name for r in before.relations.values() if r.kind in _INDEX_AND_SEQUENCE_KINDS)
         ),
     )
 
