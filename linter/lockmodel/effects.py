@@ -145,6 +145,16 @@ class Effects:
     # relations locked only if the object a ``DROP ... IF EXISTS`` names exists, which the
     # model cannot tell (see :meth:`Schema.exists`)
     conditional: tuple[str, ...] = ()
+    # indexes locked because their table is (dropped, truncated, reindexed): explain and
+    # trace list them; rules name the table (``named_locks``)
+    implied: tuple[str, ...] = ()
+
+    @property
+    def named_locks(self) -> Mapping[str, LockMode]:
+        """The locks but those on ``implied`` indexes: what a finding names."""
+        if not self.implied:
+            return self.locks
+        return {rel: mode for rel, mode in self.locks.items() if rel not in self.implied}
 
     @property
     def strongest(self) -> LockMode | None:
@@ -165,11 +175,12 @@ def merge_effects(first: Effects, then: Effects) -> Effects:
         (*first.scans, *(r for r in then.scans if r not in first.scans)),
         first.transactional and then.transactional,
         tuple(dict.fromkeys(r for r in (*first.conditional, *then.conditional) if r not in sure)),
+        tuple(dict.fromkeys((*first.implied, *then.implied))),
     )
 
 
 class _Builder:
-    __slots__ = ("conditional", "locks", "rewrites", "scans", "transactional")
+    __slots__ = ("conditional", "implied", "locks", "rewrites", "scans", "transactional")
 
     def __init__(self) -> None:
         self.locks: dict[str, LockMode] = {}
@@ -177,6 +188,7 @@ class _Builder:
         self.scans: list[str] = []
         self.transactional = True
         self.conditional: list[str] = []
+        self.implied: list[str] = []
 
     def lock(self, rel: str, mode: LockMode) -> None:
         if rel:
@@ -199,6 +211,7 @@ class _Builder:
             tuple(self.scans),
             self.transactional,
             tuple(r for r in self.conditional if r in self.locks),
+            tuple(dict.fromkeys(self.implied)),
         )
 
 
@@ -580,7 +593,7 @@ def other_tables_locked(effects: Effects, *own: str, schema: Schema | None = Non
         mine.update(part for rel in own for part in partitions_of(schema, rel))
     parts = [
         f"`{rel}` ({mode.value}: {mode.blocks})"
-        for rel, mode in effects.locks.items()
+        for rel, mode in effects.named_locks.items()
         if rel not in mine and mode.blocks_writes
     ]
     return f"; it also locks {', '.join(parts)}" if parts else ""
@@ -800,6 +813,27 @@ def _joined_tables(fields: Node) -> list[str]:
     return found
 
 
+def known_indexes(schema: Schema, table: str) -> list[str]:
+    """Every index of *table* the history knows: those it created and those behind its
+    PRIMARY KEY, UNIQUE and EXCLUDE constraints (named as the constraint). A partition's
+    indexes that PostgreSQL created from a partitioned index are not known (issue 13)."""
+    found = [ix.name for ix in schema.indexes_of(table)]
+    known = schema.table(table)
+    if known is not None:
+        nsp = table.partition(".")[0]
+        for con in known.constraints.values():
+            if con.kind in ("primary", "unique", "exclusion"):
+                found.append(pgast.qualify(nsp, con.name))
+    return found
+
+
+def _lock_indexes(schema: Schema, table: str, mode: LockMode, b: _Builder) -> None:
+    for name in known_indexes(schema, table):
+        if name not in b.locks:  # one the statement names itself stays named
+            b.implied.append(name)
+        b.lock(name, mode)
+
+
 def _index_table(schema: Schema, index: str) -> str:
     known = schema.indexes.get(index)
     return known.table if known else ""
@@ -914,6 +948,9 @@ def statement_effects(
             b.scan(table)
         elif rkind == "REINDEX_OBJECT_TABLE":
             b.lock(rel, SUE if concurrent else LockMode.SHARE)
+            known = schema.table(rel)
+            if not concurrent and not (known and known.partitioned):
+                _lock_indexes(schema, rel, AEL, b)  # each index rebuilt in place (traced)
             b.scan(rel)
         elif rkind in ("REINDEX_OBJECT_SCHEMA", "REINDEX_OBJECT_DATABASE"):
             nsp = fields.get("name") if rkind == "REINDEX_OBJECT_SCHEMA" else None
@@ -974,6 +1011,8 @@ def statement_effects(
             if fields.get("behavior") == "DROP_CASCADE":
                 _lock_referencing(schema, rel, b, transitive=True)
             _spread_to_partitions(schema, rel, b)
+        for rel in list(b.locks):  # each truncated table's indexes get new, empty files
+            _lock_indexes(schema, rel, AEL, b)
     elif kind == "CreateTrigStmt":
         b.lock(pgast.relation_name(fields.get("relation")), SRE)
         if fields.get("row"):  # a row trigger is cloned onto each partition (traced)
@@ -1068,6 +1107,8 @@ def _drop_object(schema: Schema, fields: Node, obj: Node, b: _Builder) -> None:
         "OBJECT_FOREIGN_TABLE",
     ):
         b.lock(name, AEL)
+        if remove in ("OBJECT_TABLE", "OBJECT_MATVIEW"):
+            _lock_indexes(schema, name, AEL, b)  # dropped with it (traced)
         _lock_referenced(schema, name, b)
         _spread_to_partitions(schema, name, b)
         _lock_partition_parent(schema, name, b)

@@ -31,7 +31,8 @@ class Named(Protocol):
 
 def existing_locks(schema: Schema, effects: Effects) -> dict[str, LockMode]:
     """The locks of *effects* on relations that already existed before the file."""
-    return {rel: mode for rel, mode in effects.locks.items() if not is_new_relation(schema, rel)}
+    locks = effects.named_locks
+    return {rel: mode for rel, mode in locks.items() if not is_new_relation(schema, rel)}
 
 
 def strongest_existing_lock(

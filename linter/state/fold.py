@@ -208,7 +208,7 @@ def _unguarded(tx: TxState, node: Node, effects: Effects, schema: Schema | None)
         mode = effects.strongest
     else:
         mode = None
-        for rel, lock in effects.locks.items():
+        for rel, lock in effects.named_locks.items():
             if not is_new_relation(schema, rel):
                 mode = strongest(mode, lock)
     if mode is None:
@@ -279,7 +279,7 @@ def _slow_reason(node: Node, tx: TxState, effects: Effects, schema: Schema) -> s
         return work
     if tx.lock_timeout is not None:
         return None  # a wait for another lock is bounded by lock_timeout
-    for rel, mode in effects.locks.items():
+    for rel, mode in effects.named_locks.items():
         if is_new_relation(schema, rel):
             continue
         held = tx.held.get(rel)
@@ -378,7 +378,7 @@ def advance_tx(
         tx = replace(tx, hold_extended_at=index)
     return replace(
         tx,
-        held=MappingProxyType(combined(tx.held, effects.locks)),
+        held=MappingProxyType(combined(tx.held, effects.named_locks)),
         ddl=tx.ddl or kind not in _DDL_KINDS_EXCLUDED,
         dml=tx.dml or kind in _DML_KINDS,
         dml_tables=tx.dml_tables | data_target(node),
