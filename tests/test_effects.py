@@ -422,7 +422,10 @@ def test_cluster_without_a_table_reclusters_the_previously_clustered_tables(mark
     )
     for sql in ("CLUSTER", "CLUSTER VERBOSE"):
         fx = _history_effects(history, sql)
-        assert dict(fx.locks) == {"public.a": LockMode.ACCESS_EXCLUSIVE}, sql
+        # its index is rebuilt with it (implied: findings name the table)
+        aex = LockMode.ACCESS_EXCLUSIVE
+        assert dict(fx.locks) == {"public.a": aex, "public.a_k": aex}, sql
+        assert fx.implied == ("public.a_k",) and dict(fx.named_locks) == {"public.a": aex}
         assert set(fx.rewrites) == {"public.a"} and not fx.transactional
     assert not _history_effects(history.replace(marked, ""), "CLUSTER").locks
 

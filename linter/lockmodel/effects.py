@@ -1079,6 +1079,8 @@ def statement_effects(
         _comment(fields, b)
     elif kind == "CreatedbStmt" or kind == "DropdbStmt" or kind == "AlterSystemStmt":
         b.transactional = False
+    for rel in list(b.rewrites):  # a rewritten table's indexes are rebuilt (traced)
+        _lock_indexes(schema, rel, AEL, b)
     return b.build()
 
 
