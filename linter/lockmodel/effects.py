@@ -462,11 +462,16 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
             if not (part.get("bound") or {}).get("is_default"):
                 _default_partition_checked(schema, rel, child, b)
         elif sub == "AT_DropColumn":
+            for index in _column_indexes(schema, rel, cmd.get("name", "")):
+                _lock_index(index, AEL, b)  # dropped with the column (traced)
             _foreign_key_column(schema, rel, cmd.get("name", ""), b)
             if cmd.get("behavior") == "DROP_CASCADE":
                 _referenced_column(schema, rel, (cmd.get("name", ""),), b, retyped=False)
         elif sub == "AT_DropConstraint":
             known = schema.constraint(rel, cmd.get("name", ""))
+            if known is not None and known.kind in ("primary", "unique", "exclusion"):
+                # its index is dropped with it (traced)
+                _lock_index(pgast.qualify(rel.partition(".")[0], known.name), AEL, b)
             if known is not None and known.references:
                 # its triggers on the referenced table go too (traced)
                 b.lock(known.references, AEL)
@@ -829,9 +834,27 @@ def known_indexes(schema: Schema, table: str) -> list[str]:
 
 def _lock_indexes(schema: Schema, table: str, mode: LockMode, b: _Builder) -> None:
     for name in known_indexes(schema, table):
-        if name not in b.locks:  # one the statement names itself stays named
-            b.implied.append(name)
-        b.lock(name, mode)
+        _lock_index(name, mode, b)
+
+
+def _lock_index(name: str, mode: LockMode, b: _Builder) -> None:
+    """An index locked with its table (implied: findings name the table)."""
+    if name not in b.locks:  # one the statement names itself stays named
+        b.implied.append(name)
+    b.lock(name, mode)
+
+
+def _column_indexes(schema: Schema, table: str, column: str) -> list[str]:
+    """The indexes the history knows that DROP COLUMN of *column* drops with it."""
+    found = [ix.name for ix in schema.indexes_of(table) if column in (*ix.columns, *ix.reads)]
+    known = schema.table(table)
+    if known is not None:
+        found.extend(
+            pgast.qualify(table.partition(".")[0], con.name)
+            for con in known.constraints.values()
+            if con.kind in ("primary", "unique", "exclusion") and column in con.columns
+        )
+    return found
 
 
 def _index_table(schema: Schema, index: str) -> str:
