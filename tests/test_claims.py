@@ -458,7 +458,6 @@ INDEX_LOCKS_NOT_MODELLED: dict[str, str] = {
     "constraint-backed ones too; a foreign key's re-check reads the referenced unique index",
     "AT_AttachPartition": "the parent's partitioned index gets the partition's index attached "
     "(ShareUpdateExclusiveLock)",
-    "AT_ClusterOn": "the index named (ShareUpdateExclusiveLock)",
     "AT_DetachPartition": "the partition's index is detached (AccessExclusiveLock)",
     "AT_DropColumn": "the indexes on the column are dropped (claimed); not yet: the "
     "partitions' indexes PostgreSQL named itself (AccessExclusiveLock)",

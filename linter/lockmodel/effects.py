@@ -461,6 +461,8 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
                 b.scan(child)
             if not (part.get("bound") or {}).get("is_default"):
                 _default_partition_checked(schema, rel, child, b)
+        elif sub == "AT_ClusterOn":  # the index named is marked (traced)
+            _lock_index(pgast.qualify(rel.partition(".")[0], cmd.get("name", "")), SUE, b)
         elif sub == "AT_DropColumn":
             for index in _column_indexes(schema, rel, cmd.get("name", "")):
                 _lock_index(index, AEL, b)  # dropped with the column (traced)
