@@ -188,9 +188,11 @@ def test_explain_shows_what_the_whole_block_locks(tmp_path: Path) -> None:
     (tmp_path / "002_block.sql").write_text(GUARDED)
     result = lint_paths([str(tmp_path)], Config(), rules=RULES, explain=True)
     block = next(s for s in result.statements if s.path.endswith("002_block.sql"))
-    assert {k: v.value for k, v in block.effects.locks.items()} == {
+    assert {k: v.value for k, v in block.effects.named_locks.items()} == {
         "public.accounts": "AccessExclusiveLock"
     }
+    # the rewrite rebuilds the table's indexes, the one the block creates among them
+    assert set(block.effects.implied) == {"public.accounts_pkey", "public.accounts_email_idx"}
     assert block.effects.rewrites == ("public.accounts",)
     assert {f.rule for f in block.findings} >= {"non-concurrent-index", "alter-column-type"}
 
