@@ -454,8 +454,8 @@ INDEX_LOCKS_NOT_MODELLED: dict[str, str] = {
     "partition's indexes PostgreSQL named itself",
     "AT_AddConstraint": "ADD ... USING INDEX locks the index (AccessShareLock); a foreign key's "
     "check reads the referenced unique index and the plan's indexes (AccessShareLock)",
-    "AT_AlterColumnType": "the indexes on the column are rebuilt (AccessExclusiveLock), "
-    "constraint-backed ones too; a foreign key's re-check reads the referenced unique index",
+    "AT_AlterColumnType": "a rewrite's rebuilt indexes are claimed; not yet: a foreign key's "
+    "re-check reads the referenced unique index (AccessShareLock), partitions' own indexes",
     "AT_AttachPartition": "the parent's partitioned index gets the partition's index attached "
     "(ShareUpdateExclusiveLock)",
     "AT_DetachPartition": "the partition's index is detached (AccessExclusiveLock)",
@@ -473,11 +473,12 @@ INDEX_LOCKS_NOT_MODELLED: dict[str, str] = {
     "DropStmt": "DROP TABLE / MATERIALIZED VIEW claim the indexes the history knows; not yet: "
     "the partitions' indexes PostgreSQL names itself (from a partitioned index), which DROP "
     "TABLE, DROP INDEX of a partitioned index and DROP SCHEMA lock (AccessExclusiveLock)",
-    "RefreshMatViewStmt": "the view's indexes (AccessExclusiveLock; RowExclusiveLock "
-    "CONCURRENTLY) and the indexes the query's plan reads (AccessShareLock)",
+    "RefreshMatViewStmt": "the rewrite's indexes are claimed; not yet: CONCURRENTLY's "
+    "RowExclusiveLock on the view's indexes, the indexes the query's plan reads",
     "ReindexStmt": "REINDEX TABLE claims the indexes the history knows; not yet: each leaf "
     "partition's indexes PostgreSQL named itself, REINDEX SCHEMA's indexes (AccessExclusiveLock)",
-    "TruncateStmt": "every index of every truncated table gets a new file (AccessExclusiveLock)",
+    "TruncateStmt": "the indexes the history knows are claimed; not yet: the partitions' "
+    "indexes PostgreSQL named itself (AccessExclusiveLock, a new file each)",
     "VacuumStmt": "VACUUM cleans each index (RowExclusiveLock), ANALYZE reads them "
     "(AccessShareLock); VACUUM FULL's rebuild is claimed",
 }
