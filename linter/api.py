@@ -95,7 +95,7 @@ def gather(
     default_tx = _default_tx(config)
     layout = config.layout
     # each directory listed and its layout detected once
-    detector = detector or Detector(_framework_options(config))
+    detector = detector or Detector(framework_options(config))
     history: list[MigrationUnit | SourceError] = []
     stdin_path = stdin_name if STDIN in paths else None
     if config.history:
@@ -310,7 +310,7 @@ def implicit_roots(
     return list(roots)
 
 
-def _framework_options(config: Config) -> dict[str, dict[str, object]]:
+def framework_options(config: Config) -> dict[str, dict[str, object]]:
     """The options of the Python frameworks' readers (``--django-settings``)."""
     if config.django_settings:
         return {"django": {"settings_module": config.django_settings}}

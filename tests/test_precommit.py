@@ -72,3 +72,38 @@ def test_pre_commit_try_repo(tmp_path: Path) -> None:
     code, output = hook()
     assert code == 0, output
     assert "alter-column-type" not in output
+
+
+def test_pre_commit_python_hook_on_an_alembic_project(tmp_path: Path) -> None:
+    """The `sqlsafe-python` hook (language: system, the project's own environment): a
+    staged Alembic revision is linted after its history, findings on its `.py` lines."""
+    pytest.importorskip("alembic")
+    if shutil.which("sqlsafe") is None:
+        pytest.skip("the sqlsafe-python hook runs the sqlsafe on PATH")
+    from test_alembic import write_project
+
+    hook_repo = tmp_path / "hook"
+    hook_repo.mkdir()
+    shutil.copy(REPO / ".pre-commit-hooks.yaml", hook_repo)
+    git(hook_repo, "init", "-q")
+    git(hook_repo, "add", "-A")
+    git(hook_repo, "commit", "-qm", "hook")
+    project = tmp_path / "project"
+    versions = write_project(project)
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "NO_COLOR": "1"}
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        ["pre-commit", "try-repo", str(hook_repo), "sqlsafe-python", "--all-files"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "c3_email.py:" in output and "non-concurrent-index" in output, output
+    assert "env.py" not in output  # not a migration: never linted
+    assert versions.is_dir()

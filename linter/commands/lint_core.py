@@ -49,7 +49,7 @@ def run_lint(
     *recorder* stores the output for a replay (:mod:`linter.replay`) when the run can be
     replayed; *options* are the settings options (:func:`configure.make_config`)."""
     from ..analysis.registry import RegistryError, load_rules
-    from ..api import history_paths, lint_paths
+    from ..api import framework_options, history_paths, lint_paths
     from ..inputs.config import known_names, unknown_rule
     from ..inputs.configsearch import config_candidates
     from ..inputs.layouts import Detector
@@ -90,8 +90,9 @@ def run_lint(
 
     recorder = _replayable(recorder, paths, no_cache, diff_ref)
     named = [p for p in paths if not os.path.isdir(p)]
+    named_set = frozenset(named)  # (a file list names thousands)
     # (for a replay of a run over files: the directories their layouts were detected in)
-    detector = Detector() if recorder is not None and named else None
+    detector = Detector(framework_options(config)) if recorder is not None and named else None
     cache = None
     if not no_cache:
         from ..output.cache import ResultCache, default_cache_dir
@@ -144,7 +145,11 @@ def run_lint(
         recorder.store(
             text,
             code,
-            directories=[*(p for p in paths if p not in named), *listed, *history_paths(config)],
+            directories=[
+                *(p for p in paths if p not in named_set),
+                *listed,
+                *history_paths(config),
+            ],
             files=[
                 *named,
                 *config_candidates(Path.cwd().resolve()),

@@ -15,10 +15,10 @@ finding stands depends on the files after it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
-from ..lockmodel.schema import Schema
+from ..lockmodel.schema import Index, Schema
 
 # (table, columns, number of the history file the finding is in)
 Wanted = tuple[str, tuple[str, ...], int]
@@ -53,17 +53,30 @@ def serves(
     return covers(index_columns, columns)
 
 
-def indexed_since(final: Schema, wanted: Wanted) -> bool:
+def indexed_since(
+    final: Schema, wanted: Wanted, by_table: Mapping[str, Sequence[Index]] | None = None
+) -> bool:
     """*final* has an index serving the wanted columns, created in the finding's file or
-    after; or a later migration dropped one of the columns (and the foreign key with it)."""
+    after; or a later migration dropped one of the columns (and the foreign key with it).
+    *by_table*: *final*'s indexes grouped by table (:func:`resolve` groups them once)."""
     table, columns, file = _renamed(final, wanted)
     model = final.table(table)
     if model is not None and model.known and any(c not in model.columns for c in columns):
         return True
+    indexes = by_table.get(table, ()) if by_table is not None else final.indexes_of(table)
     return any(
         ix.file >= file and serves(ix.columns, ix.partial, ix.null_filtered, columns)
-        for ix in final.indexes_of(table)
+        for ix in indexes
     )
+
+
+def _by_table(final: Schema) -> dict[str, list[Index]]:
+    """*final*'s indexes grouped by table, in one pass (a model read back from the cache
+    has no per-table index of its own: asking it table by table scans every index)."""
+    groups: dict[str, list[Index]] = {}
+    for ix in final.indexes.values():
+        groups.setdefault(ix.table, []).append(ix)
+    return groups
 
 
 def _renamed(final: Schema, wanted: Wanted) -> Wanted:
@@ -98,10 +111,11 @@ def has_deferred(findings: Sequence[Deferrable]) -> bool:
 
 def resolve(findings: Sequence[Deferrable], final: Schema | None) -> list[int]:
     """Positions of the *findings* that the history's *final* model answers."""
-    if final is None:
+    if final is None or not has_deferred(findings):
         return []
+    groups = _by_table(final)
     return [
         i
         for i, f in enumerate(findings)
-        if f.deferred is not None and indexed_since(final, f.deferred)
+        if f.deferred is not None and indexed_since(final, f.deferred, groups)
     ]
