@@ -216,7 +216,9 @@ def test_partitioned_table_statements_lock_every_partition_and_rewrite_the_leave
     vacuum = _history_effects(_PARTITIONED, "VACUUM p")
     assert set(vacuum.scans) == {"public.p1", "public.p2a", "public.d"}
     reindex = _history_effects(_PARTITIONED, "REINDEX TABLE p")
-    assert not reindex.transactional and "public.p2" not in reindex.locks
+    # every partition is listed under ShareLock in REINDEX's first transaction, the
+    # partitioned p2 too (briefly: seen on PostgreSQL 15, where the test's poll caught it)
+    assert not reindex.transactional and reindex.locks.get("public.p2") == LockMode.SHARE
     statement_trigger = _history_effects(
         _PARTITIONED, "CREATE TRIGGER t AFTER UPDATE ON p EXECUTE FUNCTION f()"
     )
