@@ -464,3 +464,18 @@ def test_sqlsafe_lint_of_the_project_reports_on_the_operation_lines(project: Pat
         (f["line"], f["rule"]) for f in findings if str(f["path"]).endswith("0003_product_sku.py")
     )
     assert sorted((f["line"], f["rule"]) for f in alone) == mine
+
+
+def test_render_keys_change_with_the_render_format(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Django's render keys are made like Alembic's (``store.render_key``): a new render
+    format (or sqlsafe or Python version) never answers from renderings of the old one."""
+    from linter.inputs.frameworks import store
+    from linter.inputs.frameworks.django_layout import _keys
+
+    before = _keys(read_project(project), "salt")
+    monkeypatch.setattr(store, "RENDER_FORMAT", store.RENDER_FORMAT + 1)
+    after = _keys(read_project(project), "salt")
+    assert before.keys() == after.keys()
+    assert all(before[node] != after[node] for node in before)

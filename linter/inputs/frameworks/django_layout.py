@@ -15,7 +15,6 @@ unusable) is read statically (:mod:`.django_static`), and ``static_reason`` says
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import os
 import subprocess
@@ -41,7 +40,7 @@ from .django_graph import (
 from .django_static import static_migrations
 from .pyast import Arguments, assignments, literal, parse
 from .rendered import Chunk, RenderedMigration, flatten
-from .store import RenderStore
+from .store import RenderStore, render_key
 
 # run in a process of its own, never imported here (it imports Django, and the server)
 RENDER_MODULE = "linter.server.django_render"
@@ -135,7 +134,8 @@ def django_version() -> str | None:
 # ----------------------------------------------------------------------------- keys
 def _keys(project: Project, salt: str) -> dict[Node, str]:
     """Per migration: its content and that of everything it runs after (its dependency
-    closure, ``run_before`` included)."""
+    closure, ``run_before`` included), keyed like every rendering (``store.render_key``:
+    the render format, sqlsafe's and Python's versions)."""
     after: dict[Node, set[Node]] = {m.node: set(m.dependencies) for m in project.migrations}
     for m in project.migrations:
         for child in m.run_before:
@@ -145,9 +145,7 @@ def _keys(project: Project, salt: str) -> dict[Node, str]:
     for m in graph_order(project):  # parents first: their keys are known
         # a parent outside the project (Django's own apps) or in a cycle: by name
         parts = sorted(keys.get(p, f"{p[0]}.{p[1]}") for p in after[m.node])
-        h = hashlib.blake2b(digest_size=20)
-        h.update(f"{salt}\0{m.digest}\0{parts}".encode())
-        keys[m.node] = h.hexdigest()
+        keys[m.node] = render_key(salt, f"{m.digest}\0{parts}".encode())
     return keys
 
 
