@@ -12,6 +12,7 @@ from .analysis.engine import FILE_COST, History, LintResult, lint_histories, mer
 from .analysis.registry import load_rules
 from .inputs.config import Config
 from .inputs.layouts import (
+    PER_DIRECTORY_NAMES,
     PYTHON_LAYOUTS,
     Detector,
     MigrationUnit,
@@ -19,6 +20,7 @@ from .inputs.layouts import (
     detect_layout,
     history_directories,
     history_directory,
+    history_root_name,
     migration_units,
     order_units,
     plan_files,
@@ -440,25 +442,30 @@ def lint_paths(
     run: str | None = None
     base = ""
     if cache is not None and use_cache:
-        from .output.cache import run_key
+        from .output.cache import files_run_key, run_key
 
         base = cache.base_key(rules, config.settings)
-        run = run_key(
-            base,
-            paths,
-            history_paths(config),
-            (
-                stdin_name,
-                config.layout,
-                config.history,
-                str(config.root),
-                config.baseline,
-                sorted(config.explicit),
-                sorted(only) if only is not None else None,
-                sorted(edited),
-                sorted(added),
-            ),
+        extra = (
+            stdin_name,
+            config.layout,
+            config.history,
+            str(config.root),
+            config.baseline,
+            sorted(config.explicit),
+            sorted(only) if only is not None else None,
+            sorted(edited),
+            sorted(added),
         )
+        run = run_key(base, paths, history_paths(config), extra)
+        if run is None and STDIN not in paths and _files_only(paths):
+            # (a file list: answered as its directory is, see :func:`list_roots`)
+            run = files_run_key(
+                base,
+                paths,
+                list_roots(paths),
+                history_paths(config),
+                (*extra, config.implicit_history, config.new_in_change),
+            )
         if run is not None:
             hit = cache.load_run(base, run)
             if hit is not None:
@@ -513,6 +520,27 @@ def lint_paths(
     if cache is not None and run is not None:
         cache.store_run(base, run, result, chain, dropped)
     return result
+
+
+def list_roots(paths: Sequence[str]) -> set[str]:
+    """Directories whose trees hold everything the files *paths* (SQL files named one by
+    one) are linted from: each file's :func:`layouts.history_root_name` (absolute).
+
+    Those hold the file, the migrations directory it may read as history
+    (:func:`implicit_roots`: that directory or nothing) and the directories its layout is
+    detected in (its own, and the one above when its own holds one migration:
+    ``layouts.layout_for``), all at or below that root."""
+    roots: set[str] = set()
+    seen: set[tuple[str, bool]] = set()  # (directory, per-directory name): one climb each
+    cwd = os.getcwd()
+    for name in paths:
+        absolute = os.path.normpath(os.path.join(cwd, name))  # (``abspath``, one getcwd)
+        directory, base = os.path.split(absolute)
+        key = (directory, base in PER_DIRECTORY_NAMES)
+        if key not in seen:
+            seen.add(key)
+            roots.add(history_root_name(absolute))
+    return roots
 
 
 def _render_stores(cache: ResultCache | None) -> OpenStore | None:

@@ -156,3 +156,61 @@ def test_a_named_file_is_still_answered_by_a_later_migration(tmp_path: Path, cac
     (m / "003_index.sql").write_text("CREATE INDEX o ON orders (id);\n")  # not a serving one
     assert found("001_orders.sql") == ["001_orders.sql"]
     assert found("002_noise.sql", "001_orders.sql") == ["001_orders.sql"]
+
+
+def test_a_file_list_is_answered_from_the_result_cache_as_its_directory_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file list's whole result is stored under a key of its files and of the trees it
+    reads (``cache.files_run_key``): an unchanged list is not gathered again."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SQLSAFE_CACHE_DIR", str(tmp_path / ".cache"))
+    names = [os.path.join("tree", f) for f in make_tree(tmp_path / "tree")]
+    expected = run(capsys, *names, "--format", "gcc")
+    import linter.api
+
+    def boom(*a: object, **k: object) -> None:
+        raise AssertionError("gathered the files of an unchanged list")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(linter.api, "gather", boom)
+        assert run(capsys, *names, "--format", "gcc") == expected
+    assert run(capsys, *names, "--format", "gcc", "--no-cache") == expected
+    assert run(capsys, "tree", "--format", "gcc") == expected
+
+
+HISTORY = {
+    "20240101000000_t.sql": "CREATE TABLE t (id bigint PRIMARY KEY, v varchar(20));\n",
+    "20240102000000_idx.sql": "CREATE INDEX t_v ON t (v);\nALTER TABLE t ALTER v TYPE text;\n",
+}
+REWRITE = "alter-column-type"  # v is an integer once the history says so
+
+
+@pytest.mark.parametrize("change", ["edit", "add", "remove"])
+def test_the_history_of_a_listed_file_is_part_of_its_cache_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], change: str
+) -> None:
+    """Files of the listed file's migrations directory that are not named (its history)
+    are edited, added or removed: the cached list answers what an uncached one does."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SQLSAFE_CACHE_DIR", str(tmp_path / ".cache"))
+    m = tmp_path / "svc" / "migrations"
+    m.mkdir(parents=True)
+    for name, text in HISTORY.items():
+        (m / name).write_text(text)
+    earlier = m / "20240101500000_v.sql"
+    if change == "remove":
+        earlier.write_text("ALTER TABLE t ALTER v TYPE int USING v::int;\n")
+    named = os.path.join("svc", "migrations", "20240102000000_idx.sql")
+    before = run(capsys, named, "--format", "gcc")
+    assert run(capsys, named, "--format", "gcc") == before
+    assert (REWRITE in before[1]) == (change == "remove")
+    if change == "edit":
+        (m / "20240101000000_t.sql").write_text("CREATE TABLE t (id bigint PRIMARY KEY, v int);\n")
+    elif change == "add":
+        earlier.write_text("ALTER TABLE t ALTER v TYPE int USING v::int;\n")
+    else:
+        earlier.unlink()
+    after = run(capsys, named, "--format", "gcc")
+    assert after == run(capsys, named, "--format", "gcc", "--no-cache")
+    assert after != before and (REWRITE in after[1]) == (change != "remove")

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -196,6 +197,21 @@ FILE_ARGS = {
 }
 
 
+def file_run(
+    project: Path, capsys: pytest.CaptureFixture[str], named: str
+) -> Callable[..., tuple[int, str]]:
+    """A history file before those of :data:`FILE_ARGS`, and a run over the files *named*
+    (extra arguments appended): its exit code and output."""
+    (project / "migrations" / "0000_base.sql").write_text("CREATE TABLE users (id bigint);\n")
+    args = ["lint", *FILE_ARGS[named], "--format", "json", "--select", SELECT]
+
+    def run(*extra: str) -> tuple[int, str]:
+        code = main([*args, *extra])
+        return code, capsys.readouterr().out
+
+    return run
+
+
 @pytest.mark.parametrize("named", sorted(FILE_ARGS))
 @pytest.mark.parametrize(
     "change",
@@ -221,14 +237,7 @@ def test_a_file_list_is_replayed_until_an_input_changes(
 ) -> None:
     """Files named alone or together read their directory's history: its files, listing
     and layout files are stamped as a named directory's are."""
-    m = project / "migrations"
-    (m / "0000_base.sql").write_text("CREATE TABLE users (id bigint);\n")
-    args = ["lint", *FILE_ARGS[named], "--format", "json", "--select", SELECT]
-
-    def run(*extra: str) -> tuple[int, str]:
-        code = main([*args, *extra])
-        return code, capsys.readouterr().out
-
+    run = file_run(project, capsys, named)
     first = run()
     assert len(replays(project)) == 1
     change_inputs(project, change)
@@ -239,6 +248,33 @@ def test_a_file_list_is_replayed_until_an_input_changes(
         assert again == first and runs.count == 1  # replayed; then --no-cache ran
     else:
         assert runs.count == 2
+
+
+@pytest.mark.parametrize("named", sorted(FILE_ARGS))
+@pytest.mark.parametrize("change", ["edit-history", "add-file", "add-below", "remove-history"])
+def test_a_file_list_answered_by_the_result_cache_still_stamps_its_history(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    named: str,
+    change: str,
+) -> None:
+    """A run over files that the result cache answers whole (``cache.files_run_key``)
+    lists no directory; the replay it stores stamps the trees that key reads."""
+    run = file_run(project, capsys, named)
+    first = run()
+    history = project / "migrations" / "0000_base.sql"
+    stamp = history.stat().st_mtime_ns
+    os.utime(history, ns=(stamp - 10**9, stamp - 10**9))  # a replay miss; same content
+    import linter.api
+
+    with monkeypatch.context() as patched:  # (answered by the result cache)
+        patched.setattr(linter.api, "gather", None)
+        assert run() == first
+    change_inputs(project, change)
+    runs = Runs(monkeypatch)
+    assert run() == run("--no-cache")
+    assert runs.count == 2
 
 
 @pytest.mark.parametrize("garbage", [b"", b"\x00\x01", b"\xff" * 12, "truncated", None])

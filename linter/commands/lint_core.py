@@ -49,7 +49,7 @@ def run_lint(
     *recorder* stores the output for a replay (:mod:`linter.replay`) when the run can be
     replayed; *options* are the settings options (:func:`configure.make_config`)."""
     from ..analysis.registry import RegistryError, load_rules
-    from ..api import framework_options, history_paths, lint_paths
+    from ..api import framework_options, history_paths, lint_paths, list_roots
     from ..inputs.config import known_names, unknown_rule
     from ..inputs.configsearch import config_candidates
     from ..inputs.layouts import Detector
@@ -142,6 +142,9 @@ def run_lint(
         listed = (
             sorted({str(d) for d in (*detector.listings, *detector.layouts)}) if detector else []
         )
+        # (the trees a file list's result is keyed by: a run answered from the result
+        # cache lists no directory, see ``api.list_roots``)
+        listed.extend(list_roots([p for p in named if p != "-" and not p.endswith(".py")]))
         recorder.store(
             text,
             code,

@@ -233,7 +233,7 @@ def python_histories(
 # a directory holding one migration (diesel, Prisma, versioned schema directories):
 # its name starts with a version (``2019-10-10-083032_x``, ``20230101_init``, ``v0.1``)
 _VERSION_DIR = re.compile(r"^v?\d")
-_PER_DIRECTORY_NAMES = frozenset({"migration.sql", "up.sql", "down.sql"})
+PER_DIRECTORY_NAMES = frozenset({"migration.sql", "up.sql", "down.sql"})
 
 
 def history_root(path: Path, top: Path | None = None) -> Path:
@@ -244,10 +244,21 @@ def history_root(path: Path, top: Path | None = None) -> Path:
     ``migration.sql``), the directory above, repeatedly; never above *top*.
     """
     current = path.parent
-    if path.name in _PER_DIRECTORY_NAMES and current != top and current.parent != current:
+    if path.name in PER_DIRECTORY_NAMES and current != top and current.parent != current:
         current = current.parent
     while current != top and _VERSION_DIR.match(current.name) and current.parent != current:
         current = current.parent
+    return current
+
+
+def history_root_name(absolute: str) -> str:
+    """:func:`history_root` of the file *absolute* (an absolute, normalized path), on
+    strings (a file list names thousands of files)."""
+    current, base = os.path.split(absolute)
+    if base in PER_DIRECTORY_NAMES and os.path.dirname(current) != current:
+        current = os.path.dirname(current)
+    while _VERSION_DIR.match(os.path.basename(current)) and os.path.dirname(current) != current:
+        current = os.path.dirname(current)
     return current
 
 
@@ -257,7 +268,7 @@ def split_histories(top: Path, files: Sequence[Path]) -> dict[Path, list[Path]]:
     roots: dict[tuple[str, bool], Path] = {}  # (directory, per-directory name) -> root
     for path in files:
         directory, _, name = str(path).rpartition(os.sep)
-        key = (directory, name in _PER_DIRECTORY_NAMES)
+        key = (directory, name in PER_DIRECTORY_NAMES)
         root = roots.get(key)
         if root is None:
             root = roots[key] = history_root(path, top)
@@ -812,7 +823,7 @@ def history_directories(
             out.append(history_directory(Path(name), layout, detector))
             continue
         directory, base = os.path.split(name)
-        key = (directory, base in _PER_DIRECTORY_NAMES)
+        key = (directory, base in PER_DIRECTORY_NAMES)
         known = roots.get(key)
         if known is None:
             path = Path(name)

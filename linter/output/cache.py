@@ -230,8 +230,9 @@ def _decode_error(data: Any) -> SourceError:
 
 
 # -------------------------------------------------------------------------- run keys
-def _digest_tree(root: str, h: Any) -> None:
-    """Feed *h* with every file of *root* that file discovery reads, in a stable order."""
+def _digest_tree(root: str, h: Any, covered: set[str] | None = None) -> None:
+    """Feed *h* with every file of *root* that file discovery reads, in a stable order;
+    the files whose content went in are added to *covered* when given."""
     found: list[tuple[str, bool]] = []  # (path, content hashed)
     unreadable: list[tuple[str, str]] = []
     for entry in scan_tree(root, unreadable=unreadable):
@@ -248,6 +249,8 @@ def _digest_tree(root: str, h: Any) -> None:
     for current, why in unreadable:
         h.update(f"\0unreadable\0{current}\0{why}".encode("utf-8", "surrogateescape"))
     found.sort()
+    if covered is not None:
+        covered.update(path for path, content in found if content)
     for path, content in found:
         h.update(b"\0" + path.encode("utf-8", "surrogateescape") + b"\0")
         if content:
@@ -275,13 +278,59 @@ def run_key(
         if path == "-" or not os.path.isdir(path):
             return None
     for path in (*paths, *context):
-        h.update(b"\0path\0" + os.path.abspath(path).encode("utf-8", "surrogateescape"))
-        if os.path.isdir(path):
-            _digest_tree(path, h)
-        elif os.path.isfile(path):
+        _digest_path(path, h)
+    return h.hexdigest()
+
+
+def _digest_path(path: str, h: Any) -> None:
+    """Feed *h* with the name of *path* and the tree, file or absence it names."""
+    h.update(b"\0path\0" + os.path.abspath(path).encode("utf-8", "surrogateescape"))
+    if os.path.isdir(path):
+        _digest_tree(path, h)
+    elif os.path.isfile(path):
+        _digest_file(path, h)
+    else:
+        h.update(b"\0missing")
+
+
+def files_run_key(
+    base: str,
+    paths: Sequence[str],
+    roots: Iterable[str],
+    context: Sequence[str],
+    extra: Sequence[object],
+) -> str:
+    """Key of a whole run over the files *paths* (none a directory or standard input), whose
+    output depends on nothing else than them, the trees of the directories *roots* and
+    the files and directories *context* (see :func:`run_key`): the key a file list
+    (``lint f1 ... fN``) is answered by as its directory is.
+
+    Each named file's content is hashed once: through the tree that holds it, or alone."""
+    h = hashlib.blake2b(base.encode(), digest_size=20)
+    h.update(repr((os.getcwd(), "files", tuple(paths), tuple(context), tuple(extra))).encode())
+    covered: set[str] = set()
+    kept: set[str] = set()
+    for root in sorted({os.path.abspath(r) for r in roots}, key=len):
+        parent, current = os.path.dirname(root), root
+        while parent != current and parent not in kept:  # (inside a tree hashed whole?)
+            parent, current = os.path.dirname(parent), parent
+        if parent in kept:
+            continue
+        kept.add(root)
+        h.update(b"\0tree\0" + root.encode("utf-8", "surrogateescape"))
+        _digest_tree(root, h, covered)
+    cwd = os.getcwd()
+    for path in paths:
+        absolute = os.path.normpath(os.path.join(cwd, path))  # (``abspath``, one getcwd)
+        h.update(b"\0file\0" + absolute.encode("utf-8", "surrogateescape"))
+        if absolute in covered:
+            continue
+        if os.path.isfile(path):
             _digest_file(path, h)
         else:
             h.update(b"\0missing")
+    for path in context:
+        _digest_path(path, h)
     return h.hexdigest()
 
 

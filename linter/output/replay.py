@@ -99,12 +99,12 @@ def stamp_paths(directories: Iterable[str], files: Iterable[str], skip: str = ""
     """Stamps of *directories* (whole trees but *skip*; a path that is not a directory is
     stamped as a file) and *files*."""
     out: list[tuple[str, Stamp]] = []
-    trees: list[str] = []
+    trees: set[str] = set()
     for path in sorted({os.path.abspath(d) for d in directories}):
         if os.path.isdir(path):
-            if any(path.startswith(tree + os.sep) for tree in trees[-1:]):
+            if _inside(path, trees):
                 continue  # (inside a tree stamped whole)
-            trees.append(path)
+            trees.add(path)
             _tree(path, out, skip)
         else:
             out.append((path, stamp(path)))
@@ -115,6 +115,16 @@ def stamp_paths(directories: Iterable[str], files: Iterable[str], skip: str = ""
             stamped.add(path)
             out.append((path, stamp(path)))
     return tuple(out)
+
+
+def _inside(path: str, trees: set[str]) -> bool:
+    """*path* (absolute) lies below one of *trees*."""
+    parent, current = os.path.dirname(path), path
+    while parent != current:
+        if parent in trees:
+            return True
+        parent, current = os.path.dirname(parent), parent
+    return False
 
 
 def _code_stamps() -> Stamped:
