@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -307,18 +307,21 @@ def test_code_changes_are_a_miss(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lint(capsys)
-    stamps = {p: linter.output.replay.stamp(p) for p, _ in linter.output.replay._code_stamps()}
-    assert linter.output.replay.__file__ in stamps
-    assert any(p.endswith(os.path.join("pglast_rules", "__init__.py")) for p in stamps)
-    real = linter.output.replay.stamp
+    replay = linter.output.replay
+    ((root, joined, _),) = replay._code_stamps()
+    names = joined.split("\0")
+    assert root is None and replay.__file__ in names
+    assert any(p.endswith(os.path.join("pglast_rules", "__init__.py")) for p in names)
+    real = replay.stamps_of
 
-    def changed(path: str) -> linter.output.replay.Stamp:
-        found = real(path)
-        if path == linter.output.replay.__file__ and found is not None:
-            return (found[0] + 1, *found[1:])  # type: ignore[return-value]
+    def changed(where: str | None, paths: Sequence[str]) -> tuple[int, ...] | None:
+        found = real(where, paths)
+        if found is not None and replay.__file__ in paths:  # (its size, one more)
+            at = 5 * list(paths).index(replay.__file__)
+            return (*found[:at], found[at] + 1, *found[at + 1 :])
         return found
 
-    monkeypatch.setattr(linter.output.replay, "stamp", changed)
+    monkeypatch.setattr(replay, "stamps_of", changed)
     runs = Runs(monkeypatch)
     lint(capsys)
     assert runs.count == 1

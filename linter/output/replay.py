@@ -59,61 +59,102 @@ from ..inputs.configsearch import find_config
 from ..inputs.tree import AUX_NAMES, SOURCE_SUFFIXES, scan_tree
 from .checksum import DIGEST_SIZE, crc, name_digest, seal, unseal
 
-REPLAY_FORMAT = 3
+REPLAY_FORMAT = 4
 PREFIX = "replay-"
 MAX_REPLAYS = 8  # stored runs kept per cache directory (the oldest are removed)
 RACY_NS = 5_000_000_000  # stamps this close to the run start are not trusted (FAT: 2 s steps)
 ENV_NAMES = ("NO_COLOR", "FORCE_COLOR")
 DIR_NAME = ".sqlsafe_cache"
 
-Stamp = tuple[int, int, int, int, int] | None
-Stamped = tuple[tuple[str, Stamp], ...]
+MISSING = (-1, -1, -1, -1, -1)  # the stamp of a path that cannot be looked at
+# stamps of the paths below one directory (``None``: absolute paths): the directory, the
+# names relative to it joined by NUL, and five integers per name (see :func:`stamps_of`)
+Group = tuple["str | None", str, tuple[int, ...]]
+Stamped = tuple[Group, ...]
+_RELATIVE = os.stat in os.supports_dir_fd  # (``stat(name, dir_fd=...)``: not on Windows)
 
 
-def stamp(path: str) -> Stamp:
-    """What changes whenever *path* (followed if a link) changes; ``None`` when missing."""
+def stamps_of(root: str | None, names: Sequence[str]) -> tuple[int, ...] | None:
+    """The stamps of *names* (relative to the directory *root*, or absolute when it is
+    ``None``; followed if links): size, modification and status-change times, inode and
+    device, what changes whenever a path changes (:data:`MISSING` for a missing path),
+    five integers each, in one tuple; ``None`` when *root* cannot be opened.
+
+    Names are looked up from the opened directory: a short walk for the kernel, and no
+    full path built per name (a replay stamps thousands)."""
+    fd = None
+    if root is not None:
+        if not _RELATIVE:
+            return stamps_of(None, [os.path.join(root, n) for n in names])
+        try:
+            fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except (OSError, ValueError):
+            return None
+    look = os.stat
+    out: list[int] = []
+    add = out.extend
     try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+        for name in names:
+            try:
+                st = look(name, dir_fd=fd)
+            except (OSError, ValueError):
+                add(MISSING)
+                continue
+            add((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev))
+    finally:
+        if fd is not None:
+            os.close(fd)
+    return tuple(out)
 
 
-def _tree(root: str, out: list[tuple[str, Stamp]], skip: str = "") -> None:
+def _group(root: str | None, names: list[str]) -> Group:
+    return (root, "\0".join(names), stamps_of(root, names) or MISSING * len(names))
+
+
+def _tree(root: str, skip: str = "") -> tuple[Group, list[str]]:
     """Stamp *root*, every directory below it (links to directories are not followed, as
     file discovery does not follow them) and every file that file discovery reads, except
-    the directory *skip* (the cache, which every run changes)."""
-    out.append((root, stamp(root)))
+    the directory *skip* (the cache, which every run changes); with the paths stamped."""
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    paths: list[str] = []
     for entry in scan_tree(root, skip=skip):
         name = entry.name
         try:
-            if entry.is_dir(follow_symlinks=False):
-                out.append((entry.path, stamp(entry.path)))
-            elif name.endswith((*SOURCE_SUFFIXES, ".conf")) or name in AUX_NAMES:
-                out.append((entry.path, stamp(entry.path)))
+            if entry.is_dir(follow_symlinks=False) or (
+                name.endswith((*SOURCE_SUFFIXES, ".conf")) or name in AUX_NAMES
+            ):
+                paths.append(entry.path)
         except OSError:
-            out.append((entry.path, None))
+            paths.append(entry.path)
+    return _group(root, [os.curdir, *(p[len(prefix) :] for p in paths)]), paths
 
 
 def stamp_paths(directories: Iterable[str], files: Iterable[str], skip: str = "") -> Stamped:
     """Stamps of *directories* (whole trees but *skip*; a path that is not a directory is
     stamped as a file) and *files*."""
-    out: list[tuple[str, Stamp]] = []
+    out: list[Group] = []
+    alone: list[str] = []  # (stamped by their absolute names)
     trees: set[str] = set()
+    stamped: set[str] = set()
     for path in sorted({os.path.abspath(d) for d in directories}):
         if os.path.isdir(path):
             if _inside(path, trees):
                 continue  # (inside a tree stamped whole)
             trees.add(path)
-            _tree(path, out, skip)
+            group, paths = _tree(path, skip)
+            out.append(group)
+            stamped.add(path)
+            stamped.update(paths)
         else:
-            out.append((path, stamp(path)))
-    stamped = {path for path, _ in out}
+            alone.append(path)
+            stamped.add(path)
     for name in files:
         path = os.path.abspath(name)
         if path not in stamped:  # (a named file of a stamped tree)
             stamped.add(path)
-            out.append((path, stamp(path)))
+            alone.append(path)
+    if alone:
+        out.append(_group(None, alone))
     return tuple(out)
 
 
@@ -129,31 +170,32 @@ def _inside(path: str, trees: set[str]) -> bool:
 
 def _code_stamps() -> Stamped:
     """The files of the imported modules, ``sys.path`` and the installed entry points."""
-    out: list[tuple[str, Stamp]] = []
+    out: set[str] = set()
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
-        if isinstance(path, str):
-            out.append((path, stamp(path)))
+        if isinstance(path, str) and "\0" not in path:
+            out.add(path)
     for entry in sys.path:
         directory = os.path.abspath(entry or os.curdir)
-        out.append((directory, stamp(directory)))
+        out.add(directory)
         try:
             with os.scandir(directory) as entries:
                 names = [e.path for e in entries if e.name.endswith((".dist-info", ".egg-info"))]
         except OSError:
             continue
-        for name in sorted(names):
-            points = os.path.join(name, "entry_points.txt")
-            out.append((points, stamp(points)))
-    return tuple(sorted(set(out)))
+        out.update(os.path.join(name, "entry_points.txt") for name in names)
+    return (_group(None, sorted(out)),)
 
 
 def _matches(stamped: Stamped) -> bool:
-    return all(stamp(path) == st for path, st in stamped)
+    return all(stamps_of(root, names.split("\0")) == stamps for root, names, stamps in stamped)
 
 
 def _racy(stamped: Stamped, since_ns: int) -> bool:
-    return any(st is not None and max(st[1], st[2]) >= since_ns for _, st in stamped)
+    """A modification or status-change time of *stamped* is *since_ns* or later."""
+    return any(
+        max((*stamps[1::5], *stamps[2::5]), default=-1) >= since_ns for _, _, stamps in stamped
+    )
 
 
 # ------------------------------------------------------------------------------- keys
@@ -247,7 +289,15 @@ def replay(argv: Sequence[str], out: TextIO | None = None) -> int | None:
                 return None
             if _crc(handle, length) != checksum:
                 return None
-        except (OSError, ValueError, EOFError, TypeError, OverflowError, MemoryError):
+        except (
+            OSError,
+            ValueError,
+            EOFError,
+            TypeError,
+            AttributeError,
+            OverflowError,
+            MemoryError,
+        ):
             return None
         out.flush()
         _copy(handle, start + size, length, out.buffer)
