@@ -89,10 +89,9 @@ def run_lint(
     from ..output.reporters import NEEDS_STATEMENTS, get_reporter
 
     recorder = _replayable(recorder, paths, no_cache, diff_ref)
-    named = [p for p in paths if not os.path.isdir(p)]
-    named_set = frozenset(named)  # (a file list names thousands)
     # (for a replay of a run over files: the directories their layouts were detected in)
-    detector = Detector(framework_options(config)) if recorder is not None and named else None
+    files_named = recorder is not None and not all(os.path.isdir(p) for p in paths)
+    detector = Detector(framework_options(config)) if files_named else None
     cache = None
     if not no_cache:
         from ..output.cache import ResultCache, default_cache_dir
@@ -139,6 +138,8 @@ def run_lint(
     if recorder is not None and isinstance(out, io.StringIO):
         text = out.getvalue()
         sys.stdout.write(text)
+        named = [p for p in paths if not os.path.isdir(p)]
+        named_set = frozenset(named)  # (a file list names thousands)
         listed = (
             sorted({str(d) for d in (*detector.listings, *detector.layouts)}) if detector else []
         )

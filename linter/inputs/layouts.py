@@ -815,8 +815,8 @@ def history_directories(
     """:func:`history_directory` of each of *paths*, each directory looked at once (a
     file list of thousands of files shares a few dozen directories)."""
     detector = detector or Detector()
-    roots: dict[tuple[str, bool], tuple[Path, str | None]] = {}  # -> (root, inside or None)
-    usable: dict[Path, bool] = {}
+    roots: dict[tuple[str, bool], tuple[str, str | None]] = {}  # -> (root, inside or None)
+    usable: dict[str, Path | None] = {}
     out: list[Path | None] = []
     for name in paths:
         if name.endswith(".py"):  # (a Python migration's history is its framework's)
@@ -826,20 +826,44 @@ def history_directories(
         key = (directory, base in PER_DIRECTORY_NAMES)
         known = roots.get(key)
         if known is None:
-            path = Path(name)
-            root = history_root(path)
-            direct = os.path.normpath(root) == os.path.normpath(path.parent)
-            inside = None if direct else os.path.relpath(path.parent, root).split(os.sep)[0]
-            known = roots[key] = (root, inside)
+            known = roots[key] = _root_and_inside(name)
         root, inside = known
         if not _MIGRATION_PATH.match(base if inside is None else inside):
             out.append(None)
             continue
-        ok = usable.get(root)
-        if ok is None:
-            ok = usable[root] = root.is_dir() and (layout or detector.layout(root)) is not None
-        out.append(root if ok else None)
+        if root not in usable:
+            where = Path(root)
+            ok = where.is_dir() and (layout or detector.layout(where)) is not None
+            usable[root] = where if ok else None
+        out.append(usable[root])
     return out
+
+
+def _root_and_inside(name: str) -> tuple[str, str | None]:
+    """:func:`history_root` of the file *name*, and the first directory of the file's
+    path below it (``None``: the file lies directly in it), on strings when *name* is
+    already normal (most are: no ``Path`` per file of a list of thousands)."""
+    if ".." in name or os.path.normpath(name) != name:  # (``./x``, ``a//b``: as ``Path`` does)
+        path = Path(name)
+        found = history_root(path)
+        if os.path.normpath(found) == os.path.normpath(path.parent):
+            return str(found), None
+        return str(found), os.path.relpath(path.parent, found).split(os.sep)[0]
+    parent = current = _parent(name)
+    if os.path.basename(name) in PER_DIRECTORY_NAMES:
+        current = _parent(current)
+    while _VERSION_DIR.match(os.path.basename(current)) and _parent(current) != current:
+        current = _parent(current)
+    if current == parent:
+        return current, None
+    prefix = current if current.endswith(os.sep) else current + os.sep
+    below = parent if current == os.curdir else parent[len(prefix) :]
+    return current, below.split(os.sep)[0]
+
+
+def _parent(name: str) -> str:
+    """``str(Path(name).parent)`` of a normal *name*."""
+    return os.path.dirname(name) or os.curdir
 
 
 def units_of_text(
