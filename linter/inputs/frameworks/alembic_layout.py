@@ -35,11 +35,10 @@ from typing import Any
 from ..tree import read_regular
 from . import pyast
 from .alembic_static import static_chunks
+from .detect import is_revision_text
 from .rendered import Chunk, RenderedMigration, flatten
 from .store import RenderStore, render_key
 
-_REVISION = re.compile(r"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
-_DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=\n]*)?=", re.MULTILINE)
 _HEAD = 16384  # bytes of a file read to tell a revision file
 
 
@@ -48,11 +47,6 @@ def _head(path: Path) -> str:
         return read_regular(str(path), _HEAD).decode("utf-8", errors="replace")
     except OSError:
         return ""
-
-
-def is_revision_text(text: str) -> bool:
-    """*text* assigns ``revision`` and ``down_revision`` at module level."""
-    return bool(_REVISION.search(text) and _DOWN_REVISION.search(text))
 
 
 def detect(directory: Path) -> bool:

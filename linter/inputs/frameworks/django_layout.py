@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .detect import is_django_migration
 from .django_graph import (
     CONTRIB_APPS,
     MigrationFile,
@@ -31,7 +32,6 @@ from .django_graph import (
     Operation,
     Project,
     graph_order,
-    is_migration_file,
     migration_packages,
     parents,
     project_root,
@@ -54,9 +54,9 @@ def detect(directory: Path) -> bool:
     if not directory.is_dir():
         return False
     if directory.name == "migrations":
-        return any(is_migration_file(f) for f in directory.glob("*.py"))
+        return any(is_django_migration(f) for f in directory.glob("*.py"))
     if (directory / "migrations").is_dir():
-        return any(is_migration_file(f) for f in (directory / "migrations").glob("*.py"))
+        return any(is_django_migration(f) for f in (directory / "migrations").glob("*.py"))
     if (directory / "manage.py").is_file():
         return bool(migration_packages(directory))
     return False
