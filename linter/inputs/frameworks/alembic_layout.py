@@ -472,20 +472,17 @@ def _columns(chunks: Sequence[Chunk], source: Sequence[str]) -> tuple[Chunk, ...
     return tuple(out)
 
 
-def _is(chunk: Chunk, word: str) -> bool:
-    return chunk.sql.strip().rstrip(";").strip().upper() == word
-
-
 def _words(chunk: Chunk) -> list[str]:
-    """The statements of a chunk of bare keywords (``COMMIT; BEGIN;``: an empty
-    ``autocommit_block()``, both emitted on its ``with`` line), upper-cased."""
+    """The statements of a chunk of bare keywords (``COMMIT;`` or ``BEGIN;`` alone;
+    ``COMMIT; BEGIN;``: an empty ``autocommit_block()``, both emitted on its ``with`` line),
+    upper-cased."""
     return [part.strip().upper() for part in chunk.sql.split(";") if part.strip()]
 
 
 def _autocommits(chunks: Sequence[Chunk]) -> bool:
     """An ``autocommit_block()`` is used: the runner's transaction is committed before it
     (the ``COMMIT`` Alembic emits offline, alone or with the ``BEGIN`` of an empty block)."""
-    return any(_is(c, "COMMIT") or _words(c) == ["COMMIT", "BEGIN"] for c in chunks)
+    return any(_words(c) in (["COMMIT"], ["COMMIT", "BEGIN"]) for c in chunks)
 
 
 def _percent_once(chunk: Chunk) -> Chunk:
@@ -519,7 +516,7 @@ def _explicit(chunks: Sequence[Chunk], first_line: int) -> tuple[Chunk, ...]:
     after it and the final ``COMMIT`` each joined to the statement before them."""
     out = [Chunk("BEGIN;", max(first_line, 1))]
     for chunk in chunks:
-        if _is(chunk, "BEGIN") and len(out) > 1:
+        if _words(chunk) == ["BEGIN"] and len(out) > 1:
             out[-1] = _joined(out[-1], "BEGIN")
         else:
             out.append(chunk)
