@@ -36,7 +36,7 @@ from ..tree import read_regular
 from . import pyast
 from .alembic_static import static_chunks
 from .detect import is_revision_text
-from .rendered import Chunk, RenderedMigration, flatten
+from .rendered import Chunk, RenderedMigration, flatten, indented
 from .store import RenderStore, render_key
 
 _HEAD = 16384  # bytes of a file read to tell a revision file
@@ -443,8 +443,8 @@ def _rendered(
         up = _explicit(up, up_lines[0])
         down = _explicit(down, down_lines[0]) if down is not None else None
     source = revision.text.split("\n")
-    up = _columns(up, source)
-    down = _columns(down, source) if down is not None else None
+    up = indented(up, source)
+    down = indented(down, source) if down is not None else None
     return RenderedMigration(
         revision.path,
         revision.ident,
@@ -456,20 +456,6 @@ def _rendered(
         up_lines=up_lines,
         down_lines=down_lines,
     )
-
-
-def _columns(chunks: Sequence[Chunk], source: Sequence[str]) -> tuple[Chunk, ...]:
-    """*chunks* indented to where they start on their line of the revision: the SQL text
-    itself when it is written there (``op.execute("...")``: the literal's later lines keep
-    their columns), else the operation's indentation."""
-    out = []
-    for chunk in chunks:
-        text = source[chunk.line - 1] if 0 < chunk.line <= len(source) else ""
-        head = chunk.sql.lstrip().split("\n", 1)[0][:24]
-        found = text.find(head) if head else -1
-        column = found if found >= 0 else len(text) - len(text.lstrip())
-        out.append(Chunk(chunk.sql, chunk.line, column))
-    return tuple(out)
 
 
 def _words(chunk: Chunk) -> list[str]:

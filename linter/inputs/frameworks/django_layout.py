@@ -39,7 +39,7 @@ from .django_graph import (
 )
 from .django_static import static_migrations
 from .pyast import Arguments, assignments, literal, parse
-from .rendered import Chunk, RenderedMigration, flatten
+from .rendered import Chunk, RenderedMigration, flatten, indented
 from .store import RenderStore, render_key
 
 # run in a process of its own, never imported here (it imports Django, and the server)
@@ -277,12 +277,13 @@ def _rendered(
             down = None
             continue
         down.extend(_chunks(operation, op["down"], down=True))
+    source = m.text.split("\n")
     return RenderedMigration(
         path,
         m.ident,
         parents(m, known),
-        tuple(up),
-        tuple(down) if down is not None else None,
+        indented(up, source),
+        indented(down, source) if down is not None else None,
         bool(data["atomic"]),
         static_reason="",
         children_first=tuple(f"{a}.{n}" for a, n in m.run_before),
