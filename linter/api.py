@@ -190,8 +190,8 @@ def _files_only(named: Sequence[str]) -> bool:
 def plan_named_files(
     named: Sequence[str], config: Config, detector: Detector | None = None
 ) -> NamedPlan:
-    """The files to read for the files *named* (no directory, no standard input, no
-    configured history), without reading them.
+    """The files to read for the files *named* (no directory, Python file or standard
+    input: :func:`_files_only`; no configured history), without reading them.
 
     Every migrations directory a named file sits in (:func:`implicit_roots`) is planned
     once, as naming the directory plans it; a named file found there is read from that
@@ -200,7 +200,7 @@ def plan_named_files(
     (:func:`layouts.plan_files`)."""
     detector = detector or Detector()
     exclude = config.settings.exclude
-    roots = implicit_roots(named, config, None, detector)
+    roots = implicit_roots(named, config, None, detector, no_directory=True)
     wanted = set(roots)
     history_skipped: list[PlannedFile] = []
     history = [
@@ -292,23 +292,31 @@ def implicit_roots(
     config: Config,
     stdin_name: str | None = None,
     detector: Detector | None = None,
+    *,
+    no_directory: bool = False,
 ) -> list[str]:
     """The migrations directories whose files are read as history for the files of *paths*
     named alone, and for standard input named *stdin_name* (``--stdin-filename``): one per
     file in a directory layout detection recognises (:func:`layouts.history_directory`);
     none with a configured ``history``, with ``--no-history``, or for named directories
-    (their files are their own history)."""
+    (their files are their own history). *no_directory*: the caller knows that none of
+    *paths* is a directory or a Python file (see :func:`_files_only`)."""
     if config.history or not config.implicit_history:
         return []
-    files = [p for p in paths if p != STDIN and os.path.isfile(p)]
+    # (with *no_directory*, each name is looked at only once a directory it would pull in
+    # is found, below: a file list names thousands, in a few dozen directories)
+    files = [p for p in paths if p != STDIN and (no_directory or os.path.isfile(p))]
     if stdin_name is not None and stdin_name != STDIN_NAME:
         files.append(stdin_name)
     exclude = config.settings.exclude
     files = [name for name in files if not is_excluded(name, exclude)]
     roots: dict[str, None] = {}
-    for root in history_directories(files, config.layout, detector):
-        if root is not None:
-            roots[os.path.normpath(root)] = None
+    for name, root in zip(files, history_directories(files, config.layout, detector), strict=True):
+        if root is None:
+            continue
+        key = os.path.normpath(root)
+        if key not in roots and (name is stdin_name or os.path.isfile(name)):
+            roots[key] = None
     return list(roots)
 
 
