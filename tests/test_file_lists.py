@@ -214,3 +214,29 @@ def test_the_history_of_a_listed_file_is_part_of_its_cache_key(
     after = run(capsys, named, "--format", "gcc")
     assert after == run(capsys, named, "--format", "gcc", "--no-cache")
     assert after != before and (REWRITE in after[1]) == (change != "remove")
+
+
+def test_a_file_named_alone_in_a_large_tree_is_not_keyed_by_the_whole_tree(
+    tmp_path: Path,
+) -> None:
+    """Hashing a tree of thousands of files (a repository's root, a long history) for one
+    named file would cost more than the per-file cache that answers it."""
+    from linter.api import list_roots
+    from linter.output.cache import LIST_TREE_FACTOR, LIST_TREE_SLACK, files_run_key
+
+    m = tmp_path / "migrations"
+    m.mkdir()
+    count = LIST_TREE_SLACK + 2 * LIST_TREE_FACTOR
+    names = [str(m / f"{i:04d}_t{i}.sql") for i in range(count)]
+    for name in names:
+        Path(name).write_text(f"CREATE TABLE t{names.index(name)} (id int);\n")
+
+    def key(named: list[str]) -> str | None:
+        return files_run_key("base", named, list_roots(named), [], ())
+
+    assert list_roots(names[:1]) == {str(m)}
+    assert key(names[:1]) is None
+    listed = key(names)
+    assert listed is not None and key(names) == listed
+    Path(names[0]).write_text("CREATE TABLE changed (id int);\n")
+    assert key(names) not in (None, listed)

@@ -62,6 +62,12 @@ SMALL_FILE = 1 << 20  # aux files above this size are stamped by size and mtime
 LintFn = Callable[..., "LintResult"]
 
 
+# a file list's whole result is stored when the trees it is linted from hold at most this
+# many files per named file, and this many more (``files_run_key``)
+LIST_TREE_FACTOR = 2
+LIST_TREE_SLACK = 64
+
+
 def default_cache_dir(config_path: Path | None) -> Path:
     env = os.environ.get("SQLSAFE_CACHE_DIR")
     if env:
@@ -230,10 +236,14 @@ def _decode_error(data: Any) -> SourceError:
 
 
 # -------------------------------------------------------------------------- run keys
-def _digest_tree(root: str, h: Any, covered: set[str] | None = None) -> None:
-    """Feed *h* with every file of *root* that file discovery reads, in a stable order;
-    the files whose content went in are added to *covered* when given."""
-    found: list[tuple[str, bool]] = []  # (path, content hashed)
+Tree = tuple[list[tuple[str, bool]], list[tuple[str, str]]]  # (path, content hashed), unreadable
+
+
+def _tree_files(root: str) -> Tree:
+    """The files of *root* that file discovery reads, sorted, each with whether its
+    content is hashed (or its stamp: a large layout file), and the directories that could
+    not be listed, with the reason."""
+    found: list[tuple[str, bool]] = []
     unreadable: list[tuple[str, str]] = []
     for entry in scan_tree(root, unreadable=unreadable):
         name = entry.name
@@ -246,11 +256,16 @@ def _digest_tree(root: str, h: Any, covered: set[str] | None = None) -> None:
                 found.append((entry.path, entry.stat().st_size <= SMALL_FILE))
         except OSError:
             continue
+    found.sort()
+    return found, unreadable
+
+
+def _digest_tree(root: str, h: Any, tree: Tree | None = None) -> None:
+    """Feed *h* with every file of *root* that file discovery reads (*tree*, when already
+    listed: :func:`_tree_files`), in a stable order."""
+    found, unreadable = tree if tree is not None else _tree_files(root)
     for current, why in unreadable:
         h.update(f"\0unreadable\0{current}\0{why}".encode("utf-8", "surrogateescape"))
-    found.sort()
-    if covered is not None:
-        covered.update(path for path, content in found if content)
     for path, content in found:
         h.update(b"\0" + path.encode("utf-8", "surrogateescape") + b"\0")
         if content:
@@ -299,26 +314,33 @@ def files_run_key(
     roots: Iterable[str],
     context: Sequence[str],
     extra: Sequence[object],
-) -> str:
+) -> str | None:
     """Key of a whole run over the files *paths* (none a directory or standard input), whose
     output depends on nothing else than them, the trees of the directories *roots* and
     the files and directories *context* (see :func:`run_key`): the key a file list
-    (``lint f1 ... fN``) is answered by as its directory is.
+    (``lint f1 ... fN``) is answered by as its directory is. Each named file's content is
+    hashed once: through the tree that holds it, or alone.
 
-    Each named file's content is hashed once: through the tree that holds it, or alone."""
+    ``None`` when the trees hold more than :data:`LIST_TREE_FACTOR` files per named file
+    (and :data:`LIST_TREE_SLACK` more): a file named alone in a large tree (a repository's
+    root, a long history) is answered by the per-file cache, which reads only its history,
+    rather than by hashing the whole tree."""
+    trees: dict[str, Tree] = {}
+    for root in sorted({os.path.abspath(r) for r in roots}, key=len):
+        parent, current = os.path.dirname(root), root
+        while parent != current and parent not in trees:  # (inside a tree hashed whole?)
+            parent, current = os.path.dirname(parent), parent
+        if parent not in trees:
+            trees[root] = _tree_files(root)
+    if sum(len(f) for f, _ in trees.values()) > LIST_TREE_FACTOR * len(paths) + LIST_TREE_SLACK:
+        return None
     h = hashlib.blake2b(base.encode(), digest_size=20)
     h.update(repr((os.getcwd(), "files", tuple(paths), tuple(context), tuple(extra))).encode())
     covered: set[str] = set()
-    kept: set[str] = set()
-    for root in sorted({os.path.abspath(r) for r in roots}, key=len):
-        parent, current = os.path.dirname(root), root
-        while parent != current and parent not in kept:  # (inside a tree hashed whole?)
-            parent, current = os.path.dirname(parent), parent
-        if parent in kept:
-            continue
-        kept.add(root)
+    for root, tree in trees.items():
         h.update(b"\0tree\0" + root.encode("utf-8", "surrogateescape"))
-        _digest_tree(root, h, covered)
+        _digest_tree(root, h, tree)
+        covered.update(path for path, content in tree[0] if content)
     cwd = os.getcwd()
     for path in paths:
         absolute = os.path.normpath(os.path.join(cwd, path))  # (``abspath``, one getcwd)
