@@ -465,7 +465,7 @@ def lint_paths(
             sorted(added),
         )
         run = run_key(base, paths, history_paths(config), extra)
-        if run is None and STDIN not in paths and _files_only(paths):
+        if run is None and STDIN not in paths and _files_only(paths) and _plain_names(paths):
             # (a file list: answered as its directory is, see :func:`list_roots`)
             run = files_run_key(
                 base,
@@ -528,6 +528,12 @@ def lint_paths(
     if cache is not None and run is not None:
         cache.store_run(base, run, result, chain, dropped)
     return result
+
+
+def _plain_names(paths: Sequence[str]) -> bool:
+    """No name goes up a directory (``a/../b``: through a link, not where ``a/..`` is
+    read as a string): :func:`list_roots` finds the directories they lie in."""
+    return not any(".." in p for p in paths)
 
 
 def list_roots(paths: Sequence[str]) -> set[str]:
