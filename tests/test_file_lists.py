@@ -240,3 +240,31 @@ def test_a_file_named_alone_in_a_large_tree_is_not_keyed_by_the_whole_tree(
     assert listed is not None and key(names) == listed
     Path(names[0]).write_text("CREATE TABLE changed (id int);\n")
     assert key(names) not in (None, listed)
+
+
+def test_a_file_lists_key_is_the_same_in_every_process(tmp_path: Path) -> None:
+    """The trees are hashed in one order whatever the string hashing of the process
+    (``PYTHONHASHSEED``): the next run finds the stored result."""
+    names = []
+    for repo in ("aa", "bb", "cc", "dd"):  # (roots of the same length)
+        m = tmp_path / repo / "migrations"
+        m.mkdir(parents=True)
+        (m / "0001_t.sql").write_text(f"CREATE TABLE {repo} (id int);\n")
+        names.append(str(m / "0001_t.sql"))
+    code = (
+        "import sys; from linter.api import list_roots; "
+        "from linter.output.cache import files_run_key; "
+        "print(files_run_key('b', sys.argv[1:], list_roots(sys.argv[1:]), [], ()))"
+    )
+    keys = {
+        subprocess.run(
+            [sys.executable, "-c", code, *names],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            cwd=REPO,
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(keys) == 1 and "None" not in keys

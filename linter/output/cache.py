@@ -326,7 +326,7 @@ def files_run_key(
     root, a long history) is answered by the per-file cache, which reads only its history,
     rather than by hashing the whole tree."""
     trees: dict[str, Tree] = {}
-    for root in sorted({os.path.abspath(r) for r in roots}, key=len):
+    for root in sorted({os.path.abspath(r) for r in roots}, key=lambda r: (len(r), r)):
         parent, current = os.path.dirname(root), root
         while parent != current and parent not in trees:  # (inside a tree hashed whole?)
             parent, current = os.path.dirname(parent), parent
