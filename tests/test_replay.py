@@ -356,6 +356,31 @@ def test_cache_dir_and_config_search_match_the_slow_path(
     assert linter.output.replay.cache_dir(["lint", f"--config={other}"]) == default_cache_dir(other)
 
 
+def test_a_replay_in_a_fresh_process_imports_no_typing(project: Path) -> None:
+    """What a replay imports is on the path of every warm run: ``typing`` alone costs
+    ~3 ms (the modules it needs name their types under ``TYPE_CHECKING = False``)."""
+    store = (
+        "import linter.output.replay; linter.output.replay.RACY_NS = -(10 ** 15); "
+        "from linter.cli import main; main(['lint', 'migrations', '--format', 'gcc'])"
+    )
+    replay = (
+        "import sys; before = set(sys.modules); from linter.cli import main; "
+        "code = main(['lint', 'migrations', '--format', 'gcc']); "
+        "new = set(sys.modules) - before; "
+        "print('imported:', sorted(new), file=sys.stderr); "
+        "assert 'typing' not in new and 'click' not in new and 'pglast' not in new"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True
+        )
+        for code in (store, replay)
+    ]
+    assert outputs[1].returncode == 0, outputs[1].stderr
+    assert outputs[0].stdout == outputs[1].stdout and "[non-concurrent-index]" in outputs[1].stdout
+
+
 def test_replay_imports_neither_click_nor_the_engine(project: Path) -> None:
     script = textwrap.dedent(
         """
