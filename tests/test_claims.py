@@ -88,6 +88,7 @@ CREATE TABLE parent_codes (id bigint, code text REFERENCES parent (code));
 CREATE SCHEMA ledger;
 CREATE TABLE ledger.books (id bigint PRIMARY KEY, title text);
 CREATE TABLE entries (id bigint PRIMARY KEY, book_id bigint REFERENCES ledger.books);
+CREATE SEQUENCE ledger.book_numbers OWNED BY ledger.books.id;
 -- created and dropped: the history knows they are gone (DROP ... IF EXISTS locks nothing)
 CREATE TABLE gone (id bigint);
 CREATE INDEX gone_idx ON gone (id);
@@ -544,6 +545,9 @@ INDEX_LOCKS_MODELLED_CASES = frozenset(
         # DROP COLUMN drops the indexes on the column, its primary key's among them
         "ALTER TABLE accounts DROP COLUMN id CASCADE",
         "ALTER TABLE orders DROP COLUMN id CASCADE",
+        # the sequences a table owns: dropped, reset, altered or called with it
+        *(sql for kind, sql in SEQUENCE_CASES if kind in INDEX_LOCKS_NOT_MODELLED),
+        "DROP SCHEMA ledger CASCADE",
     }
 )
 

@@ -1212,9 +1212,13 @@ def _drop_object(schema: Schema, fields: Node, obj: Node, b: _Builder) -> None:
     elif remove == "OBJECT_SCHEMA" and fields.get("behavior") == "DROP_CASCADE":
         # every relation in it goes, each under its own AccessExclusiveLock (traced)
         nsp = pgast.unwrap(obj, "String").get("sval", "")
+        for key in schema.objects:  # its sequences, a table's own among them (traced)
+            if key.startswith(f"sequence:{nsp}."):
+                _lock_sequence(key.split(":", 1)[1], AEL, b)
         for member in schema.tables.values():
             if member.known and member.name.startswith(f"{nsp}."):
                 b.lock(member.name, AEL)
+                _lock_indexes(schema, member.name, AEL, b)  # dropped with it (traced)
                 _lock_referenced(schema, member.name, b)
                 # the foreign keys to it from tables outside the schema go too
                 _lock_referencing(schema, member.name, b, transitive=False)
