@@ -360,7 +360,10 @@ def test_statements_without_a_table_visit_every_table_the_history_knows() -> Non
     assert analyze.locks == dict.fromkeys(["public.a", "public.b", "public.m", "s.c"], sue)
     assert set(analyze.scans) == set(analyze.locks)
     reindex = _history_effects(history, "REINDEX SCHEMA public")
-    assert reindex.locks == dict.fromkeys(["public.a", "public.b", "public.m"], share)
+    assert reindex.named_locks == dict.fromkeys(["public.a", "public.b", "public.m"], share)
+    # each index rebuilt in place: listed (implied), findings name the tables
+    assert set(reindex.implied) == {"public.a_pkey", "public.m_id"}
+    assert {reindex.locks[i] for i in reindex.implied} == {LockMode.ACCESS_EXCLUSIVE}
     assert set(reindex.scans) == {"public.a", "public.m"}  # b has no index to build
     database = _history_effects(history, "REINDEX DATABASE app")
     assert set(database.scans) == {"public.a", "public.m", "s.c"}
@@ -669,3 +672,62 @@ def test_drop_schema_names_the_tables_outside_it_whose_foreign_keys_go() -> None
     assert message.endswith(
         f"; it also locks `public.entries` (AccessExclusiveLock: {LockMode.ACCESS_EXCLUSIVE.blocks})"
     )
+
+
+_INDEXED_PARTITIONS = (
+    "CREATE TABLE r (id bigint, at date, v int) PARTITION BY RANGE (at);\n"
+    "CREATE TABLE r1 PARTITION OF r FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n"
+    "CREATE TABLE r2 PARTITION OF r FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')\n"
+    "    PARTITION BY RANGE (at);\n"
+    "CREATE TABLE r2a PARTITION OF r2 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n"
+    "CREATE INDEX ON r (v);\n"
+    "CREATE TABLE r3 (id bigint, at date, v int);"
+)
+
+
+@pytest.mark.parametrize(
+    ("sql", "implied"),
+    [
+        # dropped with the partitioned index or table: every index below it
+        ("DROP INDEX r_v_idx", {"r1_v_idx": "A", "r2_v_idx": "A", "r2a_v_idx": "A"}),
+        ("DROP TABLE r", {"r_v_idx": "A", "r1_v_idx": "A", "r2_v_idx": "A", "r2a_v_idx": "A"}),
+        (
+            "ALTER TABLE r DROP COLUMN v",
+            {"r_v_idx": "A", "r1_v_idx": "A", "r2_v_idx": "A", "r2a_v_idx": "A"},
+        ),
+        (
+            "ALTER TABLE r DROP COLUMN v, ALTER COLUMN id SET NOT NULL",
+            {"r_v_idx": "A", "r1_v_idx": "A", "r2_v_idx": "A", "r2a_v_idx": "A"},
+        ),
+        # new files for the leaves' indexes only: a partitioned index has none
+        ("TRUNCATE r", {"r1_v_idx": "A", "r2a_v_idx": "A"}),
+        ("REINDEX TABLE r", {"r1_v_idx": "A", "r2a_v_idx": "A"}),
+        (
+            "REINDEX INDEX r_v_idx",
+            {"r_v_idx": "A", "r1_v_idx": "A", "r2_v_idx": "S", "r2a_v_idx": "A"},
+        ),
+        ("ALTER TABLE r ADD COLUMN n bigserial", {"r1_v_idx": "A", "r2a_v_idx": "A"}),
+        # a partition's index attached to, or detached from, the partitioned one
+        (
+            "ALTER TABLE r ATTACH PARTITION r3 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+            {"r_v_idx": "U"},
+        ),
+        (
+            "CREATE TABLE r4 PARTITION OF r FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')",
+            {"r_v_idx": "U"},
+        ),
+        ("ALTER TABLE r DETACH PARTITION r1", {"r1_v_idx": "A"}),
+        ("ALTER TABLE r DETACH PARTITION r2", {"r2_v_idx": "A"}),
+    ],
+)
+def test_partitions_indexes_are_claimed(sql: str, implied: dict[str, str]) -> None:
+    """The indexes PostgreSQL created on the partitions, by the names it gave them, locked
+    where it locks them (measured in test_claims on 18 and 15)."""
+    modes = {
+        "A": LockMode.ACCESS_EXCLUSIVE,
+        "S": LockMode.SHARE,
+        "U": LockMode.SHARE_UPDATE_EXCLUSIVE,
+    }
+    effects = _history_effects(_INDEXED_PARTITIONS, sql)
+    want = {f"public.{name}": modes[mode] for name, mode in implied.items()}
+    assert {rel: effects.locks[rel] for rel in effects.implied} == want

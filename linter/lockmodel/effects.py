@@ -457,6 +457,7 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
             child = pgast.relation_name(part.get("name"))
             b.lock(rel, SUE if target >= 12 else AEL)
             b.lock(child, AEL)
+            _partitioned_indexes_extended(schema, rel, b)
             if not attach_bound_proven(schema, rel, child):
                 b.scan(child)
             if not (part.get("bound") or {}).get("is_default"):
@@ -464,8 +465,11 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
         elif sub == "AT_ClusterOn":  # the index named is marked (traced)
             _lock_index(pgast.qualify(rel.partition(".")[0], cmd.get("name", "")), SUE, b)
         elif sub == "AT_DropColumn":
-            for index in _column_indexes(schema, rel, cmd.get("name", "")):
-                _lock_index(index, AEL, b)  # dropped with the column (traced)
+            # dropped with the column, the partitions' with theirs (traced)
+            inh = bool((fields.get("relation") or {}).get("inh"))
+            for owner in (rel, *(partitions_of(schema, rel) if inh else ())):
+                for index in _column_indexes(schema, owner, cmd.get("name", "")):
+                    _lock_index(index, AEL, b)
             _foreign_key_column(schema, rel, cmd.get("name", ""), b)
             if cmd.get("behavior") == "DROP_CASCADE":
                 _referenced_column(schema, rel, (cmd.get("name", ""),), b, retyped=False)
@@ -490,6 +494,7 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
             widened = default_partition_of(schema, rel)
             if widened is not None and widened != child:
                 b.lock(widened, AEL)  # the default's implicit bound widens (traced, 15 and 18)
+            _partition_indexes_detached(schema, rel, child, b)
             if part.get("concurrent"):
                 b.locks[rel] = SUE
                 # SUE on both in its first transaction; after waiting for every older
@@ -821,9 +826,9 @@ def _joined_tables(fields: Node) -> list[str]:
 
 
 def known_indexes(schema: Schema, table: str) -> list[str]:
-    """Every index of *table* the history knows: those it created and those behind its
-    PRIMARY KEY, UNIQUE and EXCLUDE constraints (named as the constraint). A partition's
-    indexes that PostgreSQL created from a partitioned index are not known (issue 13)."""
+    """Every index of *table* the history knows: those it created, those behind its
+    PRIMARY KEY, UNIQUE and EXCLUDE constraints (named as the constraint) and, on a
+    partition, those PostgreSQL created from a partitioned index (named as it names them)."""
     found = [ix.name for ix in schema.indexes_of(table)]
     known = schema.table(table)
     if known is not None:
@@ -832,6 +837,36 @@ def known_indexes(schema: Schema, table: str) -> list[str]:
             if con.kind in ("primary", "unique", "exclusion"):
                 found.append(pgast.qualify(nsp, con.name))
     return found
+
+
+def _partitioned_indexes_extended(schema: Schema, parent: str, b: _Builder) -> None:
+    """A new partition of *parent* (CREATE TABLE ... PARTITION OF, ATTACH PARTITION): each
+    index of *parent* gets the partition's index attached, under ShareUpdateExclusiveLock
+    (traced on 18 and 15)."""
+    for index in schema.indexes_of(parent):
+        _lock_index(index.name, SUE, b)
+
+
+def _partition_indexes_detached(schema: Schema, parent: str, child: str, b: _Builder) -> None:
+    """DETACH PARTITION *child* of *parent*: the child's indexes attached to *parent*'s are
+    detached, and a sub-partitioned child's partitions are locked too: AccessExclusiveLock
+    (traced on 18 and 15)."""
+    theirs = {ix.name for ix in schema.indexes_of(parent)}
+    for index in schema.indexes_of(child):
+        if index.parent in theirs:
+            _lock_index(index.name, AEL, b)
+    known = schema.table(child)
+    if known is not None and known.partitioned:
+        for part in partitions_of(schema, child):
+            b.lock(part, AEL)
+
+
+def _lock_stored_indexes(schema: Schema, table: str, mode: LockMode, b: _Builder) -> None:
+    """The indexes of *table* with files of their own (a partitioned table's have none:
+    TRUNCATE, REINDEX and a rewrite lock its partitions' instead; traced)."""
+    known = schema.table(table)
+    if known is None or not known.partitioned:
+        _lock_indexes(schema, table, mode, b)
 
 
 def _lock_indexes(schema: Schema, table: str, mode: LockMode, b: _Builder) -> None:
@@ -983,6 +1018,8 @@ def statement_effects(
             indexed = set(_every_table(schema, nsp, indexed=True))
             for table in _every_table(schema, nsp, indexed=False):
                 b.lock(table, SUE if concurrent else LockMode.SHARE)
+                if not concurrent:  # each index rebuilt in place (traced)
+                    _lock_stored_indexes(schema, table, AEL, b)
                 if table in indexed:
                     b.scan(table)
                     _spread_to_partitions(schema, table, b)  # its leaves hold the rows
@@ -991,6 +1028,8 @@ def statement_effects(
             schema, owner, b
         ):
             b.locks.pop(rel if rkind == "REINDEX_OBJECT_INDEX" else "", None)
+            if not concurrent:  # each leaf's index rebuilt in its transaction (traced)
+                _lock_leaf_indexes(schema, owner, rel if rkind == "REINDEX_OBJECT_INDEX" else "", b)
             concurrent = True  # one transaction per partition: not in a transaction block
         if concurrent or rkind in (
             "REINDEX_OBJECT_SCHEMA",
@@ -1037,7 +1076,7 @@ def statement_effects(
                 _lock_referencing(schema, rel, b, transitive=True)
             _spread_to_partitions(schema, rel, b)
         for rel in list(b.locks):  # each truncated table's indexes get new, empty files
-            _lock_indexes(schema, rel, AEL, b)
+            _lock_stored_indexes(schema, rel, AEL, b)
     elif kind == "CreateTrigStmt":
         b.lock(pgast.relation_name(fields.get("relation")), SRE)
         if fields.get("row"):  # a row trigger is cloned onto each partition (traced)
@@ -1073,6 +1112,8 @@ def statement_effects(
             # INHERITS: self-exclusive, so two children cannot race on relhassubclass
             b.lock(parent_name, AEL if fields.get("partbound") else SUE)
             bound = fields.get("partbound")
+            if bound:
+                _partitioned_indexes_extended(schema, parent_name, b)
             if bound and not bound.get("is_default"):
                 _default_partition_checked(schema, parent_name, "", b)
     elif kind == "ViewStmt":
@@ -1118,6 +1159,8 @@ def _drop_object(schema: Schema, fields: Node, obj: Node, b: _Builder) -> None:
         table = _index_table(schema, name)
         b.lock(table, SUE if concurrent else AEL)
         b.lock(name, AEL)
+        for child in schema.index_descendants(name):  # the partitions' go with it (traced)
+            _lock_index(child.name, AEL, b)
         index = schema.indexes.get(name)
         if index is not None and index.unique and fields.get("behavior") == "DROP_CASCADE":
             # the foreign keys that use it go too, their triggers with them (traced)
@@ -1135,7 +1178,9 @@ def _drop_object(schema: Schema, fields: Node, obj: Node, b: _Builder) -> None:
     ):
         b.lock(name, AEL)
         if remove in ("OBJECT_TABLE", "OBJECT_MATVIEW"):
-            _lock_indexes(schema, name, AEL, b)  # dropped with it (traced)
+            # dropped with it, and its partitions' with them (traced)
+            for table in (name, *partitions_of(schema, name)):
+                _lock_indexes(schema, table, AEL, b)
         _lock_referenced(schema, name, b)
         _spread_to_partitions(schema, name, b)
         _lock_partition_parent(schema, name, b)
@@ -1149,6 +1194,7 @@ def _drop_object(schema: Schema, fields: Node, obj: Node, b: _Builder) -> None:
         for member in schema.tables.values():
             if member.known and member.name.startswith(f"{nsp}."):
                 b.lock(member.name, AEL)
+                _lock_indexes(schema, member.name, AEL, b)  # dropped with it (traced)
                 _lock_referenced(schema, member.name, b)
                 # the foreign keys to it from tables outside the schema go too
                 _lock_referencing(schema, member.name, b, transitive=False)
@@ -1264,6 +1310,24 @@ def _reindex_partitions(schema: Schema, table: str, b: _Builder) -> bool:
         return False
     _spread_to_partitions(schema, table, b)
     return True
+
+
+def _lock_leaf_indexes(schema: Schema, table: str, index: str, b: _Builder) -> None:
+    """REINDEX of partitioned *table* or of its partitioned *index*: the leaf partitions'
+    indexes (those below *index*) are rebuilt, each under AccessExclusiveLock in its leaf's
+    transaction. REINDEX INDEX's first transaction takes AccessExclusiveLock on *index* and
+    lists the indexes below it under ShareLock (traced on 18 and 15; all brief)."""
+    if index:
+        _lock_index(index, AEL, b)
+        for child in schema.index_descendants(index):
+            known = schema.table(child.table)
+            leaf = known is None or not known.partitioned
+            _lock_index(child.name, AEL if leaf else LockMode.SHARE, b)
+        return
+    for part in partitions_of(schema, table):
+        known = schema.table(part)
+        if known is None or not known.partitioned:
+            _lock_indexes(schema, part, AEL, b)
 
 
 def _analyzes(fields: Node) -> bool:
