@@ -74,8 +74,7 @@ def pg_dsn() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def pg15_dsn() -> Iterator[str]:
-    """A throwaway PostgreSQL 15 (the distribution's binaries) for the module; skipped
-    where they are not installed."""
+    """A throwaway PostgreSQL 15 (the system packages') for a test module; skips without."""
     from scaffold_helpers import pg15_server
 
     with pg15_server() as dsn:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from linter.lockmodel.naming import choose_index_name, make_object_name
 from linter.lockmodel.schema import Schema
 from linter.server.trace_db import connect, scratch_database
+from linter.sql.names import choose_index_name, make_object_name
 from linter.sql.parsing import parse
 from linter.state.fold import apply_schema
 

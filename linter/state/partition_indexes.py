@@ -3,7 +3,7 @@
 An index (or PRIMARY KEY / UNIQUE / EXCLUDE constraint) of a partitioned table has an index
 on every partition, attached to it: PostgreSQL attaches a partition's index of the same
 definition when there is one, and otherwise creates one, named by ``ChooseIndexName``
-(:mod:`linter.lockmodel.naming`). It does so at CREATE INDEX (on each existing partition),
+(:mod:`linter.sql.names`). It does so at CREATE INDEX (on each existing partition),
 at CREATE TABLE ... PARTITION OF and at ATTACH PARTITION; DETACH PARTITION detaches them,
 DROP INDEX of the partitioned index drops them. Verified on PostgreSQL 18 and 15
 (tests/test_partition_indexes.py).
@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from ..lockmodel.naming import choose_index_name, element_name, index_column_names, index_elements
 from ..lockmodel.schema import Index, Schema
 from ..sql import pgast
+from ..sql.names import choose_index_name, element_name, index_column_names, index_elements
 from ..sql.pgast import Node
 
 _DEFAULTS = {
@@ -125,7 +125,7 @@ def attach_or_clone(schema: Schema, parent: Index, partition: str) -> Schema:
 
     def taken(name: str) -> bool:
         qualified = pgast.qualify(nsp, name)
-        return schema.relation_named(qualified) or (
+        return schema.relation_name_taken(qualified) or (
             bool(parent.constraint) and schema.constraint_named(nsp, name)
         )
 
