@@ -86,6 +86,8 @@ INSERT INTO readings_2026 SELECT g, date '2026-01-01' + g, g FROM generate_serie
 -- a table to attach with an index that matches the partitioned one: attached, not created
 CREATE TABLE readings_2028 (id bigint, at date, v integer);
 CREATE INDEX readings_2028_v ON readings_2028 (v);
+-- a partition's own index that CREATE INDEX ... ON readings (at) attaches (not creates)
+CREATE INDEX readings_2023_own_at ON readings_2023 (at);
 INSERT INTO readings_2028 SELECT g, date '2028-01-01' + g, g FROM generate_series(1, 300) g;
 -- a foreign key on a unique index (DROP INDEX ... CASCADE drops it)
 CREATE UNIQUE INDEX parent_code_key ON parent (code);
@@ -188,6 +190,7 @@ PARTITION_CASES: list[tuple[str, str]] = [
     ("AT_DropNotNull", "ALTER TABLE readings ALTER COLUMN at DROP NOT NULL"),
     ("IndexStmt", "CREATE INDEX readings_id_idx ON readings (id)"),
     ("IndexStmt", "CREATE INDEX readings_id_idx ON ONLY readings (id)"),
+    ("IndexStmt", "CREATE INDEX readings_at_idx ON readings (at)"),
 ]
 
 # The referenced side of a foreign key: dropping or retyping the referenced key (CASCADE

@@ -731,3 +731,15 @@ def test_partitions_indexes_are_claimed(sql: str, implied: dict[str, str]) -> No
     effects = _history_effects(_INDEXED_PARTITIONS, sql)
     want = {f"public.{name}": modes[mode] for name, mode in implied.items()}
     assert {rel: effects.locks[rel] for rel in effects.implied} == want
+
+
+def test_create_index_on_a_partitioned_table_attaches_a_matching_index() -> None:
+    """A partition's own index of the same definition is attached: ShareLock on it, the
+    partition is not read (traced in test_claims on 18 and 15)."""
+    history = _INDEXED_PARTITIONS + "\nCREATE INDEX r1_mine ON r1 (at);"
+    effects = _history_effects(history, "CREATE INDEX ON r (at)")
+    assert effects.locks["public.r1_mine"] is LockMode.SHARE
+    assert "public.r1_mine" in effects.implied
+    assert set(effects.scans) == {"public.r2a"}
+    other = _history_effects(history, "CREATE INDEX ON r (at) WHERE v > 0")
+    assert "public.r1_mine" not in other.locks and set(other.scans) == {"public.r1", "public.r2a"}

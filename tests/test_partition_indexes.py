@@ -70,6 +70,9 @@ SCRIPT = [
     "CREATE INDEX q_b_idx ON ONLY q (b)",
     "CREATE INDEX q1_b ON q1 (b)",
     "ALTER INDEX q_b_idx ATTACH PARTITION q1_b",
+    # CREATE INDEX on the partitioned table attaches a partition's own index of its definition
+    "CREATE INDEX q1_mine ON q1 (a)",
+    "CREATE INDEX ON q (a)",
     # DROP TABLE of a partitioned table drops its partitions and all their indexes
     "CREATE TABLE gone (a int, b int) PARTITION BY LIST (a)",
     "CREATE TABLE gone1 PARTITION OF gone FOR VALUES IN (1)",
@@ -125,6 +128,7 @@ def test_the_script_exercises_each_naming_case() -> None:
     names = {name for name, _, _ in _model()}
     assert {"public.p3_b_idx1", "public.p5_pkey1", "public.p3_c_b_coalesce_idx"} - names == set()
     assert "public.p3_expr_idx" in names and "public.p4_b_idx" in names
+    assert ("public.q1_mine", "public.q1", "public.q_a_idx") in _model()
     assert any(len(n.split(".")[1]) == 63 for n in names)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ..sql import pgast
+from ..sql.indexdef import statement_index
 from ..sql.names import nextval_sequences
 from ..sql.pgast import Node, TypeRef
 from .locks import LockMode, combined, strongest
@@ -814,6 +815,20 @@ def _spread_to_partitions(
             b.scan(part)
 
 
+def _build_on_partitions(schema: Schema, table: str, signature: str, b: _Builder) -> None:
+    """CREATE INDEX on partitioned *table*: a partition's own index of the same definition is
+    attached (ShareLock on it, nothing read below it); the other leaves hold the rows and
+    are read to build theirs (traced on 18 and 15)."""
+    for part in [t for t in schema.tables.values() if t.partition_of == table]:
+        match = schema.matching_index(part.name, signature)
+        if match is not None:
+            _lock_index(match.name, LockMode.SHARE, b)
+        elif part.partitioned:
+            _build_on_partitions(schema, part.name, signature, b)
+        else:
+            b.scan(part.name)
+
+
 def _default_partition_checked(schema: Schema, parent: str, added: str, b: _Builder) -> None:
     """A new partition of *parent*: its DEFAULT partition is locked and read to prove no row
     of it belongs to the new bound (traced)."""
@@ -1021,9 +1036,7 @@ def statement_effects(
             if relation.get("inh"):
                 for part in partitions_of(schema, rel):
                     b.lock(part, LockMode.SHARE)
-                    sub = schema.table(part)
-                    if sub is None or not sub.partitioned:
-                        b.scan(part)  # the leaves hold the rows (traced)
+                _build_on_partitions(schema, rel, statement_index(fields)[1], b)
         else:
             b.scan(rel)
     elif kind == "DropStmt":

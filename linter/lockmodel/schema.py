@@ -319,6 +319,20 @@ class Schema:
             return "view"
         return None
 
+    def matching_index(self, table: str, signature: str, constraint: str = "") -> Index | None:
+        """The index of *table* not yet attached to a partitioned one whose definition is
+        *signature* (behind a constraint of the kind *constraint*, when that is given):
+        what PostgreSQL attaches instead of creating one (``CompareIndexInfo``)."""
+        for own in self.indexes_of(table):
+            if (
+                own.parent is None
+                and own.signature
+                and own.signature == signature
+                and (not constraint or own.constraint == constraint)
+            ):
+                return own
+        return None
+
     def relation_name_taken(self, name: str) -> bool:
         """Whether a relation the model knows (table, index, sequence, view) has *name*."""
         return self.relation_kind(name) is not None or name in self.tables

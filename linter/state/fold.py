@@ -10,6 +10,7 @@ from ..lockmodel.effects import Effects, partitions_of
 from ..lockmodel.locks import LockMode, combined, strongest
 from ..lockmodel.schema import Column, Constraint, Index, Schema, Table
 from ..sql import pgast
+from ..sql.indexdef import constraint_index, statement_index
 from ..sql.names import choose_index_name, make_object_name, nextval_sequences
 from ..sql.parsing import Statement
 from ..sql.pgast import Node
@@ -498,7 +499,7 @@ def _apply_constraint(
                 table = table.with_column(replace(current, not_null=True))
     if model.kind in ("primary", "unique", "exclusion"):
         index_name = pgast.qualify(table.name.split(".", 1)[0], con.get("indexname") or model.name)
-        colnames, signature = parts.constraint_index(con, model.columns)
+        colnames, signature = constraint_index(con, model.columns)
         index = Index(
             index_name,
             table.name,
@@ -993,7 +994,7 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
     if kind == "IndexStmt":
         table = pgast.relation_name(fields.get("relation"))
         nsp, _, base = table.partition(".")
-        colnames, signature = parts.statement_index(fields)
+        colnames, signature = statement_index(fields)
         idx = fields.get("idxname") or choose_index_name(
             base, colnames, "", lambda n: schema.relation_name_taken(pgast.qualify(nsp, n))
         )

@@ -11,89 +11,11 @@ DROP INDEX of the partitioned index drops them. Verified on PostgreSQL 18 and 15
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 from ..lockmodel.schema import Index, Schema
 from ..sql import pgast
-from ..sql.names import choose_index_name, element_name, index_column_names, index_elements
-from ..sql.pgast import Node
-
-_DEFAULTS = {
-    "ordering": "SORTBY_DEFAULT",
-    "nulls_ordering": "SORTBY_NULLS_DEFAULT",
-}
-
-
-def _plain(node: Any) -> Any:
-    """*node* without source locations (two spellings of one definition compare equal)."""
-    if isinstance(node, dict):
-        return {k: _plain(v) for k, v in node.items() if k != "location"}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
-
-
-def _element(elem: Node) -> Node:
-    return {k: _plain(v) for k, v in elem.items() if _DEFAULTS.get(k) != v and k != "location"}
-
-
-def signature(
-    method: str,
-    unique: bool,
-    elements: Sequence[Node],
-    including: Sequence[Node],
-    where: Node | None,
-    nulls_not_distinct: bool = False,
-) -> str:
-    """An index's definition as text: what PostgreSQL compares (``CompareIndexInfo``) to
-    attach a partition's index to a partitioned one."""
-    return json.dumps(
-        [
-            method or "btree",
-            unique,
-            [_element(e) for e in elements],
-            [_element(e) for e in including],
-            _plain(where) if where else None,
-            nulls_not_distinct,
-        ],
-        sort_keys=True,
-    )
-
-
-def statement_index(fields: Node) -> tuple[tuple[str, ...], str]:
-    """``(column names, signature)`` of the index a CREATE INDEX creates."""
-    keys = index_elements(fields.get("indexParams"))
-    including = index_elements(fields.get("indexIncludingParams"))
-    names = index_column_names([element_name(e) for e in (*keys, *including)])
-    sig = signature(
-        fields.get("accessMethod") or "btree",
-        bool(fields.get("unique")),
-        keys,
-        including,
-        fields.get("whereClause"),
-        bool(fields.get("nulls_not_distinct")),
-    )
-    return names, sig
-
-
-def constraint_index(con: Node, columns: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
-    """``(column names, signature)`` of the index behind a PRIMARY KEY, UNIQUE or EXCLUDE
-    constraint on *columns*."""
-    if con.get("contype") == "CONSTR_EXCLUSION":
-        keys = index_elements(con.get("exclusions"))
-        method = con.get("access_method") or "gist"
-    else:
-        keys = [{"name": c} for c in columns]
-        method = "btree"
-    including = [{"name": c} for c in pgast.strings(con.get("including"))]
-    names = index_column_names([element_name(e) for e in (*keys, *including)])
-    unique = con.get("contype") != "CONSTR_EXCLUSION"
-    where = con.get("where_clause")
-    sig = signature(method, unique, keys, including, where, bool(con.get("nulls_not_distinct")))
-    return names, sig
+from ..sql.names import choose_index_name
 
 
 def direct_partitions(schema: Schema, table: str) -> list[str]:
@@ -113,14 +35,9 @@ def attach_or_clone(schema: Schema, parent: Index, partition: str) -> Schema:
     same definition (behind the same kind of constraint, when *parent* is) is attached;
     without one PostgreSQL creates one and names it (on a partitioned partition, below it
     too)."""
-    for own in schema.indexes_of(partition):
-        if (
-            own.parent is None
-            and own.signature
-            and own.signature == parent.signature
-            and own.constraint == parent.constraint
-        ):
-            return schema.put_index(replace(own, parent=parent.name))
+    own = schema.matching_index(partition, parent.signature, parent.constraint)
+    if own is not None:
+        return schema.put_index(replace(own, parent=parent.name))
     nsp, _, base = partition.partition(".")
 
     def taken(name: str) -> bool:
