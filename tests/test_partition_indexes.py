@@ -73,6 +73,15 @@ SCRIPT = [
     # CREATE INDEX on the partitioned table attaches a partition's own index of its definition
     "CREATE INDEX q1_mine ON q1 (a)",
     "CREATE INDEX ON q (a)",
+    # a plain parent index takes a partition's constraint index; a constraint, a plain index not
+    "CREATE TABLE u (a int NOT NULL, b int) PARTITION BY RANGE (a)",
+    "CREATE TABLE u1 (a int NOT NULL, b int, CONSTRAINT u1_uniq UNIQUE (a))",
+    "ALTER TABLE u ATTACH PARTITION u1 FOR VALUES FROM (0) TO (10)",
+    "CREATE UNIQUE INDEX ON u (a)",
+    "CREATE TABLE u2 (a int NOT NULL, b int)",
+    "CREATE UNIQUE INDEX u2_plain ON u2 (a, b)",
+    "ALTER TABLE u ATTACH PARTITION u2 FOR VALUES FROM (10) TO (20)",
+    "ALTER TABLE u ADD CONSTRAINT u_ab UNIQUE (a, b)",
     # DROP TABLE of a partitioned table drops its partitions and all their indexes
     "CREATE TABLE gone (a int, b int) PARTITION BY LIST (a)",
     "CREATE TABLE gone1 PARTITION OF gone FOR VALUES IN (1)",
