@@ -447,7 +447,10 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
             )
             if con.get("indexname"):  # ADD ... USING INDEX opens it (traced on 18 and 15)
                 index = pgast.qualify(rel.partition(".")[0] or None, con["indexname"])
-                _lock_index(index, LockMode.ACCESS_SHARE, b)
+                renamed = con.get("conname") not in (None, con["indexname"])
+                # and renames it to the constraint's name, as ALTER INDEX ... RENAME would
+                mode = (SUE if target >= 12 else AEL) if renamed else LockMode.ACCESS_SHARE
+                _lock_index(index, mode, b)
             if con.get("contype") == "CONSTR_PRIMARY" and con.get("indexname"):
                 if not _index_columns_not_null(schema, rel, con["indexname"], target):
                     b.scan(rel)  # PRIMARY KEY USING INDEX sets its columns NOT NULL (traced)
@@ -662,14 +665,15 @@ def plan_reads(schema: Schema, rel: str, target: int, b: _Builder) -> None:
     """A query that reads *rel* is planned: the planner opens every index of every relation
     it reads (``get_relation_info``), whatever plan it then picks, under AccessShareLock
     (traced on PostgreSQL 18 and 15: a constant-false WHERE or LIMIT 0 too). For a
-    partitioned *rel*: the indexes of each leaf partition, and on PostgreSQL 18 those of
-    the partitioned tables too (15 skips them). Partitions that plan-time pruning removes
+    partitioned *rel*: the indexes of each leaf partition, and from PostgreSQL 16 those of
+    the partitioned tables too (traced on 18; 15 skips them; 16 loads them for join removal
+    on partitioned tables, commit 3c569049b7). Partitions that plan-time pruning removes
     are not opened at all: the model, which does not evaluate a WHERE clause, claims them."""
     known = schema.table(rel)
     partitioned = known is not None and known.partitioned
     for table in [rel, *partitions_of(schema, rel)] if partitioned else [rel]:
         sub = schema.table(table)
-        if target >= 18 or sub is None or not sub.partitioned:
+        if target >= 16 or sub is None or not sub.partitioned:
             _lock_indexes(schema, table, LockMode.ACCESS_SHARE, b)
 
 
@@ -1203,14 +1207,10 @@ def statement_effects(
         for rel in _read_relations(fields.get("query") or {}):
             b.lock(rel, LockMode.ACCESS_SHARE)
     elif kind == "CreateTableAsStmt":
-        # the query runs: AccessShareLock on what it reads, read in full unless WITH NO DATA,
-        # which does not plan it (traced on 18 and 15)
-        for rel in _read_relations(fields.get("query") or {}):
-            b.lock(rel, LockMode.ACCESS_SHARE)
-            if not (fields.get("into") or {}).get("skipData"):
-                b.scan(rel)
-                _spread_to_partitions(schema, rel, b)
-                plan_reads(schema, rel, target, b)
+        _query_into(schema, fields.get("query") or {}, fields.get("into") or {}, target, b)
+    elif kind == "SelectStmt" and fields.get("intoClause"):  # CREATE TABLE AS, spelt SELECT INTO
+        query = {k: v for k, v in fields.items() if k != "intoClause"}
+        _query_into(schema, query, fields["intoClause"], target, b)
     elif kind == "CreateStatsStmt":
         for item in fields.get("relations") or ():
             b.lock(pgast.relation_name(pgast.unwrap(item, "RangeVar")), SUE)
@@ -1232,6 +1232,19 @@ def statement_effects(
     for rel in list(b.rewrites):  # a rewritten table's indexes are rebuilt (traced)
         _lock_indexes(schema, rel, AEL, b)
     return b.build()
+
+
+def _query_into(schema: Schema, query: Node, into: Node, target: int, b: _Builder) -> None:
+    """CREATE TABLE / MATERIALIZED VIEW ... AS, SELECT ... INTO: the query runs, with
+    AccessShareLock on what it reads, read in full (a partitioned table's partitions) and
+    planned (:func:`plan_reads`) unless WITH NO DATA, which plans nothing (traced on 18 and
+    15)."""
+    for rel in _read_relations(query):
+        b.lock(rel, LockMode.ACCESS_SHARE)
+        if not into.get("skipData"):
+            b.scan(rel)
+            _spread_to_partitions(schema, rel, b)
+            plan_reads(schema, rel, target, b)
 
 
 def _drop_object(schema: Schema, fields: Node, obj: Node, b: _Builder) -> None:
