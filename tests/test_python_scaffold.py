@@ -272,6 +272,33 @@ def test_detection(tmp_path: Path) -> None:
     assert detect_framework(sql) is None
 
 
+def test_writers_and_linter_tell_migration_files_alike(tmp_path: Path) -> None:
+    """One test per framework serves the linter's layouts and the writers: a Django
+    migration numbered past 9999 and an Alembic revision assigned from a name are both seen
+    by each side, and a plain module by neither."""
+    from linter.inputs.frameworks import alembic_layout, django_layout
+
+    migrations = tmp_path / "app" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "__init__.py").write_text("")
+    (migrations / "10000_big.py").write_text(
+        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+        "    dependencies = []\n    operations = []\n"
+    )
+    assert detect_framework(migrations) == "django"
+    assert django_layout.detect(migrations)
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a1.py").write_text('REV = "a1"\nrevision = REV\ndown_revision = None\n')
+    assert detect_framework(versions) == "alembic"
+    assert alembic_layout.detect(versions)
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "0002_helpers.py").write_text("def f():\n    return 1\n")
+    assert detect_framework(plain) is None
+    assert not django_layout.detect(plain) and not alembic_layout.detect(plain)
+
+
 def test_alembic_head_and_multiple_heads(tmp_path: Path) -> None:
     root = alembic_project(tmp_path, "postgresql://x@127.0.0.1/x")
     versions = root / "migrations" / "versions"

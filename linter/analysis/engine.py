@@ -263,10 +263,18 @@ class _FileLinter:
         if not self.report or self._suppressed(rule, statement):
             return None
         sql = self.parsed.text[start:end] if statement is not None else ""
+        lines = self.parsed.lines
         if report.at is not None and stmt is not None:
             start, end = self._span(stmt, report.at) or (start, end)
-        line, col = self.parsed.lines.position(start)
-        end_line, end_col = self.parsed.lines.position(max(end, start))
+        line, col = lines.position(start)
+        if line in self.source.generated_lines:
+            # SQL a Python migration's framework generated: a column inside it means
+            # nothing in the .py file; point at where the operation starts (see Source)
+            text = lines.line_text(line)
+            col = len(text) - len(text.lstrip()) + 1
+        end_line, end_col = lines.position(max(end, start))
+        if end_line == line:
+            end_col = max(end_col, col)
         if at_line is not None:
             line, col, end_line, end_col = at_line, 1, at_line, 1
         finding = Finding(

@@ -153,6 +153,7 @@ class MigrationUnit:
     static_reason: str = ""  # a Python migration read statically: why (said once a run)
     # a Python migration's data steps (Django ``RunPython``): (line, what runs), see Source
     data_steps: tuple[tuple[int, str], ...] = ()
+    generated_lines: frozenset[int] = frozenset()  # see Source
 
     def source(self) -> Source:
         return Source(
@@ -165,6 +166,7 @@ class MigrationUnit:
             self.layout,
             self.undoes,
             data_steps=self.data_steps,
+            generated_lines=self.generated_lines,
         )
 
 
@@ -940,7 +942,7 @@ def python_units(
     wrote it (:func:`~linter.inputs.frameworks.rendered.place`).  Files that are not
     migrations (``env.py``, helpers) give nothing."""
     from .frameworks import read_history, spans_directories
-    from .frameworks.rendered import place
+    from .frameworks.rendered import generated_lines, place
 
     root = Path(history)
     everything: list[Path] = []  # (empty: the framework reads the whole project itself)
@@ -979,6 +981,7 @@ def python_units(
                 history=item.history,
                 static_reason=migration.static_reason,
                 data_steps=tuple((c.line, c.sql) for c in migration.data_steps),
+                generated_lines=generated_lines(text, read.text),
             )
         )
         if migration.down is not None:
@@ -994,6 +997,7 @@ def python_units(
                     layout,
                     history=item.history,
                     undoes=item.display,
+                    generated_lines=generated_lines(text, read.text),
                 )
             )
     return out

@@ -45,6 +45,9 @@ class Source:
     # data migrations written in Python in this migration (Django ``RunPython``): the
     # line of each and what it is; their queries are not in ``text``
     data_steps: tuple[tuple[int, str], ...] = ()
+    # a Python migration: the lines of ``text`` holding SQL the framework generated, not
+    # SQL written there (a finding on one points at the statement's start, see ``rendered``)
+    generated_lines: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

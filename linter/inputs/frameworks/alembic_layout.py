@@ -35,11 +35,10 @@ from typing import Any
 from ..tree import read_regular
 from . import pyast
 from .alembic_static import static_chunks
-from .rendered import Chunk, RenderedMigration, flatten
+from .detect import is_revision_text
+from .rendered import Chunk, RenderedMigration, flatten, indented
 from .store import RenderStore, render_key
 
-_REVISION = re.compile(r"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
-_DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=\n]*)?=", re.MULTILINE)
 _HEAD = 16384  # bytes of a file read to tell a revision file
 
 
@@ -48,11 +47,6 @@ def _head(path: Path) -> str:
         return read_regular(str(path), _HEAD).decode("utf-8", errors="replace")
     except OSError:
         return ""
-
-
-def is_revision_text(text: str) -> bool:
-    """*text* assigns ``revision`` and ``down_revision`` at module level."""
-    return bool(_REVISION.search(text) and _DOWN_REVISION.search(text))
 
 
 def detect(directory: Path) -> bool:
@@ -449,8 +443,8 @@ def _rendered(
         up = _explicit(up, up_lines[0])
         down = _explicit(down, down_lines[0]) if down is not None else None
     source = revision.text.split("\n")
-    up = _columns(up, source)
-    down = _columns(down, source) if down is not None else None
+    up = indented(up, source)
+    down = indented(down, source) if down is not None else None
     return RenderedMigration(
         revision.path,
         revision.ident,
@@ -464,34 +458,17 @@ def _rendered(
     )
 
 
-def _columns(chunks: Sequence[Chunk], source: Sequence[str]) -> tuple[Chunk, ...]:
-    """*chunks* indented to where they start on their line of the revision: the SQL text
-    itself when it is written there (``op.execute("...")``: the literal's later lines keep
-    their columns), else the operation's indentation."""
-    out = []
-    for chunk in chunks:
-        text = source[chunk.line - 1] if 0 < chunk.line <= len(source) else ""
-        head = chunk.sql.lstrip().split("\n", 1)[0][:24]
-        found = text.find(head) if head else -1
-        column = found if found >= 0 else len(text) - len(text.lstrip())
-        out.append(Chunk(chunk.sql, chunk.line, column))
-    return tuple(out)
-
-
-def _is(chunk: Chunk, word: str) -> bool:
-    return chunk.sql.strip().rstrip(";").strip().upper() == word
-
-
 def _words(chunk: Chunk) -> list[str]:
-    """The statements of a chunk of bare keywords (``COMMIT; BEGIN;``: an empty
-    ``autocommit_block()``, both emitted on its ``with`` line), upper-cased."""
+    """The statements of a chunk of bare keywords (``COMMIT;`` or ``BEGIN;`` alone;
+    ``COMMIT; BEGIN;``: an empty ``autocommit_block()``, both emitted on its ``with`` line),
+    upper-cased."""
     return [part.strip().upper() for part in chunk.sql.split(";") if part.strip()]
 
 
 def _autocommits(chunks: Sequence[Chunk]) -> bool:
     """An ``autocommit_block()`` is used: the runner's transaction is committed before it
     (the ``COMMIT`` Alembic emits offline, alone or with the ``BEGIN`` of an empty block)."""
-    return any(_is(c, "COMMIT") or _words(c) == ["COMMIT", "BEGIN"] for c in chunks)
+    return any(_words(c) in (["COMMIT"], ["COMMIT", "BEGIN"]) for c in chunks)
 
 
 def _percent_once(chunk: Chunk) -> Chunk:
@@ -525,7 +502,7 @@ def _explicit(chunks: Sequence[Chunk], first_line: int) -> tuple[Chunk, ...]:
     after it and the final ``COMMIT`` each joined to the statement before them."""
     out = [Chunk("BEGIN;", max(first_line, 1))]
     for chunk in chunks:
-        if _is(chunk, "BEGIN") and len(out) > 1:
+        if _words(chunk) == ["BEGIN"] and len(out) > 1:
             out[-1] = _joined(out[-1], "BEGIN")
         else:
             out.append(chunk)

@@ -2,9 +2,12 @@
 
 Pure and cheap: no framework is imported, files are only read. Alembic: an ``alembic.ini``,
 a script directory (``env.py`` beside ``versions/``), or a directory of revision files
-(``revision = "..."`` and ``down_revision = ...`` at module level). Django: a
-``manage.py``, or a ``migrations`` package of ``NNNN_name.py`` files holding
-``class Migration``.
+(``revision = ...`` and ``down_revision = ...`` at module level). Django: a
+``manage.py``, or a ``migrations`` package of ``NNNN_name.py`` files (four digits or more)
+holding ``class Migration``.
+
+The tests that tell one migration file are here only: the linter's layouts
+(:mod:`.alembic_layout`, :mod:`.django_graph`) and the writers use the same ones.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-_REVISION = re.compile(r"^revision\s*(?::[^=\n]*)?=\s*['\"]", re.MULTILINE)
+_REVISION = re.compile(r"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
 _DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=\n]*)?=", re.MULTILINE)
-_DJANGO_NAME = re.compile(r"^\d{4}_\w+\.py$")
+MIGRATION_FILE = re.compile(r"^\d{4,}_\w+\.py$")
 _MIGRATION_CLASS = re.compile(r"^class Migration\b", re.MULTILINE)
 
 
 def _read(path: Path, limit: int = 65536) -> str:
+    """The first *limit* characters of *path* (all of it for -1); "" when unreadable."""
     try:
         with path.open(encoding="utf-8", errors="replace") as handle:
             return handle.read(limit)
@@ -26,19 +30,23 @@ def _read(path: Path, limit: int = 65536) -> str:
         return ""
 
 
+def is_revision_text(text: str) -> bool:
+    """*text* assigns ``revision`` and ``down_revision`` at module level."""
+    return bool(_REVISION.search(text) and _DOWN_REVISION.search(text))
+
+
 def is_alembic_revision(path: Path) -> bool:
     """A ``.py`` file that declares ``revision`` and ``down_revision`` at module level."""
     if path.suffix != ".py" or not path.is_file():
         return False
-    text = _read(path)
-    return bool(_REVISION.search(text) and _DOWN_REVISION.search(text))
+    return is_revision_text(_read(path))
 
 
 def is_django_migration(path: Path) -> bool:
-    """A ``NNNN_name.py`` file holding ``class Migration``."""
-    if not _DJANGO_NAME.match(path.name) or not path.is_file():
+    """A ``NNNN_name.py`` file (four digits or more) holding ``class Migration``."""
+    if not MIGRATION_FILE.match(path.name) or not path.is_file():
         return False
-    return bool(_MIGRATION_CLASS.search(_read(path)))
+    return bool(_MIGRATION_CLASS.search(_read(path, -1)))
 
 
 def _py_files(directory: Path) -> list[Path]:

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .detect import is_django_migration
 from .pyast import Arguments, assignments, dotted, literal, parse
 
-MIGRATION_FILE = re.compile(r"^\d{4,}_\w+\.py$")
 _SKIP_DIRS = frozenset(
     {"node_modules", "site-packages", "__pycache__", "venv", "env", "build", "dist"}
 )
@@ -115,17 +114,6 @@ def project_root(directory: Path) -> Path:
     return directory
 
 
-def is_migration_file(path: Path) -> bool:
-    """``NNNN_name.py`` in a ``migrations`` package that defines ``class Migration``."""
-    if not MIGRATION_FILE.match(path.name) or path.parent.name != "migrations":
-        return False
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return re.search(r"^class Migration\b", text, re.MULTILINE) is not None
-
-
 def migration_packages(root: Path) -> list[Path]:
     """Every ``migrations`` package below *root* holding at least one migration file."""
     found: list[Path] = []
@@ -142,7 +130,7 @@ def migration_packages(root: Path) -> list[Path]:
             if entry.name.startswith(".") or entry.name in _SKIP_DIRS:
                 continue
             if entry.name == "migrations" and (entry / "__init__.py").is_file():
-                if any(is_migration_file(f) for f in entry.glob("*.py")):
+                if any(is_django_migration(f) for f in entry.glob("*.py")):
                     found.append(entry)
                 continue
             stack.append(entry)
@@ -244,7 +232,7 @@ def read_project(directory: Path) -> Project:
         module = ".".join(app_dir.relative_to(root).parts)
         apps.append(App(label, module, app_dir))
         for path in sorted(package.glob("*.py")):
-            if is_migration_file(path):
+            if is_django_migration(path):
                 files.append(read_migration(path, label))
     kept, replaced = squash(files)
     return Project(root, tuple(apps), tuple(kept), replaced, settings_module(root))

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .detect import is_django_migration
 from .django_graph import (
     CONTRIB_APPS,
     MigrationFile,
@@ -31,7 +32,6 @@ from .django_graph import (
     Operation,
     Project,
     graph_order,
-    is_migration_file,
     migration_packages,
     parents,
     project_root,
@@ -39,7 +39,7 @@ from .django_graph import (
 )
 from .django_static import static_migrations
 from .pyast import Arguments, assignments, literal, parse
-from .rendered import Chunk, RenderedMigration, flatten
+from .rendered import Chunk, RenderedMigration, flatten, indented
 from .store import RenderStore, render_key
 
 # run in a process of its own, never imported here (it imports Django, and the server)
@@ -54,9 +54,9 @@ def detect(directory: Path) -> bool:
     if not directory.is_dir():
         return False
     if directory.name == "migrations":
-        return any(is_migration_file(f) for f in directory.glob("*.py"))
+        return any(is_django_migration(f) for f in directory.glob("*.py"))
     if (directory / "migrations").is_dir():
-        return any(is_migration_file(f) for f in (directory / "migrations").glob("*.py"))
+        return any(is_django_migration(f) for f in (directory / "migrations").glob("*.py"))
     if (directory / "manage.py").is_file():
         return bool(migration_packages(directory))
     return False
@@ -277,12 +277,13 @@ def _rendered(
             down = None
             continue
         down.extend(_chunks(operation, op["down"], down=True))
+    source = m.text.split("\n")
     return RenderedMigration(
         path,
         m.ident,
         parents(m, known),
-        tuple(up),
-        tuple(down) if down is not None else None,
+        indented(up, source),
+        indented(down, source) if down is not None else None,
         bool(data["atomic"]),
         static_reason="",
         children_first=tuple(f"{a}.{n}" for a, n in m.run_before),

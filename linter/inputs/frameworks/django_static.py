@@ -33,7 +33,7 @@ from typing import Any
 
 from .django_graph import MigrationFile, Node, Operation, Project, graph_order, parents
 from .pyast import UNKNOWN, Arguments, dotted, literal
-from .rendered import Chunk, RenderedMigration
+from .rendered import Chunk, RenderedMigration, indented
 
 # Django's PostgreSQL column types (django/db/backends/postgresql/base.py data_types)
 TYPES: dict[str, str] = {
@@ -516,12 +516,14 @@ def static_migrations(
         if m.node in targets:
             reason = reasons.get(m.node, "")
             why = f"{reason}; {m.problem}" if m.problem else reason
+            source = m.text.split("\n")
+            down = _down(m)
             out[m.node] = RenderedMigration(
                 path_of.get(m.node, str(m.path)),
                 m.ident,
                 parents(m, known),
-                tuple(up),
-                _down(m),
+                indented(up, source),
+                indented(down, source) if down is not None else None,
                 m.atomic,
                 static_reason=why,
                 children_first=tuple(f"{a}.{n}" for a, n in m.run_before),

@@ -158,6 +158,38 @@ def place(
     return "\n".join(lines) + "\n" if lines else ""
 
 
+def indented(chunks: Sequence[Chunk], source: Sequence[str]) -> tuple[Chunk, ...]:
+    """*chunks* indented to where they start on their line of the ``.py`` file (*source*,
+    its lines): the SQL text itself when it is written there (``op.execute("...")``,
+    ``RunSQL("...")``: the literal's later lines keep their columns), else the operation's
+    indentation."""
+    out = []
+    for chunk in chunks:
+        text = source[chunk.line - 1] if 0 < chunk.line <= len(source) else ""
+        head = chunk.sql.lstrip().split("\n", 1)[0][:24]
+        found = text.find(head) if head else -1
+        column = found if found >= 0 else len(text) - len(text.lstrip())
+        out.append(Chunk(chunk.sql, chunk.line, column))
+    return tuple(out)
+
+
+def generated_lines(placed: str, py_text: str) -> frozenset[int]:
+    """The lines of *placed* (see :func:`place`) whose SQL is not written on that line of
+    the ``.py`` file (``op.create_table``, ``CreateModel``: SQL the framework generated):
+    a column inside that SQL means nothing in the file, so findings there point at where
+    the operation starts, not at a column of the generated text."""
+    py_lines = py_text.split("\n")
+    out = []
+    for number, line in enumerate(placed.split("\n"), 1):
+        body = line.lstrip()
+        if not body or body.startswith("--"):
+            continue
+        here = py_lines[number - 1] if number <= len(py_lines) else ""
+        if not here.startswith(body, len(line) - len(body)):
+            out.append(number)
+    return frozenset(out)
+
+
 def order(migrations: Sequence[RenderedMigration]) -> list[RenderedMigration]:
     """*migrations* in an order their runner may apply them: parents first.
 
