@@ -455,8 +455,10 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
                 if not _index_columns_not_null(schema, rel, con["indexname"], target):
                     b.scan(rel)  # PRIMARY KEY USING INDEX sets its columns NOT NULL (traced)
         elif sub == "AT_ValidateConstraint":
-            b.scan(rel)
             known = schema.constraint(rel, cmd.get("name", ""))
+            if known is not None and known.validated:
+                continue  # already valid: nothing is checked, nothing else locked (traced)
+            b.scan(rel)
             if known is not None and known.references:
                 b.lock(known.references, LockMode.ROW_SHARE)
                 b.scan(known.references)  # the check joins the referenced table (traced)
