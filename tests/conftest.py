@@ -72,6 +72,17 @@ def pg_dsn() -> Iterator[str]:
         yield dsn
 
 
+@pytest.fixture(scope="module")
+def pg15_dsn() -> Iterator[str]:
+    """A throwaway PostgreSQL 15 (the system packages') for a test module; skips without."""
+    from scaffold_helpers import pg15_server
+
+    with pg15_server() as dsn:
+        if dsn is None:
+            pytest.skip("PostgreSQL 15 is not installed in /usr/lib/postgresql/15/bin")
+        yield dsn
+
+
 @pytest.fixture()
 def pg_db(pg_dsn: str) -> Iterator[str]:
     """A fresh database on the session server, dropped after the test."""

@@ -88,6 +88,7 @@ CREATE TABLE parent_codes (id bigint, code text REFERENCES parent (code));
 CREATE SCHEMA ledger;
 CREATE TABLE ledger.books (id bigint PRIMARY KEY, title text);
 CREATE TABLE entries (id bigint PRIMARY KEY, book_id bigint REFERENCES ledger.books);
+CREATE SEQUENCE ledger.book_numbers OWNED BY ledger.books.id;
 -- created and dropped: the history knows they are gone (DROP ... IF EXISTS locks nothing)
 CREATE TABLE gone (id bigint);
 CREATE INDEX gone_idx ON gone (id);
@@ -105,6 +106,13 @@ CREATE FOREIGN TABLE remote_items (id bigint) SERVER nowhere_srv;
 -- previously clustered tables (what a bare CLUSTER reclusters), marked both ways
 CLUSTER gen USING gen_id_key;
 ALTER TABLE orders CLUSTER ON orders_pkey;
+-- the sequences a table owns: a serial and an identity column's, one OWNED BY a column (on
+-- an unlogged table: SET LOGGED changes them with it), and one whose name the table's
+-- rename left behind (a new serial column of that name gets a suffix)
+CREATE UNLOGGED TABLE tickets (id serial, n bigint GENERATED ALWAYS AS IDENTITY, v integer);
+CREATE SEQUENCE tickets_v_seq OWNED BY tickets.v;
+CREATE TABLE stubs (id serial);
+ALTER TABLE stubs RENAME TO stubs_old;
 """
 
 # On a partitioned table: every partition (sub-partitions too) is locked, rewritten, scanned
@@ -195,6 +203,39 @@ IF_EXISTS_CASES: list[tuple[str, str]] = [
     ("AT_DropConstraint", "ALTER TABLE items DROP CONSTRAINT IF EXISTS never_seen"),
     ("AT_DropColumn", "ALTER TABLE IF EXISTS gone DROP COLUMN id"),
     ("AT_DropColumn", "ALTER TABLE IF EXISTS never_seen DROP COLUMN id"),
+]
+
+# The sequences a table owns (serial, identity, OWNED BY): locked when the table changes them
+SEQUENCE_CASES: list[tuple[str, str]] = [
+    ("AT_SetLogged", "ALTER TABLE tickets SET LOGGED"),
+    ("AT_SetUnLogged", "ALTER TABLE stubs_old SET UNLOGGED"),
+    ("DropStmt", "DROP TABLE tickets"),
+    ("DropStmt", "DROP TABLE gen"),
+    ("AT_DropColumn", "ALTER TABLE tickets DROP COLUMN id"),
+    ("AT_DropColumn", "ALTER TABLE tickets DROP COLUMN n"),
+    ("AT_DropColumn", "ALTER TABLE tickets DROP COLUMN v"),
+    ("TruncateStmt", "TRUNCATE tickets RESTART IDENTITY"),
+    ("TruncateStmt", "TRUNCATE tickets"),
+    ("AT_SetIdentity", "ALTER TABLE gen ALTER COLUMN c SET GENERATED ALWAYS"),
+    ("AT_SetIdentity", "ALTER TABLE tickets ALTER COLUMN n RESTART"),
+    ("AT_AlterColumnType", "ALTER TABLE gen ALTER COLUMN c TYPE integer"),
+    ("AT_AlterColumnType", "ALTER TABLE tickets ALTER COLUMN id TYPE bigint"),
+    ("AT_ColumnDefault", "ALTER TABLE tickets ALTER COLUMN id DROP DEFAULT"),
+    ("AT_ColumnDefault", "ALTER TABLE items ALTER COLUMN ident SET DEFAULT nextval('counter')"),
+    ("AT_ColumnDefault", "ALTER TABLE tickets ALTER COLUMN v SET DEFAULT nextval('tickets_v_seq')"),
+    ("AT_AddColumn", "ALTER TABLE stubs_old ADD COLUMN id2 serial"),
+    ("AT_AddColumn", "ALTER TABLE items ADD COLUMN extra bigint DEFAULT nextval('counter')"),
+    ("AT_AddColumn", "ALTER TABLE items ADD COLUMN extra bigint GENERATED ALWAYS AS IDENTITY"),
+    ("AlterSeqStmt", "ALTER SEQUENCE counter INCREMENT BY 5"),
+    ("AlterSeqStmt", "ALTER SEQUENCE counter OWNED BY tickets.v"),
+    ("AlterSeqStmt", "ALTER SEQUENCE tickets_v_seq OWNED BY NONE"),
+    ("AlterSeqStmt", "ALTER SEQUENCE tickets_id_seq RESTART"),
+    ("DropStmt", "DROP SEQUENCE tickets_v_seq"),
+    ("DropStmt", "DROP SEQUENCE tickets_id_seq CASCADE"),
+    ("RenameStmt", "ALTER SEQUENCE counter RENAME TO counter2"),
+    ("RenameStmt", "ALTER TABLE tickets RENAME TO tickets2"),
+    ("CreateSeqStmt", "CREATE SEQUENCE new_seq OWNED BY tickets.v"),
+    ("CommentStmt", "COMMENT ON SEQUENCE counter IS 'a counter'"),
 ]
 
 # (ALTER TABLE subcommand or statement kind, SQL) — every row of the lock model
@@ -308,6 +349,7 @@ CASES: list[tuple[str, str]] = [
     *PARTITION_CASES,
     *FOREIGN_KEY_CASES,
     *IF_EXISTS_CASES,
+    *SEQUENCE_CASES,
 ]
 
 # Statements on a view, a trigger, a policy, comments, inheritance, a constrained domain and
@@ -467,10 +509,6 @@ INDEX_LOCKS_NOT_MODELLED: dict[str, str] = {
     "AT_DetachPartition": "the partition's index is detached (AccessExclusiveLock)",
     "AT_DropColumn": "the indexes on the column are dropped (claimed); not yet: the "
     "partitions' indexes PostgreSQL named itself (AccessExclusiveLock)",
-    "AT_DropIdentity": "the identity sequence is dropped (AccessExclusiveLock)",
-    "AT_SetIdentity": "the identity sequence is altered (ShareRowExclusiveLock)",
-    "AT_SetUnLogged": "the rewrite's indexes are claimed; not yet: the owned (identity) "
-    "sequence, made unlogged with it (AccessExclusiveLock)",
     "CreateStmt": "PARTITION OF attaches to the parent's partitioned index "
     "(ShareUpdateExclusiveLock)",
     "DropStmt": "DROP TABLE / MATERIALIZED VIEW claim the indexes the history knows; not yet: "
@@ -525,6 +563,9 @@ INDEX_LOCKS_MODELLED_CASES = frozenset(
         # DROP COLUMN drops the indexes on the column, its primary key's among them
         "ALTER TABLE accounts DROP COLUMN id CASCADE",
         "ALTER TABLE orders DROP COLUMN id CASCADE",
+        # the sequences a table owns: dropped, reset, altered or called with it
+        *(sql for kind, sql in SEQUENCE_CASES if kind in INDEX_LOCKS_NOT_MODELLED),
+        "DROP SCHEMA ledger CASCADE",
     }
 )
 
@@ -1217,6 +1258,10 @@ COMPARED_FILE = [
     "DROP SCHEMA ledger CASCADE",
     "TRUNCATE scratch",
     "DROP TABLE leaf",
+    "ALTER TABLE gen ALTER COLUMN c SET INCREMENT BY 2",
+    "TRUNCATE tickets RESTART IDENTITY",
+    "CREATE SEQUENCE new_seq OWNED BY tickets.v",
+    "ALTER SEQUENCE counter INCREMENT BY 5",
     "DROP SEQUENCE counter",
     "REFRESH MATERIALIZED VIEW CONCURRENTLY items_mv",
     "DROP MATERIALIZED VIEW items_mv",

@@ -171,3 +171,32 @@ def test_drop_if_exists_claims_what_the_history_says_exists(
         "public.legacy AccessExclusiveLock (blocks all reads and writes, only if the object "
         "dropped exists)" in text
     )
+
+
+def test_each_relation_is_labelled_with_its_kind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The JSON's ``kinds`` says what each relation is; the text names the kind of every
+    relation locked that is not a table (an index, a sequence)."""
+    (tmp_path / "1_init.sql").write_text(
+        "CREATE TABLE tickets (id serial PRIMARY KEY, n bigint GENERATED ALWAYS AS IDENTITY);\n"
+        "CREATE VIEW open_tickets AS SELECT id FROM tickets;\n"
+    )
+    change = tmp_path / "2_change.sql"
+    change.write_text("DROP TABLE tickets CASCADE;\nCREATE SEQUENCE s;\n")
+    doc = explain_json(capsys, str(change))
+    drop, create = doc["statements"]
+    assert drop["kinds"] == {
+        "public.tickets": "table",
+        "public.tickets_pkey": "index",
+        "public.tickets_id_seq": "sequence",
+        "public.tickets_n_seq": "sequence",
+    }
+    assert set(drop["locks"]) == set(drop["kinds"])
+    assert set(drop["objects"]) == set(drop["kinds"])  # (the old fields are unchanged)
+    assert create["kinds"] == {}  # it locks nothing the model knows
+    assert main(["explain", str(change)]) == 0
+    text = capsys.readouterr().out
+    assert "locks: public.tickets AccessExclusiveLock (blocks all reads and writes); " in text
+    assert "index public.tickets_pkey AccessExclusiveLock" in text
+    assert "sequence public.tickets_n_seq AccessExclusiveLock" in text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from scaffold_helpers import (
     describe,
     fresh_database,
     lint_files,
-    pg15_server,
     query,
     run_files,
     setup,
@@ -570,14 +568,6 @@ def test_zod_field() -> None:
 
 
 # ------------------------------------------------------- the NOT NULL helper check's name
-@pytest.fixture(scope="module")
-def pg15_dsn() -> Iterator[str]:
-    with pg15_server() as dsn:
-        if dsn is None:
-            pytest.skip("PostgreSQL 15 is not installed in /usr/lib/postgresql/15/bin")
-        yield dsn
-
-
 def _email_not_null_files(command: str, target: int) -> list[OutFile]:
     """The migrations *command* writes to make accounts.email NOT NULL."""
     options = scaffold.Options(target_version=target)

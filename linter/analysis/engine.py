@@ -66,6 +66,17 @@ class Finding:
         }
 
 
+def _relation_kinds(ctx: Context, relations: Iterable[str]) -> dict[str, str]:
+    """What each relation is, as the model knows it before the statement (or, for one
+    the statement creates, after it)."""
+    out = {}
+    for rel in sorted(relations):
+        kind = ctx.schema.relation_kind(rel) or ctx.schema_after().relation_kind(rel)
+        if kind is not None:
+            out[rel] = kind
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class StatementReport:
     """One statement with what it does (for ``explain``)."""
@@ -78,6 +89,8 @@ class StatementReport:
     held: Mapping[str, str]
     new_tables: tuple[str, ...]
     findings: tuple[Finding, ...]
+    # relation -> what the model knows it to be (table, index, sequence, view)
+    kinds: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -437,6 +450,7 @@ class _FileLinter:
                 {k: v.value for k, v in held.items()} if ctx.tx.in_transaction else {},
                 tuple(sorted(t for t in touched if ctx.is_new(t))),
                 tuple(self.findings[before:]),
+                _relation_kinds(ctx, touched),
             )
         )
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ..sql import pgast
+from ..sql.names import nextval_sequences
 from ..sql.pgast import Node, TypeRef
 from .locks import LockMode, combined, strongest
 from .schema import Constraint, Schema
@@ -44,7 +45,8 @@ ALTER_TABLE_FACTS: Mapping[str, Fact] = MappingProxyType(
         "AT_DropColumn": Fact(
             AEL,
             note="column hidden, space reclaimed later; a foreign key's column: "
-            "AccessExclusiveLock on the referenced table too",
+            "AccessExclusiveLock on the referenced table too; the sequences the column owns "
+            "(identity, serial) are dropped",
         ),
         "AT_AlterColumnType": Fact(
             AEL,
@@ -92,8 +94,12 @@ ALTER_TABLE_FACTS: Mapping[str, Fact] = MappingProxyType(
         "AT_DropInherit": Fact(AEL, note="AccessShareLock on the parent"),
         "AT_SetAccessMethod": Fact(AEL, rewrite=True, note="no rewrite when it stays heap"),
         "AT_SetTableSpace": Fact(AEL, rewrite=True, note="copies the data files"),
-        "AT_SetLogged": Fact(AEL, rewrite=True),
-        "AT_SetUnLogged": Fact(AEL, rewrite=True),
+        "AT_SetLogged": Fact(
+            AEL, rewrite=True, note="PG 15+: AccessExclusiveLock on each sequence it owns too"
+        ),
+        "AT_SetUnLogged": Fact(
+            AEL, rewrite=True, note="PG 15+: AccessExclusiveLock on each sequence it owns too"
+        ),
         "AT_AttachPartition": Fact(
             SUE,
             scan=True,
@@ -103,8 +109,10 @@ ALTER_TABLE_FACTS: Mapping[str, Fact] = MappingProxyType(
         "AT_DetachPartition": Fact(AEL),
         "AT_DetachPartitionFinalize": Fact(SUE),
         "AT_AddIdentity": Fact(AEL),
-        "AT_SetIdentity": Fact(AEL),
-        "AT_DropIdentity": Fact(AEL),
+        "AT_SetIdentity": Fact(AEL, note="ShareRowExclusiveLock on the identity's sequence"),
+        "AT_DropIdentity": Fact(
+            AEL, note="the identity's sequence is dropped (AccessExclusiveLock)"
+        ),
         "AT_DropExpression": Fact(AEL),
         "AT_SetExpression": Fact(AEL, rewrite=True),
     }
@@ -145,13 +153,14 @@ class Effects:
     # relations locked only if the object a ``DROP ... IF EXISTS`` names exists, which the
     # model cannot tell (see :meth:`Schema.exists`)
     conditional: tuple[str, ...] = ()
-    # indexes locked because their table is (dropped, truncated, reindexed): explain and
-    # trace list them; rules name the table (``named_locks``)
+    # indexes and sequences locked because their table is (dropped, truncated, reindexed,
+    # made logged), and sequences a statement changes: explain and trace list them; rules
+    # name the table (``named_locks``)
     implied: tuple[str, ...] = ()
 
     @property
     def named_locks(self) -> Mapping[str, LockMode]:
-        """The locks but those on ``implied`` indexes: what a finding names."""
+        """The locks but those on ``implied`` indexes and sequences: what a finding names."""
         if not self.implied:
             return self.locks
         return {rel: mode for rel, mode in self.locks.items() if rel not in self.implied}
@@ -405,6 +414,8 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
             # checked against the rows (traced on PostgreSQL 18)
             default = pgast.column_default(coldef)
             filled = default is not None
+            for seq in nextval_sequences(default):  # each row calls it (traced)
+                _lock_sequence(seq, LockMode.ROW_EXCLUSIVE, b)
             for con in pgast.column_constraints(coldef):
                 _constraint_effect(con, rel, schema, target, b, scan_needed=filled)
                 if (
@@ -431,6 +442,7 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
                 b.scan(rel)
             _foreign_key_column(schema, rel, column, b, target=target)
             _referenced_column(schema, rel, (column,), b, target=target)
+            _retyped_column_sequences(schema, rel, column, b, target)
         elif sub == "AT_SetNotNull":
             column = cmd.get("name", "")
             proven = (
@@ -477,6 +489,8 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
         elif sub == "AT_DropColumn":
             for index in _column_indexes(schema, rel, cmd.get("name", "")):
                 _lock_index(index, AEL, b)  # dropped with the column (traced)
+            for seq in schema.sequences_of(rel, cmd.get("name", "")):
+                _lock_sequence(seq, AEL, b)  # its identity's, serial's, OWNED BY (traced)
             _foreign_key_column(schema, rel, cmd.get("name", ""), b)
             if cmd.get("behavior") == "DROP_CASCADE":
                 _referenced_column(schema, rel, (cmd.get("name", ""),), b)
@@ -509,6 +523,18 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
                 b.transactional = False
             else:
                 b.lock(child, AEL)
+        elif sub in ("AT_SetIdentity", "AT_DropIdentity"):
+            known_column = schema.column(rel, cmd.get("name", ""))
+            if known_column is not None and known_column.identity:
+                # SET ...: the sequence is altered (ALTER SEQUENCE's lock); DROP IDENTITY
+                # drops it (traced, 15 and 18)
+                mode = SRE if sub == "AT_SetIdentity" else AEL
+                _lock_sequence(known_column.identity, mode, b)
+        elif sub == "AT_ColumnDefault" and target >= 18:
+            # PostgreSQL 18 takes AccessShareLock on a sequence the new default calls (traced
+            # on 18; 15 takes none; 16 and 17 not measured: modelled as 15)
+            for seq in nextval_sequences(definition):
+                _lock_sequence(seq, LockMode.ACCESS_SHARE, b)
         elif sub == "AT_SetAccessMethod":
             if cmd.get("name") not in (None, "", "heap"):  # heap to heap copies nothing (traced)
                 b.rewrite(rel)
@@ -518,6 +544,26 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
             b.rewrite(rel)
         elif fact.scan:
             b.scan(rel)
+        if sub in ("AT_SetLogged", "AT_SetUnLogged") and target >= 15:
+            # PostgreSQL 15+: the table's sequences change persistence with it (traced)
+            for seq in schema.sequences_of(rel):
+                _lock_sequence(seq, AEL, b)
+
+
+def _retyped_column_sequences(
+    schema: Schema, rel: str, column: str, b: _Builder, target: int
+) -> None:
+    """ALTER COLUMN TYPE: an identity's sequence is altered to the new type
+    (ShareRowExclusiveLock, traced on 15 and 18); PostgreSQL 18 also takes AccessShareLock
+    on the sequence the column's default calls (traced; 15 takes none; 16 and 17 not
+    measured: modelled as 15)."""
+    known = schema.column(rel, column)
+    if known is None:
+        return
+    if known.identity:
+        _lock_sequence(known.identity, SRE, b)
+    if known.nextval and target >= 18:
+        _lock_sequence(known.nextval, LockMode.ACCESS_SHARE, b)
 
 
 def attach_bound_proven(schema: Schema, parent: str, child: str) -> bool:
@@ -952,10 +998,16 @@ def _lock_indexes(schema: Schema, table: str, mode: LockMode, b: _Builder) -> No
 
 
 def _lock_index(name: str, mode: LockMode, b: _Builder) -> None:
-    """An index locked with its table (implied: findings name the table)."""
+    """An index (or sequence) locked with its table (implied: findings name the table)."""
     if name not in b.locks:  # one the statement names itself stays named
         b.implied.append(name)
     b.lock(name, mode)
+
+
+def _lock_sequence(name: str, mode: LockMode, b: _Builder) -> None:
+    """A sequence locked with its table, or by a statement on it (implied: a finding names
+    the table; nextval's RowExclusiveLock is all the application takes on it)."""
+    _lock_index(name, mode, b)
 
 
 def _column_indexes(schema: Schema, table: str, column: str) -> list[str]:
@@ -1160,6 +1212,9 @@ def statement_effects(
             _spread_to_partitions(schema, rel, b)
         for rel in list(b.locks):  # each truncated table's indexes get new, empty files
             _lock_indexes(schema, rel, AEL, b)
+            if fields.get("restart_seqs"):  # RESTART IDENTITY: its sequences too (traced)
+                for seq in schema.sequences_of(rel):
+                    _lock_sequence(seq, AEL, b)
     elif kind == "CreateTrigStmt":
         b.lock(pgast.relation_name(fields.get("relation")), SRE)
         if fields.get("row"):  # a row trigger is cloned onto each partition (traced)
@@ -1229,6 +1284,12 @@ def statement_effects(
         b.lock(pgast.relation_name(fields.get("table")), AEL)
     elif kind == "CommentStmt":
         _comment(fields, b)
+    elif kind in ("AlterSeqStmt", "CreateSeqStmt"):
+        if kind == "AlterSeqStmt":  # (a sequence nobody names in a finding: implied)
+            _lock_sequence(pgast.relation_name(fields.get("sequence")), SRE, b)
+        owning = _owned_by_table(fields)
+        if owning:
+            b.lock(owning, LockMode.ACCESS_SHARE)  # OWNED BY reads the column (traced)
     elif kind == "CreatedbStmt" or kind == "DropdbStmt" or kind == "AlterSystemStmt":
         b.transactional = False
     for rel in list(b.rewrites):  # a rewritten table's indexes are rebuilt (traced)
@@ -1276,6 +1337,11 @@ def _drop_object(schema: Schema, fields: Node, obj: Node, b: _Builder) -> None:
         b.lock(name, AEL)
         if remove in ("OBJECT_TABLE", "OBJECT_MATVIEW"):
             _lock_indexes(schema, name, AEL, b)  # dropped with it (traced)
+            for seq in schema.sequences_of(name):  # its sequences too (traced)
+                _lock_sequence(seq, AEL, b)
+        if remove == "OBJECT_SEQUENCE" and fields.get("behavior") == "DROP_CASCADE":
+            for table, _ in schema.nextval_users(name):  # the defaults calling it (traced)
+                b.lock(table, AEL)
         _lock_referenced(schema, name, b)
         _spread_to_partitions(schema, name, b)
         _lock_partition_parent(schema, name, b)
@@ -1286,9 +1352,13 @@ def _drop_object(schema: Schema, fields: Node, obj: Node, b: _Builder) -> None:
     elif remove == "OBJECT_SCHEMA" and fields.get("behavior") == "DROP_CASCADE":
         # every relation in it goes, each under its own AccessExclusiveLock (traced)
         nsp = pgast.unwrap(obj, "String").get("sval", "")
+        for key in schema.objects:  # its sequences, a table's own among them (traced)
+            if key.startswith(f"sequence:{nsp}."):
+                _lock_sequence(key.split(":", 1)[1], AEL, b)
         for member in schema.tables.values():
             if member.known and member.name.startswith(f"{nsp}."):
                 b.lock(member.name, AEL)
+                _lock_indexes(schema, member.name, AEL, b)  # dropped with it (traced)
                 _lock_referenced(schema, member.name, b)
                 # the foreign keys to it from tables outside the schema go too
                 _lock_referencing(schema, member.name, b, transitive=False)
@@ -1381,6 +1451,17 @@ _COMMENT_ON_TABLE_OBJECT = frozenset(
 )
 
 
+def _owned_by_table(fields: Node) -> str | None:
+    """The table of a sequence's ``OWNED BY table.column``."""
+    for item in fields.get("options") or ():
+        opt = pgast.unwrap(item, "DefElem")
+        if opt.get("defname") == "owned_by":
+            names = pgast.strings(pgast.unwrap(opt.get("arg") or {}, "List").get("items"))
+            if len(names) >= 2:
+                return pgast.qualify(names[-3] if len(names) > 2 else None, names[-2])
+    return None
+
+
 def _comment(fields: Node, b: _Builder) -> None:
     """COMMENT ON: ShareUpdateExclusiveLock on a relation (or a column's table), an
     AccessShareLock on the table of a trigger, constraint, policy or rule (traced)."""
@@ -1392,6 +1473,8 @@ def _comment(fields: Node, b: _Builder) -> None:
         b.lock(_owning_relation(obj), SUE)
     elif objtype in _COMMENT_ON_TABLE_OBJECT:
         b.lock(_owning_relation(obj), LockMode.ACCESS_SHARE)
+    elif objtype == "OBJECT_SEQUENCE":  # (blocks no nextval: implied)
+        _lock_sequence(pgast.object_name(obj), SUE, b)
 
 
 def _reindex_partitions(schema: Schema, table: str, b: _Builder) -> bool:

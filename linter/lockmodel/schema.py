@@ -31,6 +31,17 @@ class Column:
     not_null: bool = False
     has_default: bool = False
     generated: bool = False  # a stored generated column (``GENERATED ALWAYS AS (...) STORED``)
+    # the sequences the column owns (schema-qualified, named as PostgreSQL named them):
+    # its identity's, and those ``OWNED BY`` it (a serial's among them); dropped with it
+    identity: str | None = None
+    owned: tuple[str, ...] = ()
+    # the sequence its default calls ``nextval`` on (a serial's, ``DEFAULT nextval('s')``)
+    nextval: str | None = None
+
+    @property
+    def sequences(self) -> tuple[str, ...]:
+        """Every sequence the column owns, its identity's first."""
+        return (self.identity, *self.owned) if self.identity else self.owned
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +240,53 @@ class Schema:
         if len(found) > 1:
             found.sort(key=lambda ix: indexes.seq(ix.name))
         return found
+
+    def sequences_of(self, table: str, column: str | None = None) -> list[str]:
+        """The sequences *table* (its *column*) owns: identity, serial, ``OWNED BY``."""
+        t = self.tables.get(table)
+        if t is None:
+            return []
+        return [
+            seq
+            for col in t.columns.values()
+            if column is None or col.name == column
+            for seq in col.sequences
+        ]
+
+    def sequence_owner(self, sequence: str) -> tuple[str, str] | None:
+        """``(table, column)`` that owns *sequence*, if the model knows one."""
+        for table in self.tables.values():
+            for col in table.columns.values():
+                if sequence in col.sequences:
+                    return table.name, col.name
+        return None
+
+    def nextval_users(self, sequence: str) -> list[tuple[str, str]]:
+        """``(table, column)`` of each column whose default calls ``nextval`` on *sequence*."""
+        return [
+            (table.name, col.name)
+            for table in self.tables.values()
+            for col in table.columns.values()
+            if col.nextval == sequence
+        ]
+
+    def relation_kind(self, name: str) -> str | None:
+        """What the relation *name* is to the model: table, index, sequence, view (a
+        materialized one too); None when it does not know it."""
+        table = self.tables.get(name)
+        if table is not None and table.known:
+            return "table"
+        if name in self.indexes:
+            return "index"
+        if f"sequence:{name}" in self.objects:
+            return "sequence"
+        if f"view:{name}" in self.objects:
+            return "view"
+        return None
+
+    def relation_name_taken(self, name: str) -> bool:
+        """Whether a relation the model knows (table, index, sequence, view) has *name*."""
+        return self.relation_kind(name) is not None or name in self.tables
 
     def constraint(self, table: str, name: str) -> Constraint | None:
         t = self.tables.get(table)
@@ -634,7 +692,16 @@ def schema_to_data(schema: Schema) -> Any:
             t.name,
             t.file,
             tuple(
-                (c.name, _type_data(c.type), c.not_null, c.has_default, c.generated)
+                (
+                    c.name,
+                    _type_data(c.type),
+                    c.not_null,
+                    c.has_default,
+                    c.generated,
+                    c.identity,
+                    c.owned,
+                    c.nextval,
+                )
                 for c in t.columns.values()
             ),
             tuple(
@@ -685,7 +752,16 @@ def schema_from_data(data: Any) -> Schema:
         tables: list[tuple[str, Table]] = []
         for name, tfile, cols, cons, partitioned, key, parent, known, default in tables_data:
             columns = {
-                str(c[0]): Column(str(c[0]), _type_from(c[1]), bool(c[2]), bool(c[3]), bool(c[4]))
+                str(c[0]): Column(
+                    str(c[0]),
+                    _type_from(c[1]),
+                    bool(c[2]),
+                    bool(c[3]),
+                    bool(c[4]),
+                    c[5],
+                    tuple(c[6]),
+                    c[7],
+                )
                 for c in cols
             }
             constraints = {

@@ -107,6 +107,7 @@ CREATE TABLE readings_other PARTITION OF readings DEFAULT;
 CREATE TABLE readings_2026 (id bigint, at date, v int);
 CREATE TABLE archived_orders (id bigint);
 DROP TABLE archived_orders;
+CREATE TABLE tickets (id serial, n bigint GENERATED ALWAYS AS IDENTITY, v int);
 """
 
 LOCK_MODEL_STATEMENTS: tuple[tuple[str, str], ...] = (
@@ -176,6 +177,10 @@ LOCK_MODEL_STATEMENTS: tuple[tuple[str, str], ...] = (
     ("TRUNCATE (partitioned table)", "TRUNCATE readings"),
     ("DROP TABLE IF EXISTS (dropped by the history)", "DROP TABLE IF EXISTS archived_orders"),
     ("DROP TABLE IF EXISTS (never seen: only if it exists)", "DROP TABLE IF EXISTS legacy"),
+    ("DROP TABLE (serial and identity columns)", "DROP TABLE tickets"),
+    ("TRUNCATE ... RESTART IDENTITY", "TRUNCATE tickets RESTART IDENTITY"),
+    ("ALTER SEQUENCE", "ALTER SEQUENCE tickets_id_seq RESTART"),
+    ("CREATE SEQUENCE ... OWNED BY", "CREATE SEQUENCE tickets_v_seq OWNED BY tickets.v"),
 )
 
 LOCK_MODEL_ALTER_EXAMPLES: tuple[tuple[str, str], ...] = (
@@ -278,6 +283,16 @@ LOCK_MODEL_ALTER_EXAMPLES: tuple[tuple[str, str], ...] = (
     (
         "DETACH PARTITION CONCURRENTLY",
         "ALTER TABLE events DETACH PARTITION events_2024 CONCURRENTLY",
+    ),
+    ("ALTER COLUMN ... SET (identity option)", "ALTER TABLE tickets ALTER COLUMN n RESTART"),
+    ("ALTER COLUMN ... DROP IDENTITY", "ALTER TABLE tickets ALTER COLUMN n DROP IDENTITY"),
+    ("ALTER COLUMN TYPE (identity column)", "ALTER TABLE tickets ALTER COLUMN n TYPE integer"),
+    ("ALTER COLUMN TYPE (serial column)", "ALTER TABLE tickets ALTER COLUMN id TYPE bigint"),
+    ("DROP COLUMN (serial column)", "ALTER TABLE tickets DROP COLUMN id"),
+    ("SET UNLOGGED (a table with sequences)", "ALTER TABLE tickets SET UNLOGGED"),
+    (
+        "ADD COLUMN ... DEFAULT nextval()",
+        "ALTER TABLE accounts ADD COLUMN n bigint DEFAULT nextval('tickets_id_seq')",
     ),
 )
 

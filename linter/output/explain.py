@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from ..analysis.engine import LintResult, StatementReport
@@ -28,6 +28,8 @@ def statement_dict(report: StatementReport) -> dict[str, Any]:
         "scans": list(report.effects.scans),
         "transactional": report.effects.transactional,
         "objects": {rel: ("new" if rel in report.new_tables else "existing") for rel in touched},
+        # what each relation is (table, index, sequence, view), where the model knows it
+        "kinds": {rel: report.kinds[rel] for rel in touched if rel in report.kinds},
         "findings": [f.as_dict() for f in report.findings],
     }
 
@@ -39,11 +41,15 @@ def explain_document(result: LintResult) -> dict[str, Any]:
     }
 
 
-def _locks_text(locks: dict[str, str], conditional: Sequence[str] = ()) -> str:
+def _locks_text(
+    locks: dict[str, str], conditional: Sequence[str] = (), kinds: Mapping[str, str] | None = None
+) -> str:
     parts = []
     for rel, mode in locks.items():
         maybe = ", only if the object dropped exists" if rel in conditional else ""
-        parts.append(f"{rel} {mode} ({LockMode(mode).blocks}{maybe})")
+        kind = (kinds or {}).get(rel, "table")
+        label = "" if kind == "table" else f"{kind} "  # (a table is the default)
+        parts.append(f"{label}{rel} {mode} ({LockMode(mode).blocks}{maybe})")
     return "; ".join(parts)
 
 
@@ -70,7 +76,8 @@ def _write_effects(st: dict[str, Any], out: TextIO) -> None:
     tx = "yes" if st["in_transaction"] else "no"
     out.write(f"    in transaction: {tx}\n")
     if st["locks"]:
-        out.write(f"    locks: {_locks_text(st['locks'], st.get('conditional', ()))}\n")
+        locks = _locks_text(st["locks"], st.get("conditional", ()), st.get("kinds"))
+        out.write(f"    locks: {locks}\n")
     else:
         out.write("    locks: none on tables\n")
     earlier = {
@@ -79,7 +86,8 @@ def _write_effects(st: dict[str, Any], out: TextIO) -> None:
         if rel not in st["locks"] or st["locks"][rel] != mode
     }
     if earlier:
-        out.write(f"    still held from earlier in the transaction: {_locks_text(earlier)}\n")
+        held = _locks_text(earlier, (), st.get("kinds"))
+        out.write(f"    still held from earlier in the transaction: {held}\n")
     if st["rewrites"]:
         out.write(f"    rewrites: {', '.join(st['rewrites'])}\n")
     if st["scans"]:

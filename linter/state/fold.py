@@ -10,6 +10,7 @@ from ..lockmodel.effects import Effects
 from ..lockmodel.locks import LockMode, combined, strongest
 from ..lockmodel.schema import Column, Constraint, Index, Schema, Table
 from ..sql import pgast
+from ..sql.names import make_object_name, nextval_sequences
 from ..sql.parsing import Statement
 from ..sql.pgast import Node
 from .txstate import TxState, is_new_relation
@@ -424,6 +425,7 @@ def held_lock(tx: TxState, rel: str) -> LockMode | None:
 
 # ------------------------------------------------------------------------------ schema
 _NOT_NULL_CONTYPES = frozenset({"CONSTR_NOTNULL", "CONSTR_PRIMARY", "CONSTR_IDENTITY"})
+SERIAL_TYPES = frozenset({"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"})
 _DEFAULT_CONTYPES = frozenset({"CONSTR_IDENTITY", "CONSTR_GENERATED"})
 
 
@@ -432,7 +434,7 @@ def _column(coldef: Node) -> Column:
     not_null = bool(contypes & _NOT_NULL_CONTYPES) or bool(coldef.get("is_not_null"))
     has_default = pgast.column_default(coldef) is not None or bool(contypes & _DEFAULT_CONTYPES)
     tref = pgast.type_ref(coldef.get("typeName"))
-    if tref is not None and tref.name in ("serial", "bigserial", "smallserial"):
+    if tref is not None and tref.name in SERIAL_TYPES:
         not_null, has_default = True, True
     generated = any(
         c.get("contype") == "CONSTR_GENERATED" and c.get("generated_kind") != "v"
@@ -511,7 +513,7 @@ def _create_table(schema: Schema, fields: Node) -> Schema:
     for elt in fields.get("tableElts") or ():
         coldef = pgast.unwrap(elt, "ColumnDef")
         if coldef:
-            column = _column(coldef)
+            schema, column = _column_sequences(schema, name, _column(coldef), coldef)
             columns[column.name] = column
             for con in pgast.column_constraints(coldef):
                 if con.get("contype") in _CONTYPES and con.get("contype") != "CONSTR_NOTNULL":
@@ -532,6 +534,120 @@ def _create_table(schema: Schema, fields: Node) -> Schema:
     for con, cols in pending:
         schema, table = _apply_constraint(schema, table, con, cols)
     return schema.put_table(table)
+
+
+# ------------------------------------------------------------------------------ sequences
+def choose_sequence_name(schema: Schema, table: str, column: str) -> str:
+    """The name PostgreSQL gives the sequence of a serial or identity column of *table*
+    (``ChooseRelationName``): ``table_column_seq`` cut to 63 bytes, ``seq1``, ``seq2``...
+    while a relation the model knows in the table's schema has it (a table renamed away
+    leaves its sequences' names behind: traced)."""
+    nsp, _, base = table.partition(".")
+    for n in range(1000):
+        name = pgast.qualify(nsp, make_object_name(base, column, "seq" if n == 0 else f"seq{n}"))
+        if not schema.relation_name_taken(name):
+            return name
+    return pgast.qualify(nsp, make_object_name(base, column, "seq"))
+
+
+def _sequence_name_option(options: Sequence[Node] | None, table: str) -> str | None:
+    """``SEQUENCE NAME`` of an identity's options (unqualified: in the table's schema)."""
+    for item in options or ():
+        opt = pgast.unwrap(item, "DefElem")
+        if opt.get("defname") == "sequence_name":
+            names = pgast.strings(pgast.unwrap(opt.get("arg") or {}, "List").get("items"))
+            if names:
+                nsp = names[-2] if len(names) > 1 else table.split(".")[0]
+                return pgast.qualify(nsp, names[-1])
+    return None
+
+
+def _identity_sequence(schema: Schema, table: str, column: str, con: Node) -> str:
+    return _sequence_name_option(con.get("options"), table) or choose_sequence_name(
+        schema, table, column
+    )
+
+
+def _column_sequences(
+    schema: Schema, table: str, column: Column, coldef: Node
+) -> tuple[Schema, Column]:
+    """A new column's sequences: a serial's (its default's too), an identity's."""
+    if column.type is not None and column.type.name in SERIAL_TYPES:
+        name = choose_sequence_name(schema, table, column.name)
+        schema = schema.put_object(f"sequence:{name}")
+        column = replace(column, owned=(*column.owned, name), nextval=name)
+    else:
+        used = nextval_sequences(pgast.column_default(coldef))
+        if used:
+            column = replace(column, nextval=used[0])
+    for con in pgast.column_constraints(coldef):
+        if con.get("contype") == "CONSTR_IDENTITY":
+            name = _identity_sequence(schema, table, column.name, con)
+            schema = schema.put_object(f"sequence:{name}")
+            column = replace(column, identity=name)
+    return schema, column
+
+
+def _sequences_gone(schema: Schema, names: Sequence[str]) -> Schema:
+    for name in names:
+        schema = schema.drop_object(f"sequence:{name}").mark_absent(f"sequence:{name}")
+    return schema
+
+
+def _owned_by(schema: Schema, fields: Node) -> Schema:
+    """CREATE / ALTER SEQUENCE ... OWNED BY table.column (or NONE)."""
+    seq = pgast.relation_name(fields.get("sequence"))
+    for item in fields.get("options") or ():
+        opt = pgast.unwrap(item, "DefElem")
+        if opt.get("defname") != "owned_by":
+            continue
+        names = pgast.strings(pgast.unwrap(opt.get("arg") or {}, "List").get("items"))
+        schema = _disown(schema, seq)
+        if len(names) >= 2:
+            table = pgast.qualify(names[-3] if len(names) > 2 else None, names[-2])
+            model = schema.table(table)
+            column = model.columns.get(names[-1]) if model is not None else None
+            if model is not None and column is not None:
+                owned = replace(column, owned=(*column.owned, seq))
+                schema = schema.put_table(model.with_column(owned))
+    return schema
+
+
+def _map_sequence(schema: Schema, seq: str, new: str | None, *, default: bool) -> Schema:
+    """Every column's reference to the sequence *seq* renamed to *new* (None: removed; a
+    default that calls it too when *default*: dropped by ``DROP SEQUENCE ... CASCADE``)."""
+    for table in list(schema.tables.values()):
+        changed = table
+        for column in table.columns.values():
+            if seq not in column.sequences and column.nextval != seq:
+                continue
+            if new is None:
+                owned = tuple(s for s in column.owned if s != seq)
+            else:
+                owned = tuple(new if s == seq else s for s in column.owned)
+            identity = new if column.identity == seq else column.identity
+            moved = replace(column, identity=identity, owned=owned)
+            if column.nextval == seq:
+                if new is not None:
+                    moved = replace(moved, nextval=new)
+                elif default:
+                    moved = replace(moved, nextval=None, has_default=False)
+            changed = changed.with_column(moved)
+        if changed is not table:
+            schema = schema.put_table(changed)
+    return schema
+
+
+def _disown(schema: Schema, seq: str) -> Schema:
+    owner = schema.sequence_owner(seq)
+    if owner is None:
+        return schema
+    model = schema.table(owner[0])
+    column = model.columns.get(owner[1]) if model is not None else None
+    if model is None or column is None:
+        return schema
+    owned = tuple(s for s in column.owned if s != seq)
+    return schema.put_table(model.with_column(replace(column, owned=owned)))
 
 
 def _partition_parent(fields: Node) -> str | None:
@@ -572,7 +688,8 @@ def _alter_table(schema: Schema, fields: Node) -> Schema:
         definition = cmd.get("def") or {}
         if sub == "AT_AddColumn":
             coldef = pgast.unwrap(definition, "ColumnDef")
-            table = table.with_column(_column(coldef))
+            schema, added = _column_sequences(schema, name, _column(coldef), coldef)
+            table = table.with_column(added)
             for con in pgast.column_constraints(coldef):
                 if con.get("contype") in _CONTYPES and con.get("contype") != "CONSTR_NOTNULL":
                     schema, table = _apply_constraint(
@@ -581,6 +698,8 @@ def _alter_table(schema: Schema, fields: Node) -> Schema:
         elif sub == "AT_DropColumn":  # its indexes and constraints go with it
             if cmd.get("behavior") == "DROP_CASCADE":  # and the foreign keys to it
                 schema = schema.without_foreign_keys_to(name, (colname,))
+            gone = table.columns.get(colname)  # its sequences go with it (traced)
+            schema = _sequences_gone(schema, gone.sequences if gone is not None else ())
             table = table.without_column(colname)
             for index in schema.indexes_of(name):
                 if colname in index.columns:
@@ -594,7 +713,20 @@ def _alter_table(schema: Schema, fields: Node) -> Schema:
             table = table.with_column(replace(current, not_null=sub == "AT_SetNotNull"))
         elif sub == "AT_ColumnDefault":
             current = table.columns.get(colname, Column(colname))
-            table = table.with_column(replace(current, has_default=bool(definition)))
+            used = nextval_sequences(definition) if definition else []
+            calls = used[0] if used else None
+            table = table.with_column(replace(current, has_default=bool(definition), nextval=calls))
+        elif sub == "AT_AddIdentity":
+            current = table.columns.get(colname, Column(colname))
+            con = pgast.unwrap(definition, "Constraint")
+            seq = _identity_sequence(schema, name, colname, con)
+            schema = schema.put_object(f"sequence:{seq}")
+            table = table.with_column(replace(current, identity=seq, not_null=True))
+        elif sub == "AT_DropIdentity":  # its sequence is dropped (traced)
+            had = table.columns.get(colname)
+            if had is not None and had.identity:
+                schema = _sequences_gone(schema, (had.identity,))
+                table = table.with_column(replace(had, identity=None))
         elif sub == "AT_DropExpression":  # a plain column now: no longer computed
             current = table.columns.get(colname, Column(colname))
             table = table.with_column(replace(current, has_default=False, generated=False))
@@ -675,6 +807,8 @@ def _rename(schema: Schema, fields: Node) -> Schema:
         new = f"{prefix}:{renamed_name(fields)}"
         if prefix == "type":
             schema = schema.rename_type(old_name, new.split(":", 1)[1])
+        if prefix == "sequence":  # the columns that own or call it follow it (by OID)
+            schema = _map_sequence(schema, old_name, new.split(":", 1)[1], default=False)
         if schema.is_trigger_function(old):
             schema = schema.rename_object(f"trigger-{old}", f"trigger-{new}")
         if old in schema.objects:
@@ -776,6 +910,7 @@ def _drop(schema: Schema, fields: Node) -> Schema:
             if fields.get("behavior") == "DROP_CASCADE":
                 schema = schema.without_foreign_keys_to(name)
             gone = [ix.name for ix in schema.indexes_of(name)]  # its indexes go with it
+            schema = _sequences_gone(schema, schema.sequences_of(name))  # and its sequences
             schema = schema.drop_table(name).mark_absent(f"table:{name}")
             for index in gone:
                 schema = schema.mark_absent(f"index:{index}")
@@ -786,6 +921,9 @@ def _drop(schema: Schema, fields: Node) -> Schema:
             schema = schema.drop_index(name).mark_absent(f"index:{name}")
         else:
             key = object_key(remove, obj)
+            if remove == "OBJECT_SEQUENCE":  # CASCADE: the defaults that call it go too
+                cascade = fields.get("behavior") == "DROP_CASCADE"
+                schema = _map_sequence(schema, name, None, default=cascade)
             if key is not None:
                 schema = schema.drop_object(key).mark_absent(key)
                 if key.startswith("function:"):
@@ -858,7 +996,11 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
         return schema.put_object(f"view:{pgast.relation_name(fields.get('view'))}")
     if kind == "CreateSeqStmt":
         key = f"sequence:{pgast.relation_name(fields.get('sequence'))}"
-        return _put_object(schema, key, bool(fields.get("if_not_exists")))
+        if bool(fields.get("if_not_exists")) and key in schema.objects:
+            return schema
+        return _owned_by(schema.put_object(key), fields)
+    if kind == "AlterSeqStmt":
+        return _owned_by(schema, fields)
     if kind in ("CreateEnumStmt", "CompositeTypeStmt", "CreateDomainStmt", "CreateRangeStmt"):
         names = fields.get("typeName") or pgast.unwrap(fields.get("typevar") or {}, "RangeVar")
         if isinstance(names, list):

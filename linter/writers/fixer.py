@@ -25,6 +25,7 @@ from ..inputs.layouts import MigrationUnit
 from ..inputs.source import Source
 from ..rule import Rule
 from ..sql import pgast
+from ..sql.names import NAMEDATALEN, make_object_name
 from ..sql.parsing import ParsedFile, Statement, parse, skip_trivia, statement_count
 from ..state.context import Settings
 from .scaffold import CIC, DROP_INDEX_NO_TIMEOUT, SUE_SCAN, _render
@@ -187,9 +188,6 @@ def _needs_unique_key(stmt: Statement, table: str) -> bool:
     return False
 
 
-_NAMEDATALEN = 64
-
-
 def default_constraint_name(table: str, columns: Sequence[str], label: str) -> str:
     """The name PostgreSQL gives an unnamed constraint when no other constraint of the
     schema has it: ``table_col1_col2_fkey`` (every column of a foreign key),
@@ -199,22 +197,11 @@ def default_constraint_name(table: str, columns: Sequence[str], label: str) -> s
     for column in columns:  # ChooseForeignKeyConstraintNameAddition
         if addition:
             addition += b"_"
-        addition += column.encode("utf-8")[: _NAMEDATALEN - 1]
-        if len(addition) >= _NAMEDATALEN:
+        addition += column.encode("utf-8")[: NAMEDATALEN - 1]
+        if len(addition) >= NAMEDATALEN:
             break
-    first = table.encode("utf-8")
-    overhead = len(label) + 1 + (1 if columns else 0)
-    available = _NAMEDATALEN - 1 - overhead
-    n1, n2 = len(first), len(addition)
-    while n1 + n2 > available:
-        if n1 > n2:
-            n1 -= 1
-        else:
-            n2 -= 1
-    parts = [first[:n1].decode("utf-8", "ignore")]
-    if columns:
-        parts.append(addition[:n2].decode("utf-8", "ignore"))
-    return "_".join([*parts, label])
+    second = addition.decode("utf-8", "ignore") if columns else None
+    return make_object_name(table, second, label)
 
 
 # ------------------------------------------------------------------------------ the fixer
