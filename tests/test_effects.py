@@ -357,8 +357,13 @@ def test_statements_without_a_table_visit_every_table_the_history_knows() -> Non
     )
     sue, share = LockMode.SHARE_UPDATE_EXCLUSIVE, LockMode.SHARE
     analyze = _history_effects(history, "ANALYZE")
-    assert analyze.locks == dict.fromkeys(["public.a", "public.b", "public.m", "s.c"], sue)
-    assert set(analyze.scans) == set(analyze.locks)
+    assert analyze.named_locks == dict.fromkeys(["public.a", "public.b", "public.m", "s.c"], sue)
+    assert set(analyze.scans) == set(analyze.named_locks)
+    # and samples each index (implied: findings name the tables)
+    sampled = {rel: analyze.locks[rel] for rel in analyze.implied}
+    assert sampled == dict.fromkeys(
+        ["public.a_pkey", "public.m_id", "s.c_id"], LockMode.ACCESS_SHARE
+    )
     reindex = _history_effects(history, "REINDEX SCHEMA public")
     assert reindex.named_locks == dict.fromkeys(["public.a", "public.b", "public.m"], share)
     # each index rebuilt in place: listed (implied), findings name the tables
@@ -743,3 +748,26 @@ def test_create_index_on_a_partitioned_table_attaches_a_matching_index() -> None
     assert set(effects.scans) == {"public.r2a"}
     other = _history_effects(history, "CREATE INDEX ON r (at) WHERE v > 0")
     assert "public.r1_mine" not in other.locks and set(other.scans) == {"public.r1", "public.r2a"}
+
+
+def test_version_ranges_of_the_indexes_a_plan_and_a_foreign_key_open() -> None:
+    """The planner opens a partitioned table's own indexes from PostgreSQL 16 (join removal
+    on partitioned tables), each leaf's always; PostgreSQL 18 opens the referenced key's
+    index on creating a foreign key, NOT VALID too (traced on 18 and 15:
+    tests/test_planned_index_locks.py)."""
+    history = (
+        "CREATE TABLE p (id bigint PRIMARY KEY, k integer);\n"
+        "CREATE TABLE pp (id bigint, k integer) PARTITION BY RANGE (k);\n"
+        "CREATE TABLE pp1 PARTITION OF pp FOR VALUES FROM (0) TO (10);\n"
+        "CREATE INDEX pp1_k ON pp1 (k);\nCREATE INDEX pp_k ON ONLY pp (k);\n"
+        "CREATE TABLE c (id bigint, pid bigint);"
+    )
+    read = "CREATE TABLE t AS SELECT * FROM pp"
+    assert set(_history_effects(history, read, 15).implied) == {"public.pp1_k"}
+    assert set(_history_effects(history, read, 16).implied) == {"public.pp1_k", "public.pp_k"}
+    assert not set(_history_effects(history, f"{read} WITH NO DATA", 18).implied)
+    fk = "ALTER TABLE c ADD FOREIGN KEY (pid) REFERENCES p NOT VALID"
+    assert not _history_effects(history, fk, 17).implied
+    assert _history_effects(history, fk, 18).locks["public.p_pkey"] is LockMode.ACCESS_SHARE
+    valid = _history_effects(history, fk.removesuffix(" NOT VALID"), 15)
+    assert valid.locks["public.p_pkey"] is LockMode.ACCESS_SHARE  # the check's plan reads it

@@ -1028,8 +1028,9 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
         return _drop(schema, fields)
     if kind == "RenameStmt":
         return _rename(schema, fields)
-    if kind in ("CreateTableAsStmt",):
-        into = pgast.unwrap(fields.get("into") or {}, "IntoClause") or fields.get("into") or {}
+    if kind == "CreateTableAsStmt" or (kind == "SelectStmt" and fields.get("intoClause")):
+        into = fields.get("into") or fields.get("intoClause") or {}
+        into = pgast.unwrap(into, "IntoClause") or into
         name = pgast.relation_name(into.get("rel"))
         if fields.get("objtype") == "OBJECT_MATVIEW":
             return schema.put_object(f"view:{name}")
