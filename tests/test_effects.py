@@ -357,10 +357,18 @@ def test_statements_without_a_table_visit_every_table_the_history_knows() -> Non
     )
     sue, share = LockMode.SHARE_UPDATE_EXCLUSIVE, LockMode.SHARE
     analyze = _history_effects(history, "ANALYZE")
-    assert analyze.locks == dict.fromkeys(["public.a", "public.b", "public.m", "s.c"], sue)
-    assert set(analyze.scans) == set(analyze.locks)
+    assert analyze.named_locks == dict.fromkeys(["public.a", "public.b", "public.m", "s.c"], sue)
+    assert set(analyze.scans) == set(analyze.named_locks)
+    # and samples each index (implied: findings name the tables)
+    sampled = {rel: analyze.locks[rel] for rel in analyze.implied}
+    assert sampled == dict.fromkeys(
+        ["public.a_pkey", "public.m_id", "s.c_id"], LockMode.ACCESS_SHARE
+    )
     reindex = _history_effects(history, "REINDEX SCHEMA public")
-    assert reindex.locks == dict.fromkeys(["public.a", "public.b", "public.m"], share)
+    assert reindex.named_locks == dict.fromkeys(["public.a", "public.b", "public.m"], share)
+    # each index rebuilt in place: listed (implied), findings name the tables
+    assert set(reindex.implied) == {"public.a_pkey", "public.m_id"}
+    assert {reindex.locks[i] for i in reindex.implied} == {LockMode.ACCESS_EXCLUSIVE}
     assert set(reindex.scans) == {"public.a", "public.m"}  # b has no index to build
     database = _history_effects(history, "REINDEX DATABASE app")
     assert set(database.scans) == {"public.a", "public.m", "s.c"}
@@ -669,3 +677,97 @@ def test_drop_schema_names_the_tables_outside_it_whose_foreign_keys_go() -> None
     assert message.endswith(
         f"; it also locks `public.entries` (AccessExclusiveLock: {LockMode.ACCESS_EXCLUSIVE.blocks})"
     )
+
+
+_INDEXED_PARTITIONS = (
+    "CREATE TABLE r (id bigint, at date, v int) PARTITION BY RANGE (at);\n"
+    "CREATE TABLE r1 PARTITION OF r FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n"
+    "CREATE TABLE r2 PARTITION OF r FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')\n"
+    "    PARTITION BY RANGE (at);\n"
+    "CREATE TABLE r2a PARTITION OF r2 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n"
+    "CREATE INDEX ON r (v);\n"
+    "CREATE TABLE r3 (id bigint, at date, v int);"
+)
+
+
+@pytest.mark.parametrize(
+    ("sql", "implied"),
+    [
+        # dropped with the partitioned index or table: every index below it
+        ("DROP INDEX r_v_idx", {"r1_v_idx": "A", "r2_v_idx": "A", "r2a_v_idx": "A"}),
+        ("DROP TABLE r", {"r_v_idx": "A", "r1_v_idx": "A", "r2_v_idx": "A", "r2a_v_idx": "A"}),
+        (
+            "ALTER TABLE r DROP COLUMN v",
+            {"r_v_idx": "A", "r1_v_idx": "A", "r2_v_idx": "A", "r2a_v_idx": "A"},
+        ),
+        (
+            "ALTER TABLE r DROP COLUMN v, ALTER COLUMN id SET NOT NULL",
+            {"r_v_idx": "A", "r1_v_idx": "A", "r2_v_idx": "A", "r2a_v_idx": "A"},
+        ),
+        # new files for the leaves' indexes only: a partitioned index has none
+        ("TRUNCATE r", {"r1_v_idx": "A", "r2a_v_idx": "A"}),
+        ("REINDEX TABLE r", {"r1_v_idx": "A", "r2a_v_idx": "A"}),
+        (
+            "REINDEX INDEX r_v_idx",
+            {"r_v_idx": "A", "r1_v_idx": "A", "r2_v_idx": "S", "r2a_v_idx": "A"},
+        ),
+        ("ALTER TABLE r ADD COLUMN n bigserial", {"r1_v_idx": "A", "r2a_v_idx": "A"}),
+        # a partition's index attached to, or detached from, the partitioned one
+        (
+            "ALTER TABLE r ATTACH PARTITION r3 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+            {"r_v_idx": "U"},
+        ),
+        (
+            "CREATE TABLE r4 PARTITION OF r FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')",
+            {"r_v_idx": "U"},
+        ),
+        ("ALTER TABLE r DETACH PARTITION r1", {"r1_v_idx": "A"}),
+        ("ALTER TABLE r DETACH PARTITION r2", {"r2_v_idx": "A"}),
+    ],
+)
+def test_partitions_indexes_are_claimed(sql: str, implied: dict[str, str]) -> None:
+    """The indexes PostgreSQL created on the partitions, by the names it gave them, locked
+    where it locks them (measured in test_claims on 18 and 15)."""
+    modes = {
+        "A": LockMode.ACCESS_EXCLUSIVE,
+        "S": LockMode.SHARE,
+        "U": LockMode.SHARE_UPDATE_EXCLUSIVE,
+    }
+    effects = _history_effects(_INDEXED_PARTITIONS, sql)
+    want = {f"public.{name}": modes[mode] for name, mode in implied.items()}
+    assert {rel: effects.locks[rel] for rel in effects.implied} == want
+
+
+def test_create_index_on_a_partitioned_table_attaches_a_matching_index() -> None:
+    """A partition's own index of the same definition is attached: ShareLock on it, the
+    partition is not read (traced in test_claims on 18 and 15)."""
+    history = _INDEXED_PARTITIONS + "\nCREATE INDEX r1_mine ON r1 (at);"
+    effects = _history_effects(history, "CREATE INDEX ON r (at)")
+    assert effects.locks["public.r1_mine"] is LockMode.SHARE
+    assert "public.r1_mine" in effects.implied
+    assert set(effects.scans) == {"public.r2a"}
+    other = _history_effects(history, "CREATE INDEX ON r (at) WHERE v > 0")
+    assert "public.r1_mine" not in other.locks and set(other.scans) == {"public.r1", "public.r2a"}
+
+
+def test_version_ranges_of_the_indexes_a_plan_and_a_foreign_key_open() -> None:
+    """The planner opens a partitioned table's own indexes from PostgreSQL 16 (join removal
+    on partitioned tables), each leaf's always; PostgreSQL 18 opens the referenced key's
+    index on creating a foreign key, NOT VALID too (traced on 18 and 15:
+    tests/test_planned_index_locks.py)."""
+    history = (
+        "CREATE TABLE p (id bigint PRIMARY KEY, k integer);\n"
+        "CREATE TABLE pp (id bigint, k integer) PARTITION BY RANGE (k);\n"
+        "CREATE TABLE pp1 PARTITION OF pp FOR VALUES FROM (0) TO (10);\n"
+        "CREATE INDEX pp1_k ON pp1 (k);\nCREATE INDEX pp_k ON ONLY pp (k);\n"
+        "CREATE TABLE c (id bigint, pid bigint);"
+    )
+    read = "CREATE TABLE t AS SELECT * FROM pp"
+    assert set(_history_effects(history, read, 15).implied) == {"public.pp1_k"}
+    assert set(_history_effects(history, read, 16).implied) == {"public.pp1_k", "public.pp_k"}
+    assert not set(_history_effects(history, f"{read} WITH NO DATA", 18).implied)
+    fk = "ALTER TABLE c ADD FOREIGN KEY (pid) REFERENCES p NOT VALID"
+    assert not _history_effects(history, fk, 17).implied
+    assert _history_effects(history, fk, 18).locks["public.p_pkey"] is LockMode.ACCESS_SHARE
+    valid = _history_effects(history, fk.removesuffix(" NOT VALID"), 15)
+    assert valid.locks["public.p_pkey"] is LockMode.ACCESS_SHARE  # the check's plan reads it

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ..sql import pgast
+from ..sql.indexdef import statement_index
 from ..sql.names import nextval_sequences
 from ..sql.pgast import Node, TypeRef
 from .locks import LockMode, combined, strongest
-from .schema import Schema
+from .schema import Constraint, Schema
 
 AEL = LockMode.ACCESS_EXCLUSIVE
 SUE = LockMode.SHARE_UPDATE_EXCLUSIVE
@@ -417,7 +418,7 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
             for seq in nextval_sequences(default):  # each row calls it (traced)
                 _lock_sequence(seq, LockMode.ROW_EXCLUSIVE, b)
             for con in pgast.column_constraints(coldef):
-                _constraint_effect(con, rel, b, scan_needed=filled)
+                _constraint_effect(con, rel, schema, target, b, scan_needed=filled)
                 if (
                     con.get("contype") == "CONSTR_NOTNULL"
                     and (default is None or pgast.is_null_const(default))
@@ -440,8 +441,8 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
                 # no rewrite, but an index on an expression of the column or with a
                 # predicate on it is rebuilt: the table is read (traced on 18 and 15)
                 b.scan(rel)
-            _foreign_key_column(schema, rel, column, b)
-            _referenced_column(schema, rel, (column,), b, retyped=True)
+            _foreign_key_column(schema, rel, column, b, target=target)
+            _referenced_column(schema, rel, (column,), b, target=target)
             _retyped_column_sequences(schema, rel, column, b, target)
         elif sub == "AT_SetNotNull":
             column = cmd.get("name", "")
@@ -454,21 +455,33 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
         elif sub == "AT_AddConstraint":
             con = pgast.unwrap(definition, "Constraint")
             # a table created in the same file is empty: no row to look up (traced)
-            _constraint_effect(con, rel, b, scan_needed=True, empty=schema.is_new_table(rel))
+            _constraint_effect(
+                con, rel, schema, target, b, scan_needed=True, empty=schema.is_new_table(rel)
+            )
+            if con.get("indexname"):  # ADD ... USING INDEX opens it (traced on 18 and 15)
+                index = pgast.qualify(rel.partition(".")[0] or None, con["indexname"])
+                renamed = con.get("conname") not in (None, con["indexname"])
+                # and renames it to the constraint's name, as ALTER INDEX ... RENAME would
+                mode = (SUE if target >= 12 else AEL) if renamed else LockMode.ACCESS_SHARE
+                _lock_index(index, mode, b)
             if con.get("contype") == "CONSTR_PRIMARY" and con.get("indexname"):
                 if not _index_columns_not_null(schema, rel, con["indexname"], target):
                     b.scan(rel)  # PRIMARY KEY USING INDEX sets its columns NOT NULL (traced)
         elif sub == "AT_ValidateConstraint":
-            b.scan(rel)
             known = schema.constraint(rel, cmd.get("name", ""))
+            if known is not None and known.validated:
+                continue  # already valid: nothing is checked, nothing else locked (traced)
+            b.scan(rel)
             if known is not None and known.references:
                 b.lock(known.references, LockMode.ROW_SHARE)
                 b.scan(known.references)  # the check joins the referenced table (traced)
+                _foreign_key_checked(schema, rel, known.references, target, b)
         elif sub == "AT_AttachPartition":
             part = pgast.unwrap(definition, "PartitionCmd")
             child = pgast.relation_name(part.get("name"))
             b.lock(rel, SUE if target >= 12 else AEL)
             b.lock(child, AEL)
+            _partitioned_indexes_extended(schema, rel, b)
             if not attach_bound_proven(schema, rel, child):
                 b.scan(child)
             if not (part.get("bound") or {}).get("is_default"):
@@ -476,13 +489,16 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
         elif sub == "AT_ClusterOn":  # the index named is marked (traced)
             _lock_index(pgast.qualify(rel.partition(".")[0], cmd.get("name", "")), SUE, b)
         elif sub == "AT_DropColumn":
-            for index in _column_indexes(schema, rel, cmd.get("name", "")):
-                _lock_index(index, AEL, b)  # dropped with the column (traced)
+            # dropped with the column, the partitions' with theirs (traced)
+            inh = bool((fields.get("relation") or {}).get("inh"))
+            for owner in (rel, *(partitions_of(schema, rel) if inh else ())):
+                for index in _column_indexes(schema, owner, cmd.get("name", "")):
+                    _lock_index(index, AEL, b)
             for seq in schema.sequences_of(rel, cmd.get("name", "")):
                 _lock_sequence(seq, AEL, b)  # its identity's, serial's, OWNED BY (traced)
             _foreign_key_column(schema, rel, cmd.get("name", ""), b)
             if cmd.get("behavior") == "DROP_CASCADE":
-                _referenced_column(schema, rel, (cmd.get("name", ""),), b, retyped=False)
+                _referenced_column(schema, rel, (cmd.get("name", ""),), b)
         elif sub == "AT_DropConstraint":
             known = schema.constraint(rel, cmd.get("name", ""))
             if known is not None and known.kind in ("primary", "unique", "exclusion"):
@@ -504,6 +520,7 @@ def _alter_table(fields: Node, schema: Schema, target: int, b: _Builder, utc: bo
             widened = default_partition_of(schema, rel)
             if widened is not None and widened != child:
                 b.lock(widened, AEL)  # the default's implicit bound widens (traced, 15 and 18)
+            _partition_indexes_detached(schema, rel, child, b)
             if part.get("concurrent"):
                 b.locks[rel] = SUE
                 # SUE on both in its first transaction; after waiting for every older
@@ -609,31 +626,44 @@ def _lock_referencing(schema: Schema, rel: str, b: _Builder, *, transitive: bool
                     todo.append(other)
 
 
-def _foreign_key_column(schema: Schema, rel: str, column: str, b: _Builder) -> None:
+def _foreign_key_column(
+    schema: Schema, rel: str, column: str, b: _Builder, *, target: int | None = None
+) -> None:
     """DROP COLUMN or ALTER COLUMN TYPE of a foreign key's column drops (and for a type
-    change re-creates) the constraint's triggers on the referenced table: AccessExclusiveLock
-    there. When the change rewrites *rel*, the re-created key is validated: the referenced
-    table is read too (traced on PostgreSQL 18)."""
+    change, *target* given, re-creates) the constraint's triggers on the referenced table:
+    AccessExclusiveLock there. When the change rewrites *rel*, the re-created key is
+    validated: the referenced table is read too (traced on PostgreSQL 18), through a
+    planned query (:func:`_foreign_key_checked`)."""
     table = schema.table(rel)
     for con in table.constraints.values() if table is not None else ():
         if con.references and con.references != rel and column in con.columns:
             b.lock(con.references, AEL)
+            if target is None:
+                continue
             if rel in b.rewrites:
                 b.scan(con.references)
+                if con.validated:  # a NOT VALID key is re-created NOT VALID (traced)
+                    _foreign_key_checked(schema, rel, con.references, target, b)
+            _foreign_key_created(schema, con.references, schema.referenced_columns(con), target, b)
 
 
 def _referenced_column(
-    schema: Schema, rel: str, columns: tuple[str, ...], b: _Builder, *, retyped: bool
+    schema: Schema, rel: str, columns: tuple[str, ...], b: _Builder, *, target: int | None = None
 ) -> None:
-    """DROP COLUMN ... CASCADE or ALTER COLUMN TYPE of a column other tables' foreign keys
-    reference: the keys are dropped (and for a type change re-created), their triggers on
-    each referencing table with them: AccessExclusiveLock there (traced on PostgreSQL
-    18 and 15). A rewriting type change re-validates each key: the referencing table is
-    read."""
-    for other, _ in schema.foreign_keys_to(rel, columns):
+    """DROP COLUMN ... CASCADE or ALTER COLUMN TYPE (*target* given) of a column other
+    tables' foreign keys reference: the keys are dropped (and for a type change re-created),
+    their triggers on each referencing table with them: AccessExclusiveLock there (traced on
+    PostgreSQL 18 and 15). A rewriting type change re-validates each key: the referencing
+    table is read, through a planned query (:func:`_foreign_key_checked`)."""
+    for other, con in schema.foreign_keys_to(rel, columns):
         b.lock(other, AEL)
-        if retyped and rel in b.rewrites:
+        if target is None:
+            continue
+        if rel in b.rewrites:
             b.scan(other)
+            if con.validated:  # a NOT VALID key is re-created NOT VALID (traced)
+                _foreign_key_checked(schema, other, rel, target, b)
+        _foreign_key_created(schema, rel, schema.referenced_columns(con), target, b)
 
 
 def other_tables_locked(effects: Effects, *own: str, schema: Schema | None = None) -> str:
@@ -685,8 +715,94 @@ def _index_columns_not_null(schema: Schema, rel: str, index: str, target: int) -
     return True
 
 
+def plan_reads(schema: Schema, rel: str, target: int, b: _Builder) -> None:
+    """A query that reads *rel* is planned: the planner opens every index of every relation
+    it reads (``get_relation_info``), whatever plan it then picks, under AccessShareLock
+    (traced on PostgreSQL 18 and 15: a constant-false WHERE or LIMIT 0 too). For a
+    partitioned *rel*: the indexes of each leaf partition, and from PostgreSQL 16 those of
+    the partitioned tables too (traced on 18; 15 skips them; 16 loads them for join removal
+    on partitioned tables, commit 3c569049b7). Partitions that plan-time pruning removes
+    are not opened at all: the model, which does not evaluate a WHERE clause, claims them."""
+    known = schema.table(rel)
+    partitioned = known is not None and known.partitioned
+    for table in [rel, *partitions_of(schema, rel)] if partitioned else [rel]:
+        sub = schema.table(table)
+        if target >= 16 or sub is None or not sub.partitioned:
+            _lock_indexes(schema, table, LockMode.ACCESS_SHARE, b)
+
+
+def leaf_tables(schema: Schema, rel: str) -> list[str]:
+    """*rel*, or the leaf partitions the model knows below partitioned *rel*."""
+    known = schema.table(rel)
+    if known is None or not known.partitioned:
+        return [rel]
+    return [
+        part
+        for part in partitions_of(schema, rel)
+        if not ((sub := schema.table(part)) is not None and sub.partitioned)
+    ]
+
+
+def _foreign_key_checked(schema: Schema, rel: str, ref: str, target: int, b: _Builder) -> None:
+    """A foreign key from *rel* to *ref* is validated (``RI_Initial_Check``): one planned
+    query per leaf of *rel* (``FROM ONLY``) joined with *ref*, so the planner opens every
+    index of both (:func:`plan_reads`; traced on PostgreSQL 18 and 15, partitioned
+    tables on either side)."""
+    for leaf in leaf_tables(schema, rel):
+        _lock_indexes(schema, leaf, LockMode.ACCESS_SHARE, b)
+    plan_reads(schema, ref, target, b)
+
+
+def key_index(schema: Schema, table: str, columns: tuple[str, ...]) -> str | None:
+    """The unique index a foreign key to *columns* of *table* uses (no *columns*: its
+    primary key's), as the history knows it: a PRIMARY KEY or UNIQUE constraint's, or a
+    plain unique index on exactly those columns."""
+    cons = _constraints(schema, table)
+    nsp = table.partition(".")[0]
+    if not columns:
+        found = [c for c in cons if c.kind == "primary"]
+        return pgast.qualify(nsp, found[0].name) if found else None
+    wanted = set(columns)
+    for con in sorted(cons, key=lambda c: c.kind != "primary"):
+        if con.kind in ("primary", "unique") and set(con.columns) == wanted:
+            return pgast.qualify(nsp, con.name)
+    for ix in schema.indexes_of(table):
+        if ix.unique and not ix.partial and not ix.others and set(ix.columns) == wanted:
+            return ix.name
+    return None
+
+
+def _constraints(schema: Schema, table: str) -> list[Constraint]:
+    known = schema.table(table)
+    return list(known.constraints.values()) if known is not None else []
+
+
+def _foreign_key_created(
+    schema: Schema, ref: str, columns: tuple[str, ...], target: int, b: _Builder
+) -> None:
+    """PostgreSQL 18 opens the referenced key's unique index (AccessShareLock) whenever it
+    creates a foreign key, NOT VALID and in CREATE TABLE too, and on each partition of a
+    partitioned *ref* (traced; PostgreSQL 15 does not: 16 and 17 are not measured and are
+    taken as 15)."""
+    if target < 18:
+        return
+    if not columns:  # the primary key's, on the partitions too
+        columns = next((c.columns for c in _constraints(schema, ref) if c.kind == "primary"), ())
+    for table in (ref, *partitions_of(schema, ref)):
+        index = key_index(schema, table, columns)
+        if index is not None:
+            _lock_index(index, LockMode.ACCESS_SHARE, b)
+
+
 def _constraint_effect(
-    con: Node, rel: str, b: _Builder, *, scan_needed: bool, empty: bool = False
+    con: Node,
+    rel: str,
+    schema: Schema,
+    target: int,
+    b: _Builder,
+    *,
+    scan_needed: bool,
+    empty: bool = False,
 ) -> None:
     contype = con.get("contype", "")
     if contype == "CONSTR_FOREIGN":
@@ -694,8 +810,10 @@ def _constraint_effect(
         b.lock(ref, SRE)
         if not pgast.is_not_valid(con) and scan_needed:
             b.scan(rel)
+            _foreign_key_checked(schema, rel, ref, target, b)
             if not empty:  # no row of an empty table to look up (traced)
                 b.scan(ref)
+        _foreign_key_created(schema, ref, tuple(pgast.strings(con.get("pk_attrs"))), target, b)
     elif contype == "CONSTR_CHECK":
         if not pgast.is_not_valid(con):
             b.scan(rel)
@@ -809,6 +927,20 @@ def _spread_to_partitions(
             b.scan(part)
 
 
+def _build_on_partitions(schema: Schema, table: str, signature: str, b: _Builder) -> None:
+    """CREATE INDEX on partitioned *table*: a partition's own index of the same definition is
+    attached (ShareLock on it, nothing read below it); the other leaves hold the rows and
+    are read to build theirs (traced on 18 and 15)."""
+    for part in [t for t in schema.tables.values() if t.partition_of == table]:
+        match = schema.matching_index(part.name, signature)
+        if match is not None:
+            _lock_index(match.name, LockMode.SHARE, b)
+        elif part.partitioned:
+            _build_on_partitions(schema, part.name, signature, b)
+        else:
+            b.scan(part.name)
+
+
 def _default_partition_checked(schema: Schema, parent: str, added: str, b: _Builder) -> None:
     """A new partition of *parent*: its DEFAULT partition is locked and read to prove no row
     of it belongs to the new bound (traced)."""
@@ -867,9 +999,9 @@ def _joined_tables(fields: Node) -> list[str]:
 
 
 def known_indexes(schema: Schema, table: str) -> list[str]:
-    """Every index of *table* the history knows: those it created and those behind its
-    PRIMARY KEY, UNIQUE and EXCLUDE constraints (named as the constraint). A partition's
-    indexes that PostgreSQL created from a partitioned index are not known (issue 13)."""
+    """Every index of *table* the history knows: those it created, those behind its
+    PRIMARY KEY, UNIQUE and EXCLUDE constraints (named as the constraint) and, on a
+    partition, those PostgreSQL created from a partitioned index (named as it names them)."""
     found = [ix.name for ix in schema.indexes_of(table)]
     known = schema.table(table)
     if known is not None:
@@ -878,6 +1010,36 @@ def known_indexes(schema: Schema, table: str) -> list[str]:
             if con.kind in ("primary", "unique", "exclusion"):
                 found.append(pgast.qualify(nsp, con.name))
     return found
+
+
+def _partitioned_indexes_extended(schema: Schema, parent: str, b: _Builder) -> None:
+    """A new partition of *parent* (CREATE TABLE ... PARTITION OF, ATTACH PARTITION): each
+    index of *parent* gets the partition's index attached, under ShareUpdateExclusiveLock
+    (traced on 18 and 15)."""
+    for index in schema.indexes_of(parent):
+        _lock_index(index.name, SUE, b)
+
+
+def _partition_indexes_detached(schema: Schema, parent: str, child: str, b: _Builder) -> None:
+    """DETACH PARTITION *child* of *parent*: the child's indexes attached to *parent*'s are
+    detached, and a sub-partitioned child's partitions are locked too: AccessExclusiveLock
+    (traced on 18 and 15)."""
+    theirs = {ix.name for ix in schema.indexes_of(parent)}
+    for index in schema.indexes_of(child):
+        if index.parent in theirs:
+            _lock_index(index.name, AEL, b)
+    known = schema.table(child)
+    if known is not None and known.partitioned:
+        for part in partitions_of(schema, child):
+            b.lock(part, AEL)
+
+
+def _lock_stored_indexes(schema: Schema, table: str, mode: LockMode, b: _Builder) -> None:
+    """The indexes of *table* with files of their own (a partitioned table's have none:
+    TRUNCATE, REINDEX and a rewrite lock its partitions' instead; traced)."""
+    known = schema.table(table)
+    if known is None or not known.partitioned:
+        _lock_indexes(schema, table, mode, b)
 
 
 def _lock_indexes(schema: Schema, table: str, mode: LockMode, b: _Builder) -> None:
@@ -986,9 +1148,7 @@ def statement_effects(
             if relation.get("inh"):
                 for part in partitions_of(schema, rel):
                     b.lock(part, LockMode.SHARE)
-                    sub = schema.table(part)
-                    if sub is None or not sub.partitioned:
-                        b.scan(part)  # the leaves hold the rows (traced)
+                _build_on_partitions(schema, rel, statement_index(fields)[1], b)
         else:
             b.scan(rel)
     elif kind == "DropStmt":
@@ -1035,6 +1195,8 @@ def statement_effects(
             indexed = set(_every_table(schema, nsp, indexed=True))
             for table in _every_table(schema, nsp, indexed=False):
                 b.lock(table, SUE if concurrent else LockMode.SHARE)
+                if not concurrent:  # each index rebuilt in place (traced)
+                    _lock_stored_indexes(schema, table, AEL, b)
                 if table in indexed:
                     b.scan(table)
                     _spread_to_partitions(schema, table, b)  # its leaves hold the rows
@@ -1043,6 +1205,8 @@ def statement_effects(
             schema, owner, b
         ):
             b.locks.pop(rel if rkind == "REINDEX_OBJECT_INDEX" else "", None)
+            if not concurrent:  # each leaf's index rebuilt in its transaction (traced)
+                _lock_leaf_indexes(schema, owner, rel if rkind == "REINDEX_OBJECT_INDEX" else "", b)
             concurrent = True  # one transaction per partition: not in a transaction block
         if concurrent or rkind in (
             "REINDEX_OBJECT_SCHEMA",
@@ -1053,6 +1217,11 @@ def statement_effects(
     elif kind == "VacuumStmt":
         full = pgast.option_enabled(fields.get("options"), "full")
         vacuum = bool(fields.get("is_vacuumcmd"))
+        # each index of each table processed: VACUUM cleans it (RowExclusiveLock, INDEX_CLEANUP
+        # off too), ANALYZE samples it (AccessShareLock); a partitioned table's own are not
+        # opened, nor any with PROCESS_MAIN false (traced on 18 and 15, a blocked lock each)
+        index_mode = LockMode.ROW_EXCLUSIVE if vacuum else LockMode.ACCESS_SHARE
+        opened = full or not (vacuum and _option_off(fields.get("options"), "process_main"))
         if not fields.get("rels"):  # every table, each in its own transaction (traced)
             for table in _every_table(schema, None, indexed=False):
                 b.lock(table, AEL if full else SUE)
@@ -1061,6 +1230,8 @@ def statement_effects(
                     b.rewrite(table)
                 elif not (vacuum and known is not None and known.partitioned):
                     b.scan(table)
+                if opened and not (known is not None and known.partitioned):
+                    _lock_indexes(schema, table, index_mode, b)
         for item in fields.get("rels") or ():
             rel = pgast.relation_name(pgast.unwrap(item, "VacuumRelation").get("relation"))
             if full:
@@ -1070,6 +1241,9 @@ def statement_effects(
                 b.lock(rel, SUE)
                 b.scan(rel)
             _spread_to_partitions(schema, rel, b, scan_partitioned=_analyzes(fields))
+            if opened:
+                for leaf in leaf_tables(schema, rel):
+                    _lock_indexes(schema, leaf, index_mode, b)
         if vacuum:
             b.transactional = False
     elif kind == "ClusterStmt":
@@ -1089,7 +1263,7 @@ def statement_effects(
                 _lock_referencing(schema, rel, b, transitive=True)
             _spread_to_partitions(schema, rel, b)
         for rel in list(b.locks):  # each truncated table's indexes get new, empty files
-            _lock_indexes(schema, rel, AEL, b)
+            _lock_stored_indexes(schema, rel, AEL, b)
             if fields.get("restart_seqs"):  # RESTART IDENTITY: its sequences too (traced)
                 for seq in schema.sequences_of(rel):
                     _lock_sequence(seq, AEL, b)
@@ -1118,7 +1292,11 @@ def statement_effects(
         for elt in fields.get("tableElts") or ():
             for con in _inline_constraints(elt):
                 if con.get("contype") == "CONSTR_FOREIGN":
-                    b.lock(pgast.relation_name(con.get("pktable")), SRE)
+                    ref = pgast.relation_name(con.get("pktable"))
+                    b.lock(ref, SRE)
+                    # a new table has no row to check: only the key's index is opened
+                    keys = tuple(pgast.strings(con.get("pk_attrs")))
+                    _foreign_key_created(schema, ref, keys, target, b)
         for elt in fields.get("tableElts") or ():  # LIKE: the source's definition is read
             like = pgast.unwrap(elt, "TableLikeClause")
             if like:
@@ -1128,6 +1306,8 @@ def statement_effects(
             # INHERITS: self-exclusive, so two children cannot race on relhassubclass
             b.lock(parent_name, AEL if fields.get("partbound") else SUE)
             bound = fields.get("partbound")
+            if bound:
+                _partitioned_indexes_extended(schema, parent_name, b)
             if bound and not bound.get("is_default"):
                 _default_partition_checked(schema, parent_name, "", b)
     elif kind == "ViewStmt":
@@ -1138,11 +1318,10 @@ def statement_effects(
         for rel in _read_relations(fields.get("query") or {}):
             b.lock(rel, LockMode.ACCESS_SHARE)
     elif kind == "CreateTableAsStmt":
-        # the query runs: AccessShareLock on what it reads, read in full unless WITH NO DATA
-        for rel in _read_relations(fields.get("query") or {}):
-            b.lock(rel, LockMode.ACCESS_SHARE)
-            if not (fields.get("into") or {}).get("skipData"):
-                b.scan(rel)
+        _query_into(schema, fields.get("query") or {}, fields.get("into") or {}, target, b)
+    elif kind == "SelectStmt" and fields.get("intoClause"):  # CREATE TABLE AS, spelt SELECT INTO
+        query = {k: v for k, v in fields.items() if k != "intoClause"}
+        _query_into(schema, query, fields["intoClause"], target, b)
     elif kind == "CreateStatsStmt":
         for item in fields.get("relations") or ():
             b.lock(pgast.relation_name(pgast.unwrap(item, "RangeVar")), SUE)
@@ -1151,6 +1330,8 @@ def statement_effects(
         b.lock(rel, LockMode.EXCLUSIVE if fields.get("concurrent") else AEL)
         if fields.get("concurrent"):
             b.scan(rel)  # compares the new result with the rows in place (traced)
+            # and applies the difference: RowExclusiveLock on each index (traced, 18 and 15)
+            _lock_indexes(schema, rel, LockMode.ROW_EXCLUSIVE, b)
         else:
             b.rewrite(rel)
     elif kind in ("CreatePolicyStmt", "AlterPolicyStmt"):
@@ -1170,6 +1351,19 @@ def statement_effects(
     return b.build()
 
 
+def _query_into(schema: Schema, query: Node, into: Node, target: int, b: _Builder) -> None:
+    """CREATE TABLE / MATERIALIZED VIEW ... AS, SELECT ... INTO: the query runs, with
+    AccessShareLock on what it reads, read in full (a partitioned table's partitions) and
+    planned (:func:`plan_reads`) unless WITH NO DATA, which plans nothing (traced on 18 and
+    15)."""
+    for rel in _read_relations(query):
+        b.lock(rel, LockMode.ACCESS_SHARE)
+        if not into.get("skipData"):
+            b.scan(rel)
+            _spread_to_partitions(schema, rel, b)
+            plan_reads(schema, rel, target, b)
+
+
 def _drop_object(schema: Schema, fields: Node, obj: Node, b: _Builder) -> None:
     """The locks of dropping one object *obj* of the DROP statement *fields*."""
     remove = fields.get("removeType", "")
@@ -1179,6 +1373,8 @@ def _drop_object(schema: Schema, fields: Node, obj: Node, b: _Builder) -> None:
         table = _index_table(schema, name)
         b.lock(table, SUE if concurrent else AEL)
         b.lock(name, AEL)
+        for child in schema.index_descendants(name):  # the partitions' go with it (traced)
+            _lock_index(child.name, AEL, b)
         index = schema.indexes.get(name)
         if index is not None and index.unique and fields.get("behavior") == "DROP_CASCADE":
             # the foreign keys that use it go too, their triggers with them (traced)
@@ -1196,7 +1392,9 @@ def _drop_object(schema: Schema, fields: Node, obj: Node, b: _Builder) -> None:
     ):
         b.lock(name, AEL)
         if remove in ("OBJECT_TABLE", "OBJECT_MATVIEW"):
-            _lock_indexes(schema, name, AEL, b)  # dropped with it (traced)
+            # dropped with it, and its partitions' with them (traced)
+            for table in (name, *partitions_of(schema, name)):
+                _lock_indexes(schema, table, AEL, b)
             for seq in schema.sequences_of(name):  # its sequences too (traced)
                 _lock_sequence(seq, AEL, b)
         if remove == "OBJECT_SEQUENCE" and fields.get("behavior") == "DROP_CASCADE":
@@ -1347,6 +1545,30 @@ def _reindex_partitions(schema: Schema, table: str, b: _Builder) -> bool:
         return False
     _spread_to_partitions(schema, table, b)
     return True
+
+
+def _lock_leaf_indexes(schema: Schema, table: str, index: str, b: _Builder) -> None:
+    """REINDEX of partitioned *table* or of its partitioned *index*: the leaf partitions'
+    indexes (those below *index*) are rebuilt, each under AccessExclusiveLock in its leaf's
+    transaction. REINDEX INDEX's first transaction takes AccessExclusiveLock on *index* and
+    lists the indexes below it under ShareLock (traced on 18 and 15; all brief)."""
+    if index:
+        _lock_index(index, AEL, b)
+        for child in schema.index_descendants(index):
+            known = schema.table(child.table)
+            leaf = known is None or not known.partitioned
+            _lock_index(child.name, AEL if leaf else LockMode.SHARE, b)
+        return
+    for part in partitions_of(schema, table):
+        known = schema.table(part)
+        if known is None or not known.partitioned:
+            _lock_indexes(schema, part, AEL, b)
+
+
+def _option_off(options: Sequence[Node] | None, name: str) -> bool:
+    """Whether ``DefElem`` option *name* is given and off (``(PROCESS_MAIN false)``)."""
+    given = any(pgast.unwrap(o, "DefElem").get("defname") == name for o in options or ())
+    return given and not pgast.option_enabled(options, name)
 
 
 def _analyzes(fields: Node) -> bool:

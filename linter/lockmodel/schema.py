@@ -77,6 +77,17 @@ class Index:
     # the columns its expressions and predicate read: a type change of one rebuilds the
     # index even when the table is not rewritten
     reads: tuple[str, ...] = ()
+    # the partitioned index this partition's index is attached to: PostgreSQL created it
+    # from that one (named it itself, see linter.sql.names) or ATTACH PARTITION
+    # attached it
+    parent: str | None = None
+    # its column names as PostgreSQL chose them (``ChooseIndexColumnNames``): what the
+    # indexes cloned from it are named after
+    colnames: tuple[str, ...] = ()
+    # its definition (method, keys, INCLUDE columns, predicate): ATTACH PARTITION attaches
+    # a partition's index of the same definition rather than create one
+    signature: str = ""
+    constraint: str = ""  # primary | unique | exclusion: the constraint it is behind
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +252,30 @@ class Schema:
             found.sort(key=lambda ix: indexes.seq(ix.name))
         return found
 
+    def index_children(self, name: str) -> list[Index]:
+        """The partitions' indexes attached to the partitioned index *name*."""
+        return [ix for ix in self.indexes.values() if ix.parent == name]
+
+    def index_descendants(self, name: str) -> list[Index]:
+        """The indexes below the partitioned index *name*, sub-partitions' included."""
+        out: list[Index] = []
+        todo = [name]
+        while todo:
+            for child in self.index_children(todo.pop()):
+                if child not in out:
+                    out.append(child)
+                    todo.append(child.name)
+        return out
+
+    def constraint_named(self, nsp: str, name: str) -> bool:
+        """A constraint of a table in schema *nsp* is named *name*."""
+        prefix = f"{nsp}."
+        return any(
+            name in table.constraints
+            for table in self.tables.values()
+            if table.name.startswith(prefix)
+        )
+
     def sequences_of(self, table: str, column: str | None = None) -> list[str]:
         """The sequences *table* (its *column*) owns: identity, serial, ``OWNED BY``."""
         t = self.tables.get(table)
@@ -282,6 +317,20 @@ class Schema:
             return "sequence"
         if f"view:{name}" in self.objects:
             return "view"
+        return None
+
+    def matching_index(self, table: str, signature: str, constraint: str = "") -> Index | None:
+        """The index of *table* not yet attached to a partitioned one whose definition is
+        *signature* (behind a constraint of the kind *constraint*, when that is given):
+        what PostgreSQL attaches instead of creating one (``CompareIndexInfo``)."""
+        for own in self.indexes_of(table):
+            if (
+                own.parent is None
+                and own.signature
+                and own.signature == signature
+                and (not constraint or own.constraint == constraint)
+            ):
+                return own
         return None
 
     def relation_name_taken(self, name: str) -> bool:
@@ -737,12 +786,29 @@ def schema_to_data(schema: Schema) -> Any:
             ix.others,
             ix.clustered,
             ix.reads,
+            ix.parent,
+            ix.colnames,
+            ix.signature,
+            ix.constraint,
         )
         for ix in schema.indexes.values()
     )
     renames = tuple((k, v[0], v[1]) for k, v in schema.renames.items())
     objects = tuple(schema.objects.items())
     return (tables, indexes, objects, schema.file, renames, schema.change_from)
+
+
+def _index_extra(data: Any) -> tuple[str | None, tuple[str, ...], str, str]:
+    """An index's partition fields (absent from data written before they existed)."""
+    if not data:
+        return None, (), "", ""
+    parent, colnames, signature, constraint = data
+    return (
+        None if parent is None else str(parent),
+        tuple(str(c) for c in colnames),
+        str(signature),
+        str(constraint),
+    )
 
 
 def schema_from_data(data: Any) -> Schema:
@@ -803,6 +869,7 @@ def schema_from_data(data: Any) -> Schema:
                     bool(ix[7]),
                     bool(ix[8]),
                     tuple(ix[9]),
+                    *_index_extra(ix[10:]),
                 ),
             )
             for ix in indexes_data

@@ -104,6 +104,7 @@ CREATE TABLE readings_2024 PARTITION OF readings
 CREATE TABLE readings_2025 PARTITION OF readings
     FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 CREATE TABLE readings_other PARTITION OF readings DEFAULT;
+CREATE INDEX readings_at_idx ON readings (at);
 CREATE TABLE readings_2026 (id bigint, at date, v int);
 CREATE TABLE archived_orders (id bigint);
 DROP TABLE archived_orders;
@@ -175,6 +176,8 @@ LOCK_MODEL_STATEMENTS: tuple[tuple[str, str], ...] = (
     ),
     ("DROP TABLE (a partition)", "DROP TABLE readings_2024"),
     ("TRUNCATE (partitioned table)", "TRUNCATE readings"),
+    ("DROP INDEX (partitioned index)", "DROP INDEX readings_at_idx"),
+    ("REINDEX TABLE (partitioned table)", "REINDEX TABLE readings"),
     ("DROP TABLE IF EXISTS (dropped by the history)", "DROP TABLE IF EXISTS archived_orders"),
     ("DROP TABLE IF EXISTS (never seen: only if it exists)", "DROP TABLE IF EXISTS legacy"),
     ("DROP TABLE (serial and identity columns)", "DROP TABLE tickets"),

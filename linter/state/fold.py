@@ -6,13 +6,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from types import MappingProxyType
 
-from ..lockmodel.effects import Effects
+from ..lockmodel.effects import Effects, partitions_of
 from ..lockmodel.locks import LockMode, combined, strongest
 from ..lockmodel.schema import Column, Constraint, Index, Schema, Table
 from ..sql import pgast
-from ..sql.names import make_object_name, nextval_sequences
+from ..sql.indexdef import constraint_index, statement_index
+from ..sql.names import choose_index_name, make_object_name, nextval_sequences
 from ..sql.parsing import Statement
 from ..sql.pgast import Node
+from . import partition_indexes as parts
 from .txstate import TxState, is_new_relation
 
 _CONTYPES = {
@@ -497,9 +499,20 @@ def _apply_constraint(
                 table = table.with_column(replace(current, not_null=True))
     if model.kind in ("primary", "unique", "exclusion"):
         index_name = pgast.qualify(table.name.split(".", 1)[0], con.get("indexname") or model.name)
-        schema = schema.put_index(
-            Index(index_name, table.name, model.columns, model.kind != "exclusion", schema.file)
+        colnames, signature = constraint_index(con, model.columns)
+        index = Index(
+            index_name,
+            table.name,
+            model.columns,
+            model.kind != "exclusion",
+            schema.file,
+            colnames=colnames,
+            signature=signature,
+            constraint=model.kind,
         )
+        schema = schema.put_index(index)
+        if table.partitioned and not con.get("indexname"):
+            schema = parts.to_partitions(schema, index)  # each partition gets one (traced)
     return schema, table
 
 
@@ -533,7 +546,10 @@ def _create_table(schema: Schema, fields: Node) -> Schema:
     )
     for con, cols in pending:
         schema, table = _apply_constraint(schema, table, con, cols)
-    return schema.put_table(table)
+    schema = schema.put_table(table)
+    if table.partition_of is not None:  # the parent's indexes, on the new partition
+        schema = parts.adopt_parent_indexes(schema, table.partition_of, name)
+    return schema
 
 
 # ------------------------------------------------------------------------------ sequences
@@ -675,6 +691,8 @@ def _ensure_table(schema: Schema, name: str) -> Table:
 
 
 def _alter_table(schema: Schema, fields: Node) -> Schema:
+    if fields.get("objtype") == "OBJECT_INDEX":
+        return _alter_index(schema, fields)
     if fields.get("objtype", "OBJECT_TABLE") not in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE"):
         return schema
     name = pgast.relation_name(fields.get("relation"))
@@ -703,7 +721,7 @@ def _alter_table(schema: Schema, fields: Node) -> Schema:
             table = table.without_column(colname)
             for index in schema.indexes_of(name):
                 if colname in index.columns:
-                    schema = schema.drop_index(index.name)
+                    schema = parts.drop_with_descendants(schema, index.name)
         elif sub == "AT_AlterColumnType":
             coldef = pgast.unwrap(definition, "ColumnDef")
             current = table.columns.get(colname, Column(colname))
@@ -771,15 +789,31 @@ def mark_clustered(schema: Schema, table: str, index: str | None) -> Schema:
 
 
 def _attach(schema: Schema, parent: str, part: Node, sub: str) -> Schema:
-    """ATTACH / DETACH PARTITION: the child becomes (or stops being) a partition of *parent*."""
+    """ATTACH / DETACH PARTITION: the child becomes (or stops being) a partition of *parent*,
+    its indexes attached to (detached from) the parent's."""
     child = pgast.relation_name(part.get("name"))
     if child == parent:
         return schema
     table = _ensure_table(schema, child)
     if sub == "AT_DetachPartition":
+        schema = parts.detach_indexes(schema, parent, child)
         return schema.put_table(replace(table, partition_of=None, default_partition=False))
     default = bool((part.get("bound") or {}).get("is_default"))
-    return schema.put_table(replace(table, partition_of=parent, default_partition=default))
+    schema = schema.put_table(replace(table, partition_of=parent, default_partition=default))
+    return parts.adopt_parent_indexes(schema, parent, child)
+
+
+def _alter_index(schema: Schema, fields: Node) -> Schema:
+    """ALTER INDEX parent ATTACH PARTITION child: the partition's index is attached."""
+    parent = pgast.relation_name(fields.get("relation"))
+    for sub, cmd in pgast.alter_commands(fields):
+        if sub != "AT_AttachPartition":
+            continue
+        spec = pgast.unwrap(cmd.get("def") or {}, "PartitionCmd")
+        child = schema.indexes.get(pgast.relation_name(spec.get("name")))
+        if child is not None and parent in schema.indexes:
+            schema = schema.put_index(replace(child, parent=parent))
+    return schema
 
 
 def _rename(schema: Schema, fields: Node) -> Schema:
@@ -798,7 +832,8 @@ def _rename(schema: Schema, fields: Node) -> Schema:
         index = schema.indexes.get(rel)
         if index is not None:
             newq = pgast.qualify(rel.split(".", 1)[0], newname)
-            return schema.drop_index(rel).put_index(replace(index, name=newq))
+            schema = schema.drop_index(rel).put_index(replace(index, name=newq))
+            return parts.renamed_parent(schema, rel, newq)
     if rtype in _OBJECT_KINDS:
         old = rename_source_key(fields)
         if old is None:
@@ -909,16 +944,18 @@ def _drop(schema: Schema, fields: Node) -> Schema:
         if remove == "OBJECT_TABLE":
             if fields.get("behavior") == "DROP_CASCADE":
                 schema = schema.without_foreign_keys_to(name)
-            gone = [ix.name for ix in schema.indexes_of(name)]  # its indexes go with it
-            schema = _sequences_gone(schema, schema.sequences_of(name))  # and its sequences
-            schema = schema.drop_table(name).mark_absent(f"table:{name}")
-            for index in gone:
-                schema = schema.mark_absent(f"index:{index}")
+            # its partitions go with it, and every index and sequence of each
+            for table in (name, *partitions_of(schema, name)):
+                gone = [ix.name for ix in schema.indexes_of(table)]
+                schema = _sequences_gone(schema, schema.sequences_of(table))
+                schema = schema.drop_table(table).mark_absent(f"table:{table}")
+                for index in gone:
+                    schema = schema.mark_absent(f"index:{index}")
         elif remove == "OBJECT_INDEX":
             dropped = schema.indexes.get(name)
             if dropped is not None and dropped.unique and fields.get("behavior") == "DROP_CASCADE":
                 schema = schema.without_foreign_keys_to(dropped.table, dropped.columns, exact=True)
-            schema = schema.drop_index(name).mark_absent(f"index:{name}")
+            schema = parts.drop_with_descendants(schema, name).mark_absent(f"index:{name}")
         else:
             key = object_key(remove, obj)
             if remove == "OBJECT_SEQUENCE":  # CASCADE: the defaults that call it go too
@@ -956,28 +993,34 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
         return _alter_table(schema, fields)
     if kind == "IndexStmt":
         table = pgast.relation_name(fields.get("relation"))
-        idx = fields.get("idxname")
-        if not idx:
-            cols = pgast.index_columns(fields.get("indexParams"))
-            idx = f"{table.split('.', 1)[1]}_{'_'.join(cols) or 'expr'}_idx"
-        qualified = pgast.qualify(table.split(".", 1)[0], idx)
+        nsp, _, base = table.partition(".")
+        colnames, signature = statement_index(fields)
+        idx = fields.get("idxname") or choose_index_name(
+            base, colnames, "", lambda n: schema.relation_name_taken(pgast.qualify(nsp, n))
+        )
+        qualified = pgast.qualify(nsp, idx)
         if fields.get("if_not_exists") and qualified in schema.indexes:
             return schema
-        return schema.put_index(
-            Index(
-                qualified,
-                table,
-                pgast.index_columns(fields.get("indexParams")),
-                bool(fields.get("unique")),
-                schema.file,
-                bool(fields.get("whereClause")),
-                pgast.null_filtered(fields.get("whereClause")),
-                len(pgast.index_columns(fields.get("indexParams")))
-                < len(fields.get("indexParams") or ())
-                or bool(fields.get("indexIncludingParams")),
-                reads=_index_reads(fields),
-            )
+        index = Index(
+            qualified,
+            table,
+            pgast.index_columns(fields.get("indexParams")),
+            bool(fields.get("unique")),
+            schema.file,
+            bool(fields.get("whereClause")),
+            pgast.null_filtered(fields.get("whereClause")),
+            len(pgast.index_columns(fields.get("indexParams")))
+            < len(fields.get("indexParams") or ())
+            or bool(fields.get("indexIncludingParams")),
+            reads=_index_reads(fields),
+            colnames=colnames,
+            signature=signature,
         )
+        schema = schema.put_index(index)
+        known = schema.table(table)
+        if known is not None and known.partitioned and (fields.get("relation") or {}).get("inh"):
+            schema = parts.to_partitions(schema, index)  # each partition gets one (traced)
+        return schema
     if kind == "ClusterStmt" and fields.get("relation") and fields.get("indexname"):
         table = pgast.relation_name(fields.get("relation"))
         return mark_clustered(schema, table, fields["indexname"])
@@ -985,8 +1028,9 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
         return _drop(schema, fields)
     if kind == "RenameStmt":
         return _rename(schema, fields)
-    if kind in ("CreateTableAsStmt",):
-        into = pgast.unwrap(fields.get("into") or {}, "IntoClause") or fields.get("into") or {}
+    if kind == "CreateTableAsStmt" or (kind == "SelectStmt" and fields.get("intoClause")):
+        into = fields.get("into") or fields.get("intoClause") or {}
+        into = pgast.unwrap(into, "IntoClause") or into
         name = pgast.relation_name(into.get("rel"))
         if fields.get("objtype") == "OBJECT_MATVIEW":
             return schema.put_object(f"view:{name}")
