@@ -826,6 +826,8 @@ def _constraint_effect(
 
 def partitions_of(schema: Schema, parent: str) -> list[str]:
     """Partitions the model knows below *parent* (sub-partitions included)."""
+    if not schema.may_have_partitions(parent):
+        return []  # (the common case, without a look at every table)
     out: list[str] = []
     todo = [parent]
     while todo:

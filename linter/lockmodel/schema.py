@@ -254,7 +254,16 @@ class Schema:
 
     def index_children(self, name: str) -> list[Index]:
         """The partitions' indexes attached to the partitioned index *name*."""
+        index = self.indexes.get(name)
+        if index is not None and not self.may_have_partitions(index.table):
+            return []  # (the common case, without a look at every index)
         return [ix for ix in self.indexes.values() if ix.parent == name]
+
+    def may_have_partitions(self, table: str) -> bool:
+        """False when *table* is known to the model and not partitioned: nothing can be
+        attached below it (PostgreSQL cannot make a table partitioned later)."""
+        known = self.tables.get(table)
+        return known is None or not known.known or known.partitioned
 
     def index_descendants(self, name: str) -> list[Index]:
         """The indexes below the partitioned index *name*, sub-partitions' included."""
