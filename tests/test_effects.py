@@ -771,3 +771,38 @@ def test_version_ranges_of_the_indexes_a_plan_and_a_foreign_key_open() -> None:
     assert _history_effects(history, fk, 18).locks["public.p_pkey"] is LockMode.ACCESS_SHARE
     valid = _history_effects(history, fk.removesuffix(" NOT VALID"), 15)
     assert valid.locks["public.p_pkey"] is LockMode.ACCESS_SHARE  # the check's plan reads it
+
+
+def test_refresh_runs_the_materialized_views_query_again() -> None:
+    """REFRESH reads what the view's query reads (AccessShareLock, a scan, the planned
+    indexes: traced in test_claims on 18 and 15), under the names those tables have now
+    (a view refers to them by OID); WITH NO DATA runs nothing; a view dropped and created
+    again reads what its new query reads."""
+    history = (
+        "CREATE TABLE t (id bigint PRIMARY KEY, q int);\n"
+        "CREATE MATERIALIZED VIEW mv AS SELECT q, count(*) FROM t GROUP BY q;\n"
+        "ALTER TABLE t RENAME TO u;\n"
+        "ALTER MATERIALIZED VIEW mv RENAME TO mv2;"
+    )
+    refresh = _history_effects(history, "REFRESH MATERIALIZED VIEW mv2")
+    assert refresh.locks["public.u"] is LockMode.ACCESS_SHARE
+    assert "public.u" in refresh.scans and "public.t" not in refresh.locks
+    assert refresh.locks["public.t_pkey"] is LockMode.ACCESS_SHARE  # (an index keeps its name)
+    empty = _history_effects(history, "REFRESH MATERIALIZED VIEW mv2 WITH NO DATA")
+    assert "public.u" not in empty.locks
+    again = history + "\nDROP MATERIALIZED VIEW mv2;\nCREATE MATERIALIZED VIEW mv2 AS SELECT 1;"
+    assert set(_history_effects(again, "REFRESH MATERIALIZED VIEW mv2").locks) == {"public.mv2"}
+
+
+def test_the_views_reads_survive_the_stored_model() -> None:
+    from linter.lockmodel.schema import schema_from_data, schema_to_data
+    from linter.state.fold import apply_schema
+
+    schema = Schema()
+    sql = "CREATE TABLE t (id int);\nCREATE MATERIALIZED VIEW mv AS SELECT * FROM t;"
+    for stmt in parse(sql).statements:
+        schema = apply_schema(schema, stmt.node)
+    assert dict(schema.view_reads) == {"public.mv": ("public.t",)}
+    assert dict(schema_from_data(schema_to_data(schema)).view_reads) == dict(schema.view_reads)
+    older = schema_to_data(schema)[:6]  # (data stored before views kept their reads)
+    assert not schema_from_data(older).view_reads

@@ -85,10 +85,12 @@ def test_compare_matches_and_text(
 def test_compare_reports_a_difference(
     tmp_path: Path, pg_dsn: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # a view's query is unknown to the static model: REFRESH reads the base table
-    change = "REFRESH MATERIALIZED VIEW account_ids;\n"
+    # what a function runs is unknown to the static model: here a lock taken by SQL the
+    # function builds at run time
+    change = "SELECT lock_accounts();\n"
     (tmp_path / "001_init.sql").write_text(
-        HISTORY + "CREATE MATERIALIZED VIEW account_ids AS SELECT id FROM accounts;\n"
+        HISTORY + "CREATE FUNCTION lock_accounts() RETURNS void LANGUAGE plpgsql AS $$\n"
+        "BEGIN EXECUTE 'LOCK TABLE ' || 'accounts' || ' IN SHARE MODE'; END $$;\n"
     )
     (tmp_path / "002_change.sql").write_text(change)
     code, out, _ = _run(
@@ -106,7 +108,10 @@ def test_compare_reports_a_difference(
     assert code == 1
     doc = json.loads(out)
     assert doc["differences"] >= 1
-    assert "scan of public.accounts: not predicted, observed" in doc["statements"][0]["differences"]
+    assert (
+        "lock on public.accounts: predicted none, observed ShareLock"
+        in doc["statements"][0]["differences"]
+    ), doc
 
 
 def test_failed_statement_stops_the_file(

@@ -1283,7 +1283,7 @@ def statement_effects(
         for joined in _joined_tables(fields):  # UPDATE ... FROM / DELETE ... USING (traced)
             b.lock(joined, LockMode.ACCESS_SHARE)
             b.scan(joined)
-        for source in _read_relations(fields.get("sourceRelation") or {}):  # MERGE ... USING
+        for source in read_relations(fields.get("sourceRelation") or {}):  # MERGE ... USING
             b.lock(source, LockMode.ACCESS_SHARE)
             b.scan(source)  # joined with the target, read in full (traced)
     elif kind == "LockStmt":
@@ -1317,7 +1317,7 @@ def statement_effects(
         if fields.get("replace") and f"view:{view}" in schema.objects:
             b.lock(view, AEL)  # CREATE OR REPLACE of a view in use: every reader waits
         # the view's query is analysed: AccessShareLock on each relation it reads (traced)
-        for rel in _read_relations(fields.get("query") or {}):
+        for rel in read_relations(fields.get("query") or {}):
             b.lock(rel, LockMode.ACCESS_SHARE)
     elif kind == "CreateTableAsStmt":
         _query_into(schema, fields.get("query") or {}, fields.get("into") or {}, target, b)
@@ -1330,6 +1330,12 @@ def statement_effects(
     elif kind == "RefreshMatViewStmt":
         rel = pgast.relation_name(fields.get("relation"))
         b.lock(rel, LockMode.EXCLUSIVE if fields.get("concurrent") else AEL)
+        if not fields.get("skipData"):  # the view's query runs again (traced, 18 and 15)
+            for read in schema.view_reads.get(rel, ()):
+                b.lock(read, LockMode.ACCESS_SHARE)
+                b.scan(read)
+                _spread_to_partitions(schema, read, b)
+                plan_reads(schema, read, target, b)
         if fields.get("concurrent"):
             b.scan(rel)  # compares the new result with the rows in place (traced)
             # and applies the difference: RowExclusiveLock on each index (traced, 18 and 15)
@@ -1358,7 +1364,7 @@ def _query_into(schema: Schema, query: Node, into: Node, target: int, b: _Builde
     AccessShareLock on what it reads, read in full (a partitioned table's partitions) and
     planned (:func:`plan_reads`) unless WITH NO DATA, which plans nothing (traced on 18 and
     15)."""
-    for rel in _read_relations(query):
+    for rel in read_relations(query):
         b.lock(rel, LockMode.ACCESS_SHARE)
         if not into.get("skipData"):
             b.scan(rel)
@@ -1481,7 +1487,7 @@ def _every_table(schema: Schema, nsp: str | None, *, indexed: bool) -> list[str]
     return sorted(n for n in found if nsp is None or n.startswith(f"{nsp}."))
 
 
-def _read_relations(query: Node) -> list[str]:
+def read_relations(query: Node) -> list[str]:
     """The relations a query names, less its own CTEs."""
     ctes: set[str | None] = set()
     read: list[Node] = []

@@ -9,7 +9,7 @@ one never seen is existing with an unknown shape.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -206,6 +206,9 @@ class Schema:
     # derived: table -> the tables with a foreign key to it (kept in step with ``tables``
     # by the methods below, rebuilt when ``tables`` was replaced by other means)
     referrers: _Referrers | None = field(default=None, repr=False, compare=False)
+    # materialized view -> the relations its query reads (REFRESH runs it again; renamed
+    # with them: a view refers to a table by OID)
+    view_reads: Mapping[str, tuple[str, ...]] = field(default_factory=PMap)
 
     # -- queries ----------------------------------------------------------------------
     def table(self, name: str) -> Table | None:
@@ -414,6 +417,7 @@ class Schema:
         renames: Mapping[str, tuple[str, int]] | None = None,
         change_from: int | None = -2,  # (-2: keep)
         referrers: _Referrers | None = None,
+        view_reads: Mapping[str, tuple[str, ...]] | None = None,
     ) -> Schema:
         new_indexes = self.indexes if indexes is None else indexes
         if by_table is None and indexes is None:
@@ -429,6 +433,7 @@ class Schema:
             by_table,
             self.change_from if change_from == -2 else change_from,
             referrers,
+            self.view_reads if view_reads is None else view_reads,
         )
 
     def _referrers(self) -> _Referrers:
@@ -606,6 +611,7 @@ class Schema:
             renames=self._renamed(f"table:{old}", new),
             objects=self._present(f"table:{new}"),
             referrers=_Referrers(tables, refs),
+            view_reads=self._reads_renamed(old, new),
         )
 
     def put_index(self, index: Index) -> Schema:
@@ -638,11 +644,35 @@ class Schema:
     def put_object(self, key: str) -> Schema:
         return self._with(objects=_pmap(self._present(key) or self.objects).set(key, self.file))
 
+    def with_view_reads(self, view: str, reads: Sequence[str]) -> Schema:
+        """The materialized view *view* (created now) reads *reads*; none: forgotten."""
+        current = _pmap(self.view_reads)
+        if reads:
+            return self._with(view_reads=current.set(view, tuple(dict.fromkeys(reads))))
+        return self._with(view_reads=current.delete(view)) if view in current else self
+
+    def _reads_renamed(self, old: str, new: str) -> Mapping[str, tuple[str, ...]] | None:
+        """``view_reads`` once the relation *old* is named *new* (None: unchanged)."""
+        views = self.view_reads
+        if not views:
+            return None
+        out = _pmap(views)
+        if old in out:
+            out = out.delete(old).set(new, out[old])
+        for view, reads in views.items():
+            if old in reads:
+                renamed = tuple(new if r == old else r for r in reads)
+                out = out.set(view if view != old else new, renamed)
+        return out
+
     def rename_object(self, old: str, new: str) -> Schema:
         """The object keeps the file that created it (an old object under a new name)."""
         objects = _pmap(self.objects)
         created = objects.get(old, -1)
-        return self._with(objects=objects.delete(old).set(new, created))
+        views = None
+        if old.startswith("view:") and new.startswith("view:"):
+            views = self._reads_renamed(old.split(":", 1)[1], new.split(":", 1)[1])
+        return self._with(objects=objects.delete(old).set(new, created), view_reads=views)
 
     def rename_type(self, old: str, new: str) -> Schema:
         """Columns of the type *old* are of the type *new* once it is renamed (a column
@@ -661,7 +691,10 @@ class Schema:
         return self._with(tables=tables, referrers=self._same_references(tables))
 
     def drop_object(self, key: str) -> Schema:
-        return self._with(objects=_pmap(self.objects).delete(key))
+        views = None
+        if key.startswith("view:") and key[5:] in self.view_reads:
+            views = _pmap(self.view_reads).delete(key[5:])
+        return self._with(objects=_pmap(self.objects).delete(key), view_reads=views)
 
     def begin_file(self, in_change: bool) -> Schema:
         """The model for the next file; *in_change*: the change (``--diff``) adds it, so
@@ -804,7 +837,8 @@ def schema_to_data(schema: Schema) -> Any:
     )
     renames = tuple((k, v[0], v[1]) for k, v in schema.renames.items())
     objects = tuple(schema.objects.items())
-    return (tables, indexes, objects, schema.file, renames, schema.change_from)
+    views = tuple((view, reads) for view, reads in schema.view_reads.items())
+    return (tables, indexes, objects, schema.file, renames, schema.change_from, views)
 
 
 def _index_extra(data: Any) -> tuple[str | None, tuple[str, ...], str, str]:
@@ -823,7 +857,8 @@ def _index_extra(data: Any) -> tuple[str | None, tuple[str, ...], str, str]:
 def schema_from_data(data: Any) -> Schema:
     """The inverse of :func:`schema_to_data`; raises ``ValueError`` on malformed data."""
     try:
-        tables_data, indexes_data, objects_data, file, renames_data, change_from = data
+        tables_data, indexes_data, objects_data, file, renames_data, change_from = data[:6]
+        views_data = data[6] if len(data) > 6 else ()
         tables: list[tuple[str, Table]] = []
         for name, tfile, cols, cons, partitioned, key, parent, known, default in tables_data:
             columns = {
@@ -886,8 +921,17 @@ def schema_from_data(data: Any) -> Schema:
         objects = [(str(k), int(v)) for k, v in objects_data]
         renames = [(str(k), (str(new), int(at))) for k, new, at in renames_data]
         start = None if change_from is None else int(change_from)
+        views = PMap((str(v), tuple(str(r) for r in reads)) for v, reads in views_data)
         return Schema(
-            PMap(tables), PMap(indexes), PMap(objects), int(file), PMap(renames), None, start
+            PMap(tables),
+            PMap(indexes),
+            PMap(objects),
+            int(file),
+            PMap(renames),
+            None,
+            start,
+            None,
+            views,
         )
     except (TypeError, ValueError, IndexError) as exc:
         raise ValueError(f"malformed schema data: {exc}") from exc

@@ -95,7 +95,7 @@ CREATE INDEX accounts_email_idx ON accounts (email);
 CREATE UNIQUE INDEX accounts_note_key ON accounts (note);
 CREATE TABLE events (id bigint, at date) PARTITION BY RANGE (at);
 CREATE TABLE events_2024 (id bigint, at date);
-CREATE MATERIALIZED VIEW totals AS SELECT 1 AS one;
+CREATE MATERIALIZED VIEW totals AS SELECT account_id, sum(amount) AS amount FROM orders GROUP BY 1;
 CREATE VIEW account_emails AS SELECT id, email FROM accounts;
 CREATE TABLE order_lines (id bigint PRIMARY KEY, order_id bigint REFERENCES orders (id));
 CREATE TABLE readings (id bigint, at date, v int) PARTITION BY RANGE (at);

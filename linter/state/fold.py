@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from types import MappingProxyType
 
-from ..lockmodel.effects import Effects, partitions_of
+from ..lockmodel.effects import Effects, partitions_of, read_relations
 from ..lockmodel.locks import LockMode, combined, strongest
 from ..lockmodel.schema import Column, Constraint, Index, Schema, Table
 from ..sql import pgast
@@ -1032,8 +1032,9 @@ def apply_schema(schema: Schema, node: Node | None) -> Schema:
         into = fields.get("into") or fields.get("intoClause") or {}
         into = pgast.unwrap(into, "IntoClause") or into
         name = pgast.relation_name(into.get("rel"))
-        if fields.get("objtype") == "OBJECT_MATVIEW":
-            return schema.put_object(f"view:{name}")
+        if fields.get("objtype") == "OBJECT_MATVIEW":  # (REFRESH runs its query again)
+            reads = read_relations(fields.get("query") or {})
+            return schema.put_object(f"view:{name}").with_view_reads(name, reads)
         return schema.put_table(Table(name, file=schema.file))
     if kind == "ViewStmt":
         return schema.put_object(f"view:{pgast.relation_name(fields.get('view'))}")
