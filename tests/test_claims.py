@@ -515,7 +515,7 @@ def _sampled(item: TracedStatement) -> set[str]:
     """Differences the server's behaviour does not cause: the watcher polls ``pg_locks`` and
     may miss a statement's last, brief lock, or see only the weaker one before it (DROP
     INDEX CONCURRENTLY's AccessExclusiveLock on the index at its very end; DETACH PARTITION
-    CONCURRENTLY's on the partition; VACUUM's ShareUpdateExclusiveLock (VACUUM FULL's
+    CONCURRENTLY's on the partition and its indexes; VACUUM's ShareUpdateExclusiveLock (VACUUM FULL's
     AccessExclusiveLock) after its AccessShareLock, and VACUUM's RowExclusiveLock on each index,
     which a VACUUM (ANALYZE) follows with ANALYZE's AccessShareLock, each in the table's own
     transaction (``test_vacuum_and_analyze_lock_each_index`` proves them); REINDEX SCHEMA's
@@ -529,8 +529,15 @@ def _sampled(item: TracedStatement) -> set[str]:
     elif item.kind == "AlterTableStmt" and any(
         pgast.unwrap(cmd.get("def") or {}, "PartitionCmd").get("concurrent")
         for _, cmd in pgast.alter_commands(fields)
-    ):  # DETACH PARTITION CONCURRENTLY: the partition's lock in its second transaction
+    ):  # DETACH PARTITION CONCURRENTLY: the partition's lock in its second transaction,
+        # and its indexes' there, which the poll may see only while still AccessShareLock
         late = ": predicted AccessExclusiveLock, observed ShareUpdateExclusiveLock"
+        indexes = set(item.observation.indexes_and_sequences) if item.observation else set()
+        early = ": predicted AccessExclusiveLock, observed AccessShareLock"
+        seen_early = {
+            d for d in _late(item, early) if d.removeprefix("lock on ").split(": ")[0] in indexes
+        }
+        return _late(item, late) | seen_early
     elif item.kind == "ReindexStmt" and not item.report.effects.transactional:
         # a partitioned table's: each leaf partition in a brief transaction of its own,
         # which the poll may see only while it still holds the weaker lock it opens with,
