@@ -841,24 +841,10 @@ def schema_to_data(schema: Schema) -> Any:
     return (tables, indexes, objects, schema.file, renames, schema.change_from, views)
 
 
-def _index_extra(data: Any) -> tuple[str | None, tuple[str, ...], str, str]:
-    """An index's partition fields (absent from data written before they existed)."""
-    if not data:
-        return None, (), "", ""
-    parent, colnames, signature, constraint = data
-    return (
-        None if parent is None else str(parent),
-        tuple(str(c) for c in colnames),
-        str(signature),
-        str(constraint),
-    )
-
-
 def schema_from_data(data: Any) -> Schema:
     """The inverse of :func:`schema_to_data`; raises ``ValueError`` on malformed data."""
     try:
-        tables_data, indexes_data, objects_data, file, renames_data, change_from = data[:6]
-        views_data = data[6] if len(data) > 6 else ()
+        tables_data, indexes_data, objects_data, file, renames_data, change_from, views_data = data
         tables: list[tuple[str, Table]] = []
         for name, tfile, cols, cons, partitioned, key, parent, known, default in tables_data:
             columns = {
@@ -913,7 +899,10 @@ def schema_from_data(data: Any) -> Schema:
                     bool(ix[7]),
                     bool(ix[8]),
                     tuple(ix[9]),
-                    *_index_extra(ix[10:]),
+                    None if ix[10] is None else str(ix[10]),
+                    tuple(str(c) for c in ix[11]),
+                    str(ix[12]),
+                    str(ix[13]),
                 ),
             )
             for ix in indexes_data
