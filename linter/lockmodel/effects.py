@@ -1333,9 +1333,7 @@ def statement_effects(
         if not fields.get("skipData"):  # the view's query runs again (traced, 18 and 15)
             for read in schema.view_reads.get(rel, ()):
                 b.lock(read, LockMode.ACCESS_SHARE)
-                b.scan(read)
-                _spread_to_partitions(schema, read, b)
-                plan_reads(schema, read, target, b)
+                _query_reads(schema, read, target, b)
         if fields.get("concurrent"):
             b.scan(rel)  # compares the new result with the rows in place (traced)
             # and applies the difference: RowExclusiveLock on each index (traced, 18 and 15)
@@ -1367,9 +1365,15 @@ def _query_into(schema: Schema, query: Node, into: Node, target: int, b: _Builde
     for rel in read_relations(query):
         b.lock(rel, LockMode.ACCESS_SHARE)
         if not into.get("skipData"):
-            b.scan(rel)
-            _spread_to_partitions(schema, rel, b)
-            plan_reads(schema, rel, target, b)
+            _query_reads(schema, rel, target, b)
+
+
+def _query_reads(schema: Schema, rel: str, target: int, b: _Builder) -> None:
+    """A query that runs reads *rel* in full: a scan (of its partitions too) and the
+    indexes its plan opens (:func:`plan_reads`)."""
+    b.scan(rel)
+    _spread_to_partitions(schema, rel, b)
+    plan_reads(schema, rel, target, b)
 
 
 def _drop_object(schema: Schema, fields: Node, obj: Node, b: _Builder) -> None:
