@@ -1232,8 +1232,8 @@ def statement_effects(
                     b.rewrite(table)
                 elif not (vacuum and known is not None and known.partitioned):
                     b.scan(table)
-                if opened and not (known is not None and known.partitioned):
-                    _lock_indexes(schema, table, index_mode, b)
+                if opened:
+                    _lock_stored_indexes(schema, table, index_mode, b)
         for item in fields.get("rels") or ():
             rel = pgast.relation_name(pgast.unwrap(item, "VacuumRelation").get("relation"))
             if full:
@@ -1571,10 +1571,8 @@ def _lock_leaf_indexes(schema: Schema, table: str, index: str, b: _Builder) -> N
             leaf = known is None or not known.partitioned
             _lock_index(child.name, AEL if leaf else LockMode.SHARE, b)
         return
-    for part in partitions_of(schema, table):
-        known = schema.table(part)
-        if known is None or not known.partitioned:
-            _lock_indexes(schema, part, AEL, b)
+    for part in leaf_tables(schema, table):
+        _lock_indexes(schema, part, AEL, b)
 
 
 def _option_off(options: Sequence[Node] | None, name: str) -> bool:
