@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ from .inputs.layouts import (
 )
 from .inputs.source import Source, SourceError, is_excluded, natural_key, read_stdin
 from .rule import Rule
+from .util.records import record
 
 if TYPE_CHECKING:
     from .inputs.frameworks.store import OpenStore, RenderStore
@@ -38,7 +39,7 @@ STDIN = "-"
 STDIN_NAME = "<stdin>"  # the name standard input is reported under by default
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Inputs:
     """What to lint and what only builds the schema model, in history order."""
 
@@ -172,7 +173,7 @@ def gather(
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NamedPlan:
     """The files to read for files named on the command line (:func:`plan_named_files`)."""
 

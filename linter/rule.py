@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar
 
 from .lockmodel.locks import LockMode
 from .sql.pgast import Node
 from .state.context import Context, Report
 from .state.severity import Severity as Severity
+from .util.records import record
 
 CODE_RE = re.compile(r"^[A-Z]{2,5}\d{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Example:
     """SQL the rule is run on by the tests and shown in the docs.
 
@@ -40,14 +41,14 @@ class Example:
         raise NotImplementedError
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Bad(Example):
     @property
     def expect_finding(self) -> bool:
         return True
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Good(Example):
     @property
     def expect_finding(self) -> bool:

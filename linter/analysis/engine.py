@@ -25,6 +25,7 @@ from ..state.fold import advance_tx, apply_schema, begin_block, end_block, pream
 from ..state.lookahead import LookAhead
 from ..state.reversal import Reversal, paired_ups, uncut
 from ..util.forking import FAILED, can_fork, fork_call
+from ..util.records import record
 from . import spans
 
 SYNTAX_ERROR = "syntax-error"
@@ -34,7 +35,7 @@ EDITED_APPLIED = "edited-applied-migration"
 DATA_MIGRATION = "python-data-migration"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Finding:
     path: str
     line: int
@@ -77,7 +78,7 @@ def _relation_kinds(ctx: Context, relations: Iterable[str]) -> dict[str, str]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StatementReport:
     """One statement with what it does (for ``explain``)."""
 
@@ -610,7 +611,7 @@ PARALLEL_MIN_SOURCES = 32
 PARALLEL_SHARE = 0.6
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Job:
     """One ``lint_sources`` call: what every part of the history is linted with."""
 
@@ -804,7 +805,7 @@ def lint_sources(
     )[0]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class History:
     """One migration history to lint: its sources in order, the model before the first
     (``None``: empty), and which positions' models the result keeps.

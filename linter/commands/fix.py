@@ -6,7 +6,6 @@ import difflib
 import os
 import sys
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from ..api import gather
 from ..inputs.layouts import PYTHON_LAYOUTS, MigrationUnit, history_root
 from ..inputs.source import Source, SourceError
 from ..util.atomic import Put, WriteError, directory_lock, os_error, write_all
+from ..util.records import record
 from ..writers.fix_order import HistoryOrder, migration_folder, place_steps
 from ..writers.scaffold import DEFAULT_LOCK_TIMEOUT, timeouts
 from ..writers.scaffold_sql import InvalidInput
@@ -35,7 +35,7 @@ _APPLIED = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Change:
     path: Path
     before: str

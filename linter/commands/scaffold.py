@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +17,7 @@ import click
 from ..inputs.config import ConfigError, load_config, parse_version
 from ..lockmodel.schema import Schema
 from ..util.atomic import WriteError, directory_lock, os_error
+from ..util.records import record
 from ..writers.scaffold import DEFAULT_LOCK_TIMEOUT, Options, timeouts
 from ..writers.scaffold_layouts import (
     LAYOUTS,
@@ -97,7 +97,7 @@ def output_options(func: F) -> F:
     return func
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Output:
     directory: Path
     layout: str

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from ..util.records import record
 from .configsearch import find_config
 from .settings import SUPPORTED_VERSIONS, Settings
 
@@ -20,7 +21,7 @@ class ConfigError(Exception):
     """A configuration file or option is wrong; the message names the file and key."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Config:
     """Settings plus where they came from and the keys other commands read."""
 

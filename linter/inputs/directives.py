@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from ..sql.parsing import ParsedFile, Statement
+from ..util.records import record
 
 _DIRECTIVE = re.compile(
     r"--[ \t]*sqlsafe:[ \t]*(?P<verb>ignore-file|ignore)\b(?P<names>[^\n]*)", re.IGNORECASE
@@ -22,7 +22,7 @@ def statement_directive(text: str, start: int, end: int) -> int | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Directive:
     offset: int  # where the comment starts
     whole_file: bool
@@ -34,7 +34,7 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(_NAME.findall(text.replace(",", " ")))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Suppressions:
     file_all: bool
     file_names: frozenset[str]

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
+
+from ..util.records import record
 
 
 class GitError(Exception):
     """git is missing, this is not a repository, or the ref does not exist."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Changes:
     """Absolute, normalised paths of the files added and modified since the ref."""
 

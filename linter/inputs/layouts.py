@@ -14,10 +14,11 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..util.records import record
 from .source import Source, SourceError, is_excluded, natural_key, read_source
 from .tree import read_regular, scan_tree
 
@@ -135,7 +136,7 @@ _SQLSAFE_TX = re.compile(
 _VERSIONED_GROUP, _REPEATABLE_GROUP, _OTHER_GROUP = 0, 1, 2
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MigrationUnit:
     """One part of a migration file, as its runner would run it."""
 
@@ -435,7 +436,7 @@ def _flyway_key(version: str) -> Key:
     return tuple((0, int(p)) for p in re.split(r"[._]", version) if p != "")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Role:
     """What a layout says about one file name."""
 
@@ -885,7 +886,7 @@ def units_of_text(
     return units_of_file(path, source, chosen, role, default_tx, history=history)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PlannedFile:
     """A file to read, and how its layout runs it (:func:`plan_files`)."""
 

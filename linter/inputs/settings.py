@@ -7,8 +7,10 @@ every rule see it as ``ctx.settings``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
+
+from ..util.records import record
 
 DEFAULT_TARGET_VERSION = 15
 SUPPORTED_VERSIONS = range(10, 20)
@@ -18,7 +20,7 @@ def _no_mapping() -> Mapping[str, tuple[str, ...]]:
     return MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Settings:
     """Everything configurable, resolved from config files and the command line."""
 

@@ -7,15 +7,15 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from ..util.records import record
 from .tree import NotRegularFile, read_regular
 
 _DIGITS = re.compile(r"(\d+)")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Source:
     """One migration's text, with the name it is reported under.
 
@@ -50,7 +50,7 @@ class Source:
     generated_lines: frozenset[int] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SourceError:
     """A file that could not be read or decoded."""
 

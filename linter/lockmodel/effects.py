@@ -8,13 +8,14 @@ check it against a real server.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 
 from ..sql import pgast
 from ..sql.indexdef import statement_index
 from ..sql.names import nextval_sequences
 from ..sql.pgast import Node, TypeRef
+from ..util.records import record
 from .locks import LockMode, combined, strongest
 from .schema import Constraint, Schema
 
@@ -23,7 +24,7 @@ SUE = LockMode.SHARE_UPDATE_EXCLUSIVE
 SRE = LockMode.SHARE_ROW_EXCLUSIVE
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fact:
     """One row of the model: a statement kind or ALTER TABLE subcommand."""
 
@@ -143,7 +144,7 @@ def _option_names(cmd: Node) -> set[str]:
     return {pgast.unwrap(o, "DefElem").get("defname", "") for o in options}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Effects:
     """What one statement does: locks by relation, rewrites, scans, transactionality."""
 

@@ -10,12 +10,13 @@ one never seen is existing with an unknown shape.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 from ..sql.pgast import TypeRef
 from ..util.pmap import PMap
+from ..util.records import record
 
 _V = TypeVar("_V")
 
@@ -24,7 +25,7 @@ def _frozen() -> Mapping[str, Any]:
     return MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Column:
     name: str
     type: TypeRef | None = None
@@ -44,7 +45,7 @@ class Column:
         return (self.identity, *self.owned) if self.identity else self.owned
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Constraint:
     name: str
     kind: str  # check | foreign | unique | primary | exclusion | notnull
@@ -58,7 +59,7 @@ class Constraint:
     ref_columns: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Index:
     name: str  # schema-qualified
     table: str
@@ -90,7 +91,7 @@ class Index:
     constraint: str = ""  # primary | unique | exclusion: the constraint it is behind
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Table:
     name: str
     file: int  # index of the history file that created it (-1: never seen)
@@ -187,7 +188,7 @@ class Table:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Schema:
     tables: Mapping[str, Table] = field(default_factory=PMap)
     indexes: Mapping[str, Index] = field(default_factory=PMap)
@@ -711,7 +712,7 @@ class Schema:
         return self._with(file=self.file + 1)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Referrers:
     """The tables with a foreign key to each table, derived from one ``tables`` map
     (*source*)."""
@@ -740,7 +741,7 @@ def _moved(
     return names
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _ByTable:
     """Index names per table, derived from one ``indexes`` map (*source*)."""
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
 
 from lsprotocol import types
@@ -14,6 +13,7 @@ from lsprotocol import types
 from ..analysis.engine import Finding
 from ..rule import Rule
 from ..sql.parsing import parse
+from ..util.records import record
 from ..writers.fixer import FIXABLE
 from .analysis import Analysis
 from .diagnostics import finding_range
@@ -23,7 +23,7 @@ from .positions import UTF16, PositionMap
 REASON = "reason: TODO"  # what the inserted suppression says after its rule, to be replaced
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Capabilities:
     """What the client can apply: new files (``CreateFile``) in a workspace edit."""
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..analysis.engine import Finding, LintResult, StatementReport
@@ -16,10 +15,11 @@ from ..inputs.config import Config, ConfigError, known_names, load_config, unkno
 from ..inputs.layouts import history_directory
 from ..inputs.source import Source, is_excluded
 from ..rule import Rule
+from ..util.records import record
 from .checkpoints import Checkpoints
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Analysis:
     """What sqlsafe says about one buffer's text."""
 

@@ -16,6 +16,7 @@ from ..api import STDIN, gather
 from ..inputs.layouts import MigrationUnit, history_root
 from ..inputs.source import Source
 from ..rule import Rule
+from ..util.records import record
 from ..writers.fix_order import HistoryOrder, migration_folder, place_steps
 from ..writers.fixer import FixResult, fix_unit
 from ..writers.scaffold import timeouts
@@ -25,7 +26,7 @@ from .positions import PositionMap
 Key = tuple[str, int, int]  # a finding's rule, line and column
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BufferFix:
     """What ``sqlsafe fix`` does to the buffer: its new text, and the new files (path,
     text) statements moved out of it go to."""

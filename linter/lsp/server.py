@@ -14,7 +14,6 @@ import sys
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, BinaryIO, TypeVar
 
 from lsprotocol import types
@@ -25,6 +24,7 @@ from .. import __version__
 from ..analysis.registry import load_rules
 from ..inputs.configsearch import CONFIG_FILES
 from ..rule import Rule
+from ..util.records import record
 from .actions import FIX_ALL, Capabilities, code_actions
 from .analysis import Analysis, analyse, buffer_config, history_of, ident
 from .checkpoints import Checkpoints
@@ -37,7 +37,7 @@ _T = TypeVar("_T")
 WATCHER_ID = "sqlsafe-watched-files"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ServerOptions:
     debounce: float = 0.3  # seconds between the last change and the lint of a buffer
 

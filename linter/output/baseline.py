@@ -12,11 +12,11 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..analysis.engine import Finding
 from ..util.atomic import write_file
+from ..util.records import record
 
 FORMAT_VERSION = 1
 
@@ -43,7 +43,7 @@ def finding_key(finding: Finding, base: Path) -> tuple[str, str, str]:
     return (finding.rule, _rel(finding.path, base), _normalise(finding.sql or finding.message))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Baseline:
     base: Path  # directory the recorded paths are relative to
     counts: Counter[tuple[str, str, str]]

@@ -44,6 +44,7 @@ from ..rule import Rule, Severity
 from ..state.context import Settings
 from ..state.deferred import has_deferred, resolve, without
 from ..state.reversal import uncut
+from ..util.records import record
 from .checksum import seal, unseal
 
 if TYPE_CHECKING:
@@ -387,7 +388,7 @@ class _Index:
     runs: dict[str, tuple[Any, ...]]  # run key -> (chain keys, files, errors)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ResultCache:
     directory: Path
     # the index this object last read or wrote, per configuration: one run reads and

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..inputs.settings import SUPPORTED_VERSIONS
@@ -15,6 +14,7 @@ from ..rule import Rule
 from ..sql.parsing import parse
 from ..state.fold import apply_schema
 from ..util.atomic import Put, write_all
+from ..util.records import record
 from ..util.templating import environment
 
 
@@ -342,7 +342,7 @@ _SUBCOMMAND_SQL = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LockRow:
     """One statement of the lock-model page, as the model computes it for some versions."""
 

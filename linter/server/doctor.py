@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from ..util.records import record
 from .trace_db import DEFAULT_TIMEOUT, bounded, connect
 
 _USER = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_%'"
@@ -104,7 +105,7 @@ ORDER BY a.xact_start
 """
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Problem:
     check: str
     severity: str  # error | warning | note

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from ..inputs.config import Config
 from ..inputs.layouts import pair_units
 from ..inputs.source import Source, SourceError
+from ..util.records import record
 from .trace_db import (
     DEFAULT_TIMEOUT,
     TraceError,
@@ -102,7 +103,7 @@ def catalog_diff(before: Catalog, after: Catalog) -> list[str]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Roundtrip:
     up: str
     down: str
@@ -132,7 +133,7 @@ class RoundtripResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Runner:
     """The migration's connection, the guard it runs under, and the server connection's
     own session for what the guard routes there; *skipped* collects what is not run."""

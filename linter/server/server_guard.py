@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from ..sql import pgast
 from ..sql.pgast import Node
+from ..util.records import record
 
 
 class Reach(Enum):
@@ -30,7 +30,7 @@ class Reach(Enum):
     UNCHECKED = "unchecked"  # code sqlsafe cannot read: dynamic SQL, another language
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Refusal:
     reach: Reach
     reason: str
@@ -525,7 +525,7 @@ _CATALOG_FLAGS = {
 _IMPLICIT_OPERATORS = ("=", "<>", "<", ">", "<=", ">=", "~~", "~~*", "!~~", "!~~*")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SuperuserOnly:
     """What a statement that needs a superuser (and nothing beyond) uses: the names of its
     functions and operators, and the system catalogs it names as written."""

@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
 
 from ..analysis.engine import Finding, LintResult
 from ..rule import Rule, Severity
+from ..util.records import record
 from .trace_db import DEFAULT_TIMEOUT, bounded, connect, work_database
 
 FORMAT = "sqlsafe-stats"
@@ -71,14 +72,14 @@ class StatsError(ValueError):
     """A stats file that cannot be read or is not a sqlsafe stats file."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TableStats:
     rows: int
     bytes: int  # heap + TOAST (what a rewrite copies and a scan reads)
     total_bytes: int  # with indexes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Calibration:
     rewrite_bytes_per_second: float = DEFAULT_REWRITE_BPS
     scan_bytes_per_second: float = DEFAULT_SCAN_BPS
@@ -92,7 +93,7 @@ class Calibration:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Stats:
     tables: Mapping[str, TableStats] = field(default_factory=dict)
     calibration: Calibration = field(default_factory=Calibration)

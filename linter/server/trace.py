@@ -23,6 +23,7 @@ from ..output.explain import statement_dict
 from ..rule import Rule
 from ..sql import pgast
 from ..sql.parsing import parse
+from ..util.records import record
 from .trace_db import (
     DEFAULT_TIMEOUT,
     TraceError,
@@ -39,7 +40,7 @@ from .trace_rows import FillReport, fill_tables
 DEFAULT_ROWS = 2000
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TracedStatement:
     report: StatementReport
     observation: Observation | None  # None: not run (skipped, or an earlier one failed)

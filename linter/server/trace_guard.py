@@ -16,11 +16,11 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from ..sql import pgast
 from ..sql.pgast import Node
+from ..util.records import record
 from .server_guard import Reach, SuperuserOnly, new_owners, refusal, role_names, superuser_only
 from .trace_db import DEFAULT_TIMEOUT, TraceError, connect, error_text, scratch_database, server
 
@@ -31,7 +31,7 @@ GUARD_ONLY = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Decision:
     skip: str | None = None  # not run, for this reason
     note: str | None = None  # run, with this remark
@@ -39,7 +39,7 @@ class Decision:
     superuser: SuperuserOnly | None = None  # run as the restricted role made superuser
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Guard:
     """What may run: the server's roles, the migration's role, the protection in force."""
 
@@ -148,7 +148,7 @@ def _needs_owner_rights(node: Node, conn: Any) -> bool:
     return bool(row is not None and not row[0])
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GuardedDatabase:
     dsn: str  # where the migration runs, as whom it runs
     admin_dsn: str  # the same database as the role of the server connection

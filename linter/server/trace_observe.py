@@ -11,10 +11,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ..lockmodel.locks import LockMode, strongest
+from ..util.records import record
 from .trace_db import error_text
 
 # user relations: tables, partitioned tables, matviews, indexes, sequences, views
@@ -63,7 +64,7 @@ _CONTYPES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Relation:
     name: str
     kind: str  # pg_class.relkind
@@ -71,7 +72,7 @@ class Relation:
     table: int  # the indexed table's oid for an index, else 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Snapshot:
     relations: Mapping[int, Relation]
     constraints: Mapping[int, tuple[str, str, str, bool]]  # oid -> (name, table, type, valid)
@@ -79,7 +80,7 @@ class Snapshot:
     locks: frozenset[tuple[int, str]] = frozenset()  # (oid, mode) held by the backend
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Observation:
     """What one statement really did."""
 

@@ -4,9 +4,9 @@ tables are filled in dependency order. What cannot be generated is skipped and s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from ..util.records import record
 from .trace_db import error_text
 
 _TABLES = """
@@ -38,7 +38,7 @@ WHERE con.contype = 'f' AND con.conrelid = %s
 """
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FillReport:
     filled: tuple[tuple[str, int], ...]  # (table, rows inserted)
     skipped: tuple[tuple[str, str], ...]  # (table, reason)

@@ -9,12 +9,13 @@ near ...".
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from ..util.records import record
 
 GRAMMAR_VERSION = 18  # the PostgreSQL grammar pglast parses with
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NewerStatement:
     command: str  # as the PostgreSQL documentation names it
     version: int  # the first PostgreSQL major that has it

@@ -16,10 +16,11 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 from typing import Any, overload
+
+from ..util.records import record
 
 
 def _pglast_parser() -> ModuleType:
@@ -93,7 +94,7 @@ _ROW = r"\(" + _WS + _CONST + r"(?:" + _WS + r"," + _WS + _CONST + r")*" + _WS +
 _BRANCH = _SPACE + _CONST + _SPACE + r"(?i:then)" + _SPACE + _CONST  # after WHEN
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _List:
     """A list that thinning shortens: its first item (matched right after the keyword) and
     up to 1,000 more items, the start of the last one's separator as group 1 (a bounded
@@ -163,7 +164,7 @@ _TOO_DEEP = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Statement:
     """One top-level statement (or an unparsable piece of the file)."""
 
@@ -192,7 +193,7 @@ class Statement:
         return value
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MetaCommand:
     """A psql meta-command line (``\\connect``, ``\\set``...) or COPY data block."""
 
@@ -201,7 +202,7 @@ class MetaCommand:
     command: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ParsedFile:
     text: str
     statements: Sequence[Statement]  # (a tuple, or ``Statements`` for a large file)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from ..util.records import record
 
 Node = Mapping[str, Any]
 
@@ -84,7 +85,7 @@ def object_name(items: Sequence[Node] | Node) -> str:
     return qualify(names[-2], names[-1])
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TypeRef:
     """A column type as written: base name (catalog spelling), modifiers, array depth."""
 
@@ -158,7 +159,7 @@ def qualified_type_name(type_name: Node) -> str:
     return qualify(names[-2] if len(names) > 1 else None, names[-1])
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ColumnType:
     """A column type written by CREATE TABLE, ADD COLUMN or ALTER COLUMN ... TYPE."""
 

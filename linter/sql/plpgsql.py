@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
+from ..util.records import record
 from . import pgast
 from .pgast import Node
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InnerStatement:
     """One statement a DO block runs: its line in the body (1: the body's first line), its
     SQL as written there, and its parse tree."""
@@ -54,7 +54,7 @@ def do_language(fields: Node) -> tuple[str | None, str]:
     return body, language
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BodyError:
     """Why PostgreSQL's PL/pgSQL parser rejects a DO block's *body* (its *reason*)."""
 
@@ -318,7 +318,7 @@ def _body_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     return opener.end(), closer
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BodyReading:
     """All a PL/pgSQL body runs, as far as it can be read: its statements (as
     :func:`inner_statements`), the parse tree of every expression (conditions, assignments,
@@ -456,7 +456,7 @@ _LOOPS = frozenset(
 _TX_ENDS = {"PLpgSQL_stmt_commit": "COMMIT", "PLpgSQL_stmt_rollback": "ROLLBACK"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TransactionEnd:
     """A ``COMMIT`` or ``ROLLBACK`` in a PL/pgSQL body: its line in the body, and whether
     a loop runs it."""
@@ -466,7 +466,7 @@ class TransactionEnd:
     in_loop: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BodyLoop:
     """An outermost loop of a PL/pgSQL body: its line, and the static SQL it runs (its own
     query for ``FOR ... IN SELECT``, and that of the loops inside it)."""
@@ -475,7 +475,7 @@ class BodyLoop:
     statements: tuple[InnerStatement, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ControlFlow:
     """The transaction ends and the loops of a DO block's body, in body order."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Protocol
 
 from ..inputs.settings import DEFAULT_TARGET_VERSION as DEFAULT_TARGET_VERSION
@@ -14,6 +14,7 @@ from ..lockmodel.locks import LockMode
 from ..lockmodel.schema import Schema
 from ..sql import pgast
 from ..sql.parsing import LineIndex, Statement
+from ..util.records import record
 from .fold import apply_schema, lock_hold_extension
 from .lookahead import LookAhead
 from .reversal import Reversal
@@ -57,7 +58,7 @@ def first_unguarded_lock(
     return strongest_existing_lock(schema, effects, above)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileInfo:
     path: str
     lines: LineIndex
@@ -72,7 +73,7 @@ class FileInfo:
     undoing: Reversal | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Context:
     """What a rule sees: the state *before* the statement under check, and its effects."""
 
@@ -197,7 +198,7 @@ class Context:
         return Report(rule.name, message, help)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Report:
     """What ``Rule.check`` yields; the engine turns it into a located finding."""
 

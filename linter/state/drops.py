@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 from ..sql import pgast
 from ..sql.pgast import Node
+from ..util.records import record
 from .context import Context
 from .fold import object_key, rename_keys
 from .lookahead import redefined_in_file
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DroppedObject:
     kind: str  # how the rule names it: "view", "materialized view", "function"...
     key: str  # the schema model's key ("view:public.v")

@@ -15,10 +15,10 @@ reversal, so what cannot be told is still reported.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from ..inputs.source import Source, SourceError
 from ..lockmodel.schema import Column, Schema, Table
+from ..util.records import record
 
 # objects that ``CREATE OR REPLACE`` may redefine: one that existed before the up is not
 # created by it (dropping it in the down loses the old definition)
@@ -28,7 +28,7 @@ _REPLACEABLE = ("view:", "function:", "trigger:")
 _SHARED = ("extension:", "schema:", "database:", "trigger-function:")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reversal:
     """The paired up migration of a down migration: the model before it (*before*) and
     right after it (*after*, the model the down migration starts from)."""

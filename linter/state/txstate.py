@@ -4,11 +4,12 @@ relation is new to the file: what the fold and the rule context both read."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 
 from ..lockmodel.locks import LockMode
 from ..lockmodel.schema import Schema
+from ..util.records import record
 
 # Time zone names at a fixed offset of zero (PostgreSQL's tzdata links, and a numeric 0).
 UTC_ZONES = frozenset(
@@ -25,7 +26,7 @@ UTC_ZONES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TxState:
     """Transaction state, folded statement by statement."""
 

@@ -29,6 +29,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .records import record
+
 
 class WriteError(Exception):
     """A file could not be written; nothing was changed."""
@@ -53,7 +55,7 @@ class Clash(WriteError):
     """A new file's name is taken (by a file that exists, or appeared meanwhile)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Put:
     """One file to write.
 
@@ -69,7 +71,7 @@ class Put:
     base: Path | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Step:
     put: Put
     target: Path  # where the bytes go (an existing symlink's target)

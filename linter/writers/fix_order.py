@@ -17,10 +17,10 @@ import itertools
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..inputs.layouts import MigrationUnit, OrderKey, plan_files, up_order_key
+from ..util.records import record
 from .scaffold_layouts import (
     LAYOUT_TABLE,
     FileStep,
@@ -50,7 +50,7 @@ _VERSION = {
 _BY_NAME = frozenset({"plain", "dbmate"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HistoryOrder:
     """The up migrations of one history, in the order its runner applies them."""
 
@@ -79,7 +79,7 @@ class HistoryOrder:
         return next((p for k, p in self.entries if k > key), None)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Placement:
     """The new files for a fixed migration's moved steps, or why there are none."""
 

@@ -28,6 +28,7 @@ from ..sql import pgast
 from ..sql.names import NAMEDATALEN, make_object_name
 from ..sql.parsing import ParsedFile, Statement, parse, skip_trivia, statement_count
 from ..state.context import Settings
+from ..util.records import record
 from .scaffold import CIC, DROP_INDEX_NO_TIMEOUT, SUE_SCAN, _render
 from .scaffold_layouts import (
     LAYOUT_TABLE,
@@ -53,14 +54,14 @@ TOOL = "sqlsafe fix"
 MAX_PASSES = 32  # (a rule may report one statement of a table at a time)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Edit:
     start: int
     end: int
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FixSettings:
     layout: str  # the runner's layout (linter.inputs.layouts name)
     wrapped: bool  # the runner runs this file inside a transaction

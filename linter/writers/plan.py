@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from pglast.parser import parse_sql_json
 from ..inputs.source import SourceError
 from ..lockmodel.schema import Column, Schema
 from ..sql import pgast
+from ..util.records import record
 from ..util.templating import environment
 from .scaffold import (
     AEL_INSTANT,
@@ -53,7 +54,7 @@ from .scaffold_sql import (
 STRATEGIES = ("rename-column", "change-type", "drop-column", "shadow-table")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Release:
     """Migrations to run, then the code deploy that must follow them (if any)."""
 
@@ -62,7 +63,7 @@ class Release:
     deploy: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Plan:
     strategy: str
     title: str
@@ -608,7 +609,7 @@ def shadow_table(
 
 
 # ------------------------------------------------------------------------------ rendering
-@dataclass(frozen=True, slots=True)
+@record
 class RenderedRelease:
     title: str
     files: tuple[dict[str, str], ...]

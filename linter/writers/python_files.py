@@ -22,9 +22,9 @@ import datetime as _dt
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from ..util.records import record
 from ..util.templating import environment
 from .python_history import (
     DjangoApp,
@@ -42,7 +42,7 @@ PYTHON_LAYOUTS = ("alembic", "django")
 _BIND = re.compile(r"(?<![:\w\\]):(?=\w+(?!:))")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Target:
     """Where and against what a framework's files are written."""
 

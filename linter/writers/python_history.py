@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..inputs.frameworks.detect import is_alembic_revision, is_django_migration
+from ..util.records import record
 
 
 class HistoryError(ValueError):
@@ -79,7 +80,7 @@ def alembic_versions_dir(directory: Path) -> Path:
     return directory
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Revision:
     path: Path
     revision: str

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from pglast import parse_sql
 from pglast.parser import ParseError
 from pglast.stream import RawStream
 
+from ..util.records import record
 from ..util.templating import environment
 from .scaffold_layouts import Change, FileStep
 from .scaffold_sql import (
@@ -70,7 +71,7 @@ BATCHES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Options:
     """Settings shared by every pattern."""
 
@@ -89,7 +90,7 @@ def _tag(*texts: str) -> str:
     return opening
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Backfill:
     """A batched backfill of one table (UPDATE ... SET, or INSERT INTO a copy)."""
 
@@ -204,7 +205,7 @@ def _referenced(text: str) -> tuple[str, str]:
 
 
 # ------------------------------------------------------------------------------ indexes
-@dataclass(frozen=True, slots=True)
+@record
 class IndexSpec:
     table: Name
     columns: tuple[str, ...]  # printed index elements
@@ -376,13 +377,13 @@ def drop_index(name: str, options: Options) -> list[FileStep]:
 
 
 # ---------------------------------------------------------------------------- columns
-@dataclass(frozen=True, slots=True)
+@record
 class Constraint:
     name: str
     definition: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ColumnPlan:
     """What ``new-column`` was asked for, validated and printed."""
 

@@ -11,12 +11,12 @@ import datetime as _dt
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..inputs.layouts import ALWAYS_ONE_QUERY, ONE_QUERY_LAYOUTS
 from ..sql.parsing import parse
 from ..util.atomic import Clash, Put, write_all
+from ..util.records import record
 
 LAYOUTS = ("plain", "golang-migrate", "goose", "dbmate", "diesel", "prisma", "flyway")
 # written as Python files by :mod:`linter.writers.python_files`
@@ -28,7 +28,7 @@ _TS_FORMAT = "%Y%m%d%H%M%S"
 _DIESEL_FORMAT = "%Y-%m-%d-%H%M%S"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Layout:
     """How one runner names files and runs them."""
 
@@ -195,7 +195,7 @@ def next_versions(
 
 
 # --------------------------------------------------------------------------- writing
-@dataclass(frozen=True, slots=True)
+@record
 class Change:
     """What a step changes in the schema, for writers that keep a model of it (Django's
     migration state) or write a reverse (Alembic's ``downgrade()``, Django's
@@ -225,7 +225,7 @@ class Change:
     foreign: tuple[tuple[str, str, str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileStep:
     """One migration step to write: a body of statements and how it must run."""
 
@@ -241,7 +241,7 @@ class FileStep:
     changes: tuple[Change, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OutFile:
     """A file to write, relative to the migration directory."""
 

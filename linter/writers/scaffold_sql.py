@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from pglast import keywords, parse_sql
@@ -20,6 +19,7 @@ from pglast.parser import ParseError, parse_sql_json
 from pglast.stream import RawStream
 
 from ..sql import pgast
+from ..util.records import record
 
 MAX_IDENT_BYTES = 63  # NAMEDATALEN - 1
 _SIMPLE = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -70,7 +70,7 @@ def _unquote(part: str) -> str:
     return part.lower()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Name:
     """A possibly schema-qualified object name from the command line."""
 

@@ -27,11 +27,11 @@ import re
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
 
+from ...util.records import record
 from ..tree import read_regular
 from . import pyast
 from .alembic_static import static_chunks
@@ -101,7 +101,7 @@ def sys_paths(directory: Path) -> tuple[str, ...]:
 
 
 # ------------------------------------------------------------------------- revisions
-@dataclass(frozen=True, slots=True)
+@record
 class Revision:
     """One revision file read with ``ast``: identity and graph edges."""
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import ast
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
+from ...util.records import record
 from .detect import is_django_migration
 from .pyast import Arguments, assignments, dotted, literal, parse
 
@@ -41,7 +41,7 @@ CONTRIB_APPS: dict[str, str] = {
 Node = tuple[str, str]  # (app label, migration name)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Operation:
     """One element of ``operations``: its call name (``AddField``) and where it is."""
 
@@ -59,7 +59,7 @@ class Operation:
         return f"{self.name}({name})" if name else self.name
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MigrationFile:
     """One migration file as the graph sees it."""
 
@@ -87,7 +87,7 @@ class MigrationFile:
         return hashlib.blake2b(self.text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class App:
     """An app with a migrations package."""
 
@@ -96,7 +96,7 @@ class App:
     path: Path
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Project:
     root: Path
     apps: tuple[App, ...]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
+
+from ...util.records import record
 
 
 class Unknown:
@@ -92,7 +93,7 @@ def calls(node: ast.AST) -> Iterator[ast.Call]:
     return iter(found)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Arguments:
     """A call's arguments by position and keyword (``argument(i, name)`` reads either)."""
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+from ...util.records import record
 
 _PY_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(?P<body>sqlsafe:[^\n]*)$", re.MULTILINE | re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Chunk:
     """SQL sent by one operation: ``sql`` (one or more statements) from ``line`` (1-based),
     its first line indented by ``column`` spaces (where the operation, or the SQL text,
@@ -29,7 +30,7 @@ class Chunk:
     column: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RenderedMigration:
     """One Python migration as its runner would run it on PostgreSQL."""
 
