@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """Benchmark sqlsafe against squawk on a corpus of migrations.
 
-    python3 bench/bench.py [CORPUS] [--runs N] [--skip-scaling] [--alembic]
+    python3 bench/bench.py [CORPUS] [--runs N] [--skip-scaling] [--alembic] [--venv]
+
+``--venv`` measures a plain (not editable) install of this checkout, with squawk-cli, in a
+new virtual environment: what ``pip install sqlsafe`` and pre-commit's own environments
+give. Without it, the install of the Python running this script is measured; an editable
+install adds its import hook to every start of that Python, ``python -c pass`` included.
 
 Runs the commands alternately (sqlsafe, squawk, sqlsafe, ...) so that machine noise hits
 both alike, and prints the median wall time of each, the ratio, and each process's peak
@@ -59,6 +64,31 @@ def executable(name: str) -> str | None:
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
     return shutil.which(name)
+
+
+def in_fresh_venv(argv: Sequence[str]) -> int:
+    """Run this script, with *argv*, in a new virtual environment holding a plain install
+    of this checkout and squawk-cli (from the package index)."""
+    with tempfile.TemporaryDirectory(prefix="sqlsafe-bench-venv-") as tmp:
+        venv = Path(tmp) / "venv"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        python = venv / "bin" / "python"
+        install = [str(python), "-m", "pip", "install", "-q", str(REPO), "squawk-cli"]
+        subprocess.run(install, check=True)
+        return subprocess.run([str(python), __file__, *argv], check=False).returncode
+
+
+def installed_from() -> str:
+    """Where this Python imports sqlsafe from, and whether that install is editable."""
+    found = subprocess.run(
+        [sys.executable, "-c", "import linter, sys; print(linter.__file__)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    where = str(Path(found).parent) if found else "(not importable)"
+    inside = found and Path(found).resolve().is_relative_to(REPO)
+    return f"{where} ({'editable: this checkout' if inside else 'a plain install'})"
 
 
 def sqlsafe_cmd() -> list[str]:
@@ -139,7 +169,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--alembic", action="store_true", help="also time a 200-revision Alembic project"
     )
+    parser.add_argument(
+        "--venv",
+        action="store_true",
+        help="measure a plain install of this checkout in a new virtual environment",
+    )
     args = parser.parse_args(argv)
+    if args.venv:
+        return in_fresh_venv(
+            [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--venv"]
+        )
     corpus = Path(args.corpus).resolve()
     if not corpus.is_dir():
         raise SystemExit(f"{corpus}: not a directory")
@@ -165,6 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(f"corpus: {corpus} ({len(files)} .sql files)")
     print(f"sqlsafe: {' '.join(sqlsafe)}; squawk: {squawk or 'not installed'}")
+    print(f"python: {sys.executable} {sys.version.split()[0]}; sqlsafe from: {installed_from()}")
     print(f"cpus: {os.cpu_count()}; runs per command: {args.runs} (medians)")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     print("| measurement | sqlsafe | other | ratio |")
