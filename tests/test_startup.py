@@ -201,3 +201,36 @@ def test_fast_arguments_leave_other_command_lines_to_click() -> None:
         ["explain", "a.sql"],
     ):
         assert fast_arguments(argv) is None, argv
+
+
+EXIT_PROBE = textwrap.dedent(
+    """
+    import atexit, sys
+    from linter.cli import run
+    if sys.argv[1] == "with-handler":
+        atexit.register(lambda: sys.stderr.write("handler ran\\n"))
+    sys.argv = ["sqlsafe", *sys.argv[2:]]
+    run()
+    """
+)
+
+
+@pytest.mark.parametrize("handler", ["none", "with-handler"])
+def test_the_console_script_exit_keeps_output_code_and_exit_handlers(
+    tmp_path: Path, handler: str
+) -> None:
+    """``run`` ends the process without the interpreter's teardown only when nothing
+    registered work for the exit; the whole report still reaches a pipe."""
+    many = tmp_path / "many.sql"
+    many.write_text("".join(f"ALTER TABLE t{i} DROP COLUMN c;\n" for i in range(400)))
+    proc = subprocess.run(
+        [sys.executable, "-c", EXIT_PROBE, handler, "lint", str(many), "--no-cache"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.count("drop-column") >= 400
+    assert proc.stdout.rstrip().endswith("in 1 file.")
+    assert ("handler ran" in proc.stderr) == (handler == "with-handler")
