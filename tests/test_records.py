@@ -1,10 +1,11 @@
-"""``@record`` behaves as ``dataclass(frozen=True, slots=True)`` does, without its exec'd
-``__eq__``, ``__hash__`` and ``__repr__``."""
+"""``@record`` behaves as ``dataclass(frozen=True, slots=True)`` does, with one compiled
+``__init__`` per class and every other method shared."""
 
 from __future__ import annotations
 
+import copy
 import pickle
-from dataclasses import FrozenInstanceError, dataclass, field, fields, replace
+from dataclasses import FrozenInstanceError, InitVar, dataclass, field, fields, replace
 
 import pytest
 
@@ -91,3 +92,55 @@ def test_frozen_slotted_and_replaceable() -> None:
     assert [f.name for f in fields(Point)] == ["x", "y", "note", "cached"]
     assert Point.__match_args__ == ("x", "y", "note", "cached")
     assert pickle.loads(pickle.dumps(Point(1, 2, note="n"))) == Point(1, 2)
+
+
+@record
+class Made:
+    name: str
+    tags: list[str] = field(default_factory=list)
+    size: int = 3
+    total: int = -1
+
+    def __post_init__(self) -> None:
+        if self.total < 0:
+            object.__setattr__(self, "total", self.size * 2)
+
+
+def test_defaults_factories_and_post_init_as_dataclass_applies_them() -> None:
+    a, b = Made("a"), Made("b")
+    assert a.tags == [] and a.tags is not b.tags  # (a new list for each)
+    assert (a.size, a.total) == (3, 6)
+    assert Made("c", ["x"], 5) == Made("c", ["x"], size=5, total=10)
+    assert replace(a, size=4).total == 6  # (replace passes every field, total included)
+    with pytest.raises(TypeError):
+        Made()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Made("a", nope=1)  # type: ignore[call-arg]
+
+
+def test_copies_and_pickles_keep_every_field() -> None:
+    made = Made("m", ["t"], 2)
+    for twin in (copy.copy(made), copy.deepcopy(made), pickle.loads(pickle.dumps(made))):
+        assert twin == made and twin.tags == ["t"] and twin.total == 4
+    with pytest.raises(FrozenInstanceError):
+        del made.name
+
+
+def test_fields_it_cannot_take_are_refused_by_name() -> None:
+    with pytest.raises(TypeError, match="'hidden'"):
+
+        @record
+        class Hidden:
+            hidden: int = field(default=0, init=False)
+
+    with pytest.raises(TypeError, match="'named'"):
+
+        @record
+        class Keyword:
+            named: int = field(default=0, kw_only=True)
+
+    with pytest.raises(TypeError, match="InitVar"):
+
+        @record
+        class Passing:
+            seed: InitVar[int]
