@@ -80,10 +80,11 @@ def in_fresh_venv(argv: Sequence[str]) -> int:
 
 def installed_from() -> str:
     """Where this Python imports sqlsafe from, and whether that install is editable."""
-    found = subprocess.run(
+    found = subprocess.run(  # (not from this checkout's directory: from the install)
         [sys.executable, "-c", "import linter, sys; print(linter.__file__)"],
         capture_output=True,
         text=True,
+        cwd=tempfile.gettempdir(),
         check=False,
     ).stdout.strip()
     where = str(Path(found).parent) if found else "(not importable)"
