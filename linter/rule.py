@@ -80,8 +80,12 @@ class Rule:
     alter_subtypes: ClassVar[tuple[str, ...]] = ()
     examples: ClassVar[tuple[Example, ...]] = ()
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, indexed: bool = False, **kwargs: Any) -> None:
+        """Refuse a rule without its metadata (*indexed*: the stand-ins of
+        :mod:`linter.analysis.rule_index`, whose subclasses carry it)."""
         super().__init_subclass__(**kwargs)
+        if indexed:
+            return
         problems = [
             attr
             for attr in ("code", "name", "summary", "why", "safe_alternative")

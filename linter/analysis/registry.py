@@ -87,10 +87,14 @@ def validate(classes: Iterable[type[Rule]]) -> tuple[Rule, ...]:
 
 
 def load_rules(plugins: bool = True, extra: Sequence[type[Rule]] = ()) -> tuple[Rule, ...]:
-    """Every rule instance: built-ins first, then plugins, with clashes refused."""
-    from pglast_rules import BUILTIN_RULES
+    """Every rule instance: built-ins first, then plugins, with clashes refused. The
+    built-ins come from their index and import their modules when first used
+    (:mod:`linter.analysis.rule_index`)."""
+    from pglast_rules._index import INDEX
 
-    classes: list[type[Rule]] = [*BUILTIN_RULES, *extra]
+    from .rule_index import indexed_classes
+
+    classes: list[type[Rule]] = [*indexed_classes(INDEX), *extra]
     if plugins:
         for cls in _plugin_rule_classes():
             if cls.code.startswith("SS"):
