@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..util.lazyre import LazyPattern
 from ..util.records import record
 from .source import Source, SourceError, is_excluded, natural_key, read_source
 from .tree import read_regular, scan_tree
@@ -91,43 +92,43 @@ NO_TRANSACTION_MARKERS: dict[str, str] = {
 
 Key = tuple[tuple[int, int | str], ...]
 
-_GOOSE = re.compile(r"^[ \t]*--[ \t]*\+goose[ \t]+up\b", re.IGNORECASE | re.MULTILINE)
-_GOOSE_MARK = re.compile(
+_GOOSE = LazyPattern(r"^[ \t]*--[ \t]*\+goose[ \t]+up\b", re.IGNORECASE | re.MULTILINE)
+_GOOSE_MARK = LazyPattern(
     r"^[ \t]*--[ \t]*\+goose[ \t]+(?P<dir>up|down)\b[^\n]*", re.IGNORECASE | re.MULTILINE
 )
-_GOOSE_NO_TX = re.compile(
+_GOOSE_NO_TX = LazyPattern(
     r"^[ \t]*--[ \t]*\+goose[ \t]+no[ \t]+transaction\b", re.IGNORECASE | re.MULTILINE
 )
-_DBMATE = re.compile(r"^[ \t]*--[ \t]*migrate:up\b", re.IGNORECASE | re.MULTILINE)
-_DBMATE_MARK = re.compile(
+_DBMATE = LazyPattern(r"^[ \t]*--[ \t]*migrate:up\b", re.IGNORECASE | re.MULTILINE)
+_DBMATE_MARK = LazyPattern(
     r"^[ \t]*--[ \t]*migrate:(?P<dir>up|down)\b(?P<opts>[^\n]*)", re.IGNORECASE | re.MULTILINE
 )
-_FLYWAY = re.compile(r"^(?P<prefix>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<desc>.+)\.sql$")
-_FLYWAY_REPEATABLE = re.compile(r"^R__(?P<desc>.+)\.sql$")
-_FLYWAY_NO_TX = re.compile(r"executeInTransaction[ \t]*=[ \t]*false", re.IGNORECASE)
-_FLYWAY_TX = re.compile(r"executeInTransaction[ \t]*=[ \t]*true", re.IGNORECASE)
-_POPX = re.compile(
+_FLYWAY = LazyPattern(r"^(?P<prefix>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<desc>.+)\.sql$")
+_FLYWAY_REPEATABLE = LazyPattern(r"^R__(?P<desc>.+)\.sql$")
+_FLYWAY_NO_TX = LazyPattern(r"executeInTransaction[ \t]*=[ \t]*false", re.IGNORECASE)
+_FLYWAY_TX = LazyPattern(r"executeInTransaction[ \t]*=[ \t]*true", re.IGNORECASE)
+_POPX = LazyPattern(
     r"^(?P<version>\d+)_(?P<name>[^.]+)(?:\.(?!autocommit\.)(?P<dialect>[a-z0-9]+))?"
     r"(?P<autocommit>\.autocommit)?\.(?P<dir>up|down)\.sql$",
     re.IGNORECASE,
 )
-_POPX_DIALECT = re.compile(
+_POPX_DIALECT = LazyPattern(
     r"\.(postgres|cockroach|mysql|sqlite3?|mssql)(\.autocommit)?\.(?:up|down)\.sql$",
     re.IGNORECASE,
 )
 _POPX_DIALECTS = frozenset({"postgres", "cockroach", "mysql", "sqlite3", "sqlite", "mssql"})
-_UPDOWN = re.compile(r"^(?P<version>\d+)_(?P<name>.+)\.(?P<dir>up|down)\.sql$", re.IGNORECASE)
-_VERSIONED = re.compile(r"^(?P<version>\d+)(?:_(?P<name>.*))?\.sql$", re.IGNORECASE)
+_UPDOWN = LazyPattern(r"^(?P<version>\d+)_(?P<name>.+)\.(?P<dir>up|down)\.sql$", re.IGNORECASE)
+_VERSIONED = LazyPattern(r"^(?P<version>\d+)(?:_(?P<name>.*))?\.sql$", re.IGNORECASE)
 # any versioned pair of up/down files: ``V1.CreateUsers.up.sql``, ``1-init.down.sql``
-_ANY_UPDOWN = re.compile(
+_ANY_UPDOWN = LazyPattern(
     r"^[A-Za-z]*(?P<version>\d+(?:[._]\d+)*)(?:[._-].*)?\.(?P<dir>up|down)\.sql$", re.IGNORECASE
 )
 # postgres-migrations (node): ``<id>_<name>.sql`` or ``<id>-<name>.sql``, ordered by id
-_PG_MIGRATIONS = re.compile(r"^(?P<version>\d+)[-_].*\.sql$", re.IGNORECASE)
+_PG_MIGRATIONS = LazyPattern(r"^(?P<version>\d+)[-_].*\.sql$", re.IGNORECASE)
 _PG_MIGRATIONS_NO_TX = "-- postgres-migrations disable-transaction"
-_DIESEL_DIR = re.compile(r"^(?P<version>[0-9][0-9-]*)(?:_.*)?$")
-_SQLX_NO_TX = re.compile(r"\A\s*--[ \t]*no-transaction\b", re.IGNORECASE)
-_SQLSAFE_TX = re.compile(
+_DIESEL_DIR = LazyPattern(r"^(?P<version>[0-9][0-9-]*)(?:_.*)?$")
+_SQLX_NO_TX = LazyPattern(r"\A\s*--[ \t]*no-transaction\b", re.IGNORECASE)
+_SQLSAFE_TX = LazyPattern(
     r"^[ \t]*--[ \t]*sqlsafe:[ \t]*(?P<value>no-transaction|transaction)\b",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -235,7 +236,7 @@ def python_histories(
 
 # a directory holding one migration (diesel, Prisma, versioned schema directories):
 # its name starts with a version (``2019-10-10-083032_x``, ``20230101_init``, ``v0.1``)
-_VERSION_DIR = re.compile(r"^v?\d")
+_VERSION_DIR = LazyPattern(r"^v?\d")
 PER_DIRECTORY_NAMES = frozenset({"migration.sql", "up.sql", "down.sql"})
 
 
@@ -412,7 +413,7 @@ def _statement_count(text: str) -> int:
 
 
 # drizzle-kit separates a migration's statements with this comment
-_DRIZZLE_MARK = re.compile(r"--> statement-breakpoint")
+_DRIZZLE_MARK = LazyPattern(r"--> statement-breakpoint")
 
 
 def _comment_tx(text: str) -> bool | None:
@@ -787,7 +788,7 @@ def layout_for(path: Path, configured: str | None, detector: Detector | None = N
 
 # a migration's path within its migrations directory: a version first (``0042_x.sql``,
 # ``20240101_init/migration.sql``, ``v2/schema.sql``), or a Flyway name (``V1__x.sql``)
-_MIGRATION_PATH = re.compile(r"^(?:v?\d|[VUR]\d|R__)")
+_MIGRATION_PATH = LazyPattern(r"^(?:v?\d|[VUR]\d|R__)")
 
 
 def history_directory(
