@@ -9,8 +9,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pglast_rules
 from conftest import REPO
+
+import pglast_rules
 from linter.analysis.registry import load_rules
 from linter.analysis.rule_index import DEFERRED, FIELDS, IndexedRule, render
 from linter.rule import Rule
