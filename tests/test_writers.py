@@ -513,3 +513,28 @@ def test_a_new_file_never_replaces_one_that_appeared_meanwhile(
         atomic.write_all([atomic.Put(target, b"-- ours\n", new=True)])
     assert target.read_text() == "-- theirs\n"
     assert [p.name for p in tmp_path.iterdir()] == ["0002_x.sql"]
+
+
+def test_a_directory_another_writer_creates_meanwhile_is_locked_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two writers that both find the migrations directory missing: the one whose mkdir
+    loses the race locks the directory the other made, and does not remove it after."""
+    from linter.util import atomic
+
+    target = tmp_path / "new" / "m"
+    real_mkdir = os.mkdir
+
+    def racing_mkdir(path: os.PathLike[str] | str, *args: int) -> None:
+        real_mkdir(path, *args)  # another writer got there first
+        raise FileExistsError(17, "File exists", str(path))
+
+    monkeypatch.setattr(atomic.os, "mkdir", racing_mkdir)
+    with atomic.directory_lock(target):
+        (target / "0001_x.sql").write_text("SELECT 1;\n")
+    assert (target / "0001_x.sql").is_file()
+    monkeypatch.setattr(atomic.os, "mkdir", real_mkdir)
+    empty = tmp_path / "other" / "m"
+    with atomic.directory_lock(empty):
+        assert empty.is_dir()
+    assert not (tmp_path / "other").exists()  # (made here and left empty: removed)

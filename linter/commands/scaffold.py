@@ -315,6 +315,7 @@ def write_or_print(
         return files
     tried: list[list[str]] = []
     while True:
+        versions: list[str] | None = None
         try:
             with directory_lock(output.directory):
                 versions = _versions(output, count)
@@ -322,6 +323,8 @@ def write_or_print(
                 written = write_files(output.directory, files, output.force)
             break
         except FileExistsError as exc:
+            if versions is None:  # (not a migration's name: the directory or a parent)
+                raise click.ClickException(str(os_error(exc, output.directory))) from exc
             if versions in tried or len(tried) + 1 >= _ATTEMPTS:
                 raise click.UsageError(str(exc)) from exc
             tried.append(versions)

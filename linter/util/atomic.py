@@ -284,21 +284,49 @@ def directory_lock(directory: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - Windows
         yield
         return
-    created: list[Path] = []
-    folder = directory
-    while not os.path.lexists(folder) and folder != folder.parent:
-        created.append(folder)
-        folder = folder.parent
+    created: list[Path] = []  # (innermost first: the order they are removed in)
     try:
-        for folder in reversed(created):
-            os.mkdir(folder)
-        fd = os.open(directory, os.O_RDONLY)
-        try:
+        while True:
+            created[:0] = _make_directories(directory)
+            try:
+                fd = os.open(directory, os.O_RDONLY)
+            except FileNotFoundError:  # (removed by the writer that made it, just now)
+                continue
             fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(directory))
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            # another writer removed the directory it had made (left empty) while this
+            # one waited: lock the directory that is there now
+            os.close(fd)
+        try:
             yield
         finally:
             os.close(fd)  # closing releases the lock
     finally:
-        for folder in created:  # innermost first; only empty ones go
+        for folder in created:  # only empty ones go
             with suppress(OSError):
                 os.rmdir(folder)
+
+
+def _make_directories(directory: Path) -> list[Path]:
+    """Create *directory* and its missing parents; the ones this call made, innermost
+    first. One that another process makes meanwhile is not this call's."""
+    missing: list[Path] = []
+    folder = directory
+    while not os.path.lexists(folder) and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    made: list[Path] = []
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            if not os.path.isdir(folder):
+                raise
+            continue
+        made.insert(0, folder)
+    return made
