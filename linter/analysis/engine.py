@@ -7,7 +7,7 @@ import fnmatch
 import operator
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..inputs.directives import Suppressions, parse_directives
 from ..inputs.source import Source, SourceError
@@ -15,10 +15,7 @@ from ..lockmodel.effects import Effects, merge_effects, statement_effects
 from ..lockmodel.schema import Schema
 from ..rule import Rule, Severity
 from ..sql import pgast
-from ..sql.newer_syntax import explain as explain_newer
-from ..sql.newer_syntax import newer_statement
 from ..sql.parsing import ParsedFile, Statement, parse, use_fast_decoder
-from ..sql.plpgsql import BodyError, error_span, locate, read_block
 from ..state.context import Context, FileInfo, Report, Settings, TxState
 from ..state.deferred import Wanted, has_deferred, resolve, without
 from ..state.fold import advance_tx, apply_schema, begin_block, end_block, preamble_tx, rename_keys
@@ -27,6 +24,9 @@ from ..state.reversal import Reversal, paired_ups, uncut
 from ..util.forking import FAILED, can_fork, fork_call
 from ..util.records import record
 from . import spans
+
+if TYPE_CHECKING:
+    from ..sql.plpgsql import BodyError
 
 SYNTAX_ERROR = "syntax-error"
 META_COMMAND = "psql-meta-command"
@@ -369,6 +369,8 @@ class _FileLinter:
         place in the file, in the DO's transaction. Returns the model after them, the
         transaction state at the block's end and everything the block locks, rewrites and
         scans (``None`` when the block runs no statement sqlsafe can read)."""
+        from ..sql.plpgsql import locate, read_block  # (a file without DO blocks: not imported)
+
         assert stmt.node is not None
         found, error = read_block(stmt.node)
         if error is not None:
@@ -474,6 +476,9 @@ class _FileLinter:
         )
 
     def _syntax_error(self, stmt: Statement) -> None:
+        from ..sql.newer_syntax import explain as explain_newer
+        from ..sql.newer_syntax import newer_statement
+
         rule = self._engine_rule(SYNTAX_ERROR)
         if rule is None:
             return
@@ -490,6 +495,8 @@ class _FileLinter:
     def _body_error(self, stmt: Statement, error: BodyError) -> None:
         """A DO block whose body PL/pgSQL rejects: PostgreSQL compiles the body when the
         block runs, so the migration fails there like on any syntax error."""
+        from ..sql.plpgsql import error_span
+
         rule = self._engine_rule(SYNTAX_ERROR)
         if rule is None:
             return
