@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,24 @@ def test_pyproject_table_is_found_walking_up(tmp_path: Path) -> None:
 def test_pyproject_without_table_is_skipped(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
     assert find_config(tmp_path) is None
+
+
+def test_a_pyproject_that_cannot_name_sqlsafe_is_skipped_unparsed(tmp_path: Path) -> None:
+    """Without the word or an escape that could spell it, no TOML key is sqlsafe: the
+    search does not import the TOML parser. Spelled with an escape, the table is found."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.black]\n')
+    probe = (
+        "import sys; from pathlib import Path; "
+        "from linter.inputs.configsearch import find_config; "
+        f"print(find_config(Path({str(tmp_path)!r})), 'tomllib' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["None", "False"]
+    (tmp_path / "pyproject.toml").write_text('[tool."\\u0073qlsafe"]\ntarget-version = 12\n')
+    assert find_config(tmp_path) == tmp_path / "pyproject.toml"
+    assert load_config(start=tmp_path).settings.target_version == 12
 
 
 def test_sqlsafe_toml_top_level_keys(tmp_path: Path) -> None:
