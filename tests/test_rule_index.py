@@ -70,3 +70,13 @@ def test_a_lint_imports_only_the_rules_its_statements_need(tmp_path: Path) -> No
     assert "pglast_rules.non_concurrent_index" not in imported
     assert "pglast_rules.add_foreign_key" not in imported
     assert len(imported) < len(pglast_rules.BUILTIN) / 2, sorted(imported)
+
+
+def test_once_loaded_the_rules_own_methods_are_called_directly() -> None:
+    rule = next(r for r in load_rules(plugins=False) if r.name == "drop-table")
+    names = [c for _m, c in pglast_rules.BUILTIN]
+    real = pglast_rules.BUILTIN_RULES[names.index("DropTable")]
+    assert isinstance(rule, IndexedRule)
+    rule._loaded()
+    assert rule.check.__func__ is real.check  # type: ignore[attr-defined]
+    assert rule.safe_alternative == real.safe_alternative
