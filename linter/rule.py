@@ -111,6 +111,11 @@ class Rule:
         """Called once after the last statement of a file (for whole-file rules)."""
         return iter(())
 
+    @classmethod
+    def finishes(cls) -> bool:
+        """Whether the rule has a :meth:`finish` of its own (the engine calls only those)."""
+        return cls.finish is not Rule.finish
+
     def report(
         self,
         message: str,

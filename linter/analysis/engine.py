@@ -133,7 +133,7 @@ class RuleSet:
         self.top_level_only = all(k.endswith("Stmt") for k in self.dispatch)
         self.settings = settings
         # rules that override ``finish`` (the others would only return an empty iterator)
-        self.finishers = tuple(r for r in self.active if type(r).finish is not Rule.finish)
+        self.finishers = tuple(r for r in self.active if r.finishes())
         self.active_names = frozenset(r.name for r in self.active)
         self.names = {r.name: frozenset({r.name, r.code, *r.aliases}) for r in rules}
         known: set[str] = {"all", "style", "safety"}

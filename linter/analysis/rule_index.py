@@ -123,8 +123,7 @@ def render(classes: Sequence[type[Rule]]) -> str:
     ]
     for cls in classes:
         module = cls.__module__.removeprefix(f"{PACKAGE}.")
-        finishes = cls.finish is not Rule.finish
-        lines.append(f"    ({module!r}, {cls.__qualname__!r}, {finishes!r}, {{")
+        lines.append(f"    ({module!r}, {cls.__qualname__!r}, {cls.finishes()!r}, {{")
         for name in FIELDS:
             value = getattr(cls, name)
             text = (
@@ -140,7 +139,7 @@ def main() -> None:
     """Write ``pglast_rules/_index.py`` beside the rules."""
     import pglast_rules
 
-    target = import_module(PACKAGE).__path__[0] + "/_index.py"
+    target = pglast_rules.__path__[0] + "/_index.py"
     with open(target, "w", encoding="utf-8") as out:
         out.write(render(pglast_rules.BUILTIN_RULES))
     print(f"wrote {target}")
